@@ -1,0 +1,79 @@
+/**
+ * NameServer: the route table of every topic — which brokers hold it, with how many read and
+ * write queues and which permission. One object per NameServer instance (`ns-0`).
+ * The worker validates names and broker lists before calling; this object only stores.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { QueueData, TopicConfig } from "../protocol/route.js";
+import type { Env } from "../workers/env.js";
+
+export type UpsertMode = "create" | "upsert" | "createIfAbsent";
+
+export type UpsertResult =
+  | { ok: true; created: boolean; config: TopicConfig }
+  | { ok: false; code: "TOPIC_ALREADY_EXISTS"; config: TopicConfig };
+
+type TopicRow = {
+  topic: string;
+  queues: string;
+  created_at: number;
+  updated_at: number;
+};
+
+export class NameServerDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS topic (
+        topic TEXT PRIMARY KEY,
+        queues TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID`);
+    });
+  }
+
+  getTopic(topic: string): TopicConfig | null {
+    const row = this.sql.exec<TopicRow>("SELECT * FROM topic WHERE topic = ?", topic).toArray()[0];
+    return row ? toConfig(row) : null;
+  }
+
+  listTopics(): TopicConfig[] {
+    return this.sql.exec<TopicRow>("SELECT * FROM topic ORDER BY topic").toArray().map(toConfig);
+  }
+
+  upsertTopic(topic: string, queues: QueueData[], mode: UpsertMode): UpsertResult {
+    const existing = this.getTopic(topic);
+    if (existing && mode === "create") return { ok: false, code: "TOPIC_ALREADY_EXISTS", config: existing };
+    if (existing && mode === "createIfAbsent") return { ok: true, created: false, config: existing };
+    const now = Date.now();
+    const config: TopicConfig = { topic, queues, createdAt: existing?.createdAt ?? now, updatedAt: now };
+    this.sql.exec(
+      `INSERT INTO topic (topic, queues, created_at, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(topic) DO UPDATE SET queues = excluded.queues, updated_at = excluded.updated_at`,
+      topic,
+      JSON.stringify(queues),
+      config.createdAt,
+      now,
+    );
+    return { ok: true, created: !existing, config };
+  }
+
+  deleteTopic(topic: string): TopicConfig | null {
+    const existing = this.getTopic(topic);
+    if (existing) this.sql.exec("DELETE FROM topic WHERE topic = ?", topic);
+    return existing;
+  }
+}
+
+function toConfig(row: TopicRow): TopicConfig {
+  return {
+    topic: row.topic,
+    queues: JSON.parse(row.queues) as QueueData[],
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

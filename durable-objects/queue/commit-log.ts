@@ -1,0 +1,220 @@
+/**
+ * The commit log of one queue in SQLite: append runs of messages with consecutive offsets,
+ * read them back by offset, find offsets by store time. Synchronous on purpose: a Durable
+ * Object's SQLite calls are synchronous, and writes with no await between them commit
+ * atomically.
+ */
+import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
+import type { StoredMessage } from "../../protocol/message.js";
+
+/** Stay well under the 2 MB SQLite value limit. */
+const CHUNK_BYTES = 1024 * 1024;
+/** Decoded rows kept in memory: a pull right after a send reads the row just written. */
+const CACHE_MAX_BYTES = 8 * 1024 * 1024;
+
+export interface LogEntry {
+  queueOffset: number;
+  storeTimestamp: number;
+  message: StoredMessage;
+}
+
+type LogRow = {
+  base_offset: number;
+  count: number;
+  store_ts: number;
+  extra_chunks: number;
+  data: ArrayBuffer;
+};
+
+interface DecodedRow {
+  baseOffset: number;
+  storeTimestamp: number;
+  messages: StoredMessage[];
+  bytes: number;
+}
+
+export class CommitLog {
+  private next = 0;
+  private min = 0;
+  private lastStoreTs = 0;
+  private readonly cache = new Map<number, DecodedRow>();
+  private cacheBytes = 0;
+  /** Rows written since this object started, for the cost report. */
+  rowsWritten = 0;
+  messagesAppended = 0;
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly storage: DurableObjectStorage,
+  ) {
+    const first = sql.exec<{ base_offset: number }>("SELECT base_offset FROM log ORDER BY base_offset LIMIT 1").toArray()[0];
+    const last = sql
+      .exec<{ base_offset: number; count: number; store_ts: number }>(
+        "SELECT base_offset, count, store_ts FROM log ORDER BY base_offset DESC LIMIT 1",
+      )
+      .toArray()[0];
+    this.min = first?.base_offset ?? 0;
+    this.next = last ? last.base_offset + last.count : 0;
+    this.lastStoreTs = last?.store_ts ?? 0;
+  }
+
+  get minOffset(): number {
+    return this.min;
+  }
+  /** One past the last stored offset, as RocketMQ's maxOffset. */
+  get maxOffset(): number {
+    return this.next;
+  }
+  get lastStoreTimestamp(): number {
+    return this.lastStoreTs;
+  }
+
+  /**
+   * Appends messages as one row (plus overflow chunks for very large bodies) inside one
+   * transaction, so the run is stored all or nothing. Returns the first offset.
+   */
+  append(messages: readonly StoredMessage[], now: number): { baseOffset: number; storeTimestamp: number } {
+    const baseOffset = this.next;
+    // Store times never go backwards, so binary search by time over offsets stays valid.
+    const storeTimestamp = Math.max(now, this.lastStoreTs);
+    const data = encodeMessages(messages);
+    const chunks = Math.max(1, Math.ceil(data.length / CHUNK_BYTES));
+    let written = 0;
+    this.storage.transactionSync(() => {
+      written += this.sql.exec(
+        "INSERT INTO log (base_offset, count, store_ts, extra_chunks, data) VALUES (?, ?, ?, ?, ?)",
+        baseOffset,
+        messages.length,
+        storeTimestamp,
+        chunks - 1,
+        data.subarray(0, CHUNK_BYTES),
+      ).rowsWritten;
+      for (let i = 1; i < chunks; i++) {
+        written += this.sql.exec(
+          "INSERT INTO log_chunk (base_offset, chunk, data) VALUES (?, ?, ?)",
+          baseOffset,
+          i,
+          data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+        ).rowsWritten;
+      }
+    });
+    this.next = baseOffset + messages.length;
+    this.lastStoreTs = storeTimestamp;
+    this.rowsWritten += written;
+    this.messagesAppended += messages.length;
+    this.remember({ baseOffset, storeTimestamp, messages: [...messages], bytes: data.length });
+    return { baseOffset, storeTimestamp };
+  }
+
+  /**
+   * Yields entries from `fromOffset` on, in offset order, row by row, so a caller that stops
+   * early reads no further rows than it used.
+   */
+  *read(fromOffset: number): Generator<LogEntry> {
+    if (fromOffset < this.min || fromOffset >= this.next) return;
+    const start = this.sql
+      .exec<{ base_offset: number }>(
+        "SELECT base_offset FROM log WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1",
+        fromOffset,
+      )
+      .toArray()[0];
+    if (!start) return;
+    let rowOffset = start.base_offset;
+    while (rowOffset < this.next) {
+      const row = this.loadRow(rowOffset);
+      if (!row) return;
+      for (let i = 0; i < row.messages.length; i++) {
+        const queueOffset = row.baseOffset + i;
+        if (queueOffset < fromOffset) continue;
+        yield { queueOffset, storeTimestamp: row.storeTimestamp, message: row.messages[i]! };
+      }
+      rowOffset = row.baseOffset + row.messages.length;
+    }
+  }
+
+  get(queueOffset: number): LogEntry | undefined {
+    for (const entry of this.read(queueOffset)) return entry;
+    return undefined;
+  }
+
+  /**
+   * First offset whose store time is at or after `timestamp`; maxOffset when every message is
+   * older. Binary search over rows: store times are monotonic in offset.
+   */
+  searchOffset(timestamp: number): number {
+    let lo = this.min;
+    let hi = this.next;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const row = this.sql
+        .exec<{ base_offset: number; count: number; store_ts: number }>(
+          "SELECT base_offset, count, store_ts FROM log WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1",
+          mid,
+        )
+        .toArray()[0];
+      if (!row) break;
+      // Every message of a row shares its store time, so the answer is a row boundary.
+      if (row.store_ts >= timestamp) hi = row.base_offset;
+      else lo = row.base_offset + row.count;
+    }
+    return lo;
+  }
+
+  /** Empties the log; offsets restart at 0 (used when a topic is deleted). */
+  reset(): void {
+    this.next = 0;
+    this.min = 0;
+    this.lastStoreTs = 0;
+    this.cache.clear();
+    this.cacheBytes = 0;
+  }
+
+  private loadRow(baseOffset: number): DecodedRow | undefined {
+    const cached = this.cache.get(baseOffset);
+    if (cached) return cached;
+    const row = this.sql
+      .exec<LogRow>("SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset = ?", baseOffset)
+      .toArray()[0];
+    if (!row) return undefined;
+    let data: Uint8Array = new Uint8Array(row.data);
+    if (row.extra_chunks > 0) {
+      const parts = [data];
+      for (const c of this.sql.exec<{ data: ArrayBuffer }>(
+        "SELECT data FROM log_chunk WHERE base_offset = ? ORDER BY chunk",
+        baseOffset,
+      )) {
+        parts.push(new Uint8Array(c.data));
+      }
+      data = concat(parts);
+    }
+    const decoded: DecodedRow = {
+      baseOffset: row.base_offset,
+      storeTimestamp: row.store_ts,
+      messages: decodeMessages(data),
+      bytes: data.length,
+    };
+    this.remember(decoded);
+    return decoded;
+  }
+
+  private remember(row: DecodedRow): void {
+    if (row.bytes > CACHE_MAX_BYTES / 2) return;
+    this.cache.set(row.baseOffset, row);
+    this.cacheBytes += row.bytes;
+    for (const [key, old] of this.cache) {
+      if (this.cacheBytes <= CACHE_MAX_BYTES) break;
+      this.cache.delete(key);
+      this.cacheBytes -= old.bytes;
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let pos = 0;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+/**
+ * Queue object schema, versioned so later releases can migrate stored data in place.
+ *
+ * `log` holds one row per append (a batch, or a group commit of concurrent sends): rows
+ * written per message is 1/N. Rows are keyed by their first queue offset; INTEGER PRIMARY
+ * KEY is the rowid, so no separate index row is written. A row bigger than one SQLite value
+ * (2 MB) spills its tail into `log_chunk`.
+ * `consumer_offset` is WITHOUT ROWID so a commit writes one row, not a row plus an index row.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE IF NOT EXISTS log (
+     base_offset INTEGER PRIMARY KEY,
+     count INTEGER NOT NULL,
+     store_ts INTEGER NOT NULL,
+     extra_chunks INTEGER NOT NULL,
+     data BLOB NOT NULL
+   );
+   CREATE TABLE IF NOT EXISTS log_chunk (
+     base_offset INTEGER NOT NULL,
+     chunk INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (base_offset, chunk)
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS consumer_offset (
+     grp TEXT PRIMARY KEY,
+     queue_offset INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+];
+
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
+  const row = sql.exec<{ value: number }>("SELECT value FROM _meta WHERE key = 'schema_version'").toArray()[0];
+  const current = row?.value ?? 0;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    sql.exec(MIGRATIONS[v]!);
+  }
+  if (current < MIGRATIONS.length) {
+    sql.exec(
+      "INSERT INTO _meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+      MIGRATIONS.length,
+    );
+  }
+}

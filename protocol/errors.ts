@@ -1,0 +1,121 @@
+/**
+ * The one error model shared by server, client and CLI.
+ *
+ * Every error has a stable literal `code`, the HTTP `status` the server answers with, and a
+ * `retriable` flag the client uses to decide whether a call may be repeated. The server
+ * serialises it as `{ code, message, requestId }`; the client rebuilds the same class from
+ * that body. Use `isMQError` rather than `instanceof`: bundles may carry two copies of it.
+ */
+
+export const ErrorCodes = {
+  BAD_REQUEST: 400,
+  INVALID_JSON: 400,
+  VALIDATION_FAILED: 400,
+  INVALID_TOPIC_NAME: 400,
+  INVALID_GROUP_NAME: 400,
+  QUEUE_ID_ILLEGAL: 400,
+  OFFSET_ILLEGAL: 400,
+  MESSAGE_ILLEGAL: 400,
+  BROKER_NOT_EXIST: 400,
+  MESSAGE_ID_ILLEGAL: 400,
+  NO_PERMISSION: 403,
+  SYSTEM_TOPIC_FORBIDDEN: 403,
+  TOPIC_NOT_EXIST: 404,
+  MESSAGE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  TOPIC_ALREADY_EXISTS: 409,
+  REQUEST_TOO_LARGE: 413,
+  MESSAGE_BODY_TOO_LARGE: 413,
+  PROPERTIES_SIZE_EXCEEDED: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_WAITERS: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+  /** Client side only: the call did not finish within its timeout. */
+  TIMEOUT: 504,
+  /** Client side only: the network call failed before an answer arrived. */
+  NETWORK_ERROR: 503,
+  /** Client side only: the caller aborted the call. */
+  ABORTED: 499,
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Codes after which the same request may safely be tried again (possibly elsewhere). */
+const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  "INTERNAL_ERROR",
+  "SERVICE_UNAVAILABLE",
+  "TIMEOUT",
+  "NETWORK_ERROR",
+  "TOO_MANY_WAITERS",
+]);
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  requestId?: string;
+}
+
+export class MQError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retriable: boolean;
+  readonly requestId: string | undefined;
+  /** Marker used by `isMQError`; survives bundling where `instanceof` does not. */
+  readonly isMQError = true as const;
+
+  constructor(code: ErrorCode, message: string, options: { requestId?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "MQError";
+    this.code = code;
+    this.status = ErrorCodes[code];
+    this.retriable = RETRIABLE.has(code);
+    this.requestId = options.requestId;
+  }
+
+  toJSON(): ErrorBody {
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.requestId !== undefined) body.requestId = this.requestId;
+    return body;
+  }
+}
+
+export function isMQError(e: unknown): e is MQError {
+  return typeof e === "object" && e !== null && (e as { isMQError?: unknown }).isMQError === true;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
+}
+
+/** Rebuilds an MQError from a server answer; unknown shapes become INTERNAL_ERROR or by status. */
+export function errorFromBody(status: number, body: unknown): MQError {
+  if (typeof body === "object" && body !== null) {
+    const { code, message, requestId } = body as Record<string, unknown>;
+    if (isErrorCode(code)) {
+      const opts: { requestId?: string } = {};
+      if (typeof requestId === "string") opts.requestId = requestId;
+      return new MQError(code, typeof message === "string" ? message : code, opts);
+    }
+  }
+  const code: ErrorCode = status === 404 ? "NOT_FOUND" : status >= 500 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST";
+  return new MQError(code, `HTTP ${status}`);
+}
+
+/**
+ * Durable Object RPC carries an error's message but not its own fields, so an MQError thrown
+ * inside an object crosses as `[CODE] message` and `fromRpcError` rebuilds it in the worker.
+ */
+export function toRpcError(code: ErrorCode, message: string): Error {
+  return new Error(`[${code}] ${message}`);
+}
+
+export function fromRpcError(e: unknown): MQError {
+  if (isMQError(e)) return e;
+  const text = e instanceof Error ? e.message : String(e);
+  const match = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(text);
+  if (match && isErrorCode(match[1])) return new MQError(match[1], match[2]!);
+  const overloaded = typeof e === "object" && e !== null && (e as { overloaded?: unknown }).overloaded === true;
+  return new MQError("SERVICE_UNAVAILABLE", overloaded ? "queue object overloaded" : "storage call failed", { cause: e });
+}

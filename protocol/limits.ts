@@ -1,0 +1,33 @@
+/** Every limit the edge enforces, in one place, documented in docs/limits.md. */
+export const Limits = {
+  /** Largest message body, as RocketMQ's maxMessageSize. */
+  maxBodyBytes: 4 * 1024 * 1024,
+  /** Largest encoded properties block (tags, keys and user properties), as RocketMQ's Short.MAX_VALUE. */
+  maxPropertiesBytes: 32 * 1024,
+  /** Largest total of bodies in one send request. */
+  maxBatchBodyBytes: 4 * 1024 * 1024,
+  /** Most messages in one send request. */
+  maxBatchCount: 1024,
+  /** Largest HTTP request body the edge reads (a 4 MiB body in base64 plus its metadata). */
+  maxRequestBytes: 6 * 1024 * 1024,
+  /** Topic name length, as RocketMQ's Validators. */
+  maxTopicLength: 127,
+  /** Group name length, as RocketMQ's Validators. */
+  maxGroupLength: 255,
+  /** Most messages one pull returns (RocketMQ's maxTransferCountOnMessageInMemory). */
+  maxPullNums: 32,
+  /** A pull returns at most this many body bytes (at least one message always). */
+  maxPullBytes: 4 * 1024 * 1024,
+  /** Default and largest long-poll hold. */
+  defaultPullWaitMs: 15_000,
+  maxPullWaitMs: 30_000,
+  /** Queues per broker for one topic. */
+  maxQueueNums: 1024,
+  /** Parked pulls one queue holds at a time; more are refused with TOO_MANY_WAITERS. */
+  maxWaitersPerQueue: 1000,
+  /** Tag length and tag expression length. */
+  maxTagLength: 255,
+  maxExpressionLength: 4096,
+  /** Message id length (client unique keys). */
+  maxMsgIdLength: 128,
+} as const;

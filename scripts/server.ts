@@ -1,0 +1,51 @@
+/**
+ * Runs the whole system (routing worker, broker shards, every Durable Object) in workerd
+ * through Miniflare, without wrangler dev's reload proxy, with Durable Object storage on disk.
+ * Used by `npm start`, the end-to-end tests and the benchmark.
+ */
+import { Miniflare } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import path from "node:path";
+import { mkdir } from "node:fs/promises";
+import { buildWorker, BUNDLE_PATH, ROOT } from "./build.js";
+
+export interface ServerOptions {
+  /** TCP port on 127.0.0.1; 0 picks a free one. Default 8787. */
+  port?: number;
+  host?: string;
+  /** Folder for Durable Object storage; survives restarts. */
+  stateDir: string;
+  /** Overrides of wrangler.toml [vars], e.g. AUTO_CREATE_TOPIC_ENABLE for a test. */
+  vars?: Record<string, string>;
+  /** Skip the build when the caller already built the bundle. */
+  skipBuild?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  if (!options.skipBuild) await buildWorker();
+  await mkdir(options.stateDir, { recursive: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"));
+  const mf = new Miniflare({
+    ...workerOptions,
+    name: "flaremq",
+    modules: true,
+    scriptPath: BUNDLE_PATH,
+    modulesRoot: path.dirname(BUNDLE_PATH),
+    bindings: { ...(workerOptions.bindings ?? {}), ...(options.vars ?? {}) },
+    durableObjectsPersist: path.join(options.stateDir, "do"),
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 8787,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = await mf.ready;
+  return {
+    url: url.origin,
+    port: Number(url.port),
+    stop: () => mf.dispose(),
+  };
+}

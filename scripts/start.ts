@@ -1,0 +1,42 @@
+/**
+ * `npm start`: serves flaremq on 127.0.0.1 with storage that survives restarts.
+ * Flags: --port <n> (or PORT), --state-dir <dir> (or FLAREMQ_STATE_DIR).
+ */
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { startServer } from "./server.js";
+import { ROOT } from "./build.js";
+
+const { values } = parseArgs({
+  options: { port: { type: "string" }, "state-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
+});
+if (values.help) {
+  console.log("usage: npm start -- [--port 8787] [--state-dir .flaremq/state]");
+  process.exit(0);
+}
+const portText = values.port ?? process.env.PORT ?? "8787";
+const port = Number(portText);
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  console.error(`invalid port "${portText}"`);
+  process.exit(2);
+}
+const stateDir = path.resolve(values["state-dir"] ?? process.env.FLAREMQ_STATE_DIR ?? path.join(ROOT, ".flaremq", "state"));
+
+const server = await startServer({ port, stateDir });
+console.log(`flaremq is serving on ${server.url}
+  state:   ${stateDir}
+  health:  curl ${server.url}/healthz
+  topics:  curl ${server.url}/namesrv/topics
+  send:    curl -X POST ${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages \\
+             -H 'content-type: application/json' -d '{"messages":[{"body":"hello","bodyEncoding":"utf8"}]}'
+  pull:    curl '${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages?offset=0&maxWaitMs=0'
+Press Ctrl+C to stop.`);
+
+let stopping = false;
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    void server.stop().then(() => process.exit(0));
+  });
+}

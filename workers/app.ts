@@ -1,0 +1,53 @@
+/**
+ * The public Worker: one Hono app in front of the NameServer and broker objects. Request
+ * size is capped here, and every failure leaves as `{ code, message, requestId }`.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { isMQError } from "../protocol/errors.js";
+import { Limits } from "../protocol/limits.js";
+import { brokerRoutes } from "./broker-shard/routes.js";
+import { lookupRoutes } from "./broker-shard/lookup-routes.js";
+import { namesrvRoutes } from "./namesrv/routes.js";
+import type { AppEnv } from "./shared/app-env.js";
+
+export const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) ?? crypto.randomUUID());
+  await next();
+  c.header("x-request-id", c.get("requestId"));
+});
+
+app.use(
+  bodyLimit({
+    maxSize: Limits.maxRequestBytes,
+    onError: (c) =>
+      c.json(
+        { code: "REQUEST_TOO_LARGE", message: `request body is larger than ${Limits.maxRequestBytes} bytes`, requestId: c.get("requestId") },
+        413,
+      ),
+  }),
+);
+
+app.get("/healthz", (c) => c.json({ ok: true }));
+app.route("/namesrv", namesrvRoutes);
+app.route("/brokers", brokerRoutes);
+app.route("/messages", lookupRoutes);
+
+app.notFound((c) =>
+  c.json(
+    { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") },
+    404,
+  ),
+);
+
+app.onError((err, c) => {
+  const requestId = c.get("requestId");
+  if (isMQError(err)) {
+    if (err.status >= 500) console.error(`[${requestId}] ${err.code}: ${err.message}`, err.cause ?? "");
+    return c.json({ code: err.code, message: err.message, requestId }, err.status as 400);
+  }
+  console.error(`[${requestId}] unhandled`, err);
+  return c.json({ code: "INTERNAL_ERROR", message: "internal error", requestId }, 500);
+});

@@ -1,0 +1,49 @@
+/**
+ * Checks that a (broker, topic, queueId) named in a URL exists and allows the access asked
+ * for, auto-creating the topic on a first send when the deployment allows it.
+ */
+import { MQError } from "../../protocol/errors.js";
+import { checkTopicName, checkUserTopic } from "../../protocol/names.js";
+import { canRead, canWrite, type QueueData } from "../../protocol/route.js";
+import type { MessageQueue } from "../../protocol/message.js";
+import { readConfig } from "../config.js";
+import type { Env } from "../env.js";
+import { reservedNames } from "../namesrv/routes.js";
+import { getTopicConfig, upsertTopic } from "../namesrv/topic-registry.js";
+import { uintParam } from "../shared/validate.js";
+
+export type Access = "read" | "write" | "admin";
+
+export interface ResolvedQueue {
+  mq: MessageQueue;
+  queueData: QueueData;
+}
+
+export async function resolveQueue(
+  env: Env,
+  params: { broker: string; topic: string; queueId: string },
+  access: Access,
+): Promise<ResolvedQueue> {
+  const config = readConfig(env);
+  const { broker, topic } = params;
+  if (!config.brokers.includes(broker)) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not configured`);
+  if (access === "write") checkUserTopic(topic, reservedNames(config));
+  else checkTopicName(topic);
+  const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });
+
+  let topicConfig = await getTopicConfig(env, topic);
+  if (!topicConfig && access === "write" && config.autoCreateTopicEnable) {
+    topicConfig = (await upsertTopic(env, topic, {}, "createIfAbsent")).config;
+  }
+  if (!topicConfig) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+  const queueData = topicConfig.queues.find((q) => q.brokerName === broker);
+  if (!queueData) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues on broker "${broker}"`);
+  const queueCount = Math.max(queueData.readQueueNums, queueData.writeQueueNums);
+  if (queueId >= queueCount)
+    throw new MQError("QUEUE_ID_ILLEGAL", `queueId ${queueId} is illegal: topic "${topic}" has ${queueCount} queues on "${broker}"`);
+  if (access === "write" && !canWrite(queueData.perm))
+    throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
+  if (access === "read" && !canRead(queueData.perm))
+    throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
+  return { mq: { topic, brokerName: broker, queueId }, queueData };
+}

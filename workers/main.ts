@@ -1,0 +1,7 @@
+/** Worker entry: the HTTP app and every Durable Object class, bound in wrangler.toml. */
+import { app } from "./app.js";
+
+export { QueueDO } from "../durable-objects/queue.js";
+export { NameServerDO } from "../durable-objects/namesrv.js";
+
+export default app;

@@ -1,0 +1,87 @@
+/**
+ * NameServer HTTP API: topic admin and route reads (RocketMQ's updateTopic, deleteTopic,
+ * topicList, topicRoute), mounted at /namesrv.
+ */
+import { Hono } from "hono";
+import { MQError } from "../../protocol/errors.js";
+import { AUTO_CREATE_TOPIC_KEY, checkTopicName, checkUserTopic } from "../../protocol/names.js";
+import { brokerAddress, type TopicConfig, type TopicRouteData } from "../../protocol/route.js";
+import { CreateTopicSchema, TopicConfigSchema } from "../../protocol/schemas.js";
+import { readConfig, type Config } from "../config.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { readJson } from "../shared/validate.js";
+import { purgeTopicQueues } from "../broker-shard/queue-stub.js";
+import {
+  autoCreateTemplate,
+  deleteTopic,
+  getTopicConfig,
+  listTopicConfigs,
+  upsertTopic,
+} from "./topic-registry.js";
+
+export function reservedNames(config: Config): string[] {
+  return [config.clusterName, ...config.brokers];
+}
+
+export function toRoute(config: Config, topic: TopicConfig): TopicRouteData {
+  return {
+    brokerDatas: topic.queues.map((q) => ({
+      cluster: config.clusterName,
+      brokerName: q.brokerName,
+      brokerAddrs: { "0": brokerAddress(q.brokerName) },
+    })),
+    queueDatas: topic.queues,
+  };
+}
+
+export const namesrvRoutes = new Hono<AppEnv>()
+  .get("/topics", async (c) => {
+    const topics = await listTopicConfigs(c.env);
+    return c.json({ topics });
+  })
+  .post("/topics", async (c) => {
+    const { topic, ...input } = await readJson(c, CreateTopicSchema);
+    checkUserTopic(topic, reservedNames(readConfig(c.env)));
+    const { config } = await upsertTopic(c.env, topic, input, "create");
+    return c.json(config, 201);
+  })
+  .get("/topics/:topic", async (c) => {
+    const topic = c.req.param("topic");
+    checkTopicName(topic);
+    const config = await getTopicConfig(c.env, topic);
+    if (!config) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+    return c.json(config);
+  })
+  .put("/topics/:topic", async (c) => {
+    const topic = c.req.param("topic");
+    checkUserTopic(topic, reservedNames(readConfig(c.env)));
+    const input = await readJson(c, TopicConfigSchema);
+    const { created, config } = await upsertTopic(c.env, topic, input, "upsert");
+    return c.json(config, created ? 201 : 200);
+  })
+  .delete("/topics/:topic", async (c) => {
+    const topic = c.req.param("topic");
+    checkUserTopic(topic, reservedNames(readConfig(c.env)));
+    const removed = await deleteTopic(c.env, topic);
+    if (!removed) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+    // RocketMQ leaves the files for its cleaner; here the queues are emptied at once so a
+    // topic created again under the same name starts from offset 0.
+    await purgeTopicQueues(c.env, removed);
+    return c.json({ deleted: topic });
+  })
+  .get("/topics/:topic/route", async (c) => {
+    const topic = c.req.param("topic");
+    checkTopicName(topic);
+    const config = readConfig(c.env);
+    const stored = topic === AUTO_CREATE_TOPIC_KEY ? autoCreateTemplate(config) : await getTopicConfig(c.env, topic);
+    if (!stored) throw new MQError("TOPIC_NOT_EXIST", `no route info of topic "${topic}"`);
+    return c.json(toRoute(config, stored));
+  })
+  .get("/brokers", (c) => {
+    const config = readConfig(c.env);
+    return c.json({
+      clusterName: config.clusterName,
+      autoCreateTopicEnable: config.autoCreateTopicEnable,
+      brokers: config.brokers.map((brokerName) => ({ brokerName, brokerAddrs: { "0": brokerAddress(brokerName) } })),
+    });
+  });

@@ -1,0 +1,7 @@
+import type { Env } from "../env.js";
+
+/** Hono generics shared by every route module. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: { requestId: string };
+}
