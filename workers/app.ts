@@ -3,13 +3,13 @@
  * size is capped here, and every failure leaves as `{ code, message, requestId }`.
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { isMQError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
 import { brokerRoutes } from "./broker-shard/routes.js";
 import { lookupRoutes } from "./broker-shard/lookup-routes.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
+import { requestSizeLimit } from "./shared/body-limit.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -19,16 +19,7 @@ app.use(async (c, next) => {
   c.header("x-request-id", c.get("requestId"));
 });
 
-app.use(
-  bodyLimit({
-    maxSize: Limits.maxRequestBytes,
-    onError: (c) =>
-      c.json(
-        { code: "REQUEST_TOO_LARGE", message: `request body is larger than ${Limits.maxRequestBytes} bytes`, requestId: c.get("requestId") },
-        413,
-      ),
-  }),
-);
+app.use(requestSizeLimit(Limits.maxRequestBytes));
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/namesrv", namesrvRoutes);

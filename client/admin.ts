@@ -1,0 +1,72 @@
+/** Admin, as RocketMQ's mqadmin/DefaultMQAdminExt: topics, routes, queue stats, message lookup. */
+import type { MessageExtWire, MessageQueue, QueueStats } from "../protocol/message.js";
+import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
+import type { TopicConfigInput } from "../protocol/schemas.js";
+import { fromWireMessage, type MessageExt } from "./message.js";
+import { brokerPath } from "./routes.js";
+import { pathSegment, Transport, type CallOptions, type ClientOptions } from "./transport.js";
+
+export type AdminOptions = ClientOptions;
+export type { TopicConfig, TopicRouteData, TopicConfigInput };
+
+export interface ClusterInfo {
+  clusterName: string;
+  autoCreateTopicEnable: boolean;
+  brokers: { brokerName: string; brokerAddrs: Record<string, string> }[];
+}
+
+export class Admin {
+  private readonly transport: Transport;
+
+  constructor(options: AdminOptions) {
+    this.transport = new Transport(options);
+  }
+
+  /**
+   * Creates or updates a topic (mqadmin updateTopic). `queueNums` is per broker; `brokers`
+   * defaults to every broker.
+   */
+  createTopic(topic: string, config: TopicConfigInput = {}, options: CallOptions = {}): Promise<TopicConfig> {
+    return this.transport.request<TopicConfig>(`/namesrv/topics/${pathSegment(topic)}`, {
+      ...options,
+      method: "PUT",
+      body: config,
+    });
+  }
+
+  updateTopic(topic: string, config: TopicConfigInput, options: CallOptions = {}): Promise<TopicConfig> {
+    return this.createTopic(topic, config, options);
+  }
+
+  async deleteTopic(topic: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.request(`/namesrv/topics/${pathSegment(topic)}`, { ...options, method: "DELETE" });
+  }
+
+  async listTopics(options: CallOptions = {}): Promise<TopicConfig[]> {
+    return (await this.transport.request<{ topics: TopicConfig[] }>("/namesrv/topics", options)).topics;
+  }
+
+  topicRoute(topic: string, options: CallOptions = {}): Promise<TopicRouteData> {
+    return this.transport.request<TopicRouteData>(`/namesrv/topics/${pathSegment(topic)}/route`, options);
+  }
+
+  clusterInfo(options: CallOptions = {}): Promise<ClusterInfo> {
+    return this.transport.request<ClusterInfo>("/namesrv/brokers", options);
+  }
+
+  queueStats(mq: MessageQueue, options: CallOptions = {}): Promise<QueueStats> {
+    return this.transport.request<QueueStats>(`${brokerPath(mq)}/stats`, options);
+  }
+
+  /** Looks a message up by its offsetMsgId (straight to its queue). */
+  async viewMessage(offsetMsgId: string, options: CallOptions = {}): Promise<MessageExt> {
+    const wire = await this.transport.request<MessageExtWire>(`/messages/${pathSegment(offsetMsgId)}`, options);
+    return fromWireMessage(wire);
+  }
+
+  /** Reads the message at a queue offset. */
+  async viewMessageByOffset(mq: MessageQueue, queueOffset: number, options: CallOptions = {}): Promise<MessageExt> {
+    const wire = await this.transport.request<MessageExtWire>(`${brokerPath(mq)}/messages/${queueOffset}`, options);
+    return fromWireMessage(wire);
+  }
+}

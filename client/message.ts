@@ -1,0 +1,70 @@
+/** Messages as the client API shows them: bodies are bytes, UTF-8 strings are a convenience. */
+import { base64ToBytes, bytesToBase64 } from "../protocol/base64.js";
+import type { MessageExtWire } from "../protocol/message.js";
+import type { MessageIn } from "../protocol/schemas.js";
+
+export type { MessageQueue, SendResult, SendStatus, PullStatus } from "../protocol/message.js";
+
+/** A message to send, as RocketMQ's Message. */
+export interface Message {
+  topic: string;
+  /** Bytes, or a string sent as UTF-8. */
+  body: Uint8Array | string;
+  tags?: string;
+  /** Business keys; a string is split on spaces as RocketMQ does. */
+  keys?: string | string[];
+  /** User properties. */
+  properties?: Record<string, string>;
+  flag?: number;
+}
+
+/** A received message, as RocketMQ's MessageExt. */
+export interface MessageExt {
+  topic: string;
+  brokerName: string;
+  queueId: number;
+  queueOffset: number;
+  msgId: string;
+  offsetMsgId: string;
+  tags: string;
+  keys: string[];
+  properties: Record<string, string>;
+  bornTimestamp: number;
+  bornHost: string;
+  storeTimestamp: number;
+  reconsumeTimes: number;
+  flag: number;
+  body: Uint8Array;
+}
+
+const decoder = new TextDecoder();
+
+/** The body decoded as UTF-8. */
+export function bodyText(message: { body: Uint8Array }): string {
+  return decoder.decode(message.body);
+}
+
+export function normaliseKeys(keys: string | string[] | undefined): string[] {
+  if (keys === undefined) return [];
+  const list = typeof keys === "string" ? keys.split(" ") : keys;
+  return list.filter((k) => k.length > 0);
+}
+
+export function toWireMessage(message: Message, msgId: string, bornTimestamp: number): MessageIn {
+  const wire: MessageIn =
+    typeof message.body === "string"
+      ? { body: message.body, bodyEncoding: "utf8" }
+      : { body: bytesToBase64(message.body) };
+  wire.msgId = msgId;
+  wire.bornTimestamp = bornTimestamp;
+  if (message.tags !== undefined && message.tags !== "") wire.tags = message.tags;
+  const keys = normaliseKeys(message.keys);
+  if (keys.length > 0) wire.keys = keys;
+  if (message.properties && Object.keys(message.properties).length > 0) wire.properties = message.properties;
+  if (message.flag !== undefined) wire.flag = message.flag;
+  return wire;
+}
+
+export function fromWireMessage(wire: MessageExtWire): MessageExt {
+  return { ...wire, body: base64ToBytes(wire.body) ?? new Uint8Array() };
+}

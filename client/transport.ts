@@ -1,0 +1,83 @@
+/**
+ * HTTP transport shared by every client class: injected fetch, a per-call timeout composed
+ * with the caller's AbortSignal, and server errors rebuilt as typed MQErrors.
+ */
+import { errorFromBody, MQError } from "../protocol/errors.js";
+
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
+
+/** Options every client class accepts. */
+export interface ClientOptions {
+  /** Base URL of a flaremq deployment, e.g. `http://127.0.0.1:8787`. */
+  endpoint: string;
+  /** fetch implementation; default `globalThis.fetch`. */
+  fetch?: FetchLike;
+  /** Timeout of one HTTP call in milliseconds; default 3000 (RocketMQ's mqClientApiTimeout). */
+  requestTimeoutMs?: number;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  /** Overrides the client's requestTimeoutMs for this call. */
+  timeoutMs?: number;
+}
+
+export interface RequestInitLite extends CallOptions {
+  method?: "GET" | "POST" | "PUT" | "DELETE";
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+}
+
+export class Transport {
+  readonly endpoint: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly timeoutMs: number;
+
+  constructor(options: ClientOptions) {
+    if (!/^https?:\/\//.test(options.endpoint)) {
+      throw new MQError("BAD_REQUEST", `endpoint must be an http(s) URL, got "${options.endpoint}"`);
+    }
+    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    const f = options.fetch ?? globalThis.fetch;
+    // Bound so that a bare `fetch` keeps its receiver in browsers and Workers.
+    this.fetchImpl = (input, init) => f(input, init);
+    this.timeoutMs = options.requestTimeoutMs ?? 3000;
+  }
+
+  async request<T>(path: string, init: RequestInitLite = {}): Promise<T> {
+    const url = new URL(this.endpoint + path);
+    for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const timeoutMs = init.timeoutMs ?? this.timeoutMs;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    const requestInit: RequestInit = { method: init.method ?? "GET", signal };
+    if (init.body !== undefined) {
+      requestInit.body = JSON.stringify(init.body);
+      requestInit.headers = { "content-type": "application/json" };
+    }
+    let response: Response;
+    try {
+      response = await this.fetchImpl(url.toString(), requestInit);
+    } catch (e) {
+      if (init.signal?.aborted) throw new MQError("ABORTED", "the call was aborted", { cause: e });
+      if (timeout.aborted) throw new MQError("TIMEOUT", `no answer within ${timeoutMs} ms from ${url.pathname}`, { cause: e });
+      throw new MQError("NETWORK_ERROR", `request to ${url.origin} failed: ${(e as Error).message}`, { cause: e });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (e) {
+      if (init.signal?.aborted) throw new MQError("ABORTED", "the call was aborted", { cause: e });
+      if (timeout.aborted) throw new MQError("TIMEOUT", `answer from ${url.pathname} did not finish within ${timeoutMs} ms`);
+      if (response.ok) throw new MQError("NETWORK_ERROR", `answer from ${url.pathname} is not JSON`);
+      body = undefined;
+    }
+    if (!response.ok) throw errorFromBody(response.status, body);
+    return body as T;
+  }
+}
+
+export function pathSegment(value: string | number): string {
+  return encodeURIComponent(String(value));
+}

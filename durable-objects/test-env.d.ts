@@ -1,0 +1,7 @@
+// Types the `env` of "cloudflare:test" as this Worker's bindings, for tests inside workerd.
+declare namespace Cloudflare {
+  interface Env {
+    QUEUE: DurableObjectNamespace<import("./queue.js").QueueDO>;
+    NAMESRV: DurableObjectNamespace<import("./namesrv.js").NameServerDO>;
+  }
+}

@@ -1,0 +1,108 @@
+/** Topic admin, routes, auto-create and message lookup through the real server and client. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, bodyText, isMQError } from "../../client/index.js";
+import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+let server: TestServer;
+let admin: Admin;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = new Admin({ endpoint: server.url });
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMQError(e)) return e.code;
+    throw e;
+  }
+  return "NO_ERROR";
+}
+
+describe("topic admin", () => {
+  it("creates, updates, lists, routes and deletes topics", async () => {
+    const topic = uniqueName("Admin");
+    const created = await admin.createTopic(topic, { queueNums: 3 });
+    expect(created.queues.map((q) => [q.brokerName, q.readQueueNums, q.writeQueueNums, q.perm])).toEqual([
+      ["broker-a", 3, 3, 6],
+      ["broker-b", 3, 3, 6],
+    ]);
+    const updated = await admin.updateTopic(topic, { writeQueueNums: 2, brokers: ["broker-b"] });
+    expect(updated.queues).toEqual([
+      { brokerName: "broker-b", readQueueNums: 3, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
+    ]);
+    const route = await admin.topicRoute(topic);
+    expect(route.brokerDatas).toEqual([
+      { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b" } },
+    ]);
+    expect(route.queueDatas).toEqual(updated.queues);
+    expect((await admin.listTopics()).map((t) => t.topic)).toContain(topic);
+    await admin.deleteTopic(topic);
+    expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(topic);
+    expect(await codeOf(admin.topicRoute(topic))).toBe("TOPIC_NOT_EXIST");
+    expect(await codeOf(admin.deleteTopic(topic))).toBe("TOPIC_NOT_EXIST");
+  });
+
+  it("restarts offsets at 0 when a deleted topic is created again", async () => {
+    const topic = uniqueName("Recreate");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const mq = { topic, brokerName: "broker-a", queueId: 0 };
+    await producer.send({ topic, body: "one" }, { messageQueue: mq });
+    await producer.send({ topic, body: "two" }, { messageQueue: mq });
+    await admin.deleteTopic(topic);
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const again = await producer.send({ topic, body: "three" }, { messageQueue: mq });
+    expect(again.queueOffset).toBe(0);
+  });
+
+  it("auto-creates a topic on its first send with 4 queues per broker", async () => {
+    const topic = uniqueName("Auto");
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const result = await producer.send({ topic, body: "first" });
+    expect(result.sendStatus).toBe("SEND_OK");
+    const route = await admin.topicRoute(topic);
+    expect(route.queueDatas.map((q) => [q.brokerName, q.readQueueNums, q.writeQueueNums])).toEqual([
+      ["broker-a", 4, 4],
+      ["broker-b", 4, 4],
+    ]);
+  });
+
+  it("looks a message up by offsetMsgId and by queue offset", async () => {
+    const topic = uniqueName("Lookup");
+    await admin.createTopic(topic, { queueNums: 2 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const results = [];
+    for (let i = 0; i < 6; i++) results.push(await producer.send({ topic, body: `look-${i}`, keys: `k${i}` }));
+    for (const [i, r] of results.entries()) {
+      const m = await admin.viewMessage(r.offsetMsgId);
+      expect(bodyText(m)).toBe(`look-${i}`);
+      expect(m.msgId).toBe(r.msgId);
+      expect(m.queueOffset).toBe(r.queueOffset);
+      const byOffset = await admin.viewMessageByOffset(r.messageQueue, r.queueOffset);
+      expect(byOffset.msgId).toBe(r.msgId);
+    }
+    expect(await codeOf(admin.viewMessage("not-an-id"))).toBe("MESSAGE_ID_ILLEGAL");
+    const last = results[5]!;
+    expect(await codeOf(admin.viewMessageByOffset(last.messageQueue, 999))).toBe("MESSAGE_NOT_FOUND");
+  });
+
+  it("pulls the same queues the route lists", async () => {
+    const topic = uniqueName("Subscribe");
+    await admin.createTopic(topic, { readQueueNums: 2, writeQueueNums: 1, brokers: ["broker-a"] });
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const queues = await consumer.fetchSubscribeMessageQueues(topic);
+    expect(queues).toEqual([
+      { topic, brokerName: "broker-a", queueId: 0 },
+      { topic, brokerName: "broker-a", queueId: 1 },
+    ]);
+  });
+});

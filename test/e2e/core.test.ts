@@ -1,0 +1,186 @@
+/**
+ * The core message path end to end: real server (workerd via Miniflare), real client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, bodyText, type MessageExt, type MessageQueue } from "../../client/index.js";
+import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+let server: TestServer;
+let admin: Admin;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = new Admin({ endpoint: server.url });
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+function bodyFor(i: number): Uint8Array {
+  // Every byte value appears, and each body is distinct.
+  const body = new Uint8Array(300 + (i % 50));
+  for (let j = 0; j < body.length; j++) body[j] = (i * 7 + j) % 256;
+  return body;
+}
+
+async function drain(consumer: PullConsumer, mq: MessageQueue): Promise<MessageExt[]> {
+  const out: MessageExt[] = [];
+  let offset = 0;
+  for (;;) {
+    const r = await consumer.pull(mq, "*", offset, 32, { maxWaitMs: 0 });
+    if (r.pullStatus !== "FOUND") {
+      expect(r.pullStatus).toBe("NO_NEW_MSG");
+      return out;
+    }
+    out.push(...r.msgFoundList);
+    offset = r.nextBeginOffset;
+  }
+}
+
+describe("core message path", () => {
+  it("delivers 1,000 messages sent round-robin over 4 queues exactly once, in offset order, intact", async () => {
+    const topic = uniqueName("RoundRobin");
+    await admin.createTopic(topic, { queueNums: 2 }); // 2 per broker x 2 brokers = 4 queues
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+
+    const total = 1000;
+    const sent = new Map<string, { i: number; queue: string; offset: number }>();
+    const concurrency = 8;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const result = await producer.send({
+            topic,
+            body: bodyFor(i),
+            tags: i % 2 === 0 ? "TagA" : "TagB",
+            keys: [`order-${i}`, `user-${i % 10}`],
+            properties: { index: String(i), note: "ü✓" },
+          });
+          expect(result.sendStatus).toBe("SEND_OK");
+          const q = `${result.messageQueue.brokerName}/${result.messageQueue.queueId}`;
+          sent.set(result.msgId, { i, queue: q, offset: result.queueOffset });
+        }
+      }),
+    );
+    expect(sent.size).toBe(total);
+
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const queues = await consumer.fetchSubscribeMessageQueues(topic);
+    expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
+      "broker-a/0",
+      "broker-a/1",
+      "broker-b/0",
+      "broker-b/1",
+    ]);
+
+    const received = new Map<string, MessageExt>();
+    for (const mq of queues) {
+      const messages = await drain(consumer, mq);
+      // Round-robin: each of the 4 queues got exactly a quarter.
+      expect(messages.length).toBe(total / 4);
+      expect(messages.map((m) => m.queueOffset)).toEqual(Array.from({ length: total / 4 }, (_, k) => k));
+      for (const m of messages) {
+        expect(received.has(m.msgId)).toBe(false);
+        received.set(m.msgId, m);
+      }
+    }
+    expect(received.size).toBe(total);
+    for (const [msgId, s] of sent) {
+      const m = received.get(msgId);
+      expect(m).toBeDefined();
+      if (!m) continue;
+      expect(`${m.brokerName}/${m.queueId}`).toBe(s.queue);
+      expect(m.queueOffset).toBe(s.offset);
+      expect(m.topic).toBe(topic);
+      expect(m.body).toEqual(bodyFor(s.i));
+      expect(m.tags).toBe(s.i % 2 === 0 ? "TagA" : "TagB");
+      expect(m.keys).toEqual([`order-${s.i}`, `user-${s.i % 10}`]);
+      expect(m.properties).toEqual({ index: String(s.i), note: "ü✓" });
+      expect(m.reconsumeTimes).toBe(0);
+      expect(m.storeTimestamp).toBeGreaterThanOrEqual(m.bornTimestamp);
+    }
+  });
+
+  it("wakes a parked pull within 200 ms of a send", async () => {
+    const topic = uniqueName("LongPoll");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const [mq] = await consumer.fetchSubscribeMessageQueues(topic);
+    if (!mq) throw new Error("no queue");
+
+    const latencies: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      let returnedAt = 0;
+      const parked = consumer.pull(mq, "*", round, 32, { maxWaitMs: 10_000 }).then((r) => {
+        returnedAt = performance.now();
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 150)); // let the pull park
+      expect(returnedAt).toBe(0);
+      const sentAt = performance.now();
+      await producer.send({ topic, body: `wake-${round}` }, { messageQueue: mq });
+      const result = await parked;
+      expect(result.pullStatus).toBe("FOUND");
+      expect(result.msgFoundList.map(bodyText)).toEqual([`wake-${round}`]);
+      latencies.push(returnedAt - sentAt);
+    }
+    for (const ms of latencies) expect(ms).toBeLessThan(200);
+  });
+
+  it("answers NO_NEW_MSG after the requested wait when nothing arrives", async () => {
+    const topic = uniqueName("Idle");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-b"] });
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const mq = { topic, brokerName: "broker-b", queueId: 0 };
+    const started = performance.now();
+    const r = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 300 });
+    expect(r.pullStatus).toBe("NO_NEW_MSG");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  it("filters by tag expression on the broker", async () => {
+    const topic = uniqueName("Tags");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const mq = { topic, brokerName: "broker-a", queueId: 0 };
+    for (const tags of ["TagA", "TagB", "TagC", "", "TagA"]) {
+      await producer.send({ topic, body: tags || "none", ...(tags ? { tags } : {}) }, { messageQueue: mq });
+    }
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const r = await consumer.pull(mq, "TagA || TagC", 0, 32, { maxWaitMs: 0 });
+    expect(r.pullStatus).toBe("FOUND");
+    expect(r.msgFoundList.map((m) => m.queueOffset)).toEqual([0, 2, 4]);
+    expect(r.nextBeginOffset).toBe(5);
+    const none = await consumer.pull(mq, "TagZ", 0, 32, { maxWaitMs: 0 });
+    expect(none.pullStatus).toBe("NO_MATCHED_MSG");
+    expect(none.nextBeginOffset).toBe(5);
+  });
+
+  it("commits, fetches and searches offsets", async () => {
+    const topic = uniqueName("Offsets");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const mq = { topic, brokerName: "broker-a", queueId: 0 };
+    // A brand-new group on a fresh queue starts at 0.
+    expect(await consumer.fetchConsumeOffset(mq)).toBe(0);
+    const before = Date.now();
+    await new Promise((r) => setTimeout(r, 5));
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await producer.send({ topic, body: `m${i}` }, { messageQueue: mq }));
+    expect(results.map((r) => r.queueOffset)).toEqual([0, 1, 2, 3, 4]);
+    expect(await consumer.minOffset(mq)).toBe(0);
+    expect(await consumer.maxOffset(mq)).toBe(5);
+    expect(await consumer.searchOffset(mq, before)).toBe(0);
+    expect(await consumer.searchOffset(mq, Date.now() + 60_000)).toBe(5);
+    await consumer.updateConsumeOffset(mq, 3);
+    expect(await consumer.fetchConsumeOffset(mq)).toBe(3);
+  });
+});

@@ -1,0 +1,25 @@
+/** `wrangler deploy` must deploy this code unchanged: keep the dry run green. */
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+const run = promisify(execFile);
+
+describe("wrangler deploy --dry-run", () => {
+  for (const env of ["", "production"]) {
+    it(`bundles the ${env || "default"} environment`, async () => {
+      const outdir = await mkdtemp(path.join(os.tmpdir(), "flaremq-dry-"));
+      try {
+        const args = ["wrangler", "deploy", "--dry-run", "--outdir", outdir, ...(env ? ["--env", env] : [])];
+        const { stdout } = await run("npx", args, { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
+        expect(stdout).toContain("--dry-run: exiting now.");
+        expect(stdout).toContain(env === "production" ? 'env.AUTO_CREATE_TOPIC_ENABLE ("false")' : 'env.AUTO_CREATE_TOPIC_ENABLE ("true")');
+      } finally {
+        await rm(outdir, { recursive: true, force: true });
+      }
+    });
+  }
+});
