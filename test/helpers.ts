@@ -34,7 +34,7 @@ export function uniqueName(prefix: string): string {
 /** Raw HTTP call that returns status and parsed JSON, for asserting error codes. */
 export async function http(
   url: string,
-  init: { method?: string; body?: unknown; rawBody?: string | Uint8Array } = {},
+  init: { method?: string; body?: unknown; rawBody?: string } = {},
 ): Promise<{ status: number; body: Record<string, unknown> }> {
   const requestInit: RequestInit = { method: init.method ?? "GET" };
   if (init.rawBody !== undefined) requestInit.body = init.rawBody;
