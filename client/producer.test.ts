@@ -1,0 +1,360 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { isMQError, type ErrorCode, ErrorCodes } from "../protocol/errors.js";
+import type { SendResult } from "../protocol/message.js";
+import type { QueueData, TopicRouteData } from "../protocol/route.js";
+import type { MessageIn } from "../protocol/schemas.js";
+import { Producer, type ProducerOptions } from "./producer.js";
+import type { FetchLike } from "./transport.js";
+
+interface Post {
+  brokerName: string;
+  topic: string;
+  queueId: number;
+  messages: MessageIn[];
+}
+
+type SendAnswer = ErrorCode | "OK" | "HANG" | "NETWORK";
+
+function qd(brokerName: string, perm: number, queueNums: number): QueueData {
+  return { brokerName, perm, writeQueueNums: queueNums, readQueueNums: queueNums, topicSysFlag: 0 };
+}
+
+function route(...queueDatas: QueueData[]): TopicRouteData {
+  return {
+    brokerDatas: queueDatas.map((q) => ({ cluster: "c", brokerName: q.brokerName, brokerAddrs: { "0": `/brokers/${q.brokerName}` } })),
+    queueDatas,
+  };
+}
+
+const TWO_BROKERS = route(qd("broker-a", 6, 4), qd("broker-b", 6, 4));
+
+/**
+ * A fake deployment: GET /namesrv/topics/:t/route answers from `routes` (404 TOPIC_NOT_EXIST
+ * otherwise); POST /brokers/:b/topics/:t/queues/:q/messages answers as `answer` decides.
+ */
+function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post, n: number) => SendAnswer = () => "OK") {
+  const routeGets: string[] = [];
+  const posts: Post[] = [];
+  const fetch: FetchLike = async (input, init) => {
+    const path = new URL(input).pathname;
+    const r = /^\/namesrv\/topics\/([^/]+)\/route$/.exec(path);
+    if (r && init.method === "GET") {
+      const topic = decodeURIComponent(r[1]!);
+      routeGets.push(topic);
+      const found = routes[topic];
+      if (found) return Response.json(found);
+      return Response.json({ code: "TOPIC_NOT_EXIST", message: `no route for ${topic}` }, { status: 404 });
+    }
+    const s = /^\/brokers\/([^/]+)\/topics\/([^/]+)\/queues\/(\d+)\/messages$/.exec(path);
+    if (s && init.method === "POST") {
+      const post: Post = {
+        brokerName: decodeURIComponent(s[1]!),
+        topic: decodeURIComponent(s[2]!),
+        queueId: Number(s[3]),
+        messages: (JSON.parse(init.body as string) as { messages: MessageIn[] }).messages,
+      };
+      posts.push(post);
+      const a = answer(post, posts.length);
+      if (a === "NETWORK") throw new TypeError("fetch failed");
+      if (a === "HANG") {
+        return new Promise<Response>((_resolve, reject) => {
+          const signal = init.signal!;
+          if (signal.aborted) reject(signal.reason);
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      }
+      if (a !== "OK") return Response.json({ code: a, message: `broker says ${a}` }, { status: ErrorCodes[a] });
+      const msgId = post.messages[0]!.msgId!;
+      const result: SendResult = {
+        sendStatus: "SEND_OK",
+        msgId,
+        offsetMsgId: `off-${posts.length}`,
+        messageQueue: { topic: post.topic, brokerName: post.brokerName, queueId: post.queueId },
+        queueOffset: posts.length,
+        msgIds: [msgId],
+        offsetMsgIds: [`off-${posts.length}`],
+      };
+      return Response.json(result);
+    }
+    return Response.json({ code: "NOT_FOUND", message: path }, { status: 404 });
+  };
+  return { fetch, posts, routeGets };
+}
+
+/** A started producer whose round-robin starts at the first queue (Math.random() = 0). */
+async function startedProducer(fetch: FetchLike, extra: Partial<ProducerOptions> = {}): Promise<Producer> {
+  const spy = vi.spyOn(Math, "random").mockReturnValue(0);
+  const producer = new Producer({ endpoint: "http://mq.test", fetch, group: "PG", ...extra });
+  spy.mockRestore();
+  await producer.start();
+  return producer;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    return isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`;
+  }
+  return "NO_ERROR";
+}
+
+const where = (p: Post): string => `${p.brokerName}:${p.queueId}`;
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe("Producer lifecycle and validation", () => {
+  it("refuses to send before start() with BAD_REQUEST and no network call", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("BAD_REQUEST");
+    expect(cluster.routeGets.length + cluster.posts.length).toBe(0);
+  });
+
+  it("refuses to send after shutdown()", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
+    await producer.shutdown();
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("BAD_REQUEST");
+    expect(cluster.posts.length).toBe(1);
+  });
+
+  it("refuses an illegal group name", () => {
+    let code = "NO_ERROR";
+    try {
+      new Producer({ endpoint: "http://mq.test", fetch: fakeCluster({}).fetch, group: "bad group" });
+    } catch (e) {
+      code = isMQError(e) ? e.code : "NOT_MQERROR";
+    }
+    expect(code).toBe("INVALID_GROUP_NAME");
+  });
+
+  it("refuses an illegal topic name before any network call", async () => {
+    const cluster = fakeCluster({});
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "bad topic", body: "x" }))).toBe("INVALID_TOPIC_NAME");
+    expect(await codeOf(producer.send({ topic: "t".repeat(128), body: "x" }))).toBe("INVALID_TOPIC_NAME");
+    expect(cluster.routeGets.length + cluster.posts.length).toBe(0);
+  });
+
+  it("refuses a messageQueue of another topic", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    const code = await codeOf(
+      producer.send({ topic: "T", body: "x" }, { messageQueue: { topic: "Other", brokerName: "broker-a", queueId: 0 } }),
+    );
+    expect(code).toBe("BAD_REQUEST");
+    expect(cluster.posts.length).toBe(0);
+  });
+});
+
+describe("Producer.send", () => {
+  it("posts the message with a client msgId and returns the broker's SendResult", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    const result = await producer.send({ topic: "T", body: "héllo", tags: "TagA", keys: "k1 k2", properties: { p: "v" } });
+    expect(cluster.posts.length).toBe(1);
+    const [wire] = cluster.posts[0]!.messages;
+    expect(cluster.posts[0]!.messages.length).toBe(1);
+    expect(/^[0-9A-F]{32}$/.test(wire!.msgId!)).toBe(true);
+    expect(wire).toEqual({
+      body: "héllo",
+      bodyEncoding: "utf8",
+      msgId: wire!.msgId,
+      bornTimestamp: wire!.bornTimestamp,
+      tags: "TagA",
+      keys: ["k1", "k2"],
+      properties: { p: "v" },
+    });
+    expect(result.sendStatus).toBe("SEND_OK");
+    expect(result.msgId).toBe(wire!.msgId);
+    expect(result.messageQueue).toEqual({ topic: "T", brokerName: "broker-a", queueId: 0 });
+  });
+
+  it("sends a binary body as base64", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    await producer.send({ topic: "T", body: Uint8Array.from([0, 255, 1]) });
+    const [wire] = cluster.posts[0]!.messages;
+    expect(wire!.body).toBe("AP8B");
+    expect(wire!.bodyEncoding).toBeUndefined();
+  });
+
+  it("distributes sends round-robin over all write queues in route order", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    for (let i = 0; i < 16; i++) await producer.send({ topic: "T", body: `m${i}` });
+    const order = ["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3", "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3"];
+    expect(cluster.posts.map(where)).toEqual([...order, ...order]);
+    expect(cluster.routeGets).toEqual(["T"]);
+    expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(16);
+  });
+
+  it("round-robins from a random start position and still covers every queue evenly", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    await producer.start();
+    for (let i = 0; i < 24; i++) await producer.send({ topic: "T", body: `m${i}` });
+    const order = ["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3", "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3"];
+    const seen = cluster.posts.map(where);
+    const start = order.indexOf(seen[0]!);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(seen).toEqual(seen.map((_, i) => order[(start + i) % order.length]));
+  });
+
+  it("retries a retriable failure on the other broker with the same msgId", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "SERVICE_UNAVAILABLE" : "OK"));
+    const producer = await startedProducer(cluster.fetch);
+    const result = await producer.send({ topic: "T", body: "x" });
+    expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-b:0"]);
+    const [first, second] = cluster.posts;
+    expect(second!.messages[0]!.msgId).toBe(first!.messages[0]!.msgId);
+    expect(second!.messages).toEqual(first!.messages);
+    expect(result.msgId).toBe(first!.messages[0]!.msgId);
+    expect(result.messageQueue.brokerName).toBe("broker-b");
+  });
+
+  it.each(["INTERNAL_ERROR", "TOO_MANY_WAITERS", "NETWORK", "NO_PERMISSION"] as const)(
+    "retries after %s on the other broker",
+    async (failure) => {
+      const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
+      const producer = await startedProducer(cluster.fetch);
+      expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
+      expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b"]);
+      expect(cluster.posts[1]!.messages[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
+    },
+  );
+
+  it("refetches the route after a route failure (NO_PERMISSION) but not after SERVICE_UNAVAILABLE", async () => {
+    const c1 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "NO_PERMISSION" : "OK"));
+    await (await startedProducer(c1.fetch)).send({ topic: "T", body: "x" });
+    expect(c1.routeGets).toEqual(["T", "T"]);
+
+    const c2 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "SERVICE_UNAVAILABLE" : "OK"));
+    await (await startedProducer(c2.fetch)).send({ topic: "T", body: "x" });
+    expect(c2.routeGets).toEqual(["T"]);
+  });
+
+  it.each(["VALIDATION_FAILED", "MESSAGE_BODY_TOO_LARGE", "SYSTEM_TOPIC_FORBIDDEN", "PROPERTIES_SIZE_EXCEEDED"] as const)(
+    "does not retry %s",
+    async (failure) => {
+      const cluster = fakeCluster({ T: TWO_BROKERS }, () => failure);
+      const producer = await startedProducer(cluster.fetch);
+      expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe(failure);
+      expect(cluster.posts.length).toBe(1);
+    },
+  );
+
+  it("stops after 1 + retryTimesWhenSendFailed attempts (default 2), alternating brokers", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, () => "SERVICE_UNAVAILABLE");
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("SERVICE_UNAVAILABLE");
+    expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b", "broker-a"]);
+    expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
+  });
+
+  it.each([0, 1, 5])("stops after 1 + %i attempts when retryTimesWhenSendFailed is set", async (retryTimesWhenSendFailed) => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, () => "SERVICE_UNAVAILABLE");
+    const producer = await startedProducer(cluster.fetch, { retryTimesWhenSendFailed });
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("SERVICE_UNAVAILABLE");
+    expect(cluster.posts.length).toBe(1 + retryTimesWhenSendFailed);
+  });
+
+  it("retries on the same broker when it is the only one", async () => {
+    const cluster = fakeCluster({ T: route(qd("broker-a", 6, 2)) }, (_p, n) => (n === 1 ? "SERVICE_UNAVAILABLE" : "OK"));
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
+    expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-a:1"]);
+  });
+
+  it("sends to the given messageQueue only and does not retry", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, () => "SERVICE_UNAVAILABLE");
+    const producer = await startedProducer(cluster.fetch);
+    const mq = { topic: "T", brokerName: "broker-b", queueId: 3 };
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }, { messageQueue: mq }))).toBe("SERVICE_UNAVAILABLE");
+    expect(cluster.posts.map(where)).toEqual(["broker-b:3"]);
+    expect(cluster.routeGets).toEqual([]);
+  });
+
+  it("sends to the given messageQueue on success", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    const mq = { topic: "T", brokerName: "broker-a", queueId: 2 };
+    const result = await producer.send({ topic: "T", body: "x" }, { messageQueue: mq });
+    expect(result.messageQueue).toEqual(mq);
+    expect(cluster.posts.map(where)).toEqual(["broker-a:2"]);
+  });
+
+  it("does not retry when the caller aborts", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, () => "HANG");
+    const producer = await startedProducer(cluster.fetch);
+    const controller = new AbortController();
+    const p = producer.send({ topic: "T", body: "x" }, { signal: controller.signal });
+    setTimeout(() => controller.abort(), 20);
+    expect(await codeOf(p)).toBe("ABORTED");
+    expect(cluster.posts.length).toBe(1);
+  });
+
+  it("gives up with TIMEOUT when the send timeout passes", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, () => "HANG");
+    const producer = await startedProducer(cluster.fetch, { sendMsgTimeoutMs: 60 });
+    const started = Date.now();
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("TIMEOUT");
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
+describe("Producer.send to a topic that does not exist yet", () => {
+  const TEMPLATE = route(qd("broker-a", 7, 8), qd("broker-b", 7, 8));
+
+  it("uses the TBW102 route limited to defaultTopicQueueNums", async () => {
+    const cluster = fakeCluster({ TBW102: TEMPLATE });
+    const producer = await startedProducer(cluster.fetch, { defaultTopicQueueNums: 2 });
+    for (let i = 0; i < 8; i++) await producer.send({ topic: "NewTopic", body: `m${i}` });
+    expect(cluster.posts.map(where)).toEqual([
+      "broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1",
+      "broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1",
+    ]);
+    for (const p of cluster.posts) expect(p.topic).toBe("NewTopic");
+    expect(cluster.routeGets.filter((t) => t === "TBW102").length).toBe(1);
+  });
+
+  it("uses 4 queues per broker by default", async () => {
+    const cluster = fakeCluster({ TBW102: TEMPLATE });
+    const producer = await startedProducer(cluster.fetch);
+    for (let i = 0; i < 8; i++) await producer.send({ topic: "NewTopic", body: `m${i}` });
+    expect(cluster.posts.map(where)).toEqual([
+      "broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3",
+      "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3",
+    ]);
+  });
+
+  it("switches to the topic's own route once it exists", async () => {
+    const routes: Record<string, TopicRouteData> = { TBW102: TEMPLATE };
+    const cluster = fakeCluster(routes);
+    const producer = await startedProducer(cluster.fetch, { defaultTopicQueueNums: 1 });
+    await producer.send({ topic: "NewTopic", body: "first" });
+    routes["NewTopic"] = route(qd("broker-b", 6, 3));
+    for (let i = 0; i < 3; i++) await producer.send({ topic: "NewTopic", body: `m${i}` });
+    // The round-robin counter carries on (it stood at 1 after the first send).
+    expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-b:1", "broker-b:2", "broker-b:0"]);
+    for (const p of cluster.posts) expect(p.topic).toBe("NewTopic");
+  });
+
+  it("fails with TOPIC_NOT_EXIST and sends nothing when the template is not inheritable", async () => {
+    const cluster = fakeCluster({ TBW102: route(qd("broker-a", 6, 8)) });
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "NewTopic", body: "x" }))).toBe("TOPIC_NOT_EXIST");
+    expect(cluster.posts.length).toBe(0);
+  });
+
+  it("fails with TOPIC_NOT_EXIST and sends nothing when there is no template", async () => {
+    const cluster = fakeCluster({});
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "NewTopic", body: "x" }))).toBe("TOPIC_NOT_EXIST");
+    expect(cluster.posts.length).toBe(0);
+  });
+});

@@ -1,0 +1,205 @@
+import { describe, expect, it } from "vitest";
+import { isMQError, type MQError } from "../protocol/errors.js";
+import { pathSegment, Transport, type FetchLike } from "./transport.js";
+
+interface Seen {
+  url: string;
+  init: RequestInit;
+}
+
+function recorder(answer: (url: string, init: RequestInit) => Promise<Response> | Response) {
+  const seen: Seen[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    seen.push({ url, init });
+    return answer(url, init);
+  };
+  return { seen, fetch };
+}
+
+/** A fetch that never answers; it rejects with the signal's reason once the signal aborts. */
+const hangingFetch: FetchLike = (_url, init) =>
+  new Promise<Response>((_resolve, reject) => {
+    const signal = init.signal!;
+    if (signal.aborted) return reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+
+/** A fetch that answers 200 at once but whose body never finishes until the signal aborts. */
+const stallingBodyFetch: FetchLike = async (_url, init) => {
+  const signal = init.signal!;
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"partial":'));
+      signal.addEventListener("abort", () => controller.error(signal.reason), { once: true });
+    },
+  });
+  return new Response(body, { status: 200, headers: { "content-type": "application/json" } });
+};
+
+async function failure(p: Promise<unknown>): Promise<MQError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMQError(e)) return e;
+    throw new Error(`expected an MQError, got ${String(e)}`);
+  }
+  throw new Error("expected a failure, got success");
+}
+
+describe("Transport construction", () => {
+  it.each(["localhost:8787", "ftp://host", "", "//host", "HTTP:/host"])("refuses endpoint %j with BAD_REQUEST", (endpoint) => {
+    let code = "NO_ERROR";
+    try {
+      new Transport({ endpoint, fetch: hangingFetch });
+    } catch (e) {
+      code = isMQError(e) ? e.code : "NOT_MQERROR";
+    }
+    expect(code).toBe("BAD_REQUEST");
+  });
+
+  it("strips trailing slashes from the endpoint", async () => {
+    const r = recorder(() => Response.json({ ok: 1 }));
+    const t = new Transport({ endpoint: "https://mq.example.com/base///", fetch: r.fetch });
+    expect(t.endpoint).toBe("https://mq.example.com/base");
+    await t.request("/namesrv/topics");
+    expect(r.seen[0]!.url).toBe("https://mq.example.com/base/namesrv/topics");
+  });
+});
+
+describe("Transport.request", () => {
+  it("GETs with query parameters, omitting undefined ones, and returns the JSON body", async () => {
+    const r = recorder(() => Response.json({ answer: 42, list: [1, 2] }));
+    const t = new Transport({ endpoint: "http://127.0.0.1:8787", fetch: r.fetch });
+    const body = await t.request<{ answer: number; list: number[] }>("/p", { query: { a: 1, b: "x y", c: undefined } });
+    expect(body).toEqual({ answer: 42, list: [1, 2] });
+    expect(r.seen.length).toBe(1);
+    const url = new URL(r.seen[0]!.url);
+    expect(url.pathname).toBe("/p");
+    expect([...url.searchParams.entries()]).toEqual([["a", "1"], ["b", "x y"]]);
+    expect(r.seen[0]!.init.method).toBe("GET");
+    expect(r.seen[0]!.init.body).toBeUndefined();
+    expect(r.seen[0]!.init.headers).toBeUndefined();
+    expect(r.seen[0]!.init.signal!.aborted).toBe(false);
+  });
+
+  it("sends a JSON body with its content type", async () => {
+    const r = recorder(() => Response.json({}));
+    const t = new Transport({ endpoint: "http://h", fetch: r.fetch });
+    await t.request("/x", { method: "POST", body: { messages: [{ body: "aGk=" }] } });
+    expect(r.seen[0]!.init.method).toBe("POST");
+    expect(r.seen[0]!.init.body).toBe('{"messages":[{"body":"aGk="}]}');
+    expect(r.seen[0]!.init.headers).toEqual({ "content-type": "application/json" });
+  });
+
+  it.each([
+    [404, "TOPIC_NOT_EXIST"],
+    [400, "VALIDATION_FAILED"],
+    [403, "NO_PERMISSION"],
+    [413, "MESSAGE_BODY_TOO_LARGE"],
+    [429, "TOO_MANY_WAITERS"],
+    [500, "INTERNAL_ERROR"],
+    [503, "SERVICE_UNAVAILABLE"],
+  ] as const)("turns a %i server error JSON into an MQError with code %s", async (status, code) => {
+    const r = recorder(() => Response.json({ code, message: "from server", requestId: "req-1" }, { status }));
+    const e = await failure(new Transport({ endpoint: "http://h", fetch: r.fetch }).request("/x"));
+    expect(e.code).toBe(code);
+    expect(e.status).toBe(status);
+    expect(e.message).toBe("from server");
+    expect(e.requestId).toBe("req-1");
+  });
+
+  it("maps an error answer that is not JSON by its status", async () => {
+    const html = (status: number) => () => new Response("<html>oops</html>", { status, headers: { "content-type": "text/html" } });
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(502)).fetch }).request("/x"))).code).toBe(
+      "SERVICE_UNAVAILABLE",
+    );
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(404)).fetch }).request("/x"))).code).toBe(
+      "NOT_FOUND",
+    );
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(400)).fetch }).request("/x"))).code).toBe(
+      "BAD_REQUEST",
+    );
+  });
+
+  it("treats a successful answer that is not JSON as NETWORK_ERROR", async () => {
+    const r = recorder(() => new Response("not json", { status: 200 }));
+    const e = await failure(new Transport({ endpoint: "http://h", fetch: r.fetch }).request("/x"));
+    expect(e.code).toBe("NETWORK_ERROR");
+  });
+
+  it("turns a network failure into NETWORK_ERROR, retriable, with the cause kept", async () => {
+    const cause = new TypeError("fetch failed");
+    const fetch: FetchLike = async () => {
+      throw cause;
+    };
+    const e = await failure(new Transport({ endpoint: "http://h", fetch }).request("/x"));
+    expect(e.code).toBe("NETWORK_ERROR");
+    expect(e.retriable).toBe(true);
+    expect(e.cause).toBe(cause);
+  });
+
+  it("turns the client timeout into TIMEOUT", async () => {
+    const started = Date.now();
+    const e = await failure(new Transport({ endpoint: "http://h", fetch: hangingFetch, requestTimeoutMs: 50 }).request("/x"));
+    expect(e.code).toBe("TIMEOUT");
+    expect(e.retriable).toBe(true);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(40);
+  });
+
+  it("lets a call's timeoutMs override the client's", async () => {
+    const t = new Transport({ endpoint: "http://h", fetch: hangingFetch, requestTimeoutMs: 60_000 });
+    const e = await failure(t.request("/x", { timeoutMs: 30 }));
+    expect(e.code).toBe("TIMEOUT");
+  });
+
+  it("turns a body that does not finish in time into TIMEOUT", async () => {
+    const t = new Transport({ endpoint: "http://h", fetch: stallingBodyFetch, requestTimeoutMs: 50 });
+    expect((await failure(t.request("/x"))).code).toBe("TIMEOUT");
+  });
+
+  it("turns a caller abort into ABORTED, not retriable", async () => {
+    const controller = new AbortController();
+    const t = new Transport({ endpoint: "http://h", fetch: hangingFetch, requestTimeoutMs: 60_000 });
+    const p = t.request("/x", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    const e = await failure(p);
+    expect(e.code).toBe("ABORTED");
+    expect(e.retriable).toBe(false);
+  });
+
+  it("turns an already aborted signal into ABORTED", async () => {
+    const t = new Transport({ endpoint: "http://h", fetch: hangingFetch });
+    expect((await failure(t.request("/x", { signal: AbortSignal.abort() }))).code).toBe("ABORTED");
+  });
+
+  it("turns a caller abort during the body into ABORTED", async () => {
+    const controller = new AbortController();
+    const t = new Transport({ endpoint: "http://h", fetch: stallingBodyFetch, requestTimeoutMs: 60_000 });
+    const p = t.request("/x", { signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    expect((await failure(p)).code).toBe("ABORTED");
+  });
+
+  it("reports ABORTED when the caller aborts even if the timeout also passed", async () => {
+    const t = new Transport({ endpoint: "http://h", fetch: hangingFetch, requestTimeoutMs: 20 });
+    const controller = new AbortController();
+    const p = t.request("/x", { signal: controller.signal });
+    controller.abort();
+    expect((await failure(p)).code).toBe("ABORTED");
+  });
+
+  it("passes a caller signal that is not aborted through to success", async () => {
+    const r = recorder(() => Response.json({ ok: true }));
+    const t = new Transport({ endpoint: "http://h", fetch: r.fetch });
+    expect(await t.request("/x", { signal: new AbortController().signal })).toEqual({ ok: true });
+  });
+});
+
+describe("pathSegment", () => {
+  it("percent-encodes a value for one path segment", () => {
+    expect(pathSegment("a/b c")).toBe("a%2Fb%20c");
+    expect(pathSegment("%RETRY%g")).toBe("%25RETRY%25g");
+    expect(pathSegment(5)).toBe("5");
+    expect(pathSegment("TopicTest")).toBe("TopicTest");
+  });
+});

@@ -1,0 +1,92 @@
+import { describe, expect, it } from "vitest";
+import { bytesToBase64Url, base64UrlToBytes } from "./base64.js";
+import { decodeOffsetMsgId, encodeOffsetMsgId, type OffsetMsgIdParts } from "./offset-msg-id.js";
+
+const CASES: OffsetMsgIdParts[] = [
+  { brokerName: "broker-a", topic: "TopicTest", queueId: 0, queueOffset: 0 },
+  { brokerName: "b", topic: "t", queueId: 1, queueOffset: 1 },
+  { brokerName: "broker_b-2", topic: "%RETRY%group|x", queueId: 1023, queueOffset: 123_456_789 },
+  { brokerName: "x".repeat(64), topic: "t".repeat(127), queueId: 65535, queueOffset: Number.MAX_SAFE_INTEGER },
+  { brokerName: "broker-a", topic: "T", queueId: 7, queueOffset: 2 ** 32 + 5 },
+];
+
+describe("encodeOffsetMsgId / decodeOffsetMsgId", () => {
+  it.each(CASES)("round-trips %o", (parts) => {
+    const id = encodeOffsetMsgId(parts);
+    expect(/^[A-Za-z0-9_-]+$/.test(id)).toBe(true);
+    expect(decodeOffsetMsgId(id)).toEqual(parts);
+  });
+
+  it("gives distinct ids for distinct parts", () => {
+    const ids = new Set<string>();
+    for (const brokerName of ["broker-a", "broker-b"])
+      for (const topic of ["T1", "T2"])
+        for (let queueId = 0; queueId < 4; queueId++)
+          for (const queueOffset of [0, 1, 1000]) ids.add(encodeOffsetMsgId({ brokerName, topic, queueId, queueOffset }));
+    expect(ids.size).toBe(2 * 2 * 4 * 3);
+  });
+
+  it("lays out version, broker, topic, u16 queueId, f64 offset", () => {
+    const bytes = base64UrlToBytes(encodeOffsetMsgId({ brokerName: "ab", topic: "T", queueId: 258, queueOffset: 1 }))!;
+    expect(Array.from(bytes)).toEqual([1, 2, 0x61, 0x62, 1, 0x54, 1, 2, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0]);
+  });
+
+  it.each(["", "!", "!!!!", "AAAA", "A", "AA==", "abc def", "x".repeat(401), "%2F", "ZZZZZZZZZZZZZZZZZZZZZZZZ"])(
+    "decodes garbage %j to undefined",
+    (id) => {
+      expect(decodeOffsetMsgId(id)).toBeUndefined();
+    },
+  );
+
+  it("decodes an id with a wrong version to undefined", () => {
+    const bytes = base64UrlToBytes(encodeOffsetMsgId(CASES[0]!))!;
+    for (const version of [0, 2, 255]) {
+      const copy = bytes.slice();
+      copy[0] = version;
+      expect(decodeOffsetMsgId(bytesToBase64Url(copy)), `version ${version}`).toBeUndefined();
+    }
+  });
+
+  it("decodes every truncation of a valid id to undefined", () => {
+    for (const parts of CASES) {
+      const id = encodeOffsetMsgId(parts);
+      for (let k = 0; k < id.length; k++) {
+        expect(decodeOffsetMsgId(id.slice(0, k)), `${id} cut to ${k}`).toBeUndefined();
+      }
+    }
+  });
+
+  it("decodes every byte-truncation and an extended id to undefined", () => {
+    const bytes = base64UrlToBytes(encodeOffsetMsgId(CASES[2]!))!;
+    for (let k = 0; k < bytes.length; k++) {
+      expect(decodeOffsetMsgId(bytesToBase64Url(bytes.subarray(0, k))), `cut to ${k} bytes`).toBeUndefined();
+    }
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(decodeOffsetMsgId(bytesToBase64Url(longer))).toBeUndefined();
+  });
+
+  it("decodes lengths that point past the end to undefined", () => {
+    // version 1, broker length 200 but only a few bytes follow
+    const bytes = Uint8Array.from([1, 200, 0x61, 1, 0x54, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(decodeOffsetMsgId(bytesToBase64Url(bytes))).toBeUndefined();
+    // topic length 9 though only 1 topic byte is there
+    const bytes2 = Uint8Array.from([1, 1, 0x61, 9, 0x54, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    expect(decodeOffsetMsgId(bytesToBase64Url(bytes2))).toBeUndefined();
+  });
+
+  it("decodes offsets that are not non-negative safe integers to undefined", () => {
+    for (const queueOffset of [-1, 0.5, Number.NaN, Infinity, 2 ** 53]) {
+      const id = encodeOffsetMsgId({ brokerName: "broker-a", topic: "T", queueId: 0, queueOffset });
+      expect(decodeOffsetMsgId(id), String(queueOffset)).toBeUndefined();
+    }
+  });
+
+  it("decodes standard base64 (with + / =) to undefined", () => {
+    const bytes = base64UrlToBytes(encodeOffsetMsgId(CASES[4]!))!;
+    expect(bytes.length % 3).toBe(1);
+    const standard = btoa(String.fromCharCode(...bytes));
+    expect(standard.endsWith("==")).toBe(true);
+    expect(decodeOffsetMsgId(standard)).toBeUndefined();
+  });
+});
