@@ -63,6 +63,12 @@ export class QueueDO extends DurableObject<Env> {
   /** Stores `messages` with consecutive offsets, all or nothing; resolves once durable. */
   append(messages: StoredMessage[]): Promise<AppendResult> {
     return new Promise<AppendResult>((resolve, reject) => {
+      // An empty run would store a zero-count row at maxOffset, whose key the next append
+      // then collides with, failing every later append of this queue.
+      if (messages.length === 0) {
+        reject(toRpcError("MESSAGE_ILLEGAL", "an append needs at least one message"));
+        return;
+      }
       this.pending.push({ messages, resolve, reject });
       if (!this.flushing) void this.flush();
     });
