@@ -1,6 +1,8 @@
 /** Admin, as RocketMQ's mqadmin/DefaultMQAdminExt: topics, routes, queue stats, message lookup. */
 import type { MessageExtWire, MessageQueue, QueueStats } from "../protocol/message.js";
 import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
+import type { HalfState } from "../protocol/transaction.js";
+import { readQueues } from "./routes.js";
 import type { TopicConfigInput } from "../protocol/schemas.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
 import { brokerPath } from "./routes.js";
@@ -8,6 +10,26 @@ import { pathSegment, Transport, type CallOptions, type ClientOptions } from "./
 
 export type AdminOptions = ClientOptions;
 export type { TopicConfig, TopicRouteData, TopicConfigInput };
+
+/** Delayed messages waiting in a topic (or one queue): count per level (0 = timer messages). */
+export interface DelayStats {
+  count: number;
+  byLevel: Record<string, number>;
+  nextDueAt: number | null;
+}
+
+/** A transaction's half message as the broker tracks it. */
+export interface HalfMessageInfo {
+  transactionId: string;
+  producerGroup: string;
+  state: HalfState;
+  bornTimestamp: number;
+  checkTimes: number;
+  nextCheckAt: number | null;
+  queueOffset: number | null;
+  decidedAt: number | null;
+  messageQueue: MessageQueue;
+}
 
 export interface ClusterInfo {
   clusterName: string;
@@ -68,5 +90,35 @@ export class Admin {
   async viewMessageByOffset(mq: MessageQueue, queueOffset: number, options: CallOptions = {}): Promise<MessageExt> {
     const wire = await this.transport.request<MessageExtWire>(`${brokerPath(mq)}/messages/${queueOffset}`, options);
     return fromWireMessage(wire);
+  }
+
+  /** Delayed messages of a topic, summed over its queues (queried in parallel). */
+  async delayStats(topic: string, options: CallOptions = {}): Promise<DelayStats> {
+    const queues = readQueues(topic, await this.topicRoute(topic, options));
+    const parts = await Promise.all(
+      queues.map((mq) => this.transport.request<DelayStats>(`${brokerPath(mq)}/delayed`, options)),
+    );
+    const total: DelayStats = { count: 0, byLevel: {}, nextDueAt: null };
+    for (const p of parts) {
+      total.count += p.count;
+      for (const [level, n] of Object.entries(p.byLevel)) total.byLevel[level] = (total.byLevel[level] ?? 0) + n;
+      if (p.nextDueAt !== null && (total.nextDueAt === null || p.nextDueAt < total.nextDueAt)) total.nextDueAt = p.nextDueAt;
+    }
+    return total;
+  }
+
+  /** Half messages of a topic's transactions, optionally of one state (queried in parallel). */
+  async listTransactions(topic: string, state?: HalfState, options: CallOptions = {}): Promise<HalfMessageInfo[]> {
+    const queues = readQueues(topic, await this.topicRoute(topic, options));
+    const parts = await Promise.all(
+      queues.map(async (mq) => {
+        const r = await this.transport.request<{ transactions: Omit<HalfMessageInfo, "messageQueue">[] }>(
+          `${brokerPath(mq)}/transactions`,
+          { ...options, query: { state, limit: 1000 } },
+        );
+        return r.transactions.map((t) => ({ ...t, messageQueue: mq }));
+      }),
+    );
+    return parts.flat();
   }
 }

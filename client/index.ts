@@ -1,4 +1,13 @@
-export { Producer, type ProducerOptions, type SendOptions } from "./producer.js";
+export { Producer, type ProducerOptions, type SendOptions, type SendCallback } from "./producer.js";
+export {
+  TransactionProducer,
+  type TransactionListener,
+  type TransactionProducerOptions,
+  type TransactionSendResult,
+  type LocalTransactionState,
+} from "./transaction-producer.js";
+export { splitBatches, type SplitOptions } from "./batch.js";
+export { selectMessageQueueByHash, javaStringHash, type MessageQueueSelector } from "./queue-selector.js";
 export { PullConsumer, type PullConsumerOptions, type PullOptions, type PullResult } from "./pull-consumer.js";
 export { Admin, type AdminOptions, type ClusterInfo } from "./admin.js";
 export { bodyText, type Message, type MessageExt, type MessageQueue, type SendResult, type SendStatus, type PullStatus } from "./message.js";

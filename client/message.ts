@@ -16,6 +16,10 @@ export interface Message {
   /** User properties. */
   properties?: Record<string, string>;
   flag?: number;
+  /** Delay level (1 = 1s ... 18 = 2h with the default table); 0 or absent sends at once. */
+  delayTimeLevel?: number;
+  /** Deliver at this epoch time in ms (RocketMQ 5 timer messages); past times deliver at once. */
+  deliverTimeMs?: number;
 }
 
 /** A received message, as RocketMQ's MessageExt. */
@@ -62,6 +66,8 @@ export function toWireMessage(message: Message, msgId: string, bornTimestamp: nu
   if (keys.length > 0) wire.keys = keys;
   if (message.properties && Object.keys(message.properties).length > 0) wire.properties = message.properties;
   if (message.flag !== undefined) wire.flag = message.flag;
+  if (message.delayTimeLevel) wire.delayTimeLevel = message.delayTimeLevel;
+  if (message.deliverTimeMs !== undefined) wire.deliverTimeMs = message.deliverTimeMs;
   return wire;
 }
 

@@ -1,13 +1,25 @@
 /**
- * Producer, as RocketMQ's DefaultMQProducer: picks queues round-robin from the topic route and,
- * on a retriable failure, retries on another queue — preferring another broker — within one
- * overall send timeout. Every attempt carries the same client-generated msgId.
+ * Producer, as RocketMQ's DefaultMQProducer. Sends resolve once the broker stored the message
+ * durably; every attempt of one send carries the same client-generated msgId.
+ *
+ * - Plain sends pick queues round-robin and, on a retriable failure, retry on another queue
+ *   (preferring another broker) within one overall timeout.
+ * - Ordered sends (`selector`/`arg` or `shardingKey`) always use the one queue their key maps
+ *   to, are serialised per key so sends issued without awaiting keep their order, and retry
+ *   only on that queue (the broker drops a retry whose msgId it just stored).
+ * - Batches (`send([...])`) are stored all or none with consecutive offsets.
+ * - Outstanding sends are capped (`maxInflightSends`): beyond the cap a send waits for a slot;
+ *   nothing is dropped.
  */
 import { isMQError, MQError } from "../protocol/errors.js";
 import { checkGroupName, checkTopicName } from "../protocol/names.js";
 import type { MessageQueue, SendResult } from "../protocol/message.js";
 import { createMsgId } from "../protocol/msg-id.js";
+import type { MessageIn } from "../protocol/schemas.js";
+import { checkBatch } from "./batch.js";
+import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
+import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
 import { brokerPath, publishQueues, RouteCache } from "./routes.js";
 import { Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
@@ -16,8 +28,12 @@ export interface ProducerOptions extends ClientOptions {
   group: string;
   /** Total time budget of one send across its retries; default 3000 (sendMsgTimeout). */
   sendMsgTimeoutMs?: number;
-  /** Extra attempts after a failed synchronous send; default 2 (retryTimesWhenSendFailed). */
+  /** Extra attempts after a failed send; default 2 (retryTimesWhenSendFailed). */
   retryTimesWhenSendFailed?: number;
+  /** Extra attempts after a failed callback-form send; default 2 (retryTimesWhenSendAsyncFailed). */
+  retryTimesWhenSendAsyncFailed?: number;
+  /** Most sends outstanding at once (all forms); more wait for a slot. Default 1000. */
+  maxInflightSends?: number;
   /** Route refresh interval; default 30000 (pollNameServerInterval). */
   pollNameServerIntervalMs?: number;
   /** Queues per broker used for a topic that the first send will auto-create; default 4. */
@@ -25,20 +41,46 @@ export interface ProducerOptions extends ClientOptions {
 }
 
 export interface SendOptions extends CallOptions {
-  /** Send to this queue only; no retry elsewhere. */
+  /** Send to this queue only, in one attempt. */
   messageQueue?: MessageQueue;
+  /** Ordered send: the selector maps (queues, message, arg) to a queue, as RocketMQ's MessageQueueSelector. */
+  selector?: MessageQueueSelector;
+  arg?: unknown;
+  /** Ordered send by key: a stable hash of the key picks the queue (RocketMQ's SelectMessageQueueByHash). */
+  shardingKey?: string;
+  /**
+   * Pick a queue round-robin once and retry only there. Used for transaction half messages:
+   * a retry on another queue would leave a second half message behind.
+   */
+  retryOnSameQueue?: boolean;
+}
+
+/** RocketMQ's SendCallback. */
+export interface SendCallback {
+  onSuccess(result: SendResult): void;
+  onException(error: unknown): void;
 }
 
 /** Broker answers after which another queue may succeed (RocketMQ's retryResponseCodes). */
 const RETRY_ON_ANOTHER_QUEUE = new Set(["TOPIC_NOT_EXIST", "NO_PERMISSION"]);
 
+type Target = { kind: "fixed"; mq: MessageQueue; attempts: number } | { kind: "roundRobin"; attempts: number };
+
+function isCallback(value: unknown): value is SendCallback {
+  return typeof value === "object" && value !== null && typeof (value as SendCallback).onSuccess === "function";
+}
+
 export class Producer {
   readonly group: string;
-  private readonly transport: Transport;
+  protected readonly transport: Transport;
   private readonly routes: RouteCache;
   private readonly sendMsgTimeoutMs: number;
   private readonly retryTimes: number;
+  private readonly retryTimesAsync: number;
   private readonly defaultTopicQueueNums: number;
+  private readonly inflight: Semaphore;
+  private readonly ordered = new KeyedSerializer();
+  private readonly onewayPending = new Set<Promise<void>>();
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private started = false;
 
@@ -49,55 +91,157 @@ export class Producer {
     this.routes = new RouteCache(this.transport, options.pollNameServerIntervalMs ?? 30_000);
     this.sendMsgTimeoutMs = options.sendMsgTimeoutMs ?? 3000;
     this.retryTimes = options.retryTimesWhenSendFailed ?? 2;
+    this.retryTimesAsync = options.retryTimesWhenSendAsyncFailed ?? 2;
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
+    this.inflight = new Semaphore(Math.max(1, options.maxInflightSends ?? 1000));
   }
 
   async start(): Promise<void> {
     this.started = true;
   }
 
+  /** Stops accepting sends and waits for oneway sends already handed to the network. */
   async shutdown(): Promise<void> {
     this.started = false;
+    await Promise.allSettled([...this.onewayPending]);
   }
 
-  /** Sends one message and resolves once the broker has stored it durably. */
-  async send(message: Message, options: SendOptions = {}): Promise<SendResult> {
+  /** Sends still holding an in-flight slot, and the most held at once. */
+  get inflightStats(): { inUse: number; peak: number; max: number } {
+    return { inUse: this.inflight.inUse, peak: this.inflight.peak, max: this.inflight.size };
+  }
+
+  /**
+   * Sends a message (or a batch: an array of one topic) and resolves with its SendResult.
+   * With a SendCallback instead, resolves as soon as the send holds an in-flight slot and
+   * reports the outcome to the callback (RocketMQ's async send).
+   */
+  send(message: Message | Message[], options?: SendOptions): Promise<SendResult>;
+  send(message: Message | Message[], callback: SendCallback, options?: SendOptions): Promise<void>;
+  async send(
+    message: Message | Message[],
+    optionsOrCallback: SendOptions | SendCallback = {},
+    maybeOptions: SendOptions = {},
+  ): Promise<SendResult | void> {
     this.assertStarted();
-    checkTopicName(message.topic);
-    if (options.messageQueue && options.messageQueue.topic !== message.topic) {
+    if (isCallback(optionsOrCallback)) {
+      const callback = optionsOrCallback;
+      await this.inflight.acquire();
+      void this.dispatch(message, maybeOptions, this.retryTimesAsync, {})
+        .then(
+          (r) => callback.onSuccess(r),
+          (e: unknown) => callback.onException(e),
+        )
+        .finally(() => this.inflight.release());
+      return;
+    }
+    await this.inflight.acquire();
+    try {
+      return await this.dispatch(message, optionsOrCallback, this.retryTimes, {});
+    } finally {
+      this.inflight.release();
+    }
+  }
+
+  /**
+   * Sends without waiting for the broker: the broker answers before the write is durable, and
+   * failures are not reported. As in RocketMQ, a oneway message can be lost.
+   */
+  async sendOneway(message: Message, options: SendOptions = {}): Promise<void> {
+    this.assertStarted();
+    await this.inflight.acquire();
+    const pending: Promise<void> = this.dispatch(message, options, 0, {}, { oneway: "true" })
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => {
+        this.inflight.release();
+        this.onewayPending.delete(pending);
+      });
+    this.onewayPending.add(pending);
+  }
+
+  /** Builds the request for `message` and sends it to the queue its options call for. */
+  protected async dispatch(
+    message: Message | Message[],
+    options: SendOptions,
+    retries: number,
+    extraBody: Record<string, unknown>,
+    query: Record<string, string> = {},
+  ): Promise<SendResult> {
+    const messages = Array.isArray(message) ? message : [message];
+    const first = messages[0];
+    if (!first) throw new MQError("MESSAGE_ILLEGAL", "nothing to send");
+    checkTopicName(first.topic);
+    if (Array.isArray(message)) checkBatch(messages);
+    if (options.messageQueue && options.messageQueue.topic !== first.topic) {
       throw new MQError("BAD_REQUEST", "messageQueue.topic differs from message.topic");
     }
     const now = Date.now();
-    const wire = toWireMessage(message, createMsgId(now), now);
+    const body = { messages: messages.map((m) => toWireMessage(m, createMsgId(now), now)), ...extraBody };
     const deadline = now + (options.timeoutMs ?? this.sendMsgTimeoutMs);
-    const attempts = options.messageQueue ? 1 : 1 + this.retryTimes;
+    const orderKey =
+      options.shardingKey !== undefined ? `key:${options.shardingKey}` : options.selector ? `arg:${String(options.arg)}` : undefined;
+    const run = async (): Promise<SendResult> => {
+      const target = await this.target(first, options, retries, deadline);
+      return this.attempt(first.topic, body, query, target, deadline, options.signal);
+    };
+    return orderKey === undefined ? run() : this.ordered.run(`${first.topic}\u0000${orderKey}`, run);
+  }
+
+  private async target(message: Message, options: SendOptions, retries: number, deadline: number): Promise<Target> {
+    if (options.messageQueue) return { kind: "fixed", mq: options.messageQueue, attempts: 1 };
+    const call: CallOptions = { timeoutMs: Math.max(1, deadline - Date.now()) };
+    if (options.signal) call.signal = options.signal;
+    if (options.retryOnSameQueue) return { kind: "fixed", mq: await this.selectQueue(message.topic, undefined, call), attempts: 1 + retries };
+    if (options.selector === undefined && options.shardingKey === undefined) return { kind: "roundRobin", attempts: 1 + retries };
+    const queues = await publishQueues(this.routes, message.topic, this.defaultTopicQueueNums, call);
+    if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${message.topic}" has no writable queues`);
+    const mq =
+      options.shardingKey !== undefined
+        ? selectMessageQueueByHash(queues, message, options.shardingKey)
+        : options.selector!(queues, message, options.arg);
+    if (!queues.some((q) => q.brokerName === mq.brokerName && q.queueId === mq.queueId && q.topic === mq.topic)) {
+      throw new MQError("BAD_REQUEST", "the selector returned a queue that is not a write queue of the topic");
+    }
+    return { kind: "fixed", mq, attempts: 1 + retries };
+  }
+
+  private async attempt(
+    topic: string,
+    body: { messages: MessageIn[] },
+    query: Record<string, string>,
+    target: Target,
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<SendResult> {
     let lastBroker: string | undefined;
     let lastError: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
+    for (let attempt = 0; attempt < target.attempts; attempt++) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
       let mq: MessageQueue | undefined;
-      const callOptions: CallOptions = { timeoutMs: remainingMs };
-      if (options.signal) callOptions.signal = options.signal;
+      const call: CallOptions = { timeoutMs: remainingMs };
+      if (signal) call.signal = signal;
       try {
-        mq = options.messageQueue ?? (await this.selectQueue(message.topic, lastBroker, callOptions));
+        mq = target.kind === "fixed" ? target.mq : await this.selectQueue(topic, lastBroker, call);
         return await this.transport.request<SendResult>(`${brokerPath(mq)}/messages`, {
-          ...callOptions,
+          ...call,
           timeoutMs: Math.max(1, deadline - Date.now()),
           method: "POST",
-          body: { messages: [wire] },
+          body,
+          query,
         });
       } catch (e) {
         lastError = e;
         if (!isMQError(e) || !(e.retriable || RETRY_ON_ANOTHER_QUEUE.has(e.code)) || e.code === "ABORTED") throw e;
-        if (RETRY_ON_ANOTHER_QUEUE.has(e.code)) this.routes.invalidate(message.topic);
+        if (RETRY_ON_ANOTHER_QUEUE.has(e.code)) this.routes.invalidate(topic);
         if (mq) lastBroker = mq.brokerName;
       }
     }
     if (isMQError(lastError) && lastError.code !== "TIMEOUT") throw lastError;
-    throw new MQError("TIMEOUT", `send to "${message.topic}" did not succeed within ${this.sendMsgTimeoutMs} ms`, {
-      cause: lastError,
-    });
+    throw new MQError("TIMEOUT", `send to "${topic}" did not succeed in time`, { cause: lastError });
   }
 
   /** Round-robin over the write queues, skipping the broker that just failed when possible. */
@@ -111,7 +255,7 @@ export class Producer {
     return queues[this.sendWhichQueue++ % queues.length]!;
   }
 
-  private assertStarted(): void {
+  protected assertStarted(): void {
     if (!this.started) throw new MQError("BAD_REQUEST", "producer is not started; call start() first");
   }
 }

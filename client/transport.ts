@@ -25,7 +25,7 @@ export interface CallOptions {
 
 export interface RequestInitLite extends CallOptions {
   method?: "GET" | "POST" | "PUT" | "DELETE";
-  query?: Record<string, string | number | undefined>;
+  query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
 }
 

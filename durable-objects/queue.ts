@@ -9,11 +9,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { toRpcError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
-import type { QueueStats, StoredMessage } from "../protocol/message.js";
+import type { MessageQueue, QueueStats, StoredMessage } from "../protocol/message.js";
+import { toMessageExt } from "../protocol/message-ext.js";
 import { parseTagExpression } from "../protocol/tag-filter.js";
+import {
+  TransactionProps,
+  type EndTransactionResult,
+  type LocalTransactionState,
+  type TransactionCheck,
+} from "../protocol/transaction.js";
+import { readConfig } from "../workers/config.js";
 import type { Env } from "../workers/env.js";
 import { CommitLog, type LogEntry } from "./queue/commit-log.js";
+import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
+import { HalfStore, type HalfInfo, type HalfState } from "./queue/half-store.js";
 import { readForPull, type PullOutcome } from "./queue/pull.js";
+import { RecentIds } from "./queue/recent-ids.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 
@@ -43,6 +54,11 @@ interface PendingAppend {
 
 /** A group commit stops growing at this many body bytes, keeping rows a sensible size. */
 const GROUP_COMMIT_MAX_BYTES = Limits.maxBatchBodyBytes;
+/** Work one alarm run does at most; more due work re-arms the alarm at once. */
+const ALARM_MAX_DELAYED = 1000;
+const ALARM_MAX_CHECKS = 200;
+/** Decided transactions are remembered this long, so repeated decisions stay idempotent. */
+const DECIDED_RETENTION_MS = 3600_000;
 
 export class QueueDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -50,6 +66,12 @@ export class QueueDO extends DurableObject<Env> {
   private readonly waiters = new Waiters();
   private pending: PendingAppend[] = [];
   private flushing = false;
+  private delayed!: DelayedStore;
+  private half!: HalfStore;
+  private readonly recent = new RecentIds<AppendResult>();
+  /** The alarm time this object has set, mirrored in memory so arming costs no read. */
+  private alarmAt: number | null = null;
+  private identity: MessageQueue | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -57,11 +79,25 @@ export class QueueDO extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.log = new CommitLog(this.sql, ctx.storage);
+      this.delayed = new DelayedStore(this.sql);
+      this.half = new HalfStore(this.sql);
+      const id = this.sql
+        .exec<{ broker: string; topic: string; queue_id: number }>("SELECT broker, topic, queue_id FROM identity")
+        .toArray()[0];
+      if (id) this.identity = { brokerName: id.broker, topic: id.topic, queueId: id.queue_id };
+      this.alarmAt = await ctx.storage.getAlarm();
+      // Self-healing: due work with no alarm (an alarm lost to a crash) gets one again.
+      await this.armAlarm();
     });
   }
 
-  /** Stores `messages` with consecutive offsets, all or nothing; resolves once durable. */
+  /**
+   * Stores `messages` with consecutive offsets, all or nothing; resolves once durable.
+   * A retry carrying the msgId of a recent append gets that append's result back.
+   */
   append(messages: StoredMessage[]): Promise<AppendResult> {
+    const seen = messages[0] ? this.recent.get(messages[0].msgId) : undefined;
+    if (seen) return Promise.resolve(seen);
     return new Promise<AppendResult>((resolve, reject) => {
       // An empty run would store a zero-count row at maxOffset, whose key the next append
       // then collides with, failing every later append of this queue.
@@ -135,12 +171,170 @@ export class QueueDO extends DurableObject<Env> {
     return { offset: this.log.minOffset === 0 ? 0 : -1, committed: false };
   }
 
+  /**
+   * Keeps a message invisible until `dueAt`, then appends it (it gets its offset then, as in
+   * RocketMQ). A due time already past appends at once.
+   */
+  async appendDelayed(mq: MessageQueue, message: StoredMessage, dueAt: number, level: number): Promise<AppendResult | null> {
+    if (dueAt <= Date.now()) return this.append([message]);
+    this.remember(mq);
+    this.delayed.add(message, dueAt, level);
+    await this.armAlarm();
+    await this.ctx.storage.sync();
+    return null;
+  }
+
+  delayedStats(): DelayedStats {
+    return this.delayed.stats();
+  }
+
+  /** Stores a transaction's half message: durable, invisible until committed. Idempotent per msgId. */
+  async prepareHalf(mq: MessageQueue, message: StoredMessage, producerGroup: string, firstCheckAt: number): Promise<void> {
+    const existing = this.half.get(message.msgId);
+    if (existing) {
+      if (existing.producerGroup !== producerGroup)
+        throw toRpcError("TRANSACTION_GROUP_MISMATCH", `transaction ${message.msgId} belongs to another producer group`);
+      return;
+    }
+    this.remember(mq);
+    this.half.add(message, producerGroup, Date.now(), firstCheckAt);
+    await this.armAlarm();
+    await this.ctx.storage.sync();
+  }
+
+  /**
+   * Applies a producer's decision. COMMIT appends the message and makes it visible; ROLLBACK
+   * discards it; both are idempotent; contradicting an earlier decision is refused; UNKNOW
+   * changes nothing (the next check asks again).
+   */
+  async endTransaction(transactionId: string, producerGroup: string, decision: LocalTransactionState): Promise<EndTransactionResult> {
+    const info = this.half.get(transactionId);
+    if (!info) throw toRpcError("TRANSACTION_NOT_FOUND", `no transaction ${transactionId} on this queue (unknown or expired)`);
+    if (info.producerGroup !== producerGroup)
+      throw toRpcError("TRANSACTION_GROUP_MISMATCH", `transaction ${transactionId} belongs to producer group "${info.producerGroup}"`);
+    const result = (state: HalfState, queueOffset: number | null): EndTransactionResult => ({ transactionId, state, queueOffset });
+    if (decision === "UNKNOW") return result(info.state, info.queueOffset);
+    if (decision === "COMMIT_MESSAGE") {
+      if (info.state === "COMMITTED") return result("COMMITTED", info.queueOffset);
+      if (info.state !== "PENDING")
+        throw toRpcError("TRANSACTION_ALREADY_ROLLED_BACK", `transaction ${transactionId} was already rolled back`);
+      const message = this.half.message(transactionId);
+      if (!message) throw toRpcError("TRANSACTION_NOT_FOUND", `transaction ${transactionId} has no message`);
+      const now = Date.now();
+      const visible = { ...message, properties: withoutTransactionProps(message.properties) };
+      let offset = 0;
+      // Append and decision in one transaction: a commit is never half applied.
+      this.ctx.storage.transactionSync(() => {
+        offset = this.log.append([visible], now).baseOffset;
+        this.half.decide(transactionId, "COMMITTED", now, offset);
+      });
+      await this.ctx.storage.sync();
+      this.waiters.wakeAll();
+      return result("COMMITTED", offset);
+    }
+    if (info.state === "COMMITTED")
+      throw toRpcError("TRANSACTION_ALREADY_COMMITTED", `transaction ${transactionId} was already committed`);
+    if (info.state === "PENDING") {
+      this.half.decide(transactionId, "ROLLED_BACK", Date.now(), null);
+      await this.ctx.storage.sync();
+    }
+    return result(info.state === "PENDING" ? "ROLLED_BACK" : info.state, null);
+  }
+
+  listTransactions(state: HalfState | undefined, limit: number): HalfInfo[] {
+    return this.half.list(state, limit);
+  }
+
+  /** Delivers due delayed messages, raises due transaction checks, forgets old decisions. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const now = Date.now();
+    const config = readConfig(this.env);
+    let delivered = 0;
+    this.ctx.storage.transactionSync(() => {
+      const due = this.delayed.takeDue(now, ALARM_MAX_DELAYED);
+      if (due.length > 0) this.log.append(due, now);
+      delivered = due.length;
+    });
+    let checks: ReturnType<HalfStore["takeDueChecks"]> = [];
+    this.ctx.storage.transactionSync(() => {
+      checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs);
+    });
+    this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
+    if (delivered > 0) {
+      await this.ctx.storage.sync();
+      this.waiters.wakeAll();
+    }
+    await this.sendChecks(checks);
+    await this.armAlarm();
+  }
+
   /** Deletes every message and offset of this queue (its topic was deleted). */
   async purge(): Promise<void> {
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
     this.log.reset();
+    this.delayed = new DelayedStore(this.sql);
+    this.recent.clear();
+    this.identity = null;
+    this.alarmAt = null;
     this.waiters.wakeAll();
+  }
+
+  private async sendChecks(checks: ReturnType<HalfStore["takeDueChecks"]>): Promise<void> {
+    const mq = this.identity;
+    if (!mq || checks.length === 0) return;
+    await Promise.all(
+      checks.map(async (c) => {
+        const check: TransactionCheck = {
+          transactionId: c.transactionId,
+          producerGroup: c.producerGroup,
+          messageQueue: mq,
+          checkTimes: c.checkTimes,
+          message: toMessageExt(mq, {
+            queueOffset: -1,
+            storeTimestamp: c.message.bornTimestamp,
+            message: {
+              ...c.message,
+              properties: { ...c.message.properties, [TransactionProps.TRANSACTION_CHECK_TIMES]: String(c.checkTimes) },
+            },
+          }),
+        };
+        try {
+          const group = this.env.PRODUCER_GROUP.get(this.env.PRODUCER_GROUP.idFromName(c.producerGroup));
+          await group.enqueueCheck(check);
+        } catch (e) {
+          // The half message stays pending; the next interval checks it again.
+          console.warn(`transaction check ${c.transactionId} not delivered: ${String(e)}`);
+        }
+      }),
+    );
+  }
+
+  /** Points the single alarm at the earliest due work, writing only when it must move earlier. */
+  private async armAlarm(): Promise<void> {
+    const oldestDecided = this.half.oldestDecidedAt();
+    const candidates = [
+      this.delayed.nextDueAt(),
+      this.half.nextCheckAt(),
+      oldestDecided === null ? null : oldestDecided + DECIDED_RETENTION_MS,
+    ].filter((t): t is number => t !== null);
+    if (candidates.length === 0) return;
+    const next = Math.min(...candidates);
+    if (this.alarmAt !== null && this.alarmAt <= next) return;
+    this.alarmAt = next;
+    await this.ctx.storage.setAlarm(next);
+  }
+
+  private remember(mq: MessageQueue): void {
+    if (this.identity) return;
+    this.sql.exec(
+      "INSERT OR REPLACE INTO identity (id, broker, topic, queue_id) VALUES (0, ?, ?, ?)",
+      mq.brokerName,
+      mq.topic,
+      mq.queueId,
+    );
+    this.identity = mq;
   }
 
   private async flush(): Promise<void> {
@@ -164,7 +358,11 @@ export class QueueDO extends DurableObject<Env> {
           for (const p of group) p.reject(e instanceof Error ? e : toRpcError("SERVICE_UNAVAILABLE", "store failed"));
           continue;
         }
-        group.forEach((p, i) => p.resolve(results[i]!));
+        group.forEach((p, i) => {
+          const first = p.messages[0];
+          if (first) this.recent.set(first.msgId, results[i]!);
+          p.resolve(results[i]!);
+        });
         this.waiters.wakeAll();
       }
     } finally {
@@ -183,4 +381,9 @@ function takeGroup(pending: PendingAppend[]): PendingAppend[] {
     n++;
   }
   return pending.splice(0, n);
+}
+
+function withoutTransactionProps(properties: Record<string, string>): Record<string, string> {
+  const { [TransactionProps.TRAN_MSG]: _t, [TransactionProps.PGROUP]: _g, ...rest } = properties;
+  return rest;
 }

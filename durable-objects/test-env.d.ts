@@ -3,5 +3,6 @@ declare namespace Cloudflare {
   interface Env {
     QUEUE: DurableObjectNamespace<import("./queue.js").QueueDO>;
     NAMESRV: DurableObjectNamespace<import("./namesrv.js").NameServerDO>;
+    PRODUCER_GROUP: DurableObjectNamespace<import("./producer-group.js").ProducerGroupDO>;
   }
 }

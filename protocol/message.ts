@@ -36,6 +36,10 @@ export interface SendResult {
   queueOffset: number;
   msgIds: string[];
   offsetMsgIds: string[];
+  /** For a delayed message: when it becomes visible (its queueOffset is -1 until then). */
+  deliverTimeMs?: number;
+  /** For a transaction's half message: the id to commit or roll back (queueOffset -1). */
+  transactionId?: string;
 }
 
 export type PullStatus = "FOUND" | "NO_NEW_MSG" | "NO_MATCHED_MSG" | "OFFSET_ILLEGAL";

@@ -35,11 +35,19 @@ export const MessageInSchema = z.strictObject({
   bornTimestamp: uint.optional(),
   bornHost: z.string().max(255).optional(),
   flag: z.number().int().min(-2147483648).max(2147483647).optional(),
+  /** Delay level 1..N of the deployment's messageDelayLevel table; above N is clamped to N; 0 is none. */
+  delayTimeLevel: z.number().int().min(0).max(1000).optional(),
+  /** Absolute delivery time in epoch ms (RocketMQ 5 timer message); past times deliver at once. */
+  deliverTimeMs: uint.optional(),
 });
 export type MessageIn = z.infer<typeof MessageInSchema>;
 
+export const GroupNameSchema = z.string().min(1).max(Limits.maxGroupLength).regex(/^[%|a-zA-Z0-9_-]+$/);
+
 export const SendRequestSchema = z.strictObject({
   messages: z.array(MessageInSchema).min(1).max(Limits.maxBatchCount),
+  /** Present for a transaction's half message: stored durably but invisible until committed. */
+  transaction: z.strictObject({ producerGroup: GroupNameSchema }).optional(),
 });
 export type SendRequest = z.infer<typeof SendRequestSchema>;
 
@@ -67,3 +75,11 @@ export function parseUintParam(value: string | undefined): number | undefined {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : undefined;
 }
+
+export const TransactionDecisionSchema = z.strictObject({
+  producerGroup: GroupNameSchema,
+  decision: z.enum(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW"]),
+  /** True when the decision answers a check-back rather than following the local transaction. */
+  fromTransactionCheck: z.boolean().optional(),
+});
+export type TransactionDecision = z.infer<typeof TransactionDecisionSchema>;

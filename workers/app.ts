@@ -8,6 +8,7 @@ import { Limits } from "../protocol/limits.js";
 import { brokerRoutes } from "./broker-shard/routes.js";
 import { lookupRoutes } from "./broker-shard/lookup-routes.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
+import { producerRoutes } from "./producers/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
 
@@ -25,6 +26,7 @@ app.get("/healthz", (c) => c.json({ ok: true }));
 app.route("/namesrv", namesrvRoutes);
 app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);
+app.route("/producers", producerRoutes);
 
 app.notFound((c) =>
   c.json(

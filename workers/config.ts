@@ -1,4 +1,5 @@
 /** Deployment configuration read from wrangler.toml vars, validated once per isolate. */
+import { DEFAULT_DELAY_LEVELS, parseDelayLevels } from "../protocol/delay-levels.js";
 import { isValidBrokerName } from "../protocol/names.js";
 import type { Env } from "./env.js";
 
@@ -8,6 +9,12 @@ export interface Config {
   autoCreateTopicEnable: boolean;
   defaultTopicQueueNums: number;
   routeCacheTtlMs: number;
+  /** Milliseconds per delay level; index 0 is level 1. */
+  delayLevelsMs: readonly number[];
+  timerMaxDelayMs: number;
+  transactionTimeoutMs: number;
+  transactionCheckIntervalMs: number;
+  transactionCheckMax: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -28,6 +35,11 @@ export function readConfig(env: Env): Config {
     autoCreateTopicEnable: env.AUTO_CREATE_TOPIC_ENABLE === "true",
     defaultTopicQueueNums: intVar(env.DEFAULT_TOPIC_QUEUE_NUMS, 4),
     routeCacheTtlMs: intVar(env.ROUTE_CACHE_TTL_MS, 3000),
+    delayLevelsMs: parseDelayLevels(env.MESSAGE_DELAY_LEVEL ?? DEFAULT_DELAY_LEVELS),
+    timerMaxDelayMs: intVar(env.TIMER_MAX_DELAY_MS, 7 * 24 * 3600 * 1000),
+    transactionTimeoutMs: intVar(env.TRANSACTION_TIMEOUT_MS, 6000),
+    transactionCheckIntervalMs: Math.max(1, intVar(env.TRANSACTION_CHECK_INTERVAL_MS, 60_000)),
+    transactionCheckMax: intVar(env.TRANSACTION_CHECK_MAX, 15),
   };
   cache.set(env, config);
   return config;

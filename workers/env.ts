@@ -1,10 +1,12 @@
 import type { NameServerDO } from "../durable-objects/namesrv.js";
+import type { ProducerGroupDO } from "../durable-objects/producer-group.js";
 import type { QueueDO } from "../durable-objects/queue.js";
 
 /** Bindings and vars from wrangler.toml; vars are strings and are parsed by `readConfig`. */
 export interface Env {
   QUEUE: DurableObjectNamespace<QueueDO>;
   NAMESRV: DurableObjectNamespace<NameServerDO>;
+  PRODUCER_GROUP: DurableObjectNamespace<ProducerGroupDO>;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */
   BROKERS?: string;
   CLUSTER_NAME?: string;
@@ -14,4 +16,14 @@ export interface Env {
   DEFAULT_TOPIC_QUEUE_NUMS?: string;
   /** How long the worker trusts a cached route before asking the NameServer object again. */
   ROUTE_CACHE_TTL_MS?: string;
+  /** Delay levels in RocketMQ's messageDelayLevel format ("1s 5s 10s ... 2h"). */
+  MESSAGE_DELAY_LEVEL?: string;
+  /** Furthest a deliverTimeMs may lie in the future; default 7 days. */
+  TIMER_MAX_DELAY_MS?: string;
+  /** Age before a pending half message is first checked; default 6000. */
+  TRANSACTION_TIMEOUT_MS?: string;
+  /** Time between checks of the same half message; default 60000. */
+  TRANSACTION_CHECK_INTERVAL_MS?: string;
+  /** Checks before an undecided half message is rolled back; default 15. */
+  TRANSACTION_CHECK_MAX?: string;
 }

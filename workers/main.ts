@@ -3,5 +3,6 @@ import { app } from "./app.js";
 
 export { QueueDO } from "../durable-objects/queue.js";
 export { NameServerDO } from "../durable-objects/namesrv.js";
+export { ProducerGroupDO } from "../durable-objects/producer-group.js";
 
 export default app;

@@ -26,6 +26,41 @@ const MIGRATIONS: readonly string[] = [
      queue_offset INTEGER NOT NULL,
      updated_at INTEGER NOT NULL
    ) WITHOUT ROWID;`,
+  // v2: delayed messages keyed by due time (so the earliest is the first row, no extra
+  // index), half messages of transactions, overflow chunks for values over 1 MiB, and the
+  // queue's own identity for alarm handlers.
+  `CREATE TABLE IF NOT EXISTS delayed (
+     due_at INTEGER NOT NULL,
+     seq INTEGER NOT NULL,
+     level INTEGER NOT NULL,
+     extra_chunks INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (due_at, seq)
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS half (
+     txid TEXT PRIMARY KEY,
+     producer_group TEXT NOT NULL,
+     born_at INTEGER NOT NULL,
+     check_at INTEGER NOT NULL,
+     check_times INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     queue_offset INTEGER,
+     decided_at INTEGER,
+     extra_chunks INTEGER NOT NULL,
+     data BLOB NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS overflow (
+     owner TEXT NOT NULL,
+     chunk INTEGER NOT NULL,
+     data BLOB NOT NULL,
+     PRIMARY KEY (owner, chunk)
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS identity (
+     id INTEGER PRIMARY KEY CHECK (id = 0),
+     broker TEXT NOT NULL,
+     topic TEXT NOT NULL,
+     queue_id INTEGER NOT NULL
+   );`,
 ];
 
 export function migrate(sql: SqlStorage): void {

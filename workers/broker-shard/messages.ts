@@ -1,12 +1,10 @@
 /** Conversion between wire messages (JSON, base64 bodies) and stored messages, with limits. */
-import { base64DecodedLength, base64ToBytes, bytesToBase64 } from "../../protocol/base64.js";
+import { base64DecodedLength, base64ToBytes } from "../../protocol/base64.js";
 import { MQError } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
-import { hasPropertySeparator, propertiesSize, type MessageExtWire, type MessageQueue, type StoredMessage } from "../../protocol/message.js";
+import { hasPropertySeparator, propertiesSize, type StoredMessage } from "../../protocol/message.js";
 import { createMsgId } from "../../protocol/msg-id.js";
-import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { MessageIn } from "../../protocol/schemas.js";
-import type { LogEntry } from "../../durable-objects/queue/commit-log.js";
 
 const encoder = new TextEncoder();
 
@@ -51,23 +49,4 @@ export function toStoredMessages(input: readonly MessageIn[], now: number, bornH
   return out;
 }
 
-export function toMessageExt(mq: MessageQueue, entry: LogEntry): MessageExtWire {
-  const m = entry.message;
-  return {
-    topic: mq.topic,
-    brokerName: mq.brokerName,
-    queueId: mq.queueId,
-    queueOffset: entry.queueOffset,
-    msgId: m.msgId,
-    offsetMsgId: encodeOffsetMsgId({ ...mq, queueOffset: entry.queueOffset }),
-    tags: m.tags,
-    keys: m.keys,
-    properties: m.properties,
-    bornTimestamp: m.bornTimestamp,
-    bornHost: m.bornHost,
-    storeTimestamp: entry.storeTimestamp,
-    reconsumeTimes: m.reconsumeTimes,
-    flag: m.flag,
-    body: bytesToBase64(m.body),
-  };
-}
+export { toMessageExt } from "../../protocol/message-ext.js";

@@ -12,7 +12,11 @@ import { reservedNames } from "../namesrv/routes.js";
 import { getTopicConfig, upsertTopic } from "../namesrv/topic-registry.js";
 import { uintParam } from "../shared/validate.js";
 
-export type Access = "read" | "write" | "admin";
+/**
+ * read: pull side; write: send side (user topics only, may auto-create); write-admin: a
+ * decision on an already stored message (needs write perm, never auto-creates); admin: stats.
+ */
+export type Access = "read" | "write" | "write-admin" | "admin";
 
 export interface ResolvedQueue {
   mq: MessageQueue;
@@ -41,7 +45,7 @@ export async function resolveQueue(
   const queueCount = Math.max(queueData.readQueueNums, queueData.writeQueueNums);
   if (queueId >= queueCount)
     throw new MQError("QUEUE_ID_ILLEGAL", `queueId ${queueId} is illegal: topic "${topic}" has ${queueCount} queues on "${broker}"`);
-  if (access === "write" && !canWrite(queueData.perm))
+  if ((access === "write" || access === "write-admin") && !canWrite(queueData.perm))
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
   if (access === "read" && !canRead(queueData.perm))
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);

@@ -5,15 +5,17 @@
 import { Hono, type Context } from "hono";
 import { MQError } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
-import type { PullResultWire, SendResult } from "../../protocol/message.js";
+import type { PullResultWire } from "../../protocol/message.js";
 import { checkGroupName } from "../../protocol/names.js";
-import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
-import { CommitOffsetSchema, SendRequestSchema } from "../../protocol/schemas.js";
+import { CommitOffsetSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
+import { readConfig } from "../config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
+import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
 import { callQueue, queueStub } from "./queue-stub.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
+import { storeMessages } from "./send.js";
 
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
@@ -32,22 +34,17 @@ const Q = "/:broker/topics/:topic/queues/:queueId";
 export const brokerRoutes = new Hono<AppEnv>()
   .post(`${Q}/messages`, async (c) => {
     const request = await readJson(c, SendRequestSchema);
+    const oneway = c.req.query("oneway") === "true";
     const { mq, stub } = await target(c, "write");
     const now = Date.now();
     const messages = toStoredMessages(request.messages, now, c.req.header("cf-connecting-ip") ?? "");
-    const { queueOffset } = await callQueue(() => stub.append(messages));
-    const msgIds = messages.map((m) => m.msgId);
-    const offsetMsgIds = messages.map((_, i) => encodeOffsetMsgId({ ...mq, queueOffset: queueOffset + i }));
-    const result: SendResult = {
-      sendStatus: "SEND_OK",
-      msgId: msgIds.join(","),
-      offsetMsgId: offsetMsgIds.join(","),
-      messageQueue: mq,
-      queueOffset,
-      msgIds,
-      offsetMsgIds,
-    };
-    return c.json(result);
+    const stored = storeMessages({ mq, stub, config: readConfig(c.env), now }, request, messages);
+    if (oneway) {
+      // Oneway: answer before the write is durable; a failure is logged, never reported.
+      c.executionCtx.waitUntil(stored.catch((e: unknown) => console.warn(`oneway send to ${stub.name ?? "queue"} failed: ${String(e)}`)));
+      return c.json({ accepted: true, msgIds: messages.map((m) => m.msgId) }, 202);
+    }
+    return c.json(await stored);
   })
   .get(`${Q}/messages`, async (c) => {
     const offset = uintParam(c.req.query("offset"), "offset", { code: "OFFSET_ILLEGAL" });
@@ -100,4 +97,25 @@ export const brokerRoutes = new Hono<AppEnv>()
     const { stub } = await target(c, "read");
     await callQueue(() => stub.commitOffset(group, offset));
     return c.json({ offset });
+  })
+  .get(`${Q}/delayed`, async (c) => {
+    const { stub } = await target(c, "admin");
+    return c.json(await callQueue(() => stub.delayedStats()));
+  })
+  .post(`${Q}/transactions/:transactionId`, async (c) => {
+    const transactionId = c.req.param("transactionId");
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(transactionId)) throw new MQError("TRANSACTION_NOT_FOUND", "malformed transaction id");
+    const { producerGroup, decision } = await readJson(c, TransactionDecisionSchema);
+    const { stub } = await target(c, "write-admin");
+    return c.json(await callQueue(() => stub.endTransaction(transactionId, producerGroup, decision)));
+  })
+  .get(`${Q}/transactions`, async (c) => {
+    const state = c.req.query("state");
+    if (state !== undefined && !HALF_STATES.has(state))
+      throw new MQError("VALIDATION_FAILED", `state must be one of ${[...HALF_STATES].join(", ")}`);
+    const limit = uintParam(c.req.query("limit"), "limit", { fallback: 100, max: 1000 });
+    const { stub } = await target(c, "admin");
+    return c.json({ transactions: await callQueue(() => stub.listTransactions(state as HalfState | undefined, limit)) });
   });
+
+const HALF_STATES: ReadonlySet<string> = new Set(["PENDING", "COMMITTED", "ROLLED_BACK", "GIVEN_UP"]);

@@ -1,0 +1,65 @@
+/**
+ * Batches, as RocketMQ's MessageBatch: messages of one topic stored together, all or none,
+ * with consecutive offsets. `splitBatches` cuts a long list into batches under the size cap
+ * (RocketMQ's ListSplitter example), counting bodies and their encoded properties.
+ */
+import { Limits } from "../protocol/limits.js";
+import { MQError } from "../protocol/errors.js";
+import { propertiesSize } from "../protocol/message.js";
+import { normaliseKeys, type Message } from "./message.js";
+
+const encoder = new TextEncoder();
+
+export interface SplitOptions {
+  /** Largest total size of one batch in bytes; default 4 MiB (the server's cap on bodies per send). */
+  maxBatchBytes?: number;
+  /** Most messages in one batch; default 1024. */
+  maxBatchCount?: number;
+}
+
+export function messageSize(m: Message): number {
+  const body = typeof m.body === "string" ? encoder.encode(m.body).length : m.body.length;
+  return body;
+}
+
+/** Throws unless `messages` can travel as one batch. */
+export function checkBatch(messages: readonly Message[]): void {
+  if (messages.length === 0) throw new MQError("MESSAGE_ILLEGAL", "a batch needs at least one message");
+  const topic = messages[0]!.topic;
+  if (messages.some((m) => m.topic !== topic)) throw new MQError("MESSAGE_ILLEGAL", "every message of a batch must have the same topic");
+  if (topic.startsWith("%RETRY%")) throw new MQError("MESSAGE_ILLEGAL", "retry topics cannot be batched");
+  if (messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined))
+    throw new MQError("BATCH_DELAY_NOT_SUPPORTED", "delayed messages cannot be batched");
+  if (messages.length > Limits.maxBatchCount)
+    throw new MQError("VALIDATION_FAILED", `a batch holds at most ${Limits.maxBatchCount} messages`);
+  const total = messages.reduce((n, m) => n + messageSize(m), 0);
+  if (total > Limits.maxBatchBodyBytes)
+    throw new MQError("MESSAGE_BODY_TOO_LARGE", `batch bodies total ${total} bytes, the limit is ${Limits.maxBatchBodyBytes}; use splitBatches`);
+}
+
+/** Splits `messages` into batches under the caps; a single over-size message is refused. */
+export function splitBatches(messages: readonly Message[], options: SplitOptions = {}): Message[][] {
+  const maxBytes = options.maxBatchBytes ?? Limits.maxBatchBodyBytes;
+  const maxCount = options.maxBatchCount ?? Limits.maxBatchCount;
+  const out: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = messageSize(m);
+    if (size > maxBytes) throw new MQError("MESSAGE_BODY_TOO_LARGE", `a message of ${size} bytes exceeds the batch cap ${maxBytes}`);
+    if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxCount)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+/** The encoded properties size of a message, for callers that pre-check the 32 KiB limit. */
+export function messagePropertiesSize(m: Message): number {
+  return propertiesSize(m.tags ?? "", normaliseKeys(m.keys), m.properties ?? {});
+}

@@ -1,0 +1,123 @@
+/** Delayed messages: levels from a shortened table, absolute times, and survival across restarts. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, bodyText, isMQError, type MessageExt } from "../../client/index.js";
+import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+// 18 levels from 100 ms to 1,800 ms, in RocketMQ's format (ms is flaremq's extension).
+const LEVELS = Array.from({ length: 18 }, (_, i) => `${(i + 1) * 100}ms`).join(" ");
+const vars = { MESSAGE_DELAY_LEVEL: LEVELS, TIMER_MAX_DELAY_MS: "60000" };
+const TOLERANCE_MS = 100;
+
+let server: TestServer;
+let admin: Admin;
+
+beforeAll(async () => {
+  server = await startTestServer({ vars });
+  admin = new Admin({ endpoint: server.url });
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+async function collect(endpoint: string, topic: string, count: number, timeoutMs: number): Promise<{ m: MessageExt; at: number }[]> {
+  const consumer = new PullConsumer({ endpoint, group: uniqueName("cg") });
+  const [mq] = await consumer.fetchSubscribeMessageQueues(topic);
+  const out: { m: MessageExt; at: number }[] = [];
+  let offset = 0;
+  const deadline = Date.now() + timeoutMs;
+  while (out.length < count && Date.now() < deadline) {
+    const r = await consumer.pull(mq!, "*", offset, 32, { maxWaitMs: Math.max(1, Math.min(5000, deadline - Date.now())) });
+    const at = Date.now();
+    if (r.pullStatus === "FOUND") {
+      out.push(...r.msgFoundList.map((m) => ({ m, at })));
+      offset = r.nextBeginOffset;
+    }
+  }
+  return out;
+}
+
+describe("delayed messages", () => {
+  it("delivers every level no earlier than due and within 100 ms after", async () => {
+    const topic = uniqueName("Delay");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const due = new Map<string, number>();
+    for (let level = 18; level >= 1; level--) {
+      const r = await producer.send({ topic, body: `level-${level}`, delayTimeLevel: level });
+      expect(r.queueOffset).toBe(-1);
+      expect(r.deliverTimeMs).toBeGreaterThan(Date.now() - 50);
+      due.set(r.msgId, r.deliverTimeMs!);
+    }
+    const stats = await admin.delayStats(topic);
+    expect(stats.count).toBe(18);
+    expect(Object.keys(stats.byLevel).length).toBe(18);
+    // Invisible until due: nothing is in the queue yet.
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
+
+    const received = await collect(server.url, topic, 18, 10_000);
+    expect(received.length).toBe(18);
+    const lateness: number[] = [];
+    for (const { m, at } of received) {
+      const dueAt = due.get(m.msgId)!;
+      expect(m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
+      expect(m.storeTimestamp - dueAt).toBeLessThanOrEqual(TOLERANCE_MS);
+      expect(at).toBeGreaterThanOrEqual(dueAt);
+      expect(m.properties.DELAY).toBe(bodyText(m).slice("level-".length));
+      lateness.push(m.storeTimestamp - dueAt);
+    }
+    // Delivered in due order, so the queue offsets follow the levels.
+    expect(received.map(({ m }) => bodyText(m))).toEqual(Array.from({ length: 18 }, (_, i) => `level-${i + 1}`));
+    console.log(`delay lateness ms: max ${Math.max(...lateness)}, mean ${(lateness.reduce((a, b) => a + b, 0) / lateness.length).toFixed(1)}`);
+    expect((await admin.delayStats(topic)).count).toBe(0);
+  });
+
+  it("delivers at an absolute time, at once for a past time, and refuses one beyond the maximum", async () => {
+    const topic = uniqueName("Timer");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const past = await producer.send({ topic, body: "past", deliverTimeMs: Date.now() - 1000 });
+    expect(past.queueOffset).toBe(0);
+    const at = Date.now() + 400;
+    const future = await producer.send({ topic, body: "future", deliverTimeMs: at });
+    expect(future.deliverTimeMs).toBe(at);
+    let code = "NO_ERROR";
+    try {
+      await producer.send({ topic, body: "too far", deliverTimeMs: Date.now() + 120_000 });
+    } catch (e) {
+      code = isMQError(e) ? e.code : "OTHER";
+    }
+    expect(code).toBe("DELIVER_TIME_ILLEGAL");
+    const received = await collect(server.url, topic, 2, 5000);
+    expect(received.map(({ m }) => bodyText(m))).toEqual(["past", "future"]);
+    const timer = received[1]!.m;
+    expect(timer.storeTimestamp).toBeGreaterThanOrEqual(at);
+    expect(timer.storeTimestamp - at).toBeLessThanOrEqual(TOLERANCE_MS);
+    expect(timer.properties.TIMER_DELIVER_MS).toBe(String(at));
+  });
+
+  it("keeps a pending delayed message across a restart and still delivers it", async () => {
+    const first = await startTestServer({ vars });
+    const topic = uniqueName("DelayRestart");
+    let dueAt = 0;
+    try {
+      await new Admin({ endpoint: first.url }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: first.url, group: uniqueName("pg") });
+      await producer.start();
+      dueAt = (await producer.send({ topic, body: "survivor", delayTimeLevel: 15 })).deliverTimeMs!; // 1.5 s
+    } finally {
+      await first.stop();
+    }
+    const second = await startTestServer({ stateDir: first.stateDir, vars });
+    try {
+      expect(Date.now()).toBeLessThan(dueAt); // restarted before it was due
+      const received = await collect(second.url, topic, 1, 8000);
+      expect(received.map(({ m }) => bodyText(m))).toEqual(["survivor"]);
+      expect(received[0]!.m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
+    } finally {
+      await second.destroy();
+    }
+  });
+});

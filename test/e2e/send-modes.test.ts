@@ -1,0 +1,226 @@
+/** Async, oneway, ordered and batch sends through the real server and client. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  Admin,
+  Producer,
+  PullConsumer,
+  bodyText,
+  isMQError,
+  splitBatches,
+  type MessageExt,
+  type MessageQueue,
+  type SendResult,
+} from "../../client/index.js";
+import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+let server: TestServer;
+let admin: Admin;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  admin = new Admin({ endpoint: server.url });
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+async function drainTopic(topic: string, expected: number, timeoutMs = 10_000): Promise<Map<string, MessageExt[]>> {
+  const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+  const queues = await consumer.fetchSubscribeMessageQueues(topic);
+  const byQueue = new Map<string, MessageExt[]>();
+  const offsets = new Map<MessageQueue, number>(queues.map((q) => [q, 0]));
+  const deadline = Date.now() + timeoutMs;
+  let total = 0;
+  while (total < expected && Date.now() < deadline) {
+    for (const mq of queues) {
+      const r = await consumer.pull(mq, "*", offsets.get(mq)!, 32, { maxWaitMs: 0 });
+      if (r.pullStatus !== "FOUND") continue;
+      const key = `${mq.brokerName}/${mq.queueId}`;
+      byQueue.set(key, [...(byQueue.get(key) ?? []), ...r.msgFoundList]);
+      offsets.set(mq, r.nextBeginOffset);
+      total += r.msgFoundList.length;
+    }
+    if (total < expected) await new Promise((r) => setTimeout(r, 20));
+  }
+  return byQueue;
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMQError(e)) return e.code;
+    throw e;
+  }
+  return "NO_ERROR";
+}
+
+describe("async send", () => {
+  it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async () => {
+    const topic = uniqueName("Async");
+    await admin.createTopic(topic, { queueNums: 2 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), maxInflightSends: 16 });
+    await producer.start();
+    const successes: SendResult[] = [];
+    const failures: unknown[] = [];
+    let allDone!: () => void;
+    const done = new Promise<void>((r) => (allDone = r));
+    for (let i = 0; i < 200; i++) {
+      await producer.send(
+        { topic, body: `async-${i}` },
+        {
+          onSuccess: (r) => {
+            successes.push(r);
+            if (successes.length + failures.length === 200) allDone();
+          },
+          onException: (e) => {
+            failures.push(e);
+            if (successes.length + failures.length === 200) allDone();
+          },
+        },
+      );
+      expect(producer.inflightStats.inUse).toBeLessThanOrEqual(16);
+    }
+    await done;
+    expect(failures).toEqual([]);
+    expect(successes.length).toBe(200);
+    expect(producer.inflightStats.peak).toBe(16); // the cap was reached, never passed
+    const received = [...(await drainTopic(topic, 200)).values()].flat();
+    expect(received.map(bodyText).sort()).toEqual(Array.from({ length: 200 }, (_, i) => `async-${i}`).sort());
+  });
+
+  it("pipelines promise sends: 64 outstanding sends share the connection pool", async () => {
+    const topic = uniqueName("Pipeline");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const results = await Promise.all(Array.from({ length: 64 }, (_, i) => producer.send({ topic, body: `p-${i}` })));
+    expect(new Set(results.map((r) => r.msgId)).size).toBe(64);
+    expect(producer.inflightStats.peak).toBeGreaterThan(1);
+  });
+});
+
+describe("oneway send", () => {
+  it("delivers 50 oneway sends", async () => {
+    const topic = uniqueName("Oneway");
+    await admin.createTopic(topic, { queueNums: 2 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    for (let i = 0; i < 50; i++) await producer.sendOneway({ topic, body: `oneway-${i}` });
+    await producer.shutdown();
+    const received = [...(await drainTopic(topic, 50)).values()].flat();
+    expect(received.map(bodyText).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `oneway-${i}`).sort());
+  });
+
+  it("is answered 202 before the write is durable", async () => {
+    const topic = uniqueName("Oneway202");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages?oneway=true`, {
+      method: "POST",
+      body: { messages: [{ body: "fire", bodyEncoding: "utf8" }] },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body.accepted).toBe(true);
+  });
+});
+
+describe("ordered send", () => {
+  it("keeps each sharding key in one queue, in send order, when sends are not awaited", async () => {
+    const topic = uniqueName("Ordered");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const keys = ["order-A", "order-B", "order-C"];
+    const sends: Promise<SendResult>[] = [];
+    for (let i = 0; i < 100; i++) {
+      for (const key of keys) sends.push(producer.send({ topic, body: `${key}:${i}`, keys: key }, { shardingKey: key }));
+    }
+    const results = await Promise.all(sends);
+    for (const key of keys) {
+      const queuesOfKey = new Set(results.filter((r, j) => keys[j % 3] === key).map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`));
+      expect(queuesOfKey.size).toBe(1);
+    }
+    const byQueue = await drainTopic(topic, 300);
+    for (const key of keys) {
+      const mine = [...byQueue.values()].flat().filter((m) => m.keys[0] === key);
+      expect(mine.length).toBe(100);
+      expect(new Set(mine.map((m) => `${m.brokerName}/${m.queueId}`)).size).toBe(1);
+      const inOffsetOrder = [...mine].sort((a, b) => a.queueOffset - b.queueOffset).map(bodyText);
+      expect(inOffsetOrder).toEqual(Array.from({ length: 100 }, (_, i) => `${key}:${i}`));
+    }
+  });
+
+  it("uses a MessageQueueSelector with its argument", async () => {
+    const topic = uniqueName("Selector");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer.send({ topic, body: `s-${i}` }, { selector: (mqs, _m, arg) => mqs[(arg as number) % mqs.length]!, arg: 5 }),
+      ),
+    );
+    const queues = new Set(results.map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`));
+    expect([...queues]).toEqual(["broker-b/1"]); // 8 queues: index 5 is broker-b queue 1
+    expect(results.map((r) => r.queueOffset)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+  });
+});
+
+describe("batch send", () => {
+  it("stores 100 messages in one batch with consecutive offsets and returns every id", async () => {
+    const topic = uniqueName("Batch");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    await producer.send({ topic, body: "before" });
+    const batch = Array.from({ length: 100 }, (_, i) => ({ topic, body: `b-${i}`, tags: "Batch", keys: [`k${i}`] }));
+    const result = await producer.send(batch);
+    expect(result.queueOffset).toBe(1);
+    expect(result.msgIds.length).toBe(100);
+    expect(result.offsetMsgIds.length).toBe(100);
+    expect(new Set(result.msgIds).size).toBe(100);
+    expect(result.msgId).toBe(result.msgIds.join(","));
+    const messages = [...(await drainTopic(topic, 101)).values()].flat();
+    expect(messages.map((m) => m.queueOffset)).toEqual(Array.from({ length: 101 }, (_, i) => i));
+    expect(messages.slice(1).map((m) => m.msgId)).toEqual(result.msgIds);
+    for (const [i, id] of result.offsetMsgIds.entries()) {
+      expect(bodyText(await admin.viewMessage(id))).toBe(`b-${i}`);
+    }
+    const stats = (await admin.queueStats({ topic, brokerName: "broker-a", queueId: 0 })) as unknown as { rowsWritten: number };
+    expect(stats.rowsWritten).toBe(2); // one row for the single send, one for the whole batch
+  });
+
+  it("stores none of a batch that holds one invalid message", async () => {
+    const topic = uniqueName("Atomic");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages`, {
+      method: "POST",
+      body: { messages: [{ body: "b2s=" }, { body: "b2s=" }, { body: "" }, { body: "b2s=" }] },
+    });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "MESSAGE_ILLEGAL" });
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
+  });
+
+  it("refuses batches with a delay, of mixed topics, or over 4 MiB", async () => {
+    const topic = uniqueName("BatchRules");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic, body: "b", delayTimeLevel: 1 }]))).toBe("BATCH_DELAY_NOT_SUPPORTED");
+    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic: `${topic}x`, body: "b" }]))).toBe("MESSAGE_ILLEGAL");
+    const big = new Uint8Array(1024 * 1024);
+    expect(await codeOf(producer.send(Array.from({ length: 5 }, () => ({ topic, body: big }))))).toBe("MESSAGE_BODY_TOO_LARGE");
+    const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages`, {
+      method: "POST",
+      body: { messages: [{ body: "eA==" }, { body: "eA==", delayTimeLevel: 2 }] },
+    });
+    expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "BATCH_DELAY_NOT_SUPPORTED" });
+    // splitBatches cuts the same list into batches the broker takes.
+    const parts = splitBatches(Array.from({ length: 5 }, () => ({ topic, body: big })));
+    expect(parts.map((p) => p.length)).toEqual([4, 1]);
+    const results = [];
+    for (const part of parts) results.push(await producer.send(part));
+    expect(results.map((r) => r.queueOffset)).toEqual([0, 4]);
+  });
+});

@@ -1,0 +1,30 @@
+/** Producer group API: live producers long-poll here for transaction checks. */
+import { Hono } from "hono";
+import { Limits } from "../../protocol/limits.js";
+import { checkGroupName } from "../../protocol/names.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { uintParam } from "../shared/validate.js";
+import { callQueue } from "../broker-shard/queue-stub.js";
+import type { Env } from "../env.js";
+
+function producerGroup(env: Env, group: string) {
+  return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group));
+}
+
+export const producerRoutes = new Hono<AppEnv>()
+  .get("/:group/checks", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const maxWaitMs = uintParam(c.req.query("maxWaitMs"), "maxWaitMs", {
+      fallback: Limits.defaultPullWaitMs,
+      max: Limits.maxPullWaitMs,
+    });
+    const max = uintParam(c.req.query("max"), "max", { fallback: 32, max: 256 });
+    const checks = await callQueue(() => producerGroup(c.env, group).pollChecks(maxWaitMs, Math.max(1, max)));
+    return c.json({ checks });
+  })
+  .get("/:group", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    return c.json({ group, ...(await callQueue(() => producerGroup(c.env, group).status())) });
+  });
