@@ -46,9 +46,55 @@ export async function runLoad(
 /** A one-line progress bar on stderr. */
 export function progressBar(label: string): (fraction: number, ops: number) => void {
   return (fraction, ops) => {
+    // Without a terminal, print one line per scenario instead of redrawing.
+    if (!process.stderr.isTTY) {
+      if (fraction >= 1) process.stderr.write(`  done: ${label} (${ops} ops)\n`);
+      return;
+    }
     const width = 30;
     const filled = Math.round(fraction * width);
     process.stderr.write(`\r  ${"█".repeat(filled)}${"░".repeat(width - filled)} ${label.padEnd(34)} ${String(ops).padStart(7)} ops`);
     if (fraction >= 1) process.stderr.write("\n");
   };
+}
+
+/**
+ * An open pipeline: one caller issues callback-form sends as fast as the client's in-flight
+ * cap admits them (`issue` resolves once a send holds a slot) and completions are counted
+ * by callback, so the figure is the client's real async throughput.
+ */
+export async function runAsyncLoad(
+  name: string,
+  durationMs: number,
+  issue: (onDone: (ok: boolean) => void) => Promise<void>,
+  onProgress: (fraction: number, ops: number) => void,
+): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let failures = 0;
+  let outstanding = 0;
+  let drained: (() => void) | undefined;
+  const started = performance.now();
+  const endAt = started + durationMs;
+  const ticker = setInterval(() => onProgress(Math.min(1, (performance.now() - started) / durationMs), latencies.length), 200);
+  try {
+    while (performance.now() < endAt) {
+      const t0 = performance.now();
+      outstanding++;
+      await issue((ok) => {
+        if (ok) latencies.push(performance.now() - t0);
+        else failures++;
+        outstanding--;
+        if (outstanding === 0) drained?.();
+      });
+    }
+    if (outstanding > 0) await new Promise<void>((resolve) => (drained = resolve));
+  } finally {
+    clearInterval(ticker);
+  }
+  if (failures > 0) throw new Error(`${name}: ${failures} sends failed`);
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pick = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  onProgress(1, latencies.length);
+  return { name, ops: latencies.length, seconds, opsPerSec: latencies.length / seconds, p50Ms: pick(0.5), p99Ms: pick(0.99), items: latencies.length };
 }

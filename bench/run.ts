@@ -11,10 +11,10 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { Admin, Producer, PullConsumer, type MessageQueue } from "../client/index.js";
+import { Admin, Producer, PullConsumer, type MessageQueue, type TopicRouteData } from "../client/index.js";
 import { startServer } from "../scripts/server.js";
 import { ROOT } from "../scripts/build.js";
-import { progressBar, runLoad, type LoadResult } from "./load.js";
+import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 
 const { values } = parseArgs({ options: { "duration-s": { type: "string" }, concurrency: { type: "string" } } });
 const durationMs = Number(values["duration-s"] ?? "5") * 1000;
@@ -42,6 +42,8 @@ async function scenario(name: string, op: () => Promise<number | void>): Promise
   results.push(r);
   return r;
 }
+const readQueuesOf = (route: TopicRouteData, topic: string): MessageQueue[] =>
+  route.queueDatas.flatMap((q) => Array.from({ length: q.writeQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
 const fetchOk = async (url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
   await res.arrayBuffer();
@@ -61,19 +63,59 @@ try {
   );
 
   const admin = new Admin({ endpoint: server.url });
-  const topic = "BenchTopic";
-  await admin.createTopic(topic, { queueNums: 4 }); // 8 queues over 2 brokers
-  const producer = new Producer({ endpoint: server.url, group: "bench_pg", sendMsgTimeoutMs: 30_000 });
+  const producer = new Producer({ endpoint: server.url, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: 256 });
   await producer.start();
-  for (let i = 0; i < 50; i++) await producer.send({ topic, body: body1k });
+  /** Rows written per stored message over every queue of a topic (a cost figure). */
+  const rowsPerMessage = async (topic: string): Promise<{ rows: number; messages: number }> => {
+    let rows = 0;
+    let messages = 0;
+    for (const mq of readQueuesOf(await admin.topicRoute(topic), topic)) {
+      const s = (await admin.queueStats(mq)) as unknown as { rowsWritten: number; messagesAppended: number };
+      rows += s.rowsWritten;
+      messages += s.messagesAppended;
+    }
+    return { rows, messages };
+  };
+  const cost = new Map<string, { rows: number; messages: number }>();
+  const newTopic = async (name: string, queueNums: number, brokers?: string[]) => {
+    await admin.createTopic(name, brokers ? { queueNums, brokers } : { queueNums });
+    for (let i = 0; i < 20; i++) await producer.send({ topic: name, body: body1k });
+    return name;
+  };
+
+  const topic = await newTopic("BenchSync", 4); // 8 queues over 2 brokers
   const send = await scenario("flaremq: sync send 1 KiB, 8 queues", async () => {
     await producer.send({ topic, body: body1k });
   });
+  cost.set(send.name, await rowsPerMessage(topic));
 
-  const oneQueue: MessageQueue = { topic, brokerName: "broker-a", queueId: 0 };
+  const oneTopic = await newTopic("BenchOneQueue", 1, ["broker-a"]);
+  const oneQueue: MessageQueue = { topic: oneTopic, brokerName: "broker-a", queueId: 0 };
   const sendOne = await scenario("flaremq: sync send 1 KiB, 1 queue", async () => {
-    await producer.send({ topic, body: body1k }, { messageQueue: oneQueue });
+    await producer.send({ topic: oneTopic, body: body1k }, { messageQueue: oneQueue });
   });
+  cost.set(sendOne.name, await rowsPerMessage(oneTopic));
+
+  // Async: one caller keeps up to 256 callback-form sends outstanding (the in-flight cap).
+  const asyncTopic = await newTopic("BenchAsync", 4);
+  const asyncName = "flaremq: async send 1 KiB, 256 in flight";
+  const asyncSend = await runAsyncLoad(
+    asyncName,
+    durationMs,
+    (onDone) =>
+      producer.send({ topic: asyncTopic, body: body1k }, { onSuccess: () => onDone(true), onException: () => onDone(false) }),
+    progressBar(asyncName),
+  );
+  results.push(asyncSend);
+  cost.set(asyncSend.name, await rowsPerMessage(asyncTopic));
+
+  const batchTopic = await newTopic("BenchBatch", 4);
+  const batch = Array.from({ length: 32 }, () => ({ topic: batchTopic, body: body1k }));
+  const batchSend = await scenario("flaremq: batch send 32 x 1 KiB", async () => {
+    await producer.send(batch);
+    return 32;
+  });
+  cost.set(batchSend.name, await rowsPerMessage(batchTopic));
 
   const consumer = new PullConsumer({ endpoint: server.url, group: "bench_cg" });
   const queues = await consumer.fetchSubscribeMessageQueues(topic);
@@ -86,27 +128,21 @@ try {
     return r.msgFoundList.length;
   });
 
-  let rows = 0;
-  let messages = 0;
-  for (const mq of queues) {
-    const s = (await admin.queueStats(mq)) as unknown as { rowsWritten: number; messagesAppended: number };
-    rows += s.rowsWritten;
-    messages += s.messagesAppended;
-  }
-
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-  console.log("\n| scenario | ops/s | p50 ms | p99 ms | vs no-op Worker | vs no-op DO RPC | vs raw SQLite insert |");
-  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  console.log("\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message |");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
+    const msgsPerSec = r.name.includes("baseline") ? r.opsPerSec : r.items / r.seconds;
+    const c = cost.get(r.name);
     console.log(
-      `| ${r.name} | ${fmt(r.opsPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(r.opsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(r.opsPerSec / noopDo.opsPerSec, 2)} | ${fmt(r.opsPerSec / rawInsert.opsPerSec, 2)} |`,
+      `| ${r.name} | ${fmt(r.opsPerSec)} | ${r.name.includes("baseline") ? "–" : fmt(msgsPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(msgsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(msgsPerSec / rawInsert.opsPerSec, 2)} | ${c ? fmt(c.rows / c.messages, 3) : "–"} |`,
     );
   }
   const pulledPerSec = pull.items / pull.seconds;
   console.log(`\npull: ${fmt(pulledPerSec)} messages/s (${fmt(pull.items / Math.max(1, pull.ops), 1)} per pull), ${fmt(pulledPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate`);
   console.log(`send latency p50 ${fmt(send.p50Ms, 2)} ms vs no-op DO RPC p50 ${fmt(noopDo.p50Ms, 2)} ms (${fmt(send.p50Ms / noopDo.p50Ms, 2)}×)`);
   console.log(`single-queue send: ${fmt(sendOne.opsPerSec / rawInsert.opsPerSec, 2)}× the raw one-insert-per-request rate`);
-  console.log(`rows written per message: ${fmt(rows / messages, 3)} (${fmt(rows)} rows for ${fmt(messages)} messages, group commit)`);
+  console.log(`async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`);
 } finally {
   await server.stop();
   await baseline.dispose();

@@ -121,4 +121,23 @@ export class Admin {
     );
     return parts.flat();
   }
+
+  /**
+   * Registers (or with null removes) a producer group's check-back webhook: the broker POSTs
+   * each transaction check to it and applies the `{ decision }` it answers.
+   */
+  async setProducerWebhook(group: string, url: string | null, options: CallOptions = {}): Promise<void> {
+    await this.transport.request(`/producers/${pathSegment(group)}/webhook`, {
+      ...options,
+      method: url === null ? "DELETE" : "PUT",
+      ...(url === null ? {} : { body: { url } }),
+    });
+  }
+
+  producerGroupStatus(
+    group: string,
+    options: CallOptions = {},
+  ): Promise<{ group: string; pendingChecks: number; parkedPolls: number; lastPollAt: number; webhookUrl: string | null }> {
+    return this.transport.request(`/producers/${pathSegment(group)}`, options);
+  }
 }

@@ -83,3 +83,18 @@ export const TransactionDecisionSchema = z.strictObject({
   fromTransactionCheck: z.boolean().optional(),
 });
 export type TransactionDecision = z.infer<typeof TransactionDecisionSchema>;
+
+/** A producer group's check-back webhook: an http(s) URL the broker POSTs checks to. */
+export const WebhookSchema = z.strictObject({
+  url: z
+    .string()
+    .max(2048)
+    .refine((u) => {
+      try {
+        const parsed = new URL(u);
+        return parsed.protocol === "https:" || parsed.protocol === "http:";
+      } catch {
+        return false;
+      }
+    }, "url must be an absolute http(s) URL"),
+});

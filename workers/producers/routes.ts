@@ -3,7 +3,8 @@ import { Hono } from "hono";
 import { Limits } from "../../protocol/limits.js";
 import { checkGroupName } from "../../protocol/names.js";
 import type { AppEnv } from "../shared/app-env.js";
-import { uintParam } from "../shared/validate.js";
+import { readJson, uintParam } from "../shared/validate.js";
+import { WebhookSchema } from "../../protocol/schemas.js";
 import { callQueue } from "../broker-shard/queue-stub.js";
 import type { Env } from "../env.js";
 
@@ -22,6 +23,19 @@ export const producerRoutes = new Hono<AppEnv>()
     const max = uintParam(c.req.query("max"), "max", { fallback: 32, max: 256 });
     const checks = await callQueue(() => producerGroup(c.env, group).pollChecks(maxWaitMs, Math.max(1, max)));
     return c.json({ checks });
+  })
+  .put("/:group/webhook", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const { url } = await readJson(c, WebhookSchema);
+    await callQueue(() => producerGroup(c.env, group).setWebhook(url));
+    return c.json({ group, webhookUrl: url });
+  })
+  .delete("/:group/webhook", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    await callQueue(() => producerGroup(c.env, group).setWebhook(null));
+    return c.json({ group, webhookUrl: null });
   })
   .get("/:group", async (c) => {
     const group = c.req.param("group");
