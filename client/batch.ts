@@ -1,7 +1,7 @@
 /**
  * Batches, as RocketMQ's MessageBatch: messages of one topic stored together, all or none,
  * with consecutive offsets. `splitBatches` cuts a long list into batches under the size cap
- * (RocketMQ's ListSplitter example), counting bodies and their encoded properties.
+ * (RocketMQ's ListSplitter example), counting body bytes as the broker does.
  */
 import { Limits } from "../protocol/limits.js";
 import { MQError } from "../protocol/errors.js";

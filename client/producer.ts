@@ -32,7 +32,7 @@ export interface ProducerOptions extends ClientOptions {
   retryTimesWhenSendFailed?: number;
   /** Extra attempts after a failed callback-form send; default 2 (retryTimesWhenSendAsyncFailed). */
   retryTimesWhenSendAsyncFailed?: number;
-  /** Most sends outstanding at once (all forms); more wait for a slot. Default 1000. */
+  /** Most sends outstanding at once (send, callback send, oneway); more wait for a slot. Default 1000. */
   maxInflightSends?: number;
   /** Route refresh interval; default 30000 (pollNameServerInterval). */
   pollNameServerIntervalMs?: number;
@@ -75,7 +75,7 @@ export class Producer {
   protected readonly transport: Transport;
   private readonly routes: RouteCache;
   private readonly sendMsgTimeoutMs: number;
-  private readonly retryTimes: number;
+  protected readonly retryTimes: number;
   private readonly retryTimesAsync: number;
   private readonly defaultTopicQueueNums: number;
   private readonly inflight: Semaphore;
@@ -132,6 +132,9 @@ export class Producer {
           (r) => callback.onSuccess(r),
           (e: unknown) => callback.onException(e),
         )
+        // A throw inside the application's callback is not a send failure (RocketMQ ignores it
+        // too); left alone it would surface as an unhandled rejection.
+        .catch(() => undefined)
         .finally(() => this.inflight.release());
       return;
     }

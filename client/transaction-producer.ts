@@ -72,7 +72,7 @@ export class TransactionProducer extends Producer {
       // RocketMQ silently clears the delay of a transaction message; say so instead.
       throw new MQError("MESSAGE_ILLEGAL", "a transaction message cannot be delayed");
     }
-    const half = await this.dispatch(message, { retryOnSameQueue: true }, 2, { transaction: { producerGroup: this.group } });
+    const half = await this.dispatch(message, { retryOnSameQueue: true }, this.retryTimes, { transaction: { producerGroup: this.group } });
     const transactionId = half.transactionId ?? half.msgId;
     let state: LocalTransactionState;
     try {
@@ -132,10 +132,15 @@ export class TransactionProducer extends Producer {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    const onAbort = (): void => {
       clearTimeout(timer);
       resolve();
-    }, { once: true });
+    };
+    // Removed when the pause ends, or every failed poll would leave a listener on the signal.
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }
