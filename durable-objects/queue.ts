@@ -57,6 +57,8 @@ const GROUP_COMMIT_MAX_BYTES = Limits.maxBatchBodyBytes;
 /** Work one alarm run does at most; more due work re-arms the alarm at once. */
 const ALARM_MAX_DELAYED = 1000;
 const ALARM_MAX_CHECKS = 200;
+/** Bodies one alarm run decodes for checks at most, bounding its memory. */
+const ALARM_MAX_CHECK_BYTES = 16 * 1024 * 1024;
 /** Decided transactions are remembered this long, so repeated decisions stay idempotent. */
 const DECIDED_RETENTION_MS = 3600_000;
 
@@ -224,9 +226,12 @@ export class QueueDO extends DurableObject<Env> {
       const visible = { ...message, properties: withoutTransactionProps(message.properties) };
       let offset = 0;
       // Append and decision in one transaction: a commit is never half applied.
+      // The decision is written first and the append last, so nothing can fail after the
+      // log's in-memory position moved (a rolled-back append would leave a gap).
       this.ctx.storage.transactionSync(() => {
-        offset = this.log.append([visible], now).baseOffset;
+        offset = this.log.maxOffset;
         this.half.decide(transactionId, "COMMITTED", now, offset);
+        this.log.append([visible], now);
       });
       await this.ctx.storage.sync();
       this.waiters.wakeAll();
@@ -252,13 +257,13 @@ export class QueueDO extends DurableObject<Env> {
     const config = readConfig(this.env);
     let delivered = 0;
     this.ctx.storage.transactionSync(() => {
-      const due = this.delayed.takeDue(now, ALARM_MAX_DELAYED);
+      const due = this.delayed.takeDue(now, ALARM_MAX_DELAYED, Limits.maxBatchBodyBytes);
       if (due.length > 0) this.log.append(due, now);
       delivered = due.length;
     });
     let checks: ReturnType<HalfStore["takeDueChecks"]> = [];
     this.ctx.storage.transactionSync(() => {
-      checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs);
+      checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs, ALARM_MAX_CHECK_BYTES);
     });
     this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
     if (delivered > 0) {

@@ -41,15 +41,22 @@ export class DelayedStore {
     return this.sql.exec<{ due_at: number }>("SELECT due_at FROM delayed ORDER BY due_at, seq LIMIT 1").toArray()[0]?.due_at ?? null;
   }
 
-  /** Removes and returns up to `limit` messages due at `now`, earliest first. Call inside a transaction. */
-  takeDue(now: number, limit: number): StoredMessage[] {
+  /**
+   * Removes and returns up to `limit` messages due at `now`, earliest first, stopping once
+   * their bodies pass `maxBytes` (at least one is returned). Call inside a transaction.
+   */
+  takeDue(now: number, limit: number, maxBytes: number = Number.POSITIVE_INFINITY): StoredMessage[] {
     const rows = this.sql
       .exec<DelayedRow>("SELECT * FROM delayed WHERE due_at <= ? ORDER BY due_at, seq LIMIT ?", now, limit)
       .toArray();
     const out: StoredMessage[] = [];
+    let bytes = 0;
     for (const row of rows) {
+      if (out.length > 0 && bytes >= maxBytes) break;
       const key = owner(row.due_at, row.seq);
-      out.push(...decodeMessages(readOverflow(this.sql, key, row.data, row.extra_chunks)));
+      const messages = decodeMessages(readOverflow(this.sql, key, row.data, row.extra_chunks));
+      for (const m of messages) bytes += m.body.length;
+      out.push(...messages);
       deleteOverflow(this.sql, key, row.extra_chunks);
       this.sql.exec("DELETE FROM delayed WHERE due_at = ? AND seq = ?", row.due_at, row.seq);
     }

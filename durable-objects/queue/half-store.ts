@@ -95,12 +95,21 @@ export class HalfStore {
    * `checkMax` times, otherwise its check count goes up and its next check is scheduled.
    * Call inside a transaction; returns the checks to send.
    */
-  takeDueChecks(now: number, limit: number, checkMax: number, intervalMs: number): DueCheck[] {
+  takeDueChecks(
+    now: number,
+    limit: number,
+    checkMax: number,
+    intervalMs: number,
+    maxBytes: number = Number.POSITIVE_INFINITY,
+  ): DueCheck[] {
     const rows = this.sql
       .exec<HalfRow>("SELECT * FROM half WHERE state = 'PENDING' AND check_at <= ? ORDER BY check_at LIMIT ?", now, limit)
       .toArray();
     const checks: DueCheck[] = [];
+    let bytes = 0;
     for (const row of rows) {
+      // Rows left unprocessed stay due, so the alarm re-arms at once for them.
+      if (checks.length > 0 && bytes >= maxBytes) break;
       if (row.check_times >= checkMax) {
         this.decide(row.txid, "GIVEN_UP", now, null);
         continue;
@@ -108,7 +117,10 @@ export class HalfStore {
       const checkTimes = row.check_times + 1;
       this.sql.exec("UPDATE half SET check_times = ?, check_at = ? WHERE txid = ?", checkTimes, now + intervalMs, row.txid);
       const message = decodeMessages(readOverflow(this.sql, owner(row.txid), row.data, row.extra_chunks))[0];
-      if (message) checks.push({ transactionId: row.txid, producerGroup: row.producer_group, checkTimes, message });
+      if (message) {
+        bytes += message.body.length;
+        checks.push({ transactionId: row.txid, producerGroup: row.producer_group, checkTimes, message });
+      }
     }
     return checks;
   }

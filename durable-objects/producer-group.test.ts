@@ -1,0 +1,283 @@
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import type { MessageQueue, StoredMessage } from "../protocol/message.js";
+import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
+import type { ProducerGroupDO } from "./producer-group.js";
+import type { QueueDO } from "./queue.js";
+
+/** A fresh producer group object per call: every test gets its own. */
+function producerGroup(): { pg: DurableObjectStub<ProducerGroupDO>; name: string } {
+  const name = `PG-${crypto.randomUUID()}`;
+  return { pg: env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(name)), name };
+}
+
+function check(transactionId: string, group: string, checkTimes = 1): TransactionCheck {
+  const mq = { topic: "TopicT", brokerName: "broker-a", queueId: 2 };
+  return {
+    transactionId,
+    producerGroup: group,
+    messageQueue: mq,
+    checkTimes,
+    message: {
+      ...mq,
+      queueOffset: -1,
+      msgId: transactionId,
+      offsetMsgId: "",
+      tags: "TagA",
+      keys: ["k"],
+      properties: { TRAN_MSG: "true", PGROUP: group, TRANSACTION_CHECK_TIMES: String(checkTimes) },
+      bornTimestamp: 1_700_000_000_000,
+      bornHost: "10.0.0.1:1",
+      storeTimestamp: 1_700_000_000_000,
+      reconsumeTimes: 0,
+      flag: 0,
+      body: "aGVsbG8=",
+    },
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitForParked(pg: DurableObjectStub<ProducerGroupDO>, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await pg.status()).parkedPolls === n) return;
+    await sleep(5);
+  }
+  throw new Error(`never saw ${n} parked polls`);
+}
+
+describe("ProducerGroupDO", () => {
+  it("hands an enqueued check to one poll, once", async () => {
+    const { pg, name } = producerGroup();
+    expect(await pg.status()).toEqual({ pendingChecks: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: null });
+    const c = check("TX1", name);
+    await pg.enqueueCheck(c);
+    expect((await pg.status()).pendingChecks).toBe(1);
+    const before = Date.now();
+    expect(await pg.pollChecks(0, 10)).toEqual([c]);
+    expect(await pg.pollChecks(0, 10)).toEqual([]);
+    const status = await pg.status();
+    expect(status.pendingChecks).toBe(0);
+    expect(status.parkedPolls).toBe(0);
+    expect(status.lastPollAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it("returns an empty answer when nothing arrives before the wait runs out", async () => {
+    const { pg } = producerGroup();
+    const started = Date.now();
+    expect(await pg.pollChecks(250, 10)).toEqual([]);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2000);
+    expect((await pg.status()).parkedPolls).toBe(0);
+  });
+
+  it("wakes a parked poll as soon as a check is enqueued", async () => {
+    const { pg, name } = producerGroup();
+    const started = Date.now();
+    const pending = pg.pollChecks(5000, 10);
+    await waitForParked(pg, 1);
+    const c = check("TX2", name);
+    await pg.enqueueCheck(c);
+    expect(await pending).toEqual([c]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(await pg.status()).toMatchObject({ pendingChecks: 0, parkedPolls: 0 });
+  });
+
+  it("gives each check to exactly one of several parked polls", async () => {
+    const { pg, name } = producerGroup();
+    const started = Date.now();
+    const first = pg.pollChecks(5000, 10);
+    const second = pg.pollChecks(5000, 10);
+    await waitForParked(pg, 2);
+    await pg.enqueueCheck(check("TXA", name));
+    // One poll takes it; the other is parked again.
+    await waitForParked(pg, 1);
+    await pg.enqueueCheck(check("TXB", name));
+    const results = await Promise.all([first, second]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(results.map((r) => r.map((c) => c.transactionId)).sort()).toEqual([["TXA"], ["TXB"]]);
+    expect(await pg.status()).toMatchObject({ pendingChecks: 0, parkedPolls: 0 });
+  });
+
+  it("replaces an undelivered check with a newer one of the same transaction", async () => {
+    const { pg, name } = producerGroup();
+    await pg.enqueueCheck(check("TX1", name, 1));
+    await pg.enqueueCheck(check("TX2", name, 1));
+    await pg.enqueueCheck(check("TX1", name, 2));
+    expect((await pg.status()).pendingChecks).toBe(2);
+    // The newer check takes the older one's place at the back of the line.
+    expect(await pg.pollChecks(0, 10)).toEqual([check("TX2", name, 1), check("TX1", name, 2)]);
+    expect(await pg.pollChecks(0, 10)).toEqual([]);
+    // Once delivered, a later check of the same transaction is delivered again.
+    await pg.enqueueCheck(check("TX1", name, 3));
+    expect(await pg.pollChecks(0, 10)).toEqual([check("TX1", name, 3)]);
+  });
+
+  it("returns at most max checks per poll, oldest first", async () => {
+    const { pg, name } = producerGroup();
+    for (let i = 0; i < 5; i++) await pg.enqueueCheck(check(`TX${i}`, name));
+    const ids = async (max: number) => (await pg.pollChecks(0, max)).map((c) => c.transactionId);
+    expect(await ids(2)).toEqual(["TX0", "TX1"]);
+    expect((await pg.status()).pendingChecks).toBe(3);
+    expect(await ids(1)).toEqual(["TX2"]);
+    expect(await ids(10)).toEqual(["TX3", "TX4"]);
+    expect(await ids(10)).toEqual([]);
+  });
+
+  it("keeps at most 10000 undelivered checks, dropping the oldest", async () => {
+    const { pg, name } = producerGroup();
+    await runInDurableObject(pg, (instance) => {
+      for (let i = 0; i <= 10_000; i++) instance.enqueueCheck(check(`TX${i}`, name));
+    });
+    expect((await pg.status()).pendingChecks).toBe(10_000);
+    expect((await pg.pollChecks(0, 2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);
+  });
+});
+
+/** A fresh queue object, named as the broker names them. */
+function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
+  const topic = `W-${crypto.randomUUID()}`;
+  const mq: MessageQueue = { brokerName: "broker-a", topic, queueId: 0 };
+  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq };
+}
+
+function half(id: string, group: string): StoredMessage {
+  return {
+    msgId: id,
+    tags: "TagW",
+    keys: [],
+    properties: { TRAN_MSG: "true", PGROUP: group },
+    bornTimestamp: 1_700_000_000_000,
+    bornHost: "10.0.0.3:3",
+    flag: 0,
+    reconsumeTimes: 0,
+    body: new TextEncoder().encode(`body of ${id}`),
+  };
+}
+
+/** Raises the first check of every pending transaction of `q` now. */
+async function raiseChecks(q: DurableObjectStub<QueueDO>): Promise<void> {
+  await runInDurableObject(q, (_i, state) => {
+    state.storage.sql.exec("UPDATE half SET check_at = 0 WHERE state = 'PENDING'");
+  });
+  expect(await runDurableObjectAlarm(q)).toBe(true);
+}
+
+type Call = { url: string; method: string; contentType: string | null; body: unknown };
+
+/**
+ * Answers the group's webhook POSTs in this isolate (the Durable Objects of the main worker
+ * run in the test's isolate, so they call this stub). Each call is recorded.
+ */
+function stubWebhook(answer: (call: Call) => Response | Promise<Response>): { calls: Call[]; restore: () => void } {
+  const calls: Call[] = [];
+  const spy = vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+    const request = new Request(input, init);
+    const call: Call = {
+      url: request.url,
+      method: request.method,
+      contentType: request.headers.get("content-type"),
+      body: JSON.parse(await request.text()),
+    };
+    calls.push(call);
+    return answer(call);
+  });
+  return { calls, restore: () => spy.mockRestore() };
+}
+
+const HOOK = "https://hooks.example/check";
+
+describe("ProducerGroupDO check-back webhook", () => {
+  for (const [decision, state, queueOffset] of [
+    ["COMMIT_MESSAGE", "COMMITTED", 0],
+    ["ROLLBACK_MESSAGE", "ROLLED_BACK", null],
+  ] as const) {
+    it(`applies a webhook's ${decision} to the queue at once, leaving nothing to poll`, async () => {
+      const { q, mq } = queue();
+      const { pg, name } = producerGroup();
+      await pg.setWebhook(HOOK);
+      await q.prepareHalf(mq, half("TXW", name), name, Date.now() + 3600_000);
+      const hook = stubWebhook(() => Response.json({ decision }));
+      try {
+        await raiseChecks(q);
+      } finally {
+        hook.restore();
+      }
+      expect(hook.calls).toHaveLength(1);
+      const call = hook.calls[0]!;
+      expect(call).toMatchObject({ url: HOOK, method: "POST", contentType: "application/json" });
+      expect(call.body).toMatchObject({ transactionId: "TXW", producerGroup: name, messageQueue: mq, checkTimes: 1 });
+      expect(await q.listTransactions(undefined, 10)).toMatchObject([{ transactionId: "TXW", state, queueOffset }]);
+      const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+      expect(pulled.entries.map((e) => e.message.msgId)).toEqual(decision === "COMMIT_MESSAGE" ? ["TXW"] : []);
+      expect((await pg.status()).pendingChecks).toBe(0);
+      expect(await pg.pollChecks(0, 10)).toEqual([]);
+    });
+  }
+
+  it("consumes the check on UNKNOW and on a decision the queue already has", async () => {
+    const { q, mq } = queue();
+    const { pg, name } = producerGroup();
+    await pg.setWebhook(HOOK);
+    await q.prepareHalf(mq, half("U", name), name, Date.now() + 3600_000);
+    await q.prepareHalf(mq, half("D", name), name, Date.now() + 3600_000);
+    await q.endTransaction("D", name, "COMMIT_MESSAGE");
+    const answers: Record<string, LocalTransactionState> = { U: "UNKNOW", D: "ROLLBACK_MESSAGE" };
+    const hook = stubWebhook((call) => Response.json({ decision: answers[(call.body as TransactionCheck).transactionId] }));
+    try {
+      await raiseChecks(q);
+      await pg.enqueueCheck({ ...check("D", name), messageQueue: mq });
+    } finally {
+      hook.restore();
+    }
+    expect(hook.calls.map((c) => (c.body as TransactionCheck).transactionId).sort()).toEqual(["D", "U"]);
+    expect((await pg.status()).pendingChecks).toBe(0);
+    expect((await q.listTransactions(undefined, 10)).map((t) => [t.transactionId, t.state]).sort()).toEqual([
+      ["D", "COMMITTED"],
+      ["U", "PENDING"],
+    ]);
+  });
+
+  it("leaves the check for pollers when the webhook fails", async () => {
+    const { pg, name } = producerGroup();
+    await pg.setWebhook(HOOK);
+    const failures: Record<string, () => Response> = {
+      status: () => Response.json({ decision: "COMMIT_MESSAGE" }, { status: 500 }),
+      notJson: () => new Response("ok"),
+      badDecision: () => Response.json({ decision: "COMMIT" }),
+      noDecision: () => Response.json({}),
+      network: () => {
+        throw new TypeError("network down");
+      },
+    };
+    const hook = stubWebhook((call) => failures[(call.body as TransactionCheck).transactionId]!());
+    try {
+      for (const id of Object.keys(failures)) await pg.enqueueCheck(check(id, name));
+    } finally {
+      hook.restore();
+    }
+    expect(hook.calls).toHaveLength(5);
+    expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(Object.keys(failures));
+  });
+
+  it("keeps the webhook across restarts until it is removed", async () => {
+    const { pg, name } = producerGroup();
+    await pg.setWebhook(HOOK);
+    await evictDurableObject(pg);
+    expect(await pg.status()).toEqual({ pendingChecks: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: HOOK });
+    await pg.setWebhook(null);
+    await evictDurableObject(pg);
+    expect((await pg.status()).webhookUrl).toBeNull();
+    const hook = stubWebhook(() => Response.json({ decision: "COMMIT_MESSAGE" }));
+    try {
+      await pg.enqueueCheck(check("TXN", name));
+    } finally {
+      hook.restore();
+    }
+    expect(hook.calls).toEqual([]);
+    expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(["TXN"]);
+  });
+});
