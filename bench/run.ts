@@ -63,7 +63,7 @@ try {
   );
 
   const admin = new Admin({ endpoint: server.url });
-  const producer = new Producer({ endpoint: server.url, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: 256 });
+  const producer = new Producer({ endpoint: server.url, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: concurrency });
   await producer.start();
   /** Rows written per stored message over every queue of a topic (a cost figure). */
   const rowsPerMessage = async (topic: string): Promise<{ rows: number; messages: number }> => {
@@ -98,7 +98,7 @@ try {
 
   // Async: one caller keeps up to 256 callback-form sends outstanding (the in-flight cap).
   const asyncTopic = await newTopic("BenchAsync", 4);
-  const asyncName = "flaremq: async send 1 KiB, 256 in flight";
+  const asyncName = `flaremq: async send 1 KiB, ${concurrency} in flight`;
   const asyncSend = await runAsyncLoad(
     asyncName,
     durationMs,
