@@ -2,6 +2,7 @@
 import type { MessageExtWire, MessageQueue, QueueStats } from "../protocol/message.js";
 import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
 import type { HalfState } from "../protocol/transaction.js";
+import type { GroupInfo, GroupProgress } from "../protocol/consumer.js";
 import { readQueues } from "./routes.js";
 import type { TopicConfigInput } from "../protocol/schemas.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
@@ -139,5 +140,29 @@ export class Admin {
     options: CallOptions = {},
   ): Promise<{ group: string; pendingChecks: number; parkedPolls: number; lastPollAt: number; webhookUrl: string | null }> {
     return this.transport.request(`/producers/${pathSegment(group)}`, options);
+  }
+
+  /** Members of a consumer group, their subscriptions and queues, and the generation. */
+  groupInfo(group: string, options: CallOptions = {}): Promise<GroupInfo> {
+    return this.transport.request<GroupInfo>(`/groups/${pathSegment(group)}`, options);
+  }
+
+  /** Per queue broker offset, consumer offset and lag (mqadmin consumerProgress). */
+  consumerProgress(group: string, topic?: string, options: CallOptions = {}): Promise<GroupProgress> {
+    return this.transport.request<GroupProgress>(`/groups/${pathSegment(group)}/progress`, { ...options, query: { topic } });
+  }
+
+  /** Moves the group's offsets of a topic to a time (mqadmin resetOffsetByTime); live members reload. */
+  resetOffsetByTime(
+    group: string,
+    topic: string,
+    timestampMs: number,
+    options: CallOptions = {},
+  ): Promise<{ offsetResetSeq: number; offsets: { messageQueue: MessageQueue; offset: number }[] }> {
+    return this.transport.request(`/groups/${pathSegment(group)}/reset-offset`, {
+      ...options,
+      method: "POST",
+      body: { topic, timestamp: timestampMs },
+    });
   }
 }

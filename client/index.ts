@@ -15,3 +15,20 @@ export type { ClientOptions, CallOptions, FetchLike } from "./transport.js";
 export { MQError, isMQError, ErrorCodes, type ErrorCode } from "../protocol/errors.js";
 export { Limits } from "../protocol/limits.js";
 export type { TopicRouteData, TopicConfig, BrokerData, QueueData } from "../protocol/route.js";
+export { PushConsumer, type PushConsumerOptions } from "./push-consumer.js";
+export { LitePullConsumer, type LitePullConsumerOptions } from "./lite-pull-consumer.js";
+export { MessageSelector } from "./message-selector.js";
+export { MemoryOffsetStore, LocalStorageOffsetStore, type OffsetStore } from "./offset-store.js";
+export {
+  concurrently,
+  orderly,
+  type ConsumeConcurrentlyStatus,
+  type ConsumeOrderlyStatus,
+  type ConsumeConcurrentlyContext,
+  type ConsumeOrderlyContext,
+  type MessageListener,
+  type MessageListenerConcurrently,
+  type MessageListenerOrderly,
+} from "./consume-types.js";
+export type { MessageModel, ConsumeFromWhere, GroupInfo, GroupProgress, QueueProgress } from "../protocol/consumer.js";
+export type { AllocateStrategyName } from "../protocol/allocate.js";

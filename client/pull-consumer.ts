@@ -5,8 +5,9 @@
  */
 import { checkGroupName, checkTopicName } from "../protocol/names.js";
 import { Limits } from "../protocol/limits.js";
-import type { MessageQueue, PullResultWire, PullStatus, QueueStats } from "../protocol/message.js";
-import { fromWireMessage, type MessageExt } from "./message.js";
+import type { MessageQueue, QueueStats } from "../protocol/message.js";
+import { MessageSelector } from "./message-selector.js";
+import { pullMessages, type PullResult } from "./pull-api.js";
 import { brokerPath, readQueues, RouteCache } from "./routes.js";
 import { pathSegment, Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
@@ -23,16 +24,7 @@ export interface PullOptions {
   signal?: AbortSignal;
 }
 
-export interface PullResult {
-  pullStatus: PullStatus;
-  nextBeginOffset: number;
-  minOffset: number;
-  maxOffset: number;
-  msgFoundList: MessageExt[];
-}
-
-/** Headroom over the long-poll hold before the client gives up on an answer. */
-const PULL_TIMEOUT_MARGIN_MS = 10_000;
+export type { PullResult };
 
 export class PullConsumer {
   readonly group: string;
@@ -56,26 +48,23 @@ export class PullConsumer {
     return readQueues(topic, await this.routes.get(topic, options));
   }
 
+  /** Pulls from `offset`; `subExpression` is a tag expression or a MessageSelector (SQL92). */
   async pull(
     mq: MessageQueue,
-    subExpression: string,
+    subExpression: string | MessageSelector,
     offset: number,
     maxNums: number = Limits.maxPullNums,
     options: PullOptions = {},
   ): Promise<PullResult> {
-    const maxWaitMs = options.maxWaitMs ?? Limits.defaultPullWaitMs;
-    const wire = await this.transport.request<PullResultWire>(`${brokerPath(mq)}/messages`, {
-      query: { offset, maxNums, expression: subExpression, maxWaitMs },
-      timeoutMs: maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
+    const selector = typeof subExpression === "string" ? MessageSelector.byTag(subExpression) : subExpression;
+    return pullMessages(this.transport, mq, {
+      offset,
+      maxNums,
+      expression: selector.expression,
+      expressionType: selector.expressionType,
+      maxWaitMs: options.maxWaitMs ?? Limits.defaultPullWaitMs,
       ...(options.signal ? { signal: options.signal } : {}),
     });
-    return {
-      pullStatus: wire.pullStatus,
-      nextBeginOffset: wire.nextBeginOffset,
-      minOffset: wire.minOffset,
-      maxOffset: wire.maxOffset,
-      msgFoundList: wire.messages.map(fromWireMessage),
-    };
   }
 
   async updateConsumeOffset(mq: MessageQueue, offset: number, options: CallOptions = {}): Promise<void> {

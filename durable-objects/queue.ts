@@ -11,7 +11,9 @@ import { toRpcError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
 import type { MessageQueue, QueueStats, StoredMessage } from "../protocol/message.js";
 import { toMessageExt } from "../protocol/message-ext.js";
-import { parseTagExpression } from "../protocol/tag-filter.js";
+import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
+import { isMQError } from "../protocol/errors.js";
+import { buildFilter } from "../protocol/message-filter.js";
 import {
   TransactionProps,
   type EndTransactionResult,
@@ -25,6 +27,7 @@ import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
 import { HalfStore, type HalfInfo, type HalfState } from "./queue/half-store.js";
 import { readForPull, type PullOutcome } from "./queue/pull.js";
 import { RecentIds } from "./queue/recent-ids.js";
+import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 
@@ -37,7 +40,18 @@ export interface PullRequest {
   offset: number;
   maxNums: number;
   expression?: string;
+  expressionType?: ExpressionType;
   maxWaitMs: number;
+  /** A group member's pull names its group and fence; the queue refuses non-owners. */
+  group?: string;
+  fence?: MemberFence;
+}
+
+export interface QueueProgressRaw {
+  minOffset: number;
+  maxOffset: number;
+  committed: number;
+  lastStoreTimestamp: number;
 }
 
 export interface ConsumeOffset {
@@ -74,6 +88,7 @@ export class QueueDO extends DurableObject<Env> {
   /** The alarm time this object has set, mirrored in memory so arming costs no read. */
   private alarmAt: number | null = null;
   private identity: MessageQueue | null = null;
+  private owners!: Owners;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,6 +98,7 @@ export class QueueDO extends DurableObject<Env> {
       this.log = new CommitLog(this.sql, ctx.storage);
       this.delayed = new DelayedStore(this.sql);
       this.half = new HalfStore(this.sql);
+      this.owners = new Owners(this.sql);
       const id = this.sql
         .exec<{ broker: string; topic: string; queue_id: number }>("SELECT broker, topic, queue_id FROM identity")
         .toArray()[0];
@@ -98,7 +114,7 @@ export class QueueDO extends DurableObject<Env> {
    * A retry carrying the msgId of a recent append gets that append's result back.
    */
   append(messages: StoredMessage[]): Promise<AppendResult> {
-    const seen = messages[0] ? this.recent.get(messages[0].msgId) : undefined;
+    const seen = messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
     if (seen) return Promise.resolve(seen);
     return new Promise<AppendResult>((resolve, reject) => {
       // An empty run would store a zero-count row at maxOffset, whose key the next append
@@ -113,10 +129,17 @@ export class QueueDO extends DurableObject<Env> {
   }
 
   async pull(req: PullRequest): Promise<PullOutcome> {
-    const filter = parseTagExpression(req.expression);
+    let filter;
+    try {
+      filter = buildFilter(req.expressionType, req.expression);
+    } catch (e) {
+      throw isMQError(e) ? toRpcError(e.code, e.message) : e;
+    }
     const deadline = Date.now() + req.maxWaitMs;
     let offset = req.offset;
     for (;;) {
+      // Checked on every wake-up too: a rebalance while parked must not hand messages to the old owner.
+      this.owners.check(req.group, req.fence);
       const outcome = readForPull(this.log, offset, req.maxNums, filter);
       if (outcome.pullStatus === "FOUND" || outcome.pullStatus === "OFFSET_ILLEGAL") return outcome;
       // A filtered scan that stopped short of the end answers at once, as RocketMQ does.
@@ -128,6 +151,37 @@ export class QueueDO extends DurableObject<Env> {
       }
       await this.waiters.wait(remainingMs);
     }
+  }
+
+  /** Records which member of `group` owns this queue (null: nobody); parked pulls re-check. */
+  setOwner(group: string, clientId: string | null, generation: number): void {
+    this.owners.set(group, clientId, generation);
+    this.waiters.wakeAll();
+  }
+
+  /** Moves a group's offset to the first message stored at or after `timestamp` (admin reset). */
+  resetOffset(group: string, timestamp: number, resetSeq: number): number {
+    const offset = this.log.searchOffset(timestamp);
+    this.sql.exec(
+      `INSERT INTO consumer_offset (grp, queue_offset, updated_at, reset_seq) VALUES (?, ?, ?, ?)
+       ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at,
+         reset_seq = MAX(reset_seq, excluded.reset_seq)`,
+      group,
+      offset,
+      Date.now(),
+      resetSeq,
+    );
+    return offset;
+  }
+
+  progress(group: string): QueueProgressRaw {
+    const consumed = this.fetchOffset(group);
+    return {
+      minOffset: this.log.minOffset,
+      maxOffset: this.log.maxOffset,
+      committed: consumed.committed ? consumed.offset : -1,
+      lastStoreTimestamp: this.log.lastStoreTimestamp,
+    };
   }
 
   getMessage(queueOffset: number): LogEntry | null {
@@ -150,9 +204,17 @@ export class QueueDO extends DurableObject<Env> {
     return this.log.searchOffset(timestamp);
   }
 
-  commitOffset(group: string, offset: number): void {
+  /** Commits a consume offset; a member's commit is refused if it is not the owner or missed a reset. */
+  commitOffset(group: string, offset: number, fence?: MemberFence): void {
     if (offset > this.log.maxOffset) {
       throw toRpcError("OFFSET_ILLEGAL", `offset ${offset} is beyond maxOffset ${this.log.maxOffset}`);
+    }
+    this.owners.check(group, fence);
+    if (fence?.offsetResetSeq !== undefined) {
+      const row = this.sql.exec<{ reset_seq: number }>("SELECT reset_seq FROM consumer_offset WHERE grp = ?", group).toArray()[0];
+      if (row && row.reset_seq > fence.offsetResetSeq) {
+        throw toRpcError("STALE_OFFSET_RESET", `the offsets of group "${group}" were reset; reload them before committing`);
+      }
     }
     this.sql.exec(
       `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
@@ -283,6 +345,7 @@ export class QueueDO extends DurableObject<Env> {
     this.recent.clear();
     this.identity = null;
     this.alarmAt = null;
+    this.owners.clear();
     this.waiters.wakeAll();
   }
 
@@ -365,7 +428,7 @@ export class QueueDO extends DurableObject<Env> {
         }
         group.forEach((p, i) => {
           const first = p.messages[0];
-          if (first) this.recent.set(first.msgId, results[i]!);
+          if (first) this.recent.set(recentKey(first), results[i]!);
           p.resolve(results[i]!);
         });
         this.waiters.wakeAll();
@@ -391,4 +454,9 @@ function takeGroup(pending: PendingAppend[]): PendingAppend[] {
 function withoutTransactionProps(properties: Record<string, string>): Record<string, string> {
   const { [TransactionProps.TRAN_MSG]: _t, [TransactionProps.PGROUP]: _g, ...rest } = properties;
   return rest;
+}
+
+/** A retry of the same delivery attempt shares msgId and reconsumeTimes; a redelivery does not. */
+function recentKey(m: StoredMessage): string {
+  return `${m.msgId}#${m.reconsumeTimes}`;
 }

@@ -4,5 +4,6 @@ declare namespace Cloudflare {
     QUEUE: DurableObjectNamespace<import("./queue.js").QueueDO>;
     NAMESRV: DurableObjectNamespace<import("./namesrv.js").NameServerDO>;
     PRODUCER_GROUP: DurableObjectNamespace<import("./producer-group.js").ProducerGroupDO>;
+    CONSUMER_GROUP: DurableObjectNamespace<import("./consumer-group.js").ConsumerGroupDO>;
   }
 }

@@ -28,6 +28,13 @@ export const Limits = {
   /** Tag length and tag expression length. */
   maxTagLength: 255,
   maxExpressionLength: 4096,
+  /** Subscriptions one consumer may declare. */
+  maxSubscriptions: 64,
+  /** Members of one consumer group. */
+  maxGroupMembers: 1000,
+  /** Session timeout bounds a member may ask for (default 120 s as RocketMQ). */
+  minSessionTimeoutMs: 3000,
+  maxSessionTimeoutMs: 300_000,
   /** Message id length (client unique keys). */
   maxMsgIdLength: 128,
 } as const;

@@ -35,8 +35,9 @@ export function isSystemTopic(topic: string, reservedNames: readonly string[] = 
 /** Throws INVALID_TOPIC_NAME unless `topic` is a legal RocketMQ topic name. */
 export function checkTopicName(topic: string): void {
   if (topic.length === 0 || topic.trim() !== topic) throw new MQError("INVALID_TOPIC_NAME", "topic name is blank");
-  if (topic.length > Limits.maxTopicLength)
-    throw new MQError("INVALID_TOPIC_NAME", `topic name is longer than ${Limits.maxTopicLength} characters`);
+  // Retry and dead-letter topics embed a group name, so they may be as long as a group name allows (as RocketMQ 5).
+  const max = topic.startsWith(RETRY_PREFIX) || topic.startsWith(DLQ_PREFIX) ? Limits.maxGroupLength + RETRY_PREFIX.length : Limits.maxTopicLength;
+  if (topic.length > max) throw new MQError("INVALID_TOPIC_NAME", `topic name is longer than ${max} characters`);
   if (!NAME_PATTERN.test(topic))
     throw new MQError("INVALID_TOPIC_NAME", `topic name "${topic}" has characters outside ^[%|a-zA-Z0-9_-]+$`);
 }

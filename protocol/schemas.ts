@@ -98,3 +98,48 @@ export const WebhookSchema = z.strictObject({
       }
     }, "url must be an absolute http(s) URL"),
 });
+
+const SubscriptionSchema = z.strictObject({
+  topic: z.string().min(1).max(Limits.maxTopicLength + Limits.maxGroupLength),
+  expressionType: z.enum(["TAG", "SQL92"]),
+  expression: z.string().max(Limits.maxExpressionLength),
+});
+
+export const HeartbeatSchema = z.strictObject({
+  clientId: z.string().regex(/^[A-Za-z0-9_.:@#|-]+$/).max(255),
+  messageModel: z.enum(["CLUSTERING", "BROADCASTING"]),
+  subscriptions: z.array(SubscriptionSchema).max(Limits.maxSubscriptions),
+  allocateStrategy: z
+    .enum(["AVERAGELY", "AVERAGELY_BY_CIRCLE", "CONSISTENT_HASH", "MACHINE_ROOM", "MACHINE_ROOM_NEARBY", "CONFIG"])
+    .optional(),
+  zone: z.string().regex(/^[A-Za-z0-9_-]+$/).max(64).optional(),
+  heartbeatIntervalMs: z.number().int().positive(),
+  sessionTimeoutMs: z.number().int().positive(),
+});
+
+export const FenceSchema = z.strictObject({
+  clientId: z.string().max(255),
+  generation: z.number().int().nonnegative(),
+  offsetResetSeq: z.number().int().nonnegative().optional(),
+});
+
+export const CommitOffsetsSchema = z.strictObject({
+  offset: uint,
+  fence: FenceSchema.optional(),
+});
+
+export const SendBackSchema = z.strictObject({
+  /** Where the failed message was pulled from. */
+  messageQueue: z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }),
+  queueOffset: uint,
+  /** 0: the retry ladder (3 + reconsumeTimes); above 0: this level; below 0: straight to the DLQ. */
+  delayLevel: z.number().int().min(-1).max(1000).optional(),
+  /** Retries before the dead-letter queue; default 16. */
+  maxReconsumeTimes: z.number().int().min(0).max(10_000).optional(),
+});
+
+export const ResetOffsetSchema = z.strictObject({
+  topic: z.string(),
+  /** Epoch ms; each queue's offset moves to the first message stored at or after it. */
+  timestamp: uint,
+});

@@ -9,6 +9,7 @@ import { brokerRoutes } from "./broker-shard/routes.js";
 import { lookupRoutes } from "./broker-shard/lookup-routes.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
 import { producerRoutes } from "./producers/routes.js";
+import { groupRoutes } from "./groups/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
 
@@ -27,6 +28,7 @@ app.route("/namesrv", namesrvRoutes);
 app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);
 app.route("/producers", producerRoutes);
+app.route("/groups", groupRoutes);
 
 app.notFound((c) =>
   c.json(

@@ -1,3 +1,4 @@
+import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 import type { NameServerDO } from "../durable-objects/namesrv.js";
 import type { ProducerGroupDO } from "../durable-objects/producer-group.js";
 import type { QueueDO } from "../durable-objects/queue.js";
@@ -7,6 +8,7 @@ export interface Env {
   QUEUE: DurableObjectNamespace<QueueDO>;
   NAMESRV: DurableObjectNamespace<NameServerDO>;
   PRODUCER_GROUP: DurableObjectNamespace<ProducerGroupDO>;
+  CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroupDO>;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */
   BROKERS?: string;
   CLUSTER_NAME?: string;

@@ -4,5 +4,6 @@ import { app } from "./app.js";
 export { QueueDO } from "../durable-objects/queue.js";
 export { NameServerDO } from "../durable-objects/namesrv.js";
 export { ProducerGroupDO } from "../durable-objects/producer-group.js";
+export { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 
 export default app;

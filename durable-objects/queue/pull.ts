@@ -4,7 +4,7 @@
  */
 import { Limits } from "../../protocol/limits.js";
 import type { PullStatus } from "../../protocol/message.js";
-import { matchesTag, type TagFilter } from "../../protocol/tag-filter.js";
+import type { MessageFilter } from "../../protocol/message-filter.js";
 import type { CommitLog, LogEntry } from "./commit-log.js";
 
 /** Most messages a filtered pull inspects before answering NO_MATCHED_MSG (bounded work). */
@@ -18,7 +18,7 @@ export interface PullOutcome {
   entries: LogEntry[];
 }
 
-export function readForPull(log: CommitLog, offset: number, maxNums: number, filter: TagFilter): PullOutcome {
+export function readForPull(log: CommitLog, offset: number, maxNums: number, filter: MessageFilter): PullOutcome {
   const minOffset = log.minOffset;
   const maxOffset = log.maxOffset;
   const base = { minOffset, maxOffset, entries: [] as LogEntry[] };
@@ -35,7 +35,7 @@ export function readForPull(log: CommitLog, offset: number, maxNums: number, fil
     if (entries.length > 0 && bytes + entry.message.body.length > Limits.maxPullBytes) break;
     scanned++;
     next = entry.queueOffset + 1;
-    if (!matchesTag(filter, entry.message.tags)) continue;
+    if (!filter.matches(entry.message)) continue;
     entries.push(entry);
     bytes += entry.message.body.length;
   }

@@ -61,6 +61,14 @@ const MIGRATIONS: readonly string[] = [
      topic TEXT NOT NULL,
      queue_id INTEGER NOT NULL
    );`,
+  // v3: the member of each consumer group that owns this queue (fencing stale members), and
+  // the offset-reset sequence a commit must have seen.
+  `CREATE TABLE IF NOT EXISTS queue_owner (
+     grp TEXT PRIMARY KEY,
+     client_id TEXT NOT NULL,
+     generation INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   ALTER TABLE consumer_offset ADD COLUMN reset_seq INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -7,7 +7,9 @@ import { MQError } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
 import type { PullResultWire } from "../../protocol/message.js";
 import { checkGroupName } from "../../protocol/names.js";
-import { CommitOffsetSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
+import { CommitOffsetsSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
+import { buildFilter } from "../../protocol/message-filter.js";
+import type { MemberFence } from "../../protocol/consumer.js";
 import { readConfig } from "../config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
@@ -57,8 +59,15 @@ export const brokerRoutes = new Hono<AppEnv>()
     const expression = c.req.query("expression") ?? "*";
     if (expression.length > Limits.maxExpressionLength)
       throw new MQError("VALIDATION_FAILED", `expression is longer than ${Limits.maxExpressionLength} characters`);
+    const expressionType = c.req.query("expressionType") ?? "TAG";
+    if (expressionType !== "TAG" && expressionType !== "SQL92")
+      throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
+    buildFilter(expressionType, expression); // a bad expression is a 400 with its position
+    const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
     const { mq, stub } = await target(c, "read");
-    const outcome = await callQueue(() => stub.pull({ offset, maxNums, expression, maxWaitMs }));
+    const outcome = await callQueue(() =>
+      stub.pull({ offset, maxNums, expression, expressionType, maxWaitMs, ...member }),
+    );
     const result: PullResultWire = {
       pullStatus: outcome.pullStatus,
       nextBeginOffset: outcome.nextBeginOffset,
@@ -93,9 +102,9 @@ export const brokerRoutes = new Hono<AppEnv>()
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    const { offset } = await readJson(c, CommitOffsetSchema);
+    const { offset, fence } = await readJson(c, CommitOffsetsSchema);
     const { stub } = await target(c, "read");
-    await callQueue(() => stub.commitOffset(group, offset));
+    await callQueue(() => stub.commitOffset(group, offset, fence));
     return c.json({ offset });
   })
   .get(`${Q}/delayed`, async (c) => {
@@ -119,3 +128,17 @@ export const brokerRoutes = new Hono<AppEnv>()
   });
 
 const HALF_STATES: ReadonlySet<string> = new Set(["PENDING", "COMMITTED", "ROLLED_BACK", "GIVEN_UP"]);
+
+/** A pull from a group member names group, clientId and generation; all three or none. */
+function memberOf(
+  group: string | undefined,
+  clientId: string | undefined,
+  generation: string | undefined,
+): { group?: string; fence?: MemberFence } {
+  if (group === undefined && clientId === undefined && generation === undefined) return {};
+  if (group === undefined || clientId === undefined || generation === undefined)
+    throw new MQError("VALIDATION_FAILED", "group, clientId and generation go together");
+  checkGroupName(group);
+  if (clientId.length === 0 || clientId.length > 255) throw new MQError("VALIDATION_FAILED", "clientId is 1-255 characters");
+  return { group, fence: { clientId, generation: uintParam(generation, "generation") } };
+}

@@ -1,0 +1,83 @@
+/** The pull and offset calls every consumer makes, with the member fence when it has one. */
+import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
+import type { MessageQueue, PullResultWire } from "../protocol/message.js";
+import { fromWireMessage, type MessageExt } from "./message.js";
+import { brokerPath } from "./routes.js";
+import { pathSegment, type Transport } from "./transport.js";
+import type { PullStatus } from "../protocol/message.js";
+
+export interface PullResult {
+  pullStatus: PullStatus;
+  nextBeginOffset: number;
+  minOffset: number;
+  maxOffset: number;
+  msgFoundList: MessageExt[];
+}
+
+/** Headroom over the long-poll hold before the client gives up on an answer. */
+const PULL_TIMEOUT_MARGIN_MS = 10_000;
+
+export async function pullMessages(
+  transport: Transport,
+  mq: MessageQueue,
+  req: {
+    offset: number;
+    maxNums: number;
+    expression: string;
+    expressionType?: ExpressionType;
+    maxWaitMs: number;
+    group?: string;
+    fence?: MemberFence;
+    signal?: AbortSignal;
+  },
+): Promise<PullResult> {
+  const query: Record<string, string | number | undefined> = {
+    offset: req.offset,
+    maxNums: req.maxNums,
+    expression: req.expression,
+    maxWaitMs: req.maxWaitMs,
+  };
+  if (req.expressionType && req.expressionType !== "TAG") query.expressionType = req.expressionType;
+  if (req.group && req.fence) {
+    query.group = req.group;
+    query.clientId = req.fence.clientId;
+    query.generation = req.fence.generation;
+  }
+  const wire = await transport.request<PullResultWire>(`${brokerPath(mq)}/messages`, {
+    query,
+    timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
+    ...(req.signal ? { signal: req.signal } : {}),
+  });
+  return {
+    pullStatus: wire.pullStatus,
+    nextBeginOffset: wire.nextBeginOffset,
+    minOffset: wire.minOffset,
+    maxOffset: wire.maxOffset,
+    msgFoundList: wire.messages.map(fromWireMessage),
+  };
+}
+
+export async function commitOffset(
+  transport: Transport,
+  group: string,
+  mq: MessageQueue,
+  offset: number,
+  fence?: MemberFence,
+): Promise<void> {
+  await transport.request(`${brokerPath(mq)}/groups/${pathSegment(group)}/offset`, {
+    method: "PUT",
+    body: fence ? { offset, fence } : { offset },
+  });
+}
+
+export async function fetchOffset(transport: Transport, group: string, mq: MessageQueue): Promise<number> {
+  return (await transport.request<{ offset: number }>(`${brokerPath(mq)}/groups/${pathSegment(group)}/offset`)).offset;
+}
+
+export async function queueOffsets(transport: Transport, mq: MessageQueue): Promise<{ minOffset: number; maxOffset: number }> {
+  return transport.request(`${brokerPath(mq)}/stats`);
+}
+
+export async function searchOffset(transport: Transport, mq: MessageQueue, timestamp: number): Promise<number> {
+  return (await transport.request<{ offset: number }>(`${brokerPath(mq)}/offsets/search`, { query: { timestamp } })).offset;
+}

@@ -1,0 +1,231 @@
+/**
+ * ConsumerGroup: one object per consumer group. Members heartbeat here; a member silent for
+ * its session timeout is dropped, one that shuts down leaves at once. Every membership or
+ * subscription change bumps the generation and recomputes the assignment with the group's
+ * strategy (pure functions shared with the client); before a member hears of its queues,
+ * each queue object is told its new owner, so a stale member is refused there (fencing) and
+ * a queue is read by at most one member of the group.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
+import type { GroupInfo, HeartbeatRequest, HeartbeatResponse, MemberInfo } from "../protocol/consumer.js";
+import { retryTopic } from "../protocol/consumer.js";
+import { toRpcError } from "../protocol/errors.js";
+import { Limits } from "../protocol/limits.js";
+import type { MessageQueue } from "../protocol/message.js";
+import { canRead, type TopicConfig } from "../protocol/route.js";
+import type { Env } from "../workers/env.js";
+import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
+import { upsertTopic } from "../workers/namesrv/topic-registry.js";
+
+interface Member extends HeartbeatRequest {
+  lastHeartbeatAt: number;
+}
+
+/** Routes are re-read this often, so new queues of a topic join the assignment. */
+const ROUTE_REFRESH_MS = 10_000;
+
+export class ConsumerGroupDO extends DurableObject<Env> {
+  private readonly members = new Map<string, Member>();
+  private generation = 0;
+  private offsetResetSeq = 0;
+  private strategy: AllocateStrategyName = "AVERAGELY";
+  private assignment = new Map<string, MessageQueue[]>();
+  /** Owner this object last told each queue, keyed by queue. */
+  private owners = new Map<string, string | null>();
+  private routesReadAt = 0;
+  private routeSignature = "";
+  private groupName = "";
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    void ctx.blockConcurrencyWhile(async () => {
+      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
+      for (const row of ctx.storage.sql.exec<{ key: string; value: number }>("SELECT key, value FROM meta")) {
+        if (row.key === "generation") this.generation = row.value;
+        if (row.key === "offset_reset_seq") this.offsetResetSeq = row.value;
+      }
+    });
+  }
+
+  async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
+    this.groupName = group;
+    if (req.sessionTimeoutMs < Limits.minSessionTimeoutMs || req.sessionTimeoutMs > Limits.maxSessionTimeoutMs) {
+      throw toRpcError(
+        "SESSION_TIMEOUT_ILLEGAL",
+        `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`,
+      );
+    }
+    if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
+      throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
+    }
+    const now = Date.now();
+    let changed = this.expire(now);
+    const before = this.members.get(req.clientId);
+    if (!before && this.members.size >= Limits.maxGroupMembers) {
+      throw toRpcError("TOO_MANY_MEMBERS", `group "${group}" already has ${Limits.maxGroupMembers} members`);
+    }
+    if (!before || memberShape(before) !== memberShape(req)) changed = true;
+    if (req.allocateStrategy && req.allocateStrategy !== this.strategy) {
+      this.strategy = req.allocateStrategy;
+      changed = true;
+    }
+    this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
+    if (!before && req.messageModel === "CLUSTERING") await this.ensureRetryTopic(group);
+    await this.rebalance(changed, now);
+    await this.armAlarm();
+    return {
+      generation: this.generation,
+      assignment: req.messageModel === "CLUSTERING" ? (this.assignment.get(req.clientId) ?? []) : [],
+      offsetResetSeq: this.offsetResetSeq,
+      members: this.members.size,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+    };
+  }
+
+  /** A member that shuts down leaves at once; its queues move to the others. */
+  async leave(group: string, clientId: string): Promise<boolean> {
+    this.groupName = group;
+    const had = this.members.delete(clientId);
+    if (had) await this.rebalance(true, Date.now());
+    return had;
+  }
+
+  /** Starts an offset reset: members learn the new sequence on their next heartbeat. */
+  bumpOffsetResetSeq(): number {
+    this.offsetResetSeq++;
+    this.saveMeta("offset_reset_seq", this.offsetResetSeq);
+    return this.offsetResetSeq;
+  }
+
+  info(group: string): GroupInfo {
+    const members: MemberInfo[] = [...this.members.values()].map((m) => ({
+      clientId: m.clientId,
+      messageModel: m.messageModel,
+      subscriptions: m.subscriptions,
+      zone: m.zone ?? null,
+      lastHeartbeatAt: m.lastHeartbeatAt,
+      sessionTimeoutMs: m.sessionTimeoutMs,
+      assignment: this.assignment.get(m.clientId) ?? [],
+    }));
+    return { group, generation: this.generation, allocateStrategy: this.strategy, offsetResetSeq: this.offsetResetSeq, members };
+  }
+
+  /** Topics the group's members subscribe to (for progress views). */
+  subscribedTopics(): string[] {
+    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
+  }
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    if (this.expire(now)) await this.rebalance(true, now);
+    await this.armAlarm();
+  }
+
+  /** Drops members whose session timed out; true when any was dropped. */
+  private expire(now: number): boolean {
+    let dropped = false;
+    for (const [id, m] of this.members) {
+      if (now - m.lastHeartbeatAt > m.sessionTimeoutMs) {
+        this.members.delete(id);
+        dropped = true;
+      }
+    }
+    return dropped;
+  }
+
+  private async armAlarm(): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const m of this.members.values()) next = Math.min(next, m.lastHeartbeatAt + m.sessionTimeoutMs + 1);
+    if (next === Number.POSITIVE_INFINITY) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > next || current < Date.now()) await this.ctx.storage.setAlarm(next);
+  }
+
+  /**
+   * Recomputes the assignment when membership changed or the routes did; bumps the
+   * generation when anyone's queues change and tells each queue its new owner.
+   */
+  private async rebalance(membershipChanged: boolean, now: number): Promise<void> {
+    if (!membershipChanged && now - this.routesReadAt < ROUTE_REFRESH_MS) return;
+    const clustering = [...this.members.values()].filter((m) => m.messageModel === "CLUSTERING");
+    const topics = [...new Set(clustering.flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
+    const routes = new Map<string, TopicConfig | null>();
+    const namesrv = this.env.NAMESRV.get(this.env.NAMESRV.idFromName("ns-0"));
+    await Promise.all(topics.map(async (t) => routes.set(t, await namesrv.getTopic(t))));
+    this.routesReadAt = now;
+    const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
+    if (!membershipChanged && signature === this.routeSignature) return;
+    this.routeSignature = signature;
+
+    const next = new Map<string, MessageQueue[]>();
+    const owners = new Map<string, string | null>();
+    for (const topic of topics) {
+      const mqAll = readQueuesOf(topic, routes.get(topic) ?? null);
+      const cidAll = clustering.filter((m) => m.subscriptions.some((s) => s.topic === topic)).map((m) => m.clientId);
+      const clientRooms: Record<string, string> = {};
+      for (const m of clustering) if (m.zone) clientRooms[m.clientId] = m.zone;
+      const shares = allocateAll(this.strategy, mqAll, cidAll, { clientRooms });
+      for (const [cid, queues] of shares) {
+        next.set(cid, [...(next.get(cid) ?? []), ...queues]);
+        for (const q of queues) owners.set(queueKey(q), cid);
+      }
+    }
+    // Queues this object handed out before and no member holds now become ownerless.
+    for (const key of this.owners.keys()) if (!owners.has(key)) owners.set(key, null);
+
+    const changedQueues = [...owners].filter(([key, cid]) => this.owners.get(key) !== cid);
+    const assignmentChanged = changedQueues.length > 0 || membershipChanged;
+    if (!assignmentChanged) return;
+    this.generation++;
+    this.saveMeta("generation", this.generation);
+    this.assignment = next;
+    const generation = this.generation;
+    await Promise.all(
+      changedQueues.map(async ([key, cid]) => {
+        const q = parseQueueKey(key);
+        const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
+        try {
+          await stub.setOwner(this.groupName, cid, generation);
+        } catch (e) {
+          // The queue keeps its old owner until the next rebalance tries again.
+          console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
+          return;
+        }
+        if (cid === null) this.owners.delete(key);
+        else this.owners.set(key, cid);
+      }),
+    );
+  }
+
+  private async ensureRetryTopic(group: string): Promise<void> {
+    // RocketMQ creates %RETRY%<group> on heartbeat: one queue per broker (retryQueueNums = 1).
+    await upsertTopic(this.env, retryTopic(group), { queueNums: 1 }, "createIfAbsent");
+  }
+
+  private saveMeta(key: string, value: number): void {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+}
+
+function memberShape(m: HeartbeatRequest): string {
+  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null]);
+}
+
+function readQueuesOf(topic: string, config: TopicConfig | null): MessageQueue[] {
+  if (!config) return [];
+  return config.queues
+    .filter((q) => canRead(q.perm))
+    .flatMap((q) => Array.from({ length: q.readQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
+}
+
+/** The queue object's name doubles as the key: `<broker>/<topic>/<queueId>`. */
+function queueKey(q: MessageQueue): string {
+  return queueObjectName(q.brokerName, q.topic, q.queueId);
+}
+
+function parseQueueKey(key: string): MessageQueue {
+  const first = key.indexOf("/");
+  const last = key.lastIndexOf("/");
+  return { brokerName: key.slice(0, first), topic: key.slice(first + 1, last), queueId: Number(key.slice(last + 1)) };
+}

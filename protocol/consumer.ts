@@ -1,0 +1,87 @@
+/** Consumer-side vocabulary shared by broker and client (RocketMQ's names). */
+import type { MessageQueue } from "./message.js";
+import type { AllocateStrategyName } from "./allocate.js";
+
+export type MessageModel = "CLUSTERING" | "BROADCASTING";
+export type ConsumeFromWhere = "CONSUME_FROM_LAST_OFFSET" | "CONSUME_FROM_FIRST_OFFSET" | "CONSUME_FROM_TIMESTAMP";
+export type ExpressionType = "TAG" | "SQL92";
+
+export interface Subscription {
+  topic: string;
+  expressionType: ExpressionType;
+  expression: string;
+}
+
+/** What a member tells its group on every heartbeat. */
+export interface HeartbeatRequest {
+  clientId: string;
+  messageModel: MessageModel;
+  subscriptions: Subscription[];
+  allocateStrategy?: AllocateStrategyName;
+  /** Zone (machine room) of the member, for zone-aware allocation. */
+  zone?: string;
+  heartbeatIntervalMs: number;
+  sessionTimeoutMs: number;
+}
+
+/** The group's answer: the member's queues under the current generation. */
+export interface HeartbeatResponse {
+  generation: number;
+  /** Queues this member owns (CLUSTERING); empty for BROADCASTING members, which read every queue. */
+  assignment: MessageQueue[];
+  /** Bumped by an admin offset reset; a member that sees it change reloads its offsets. */
+  offsetResetSeq: number;
+  members: number;
+  sessionTimeoutMs: number;
+}
+
+export interface MemberInfo {
+  clientId: string;
+  messageModel: MessageModel;
+  subscriptions: Subscription[];
+  zone: string | null;
+  lastHeartbeatAt: number;
+  sessionTimeoutMs: number;
+  assignment: MessageQueue[];
+}
+
+export interface GroupInfo {
+  group: string;
+  generation: number;
+  allocateStrategy: AllocateStrategyName;
+  offsetResetSeq: number;
+  members: MemberInfo[];
+}
+
+/** Per-queue progress of a group (mqadmin consumerProgress). */
+export interface QueueProgress {
+  messageQueue: MessageQueue;
+  brokerOffset: number;
+  consumerOffset: number;
+  minOffset: number;
+  lag: number;
+  lastTimestamp: number;
+  /** True when the committed offset is below minOffset: the consumer will skip to minOffset. */
+  behindMinOffset: boolean;
+}
+
+export interface GroupProgress {
+  group: string;
+  queues: QueueProgress[];
+  totalLag: number;
+}
+
+/** Ownership of a queue by a group member, carried by pulls and commits for fencing. */
+export interface MemberFence {
+  clientId: string;
+  generation: number;
+  offsetResetSeq?: number | undefined;
+}
+
+export function retryTopic(group: string): string {
+  return `%RETRY%${group}`;
+}
+
+export function dlqTopic(group: string): string {
+  return `%DLQ%${group}`;
+}

@@ -1,0 +1,228 @@
+/** Push consumers: clustering with rebalance and fencing, crashes, broadcasting, retries and DLQ. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
+import { FAST, FAST_LEVELS, killableFetch, record, waitFor, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+let server: TestServer;
+let admin: Admin;
+let producer: Producer;
+
+beforeAll(async () => {
+  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
+  admin = new Admin({ endpoint: server.url });
+  producer = new Producer({ endpoint: server.url, group: "consumers_pg" });
+  await producer.start();
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+function pushConsumer(group: string, name: string, log: Delivery[], extra: Record<string, unknown> = {}): PushConsumer {
+  const c = new PushConsumer({ endpoint: server.url, group, ...FAST, ...extra });
+  c.registerMessageListener(
+    concurrently((msgs) => {
+      for (const m of msgs) record(log, name, m);
+      return "CONSUME_SUCCESS";
+    }),
+  );
+  return c;
+}
+
+async function sendAll(topic: string, n: number, prefix = "m"): Promise<string[]> {
+  const bodies: string[] = [];
+  for (let i = 0; i < n; i += 50) {
+    const chunk = Array.from({ length: Math.min(50, n - i) }, (_, k) => `${prefix}-${i + k}`);
+    await Promise.all(chunk.map((body) => producer.send({ topic, body })));
+    bodies.push(...chunk);
+  }
+  return bodies;
+}
+
+describe("clustering", () => {
+  it("3 consumers receive 1,000 messages exactly once between them", async () => {
+    const topic = uniqueName("Cluster");
+    const group = uniqueName("cg");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const log: Delivery[] = [];
+    const consumers = ["c1", "c2", "c3"].map((n) => pushConsumer(group, n, log));
+    for (const c of consumers) c.subscribe(topic, "*");
+    await Promise.all(consumers.map((c) => c.start()));
+    try {
+      await waitForBalance(consumers, topic, 8);
+      const sent = await sendAll(topic, 1000);
+      await waitFor("1,000 deliveries", () => log.length >= 1000);
+      await new Promise((r) => setTimeout(r, 500)); // anything extra would show up now
+      expect(log.map((d) => d.body).sort()).toEqual([...sent].sort());
+      const info = await admin.groupInfo(group);
+      expect(info.members.length).toBe(3);
+    } finally {
+      await Promise.all(consumers.map((c) => c.shutdown()));
+    }
+    expect((await admin.groupInfo(group)).members.length).toBe(0);
+    const progress = await admin.consumerProgress(group, topic);
+    expect(progress.totalLag).toBe(0);
+  });
+
+  for (const n of [2, 4]) {
+    it(`${n} consumers over 8 queues each get an even share (±10 %)`, async () => {
+      const topic = uniqueName("Share");
+      const group = uniqueName("cg");
+      await admin.createTopic(topic, { queueNums: 4 });
+      const log: Delivery[] = [];
+      const consumers = Array.from({ length: n }, (_, i) => pushConsumer(group, `c${i}`, log));
+      for (const c of consumers) c.subscribe(topic);
+      await Promise.all(consumers.map((c) => c.start()));
+      try {
+        await waitForBalance(consumers, topic, 8);
+        await sendAll(topic, 800);
+        await waitFor("800 deliveries", () => log.length >= 800);
+        for (let i = 0; i < n; i++) {
+          const share = log.filter((d) => d.consumer === `c${i}`).length;
+          expect(Math.abs(share - 800 / n)).toBeLessThanOrEqual(0.1 * (800 / n));
+        }
+        expect(new Set(log.map((d) => d.msgId)).size).toBe(800);
+      } finally {
+        await Promise.all(consumers.map((c) => c.shutdown()));
+      }
+    });
+  }
+
+  it("moves a crashed member's queues to the others; duplicates only of what it had not committed", async () => {
+    const topic = uniqueName("Crash");
+    const group = uniqueName("cg");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const log: Delivery[] = [];
+    const cut = killableFetch();
+    const a = pushConsumer(group, "a", log);
+    const b = pushConsumer(group, "b", log);
+    const crashing = pushConsumer(group, "crash", log, { fetch: cut.fetch });
+    for (const c of [a, b, crashing]) c.subscribe(topic);
+    await Promise.all([a, b, crashing].map((c) => c.start()));
+    try {
+      await waitForBalance([a, b, crashing], topic, 8);
+      const sent = await sendAll(topic, 300, "before");
+      await waitFor("first 300", () => new Set(log.map((d) => d.body)).size >= 300);
+      cut.kill(); // no shutdown, no leave: it simply vanishes
+      const crashedAt = Date.now();
+      sent.push(...(await sendAll(topic, 300, "after")));
+      await waitFor("all 600 after the crash", () => new Set(log.map((d) => d.body)).size >= 600, 20_000);
+      expect(new Set(log.map((d) => d.body))).toEqual(new Set(sent));
+      const seen = new Map<string, Delivery[]>();
+      for (const d of log) seen.set(d.body, [...(seen.get(d.body) ?? []), d]);
+      const duplicated = [...seen.values()].filter((ds) => ds.length > 1);
+      // A duplicate is a message the crashed member got and never committed, redelivered to another.
+      for (const ds of duplicated) {
+        expect(ds.some((d) => d.consumer === "crash")).toBe(true);
+        expect(ds.filter((d) => d.consumer !== "crash").length).toBe(1);
+      }
+      const info = await admin.groupInfo(group);
+      expect(info.members.map((m) => m.clientId).sort()).toEqual([a.clientId, b.clientId].sort());
+      console.log(`crash: ${duplicated.length} duplicates of 600, queues moved ${((Date.now() - crashedAt) / 1000).toFixed(1)} s after the crash`);
+    } finally {
+      await Promise.all([a.shutdown(), b.shutdown()]);
+      await crashing.shutdown().catch(() => undefined);
+    }
+  });
+});
+
+describe("broadcasting", () => {
+  it("gives every member every message; a late joiner starts at the newest", async () => {
+    const topic = uniqueName("Broadcast");
+    const group = uniqueName("bg");
+    await admin.createTopic(topic, { queueNums: 2 });
+    const log: Delivery[] = [];
+    const members = ["x", "y"].map((n) => pushConsumer(group, n, log, { messageModel: "BROADCASTING" }));
+    for (const c of members) c.subscribe(topic);
+    await Promise.all(members.map((c) => c.start()));
+    const late = pushConsumer(group, "late", log, { messageModel: "BROADCASTING" });
+    try {
+      await waitFor("queues", () => members.every((c) => c.assignedQueues.length === 4));
+      const first = await sendAll(topic, 16, "first");
+      await waitFor("32 deliveries", () => log.length >= 32);
+      for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).map((d) => d.body).sort()).toEqual([...first].sort());
+      late.subscribe(topic);
+      await late.start();
+      await waitFor("late joiner's queues", () => late.assignedQueues.length === 4);
+      await new Promise((r) => setTimeout(r, 300)); // it has read its start offsets
+      const second = await sendAll(topic, 4, "second");
+      await waitFor("second round", () => log.filter((d) => d.body.startsWith("second")).length >= 12);
+      expect(log.filter((d) => d.consumer === "late").map((d) => d.body).sort()).toEqual([...second].sort());
+      for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).length).toBe(20);
+    } finally {
+      await Promise.all([...members, late].map((c) => c.shutdown()));
+    }
+  });
+});
+
+describe("retries and dead letters", () => {
+  it("redelivers a failing message with reconsumeTimes 0, 1, 2 under its original topic", async () => {
+    const topic = uniqueName("Retry");
+    const group = uniqueName("rg");
+    await admin.createTopic(topic, { queueNums: 1 });
+    const seen: MessageExt[] = [];
+    const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+    c.subscribe(topic);
+    c.registerMessageListener(
+      concurrently((msgs) => {
+        seen.push(...msgs);
+        return msgs.every((m) => m.reconsumeTimes >= 2) ? "CONSUME_SUCCESS" : "RECONSUME_LATER";
+      }),
+    );
+    await c.start();
+    try {
+      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+      const sent = await producer.send({ topic, body: "flaky", tags: "T" });
+      await waitFor("3 deliveries", () => seen.length >= 3);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
+      expect(seen.map((m) => m.topic)).toEqual([topic, topic, topic]);
+      expect(seen.map((m) => m.msgId)).toEqual([sent.msgId, sent.msgId, sent.msgId]);
+      expect(seen.map(bodyText)).toEqual(["flaky", "flaky", "flaky"]);
+      expect(seen[2]!.properties.ORIGIN_MESSAGE_ID).toBe(sent.msgId);
+      expect(seen[2]!.properties.RETRY_TOPIC).toBe(topic);
+    } finally {
+      await c.shutdown();
+    }
+  });
+
+  it("dead-letters a message that always fails after maxReconsumeTimes, and nowhere else", async () => {
+    const topic = uniqueName("Dead");
+    const group = uniqueName("dg");
+    await admin.createTopic(topic, { queueNums: 1 });
+    const seen: MessageExt[] = [];
+    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, maxReconsumeTimes: 2 });
+    c.subscribe(topic);
+    c.registerMessageListener(
+      concurrently((msgs) => {
+        seen.push(...msgs);
+        return "RECONSUME_LATER";
+      }),
+    );
+    await c.start();
+    let dlq: MessageExt[] = [];
+    try {
+      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+      const sent = await producer.send({ topic, body: "poison" });
+      const reader = new PullConsumer({ endpoint: server.url, group: uniqueName("inspect") });
+      await waitFor("the DLQ", async () => {
+        try {
+          const queues = await reader.fetchSubscribeMessageQueues(`%DLQ%${group}`);
+          dlq = [];
+          for (const q of queues) dlq.push(...(await reader.pull(q, "*", 0, 32, { maxWaitMs: 0 })).msgFoundList);
+          return dlq.length > 0;
+        } catch {
+          return false;
+        }
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
+      expect(dlq.length).toBe(1);
+      expect(dlq[0]!.msgId).toBe(sent.msgId);
+      expect(dlq[0]!.properties.RETRY_TOPIC).toBe(topic);
+      expect(bodyText(dlq[0]!)).toBe("poison");
+    } finally {
+      await c.shutdown();
+    }
+  });
+});

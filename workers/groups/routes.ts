@@ -1,0 +1,113 @@
+/**
+ * Consumer group API: heartbeats and leaving, group info, consume progress, offset reset,
+ * and send-back of failed messages, mounted at /groups.
+ */
+import { Hono } from "hono";
+import type { GroupProgress, QueueProgress } from "../../protocol/consumer.js";
+import { MQError } from "../../protocol/errors.js";
+import { buildFilter } from "../../protocol/message-filter.js";
+import type { MessageQueue } from "../../protocol/message.js";
+import { checkGroupName, checkTopicName } from "../../protocol/names.js";
+import { canRead } from "../../protocol/route.js";
+import { HeartbeatSchema, ResetOffsetSchema, SendBackSchema } from "../../protocol/schemas.js";
+import type { Env } from "../env.js";
+import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { getTopicConfig } from "../namesrv/topic-registry.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { readJson } from "../shared/validate.js";
+import { sendBack } from "./sendback.js";
+
+function consumerGroup(env: Env, group: string) {
+  return env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
+}
+
+async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {
+  checkTopicName(topic);
+  const config = await getTopicConfig(env, topic);
+  if (!config) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+  return config.queues
+    .filter((q) => canRead(q.perm))
+    .flatMap((q) => Array.from({ length: q.readQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
+}
+
+export const groupRoutes = new Hono<AppEnv>()
+  .post("/:group/heartbeat", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const req = await readJson(c, HeartbeatSchema);
+    for (const s of req.subscriptions) {
+      checkTopicName(s.topic);
+      buildFilter(s.expressionType, s.expression); // a bad expression is refused at subscribe time
+    }
+    const hb = { ...req, subscriptions: req.subscriptions };
+    const { allocateStrategy, zone, ...rest } = hb;
+    return c.json(
+      await callQueue(() =>
+        consumerGroup(c.env, group).heartbeat(group, {
+          ...rest,
+          ...(allocateStrategy ? { allocateStrategy } : {}),
+          ...(zone ? { zone } : {}),
+        }),
+      ),
+    );
+  })
+  .delete("/:group/members/:clientId", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const left = await callQueue(() => consumerGroup(c.env, group).leave(group, c.req.param("clientId")));
+    return c.json({ left });
+  })
+  .get("/:group", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    return c.json(await callQueue(() => consumerGroup(c.env, group).info(group)));
+  })
+  .get("/:group/progress", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const named = c.req.query("topic");
+    const topics = named ? [named] : await callQueue(() => consumerGroup(c.env, group).subscribedTopics());
+    const queues = (await Promise.all(topics.map((t) => topicQueues(c.env, t).catch(() => [] as MessageQueue[])))).flat();
+    const rows = await Promise.all(
+      queues.map(async (mq): Promise<QueueProgress> => {
+        const p = await callQueue(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).progress(group));
+        const consumed = Math.max(p.committed, p.minOffset);
+        return {
+          messageQueue: mq,
+          brokerOffset: p.maxOffset,
+          consumerOffset: p.committed,
+          minOffset: p.minOffset,
+          lag: p.committed < 0 ? p.maxOffset - p.minOffset : p.maxOffset - consumed,
+          lastTimestamp: p.lastStoreTimestamp,
+          behindMinOffset: p.committed >= 0 && p.committed < p.minOffset,
+        };
+      }),
+    );
+    const progress: GroupProgress = { group, queues: rows, totalLag: rows.reduce((n, r) => n + r.lag, 0) };
+    return c.json(progress);
+  })
+  .post("/:group/reset-offset", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const { topic, timestamp } = await readJson(c, ResetOffsetSchema);
+    const queues = await topicQueues(c.env, topic);
+    const resetSeq = await callQueue(() => consumerGroup(c.env, group).bumpOffsetResetSeq());
+    const offsets = await Promise.all(
+      queues.map(async (mq) => ({
+        messageQueue: mq,
+        offset: await callQueue(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).resetOffset(group, timestamp, resetSeq)),
+      })),
+    );
+    return c.json({ group, topic, offsetResetSeq: resetSeq, offsets });
+  })
+  .post("/:group/sendback", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const req = await readJson(c, SendBackSchema);
+    return c.json(
+      await sendBack(c.env, group, req.messageQueue, req.queueOffset, {
+        delayLevel: req.delayLevel,
+        maxReconsumeTimes: req.maxReconsumeTimes,
+      }),
+    );
+  });
