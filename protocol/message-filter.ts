@@ -24,7 +24,7 @@ export function buildFilter(expressionType: ExpressionType | undefined, expressi
       compiled = compileSql92(expression ?? "");
     } catch (e) {
       if (e instanceof Sql92Error) {
-        throw new MQError("INVALID_FILTER_EXPRESSION", `SQL92 expression error at position ${e.position}: ${e.message}`);
+        throw new MQError("INVALID_FILTER_EXPRESSION", `SQL92 expression error: ${e.message}`);
       }
       throw e;
     }
