@@ -5,6 +5,7 @@
 import type { AllocateStrategyName } from "../protocol/allocate.js";
 import type { HeartbeatRequest, HeartbeatResponse, MessageModel, Subscription } from "../protocol/consumer.js";
 import { isMQError } from "../protocol/errors.js";
+import type { MessageQueue } from "../protocol/message.js";
 import { pathSegment, type Transport } from "./transport.js";
 
 export interface MemberOptions {
@@ -15,6 +16,8 @@ export interface MemberOptions {
   zone?: string | undefined;
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
+  /** CONFIG strategy: the queues this member reads. */
+  configuredQueues?: MessageQueue[] | undefined;
 }
 
 export type AssignmentHandler = (response: HeartbeatResponse) => Promise<void> | void;
@@ -36,8 +39,32 @@ export class GroupMember {
   /** First heartbeat; throws if the group refuses the member (bad subscription, limits). */
   async start(): Promise<void> {
     this.running = true;
+    this.watchAbort = new AbortController();
     await this.beat();
     this.schedule();
+    void this.watch(this.watchAbort.signal);
+  }
+
+  private watchAbort = new AbortController();
+
+  /**
+   * Holds a long poll on the group's generation; when another member joins or leaves, this
+   * member heartbeats at once and picks up its new queues.
+   */
+  private async watch(signal: AbortSignal): Promise<void> {
+    while (this.running && !signal.aborted) {
+      const known = this.current?.generation ?? 0;
+      try {
+        const { generation } = await this.transport.request<{ generation: number }>(
+          `/groups/${pathSegment(this.options.group)}/watch`,
+          { query: { generation: known, maxWaitMs: 20_000 }, timeoutMs: 30_000, signal },
+        );
+        if (generation > known && this.running) await this.beatSoon();
+      } catch {
+        if (signal.aborted) return;
+        await new Promise((r) => setTimeout(r, Math.min(this.options.heartbeatIntervalMs, 1000)));
+      }
+    }
   }
 
   /** Heartbeats now (after a refused pull, say); concurrent calls share one request. */
@@ -52,6 +79,7 @@ export class GroupMember {
 
   async stop(leave: boolean): Promise<void> {
     this.running = false;
+    this.watchAbort.abort();
     if (this.timer) clearTimeout(this.timer);
     await this.inFlight;
     if (leave) {
@@ -78,6 +106,7 @@ export class GroupMember {
     };
     if (this.options.allocateStrategy) body.allocateStrategy = this.options.allocateStrategy;
     if (this.options.zone) body.zone = this.options.zone;
+    if (this.options.configuredQueues) body.configuredQueues = this.options.configuredQueues;
     let response: HeartbeatResponse;
     try {
       response = await this.transport.request<HeartbeatResponse>(`/groups/${pathSegment(this.options.group)}/heartbeat`, {

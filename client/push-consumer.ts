@@ -20,6 +20,7 @@ import type { MessageQueue } from "../protocol/message.js";
 import { Semaphore } from "./concurrency.js";
 import type { ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, MessageListener } from "./consume-types.js";
 import { GroupMember, newClientId } from "./group-member.js";
+import { MessageChannel } from "./message-channel.js";
 import type { MessageExt } from "./message.js";
 import { toSubscription, type MessageSelector } from "./message-selector.js";
 import { MemoryOffsetStore, queueKey, type OffsetStore } from "./offset-store.js";
@@ -66,6 +67,8 @@ export interface PushConsumerOptions extends ClientOptions {
   offsetStore?: OffsetStore;
   /** Default: a fresh unique id. */
   clientId?: string;
+  /** CONFIG strategy: the queues this member reads (AllocateMessageQueueByConfig). */
+  configuredQueues?: MessageQueue[];
 }
 
 interface QueueTask {
@@ -147,6 +150,7 @@ export class PushConsumer {
         messageModel: this.model,
         allocateStrategy: options.allocateStrategy,
         zone: options.zone,
+        configuredQueues: options.configuredQueues,
         heartbeatIntervalMs: this.opts.heartbeatIntervalMs,
         sessionTimeoutMs: this.opts.sessionTimeoutMs,
       },
@@ -166,6 +170,35 @@ export class PushConsumer {
 
   registerMessageListener(listener: MessageListener): void {
     this.listener = listener;
+  }
+
+  /**
+   * The async-iterator form, instead of a listener: starts the consumer and yields messages
+   * one at a time. A message counts as consumed when the loop body finishes; leaving the loop
+   * (break, return, throw) or aborting `signal` shuts the consumer down.
+   */
+  async *messages(signal?: AbortSignal): AsyncGenerator<MessageExt, void, undefined> {
+    const channel = new MessageChannel();
+    this.registerMessageListener({
+      consumeMessage: async (msgs) => {
+        for (const m of msgs) if (!(await channel.deliver(m))) return "RECONSUME_LATER";
+        return "CONSUME_SUCCESS";
+      },
+    });
+    const onAbort = () => channel.close();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    await this.start();
+    try {
+      for (;;) {
+        const next = await channel.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      channel.close();
+      await this.shutdown();
+    }
   }
 
   /** Queues this member is reading now. */

@@ -17,6 +17,7 @@ import { canRead, type TopicConfig } from "../protocol/route.js";
 import type { Env } from "../workers/env.js";
 import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
 import { upsertTopic } from "../workers/namesrv/topic-registry.js";
+import { Waiters } from "./queue/waiters.js";
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
@@ -36,6 +37,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private routesReadAt = 0;
   private routeSignature = "";
   private groupName = "";
+  /** Members parked in watch(), woken when the generation moves. */
+  private readonly watchers = new Waiters();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -111,6 +114,20 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     return { group, generation: this.generation, allocateStrategy: this.strategy, offsetResetSeq: this.offsetResetSeq, members };
   }
 
+  /**
+   * Resolves once the generation passes `known` (or after `maxWaitMs`), so members learn of a
+   * rebalance at once instead of at their next heartbeat (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED).
+   */
+  async watch(known: number, maxWaitMs: number): Promise<number> {
+    const deadline = Date.now() + maxWaitMs;
+    while (this.generation <= known) {
+      const remainingMs = deadline - Date.now();
+      if (remainingMs <= 0) break;
+      await this.watchers.wait(remainingMs);
+    }
+    return this.generation;
+  }
+
   /** Topics the group's members subscribe to (for progress views). */
   subscribedTopics(): string[] {
     return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
@@ -165,7 +182,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       const cidAll = clustering.filter((m) => m.subscriptions.some((s) => s.topic === topic)).map((m) => m.clientId);
       const clientRooms: Record<string, string> = {};
       for (const m of clustering) if (m.zone) clientRooms[m.clientId] = m.zone;
-      const shares = allocateAll(this.strategy, mqAll, cidAll, { clientRooms });
+      const configured: Record<string, MessageQueue[]> = {};
+      for (const m of clustering) if (m.configuredQueues) configured[m.clientId] = m.configuredQueues.filter((q) => q.topic === topic);
+      const shares = allocateAll(this.strategy, mqAll, cidAll, { clientRooms, configured });
       for (const [cid, queues] of shares) {
         next.set(cid, [...(next.get(cid) ?? []), ...queues]);
         for (const q of queues) owners.set(queueKey(q), cid);
@@ -196,6 +215,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
         else this.owners.set(key, cid);
       }),
     );
+    this.watchers.wakeAll();
   }
 
   private async ensureRetryTopic(group: string): Promise<void> {

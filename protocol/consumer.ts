@@ -22,6 +22,8 @@ export interface HeartbeatRequest {
   zone?: string;
   heartbeatIntervalMs: number;
   sessionTimeoutMs: number;
+  /** For the CONFIG strategy: the queues this member is configured to read. */
+  configuredQueues?: MessageQueue[];
 }
 
 /** The group's answer: the member's queues under the current generation. */

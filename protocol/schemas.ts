@@ -115,6 +115,10 @@ export const HeartbeatSchema = z.strictObject({
   zone: z.string().regex(/^[A-Za-z0-9_-]+$/).max(64).optional(),
   heartbeatIntervalMs: z.number().int().positive(),
   sessionTimeoutMs: z.number().int().positive(),
+  configuredQueues: z
+    .array(z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }))
+    .max(Limits.maxQueueNums)
+    .optional(),
 });
 
 export const FenceSchema = z.strictObject({

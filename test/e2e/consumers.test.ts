@@ -226,3 +226,61 @@ describe("retries and dead letters", () => {
     }
   });
 });
+
+describe("async iterator and offset stores", () => {
+  it("yields messages to a for-await loop and shuts down when the loop ends", async () => {
+    const topic = uniqueName("Iter");
+    const group = uniqueName("ig");
+    await admin.createTopic(topic, { queueNums: 1 });
+    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
+    c.subscribe(topic);
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `it-${i}` });
+    const got: string[] = [];
+    for await (const m of c.messages()) {
+      got.push(bodyText(m));
+      if (got.length === 5) break;
+    }
+    expect(got.sort()).toEqual(["it-0", "it-1", "it-2", "it-3", "it-4"]);
+    expect((await admin.groupInfo(group)).members.length).toBe(0);
+    const progress = await admin.consumerProgress(group, topic);
+    expect(progress.totalLag).toBe(0); // all five were committed at shutdown
+  });
+
+  it("keeps broadcasting offsets in a file across consumer restarts", async () => {
+    const { FileOffsetStore } = await import("../../client/node/file-offset-store.js");
+    const { mkdtemp, rm } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = await mkdtemp(path.join(os.tmpdir(), "flaremq-offsets-"));
+    const topic = uniqueName("FileStore");
+    const group = uniqueName("fsg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const run = async (expected: number) => {
+      const log: Delivery[] = [];
+      const c = pushConsumer(group, "b", log, {
+        messageModel: "BROADCASTING",
+        clientId: "fixed-client",
+        offsetStore: FileOffsetStore.forGroup(dir, "fixed-client", group),
+      });
+      c.subscribe(topic);
+      await c.start();
+      return { c, log, expected };
+    };
+    try {
+      const first = await run(3);
+      await waitFor("queues", () => first.c.assignedQueues.length === 1);
+      await new Promise((r) => setTimeout(r, 200));
+      for (let i = 0; i < 3; i++) await producer.send({ topic, body: `a-${i}` });
+      await waitFor("3", () => first.log.length >= 3);
+      await first.c.shutdown();
+      for (let i = 0; i < 2; i++) await producer.send({ topic, body: `b-${i}` }); // sent while it is down
+      const second = await run(2);
+      await waitFor("2 after restart", () => second.log.length >= 2);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(second.log.map((d) => d.body)).toEqual(["b-0", "b-1"]);
+      await second.c.shutdown();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -14,7 +14,8 @@ import type { Env } from "../env.js";
 import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
 import { getTopicConfig } from "../namesrv/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
-import { readJson } from "../shared/validate.js";
+import { readJson, uintParam } from "../shared/validate.js";
+import { Limits } from "../../protocol/limits.js";
 import { sendBack } from "./sendback.js";
 
 function consumerGroup(env: Env, group: string) {
@@ -39,17 +40,24 @@ export const groupRoutes = new Hono<AppEnv>()
       checkTopicName(s.topic);
       buildFilter(s.expressionType, s.expression); // a bad expression is refused at subscribe time
     }
-    const hb = { ...req, subscriptions: req.subscriptions };
-    const { allocateStrategy, zone, ...rest } = hb;
+    const { allocateStrategy, zone, configuredQueues, ...rest } = req;
     return c.json(
       await callQueue(() =>
         consumerGroup(c.env, group).heartbeat(group, {
           ...rest,
           ...(allocateStrategy ? { allocateStrategy } : {}),
           ...(zone ? { zone } : {}),
+          ...(configuredQueues ? { configuredQueues } : {}),
         }),
       ),
     );
+  })
+  .get("/:group/watch", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    const generation = uintParam(c.req.query("generation"), "generation");
+    const maxWaitMs = uintParam(c.req.query("maxWaitMs"), "maxWaitMs", { fallback: Limits.defaultPullWaitMs, max: Limits.maxPullWaitMs });
+    return c.json({ generation: await callQueue(() => consumerGroup(c.env, group).watch(generation, maxWaitMs)) });
   })
   .delete("/:group/members/:clientId", async (c) => {
     const group = c.req.param("group");
