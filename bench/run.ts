@@ -4,7 +4,8 @@
  * no-op Durable Object RPC, one raw SQLite insert per request), because shared machines are
  * noisy and absolute numbers are not comparable between runs.
  *
- * Flags: --duration-s <n> per scenario (default 5), --concurrency <n> (default 32).
+ * Flags: --duration-s <n> per scenario (default 5), --concurrency <n> (default 32),
+ * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -15,8 +16,18 @@ import { Admin, Producer, PullConsumer, type MessageQueue, type TopicRouteData }
 import { startServer } from "../scripts/server.js";
 import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
+import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 
-const { values } = parseArgs({ options: { "duration-s": { type: "string" }, concurrency: { type: "string" } } });
+const { values } = parseArgs({
+  options: {
+    "duration-s": { type: "string" },
+    concurrency: { type: "string" },
+    backlog: { type: "string" },
+    "latency-rate": { type: "string" },
+  },
+});
+const backlog = Number(values.backlog ?? "20000");
+const latencyRate = Number(values["latency-rate"] ?? "200");
 const durationMs = Number(values["duration-s"] ?? "5") * 1000;
 const concurrency = Number(values.concurrency ?? "32");
 const load = { durationMs, concurrency };
@@ -128,6 +139,13 @@ try {
     return r.msgFoundList.length;
   });
 
+  const drain = await drainBacklog(server.url, backlog, (l) => console.error(l));
+  results.push(drain);
+  const latencyBaseline = await baselineLatency(`${baselineUrl}/noop`, latencyRate, durationMs);
+  results.push(latencyBaseline);
+  const latency = await endToEndLatency(server.url, latencyRate, durationMs);
+  results.push(latency);
+
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   console.log("\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
@@ -135,7 +153,7 @@ try {
     const msgsPerSec = r.name.includes("baseline") ? r.opsPerSec : r.items / r.seconds;
     const c = cost.get(r.name);
     console.log(
-      `| ${r.name} | ${fmt(r.opsPerSec)} | ${r.name.includes("baseline") ? "–" : fmt(msgsPerSec)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${fmt(msgsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(msgsPerSec / rawInsert.opsPerSec, 2)} | ${c ? fmt(c.rows / c.messages, 3) : "–"} |`,
+      `| ${r.name} | ${fmt(r.opsPerSec)} | ${r.name.includes("baseline") ? "–" : fmt(msgsPerSec)} | ${Number.isNaN(r.p50Ms) ? "–" : fmt(r.p50Ms, 2)} | ${Number.isNaN(r.p99Ms) ? "–" : fmt(r.p99Ms, 2)} | ${fmt(msgsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(msgsPerSec / rawInsert.opsPerSec, 2)} | ${c ? fmt(c.rows / c.messages, 3) : "–"} |`,
     );
   }
   const pulledPerSec = pull.items / pull.seconds;
@@ -143,6 +161,8 @@ try {
   console.log(`send latency p50 ${fmt(send.p50Ms, 2)} ms vs no-op DO RPC p50 ${fmt(noopDo.p50Ms, 2)} ms (${fmt(send.p50Ms / noopDo.p50Ms, 2)}×)`);
   console.log(`single-queue send: ${fmt(sendOne.opsPerSec / rawInsert.opsPerSec, 2)}× the raw one-insert-per-request rate`);
   console.log(`async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`);
+  console.log(`push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`);
+  console.log(`end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`);
 } finally {
   await server.stop();
   await baseline.dispose();

@@ -1,0 +1,116 @@
+/** Consumer benchmarks: draining a backlog with a push consumer, and end-to-end latency at a fixed rate. */
+import { Admin, Producer, PushConsumer, concurrently } from "../client/index.js";
+import type { LoadResult } from "./load.js";
+
+const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+
+function percentile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+/** Sends `backlog` messages in batches, then times one push consumer draining them. */
+export async function drainBacklog(endpoint: string, backlog: number, log: (line: string) => void): Promise<LoadResult> {
+  const admin = new Admin({ endpoint });
+  const topic = `BenchDrain${Date.now()}`;
+  await admin.createTopic(topic, { queueNums: 4 });
+  const producer = new Producer({ endpoint, group: "bench_drain_pg", sendMsgTimeoutMs: 30_000 });
+  await producer.start();
+  const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
+  // Four batches in flight at a time until the backlog is there.
+  for (let sent = 0; sent < backlog; sent += batch.length * 4) {
+    await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
+  }
+  const total = (await admin.consumerProgress("bench_drain_cg", topic)).queues.reduce((n, q) => n + q.brokerOffset, 0);
+  let consumed = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((r) => (done = r));
+  const consumer = new PushConsumer({
+    endpoint,
+    group: "bench_drain_cg",
+    consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+    consumeMessageBatchMaxSize: 32,
+    heartbeatIntervalMs: 2000,
+    sessionTimeoutMs: 10_000,
+  });
+  consumer.subscribe(topic);
+  consumer.registerMessageListener(
+    concurrently((msgs) => {
+      consumed += msgs.length;
+      if (consumed >= total) done();
+      return "CONSUME_SUCCESS";
+    }),
+  );
+  const started = performance.now();
+  await consumer.start();
+  await finished;
+  const seconds = (performance.now() - started) / 1000;
+  await consumer.shutdown();
+  log(`  drained ${total} messages in ${seconds.toFixed(2)} s`);
+  return { name: "flaremq: push consume 1 KiB backlog", ops: total, seconds, opsPerSec: total / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, items: total };
+}
+
+/** Sends at `ratePerSec` for `durationMs` and measures born-to-listener latency. */
+export async function endToEndLatency(endpoint: string, ratePerSec: number, durationMs: number): Promise<LoadResult> {
+  const admin = new Admin({ endpoint });
+  const topic = `BenchLatency${Date.now()}`;
+  await admin.createTopic(topic, { queueNums: 4 });
+  const latencies: number[] = [];
+  const consumer = new PushConsumer({ endpoint, group: "bench_latency_cg", heartbeatIntervalMs: 2000, sessionTimeoutMs: 10_000 });
+  consumer.subscribe(topic);
+  consumer.registerMessageListener(
+    concurrently((msgs) => {
+      for (const m of msgs) latencies.push(Date.now() - Number(m.properties.sentAt));
+      return "CONSUME_SUCCESS";
+    }),
+  );
+  await consumer.start();
+  while (consumer.assignedQueues.filter((q) => q.topic === topic).length < 8) await new Promise((r) => setTimeout(r, 50));
+  await new Promise((r) => setTimeout(r, 300)); // parked pulls are in place
+  const producer = new Producer({ endpoint, group: "bench_latency_pg" });
+  await producer.start();
+  const count = Math.round((ratePerSec * durationMs) / 1000);
+  const started = performance.now();
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(Date.now()) } }));
+  }
+  await Promise.all(sends);
+  while (latencies.length < count) await new Promise((r) => setTimeout(r, 20));
+  await consumer.shutdown();
+  latencies.sort((a, b) => a - b);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    name: `flaremq: end-to-end latency at ${ratePerSec} msg/s`,
+    ops: count,
+    seconds,
+    opsPerSec: count / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    items: count,
+  };
+}
+
+/** Round-trip latency of the no-op Worker at the same fixed rate, as the latency baseline. */
+export async function baselineLatency(url: string, ratePerSec: number, durationMs: number): Promise<LoadResult> {
+  const count = Math.round((ratePerSec * durationMs) / 1000);
+  const latencies: number[] = [];
+  const started = performance.now();
+  const calls: Promise<void>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const t0 = performance.now();
+    calls.push(fetch(url).then(async (res) => {
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+    }));
+  }
+  await Promise.all(calls);
+  latencies.sort((a, b) => a - b);
+  const seconds = (performance.now() - started) / 1000;
+  return { name: `baseline: no-op Worker round trip at ${ratePerSec} req/s`, ops: count, seconds, opsPerSec: count / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), items: count };
+}
