@@ -165,4 +165,60 @@ export class Admin {
       body: { topic, timestamp: timestampMs },
     });
   }
+
+  /** Consumer groups that have had members. */
+  async listGroups(options: CallOptions = {}): Promise<{ group: string; lastSeenAt: number }[]> {
+    return (await this.transport.request<{ groups: { group: string; lastSeenAt: number }[] }>("/namesrv/groups", options)).groups;
+  }
+
+  /** Per queue min and max offset, last update time and storage (mqadmin topicStatus). */
+  topicStatus(
+    topic: string,
+    options: CallOptions = {},
+  ): Promise<{
+    topic: string;
+    queues: { messageQueue: MessageQueue; minOffset: number; maxOffset: number; lastUpdateTimestamp: number; storageBytes: number }[];
+  }> {
+    return this.transport.request(`/topics/${pathSegment(topic)}/status`, options);
+  }
+
+  /** Messages of a topic carrying `key`, optionally within a store-time range (queried in parallel). */
+  async queryMessage(
+    topic: string,
+    key: string,
+    range: { beginMs?: number; endMs?: number; maxNum?: number } = {},
+    options: CallOptions = {},
+  ): Promise<MessageExt[]> {
+    const r = await this.transport.request<{ messages: MessageExtWire[] }>(`/topics/${pathSegment(topic)}/messages`, {
+      ...options,
+      query: { key, begin: range.beginMs, end: range.endMs, maxNum: range.maxNum },
+    });
+    return r.messages.map(fromWireMessage);
+  }
+
+  /** A message by its msgId (the client's unique key) within a topic. */
+  async viewMessageById(topic: string, msgId: string, options: CallOptions = {}): Promise<MessageExt> {
+    return fromWireMessage(
+      await this.transport.request<MessageExtWire>(`/topics/${pathSegment(topic)}/messages/by-id/${pathSegment(msgId)}`, options),
+    );
+  }
+
+  /** Messages in the group's dead-letter queue. */
+  async listDlq(group: string, range: { maxNum?: number } = {}, options: CallOptions = {}): Promise<MessageExt[]> {
+    const r = await this.transport.request<{ messages: MessageExtWire[] }>(`/groups/${pathSegment(group)}/dlq`, {
+      ...options,
+      query: { maxNum: range.maxNum },
+    });
+    return r.messages.map(fromWireMessage);
+  }
+
+  /** Resends dead-lettered messages to their original topic (same msgId), all or by offsetMsgId. */
+  resendDlq(group: string, which: { all?: boolean; offsetMsgIds?: string[] }, options: CallOptions = {}): Promise<{ resent: number }> {
+    return this.transport.request(`/groups/${pathSegment(group)}/dlq/resend`, { ...options, method: "POST", body: which });
+  }
+
+  /** Deletes the group's dead-lettered messages on one broker below an offset. */
+  deleteDlq(group: string, where: { brokerName: string; beforeOffset: number }, options: CallOptions = {}): Promise<{ deleted: number }> {
+    return this.transport.request(`/groups/${pathSegment(group)}/dlq/delete`, { ...options, method: "POST", body: where });
+  }
 }

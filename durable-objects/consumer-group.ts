@@ -74,7 +74,10 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       changed = true;
     }
     this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
-    if (!before && req.messageModel === "CLUSTERING") await this.ensureRetryTopic(group);
+    if (!before) {
+      await this.env.NAMESRV.get(this.env.NAMESRV.idFromName("ns-0")).registerGroup(group, now);
+      if (req.messageModel === "CLUSTERING") await this.ensureRetryTopic(group);
+    }
     await this.rebalance(changed, now);
     await this.armAlarm();
     return {

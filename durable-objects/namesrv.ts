@@ -33,7 +33,20 @@ export class NameServerDO extends DurableObject<Env> {
         created_at INTEGER NOT NULL,
         updated_at INTEGER NOT NULL
       ) WITHOUT ROWID`);
+      this.sql.exec("CREATE TABLE IF NOT EXISTS consumer_group (grp TEXT PRIMARY KEY, last_seen_at INTEGER NOT NULL) WITHOUT ROWID");
     });
+  }
+
+  /** Records a consumer group (written when a member joins, not on every heartbeat). */
+  registerGroup(group: string, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO consumer_group (grp, last_seen_at) VALUES (?, ?)", group, now);
+  }
+
+  listGroups(): { group: string; lastSeenAt: number }[] {
+    return this.sql
+      .exec<{ grp: string; last_seen_at: number }>("SELECT grp, last_seen_at FROM consumer_group ORDER BY grp")
+      .toArray()
+      .map((r) => ({ group: r.grp, lastSeenAt: r.last_seen_at }));
   }
 
   getTopic(topic: string): TopicConfig | null {

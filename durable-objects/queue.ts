@@ -71,8 +71,13 @@ const GROUP_COMMIT_MAX_BYTES = Limits.maxBatchBodyBytes;
 /** Work one alarm run does at most; more due work re-arms the alarm at once. */
 const ALARM_MAX_DELAYED = 1000;
 const ALARM_MAX_CHECKS = 200;
+const ALARM_MAX_EXPIRED_ROWS = 500;
 /** Bodies one alarm run decodes for checks at most, bounding its memory. */
 const ALARM_MAX_CHECK_BYTES = 16 * 1024 * 1024;
+/** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
+const QUERY_MAX_PER_QUEUE = 64;
+/** Messages a msgId lookup reads at most in one queue. */
+const MSGID_MAX_SCAN = 20_000;
 /** Decided transactions are remembered this long, so repeated decisions stay idempotent. */
 const DECIDED_RETENTION_MS = 3600_000;
 
@@ -113,8 +118,9 @@ export class QueueDO extends DurableObject<Env> {
    * Stores `messages` with consecutive offsets, all or nothing; resolves once durable.
    * A retry carrying the msgId of a recent append gets that append's result back.
    */
-  append(messages: StoredMessage[]): Promise<AppendResult> {
-    const seen = messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
+  append(messages: StoredMessage[], options: { dedupe?: boolean } = {}): Promise<AppendResult> {
+    // An admin resend repeats a msgId on purpose; only producer retries are folded.
+    const seen = options.dedupe !== false && messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
     if (seen) return Promise.resolve(seen);
     return new Promise<AppendResult>((resolve, reject) => {
       // An empty run would store a zero-count row at maxOffset, whose key the next append
@@ -328,12 +334,34 @@ export class QueueDO extends DurableObject<Env> {
       checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs, ALARM_MAX_CHECK_BYTES);
     });
     this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
+    // Retention: whole rows older than fileReservedTime go, in bounded chunks.
+    this.log.truncate({ storedBefore: now - config.fileReservedTimeMs, maxRows: ALARM_MAX_EXPIRED_ROWS });
     if (delivered > 0) {
       await this.ctx.storage.sync();
       this.waiters.wakeAll();
     }
     await this.sendChecks(checks);
     await this.armAlarm();
+  }
+
+  /** Messages carrying `key` within a store-time range (query by key, capped per queue). */
+  queryKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
+    return this.log.findByKey(key, beginMs, endMs, Math.min(maxNum, QUERY_MAX_PER_QUEUE));
+  }
+
+  /** A message by its client unique key (msgId), scanning near its birth time. */
+  findMsgId(msgId: string, bornAt: number | null): LogEntry | null {
+    return this.log.findByMsgId(msgId, bornAt ?? undefined, MSGID_MAX_SCAN) ?? null;
+  }
+
+  /** Deletes messages before `offset` (dead-letter clean-up); returns how many went. */
+  truncateBefore(offset: number): number {
+    let removed = 0;
+    for (;;) {
+      const n = this.log.truncate({ beforeOffset: offset, maxRows: ALARM_MAX_EXPIRED_ROWS });
+      removed += n;
+      if (n === 0) return removed;
+    }
   }
 
   /** Deletes every message and offset of this queue (its topic was deleted). */
@@ -383,15 +411,24 @@ export class QueueDO extends DurableObject<Env> {
   private async armAlarm(): Promise<void> {
     const oldestDecided = this.half.oldestDecidedAt();
     const candidates = [
+      this.retentionDueAt(),
       this.delayed.nextDueAt(),
       this.half.nextCheckAt(),
       oldestDecided === null ? null : oldestDecided + DECIDED_RETENTION_MS,
     ].filter((t): t is number => t !== null);
     if (candidates.length === 0) return;
-    const next = Math.min(...candidates);
+    // Never re-arm at or before "now": an alarm set to the time of the run that is ending
+    // may be taken for that run and dropped.
+    const next = Math.max(Math.min(...candidates), Date.now() + 1);
     if (this.alarmAt !== null && this.alarmAt <= next) return;
     this.alarmAt = next;
     await this.ctx.storage.setAlarm(next);
+  }
+
+  /** When the oldest stored row passes fileReservedTime, or null for an empty log. */
+  private retentionDueAt(): number | null {
+    const oldest = this.log.oldestStoreTimestamp;
+    return this.log.maxOffset > this.log.minOffset && oldest > 0 ? oldest + readConfig(this.env).fileReservedTimeMs : null;
   }
 
   private remember(mq: MessageQueue): void {
@@ -425,6 +462,12 @@ export class QueueDO extends DurableObject<Env> {
         } catch (e) {
           for (const p of group) p.reject(e instanceof Error ? e : toRpcError("SERVICE_UNAVAILABLE", "store failed"));
           continue;
+        }
+        const retention = this.retentionDueAt();
+        if (retention !== null && (this.alarmAt === null || this.alarmAt > retention)) {
+          // Once per retention period, not per append: the alarm only moves earlier.
+          this.alarmAt = retention;
+          await this.ctx.storage.setAlarm(retention);
         }
         group.forEach((p, i) => {
           const first = p.messages[0];

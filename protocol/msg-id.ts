@@ -22,3 +22,11 @@ function toHex(bytes: Uint8Array): string {
   for (const b of bytes) s += b.toString(16).padStart(2, "0");
   return s.toUpperCase();
 }
+
+/** Birth time packed in a flaremq msgId, or undefined for ids made elsewhere. */
+export function msgIdBornTime(msgId: string, now: number = Date.now()): number | undefined {
+  if (!/^[0-9A-F]{32}$/.test(msgId)) return undefined;
+  const ms = parseInt(msgId.slice(12, 24), 16);
+  // Only trust a time within ten years of now; anything else is not one of ours.
+  return Math.abs(ms - now) < 10 * 365 * 86_400_000 ? ms : undefined;
+}

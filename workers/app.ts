@@ -10,6 +10,8 @@ import { lookupRoutes } from "./broker-shard/lookup-routes.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
 import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
+import { dlqRoutes } from "./groups/dlq.js";
+import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
 
@@ -29,6 +31,8 @@ app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);
 app.route("/producers", producerRoutes);
 app.route("/groups", groupRoutes);
+app.route("/groups", dlqRoutes);
+app.route("/topics", topicRoutes);
 
 app.notFound((c) =>
   c.json(

@@ -37,6 +37,8 @@ export class CommitLog {
   private next = 0;
   private min = 0;
   private lastStoreTs = 0;
+  /** Store time of the oldest row still kept (0 when empty), for retention. */
+  private oldestTs = 0;
   private readonly cache = new Map<number, DecodedRow>();
   private cacheBytes = 0;
   /** Rows written since this object started, for the cost report. */
@@ -47,7 +49,10 @@ export class CommitLog {
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
   ) {
-    const first = sql.exec<{ base_offset: number }>("SELECT base_offset FROM log ORDER BY base_offset LIMIT 1").toArray()[0];
+    const first = sql
+      .exec<{ base_offset: number; store_ts: number }>("SELECT base_offset, store_ts FROM log ORDER BY base_offset LIMIT 1")
+      .toArray()[0];
+    this.oldestTs = first?.store_ts ?? 0;
     const last = sql
       .exec<{ base_offset: number; count: number; store_ts: number }>(
         "SELECT base_offset, count, store_ts FROM log ORDER BY base_offset DESC LIMIT 1",
@@ -67,6 +72,78 @@ export class CommitLog {
   }
   get lastStoreTimestamp(): number {
     return this.lastStoreTs;
+  }
+  get oldestStoreTimestamp(): number {
+    return this.oldestTs;
+  }
+
+  /**
+   * Deletes whole rows that end at or before `beforeOffset` or were stored at or before
+   * `storedBefore`, at most `maxRows` per call; minOffset moves to the first row kept.
+   * Returns the number of messages removed.
+   */
+  truncate(opts: { beforeOffset?: number; storedBefore?: number; maxRows: number }): number {
+    const rows = this.sql
+      .exec<{ base_offset: number; count: number; store_ts: number; extra_chunks: number }>(
+        "SELECT base_offset, count, store_ts, extra_chunks FROM log ORDER BY base_offset LIMIT ?",
+        opts.maxRows,
+      )
+      .toArray();
+    let removed = 0;
+    this.storage.transactionSync(() => {
+      for (const row of rows) {
+        const end = row.base_offset + row.count;
+        const byOffset = opts.beforeOffset !== undefined && end <= opts.beforeOffset;
+        const byTime = opts.storedBefore !== undefined && row.store_ts <= opts.storedBefore;
+        if (!byOffset && !byTime) break;
+        this.sql.exec("DELETE FROM log WHERE base_offset = ?", row.base_offset);
+        if (row.extra_chunks > 0) this.sql.exec("DELETE FROM log_chunk WHERE base_offset = ?", row.base_offset);
+        this.sql.exec("DELETE FROM key_index WHERE base_offset = ?", row.base_offset);
+        this.cache.delete(row.base_offset);
+        removed += row.count;
+        this.min = end;
+      }
+    });
+    const first = this.sql
+      .exec<{ store_ts: number }>("SELECT store_ts FROM log ORDER BY base_offset LIMIT 1")
+      .toArray()[0];
+    this.oldestTs = first?.store_ts ?? 0;
+    this.cacheBytes = [...this.cache.values()].reduce((n, r) => n + r.bytes, 0);
+    return removed;
+  }
+
+  /** Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum`. */
+  findByKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
+    const out: LogEntry[] = [];
+    const rows = this.sql
+      .exec<{ base_offset: number }>("SELECT base_offset FROM key_index WHERE k = ? ORDER BY base_offset", key)
+      .toArray();
+    for (const { base_offset } of rows) {
+      const row = this.loadRow(base_offset);
+      if (!row || row.storeTimestamp < beginMs || row.storeTimestamp > endMs) continue;
+      row.messages.forEach((message, i) => {
+        if (out.length < maxNum && message.keys.includes(key)) {
+          out.push({ queueOffset: row.baseOffset + i, storeTimestamp: row.storeTimestamp, message });
+        }
+      });
+      if (out.length >= maxNum) break;
+    }
+    return out;
+  }
+
+  /**
+   * A message by its client unique key, without an index: ids made by flaremq clients carry
+   * their birth time, so the scan starts just before it; other ids scan the newest messages.
+   * At most `maxScan` messages are read.
+   */
+  findByMsgId(msgId: string, bornAt: number | undefined, maxScan: number): LogEntry | undefined {
+    const from = bornAt === undefined ? Math.max(this.min, this.next - maxScan) : this.searchOffset(bornAt - 60_000);
+    let scanned = 0;
+    for (const entry of this.read(from)) {
+      if (entry.message.msgId === msgId) return entry;
+      if (++scanned >= maxScan) break;
+    }
+    return undefined;
   }
 
   /**
@@ -97,7 +174,11 @@ export class CommitLog {
           data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
         ).rowsWritten;
       }
+      for (const key of new Set(messages.flatMap((m) => m.keys))) {
+        written += this.sql.exec("INSERT OR IGNORE INTO key_index (k, base_offset) VALUES (?, ?)", key, baseOffset).rowsWritten;
+      }
     });
+    if (this.next === this.min) this.oldestTs = storeTimestamp;
     this.next = baseOffset + messages.length;
     this.lastStoreTs = storeTimestamp;
     this.rowsWritten += written;
@@ -162,6 +243,7 @@ export class CommitLog {
 
   /** Empties the log; offsets restart at 0 (used when a topic is deleted). */
   reset(): void {
+    this.oldestTs = 0;
     this.next = 0;
     this.min = 0;
     this.lastStoreTs = 0;

@@ -69,6 +69,13 @@ const MIGRATIONS: readonly string[] = [
      generation INTEGER NOT NULL
    ) WITHOUT ROWID;
    ALTER TABLE consumer_offset ADD COLUMN reset_seq INTEGER NOT NULL DEFAULT 0;`,
+  // v4: message keys → the log rows holding them, one index row per distinct key per log row
+  // (messages without keys cost nothing here).
+  `CREATE TABLE IF NOT EXISTS key_index (
+     k TEXT NOT NULL,
+     base_offset INTEGER NOT NULL,
+     PRIMARY KEY (k, base_offset)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -77,6 +77,10 @@ export const namesrvRoutes = new Hono<AppEnv>()
     if (!stored) throw new MQError("TOPIC_NOT_EXIST", `no route info of topic "${topic}"`);
     return c.json(toRoute(config, stored));
   })
+  .get("/groups", async (c) => {
+    const groups = await c.env.NAMESRV.get(c.env.NAMESRV.idFromName("ns-0")).listGroups();
+    return c.json({ groups });
+  })
   .get("/brokers", (c) => {
     const config = readConfig(c.env);
     return c.json({

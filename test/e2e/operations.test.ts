@@ -1,0 +1,130 @@
+/** Operating flaremq: message query, retention, dead-letter resend, topic status, group registry. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, isMQError, type MessageExt } from "../../client/index.js";
+import { FAST, FAST_LEVELS, waitFor } from "../consumer-helpers.js";
+import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+let server: TestServer;
+let admin: Admin;
+let producer: Producer;
+
+beforeAll(async () => {
+  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS, FILE_RESERVED_TIME_MS: "1500" } });
+  admin = new Admin({ endpoint: server.url });
+  producer = new Producer({ endpoint: server.url, group: "ops_pg" });
+  await producer.start();
+});
+afterAll(async () => {
+  await server?.destroy();
+});
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMQError(e)) return e.code;
+    throw e;
+  }
+  return "NO_ERROR";
+}
+
+describe("message query", () => {
+  it("finds exactly the 20 messages sent with a key, by msgId and by offsetMsgId; made-up ids are clean not-founds", async () => {
+    const topic = uniqueName("Query");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const before = Date.now();
+    const sent = [];
+    for (let i = 0; i < 20; i++) sent.push(await producer.send({ topic, body: `q-${i}`, keys: ["order-42", `other-${i}`] }));
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `noise-${i}`, keys: ["order-43"] });
+    const found = await admin.queryMessage(topic, "order-42", { maxNum: 64 });
+    expect(found.map((m) => m.msgId).sort()).toEqual(sent.map((s) => s.msgId).sort());
+    expect(found.map(bodyText).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `q-${i}`).sort());
+    expect((await admin.queryMessage(topic, "order-42", { beginMs: before, endMs: Date.now(), maxNum: 5 })).length).toBe(5);
+    expect(await admin.queryMessage(topic, "order-42", { beginMs: 0, endMs: before - 1 })).toEqual([]);
+    const one = sent[7]!;
+    expect(bodyText(await admin.viewMessageById(topic, one.msgId))).toBe("q-7");
+    expect(bodyText(await admin.viewMessage(one.offsetMsgId))).toBe("q-7");
+    expect(await codeOf(admin.viewMessageById(topic, "00000000000000000000000000000000"))).toBe("MESSAGE_NOT_FOUND");
+    expect(await codeOf(admin.viewMessage("AQhicm9rZXItYQlUb3BpY1Rlc3QAAAAAAAAAAAAA"))).toBe("TOPIC_NOT_EXIST");
+    expect(await codeOf(admin.queryMessage(topic, "no-such-key"))).toBe("NO_ERROR");
+    const status = await admin.topicStatus(topic);
+    expect(status.queues.length).toBe(8);
+    expect(status.queues.reduce((n, q) => n + q.maxOffset, 0)).toBe(25);
+    expect(status.queues.every((q) => q.storageBytes > 0)).toBe(true);
+  });
+});
+
+describe("retention", () => {
+  it("deletes messages older than fileReservedTime; minOffset moves; a consumer behind resumes at minOffset", async () => {
+    const topic = uniqueName("Retention");
+    const group = uniqueName("rg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const mq = { topic, brokerName: "broker-a", queueId: 0 };
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `old-${i}` }, { messageQueue: mq });
+    const pull = new PullConsumer({ endpoint: server.url, group });
+    await pull.updateConsumeOffset(mq, 2);
+    await waitFor("retention", async () => (await pull.minOffset(mq)) === 5, 10_000);
+    for (let i = 0; i < 3; i++) await producer.send({ topic, body: `new-${i}` }, { messageQueue: mq });
+    const progress = await admin.consumerProgress(group, topic);
+    const q = progress.queues.find((p) => p.messageQueue.brokerName === "broker-a")!;
+    expect(q).toMatchObject({ minOffset: 5, brokerOffset: 8, consumerOffset: 2, behindMinOffset: true, lag: 3 });
+    const seen: MessageExt[] = [];
+    const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+    c.subscribe(topic);
+    c.registerMessageListener(
+      concurrently((msgs) => {
+        seen.push(...msgs);
+        return "CONSUME_SUCCESS";
+      }),
+    );
+    await c.start();
+    try {
+      await waitFor("the kept messages", () => seen.length >= 3);
+      expect(seen.map(bodyText)).toEqual(["new-0", "new-1", "new-2"]);
+      expect(seen.map((m) => m.queueOffset)).toEqual([5, 6, 7]);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});
+
+describe("dead-letter queue", () => {
+  it("resends a dead-lettered message, which its group then consumes again", async () => {
+    const topic = uniqueName("DlqResend");
+    const group = uniqueName("dg");
+    await admin.createTopic(topic, { queueNums: 1 });
+    let healed = false;
+    const seen: MessageExt[] = [];
+    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, maxReconsumeTimes: 1 });
+    c.subscribe(topic);
+    c.registerMessageListener(
+      concurrently((msgs) => {
+        seen.push(...msgs);
+        return healed ? "CONSUME_SUCCESS" : "RECONSUME_LATER";
+      }),
+    );
+    await c.start();
+    try {
+      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+      const sent = await producer.send({ topic, body: "needs-a-fix" });
+      await waitFor("dead-lettered", async () => (await admin.listDlq(group)).length === 1);
+      const [dead] = await admin.listDlq(group);
+      expect(dead!.msgId).toBe(sent.msgId);
+      expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
+      healed = true;
+      const before = seen.length;
+      expect(await admin.resendDlq(group, { offsetMsgIds: [dead!.offsetMsgId] })).toEqual({ resent: 1 });
+      await waitFor("consumed again", () => seen.length > before);
+      const again = seen[seen.length - 1]!;
+      expect(again.msgId).toBe(sent.msgId);
+      expect(again.topic).toBe(topic);
+      expect(again.reconsumeTimes).toBe(0);
+      expect(bodyText(again)).toBe("needs-a-fix");
+      const { deleted } = await admin.deleteDlq(group, { brokerName: dead!.brokerName, beforeOffset: dead!.queueOffset + 1 });
+      expect(deleted).toBe(1);
+      expect(await admin.listDlq(group)).toEqual([]);
+    } finally {
+      await c.shutdown();
+    }
+  });
+});
