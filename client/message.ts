@@ -22,22 +22,8 @@ export interface Message {
   deliverTimeMs?: number;
 }
 
-/** A received message, as RocketMQ's MessageExt. */
-export interface MessageExt {
-  topic: string;
-  brokerName: string;
-  queueId: number;
-  queueOffset: number;
-  msgId: string;
-  offsetMsgId: string;
-  tags: string;
-  keys: string[];
-  properties: Record<string, string>;
-  bornTimestamp: number;
-  bornHost: string;
-  storeTimestamp: number;
-  reconsumeTimes: number;
-  flag: number;
+/** A received message, as RocketMQ's MessageExt: the wire form with the body as bytes. */
+export interface MessageExt extends Omit<MessageExtWire, "body"> {
   body: Uint8Array;
 }
 

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { startServer, type RunningServer } from "../scripts/server.js";
+import { isMQError } from "../protocol/errors.js";
 
 export interface TestServer extends RunningServer {
   stateDir: string;
@@ -49,4 +50,15 @@ export async function http(
     body = { unparsable: text };
   }
   return { status: res.status, body };
+}
+
+/** The MQError code a call fails with, or "NO_ERROR"; anything else is rethrown. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    if (isMQError(e)) return e.code;
+    throw e;
+  }
+  return "NO_ERROR";
 }

@@ -1,7 +1,7 @@
 /** Topic admin, routes, auto-create and message lookup through the real server and client. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, bodyText, isMQError } from "../../client/index.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { Admin, Producer, PullConsumer, bodyText } from "../../client/index.js";
+import { codeOf, startTestServer, uniqueName, type TestServer } from "../helpers.js";
 
 let server: TestServer;
 let admin: Admin;
@@ -14,15 +14,6 @@ afterAll(async () => {
   await server?.destroy();
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMQError(e)) return e.code;
-    throw e;
-  }
-  return "NO_ERROR";
-}
 
 describe("topic admin", () => {
   it("creates, updates, lists, routes and deletes topics", async () => {

@@ -1,8 +1,8 @@
 /** Operating flaremq: message query, retention, dead-letter resend, topic status, group registry. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, isMQError, type MessageExt } from "../../client/index.js";
+import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
 import { FAST, FAST_LEVELS, waitFor } from "../consumer-helpers.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { codeOf, startTestServer, uniqueName, type TestServer } from "../helpers.js";
 
 let server: TestServer;
 let admin: Admin;
@@ -18,15 +18,6 @@ afterAll(async () => {
   await server?.destroy();
 });
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMQError(e)) return e.code;
-    throw e;
-  }
-  return "NO_ERROR";
-}
 
 describe("message query", () => {
   it("finds exactly the 20 messages sent with a key, by msgId and by offsetMsgId; made-up ids are clean not-founds", async () => {

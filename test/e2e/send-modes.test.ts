@@ -5,13 +5,12 @@ import {
   Producer,
   PullConsumer,
   bodyText,
-  isMQError,
   splitBatches,
   type MessageExt,
   type MessageQueue,
   type SendResult,
 } from "../../client/index.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { codeOf, http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
 
 let server: TestServer;
 let admin: Admin;
@@ -45,15 +44,6 @@ async function drainTopic(topic: string, expected: number, timeoutMs = 10_000): 
   return byQueue;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMQError(e)) return e.code;
-    throw e;
-  }
-  return "NO_ERROR";
-}
 
 describe("async send", () => {
   it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async () => {
