@@ -19,6 +19,9 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
+            // Retention off: these tests pin exact alarm times and store rows with old timestamps;
+            // retention has its own end-to-end test.
+            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0" } },
           }),
         ],
         test: {

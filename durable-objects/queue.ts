@@ -335,7 +335,9 @@ export class QueueDO extends DurableObject<Env> {
     });
     this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
     // Retention: whole rows older than fileReservedTime go, in bounded chunks.
-    this.log.truncate({ storedBefore: now - config.fileReservedTimeMs, maxRows: ALARM_MAX_EXPIRED_ROWS });
+    if (config.fileReservedTimeMs > 0) {
+      this.log.truncate({ storedBefore: now - config.fileReservedTimeMs, maxRows: ALARM_MAX_EXPIRED_ROWS });
+    }
     if (delivered > 0) {
       await this.ctx.storage.sync();
       this.waiters.wakeAll();
@@ -428,7 +430,9 @@ export class QueueDO extends DurableObject<Env> {
   /** When the oldest stored row passes fileReservedTime, or null for an empty log. */
   private retentionDueAt(): number | null {
     const oldest = this.log.oldestStoreTimestamp;
-    return this.log.maxOffset > this.log.minOffset && oldest > 0 ? oldest + readConfig(this.env).fileReservedTimeMs : null;
+    const reservedMs = readConfig(this.env).fileReservedTimeMs;
+    if (reservedMs === 0 || this.log.maxOffset === this.log.minOffset || oldest <= 0) return null;
+    return oldest + reservedMs;
   }
 
   private remember(mq: MessageQueue): void {

@@ -15,6 +15,7 @@ export interface Config {
   transactionTimeoutMs: number;
   transactionCheckIntervalMs: number;
   transactionCheckMax: number;
+  /** Retention; 0 keeps messages forever. */
   fileReservedTimeMs: number;
 }
 
@@ -41,7 +42,7 @@ export function readConfig(env: Env): Config {
     transactionTimeoutMs: intVar(env.TRANSACTION_TIMEOUT_MS, 6000),
     transactionCheckIntervalMs: Math.max(1, intVar(env.TRANSACTION_CHECK_INTERVAL_MS, 60_000)),
     transactionCheckMax: intVar(env.TRANSACTION_CHECK_MAX, 15),
-    fileReservedTimeMs: Math.max(1, intVar(env.FILE_RESERVED_TIME_MS, 72 * 3600 * 1000)),
+    fileReservedTimeMs: intVar(env.FILE_RESERVED_TIME_MS, 72 * 3600 * 1000),
   };
   cache.set(env, config);
   return config;

@@ -26,7 +26,7 @@ export interface Env {
   TRANSACTION_TIMEOUT_MS?: string;
   /** Time between checks of the same half message; default 60000. */
   TRANSACTION_CHECK_INTERVAL_MS?: string;
-  /** Messages older than this are deleted (RocketMQ fileReservedTime); default 72 h. */
+  /** Messages older than this are deleted (RocketMQ fileReservedTime); default 72 h; 0 keeps them forever. */
   FILE_RESERVED_TIME_MS?: string;
   /** Checks before an undecided half message is rolled back; default 15. */
   TRANSACTION_CHECK_MAX?: string;

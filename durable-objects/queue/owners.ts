@@ -11,42 +11,44 @@ interface Owner {
   generation: number;
 }
 
+/** A release is kept with its generation (clientId null, stored as ""), so a late older owner cannot undo it. */
+interface Entry {
+  clientId: string | null;
+  generation: number;
+}
+
 export class Owners {
-  private readonly owners = new Map<string, Owner>();
+  private readonly owners = new Map<string, Entry>();
 
   constructor(private readonly sql: SqlStorage) {
     for (const row of sql.exec<{ grp: string; client_id: string; generation: number }>("SELECT * FROM queue_owner")) {
-      this.owners.set(row.grp, { clientId: row.client_id, generation: row.generation });
+      this.owners.set(row.grp, { clientId: row.client_id === "" ? null : row.client_id, generation: row.generation });
     }
   }
 
   set(group: string, clientId: string | null, generation: number): void {
     const current = this.owners.get(group);
-    // A late update from an older generation must not undo a newer one.
+    // A late update from an older generation must not undo a newer one (a release included).
     if (current && current.generation > generation) return;
-    if (clientId === null) {
-      this.owners.delete(group);
-      this.sql.exec("DELETE FROM queue_owner WHERE grp = ?", group);
-      return;
-    }
     if (current && current.clientId === clientId && current.generation === generation) return;
     this.owners.set(group, { clientId, generation });
     this.sql.exec(
       "INSERT OR REPLACE INTO queue_owner (grp, client_id, generation) VALUES (?, ?, ?)",
       group,
-      clientId,
+      clientId ?? "",
       generation,
     );
   }
 
   get(group: string): Owner | undefined {
-    return this.owners.get(group);
+    const entry = this.owners.get(group);
+    return entry && entry.clientId !== null ? { clientId: entry.clientId, generation: entry.generation } : undefined;
   }
 
   /** Throws NOT_QUEUE_OWNER unless `fence` names the owner (a queue no one owns is open). */
   check(group: string | undefined, fence: MemberFence | undefined): void {
     if (!group || !fence) return;
-    const owner = this.owners.get(group);
+    const owner = this.get(group);
     if (!owner) return;
     if (owner.clientId !== fence.clientId || fence.generation < owner.generation) {
       throw toRpcError(

@@ -1,0 +1,118 @@
+import { describe, expect, it } from "vitest";
+import type { MessageExt } from "./message.js";
+import { MessageChannel } from "./message-channel.js";
+
+function mx(queueOffset: number): MessageExt {
+  return {
+    topic: "T",
+    brokerName: "broker-a",
+    queueId: 0,
+    queueOffset,
+    msgId: `ID${queueOffset}`,
+    offsetMsgId: `OFF${queueOffset}`,
+    tags: "",
+    keys: [],
+    properties: {},
+    bornTimestamp: 1,
+    bornHost: "",
+    storeTimestamp: 2,
+    reconsumeTimes: 0,
+    flag: 0,
+    body: new Uint8Array(),
+  };
+}
+
+/** Lets every pending promise callback run. */
+function flush(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** A promise's state after pending callbacks ran: "pending" or its value. */
+async function state<T>(p: Promise<T>): Promise<T | "pending"> {
+  let result: T | "pending" = "pending";
+  void p.then((v) => (result = v));
+  await flush();
+  return result;
+}
+
+describe("MessageChannel", () => {
+  it("hands delivered messages to next() in order and acks each when the loop asks for the next", async () => {
+    const ch = new MessageChannel();
+    const d1 = ch.deliver(mx(1));
+    const d2 = ch.deliver(mx(2));
+    const d3 = ch.deliver(mx(3));
+    const first = await ch.next();
+    expect(first).toEqual({ done: false, value: mx(1) });
+    // Being handed out is not being consumed.
+    expect(await state(d1)).toBe("pending");
+    const second = await ch.next();
+    expect(second.value).toEqual(mx(2));
+    expect(await state(d1)).toBe(true);
+    expect(await state(d2)).toBe("pending");
+    expect((await ch.next()).value).toEqual(mx(3));
+    expect(await state(d2)).toBe(true);
+    expect(await state(d3)).toBe("pending");
+    // The loop leaving counts the message it holds as consumed.
+    ch.close();
+    expect(await d3).toBe(true);
+  });
+
+  it("wakes a waiting next() with the next delivery", async () => {
+    const ch = new MessageChannel();
+    const waiting = ch.next();
+    expect(await state(waiting)).toBe("pending");
+    const d1 = ch.deliver(mx(7));
+    expect(await waiting).toEqual({ done: false, value: mx(7) });
+    expect(await state(d1)).toBe("pending");
+    const waitingAgain = ch.next();
+    expect(await d1).toBe(true);
+    expect(await state(waitingAgain)).toBe("pending");
+    ch.close();
+    expect(await waitingAgain).toEqual({ done: true, value: undefined });
+  });
+
+  it("close() releases waiting deliveries as not consumed and ends the iterator", async () => {
+    const ch = new MessageChannel();
+    const d1 = ch.deliver(mx(1));
+    const d2 = ch.deliver(mx(2));
+    const d3 = ch.deliver(mx(3));
+    expect((await ch.next()).value).toEqual(mx(1));
+    ch.close();
+    expect(await d1).toBe(true);
+    expect(await d2).toBe(false);
+    expect(await d3).toBe(false);
+    expect(await ch.next()).toEqual({ done: true, value: undefined });
+    expect(await ch.next()).toEqual({ done: true, value: undefined });
+    // Closing twice changes nothing.
+    ch.close();
+    expect(await ch.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("refuses deliveries after close", async () => {
+    const ch = new MessageChannel();
+    ch.close();
+    expect(await ch.deliver(mx(1))).toBe(false);
+    expect(await ch.next()).toEqual({ done: true, value: undefined });
+  });
+
+  it("drives a for-await loop; breaking out releases what is left", async () => {
+    const ch = new MessageChannel();
+    const iterable: AsyncIterable<MessageExt> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => ch.next(),
+        return: async () => {
+          ch.close();
+          return { done: true, value: undefined };
+        },
+      }),
+    };
+    const deliveries = [1, 2, 3, 4].map((i) => ch.deliver(mx(i)));
+    const seen: number[] = [];
+    for await (const m of iterable) {
+      seen.push(m.queueOffset);
+      if (m.queueOffset === 2) break;
+    }
+    expect(seen).toEqual([1, 2]);
+    expect(await Promise.all(deliveries)).toEqual([true, true, false, false]);
+  });
+});

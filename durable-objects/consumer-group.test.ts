@@ -1,0 +1,562 @@
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
+import { retryTopic, type HeartbeatRequest, type MemberFence } from "../protocol/consumer.js";
+import type { MessageQueue } from "../protocol/message.js";
+import type { QueueData } from "../protocol/route.js";
+import type { ConsumerGroupDO } from "./consumer-group.js";
+import type { QueueDO } from "./queue.js";
+
+/** The NameServer instance the group object reads its routes from. */
+function namesrv() {
+  return env.NAMESRV.get(env.NAMESRV.idFromName("ns-0"));
+}
+
+function qd(brokerName: string, queueNums = 4): QueueData {
+  return { brokerName, readQueueNums: queueNums, writeQueueNums: queueNums, perm: 6, topicSysFlag: 0 };
+}
+
+/** Creates a fresh topic (a unique name per call) with the given queue data. */
+async function createTopic(...queues: QueueData[]): Promise<string> {
+  const topic = `T-${crypto.randomUUID()}`;
+  const result = await namesrv().upsertTopic(topic, queues, "create");
+  expect(result.ok).toBe(true);
+  return topic;
+}
+
+/** A fresh consumer group object per call: every test gets its own. */
+function newGroup(): { name: string; cg: DurableObjectStub<ConsumerGroupDO> } {
+  const name = `G-${crypto.randomUUID()}`;
+  return { name, cg: env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(name)) };
+}
+
+function hb(clientId: string, topics: string[], extra: Partial<HeartbeatRequest> = {}): HeartbeatRequest {
+  return {
+    clientId,
+    messageModel: "CLUSTERING",
+    subscriptions: topics.map((topic) => ({ topic, expressionType: "TAG", expression: "*" })),
+    heartbeatIntervalMs: 1000,
+    sessionTimeoutMs: 3000,
+    ...extra,
+  };
+}
+
+function mqs(topic: string, brokerName: string, ids: number[]): MessageQueue[] {
+  return ids.map((queueId) => ({ topic, brokerName, queueId }));
+}
+
+/** Topic T on broker-a and broker-b, 4 queues each (the layout most tests use). */
+function topicQueues(topic: string): MessageQueue[] {
+  return [...mqs(topic, "broker-a", [0, 1, 2, 3]), ...mqs(topic, "broker-b", [0, 1, 2, 3])];
+}
+
+/** The retry topic created on the first clustering heartbeat: one queue per configured broker. */
+function retryQueues(group: string): MessageQueue[] {
+  return [...mqs(retryTopic(group), "broker-a", [0]), ...mqs(retryTopic(group), "broker-b", [0])];
+}
+
+/** What the group should hand out: allocateAll per topic, concatenated in sorted topic order. */
+function expectedShares(
+  strategy: AllocateStrategyName,
+  queuesByTopic: Record<string, MessageQueue[]>,
+  cids: string[],
+): Map<string, MessageQueue[]> {
+  const result = new Map<string, MessageQueue[]>();
+  for (const topic of Object.keys(queuesByTopic).sort()) {
+    for (const [cid, share] of allocateAll(strategy, queuesByTopic[topic]!, cids)) {
+      result.set(cid, [...(result.get(cid) ?? []), ...share]);
+    }
+  }
+  return result;
+}
+
+function queueStub(mq: MessageQueue): DurableObjectStub<QueueDO> {
+  return env.QUEUE.get(env.QUEUE.idFromName(`${mq.brokerName}/${mq.topic}/${mq.queueId}`));
+}
+
+/** A fenced pull's outcome: its pull status, or the error message it was refused with. */
+async function fencedPull(mq: MessageQueue, group: string, fence: MemberFence): Promise<string> {
+  try {
+    const r = await queueStub(mq).pull({ offset: 0, maxNums: 1, maxWaitMs: 0, group, fence });
+    return r.pullStatus;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+function notOwner(group: string, generation: number): string {
+  return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
+}
+
+/**
+ * Pins the queue's owner exactly: the owner's fence at `generation` is let through, one
+ * generation lower is refused, and any other member is refused.
+ */
+async function expectOwner(mq: MessageQueue, group: string, clientId: string, generation: number): Promise<void> {
+  const where = `${mq.brokerName}/${mq.topic}/${mq.queueId}`;
+  expect(await fencedPull(mq, group, { clientId, generation }), where).toBe("NO_NEW_MSG");
+  expect(await fencedPull(mq, group, { clientId, generation: generation - 1 }), where).toBe(notOwner(group, generation));
+  expect(await fencedPull(mq, group, { clientId: "intruder", generation: generation + 100 }), where).toBe(
+    notOwner(group, generation),
+  );
+}
+
+/** A queue nobody of the group owns lets any fence through. */
+async function expectOpen(mq: MessageQueue, group: string): Promise<void> {
+  expect(await fencedPull(mq, group, { clientId: "intruder", generation: 0 }), `${mq.brokerName}/${mq.topic}/${mq.queueId}`).toBe(
+    "NO_NEW_MSG",
+  );
+}
+
+async function rejection(p: Promise<unknown>): Promise<Error> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(Error);
+    return e as Error;
+  }
+  throw new Error("expected the call to fail");
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+type Internals = {
+  members: Map<string, { lastHeartbeatAt: number }>;
+  watchers: { size: number };
+  routesReadAt: number;
+};
+
+/** Moves a member's last heartbeat into the past, as if it had been silent that long. */
+function silence(cg: DurableObjectStub<ConsumerGroupDO>, clientId: string, ms: number): Promise<void> {
+  return runInDurableObject(cg, (instance) => {
+    const member = (instance as unknown as Internals).members.get(clientId);
+    if (!member) throw new Error(`no member ${clientId}`);
+    member.lastHeartbeatAt -= ms;
+  });
+}
+
+async function waitForWatchers(cg: DurableObjectStub<ConsumerGroupDO>, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await runInDurableObject(cg, (instance) => (instance as unknown as Internals).watchers.size === n)) return;
+    await sleep(5);
+  }
+  throw new Error(`never saw ${n} parked watches`);
+}
+
+const SESSION_RANGE = "[SESSION_TIMEOUT_ILLEGAL] sessionTimeoutMs must be within 3000..300000";
+const INTERVAL_TOO_LONG = "[SESSION_TIMEOUT_ILLEGAL] heartbeatIntervalMs must be shorter than sessionTimeoutMs";
+
+describe("ConsumerGroupDO heartbeat validation", () => {
+  it("refuses session timeouts outside 3000..300000 and intervals not shorter than the session", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"));
+    for (const sessionTimeoutMs of [0, 2999, 300_001]) {
+      const e = await rejection(cg.heartbeat(name, hb("cid-1", [topic], { sessionTimeoutMs, heartbeatIntervalMs: 1000 })));
+      expect(e.message).toBe(SESSION_RANGE);
+      expect(e.message.startsWith("[SESSION_TIMEOUT_ILLEGAL]")).toBe(true);
+    }
+    for (const heartbeatIntervalMs of [5000, 5001, 60_000]) {
+      const e = await rejection(cg.heartbeat(name, hb("cid-1", [topic], { sessionTimeoutMs: 5000, heartbeatIntervalMs })));
+      expect(e.message).toBe(INTERVAL_TOO_LONG);
+    }
+    // Nothing refused joined the group, no queue was handed out and no retry topic was made.
+    const info = await cg.info(name);
+    expect(info.members).toEqual([]);
+    expect(info.generation).toBe(0);
+    expect(await namesrv().getTopic(retryTopic(name))).toBeNull();
+    await expectOpen({ topic, brokerName: "broker-a", queueId: 0 }, name);
+  });
+
+  it("accepts the bounds themselves", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 1));
+    const low = await cg.heartbeat(name, hb("cid-low", [topic], { sessionTimeoutMs: 3000, heartbeatIntervalMs: 2999 }));
+    expect(low.sessionTimeoutMs).toBe(3000);
+    const high = await cg.heartbeat(name, hb("cid-high", [topic], { sessionTimeoutMs: 300_000, heartbeatIntervalMs: 299_999 }));
+    expect(high.sessionTimeoutMs).toBe(300_000);
+    expect(high.members).toBe(2);
+  });
+});
+
+describe("ConsumerGroupDO assignment", () => {
+  it("gives the first member every queue of its topic and its retry queues, and tells each queue", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const retry = retryTopic(name);
+    const r = await cg.heartbeat(name, hb("cid-1", [topic, retry]));
+    // "%RETRY%…" sorts before "T-…": the retry queues come first.
+    expect(r).toEqual({
+      generation: 1,
+      assignment: [...retryQueues(name), ...topicQueues(topic)],
+      offsetResetSeq: 0,
+      members: 1,
+      sessionTimeoutMs: 3000,
+    });
+    expect(r.assignment).toEqual(expectedShares("AVERAGELY", { [topic]: topicQueues(topic), [retry]: retryQueues(name) }, ["cid-1"]).get("cid-1"));
+    // The retry topic was created on the first heartbeat: one read/write queue on each broker.
+    const retryConfig = await namesrv().getTopic(retry);
+    expect(retryConfig?.queues).toEqual([qd("broker-a", 1), qd("broker-b", 1)]);
+    for (const mq of r.assignment) await expectOwner(mq, name, "cid-1", 1);
+  });
+
+  it("splits the queues AVERAGELY as allocateAll computes when members join, moving owners", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const retry = retryTopic(name);
+    const byTopic = { [topic]: topicQueues(topic), [retry]: retryQueues(name) };
+    expect((await cg.heartbeat(name, hb("cid-1", [topic, retry]))).generation).toBe(1);
+
+    const r2 = await cg.heartbeat(name, hb("cid-2", [topic, retry]));
+    const two = expectedShares("AVERAGELY", byTopic, ["cid-1", "cid-2"]);
+    expect(r2).toEqual({ generation: 2, assignment: two.get("cid-2"), offsetResetSeq: 0, members: 2, sessionTimeoutMs: 3000 });
+    // Spelled out: contiguous halves of the sorted queues.
+    expect(two.get("cid-1")).toEqual([...mqs(retry, "broker-a", [0]), ...mqs(topic, "broker-a", [0, 1, 2, 3])]);
+    expect(two.get("cid-2")).toEqual([...mqs(retry, "broker-b", [0]), ...mqs(topic, "broker-b", [0, 1, 2, 3])]);
+    // The first member hears of its smaller share on its next (unchanged) heartbeat.
+    const r1 = await cg.heartbeat(name, hb("cid-1", [topic, retry]));
+    expect(r1).toEqual({ generation: 2, assignment: two.get("cid-1"), offsetResetSeq: 0, members: 2, sessionTimeoutMs: 3000 });
+
+    // Moved queues now belong to cid-2 (generation 2); the old owner's fence is refused there.
+    const moved = { topic, brokerName: "broker-b", queueId: 0 };
+    expect(await fencedPull(moved, name, { clientId: "cid-1", generation: 1 })).toBe(notOwner(name, 2));
+    expect(await fencedPull(moved, name, { clientId: "cid-1", generation: 2 })).toBe(notOwner(name, 2));
+    expect(await fencedPull(moved, name, { clientId: "cid-2", generation: 2 })).toBe("NO_NEW_MSG");
+    for (const mq of two.get("cid-2")!) await expectOwner(mq, name, "cid-2", 2);
+    // Queues cid-1 kept were not touched: still owned since generation 1.
+    for (const mq of two.get("cid-1")!) await expectOwner(mq, name, "cid-1", 1);
+
+    // A third member: 8 queues over 3 → 3, 3, 2; the 2 retry queues → 1, 1, 0.
+    const r3 = await cg.heartbeat(name, hb("cid-3", [topic, retry]));
+    const three = expectedShares("AVERAGELY", byTopic, ["cid-1", "cid-2", "cid-3"]);
+    expect(r3.generation).toBe(3);
+    expect(r3.assignment).toEqual(three.get("cid-3"));
+    expect(three.get("cid-1")).toEqual([...mqs(retry, "broker-a", [0]), ...mqs(topic, "broker-a", [0, 1, 2])]);
+    expect(three.get("cid-2")).toEqual([
+      ...mqs(retry, "broker-b", [0]),
+      ...mqs(topic, "broker-a", [3]),
+      ...mqs(topic, "broker-b", [0, 1]),
+    ]);
+    expect(three.get("cid-3")).toEqual(mqs(topic, "broker-b", [2, 3]));
+    const info = await cg.info(name);
+    expect(info.members.map((m) => [m.clientId, m.assignment])).toEqual([
+      ["cid-1", three.get("cid-1")],
+      ["cid-2", three.get("cid-2")],
+      ["cid-3", three.get("cid-3")],
+    ]);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 3 }, name, "cid-2", 3);
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 0 }, name, "cid-2", 2);
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 2 }, name, "cid-3", 3);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 0 }, name, "cid-1", 1);
+  });
+
+  it("does not bump the generation for an unchanged heartbeat, but does for a changed subscription", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const retry = retryTopic(name);
+    const first = await cg.heartbeat(name, hb("cid-1", [topic, retry]));
+    for (let i = 0; i < 3; i++) expect(await cg.heartbeat(name, hb("cid-1", [topic, retry]))).toEqual(first);
+    expect((await cg.info(name)).generation).toBe(1);
+
+    // Dropping the retry subscription: new generation, the retry queues become ownerless.
+    const narrowed = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(narrowed.generation).toBe(2);
+    expect(narrowed.assignment).toEqual(topicQueues(topic));
+    for (const mq of retryQueues(name)) await expectOpen(mq, name);
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 3 }, name, "cid-1", 1);
+
+    // A new expression is a change too, even though the queues stay where they are.
+    const retagged = await cg.heartbeat(name, {
+      ...hb("cid-1", []),
+      subscriptions: [{ topic, expressionType: "TAG", expression: "TagA" }],
+    });
+    expect(retagged.generation).toBe(3);
+    expect(retagged.assignment).toEqual(topicQueues(topic));
+  });
+
+  it("gives two members joining at once the split both would compute", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const retry = retryTopic(name);
+    await Promise.all([cg.heartbeat(name, hb("cid-1", [topic, retry])), cg.heartbeat(name, hb("cid-2", [topic, retry]))]);
+    const two = expectedShares("AVERAGELY", { [topic]: topicQueues(topic), [retry]: retryQueues(name) }, ["cid-1", "cid-2"]);
+    const info = await cg.info(name);
+    expect(info.members.map((m) => m.clientId).sort()).toEqual(["cid-1", "cid-2"]);
+    for (const m of info.members) expect(m.assignment).toEqual(two.get(m.clientId));
+    // Every queue's owner agrees with the assignment the members are told.
+    const r1 = await cg.heartbeat(name, hb("cid-1", [topic, retry]));
+    const r2 = await cg.heartbeat(name, hb("cid-2", [topic, retry]));
+    expect(r1.generation).toBe(info.generation);
+    expect(r2.generation).toBe(info.generation);
+    for (const [cid, share] of two) {
+      for (const mq of share) expect(await fencedPull(mq, name, { clientId: cid, generation: info.generation })).toBe("NO_NEW_MSG");
+      const other = cid === "cid-1" ? "cid-2" : "cid-1";
+      for (const mq of share) {
+        expect(await fencedPull(mq, name, { clientId: other, generation: info.generation })).toMatch(/^\[NOT_QUEUE_OWNER\] /);
+      }
+    }
+  });
+
+  it("picks up queues added to a topic once the routes are re-read", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    expect((await cg.heartbeat(name, hb("cid-1", [topic]))).assignment).toEqual(mqs(topic, "broker-a", [0, 1]));
+    await namesrv().upsertTopic(topic, [qd("broker-a", 3)], "upsert");
+    // Within the refresh interval the routes are not re-read.
+    const same = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(same.generation).toBe(1);
+    expect(same.assignment).toEqual(mqs(topic, "broker-a", [0, 1]));
+    await runInDurableObject(cg, (instance) => {
+      (instance as unknown as Internals).routesReadAt = 0;
+    });
+    const grown = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(grown.generation).toBe(2);
+    expect(grown.assignment).toEqual(mqs(topic, "broker-a", [0, 1, 2]));
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 2 }, name, "cid-1", 2);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 0 }, name, "cid-1", 1);
+  });
+});
+
+describe("ConsumerGroupDO leaving and expiry", () => {
+  async function twoMembers() {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    const r2 = await cg.heartbeat(name, hb("cid-2", [topic]));
+    expect(r2.generation).toBe(2);
+    expect(r2.assignment).toEqual(mqs(topic, "broker-b", [0, 1, 2, 3]));
+    return { name, cg, topic };
+  }
+
+  it("leave() hands the leaver's queues to the others at once", async () => {
+    const { name, cg, topic } = await twoMembers();
+    expect(await cg.leave(name, "cid-2")).toBe(true);
+    const info = await cg.info(name);
+    expect(info.generation).toBe(3);
+    expect(info.members.map((m) => [m.clientId, m.assignment])).toEqual([["cid-1", topicQueues(topic)]]);
+    for (const mq of mqs(topic, "broker-b", [0, 1, 2, 3])) await expectOwner(mq, name, "cid-1", 3);
+    expect(await fencedPull({ topic, brokerName: "broker-b", queueId: 0 }, name, { clientId: "cid-2", generation: 2 })).toBe(
+      notOwner(name, 3),
+    );
+    // Leaving twice, or as a stranger, changes nothing.
+    expect(await cg.leave(name, "cid-2")).toBe(false);
+    expect(await cg.leave(name, "nobody")).toBe(false);
+    expect((await cg.info(name)).generation).toBe(3);
+    // When the last member leaves, its queues are opened.
+    expect(await cg.leave(name, "cid-1")).toBe(true);
+    const empty = await cg.info(name);
+    expect(empty.generation).toBe(4);
+    expect(empty.members).toEqual([]);
+    for (const mq of topicQueues(topic)) await expectOpen(mq, name);
+  });
+
+  it("the alarm drops a member silent for its session timeout and reassigns its queues", async () => {
+    const { name, cg, topic } = await twoMembers();
+    // Nobody is late yet: the alarm changes nothing.
+    expect(await runDurableObjectAlarm(cg)).toBe(true);
+    expect((await cg.info(name)).generation).toBe(2);
+    expect((await cg.info(name)).members.map((m) => m.clientId)).toEqual(["cid-1", "cid-2"]);
+
+    await silence(cg, "cid-2", 3001);
+    expect(await runDurableObjectAlarm(cg)).toBe(true);
+    const info = await cg.info(name);
+    expect(info.generation).toBe(3);
+    expect(info.members.map((m) => [m.clientId, m.assignment])).toEqual([["cid-1", topicQueues(topic)]]);
+    for (const mq of mqs(topic, "broker-b", [0, 1, 2, 3])) await expectOwner(mq, name, "cid-1", 3);
+    // The survivor learns of its queues on its next heartbeat; the alarm is armed for it.
+    const r1 = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(r1).toEqual({ generation: 3, assignment: topicQueues(topic), offsetResetSeq: 0, members: 1, sessionTimeoutMs: 3000 });
+    expect(await runInDurableObject(cg, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+  });
+
+  it("keeps a member still within its session timeout and drops it once past", async () => {
+    const { name, cg } = await twoMembers();
+    // 2000 ms of silence is within the 3000 ms session; 3001 ms is past it.
+    await silence(cg, "cid-2", 2000);
+    expect(await runDurableObjectAlarm(cg)).toBe(true);
+    expect((await cg.info(name)).members.map((m) => m.clientId)).toEqual(["cid-1", "cid-2"]);
+    await silence(cg, "cid-2", 1001);
+    expect(await runDurableObjectAlarm(cg)).toBe(true);
+    expect((await cg.info(name)).members.map((m) => m.clientId)).toEqual(["cid-1"]);
+  });
+
+  it("another member's heartbeat also drops an expired member", async () => {
+    const { name, cg, topic } = await twoMembers();
+    await silence(cg, "cid-2", 10_000);
+    const r1 = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(r1).toEqual({ generation: 3, assignment: topicQueues(topic), offsetResetSeq: 0, members: 1, sessionTimeoutMs: 3000 });
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 1 }, name, "cid-1", 3);
+    // The dropped member comes back as a new member and gets its half again.
+    const back = await cg.heartbeat(name, hb("cid-2", [topic]));
+    expect(back.generation).toBe(4);
+    expect(back.assignment).toEqual(mqs(topic, "broker-b", [0, 1, 2, 3]));
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 1 }, name, "cid-2", 4);
+  });
+});
+
+describe("ConsumerGroupDO broadcasting members", () => {
+  it("get an empty assignment and take no queues from clustering members", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const retry = retryTopic(name);
+    const c1 = await cg.heartbeat(name, hb("cid-1", [topic, retry]));
+    expect(c1.generation).toBe(1);
+    const b1 = await cg.heartbeat(name, hb("bc-1", [topic], { messageModel: "BROADCASTING" }));
+    expect(b1).toEqual({ generation: 2, assignment: [], offsetResetSeq: 0, members: 2, sessionTimeoutMs: 3000 });
+    const info = await cg.info(name);
+    expect(info.members.map((m) => [m.clientId, m.messageModel, m.assignment])).toEqual([
+      ["cid-1", "CLUSTERING", [...retryQueues(name), ...topicQueues(topic)]],
+      ["bc-1", "BROADCASTING", []],
+    ]);
+    // No queue moved: cid-1 still owns everything since generation 1.
+    for (const mq of topicQueues(topic)) await expectOwner(mq, name, "cid-1", 1);
+    expect((await cg.heartbeat(name, hb("cid-1", [topic, retry]))).assignment).toEqual([...retryQueues(name), ...topicQueues(topic)]);
+  });
+
+  it("a broadcasting-only group owns no queue and gets no retry topic", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    const b1 = await cg.heartbeat(name, hb("bc-1", [topic], { messageModel: "BROADCASTING" }));
+    expect(b1.assignment).toEqual([]);
+    expect(await cg.heartbeat(name, hb("bc-2", [topic], { messageModel: "BROADCASTING" }))).toMatchObject({ assignment: [], members: 2 });
+    expect(await namesrv().getTopic(retryTopic(name))).toBeNull();
+    for (const mq of mqs(topic, "broker-a", [0, 1])) await expectOpen(mq, name);
+  });
+});
+
+describe("ConsumerGroupDO watch", () => {
+  it("answers at once when the generation is already past the known one", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 1));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    const started = Date.now();
+    expect(await cg.watch(0, 10_000)).toBe(1);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it("parks until a rebalance moves the generation", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    const started = Date.now();
+    let answered: number | undefined;
+    const watching = cg.watch(1, 10_000).then((g) => (answered = g));
+    await waitForWatchers(cg, 1);
+    // An unchanged heartbeat does not wake it.
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    await sleep(20);
+    expect(answered).toBeUndefined();
+    await cg.heartbeat(name, hb("cid-2", [topic]));
+    expect(await watching).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await waitForWatchers(cg, 0);
+  });
+
+  it("times out with the same generation", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 1));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    const started = Date.now();
+    expect(await cg.watch(1, 250)).toBe(1);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(250);
+    expect(elapsed).toBeLessThan(2000);
+    await waitForWatchers(cg, 0);
+    // A group nobody joined answers 0 after the wait.
+    const { cg: empty } = newGroup();
+    expect(await empty.watch(0, 50)).toBe(0);
+  });
+});
+
+describe("ConsumerGroupDO info and offset resets", () => {
+  it("info() lists the members with their assignments", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    const before = Date.now();
+    await cg.heartbeat(name, hb("cid-1", [topic], { zone: "zone-1", sessionTimeoutMs: 60_000, heartbeatIntervalMs: 5000 }));
+    await cg.heartbeat(name, hb("cid-2", [topic]));
+    const after = Date.now();
+    const info = await cg.info(name);
+    expect(info).toEqual({
+      group: name,
+      generation: 2,
+      allocateStrategy: "AVERAGELY",
+      offsetResetSeq: 0,
+      members: [
+        {
+          clientId: "cid-1",
+          messageModel: "CLUSTERING",
+          subscriptions: [{ topic, expressionType: "TAG", expression: "*" }],
+          zone: "zone-1",
+          lastHeartbeatAt: expect.any(Number),
+          sessionTimeoutMs: 60_000,
+          assignment: mqs(topic, "broker-a", [0, 1, 2, 3]),
+        },
+        {
+          clientId: "cid-2",
+          messageModel: "CLUSTERING",
+          subscriptions: [{ topic, expressionType: "TAG", expression: "*" }],
+          zone: null,
+          lastHeartbeatAt: expect.any(Number),
+          sessionTimeoutMs: 3000,
+          assignment: mqs(topic, "broker-b", [0, 1, 2, 3]),
+        },
+      ],
+    });
+    for (const m of info.members) {
+      expect(m.lastHeartbeatAt).toBeGreaterThanOrEqual(before);
+      expect(m.lastHeartbeatAt).toBeLessThanOrEqual(after);
+    }
+    expect(await cg.subscribedTopics()).toEqual([topic]);
+  });
+
+  it("a member naming another strategy switches the group and rebalances", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    await cg.heartbeat(name, hb("cid-2", [topic]));
+    const r = await cg.heartbeat(name, hb("cid-2", [topic], { allocateStrategy: "AVERAGELY_BY_CIRCLE" }));
+    const circle = expectedShares("AVERAGELY_BY_CIRCLE", { [topic]: topicQueues(topic) }, ["cid-1", "cid-2"]);
+    expect(r.generation).toBe(3);
+    expect(r.assignment).toEqual(circle.get("cid-2"));
+    expect(r.assignment).toEqual([...mqs(topic, "broker-a", [1, 3]), ...mqs(topic, "broker-b", [1, 3])]);
+    const info = await cg.info(name);
+    expect(info.allocateStrategy).toBe("AVERAGELY_BY_CIRCLE");
+    expect(info.members[0]!.assignment).toEqual(circle.get("cid-1"));
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-2", 3);
+    await expectOwner({ topic, brokerName: "broker-b", queueId: 0 }, name, "cid-1", 3);
+  });
+
+  it("bumpOffsetResetSeq counts up, reaches members, and survives eviction with the generation", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    expect((await cg.heartbeat(name, hb("cid-1", [topic]))).offsetResetSeq).toBe(0);
+    expect(await cg.bumpOffsetResetSeq()).toBe(1);
+    expect(await cg.bumpOffsetResetSeq()).toBe(2);
+    const r = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(r).toMatchObject({ generation: 1, offsetResetSeq: 2 });
+    await cg.heartbeat(name, hb("cid-2", [topic]));
+    expect((await cg.info(name)).generation).toBe(2);
+
+    await evictDurableObject(cg);
+    const restored = await cg.info(name);
+    expect(restored.generation).toBe(2);
+    expect(restored.offsetResetSeq).toBe(2);
+    // Members live in memory only: they join again with their next heartbeat.
+    expect(restored.members).toEqual([]);
+    expect(await cg.bumpOffsetResetSeq()).toBe(3);
+    const again = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(again).toEqual({
+      generation: 3,
+      assignment: mqs(topic, "broker-a", [0, 1]),
+      offsetResetSeq: 3,
+      members: 1,
+      sessionTimeoutMs: 3000,
+    });
+    // The queues were told the new owner with the continued generation.
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-1", 3);
+    await evictDurableObject(cg);
+    expect(await cg.info(name)).toMatchObject({ generation: 3, offsetResetSeq: 3, members: [] });
+  });
+});

@@ -1,0 +1,327 @@
+import { env, evictDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { MemberFence } from "../protocol/consumer.js";
+import type { StoredMessage } from "../protocol/message.js";
+import type { QueueDO } from "./queue.js";
+
+/**
+ * A fresh queue object per call: every test gets its own storage.
+ * evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
+ * tests evict an object before any of its calls is refused.
+ */
+function queue(): DurableObjectStub<QueueDO> {
+  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
+}
+
+function group(): string {
+  return `G-${crypto.randomUUID()}`;
+}
+
+const encoder = new TextEncoder();
+
+function msg(i: number): StoredMessage {
+  return {
+    msgId: `ID${i}`,
+    tags: "",
+    keys: [],
+    properties: {},
+    bornTimestamp: 1,
+    bornHost: "",
+    flag: 0,
+    reconsumeTimes: 0,
+    body: encoder.encode(`m${i}`),
+  };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function notOwner(group: string, generation: number): string {
+  return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
+}
+
+function staleReset(group: string): string {
+  return `[STALE_OFFSET_RESET] the offsets of group "${group}" were reset; reload them before committing`;
+}
+
+/** A pull's outcome from offset 0: its status, or the message it was refused with. */
+async function pullAs(q: DurableObjectStub<QueueDO>, grp: string | undefined, fence?: MemberFence, maxWaitMs = 0): Promise<string> {
+  try {
+    const r = await q.pull({
+      offset: 0,
+      maxNums: 32,
+      maxWaitMs,
+      ...(grp === undefined ? {} : { group: grp }),
+      ...(fence ? { fence } : {}),
+    });
+    return r.pullStatus;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+/** A commit's outcome: "OK", or the message it was refused with. */
+async function commitAs(q: DurableObjectStub<QueueDO>, grp: string, offset: number, fence?: MemberFence): Promise<string> {
+  try {
+    await q.commitOffset(grp, offset, fence);
+    return "OK";
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+async function waitForParked(q: DurableObjectStub<QueueDO>, n: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if ((await q.stats()).parkedPulls === n) return;
+    await sleep(5);
+  }
+  throw new Error(`never saw ${n} parked pulls`);
+}
+
+describe("QueueDO owners", () => {
+  it("lets the owner's fenced pulls and commits through and refuses everyone else", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0), msg(1)]);
+    await q.setOwner(g, "A", 3);
+    expect(await pullAs(q, g, { clientId: "A", generation: 3 })).toBe("FOUND");
+    // A newer generation of the same owner (it heard of a later rebalance) is fine too.
+    expect(await pullAs(q, g, { clientId: "A", generation: 4 })).toBe("FOUND");
+    expect(await pullAs(q, g, { clientId: "A", generation: 2 })).toBe(notOwner(g, 3));
+    expect(await pullAs(q, g, { clientId: "B", generation: 3 })).toBe(notOwner(g, 3));
+    expect(await pullAs(q, g, { clientId: "B", generation: 9 })).toBe(notOwner(g, 3));
+
+    expect(await commitAs(q, g, 1, { clientId: "A", generation: 3 })).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+    expect(await commitAs(q, g, 2, { clientId: "B", generation: 3 })).toBe(notOwner(g, 3));
+    expect(await commitAs(q, g, 2, { clientId: "A", generation: 2 })).toBe(notOwner(g, 3));
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+
+    // Ownership is per group: another group's members are not fenced here.
+    const other = group();
+    expect(await pullAs(q, other, { clientId: "B", generation: 0 })).toBe("FOUND");
+    expect(await commitAs(q, other, 2, { clientId: "B", generation: 0 })).toBe("OK");
+    expect(await q.fetchOffset(other)).toEqual({ offset: 2, committed: true });
+  });
+
+  it("never refuses a call without a fence (a raw PullConsumer)", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0), msg(1), msg(2)]);
+    await q.setOwner(g, "A", 1);
+    expect(await pullAs(q, undefined)).toBe("FOUND");
+    expect(await pullAs(q, g)).toBe("FOUND");
+    expect(await commitAs(q, g, 2)).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 2, committed: true });
+    // The fence still applies to members.
+    expect(await pullAs(q, g, { clientId: "B", generation: 1 })).toBe(notOwner(g, 1));
+  });
+
+  it("setOwner(null) opens the queue to any member", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0)]);
+    await q.setOwner(g, "A", 1);
+    expect(await pullAs(q, g, { clientId: "B", generation: 1 })).toBe(notOwner(g, 1));
+    await q.setOwner(g, null, 2);
+    expect(await pullAs(q, g, { clientId: "B", generation: 0 })).toBe("FOUND");
+    expect(await commitAs(q, g, 1, { clientId: "B", generation: 0 })).toBe("OK");
+    expect(await pullAs(q, g, { clientId: "A", generation: 1 })).toBe("FOUND");
+    // And a later owner closes it again.
+    await q.setOwner(g, "B", 3);
+    expect(await pullAs(q, g, { clientId: "A", generation: 3 })).toBe(notOwner(g, 3));
+    expect(await pullAs(q, g, { clientId: "B", generation: 3 })).toBe("FOUND");
+  });
+
+  it("keeps a newer owner when a late setOwner from an older generation arrives", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0)]);
+    await q.setOwner(g, "B", 5);
+    await q.setOwner(g, "A", 4);
+    // A late release does not open it either.
+    await q.setOwner(g, null, 4);
+    expect(await pullAs(q, g, { clientId: "B", generation: 5 })).toBe("FOUND");
+    expect(await pullAs(q, g, { clientId: "A", generation: 4 })).toBe(notOwner(g, 5));
+    expect(await pullAs(q, g, { clientId: "A", generation: 5 })).toBe(notOwner(g, 5));
+    expect(await pullAs(q, g, { clientId: "C", generation: 9 })).toBe(notOwner(g, 5));
+  });
+
+  it("stores the owner: an evicted object still fences and still ignores older updates", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0)]);
+    await q.setOwner(g, "B", 5);
+    await evictDurableObject(q);
+    await q.setOwner(g, "A", 4);
+    await q.setOwner(g, null, 3);
+    expect(await pullAs(q, g, { clientId: "B", generation: 5 })).toBe("FOUND");
+    expect(await pullAs(q, g, { clientId: "A", generation: 5 })).toBe(notOwner(g, 5));
+  });
+
+  it("keeps a queue open when a late setOwner from an older generation arrives after a newer release", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0)]);
+    await q.setOwner(g, "A", 5);
+    await q.setOwner(g, null, 6);
+    // A rebalance of generation 5 whose call arrives late must not bring A back.
+    await q.setOwner(g, "A", 5);
+    expect(await pullAs(q, g, { clientId: "B", generation: 6 })).toBe("FOUND");
+    // A newer owner still takes it.
+    await q.setOwner(g, "B", 7);
+    expect(await pullAs(q, g, { clientId: "B", generation: 7 })).toBe("FOUND");
+    expect(await pullAs(q, g, { clientId: "A", generation: 7 })).toBe(notOwner(g, 7));
+  });
+
+  it("remembers a release across eviction, so a late older owner is still ignored", async () => {
+    const q = queue();
+    const g = group();
+    await q.append([msg(0)]);
+    await q.setOwner(g, "A", 5);
+    await q.setOwner(g, null, 6);
+    await evictDurableObject(q);
+    await q.setOwner(g, "A", 4);
+    expect(await pullAs(q, g, { clientId: "B", generation: 0 })).toBe("FOUND");
+    expect(await commitAs(q, g, 1, { clientId: "B", generation: 0 })).toBe("OK");
+  });
+
+  it("releases the old owner's parked pull with NOT_QUEUE_OWNER when the queue moves", async () => {
+    const q = queue();
+    const g = group();
+    await q.setOwner(g, "A", 1);
+    const started = Date.now();
+    const fenced = pullAs(q, g, { clientId: "A", generation: 1 }, 10_000).then((outcome) => ({ outcome, at: Date.now() }));
+    const raw = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 10_000 });
+    await waitForParked(q, 2);
+    await q.setOwner(g, "B", 2);
+    const { outcome, at } = await fenced;
+    expect(outcome).toBe(notOwner(g, 2));
+    expect(at - started).toBeLessThan(5000);
+    // The unfenced pull went back to waiting and gets the next message.
+    await waitForParked(q, 1);
+    await q.append([msg(0)]);
+    const got = await raw;
+    expect(got.pullStatus).toBe("FOUND");
+    expect(got.entries.map((e) => e.message.msgId)).toEqual(["ID0"]);
+    expect((await q.stats()).parkedPulls).toBe(0);
+  });
+
+  it("a parked pull of the new owner keeps waiting through the move and gets the message", async () => {
+    const q = queue();
+    const g = group();
+    await q.setOwner(g, "A", 1);
+    // Not the owner yet: refused at once rather than parked.
+    expect(await pullAs(q, g, { clientId: "B", generation: 2 })).toBe(notOwner(g, 1));
+    expect((await q.stats()).parkedPulls).toBe(0);
+
+    await q.setOwner(g, "B", 2);
+    const parked = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 10_000, group: g, fence: { clientId: "B", generation: 2 } });
+    await waitForParked(q, 1);
+    await q.setOwner(g, "B", 2); // a repeated (same) owner wakes it, and it parks again
+    await waitForParked(q, 1);
+    await q.append([msg(0)]);
+    expect((await parked).entries.map((e) => e.message.msgId)).toEqual(["ID0"]);
+  });
+});
+
+describe("QueueDO offset reset and progress", () => {
+  /** Three rows stored at distinct times: [m0] at t0, [m1, m2] at t1, [m3] at t2. */
+  async function threeRows(q: DurableObjectStub<QueueDO>): Promise<[number, number, number]> {
+    const t0 = (await q.append([msg(0)])).storeTimestamp;
+    await sleep(20);
+    const t1 = (await q.append([msg(1), msg(2)])).storeTimestamp;
+    await sleep(20);
+    const t2 = (await q.append([msg(3)])).storeTimestamp;
+    expect(t0).toBeLessThan(t1);
+    expect(t1 + 1).toBeLessThan(t2);
+    return [t0, t1, t2];
+  }
+
+  it("resetOffset moves the offset to the first message stored at or after the time", async () => {
+    const q = queue();
+    const g = group();
+    const [t0, t1, t2] = await threeRows(q);
+    expect(await q.resetOffset(g, t1, 1)).toBe(1);
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+    expect(await q.resetOffset(g, t1 + 1, 1)).toBe(3);
+    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
+    expect(await q.resetOffset(g, t0, 1)).toBe(0);
+    expect(await q.resetOffset(g, 0, 1)).toBe(0);
+    expect(await q.resetOffset(g, t2, 1)).toBe(3);
+    expect(await q.resetOffset(g, t2 + 1, 1)).toBe(4);
+    expect((await q.progress(g)).committed).toBe(4);
+  });
+
+  it("refuses a commit that has not seen the latest reset with STALE_OFFSET_RESET", async () => {
+    const q = queue();
+    const g = group();
+    const [, t1] = await threeRows(q);
+    await q.commitOffset(g, 4, { clientId: "A", generation: 0, offsetResetSeq: 0 });
+    expect(await q.resetOffset(g, t1, 2)).toBe(1);
+    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 1 })).toBe(staleReset(g));
+    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 0 })).toBe(staleReset(g));
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+    // A member that saw the reset commits again.
+    expect(await commitAs(q, g, 2, { clientId: "A", generation: 0, offsetResetSeq: 2 })).toBe("OK");
+    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 3 })).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
+    // A commit that does not state a sequence, or carries no fence, is not checked.
+    expect(await commitAs(q, g, 2, { clientId: "A", generation: 0 })).toBe("OK");
+    expect(await commitAs(q, g, 1)).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+    // A reset with an older sequence moves the offset but never lowers the sequence.
+    expect(await q.resetOffset(g, 0, 1)).toBe(0);
+    expect(await q.fetchOffset(g)).toEqual({ offset: 0, committed: true });
+    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 1 })).toBe(staleReset(g));
+    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 2 })).toBe("OK");
+    // A reset of a group that never committed creates its offset with the sequence.
+    const fresh = group();
+    expect(await q.resetOffset(fresh, t1, 5)).toBe(1);
+    expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 4 })).toBe(staleReset(fresh));
+    expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 5 })).toBe("OK");
+  });
+
+  it("stores the reset sequence: it holds after eviction", async () => {
+    const q = queue();
+    const g = group();
+    const [, t1] = await threeRows(q);
+    expect(await q.resetOffset(g, t1, 5)).toBe(1);
+    await evictDurableObject(q);
+    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
+    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 4 })).toBe(staleReset(g));
+    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 5 })).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
+  });
+
+  it("checks the owner before the reset sequence, and the offset bound before both", async () => {
+    const q = queue();
+    const g = group();
+    await threeRows(q);
+    await q.setOwner(g, "A", 1);
+    await q.resetOffset(g, 0, 2);
+    expect(await commitAs(q, g, 1, { clientId: "B", generation: 1, offsetResetSeq: 2 })).toBe(notOwner(g, 1));
+    expect(await commitAs(q, g, 1, { clientId: "A", generation: 1, offsetResetSeq: 1 })).toBe(staleReset(g));
+    expect(await commitAs(q, g, 5, { clientId: "B", generation: 1, offsetResetSeq: 0 })).toBe(
+      "[OFFSET_ILLEGAL] offset 5 is beyond maxOffset 4",
+    );
+    expect(await commitAs(q, g, 4, { clientId: "A", generation: 1, offsetResetSeq: 2 })).toBe("OK");
+    expect(await q.fetchOffset(g)).toEqual({ offset: 4, committed: true });
+  });
+
+  it("progress(group) reports min, max, the committed offset (-1 when none) and the last store time", async () => {
+    const q = queue();
+    const g = group();
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 0, committed: -1, lastStoreTimestamp: 0 });
+    const [, , t2] = await threeRows(q);
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: -1, lastStoreTimestamp: t2 });
+    // fetchOffset answers 0 for an unknown group on a young queue; progress still says "none".
+    expect(await q.fetchOffset(g)).toEqual({ offset: 0, committed: false });
+    await q.commitOffset(g, 3);
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: 3, lastStoreTimestamp: t2 });
+    await q.commitOffset(g, 0);
+    expect((await q.progress(g)).committed).toBe(0);
+    expect((await q.progress(group())).committed).toBe(-1);
+  });
+});
