@@ -40,7 +40,12 @@ export class GroupMember {
   async start(): Promise<void> {
     this.running = true;
     this.watchAbort = new AbortController();
-    await this.beat();
+    try {
+      await this.beat();
+    } catch (e) {
+      this.running = false;
+      throw e;
+    }
     this.schedule();
     void this.watch(this.watchAbort.signal);
   }
@@ -59,7 +64,11 @@ export class GroupMember {
           `/groups/${pathSegment(this.options.group)}/watch`,
           { query: { generation: known, maxWaitMs: 20_000 }, timeoutMs: 30_000, signal },
         );
-        if (generation > known && this.running) await this.beatSoon();
+        if (generation > known && this.running) {
+          await this.beatSoon();
+          // A heartbeat that failed leaves us behind; pause rather than spin on the watch.
+          if ((this.current?.generation ?? 0) <= known) await new Promise((r) => setTimeout(r, Math.min(this.options.heartbeatIntervalMs, 1000)));
+        }
       } catch {
         if (signal.aborted) return;
         await new Promise((r) => setTimeout(r, Math.min(this.options.heartbeatIntervalMs, 1000)));

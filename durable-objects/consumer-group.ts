@@ -232,7 +232,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 }
 
 function memberShape(m: HeartbeatRequest): string {
-  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null]);
+  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null, m.configuredQueues ?? null]);
 }
 
 function readQueuesOf(topic: string, config: TopicConfig | null): MessageQueue[] {
