@@ -147,3 +147,10 @@ export const ResetOffsetSchema = z.strictObject({
   /** Epoch ms; each queue's offset moves to the first message stored at or after it. */
   timestamp: uint,
 });
+
+export const DlqResendSchema = z.strictObject({
+  all: z.boolean().optional(),
+  offsetMsgIds: z.array(z.string().max(400)).max(1000).optional(),
+});
+
+export const DlqDeleteSchema = z.strictObject({ brokerName: z.string().max(64), beforeOffset: z.number().int().nonnegative() });

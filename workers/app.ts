@@ -14,6 +14,8 @@ import { dlqRoutes } from "./groups/dlq.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
+import { docsPage, openApiDocument } from "./openapi/document.js";
+import { dashboardRoutes } from "../dashboard/routes.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -26,11 +28,14 @@ app.use(async (c, next) => {
 app.use(requestSizeLimit(Limits.maxRequestBytes));
 
 app.get("/healthz", (c) => c.json({ ok: true }));
+app.get("/openapi.json", (c) => c.json(openApiDocument()));
+app.get("/docs", (c) => c.html(docsPage()));
 app.route("/namesrv", namesrvRoutes);
 app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);
 app.route("/producers", producerRoutes);
 app.route("/groups", groupRoutes);
+app.route("/dashboard", dashboardRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/topics", topicRoutes);
 

@@ -4,7 +4,6 @@
  * to 0) so the group consumes them again, and delete handled ones.
  */
 import { Hono } from "hono";
-import { z } from "zod";
 import { dlqTopic } from "../../protocol/consumer.js";
 import { MQError } from "../../protocol/errors.js";
 import type { MessageExtWire, MessageQueue } from "../../protocol/message.js";
@@ -17,12 +16,8 @@ import type { Env } from "../env.js";
 import { getTopicConfig } from "../namesrv/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
+import { DlqDeleteSchema as DeleteSchema, DlqResendSchema as ResendSchema } from "../../protocol/schemas.js";
 
-const ResendSchema = z.strictObject({
-  all: z.boolean().optional(),
-  offsetMsgIds: z.array(z.string().max(400)).max(1000).optional(),
-});
-const DeleteSchema = z.strictObject({ brokerName: z.string().max(64), beforeOffset: z.number().int().nonnegative() });
 
 /** Most DLQ messages one list or resend handles. */
 const DLQ_MAX = 1000;
