@@ -98,7 +98,7 @@ export class CommitLog {
         if (!byOffset && !byTime) break;
         this.sql.exec("DELETE FROM log WHERE base_offset = ?", row.base_offset);
         if (row.extra_chunks > 0) this.sql.exec("DELETE FROM log_chunk WHERE base_offset = ?", row.base_offset);
-        this.sql.exec("DELETE FROM key_index WHERE base_offset = ?", row.base_offset);
+        this.sql.exec("DELETE FROM row_keys WHERE base_offset = ?", row.base_offset);
         this.cache.delete(row.base_offset);
         removed += row.count;
         this.min = end;
@@ -115,8 +115,18 @@ export class CommitLog {
   /** Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum`. */
   findByKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
     const out: LogEntry[] = [];
+    // Only rows stored within the range can match: bound the scan by the row boundaries found
+    // by time (searchOffset answers row boundaries).
+    const from = this.searchOffset(beginMs);
+    const to = endMs >= this.lastStoreTs ? this.next : this.searchOffset(endMs + 1);
     const rows = this.sql
-      .exec<{ base_offset: number }>("SELECT base_offset FROM key_index WHERE k = ? ORDER BY base_offset", key)
+      .exec<{ base_offset: number }>(
+        "SELECT base_offset FROM row_keys WHERE base_offset >= ? AND base_offset < ? AND instr(keys, ?) > 0 ORDER BY base_offset LIMIT ?",
+        from,
+        to,
+        `\u0001${key}\u0001`,
+        maxNum,
+      )
       .toArray();
     for (const { base_offset } of rows) {
       const row = this.loadRow(base_offset);
@@ -174,8 +184,14 @@ export class CommitLog {
           data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
         ).rowsWritten;
       }
-      for (const key of new Set(messages.flatMap((m) => m.keys))) {
-        written += this.sql.exec("INSERT OR IGNORE INTO key_index (k, base_offset) VALUES (?, ?)", key, baseOffset).rowsWritten;
+      const keys = [...new Set(messages.flatMap((m) => m.keys))];
+      if (keys.length > 0) {
+        // Keys framed by \u0001 so instr() finds whole keys only (keys cannot contain it).
+        written += this.sql.exec(
+          "INSERT INTO row_keys (base_offset, keys) VALUES (?, ?)",
+          baseOffset,
+          `\u0001${keys.join("\u0001")}\u0001`,
+        ).rowsWritten;
       }
     });
     if (this.next === this.min) this.oldestTs = storeTimestamp;

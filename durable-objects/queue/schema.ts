@@ -76,6 +76,13 @@ const MIGRATIONS: readonly string[] = [
      base_offset INTEGER NOT NULL,
      PRIMARY KEY (k, base_offset)
    ) WITHOUT ROWID;`,
+  // v5: one key row per keyed log row instead of one per distinct key, so a batch of N keyed
+  // messages costs two rows written, not N + 1. Queries scan it within their time range.
+  `DROP TABLE IF EXISTS key_index;
+   CREATE TABLE IF NOT EXISTS row_keys (
+     base_offset INTEGER PRIMARY KEY,
+     keys TEXT NOT NULL
+   );`,
 ];
 
 export function migrate(sql: SqlStorage): void {
