@@ -10,10 +10,10 @@ function percentile(sorted: number[], q: number): number {
 
 /** Sends `backlog` messages in batches, then times one push consumer draining them. */
 export async function drainBacklog(endpoint: string, backlog: number, log: (line: string) => void): Promise<LoadResult> {
-  const admin = new Admin({ endpoint });
+  const admin = new Admin({ endpoint, credentials: null });
   const topic = `BenchDrain${Date.now()}`;
   await admin.createTopic(topic, { queueNums: 4 });
-  const producer = new Producer({ endpoint, group: "bench_drain_pg", sendMsgTimeoutMs: 30_000 });
+  const producer = new Producer({ endpoint, credentials: null, group: "bench_drain_pg", sendMsgTimeoutMs: 30_000 });
   await producer.start();
   const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
   // Four batches in flight at a time until the backlog is there.
@@ -26,6 +26,7 @@ export async function drainBacklog(endpoint: string, backlog: number, log: (line
   const finished = new Promise<void>((r) => (done = r));
   const consumer = new PushConsumer({
     endpoint,
+    credentials: null,
     group: "bench_drain_cg",
     consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
     consumeMessageBatchMaxSize: 32,
@@ -51,11 +52,11 @@ export async function drainBacklog(endpoint: string, backlog: number, log: (line
 
 /** Sends at `ratePerSec` for `durationMs` and measures born-to-listener latency. */
 export async function endToEndLatency(endpoint: string, ratePerSec: number, durationMs: number): Promise<LoadResult> {
-  const admin = new Admin({ endpoint });
+  const admin = new Admin({ endpoint, credentials: null });
   const topic = `BenchLatency${Date.now()}`;
   await admin.createTopic(topic, { queueNums: 4 });
   const latencies: number[] = [];
-  const consumer = new PushConsumer({ endpoint, group: "bench_latency_cg", heartbeatIntervalMs: 2000, sessionTimeoutMs: 10_000 });
+  const consumer = new PushConsumer({ endpoint, credentials: null, group: "bench_latency_cg", heartbeatIntervalMs: 2000, sessionTimeoutMs: 10_000 });
   consumer.subscribe(topic);
   consumer.registerMessageListener(
     concurrently((msgs) => {
@@ -66,7 +67,7 @@ export async function endToEndLatency(endpoint: string, ratePerSec: number, dura
   await consumer.start();
   while (consumer.assignedQueues.filter((q) => q.topic === topic).length < 8) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300)); // parked pulls are in place
-  const producer = new Producer({ endpoint, group: "bench_latency_pg" });
+  const producer = new Producer({ endpoint, credentials: null, group: "bench_latency_pg" });
   await producer.start();
   const count = Math.round((ratePerSec * durationMs) / 1000);
   const started = performance.now();

@@ -73,8 +73,8 @@ try {
     fetchOk(`${baselineUrl}/sqlite`, { method: "POST", body: body1k }),
   );
 
-  const admin = new Admin({ endpoint: server.url });
-  const producer = new Producer({ endpoint: server.url, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: concurrency });
+  const admin = new Admin({ endpoint: server.url, credentials: null });
+  const producer = new Producer({ endpoint: server.url, credentials: null, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: concurrency });
   await producer.start();
   /** Rows written per stored message over every queue of a topic (a cost figure). */
   const rowsPerMessage = async (topic: string): Promise<{ rows: number; messages: number }> => {
@@ -128,7 +128,7 @@ try {
   });
   cost.set(batchSend.name, await rowsPerMessage(batchTopic));
 
-  const consumer = new PullConsumer({ endpoint: server.url, group: "bench_cg" });
+  const consumer = new PullConsumer({ endpoint: server.url, credentials: null, group: "bench_cg" });
   const queues = await consumer.fetchSubscribeMessageQueues(topic);
   const offsets = new Map(queues.map((q) => [q, 0]));
   let turn = 0;

@@ -173,6 +173,7 @@ describe("GroupMember heartbeats", () => {
     const c = m.beatSoon();
     expect(b).toBe(a);
     expect(c).toBe(a);
+    await new Promise((r) => setTimeout(r, 0)); // the request goes out after the credentials lookup
     expect(fake.heartbeats()).toHaveLength(2);
     gate.resolve(Response.json(response(2)));
     await Promise.all([a, b, c]);

@@ -3,6 +3,8 @@
  * with the caller's AbortSignal, and server errors rebuilt as typed MQErrors.
  */
 import { errorFromBody, MQError } from "../protocol/errors.js";
+import { signRequest } from "../protocol/auth/signature.js";
+import { resolveCredentials, type Credentials } from "./credentials.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -14,6 +16,11 @@ export interface ClientOptions {
   fetch?: FetchLike;
   /** Timeout of one HTTP call in milliseconds; default 3000 (RocketMQ's mqClientApiTimeout). */
   requestTimeoutMs?: number;
+  /**
+   * Access key and secret that sign every request. Default: FLAREMQ_ACCESS_KEY and
+   * FLAREMQ_SECRET_KEY, else (Node, local endpoint) the dev key `npm start` wrote; null: unsigned.
+   */
+  credentials?: Credentials | null;
 }
 
 /** Per-call options. */
@@ -43,7 +50,10 @@ export class Transport {
     // Bound so that a bare `fetch` keeps its receiver in browsers and Workers.
     this.fetchImpl = (input, init) => f(input, init);
     this.timeoutMs = options.requestTimeoutMs ?? 3000;
+    this.credentials = resolveCredentials(options.credentials, this.endpoint);
   }
+
+  private readonly credentials: Promise<Credentials | undefined>;
 
   async request<T>(path: string, init: RequestInitLite = {}): Promise<T> {
     const url = new URL(this.endpoint + path);
@@ -51,11 +61,18 @@ export class Transport {
     const timeoutMs = init.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-    const requestInit: RequestInit = { method: init.method ?? "GET", signal };
+    const method = init.method ?? "GET";
+    const requestInit: RequestInit = { method, signal };
+    const headers: Record<string, string> = {};
+    let payload: string | undefined;
     if (init.body !== undefined) {
-      requestInit.body = JSON.stringify(init.body);
-      requestInit.headers = { "content-type": "application/json" };
+      payload = JSON.stringify(init.body);
+      requestInit.body = payload;
+      headers["content-type"] = "application/json";
     }
+    const credentials = await this.credentials;
+    if (credentials) Object.assign(headers, await signRequest(credentials, { method, url: url.toString(), body: payload }));
+    if (Object.keys(headers).length > 0) requestInit.headers = headers;
     let response: Response;
     try {
       response = await this.fetchImpl(url.toString(), requestInit);

@@ -5,5 +5,6 @@ declare namespace Cloudflare {
     NAMESRV: DurableObjectNamespace<import("./namesrv.js").NameServerDO>;
     PRODUCER_GROUP: DurableObjectNamespace<import("./producer-group.js").ProducerGroupDO>;
     CONSUMER_GROUP: DurableObjectNamespace<import("./consumer-group.js").ConsumerGroupDO>;
+    ACCOUNTS: DurableObjectNamespace<import("./accounts.js").AccountsDO>;
   }
 }

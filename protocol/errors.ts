@@ -24,7 +24,12 @@ export const ErrorCodes = {
   INVALID_FILTER_EXPRESSION: 400,
   SESSION_TIMEOUT_ILLEGAL: 400,
   TRANSACTION_GROUP_MISMATCH: 403,
+  UNAUTHENTICATED: 401,
+  SIGNATURE_INVALID: 401,
+  REQUEST_EXPIRED: 401,
+  REQUEST_REPLAYED: 401,
   NO_PERMISSION: 403,
+  ACCESS_DENIED: 403,
   SYSTEM_TOPIC_FORBIDDEN: 403,
   TOPIC_NOT_EXIST: 404,
   MESSAGE_NOT_FOUND: 404,
@@ -44,6 +49,7 @@ export const ErrorCodes = {
   TOO_MANY_MEMBERS: 429,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
+  AUTH_NOT_CONFIGURED: 503,
   /** Client side only: the call did not finish within its timeout. */
   TIMEOUT: 504,
   /** Client side only: the network call failed before an answer arrived. */

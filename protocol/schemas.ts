@@ -154,3 +154,5 @@ export const DlqResendSchema = z.strictObject({
 });
 
 export const DlqDeleteSchema = z.strictObject({ brokerName: z.string().max(64), beforeOffset: z.number().int().nonnegative() });
+
+export const PermSchema = z.enum(["DENY", "PUB", "SUB", "PUB|SUB"]);

@@ -5,6 +5,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { startServer } from "./server.js";
+import { devCredentials, writeHomeCopy } from "./dev-credentials.js";
 import { ROOT } from "./build.js";
 
 const { values } = parseArgs({
@@ -22,7 +23,13 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const stateDir = path.resolve(values["state-dir"] ?? process.env.FLAREMQ_STATE_DIR ?? path.join(ROOT, ".flaremq", "state"));
 
-const server = await startServer({ port, stateDir });
+const dev = await devCredentials(stateDir);
+const server = await startServer({
+  port,
+  stateDir,
+  vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: dev.accessKey, secretKey: dev.secretKey, admin: true }]) },
+});
+await writeHomeCopy(dev, server.url);
 console.log(`flaremq is serving on ${server.url}
   state:   ${stateDir}
   health:  curl ${server.url}/healthz
@@ -30,6 +37,9 @@ console.log(`flaremq is serving on ${server.url}
   send:    curl -X POST ${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages \\
              -H 'content-type: application/json' -d '{"messages":[{"body":"hello","bodyEncoding":"utf8"}]}'
   pull:    curl '${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages?offset=0&maxWaitMs=0'
+  dev key: ${dev.accessKey} / ${dev.secretKey}
+           (admin; the client and CLI on this machine pick it up from ~/.flaremq/dev-credentials.json;
+            sign in to ${server.url}/dashboard/login with it; curl needs signed requests, see README)
 Press Ctrl+C to stop.`);
 
 let stopping = false;

@@ -15,6 +15,8 @@ import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
 import { docsPage, openApiDocument } from "./openapi/document.js";
+import { authMiddleware } from "./auth/middleware.js";
+import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
 import { dashboardRoutes } from "../dashboard/routes.js";
 
 export const app = new Hono<AppEnv>();
@@ -26,6 +28,7 @@ app.use(async (c, next) => {
 });
 
 app.use(requestSizeLimit(Limits.maxRequestBytes));
+app.use(authMiddleware);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/openapi.json", (c) => c.json(openApiDocument()));
@@ -35,7 +38,10 @@ app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);
 app.route("/producers", producerRoutes);
 app.route("/groups", groupRoutes);
+app.route("/dashboard", loginRoutes);
 app.route("/dashboard", dashboardRoutes);
+app.route("/auth", authRoutes);
+app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/topics", topicRoutes);
 

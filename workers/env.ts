@@ -1,3 +1,4 @@
+import type { AccountsDO } from "../durable-objects/accounts.js";
 import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 import type { NameServerDO } from "../durable-objects/namesrv.js";
 import type { ProducerGroupDO } from "../durable-objects/producer-group.js";
@@ -9,6 +10,11 @@ export interface Env {
   NAMESRV: DurableObjectNamespace<NameServerDO>;
   PRODUCER_GROUP: DurableObjectNamespace<ProducerGroupDO>;
   CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroupDO>;
+  ACCOUNTS: DurableObjectNamespace<AccountsDO>;
+  /** Secret: JSON array of accounts with their secret keys (wrangler secret put FLAREMQ_ACCOUNTS). */
+  FLAREMQ_ACCOUNTS?: string;
+  /** "true": refuse to serve while no account is configured (the production environment). */
+  REQUIRE_AUTH?: string;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */
   BROKERS?: string;
   CLUSTER_NAME?: string;

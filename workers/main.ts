@@ -5,5 +5,6 @@ export { QueueDO } from "../durable-objects/queue.js";
 export { NameServerDO } from "../durable-objects/namesrv.js";
 export { ProducerGroupDO } from "../durable-objects/producer-group.js";
 export { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
+export { AccountsDO } from "../durable-objects/accounts.js";
 
 export default app;

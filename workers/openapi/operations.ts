@@ -4,6 +4,8 @@
  * exactly the routes the app serves, so a new route cannot go undocumented.
  */
 import type { z } from "zod";
+import type { Requirement } from "../../protocol/auth/permissions.js";
+import { AccountInputSchema } from "../auth/accounts.js";
 import {
   CommitOffsetsSchema,
   CreateTopicSchema,
@@ -35,22 +37,30 @@ export interface Operation {
   body?: z.ZodType;
   /** Status of a success answer; default 200. */
   success?: number;
+  /** Who may call it once accounts are configured (RocketMQ ACL: PUB/SUB per topic and group). */
+  auth: Requirement;
 }
 
 const Q = "/brokers/:broker/topics/:topic/queues/:queueId";
+const AccountBodyDoc = AccountInputSchema.omit({ accessKey: true });
+const ANY: Requirement = { kind: "any" };
+const ADMIN: Requirement = { kind: "admin" };
+const TOPIC_PUB: Requirement = { kind: "topic", param: "topic", action: "PUB" };
+const TOPIC_SUB: Requirement = { kind: "topic", param: "topic", action: "SUB" };
+const GROUP_SUB: Requirement = { kind: "group", param: "group", action: "SUB" };
 const int = (name: string, description: string, required = false): Param => ({ name, description, required, type: "integer" });
 const str = (name: string, description: string, required = false): Param => ({ name, description, required, type: "string" });
 
 export const operations: Operation[] = [
-  { method: "GET", path: "/healthz", tag: "ops", summary: "Health check" },
-  { method: "GET", path: "/namesrv/topics", tag: "namesrv", summary: "List topics with their queue data per broker" },
-  { method: "POST", path: "/namesrv/topics", tag: "namesrv", summary: "Create a topic (409 if it exists)", body: CreateTopicSchema, success: 201 },
-  { method: "GET", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "A topic's configuration" },
-  { method: "PUT", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Create or update a topic (mqadmin updateTopic)", body: TopicConfigSchema },
-  { method: "DELETE", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Delete a topic and its messages" },
-  { method: "GET", path: "/namesrv/topics/:topic/route", tag: "namesrv", summary: "TopicRouteData: broker datas and queue datas" },
-  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "Cluster name, brokers and whether topics auto-create" },
-  { method: "GET", path: "/namesrv/groups", tag: "namesrv", summary: "Consumer groups that have had members" },
+  { method: "GET", path: "/healthz", tag: "ops", summary: "Health check", auth: { kind: "public" } },
+  { method: "GET", path: "/namesrv/topics", tag: "namesrv", summary: "List topics with their queue data per broker", auth: ANY },
+  { method: "POST", path: "/namesrv/topics", tag: "namesrv", summary: "Create a topic (409 if it exists)", body: CreateTopicSchema, success: 201, auth: ADMIN },
+  { method: "GET", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "A topic's configuration", auth: ANY },
+  { method: "PUT", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Create or update a topic (mqadmin updateTopic)", body: TopicConfigSchema, auth: ADMIN },
+  { method: "DELETE", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Delete a topic and its messages", auth: ADMIN },
+  { method: "GET", path: "/namesrv/topics/:topic/route", tag: "namesrv", summary: "TopicRouteData: broker datas and queue datas", auth: ANY },
+  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "Cluster name, brokers and whether topics auto-create", auth: ANY },
+  { method: "GET", path: "/namesrv/groups", tag: "namesrv", summary: "Consumer groups that have had members", auth: ANY },
   {
     method: "POST",
     path: `${Q}/messages`,
@@ -58,6 +68,7 @@ export const operations: Operation[] = [
     summary: "Send one message or a batch (SendResult); delayed and transactional sends too",
     query: [{ name: "oneway", description: "true: answer 202 before the write is durable", type: "boolean" }],
     body: SendRequestSchema,
+    auth: TOPIC_PUB,
   },
   {
     method: "GET",
@@ -74,58 +85,68 @@ export const operations: Operation[] = [
       str("clientId", "member pulls: the member"),
       int("generation", "member pulls: the assignment generation the member holds"),
     ],
+    auth: TOPIC_SUB,
   },
-  { method: "GET", path: `${Q}/messages/:offset`, tag: "broker", summary: "The message at a queue offset" },
-  { method: "GET", path: `${Q}/stats`, tag: "broker", summary: "minOffset, maxOffset, last store time, storage bytes" },
-  { method: "GET", path: `${Q}/offsets/search`, tag: "broker", summary: "First offset stored at or after a time", query: [int("timestamp", "epoch ms", true)] },
-  { method: "GET", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "A group's committed offset (-1 none; 0 on a fresh queue)" },
-  { method: "PUT", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "Commit a group's offset (members add their fence)", body: CommitOffsetsSchema },
-  { method: "GET", path: `${Q}/delayed`, tag: "broker", summary: "Delayed messages waiting: count per level and next due time" },
-  { method: "POST", path: `${Q}/transactions/:transactionId`, tag: "transactions", summary: "Commit or roll back a half message", body: TransactionDecisionSchema },
+  { method: "GET", path: `${Q}/messages/:offset`, tag: "broker", summary: "The message at a queue offset", auth: TOPIC_SUB },
+  { method: "GET", path: `${Q}/stats`, tag: "broker", summary: "minOffset, maxOffset, last store time, storage bytes", auth: TOPIC_SUB },
+  { method: "GET", path: `${Q}/offsets/search`, tag: "broker", summary: "First offset stored at or after a time", query: [int("timestamp", "epoch ms", true)], auth: TOPIC_SUB },
+  { method: "GET", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "A group's committed offset (-1 none; 0 on a fresh queue)", auth: GROUP_SUB },
+  { method: "PUT", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "Commit a group's offset (members add their fence)", body: CommitOffsetsSchema, auth: GROUP_SUB },
+  { method: "GET", path: `${Q}/delayed`, tag: "broker", summary: "Delayed messages waiting: count per level and next due time", auth: TOPIC_SUB },
+  { method: "POST", path: `${Q}/transactions/:transactionId`, tag: "transactions", summary: "Commit or roll back a half message", body: TransactionDecisionSchema, auth: TOPIC_PUB },
   {
     method: "GET",
     path: `${Q}/transactions`,
     tag: "transactions",
     summary: "Half messages of a queue",
     query: [str("state", "PENDING, COMMITTED, ROLLED_BACK or GIVEN_UP"), int("limit", "at most this many (default 100)")],
+    auth: ADMIN,
   },
-  { method: "GET", path: "/messages/:offsetMsgId", tag: "query", summary: "A message by its offsetMsgId" },
-  { method: "GET", path: "/topics/:topic/status", tag: "query", summary: "Per queue min/max offset, last update and storage" },
+  { method: "GET", path: "/messages/:offsetMsgId", tag: "query", summary: "A message by its offsetMsgId", auth: ADMIN },
+  { method: "GET", path: "/topics/:topic/status", tag: "query", summary: "Per queue min/max offset, last update and storage", auth: TOPIC_SUB },
   {
     method: "GET",
     path: "/topics/:topic/messages",
     tag: "query",
     summary: "Messages carrying a key, within a store-time range",
     query: [str("key", "the key", true), int("begin", "epoch ms"), int("end", "epoch ms"), int("maxNum", "at most this many (default 32)")],
+    auth: TOPIC_SUB,
   },
-  { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)" },
-  { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook" },
+  { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)", auth: TOPIC_SUB },
+  { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook", auth: ANY },
   {
     method: "GET",
     path: "/producers/:group/checks",
     tag: "transactions",
     summary: "Long poll for transaction check-backs",
     query: [int("maxWaitMs", "hold (0-30000, default 15000)"), int("max", "at most this many checks (default 32)")],
+    auth: ANY,
   },
-  { method: "PUT", path: "/producers/:group/webhook", tag: "transactions", summary: "Register a check-back webhook", body: WebhookSchema },
-  { method: "DELETE", path: "/producers/:group/webhook", tag: "transactions", summary: "Remove the check-back webhook" },
-  { method: "POST", path: "/groups/:group/heartbeat", tag: "consumers", summary: "Join or stay in a consumer group; answers the member's queues", body: HeartbeatSchema },
-  { method: "DELETE", path: "/groups/:group/members/:clientId", tag: "consumers", summary: "Leave the group at once" },
-  { method: "GET", path: "/groups/:group", tag: "consumers", summary: "Members, their queues, generation, strategy" },
+  { method: "PUT", path: "/producers/:group/webhook", tag: "transactions", summary: "Register a check-back webhook", body: WebhookSchema, auth: ADMIN },
+  { method: "DELETE", path: "/producers/:group/webhook", tag: "transactions", summary: "Remove the check-back webhook", auth: ADMIN },
+  { method: "POST", path: "/groups/:group/heartbeat", tag: "consumers", summary: "Join or stay in a consumer group; answers the member's queues", body: HeartbeatSchema, auth: GROUP_SUB },
+  { method: "DELETE", path: "/groups/:group/members/:clientId", tag: "consumers", summary: "Leave the group at once", auth: GROUP_SUB },
+  { method: "GET", path: "/groups/:group", tag: "consumers", summary: "Members, their queues, generation, strategy", auth: GROUP_SUB },
   {
     method: "GET",
     path: "/groups/:group/watch",
     tag: "consumers",
     summary: "Long poll until the group's generation passes the one given",
     query: [int("generation", "the generation the member knows", true), int("maxWaitMs", "hold (0-30000)")],
+    auth: GROUP_SUB,
   },
-  { method: "GET", path: "/groups/:group/progress", tag: "consumers", summary: "Per queue broker offset, consumer offset, lag", query: [str("topic", "one topic (default: the group's subscriptions)")] },
-  { method: "POST", path: "/groups/:group/reset-offset", tag: "consumers", summary: "Move the group's offsets of a topic to a time", body: ResetOffsetSchema },
-  { method: "POST", path: "/groups/:group/sendback", tag: "consumers", summary: "Send a failed message to the retry topic or the DLQ", body: SendBackSchema },
-  { method: "GET", path: "/groups/:group/dlq", tag: "dlq", summary: "Messages in the group's dead-letter queue", query: [int("maxNum", "at most this many (default 100)")] },
-  { method: "POST", path: "/groups/:group/dlq/resend", tag: "dlq", summary: "Resend dead-lettered messages to their original topic", body: DlqResendSchema },
-  { method: "POST", path: "/groups/:group/dlq/delete", tag: "dlq", summary: "Delete dead-lettered messages below an offset", body: DlqDeleteSchema },
-  { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document" },
-  { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page" },
-  { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard" },
+  { method: "GET", path: "/groups/:group/progress", tag: "consumers", summary: "Per queue broker offset, consumer offset, lag", query: [str("topic", "one topic (default: the group's subscriptions)")], auth: GROUP_SUB },
+  { method: "POST", path: "/groups/:group/reset-offset", tag: "consumers", summary: "Move the group's offsets of a topic to a time", body: ResetOffsetSchema, auth: ADMIN },
+  { method: "POST", path: "/groups/:group/sendback", tag: "consumers", summary: "Send a failed message to the retry topic or the DLQ", body: SendBackSchema, auth: GROUP_SUB },
+  { method: "GET", path: "/groups/:group/dlq", tag: "dlq", summary: "Messages in the group's dead-letter queue", query: [int("maxNum", "at most this many (default 100)")], auth: GROUP_SUB },
+  { method: "POST", path: "/groups/:group/dlq/resend", tag: "dlq", summary: "Resend dead-lettered messages to their original topic", body: DlqResendSchema, auth: ADMIN },
+  { method: "POST", path: "/groups/:group/dlq/delete", tag: "dlq", summary: "Delete dead-lettered messages below an offset", body: DlqDeleteSchema, auth: ADMIN },
+  { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: ANY },
+  { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
+  { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
+  { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },
+  { method: "POST", path: "/auth/session", tag: "auth", summary: "A dashboard session token (and cookie) for a signed request", auth: ANY },
+  { method: "GET", path: "/admin/accounts", tag: "auth", summary: "Accounts managed through the API (no secrets)", auth: ADMIN },
+  { method: "PUT", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Create or replace an account", body: AccountBodyDoc, auth: ADMIN },
+  { method: "DELETE", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Delete an account", auth: ADMIN },
 ];

@@ -3,5 +3,5 @@ import type { Env } from "../env.js";
 /** Hono generics shared by every route module. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string };
+  Variables: { requestId: string; account?: import("../../durable-objects/accounts.js").StoredAccount };
 }

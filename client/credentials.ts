@@ -1,0 +1,45 @@
+/**
+ * Where a client finds its credentials: its options, else FLAREMQ_ACCESS_KEY and
+ * FLAREMQ_SECRET_KEY, else (in Node, for a local endpoint) the dev key a local `npm start`
+ * wrote to ~/.flaremq/dev-credentials.json. Browsers and Workers use only the options.
+ */
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+}
+
+/** Where `npm start` writes the dev key, relative to the home folder. */
+export const DEV_CREDENTIALS_PATH = [".flaremq", "dev-credentials.json"] as const;
+
+type NodeProcess = { env: Record<string, string | undefined>; versions?: { node?: string } };
+
+function nodeProcess(): NodeProcess | undefined {
+  const p = (globalThis as { process?: NodeProcess }).process;
+  return p?.versions?.node ? p : undefined;
+}
+
+export async function resolveCredentials(explicit: Credentials | null | undefined, endpoint: string): Promise<Credentials | undefined> {
+  if (explicit === null) return undefined; // explicitly unsigned
+  if (explicit) return explicit;
+  const proc = nodeProcess();
+  if (!proc) return undefined;
+  const { FLAREMQ_ACCESS_KEY: accessKey, FLAREMQ_SECRET_KEY: secretKey } = proc.env;
+  if (accessKey && secretKey) return { accessKey, secretKey };
+  const host = new URL(endpoint).hostname;
+  if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") return undefined;
+  try {
+    // Module names in variables keep browser bundlers from resolving Node built-ins.
+    const fsName = "node:fs/promises";
+    const osName = "node:os";
+    const pathName = "node:path";
+    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import("node:fs/promises");
+    const os = (await import(/* @vite-ignore */ osName)) as typeof import("node:os");
+    const path = (await import(/* @vite-ignore */ pathName)) as typeof import("node:path");
+    const file = path.join(os.homedir(), ...DEV_CREDENTIALS_PATH);
+    const parsed = JSON.parse(await fs.readFile(file, "utf8")) as Partial<Credentials> & { endpoint?: string };
+    if (parsed.accessKey && parsed.secretKey) return { accessKey: parsed.accessKey, secretKey: parsed.secretKey };
+  } catch {
+    // no dev key on this machine
+  }
+  return undefined;
+}

@@ -1,0 +1,42 @@
+/**
+ * Accounts and permissions, as RocketMQ's ACL (plain_acl.yml): an account is an admin or a
+ * normal account with per-topic and per-group permissions (PUB, SUB, PUB|SUB, DENY) and
+ * defaults for topics and groups not listed.
+ */
+export type Perm = "DENY" | "PUB" | "SUB" | "PUB|SUB";
+
+export interface AccountPolicy {
+  accessKey: string;
+  admin: boolean;
+  topicPerms: Record<string, Perm>;
+  groupPerms: Record<string, Perm>;
+  defaultTopicPerm: Perm;
+  defaultGroupPerm: Perm;
+}
+
+/** What an operation needs. `any`: any valid account (route reads and the like). */
+export type Requirement =
+  | { kind: "public" }
+  | { kind: "any" }
+  | { kind: "admin" }
+  | { kind: "topic"; param: string; action: "PUB" | "SUB" }
+  | { kind: "group"; param: string; action: "SUB" };
+
+function allows(perm: Perm, action: "PUB" | "SUB"): boolean {
+  return perm === "PUB|SUB" || perm === action;
+}
+
+/** True when `account` may perform an operation with this requirement on these path params. */
+export function authorize(account: AccountPolicy, requirement: Requirement, params: Record<string, string>): boolean {
+  if (requirement.kind === "public" || requirement.kind === "any") return true;
+  if (account.admin) return true;
+  if (requirement.kind === "admin") return false;
+  const name = params[requirement.param] ?? "";
+  if (requirement.kind === "topic") {
+    // A retry or DLQ topic belongs to its group: reading it is a group permission.
+    const group = /^%(?:RETRY|DLQ)%(.+)$/.exec(name)?.[1];
+    if (group !== undefined) return allows(account.groupPerms[group] ?? account.defaultGroupPerm, "SUB");
+    return allows(account.topicPerms[name] ?? account.defaultTopicPerm, requirement.action);
+  }
+  return allows(account.groupPerms[name] ?? account.defaultGroupPerm, requirement.action);
+}

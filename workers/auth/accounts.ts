@@ -1,0 +1,73 @@
+/**
+ * Where accounts come from: the FLAREMQ_ACCOUNTS Worker secret (JSON, with secret keys; set
+ * with `wrangler secret put`) and the accounts object (managed through /admin/accounts).
+ * Secrets from the Worker secret are turned into signing keys once per isolate.
+ */
+import { z } from "zod";
+import { deriveSigningKey } from "../../protocol/auth/signature.js";
+import type { StoredAccount } from "../../durable-objects/accounts.js";
+import { PermSchema } from "../../protocol/schemas.js";
+import type { Env } from "../env.js";
+
+export const AccountInputSchema = z.strictObject({
+  accessKey: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/),
+  secretKey: z.string().min(16).max(256),
+  admin: z.boolean().optional(),
+  topicPerms: z.record(z.string().max(300), PermSchema).optional(),
+  groupPerms: z.record(z.string().max(300), PermSchema).optional(),
+  defaultTopicPerm: PermSchema.optional(),
+  defaultGroupPerm: PermSchema.optional(),
+});
+export type AccountInput = z.infer<typeof AccountInputSchema>;
+
+export async function toStored(input: AccountInput): Promise<StoredAccount> {
+  return {
+    accessKey: input.accessKey,
+    signingKey: await deriveSigningKey(input.secretKey),
+    admin: input.admin ?? false,
+    topicPerms: input.topicPerms ?? {},
+    groupPerms: input.groupPerms ?? {},
+    defaultTopicPerm: input.defaultTopicPerm ?? "DENY",
+    defaultGroupPerm: input.defaultGroupPerm ?? "DENY",
+  };
+}
+
+let fromSecret: { raw: string; accounts: Promise<Map<string, StoredAccount>> } | undefined;
+
+/** Accounts of the FLAREMQ_ACCOUNTS secret; a malformed secret fails loudly. */
+export function secretAccounts(env: Env): Promise<Map<string, StoredAccount>> {
+  const raw = env.FLAREMQ_ACCOUNTS ?? "";
+  if (fromSecret?.raw !== raw) {
+    fromSecret = {
+      raw,
+      accounts: (async () => {
+        if (raw.trim() === "") return new Map();
+        const list = z.array(AccountInputSchema).parse(JSON.parse(raw));
+        return new Map((await Promise.all(list.map(toStored))).map((a) => [a.accessKey, a]));
+      })(),
+    };
+  }
+  return fromSecret.accounts;
+}
+
+export function accountsObject(env: Env) {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
+}
+
+const CACHE_MS = 5000;
+let stored: { at: number; accounts: Map<string, StoredAccount> } | undefined;
+
+/** Every account (secret first, then managed), cached briefly per isolate. */
+export async function allAccounts(env: Env): Promise<Map<string, StoredAccount>> {
+  const now = Date.now();
+  if (!stored || now - stored.at > CACHE_MS) {
+    const managed = await accountsObject(env).list();
+    stored = { at: now, accounts: new Map(managed.map((a) => [a.accessKey, a])) };
+  }
+  return new Map([...stored.accounts, ...(await secretAccounts(env))]);
+}
+
+/** Forget the cached managed accounts (after a change made through this isolate). */
+export function invalidateAccounts(): void {
+  stored = undefined;
+}

@@ -1,0 +1,122 @@
+/**
+ * Authentication and authorization at the edge. When any account is configured, every
+ * operation except the public ones needs a valid signature (or a dashboard session), within
+ * the replay window and with a nonce not seen before; then the account must hold the
+ * permission the operation table names. With no account configured the API is open, unless
+ * REQUIRE_AUTH is set (production), which refuses to serve.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { getCookie } from "hono/cookie";
+import { MQError } from "../../protocol/errors.js";
+import { authorize, type Requirement } from "../../protocol/auth/permissions.js";
+import { AuthHeaders, SIGNATURE_WINDOW_MS, sha256Hex, signWithKey, timingSafeEqual } from "../../protocol/auth/signature.js";
+import type { StoredAccount } from "../../durable-objects/accounts.js";
+import { operations, type Operation } from "../openapi/operations.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { allAccounts } from "./accounts.js";
+import { parseSession, SESSION_COOKIE, verifySession } from "./session.js";
+
+interface Matcher {
+  op: Operation;
+  regex: RegExp;
+  names: string[];
+}
+
+const matchers: Matcher[] = operations.map((op) => {
+  const names: string[] = [];
+  const pattern = op.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:([A-Za-z]+)/g, (_, n: string) => {
+    names.push(n);
+    return "([^/]+)";
+  });
+  return { op, regex: new RegExp(`^${pattern}$`), names };
+});
+
+export function matchOperation(method: string, path: string): { op: Operation; params: Record<string, string> } | undefined {
+  for (const m of matchers) {
+    if (m.op.method !== method) continue;
+    const hit = m.regex.exec(path);
+    if (!hit) continue;
+    const params: Record<string, string> = {};
+    m.names.forEach((n, i) => {
+      const raw = hit[i + 1] ?? "";
+      try {
+        params[n] = decodeURIComponent(raw);
+      } catch {
+        params[n] = raw;
+      }
+    });
+    return { op: m.op, params };
+  }
+  return undefined;
+}
+
+/** Nonces seen within the window, per isolate; a replay inside it is refused. */
+const seenNonces = new Map<string, number>();
+const MAX_NONCES = 200_000;
+
+function rememberNonce(key: string, now: number): boolean {
+  if (seenNonces.has(key)) return false;
+  if (seenNonces.size >= MAX_NONCES) {
+    for (const [k, t] of seenNonces) if (t < now - SIGNATURE_WINDOW_MS) seenNonces.delete(k);
+    if (seenNonces.size >= MAX_NONCES) seenNonces.clear();
+  }
+  seenNonces.set(key, now);
+  return true;
+}
+
+async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAccount>): Promise<StoredAccount> {
+  const now = Date.now();
+  const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1] ?? getCookie(c, SESSION_COOKIE);
+  const accessKey = c.req.header(AuthHeaders.accessKey);
+  if (!accessKey && bearer) {
+    const session = parseSession(bearer);
+    const account = session ? accounts.get(session.accessKey) : undefined;
+    if (!session || !account || !(await verifySession(account.signingKey, session, now)))
+      throw new MQError("UNAUTHENTICATED", "the session token is invalid or expired; sign in again");
+    return account;
+  }
+  const date = c.req.header(AuthHeaders.date);
+  const nonce = c.req.header(AuthHeaders.nonce);
+  const contentSha256 = c.req.header(AuthHeaders.contentSha256);
+  const signature = c.req.header(AuthHeaders.signature);
+  if (!accessKey || !date || !nonce || !contentSha256 || !signature)
+    throw new MQError("UNAUTHENTICATED", "this endpoint needs a signed request (x-mq-access-key, x-mq-date, x-mq-nonce, x-mq-content-sha256, x-mq-signature)");
+  const account = accounts.get(accessKey);
+  if (!account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  const at = Number(date);
+  if (!Number.isSafeInteger(at) || Math.abs(now - at) > SIGNATURE_WINDOW_MS)
+    throw new MQError("REQUEST_EXPIRED", `x-mq-date is more than ${SIGNATURE_WINDOW_MS / 1000} s away from the server's clock`);
+  if (nonce.length < 8 || nonce.length > 64) throw new MQError("SIGNATURE_INVALID", "x-mq-nonce must be 8-64 characters");
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  if (!timingSafeEqual(await sha256Hex(body), contentSha256))
+    throw new MQError("SIGNATURE_INVALID", "x-mq-content-sha256 does not match the body");
+  const url = new URL(c.req.url);
+  const expected = await signWithKey(account.signingKey, {
+    method: c.req.method,
+    path: url.pathname,
+    query: url.searchParams,
+    contentSha256,
+    date,
+    nonce,
+  });
+  if (!timingSafeEqual(expected, signature)) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  if (!rememberNonce(`${accessKey}:${nonce}`, now)) throw new MQError("REQUEST_REPLAYED", "this signed request was already used");
+  return account;
+}
+
+export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const matched = matchOperation(c.req.method, new URL(c.req.url).pathname);
+  if (!matched || matched.op.auth.kind === "public") return next();
+  const accounts = await allAccounts(c.env);
+  if (accounts.size === 0) {
+    if (c.env.REQUIRE_AUTH === "true")
+      throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
+    return next();
+  }
+  const account = await authenticate(c, accounts);
+  if (!authorize(account, matched.op.auth as Requirement, matched.params)) {
+    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not ${matched.op.method} ${matched.op.path}`);
+  }
+  c.set("account", account);
+  return next();
+};

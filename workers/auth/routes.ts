@@ -1,0 +1,51 @@
+/** Account admin (secrets go in, never come out) and dashboard sessions. */
+import { Hono } from "hono";
+import { setCookie } from "hono/cookie";
+import { MQError } from "../../protocol/errors.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { readJson } from "../shared/validate.js";
+import { accountsObject, AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
+import { issueSession, SESSION_COOKIE } from "./session.js";
+import { loginPage } from "./login-page.js";
+
+const AccountBodySchema = AccountInputSchema.omit({ accessKey: true });
+
+export const adminRoutes = new Hono<AppEnv>()
+  .get("/accounts", async (c) => {
+    const accounts = await accountsObject(c.env).list();
+    // Neither secrets (never stored) nor signing keys leave the server.
+    return c.json({ accounts: accounts.map(({ signingKey: _s, ...rest }) => rest) });
+  })
+  .put("/accounts/:accessKey", async (c) => {
+    const accessKey = c.req.param("accessKey");
+    const body = await readJson(c, AccountBodySchema);
+    const input = AccountInputSchema.safeParse({ ...body, accessKey });
+    if (!input.success) throw new MQError("VALIDATION_FAILED", "accessKey must be 3-64 of [A-Za-z0-9_-]");
+    const stored = await toStored(input.data);
+    await accountsObject(c.env).put(stored);
+    invalidateAccounts();
+    const { signingKey: _s, ...visible } = stored;
+    return c.json(visible);
+  })
+  .delete("/accounts/:accessKey", async (c) => {
+    const removed = await accountsObject(c.env).remove(c.req.param("accessKey"));
+    invalidateAccounts();
+    if (!removed) throw new MQError("NOT_FOUND", "no such account");
+    return c.json({ deleted: c.req.param("accessKey") });
+  });
+
+export const authRoutes = new Hono<AppEnv>().post("/session", async (c) => {
+  const account = c.get("account");
+  if (!account) throw new MQError("UNAUTHENTICATED", "sessions exist only when accounts are configured");
+  const { token, expiresAt } = await issueSession(account.signingKey, account.accessKey, Date.now());
+  setCookie(c, SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: "Strict",
+    path: "/",
+    secure: new URL(c.req.url).protocol === "https:",
+    expires: new Date(expiresAt),
+  });
+  return c.json({ token, expiresAt });
+});
+
+export const loginRoutes = new Hono<AppEnv>().get("/login", (c) => c.html(loginPage()));
