@@ -3,6 +3,7 @@ import type { MessageExtWire, MessageQueue, QueueStats } from "../protocol/messa
 import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
 import type { HalfState } from "../protocol/transaction.js";
 import type { GroupInfo, GroupProgress } from "../protocol/consumer.js";
+import type { AccountPolicy } from "../protocol/auth/permissions.js";
 import { readQueues } from "./routes.js";
 import type { TopicConfigInput } from "../protocol/schemas.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
@@ -31,6 +32,9 @@ export interface HalfMessageInfo {
   decidedAt: number | null;
   messageQueue: MessageQueue;
 }
+
+/** An account as the API shows it: permissions, never secrets. */
+export type AccountInfo = AccountPolicy;
 
 export interface ClusterInfo {
   clusterName: string;
@@ -220,5 +224,20 @@ export class Admin {
   /** Deletes the group's dead-lettered messages on one broker below an offset. */
   deleteDlq(group: string, where: { brokerName: string; beforeOffset: number }, options: CallOptions = {}): Promise<{ deleted: number }> {
     return this.transport.request(`/groups/${pathSegment(group)}/dlq/delete`, { ...options, method: "POST", body: where });
+  }
+
+  /** Accounts managed through the API (never with secrets). */
+  async listAccounts(options: CallOptions = {}): Promise<AccountInfo[]> {
+    return (await this.transport.request<{ accounts: AccountInfo[] }>("/admin/accounts", options)).accounts;
+  }
+
+  /** Creates or replaces an account; the secret is turned into a signing key and never returned. */
+  putAccount(account: AccountInfo & { secretKey: string }, options: CallOptions = {}): Promise<AccountInfo> {
+    const { accessKey, ...body } = account;
+    return this.transport.request<AccountInfo>(`/admin/accounts/${pathSegment(accessKey)}`, { ...options, method: "PUT", body });
+  }
+
+  async deleteAccount(accessKey: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.request(`/admin/accounts/${pathSegment(accessKey)}`, { ...options, method: "DELETE" });
   }
 }

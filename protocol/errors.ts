@@ -47,6 +47,8 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_WAITERS: 429,
   TOO_MANY_MEMBERS: 429,
+  RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL_ERROR: 500,
   SERVICE_UNAVAILABLE: 503,
   AUTH_NOT_CONFIGURED: 503,
@@ -67,6 +69,7 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "TIMEOUT",
   "NETWORK_ERROR",
   "TOO_MANY_WAITERS",
+  "RATE_LIMITED",
 ]);
 
 export interface ErrorBody {

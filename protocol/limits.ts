@@ -10,6 +10,8 @@ export const Limits = {
   maxBatchCount: 1024,
   /** Largest HTTP request body the edge reads (a 4 MiB body in base64 plus its metadata). */
   maxRequestBytes: 6 * 1024 * 1024,
+  /** Total size of request headers the edge accepts. */
+  maxHeaderBytes: 32 * 1024,
   /** Topic name length, as RocketMQ's Validators. */
   maxTopicLength: 127,
   /** Group name length, as RocketMQ's Validators. */

@@ -16,6 +16,7 @@ import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
 import { docsPage, openApiDocument } from "./openapi/document.js";
 import { authMiddleware } from "./auth/middleware.js";
+import { rateLimit } from "./shared/rate-limit.js";
 import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
 import { dashboardRoutes } from "../dashboard/routes.js";
 
@@ -28,7 +29,17 @@ app.use(async (c, next) => {
 });
 
 app.use(requestSizeLimit(Limits.maxRequestBytes));
+app.use(async (c, next) => {
+  // Headers are capped too (Cloudflare allows 128 KB); nothing here needs more than 32 KiB.
+  let bytes = 0;
+  c.req.raw.headers.forEach((v, k) => (bytes += k.length + v.length + 4));
+  if (bytes > Limits.maxHeaderBytes) {
+    return c.json({ code: "HEADERS_TOO_LARGE", message: `request headers exceed ${Limits.maxHeaderBytes} bytes`, requestId: c.get("requestId") }, 431);
+  }
+  return next();
+});
 app.use(authMiddleware);
+app.use(rateLimit);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/openapi.json", (c) => c.json(openApiDocument()));

@@ -1,5 +1,6 @@
 /** Every noun the CLI knows, in the order help lists them. */
 import type { Noun } from "../command.js";
+import { account } from "./account.js";
 import { cluster } from "./cluster.js";
 import { dlq } from "./dlq.js";
 import { group } from "./group.js";
@@ -7,4 +8,4 @@ import { message } from "./message.js";
 import { topic } from "./topic.js";
 import { transaction } from "./transaction.js";
 
-export const commands: Readonly<Record<string, Noun>> = { topic, cluster, group, message, dlq, transaction };
+export const commands: Readonly<Record<string, Noun>> = { topic, cluster, group, message, dlq, transaction, account };

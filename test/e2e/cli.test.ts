@@ -412,7 +412,7 @@ describe("usage and errors", () => {
     });
     expect(unknownNoun.code).toBe(2);
     expect(JSON.parse(unknownNoun.stdout)).toEqual({ error: { code: "USAGE", message: 'unknown command "queue"' } });
-    expect(unknownNoun.stderr.split("\n")[1]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction> <verb> [flags]");
+    expect(unknownNoun.stderr.split("\n")[1]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction|account> <verb> [flags]");
     expect([unknownFlag.code, unknownFlag.stderr]).toEqual([2, "error USAGE: unknown flag --bogus\nusage: flaremq topic list\n"]);
     expect([missingFlag.code, missingFlag.stderr]).toEqual([
       2,
@@ -431,7 +431,7 @@ describe("usage and errors", () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^error NETWORK_ERROR: /);
     expect(help.code).toBe(0);
-    expect(help.stdout.split("\n")[0]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction> <verb> [flags]");
+    expect(help.stdout.split("\n")[0]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction|account> <verb> [flags]");
     expect(verbHelp.code).toBe(0);
     expect(verbHelp.stdout.split("\n")[0]).toBe("usage: flaremq group reset-offset --group G --topic T --timestamp ms|ISO");
     // The npx launcher, with --endpoint taking precedence over $FLAREMQ_ENDPOINT.
@@ -441,4 +441,51 @@ describe("usage and errors", () => {
       "broker-b",
     ]);
   });
+});
+
+describe("account", () => {
+  it("creates, lists and deletes accounts; secrets never come back; then requests must be signed", async () => {
+    const { startTestServer } = await import("../helpers.js");
+    const { spawn } = await import("node:child_process");
+    const server = await startTestServer();
+    const run = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args, "--endpoint", server.url, "--json"], {
+          cwd: process.cwd(),
+          env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", ...env },
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+      });
+    try {
+      const admin = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
+      const created = await run(["account", "create", "--access-key", "root", "--secret-key", "root-secret-0123456789", "--admin"]);
+      expect(created.code).toBe(0);
+      expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "root", admin: true });
+      expect(created.stdout).not.toContain("root-secret-0123456789");
+      // The first account switches authentication on: unsigned calls are refused from now on.
+      const unsigned = await run(["topic", "list"]);
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stderr).toContain("UNAUTHENTICATED");
+      const app = await run(
+        ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
+        admin,
+      );
+      expect(app.code).toBe(0);
+      const list = await run(["account", "list"], admin);
+      expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "root"]);
+      expect(list.stdout).not.toContain("secret");
+      const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
+      expect(denied.code).toBe(1);
+      expect(denied.stderr).toContain("ACCESS_DENIED");
+      expect((await run(["account", "delete", "--access-key", "app"], admin)).code).toBe(0);
+      const bad = await run(["account", "create", "--access-key", "x1", "--secret-key", "0123456789abcdef", "--topic", "T1=WRITE"], admin);
+      expect(bad.code).toBe(2);
+    } finally {
+      await server.destroy();
+    }
+  }, 60_000);
 });

@@ -105,8 +105,11 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
 }
 
 export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const matched = matchOperation(c.req.method, new URL(c.req.url).pathname);
-  if (!matched || matched.op.auth.kind === "public") return next();
+  // Match what the router will run: c.req.path is the percent-decoded path Hono routes on
+  // (/admin/%61ccounts is /admin/accounts), and Hono answers HEAD with the GET handler.
+  const matched = matchOperation(c.req.method === "HEAD" ? "GET" : c.req.method, c.req.path);
+  if (matched) c.set("operation", matched.op);
+  if (matched?.op.auth.kind === "public") return next();
   const accounts = await allAccounts(c.env);
   if (accounts.size === 0) {
     if (c.env.REQUIRE_AUTH === "true")
@@ -114,7 +117,8 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     return next();
   }
   const account = await authenticate(c, accounts);
-  if (!authorize(account, matched.op.auth as Requirement, matched.params)) {
+  // No operation matched: the router answers 404, but only to a valid account (fail closed).
+  if (matched && !authorize(account, matched.op.auth as Requirement, matched.params)) {
     throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not ${matched.op.method} ${matched.op.path}`);
   }
   c.set("account", account);

@@ -39,6 +39,8 @@ export interface Operation {
   success?: number;
   /** Who may call it once accounts are configured (RocketMQ ACL: PUB/SUB per topic and group). */
   auth: Requirement;
+  /** Expensive operations are rate limited per key: queries by rate, long polls by count. */
+  cost?: "query" | "longPoll";
 }
 
 const Q = "/brokers/:broker/topics/:topic/queues/:queueId";
@@ -85,7 +87,7 @@ export const operations: Operation[] = [
       str("clientId", "member pulls: the member"),
       int("generation", "member pulls: the assignment generation the member holds"),
     ],
-    auth: TOPIC_SUB,
+    auth: TOPIC_SUB, cost: "longPoll",
   },
   { method: "GET", path: `${Q}/messages/:offset`, tag: "broker", summary: "The message at a queue offset", auth: TOPIC_SUB },
   { method: "GET", path: `${Q}/stats`, tag: "broker", summary: "minOffset, maxOffset, last store time, storage bytes", auth: TOPIC_SUB },
@@ -102,17 +104,17 @@ export const operations: Operation[] = [
     query: [str("state", "PENDING, COMMITTED, ROLLED_BACK or GIVEN_UP"), int("limit", "at most this many (default 100)")],
     auth: ADMIN,
   },
-  { method: "GET", path: "/messages/:offsetMsgId", tag: "query", summary: "A message by its offsetMsgId", auth: ADMIN },
-  { method: "GET", path: "/topics/:topic/status", tag: "query", summary: "Per queue min/max offset, last update and storage", auth: TOPIC_SUB },
+  { method: "GET", path: "/messages/:offsetMsgId", tag: "query", summary: "A message by its offsetMsgId", auth: ADMIN, cost: "query" },
+  { method: "GET", path: "/topics/:topic/status", tag: "query", summary: "Per queue min/max offset, last update and storage", auth: TOPIC_SUB, cost: "query" },
   {
     method: "GET",
     path: "/topics/:topic/messages",
     tag: "query",
     summary: "Messages carrying a key, within a store-time range",
     query: [str("key", "the key", true), int("begin", "epoch ms"), int("end", "epoch ms"), int("maxNum", "at most this many (default 32)")],
-    auth: TOPIC_SUB,
+    auth: TOPIC_SUB, cost: "query",
   },
-  { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)", auth: TOPIC_SUB },
+  { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)", auth: TOPIC_SUB, cost: "query" },
   { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook", auth: ANY },
   {
     method: "GET",
@@ -120,7 +122,7 @@ export const operations: Operation[] = [
     tag: "transactions",
     summary: "Long poll for transaction check-backs",
     query: [int("maxWaitMs", "hold (0-30000, default 15000)"), int("max", "at most this many checks (default 32)")],
-    auth: ANY,
+    auth: ANY, cost: "longPoll",
   },
   { method: "PUT", path: "/producers/:group/webhook", tag: "transactions", summary: "Register a check-back webhook", body: WebhookSchema, auth: ADMIN },
   { method: "DELETE", path: "/producers/:group/webhook", tag: "transactions", summary: "Remove the check-back webhook", auth: ADMIN },
@@ -133,12 +135,12 @@ export const operations: Operation[] = [
     tag: "consumers",
     summary: "Long poll until the group's generation passes the one given",
     query: [int("generation", "the generation the member knows", true), int("maxWaitMs", "hold (0-30000)")],
-    auth: GROUP_SUB,
+    auth: GROUP_SUB, cost: "longPoll",
   },
-  { method: "GET", path: "/groups/:group/progress", tag: "consumers", summary: "Per queue broker offset, consumer offset, lag", query: [str("topic", "one topic (default: the group's subscriptions)")], auth: GROUP_SUB },
+  { method: "GET", path: "/groups/:group/progress", tag: "consumers", summary: "Per queue broker offset, consumer offset, lag", query: [str("topic", "one topic (default: the group's subscriptions)")], auth: GROUP_SUB, cost: "query" },
   { method: "POST", path: "/groups/:group/reset-offset", tag: "consumers", summary: "Move the group's offsets of a topic to a time", body: ResetOffsetSchema, auth: ADMIN },
   { method: "POST", path: "/groups/:group/sendback", tag: "consumers", summary: "Send a failed message to the retry topic or the DLQ", body: SendBackSchema, auth: GROUP_SUB },
-  { method: "GET", path: "/groups/:group/dlq", tag: "dlq", summary: "Messages in the group's dead-letter queue", query: [int("maxNum", "at most this many (default 100)")], auth: GROUP_SUB },
+  { method: "GET", path: "/groups/:group/dlq", tag: "dlq", summary: "Messages in the group's dead-letter queue", query: [int("maxNum", "at most this many (default 100)")], auth: GROUP_SUB, cost: "query" },
   { method: "POST", path: "/groups/:group/dlq/resend", tag: "dlq", summary: "Resend dead-lettered messages to their original topic", body: DlqResendSchema, auth: ADMIN },
   { method: "POST", path: "/groups/:group/dlq/delete", tag: "dlq", summary: "Delete dead-lettered messages below an offset", body: DlqDeleteSchema, auth: ADMIN },
   { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: ANY },

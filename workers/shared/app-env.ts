@@ -3,5 +3,10 @@ import type { Env } from "../env.js";
 /** Hono generics shared by every route module. */
 export interface AppEnv {
   Bindings: Env;
-  Variables: { requestId: string; account?: import("../../durable-objects/accounts.js").StoredAccount };
+  Variables: {
+    requestId: string;
+    account?: import("../../durable-objects/accounts.js").StoredAccount;
+    /** The operation of the operation table this request matched (set by the auth middleware). */
+    operation?: import("../openapi/operations.js").Operation;
+  };
 }
