@@ -31,15 +31,15 @@ const server = await startServer({
 });
 await writeHomeCopy(dev, server.url);
 console.log(`flaremq is serving on ${server.url}
-  state:   ${stateDir}
-  health:  curl ${server.url}/healthz
-  topics:  curl ${server.url}/namesrv/topics
-  send:    curl -X POST ${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages \\
-             -H 'content-type: application/json' -d '{"messages":[{"body":"hello","bodyEncoding":"utf8"}]}'
-  pull:    curl '${server.url}/brokers/broker-a/topics/TopicTest/queues/0/messages?offset=0&maxWaitMs=0'
-  dev key: ${dev.accessKey} / ${dev.secretKey}
-           (admin; the client and CLI on this machine pick it up from ~/.flaremq/dev-credentials.json;
-            sign in to ${server.url}/dashboard/login with it; curl needs signed requests, see README)
+  state:      ${stateDir}
+  health:     curl ${server.url}/healthz
+  dev key:    ${dev.accessKey} / ${dev.secretKey}
+              (an admin account; every other endpoint needs signed requests. The client and the
+               CLI on this machine sign with it: ~/.flaremq/dev-credentials.json)
+  try:        npm run cli -- message send --topic TopicTest --body hello
+              npm run cli -- topic status --topic TopicTest
+  dashboard:  ${server.url}/dashboard/login   (sign in with the dev key)
+  API:        ${server.url}/docs
 Press Ctrl+C to stop.`);
 
 let stopping = false;
