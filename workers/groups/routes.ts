@@ -5,6 +5,8 @@
 import { Hono } from "hono";
 import type { GroupProgress, QueueProgress } from "../../protocol/consumer.js";
 import { MQError } from "../../protocol/errors.js";
+import { authorize } from "../../protocol/auth/permissions.js";
+import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { checkGroupName, checkTopicName } from "../../protocol/names.js";
@@ -17,6 +19,13 @@ import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { Limits } from "../../protocol/limits.js";
 import { sendBack } from "./sendback.js";
+
+/** With accounts configured, refuses a topic the account may not read. */
+function requireTopicSub(account: StoredAccount | undefined, topic: string): void {
+  if (account && !authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic })) {
+    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not read topic "${topic}"`);
+  }
+}
 
 function consumerGroup(env: Env, group: string) {
   return env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
@@ -38,6 +47,8 @@ export const groupRoutes = new Hono<AppEnv>()
     const req = await readJson(c, HeartbeatSchema);
     for (const s of req.subscriptions) {
       checkTopicName(s.topic);
+      // Subscribing shows a topic's offsets and assigns its queues: it needs SUB on the topic.
+      requireTopicSub(c.get("account"), s.topic);
       buildFilter(s.expressionType, s.expression); // a bad expression is refused at subscribe time
     }
     const { allocateStrategy, zone, configuredQueues, ...rest } = req;
@@ -74,6 +85,7 @@ export const groupRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     const named = c.req.query("topic");
+    if (named !== undefined) requireTopicSub(c.get("account"), named);
     const topics = named ? [named] : await callQueue(() => consumerGroup(c.env, group).subscribedTopics());
     const queues = (await Promise.all(topics.map((t) => topicQueues(c.env, t).catch(() => [] as MessageQueue[])))).flat();
     const rows = await Promise.all(
@@ -112,6 +124,8 @@ export const groupRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     const req = await readJson(c, SendBackSchema);
+    // The message is read from its queue: that needs SUB on its topic, not only on the group.
+    requireTopicSub(c.get("account"), req.messageQueue.topic);
     return c.json(
       await sendBack(c.env, group, req.messageQueue, req.queueOffset, {
         delayLevel: req.delayLevel,

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { authorize, type AccountPolicy, type Perm, type Requirement } from "./permissions.js";
+
+function account(overrides: Partial<AccountPolicy> = {}): AccountPolicy {
+  return {
+    accessKey: "app",
+    admin: false,
+    topicPerms: {},
+    groupPerms: {},
+    defaultTopicPerm: "DENY",
+    defaultGroupPerm: "DENY",
+    ...overrides,
+  };
+}
+
+const PUBLIC: Requirement = { kind: "public" };
+const ANY: Requirement = { kind: "any" };
+const ADMIN: Requirement = { kind: "admin" };
+const TOPIC_PUB: Requirement = { kind: "topic", param: "topic", action: "PUB" };
+const TOPIC_SUB: Requirement = { kind: "topic", param: "topic", action: "SUB" };
+const GROUP_SUB: Requirement = { kind: "group", param: "group", action: "SUB" };
+
+const topicPub = (a: AccountPolicy, topic: string) => authorize(a, TOPIC_PUB, { topic });
+const topicSub = (a: AccountPolicy, topic: string) => authorize(a, TOPIC_SUB, { topic });
+const groupSub = (a: AccountPolicy, group: string) => authorize(a, GROUP_SUB, { group });
+
+describe("authorize", () => {
+  const app = account({
+    topicPerms: { TPub: "PUB", TSub: "SUB", TBoth: "PUB|SUB", TDeny: "DENY" },
+    groupPerms: { GSub: "SUB", GPub: "PUB", GBoth: "PUB|SUB", GDeny: "DENY" },
+  });
+
+  it("lets any account through public and any-account operations, even one denied everything", () => {
+    const nobody = account();
+    expect(authorize(nobody, PUBLIC, {})).toBe(true);
+    expect(authorize(nobody, ANY, {})).toBe(true);
+    expect(authorize(nobody, ANY, { topic: "TDeny", group: "GDeny" })).toBe(true);
+  });
+
+  it("gives admin operations to admins only", () => {
+    expect(authorize(account({ admin: true }), ADMIN, {})).toBe(true);
+    expect(authorize(app, ADMIN, {})).toBe(false);
+    expect(authorize(account({ defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" }), ADMIN, {})).toBe(false);
+  });
+
+  it("lets an admin do everything, whatever its listed permissions say", () => {
+    const root = account({ admin: true, topicPerms: { TDeny: "DENY" }, groupPerms: { GDeny: "DENY" } });
+    expect([topicPub(root, "TDeny"), topicSub(root, "TDeny"), groupSub(root, "GDeny")]).toEqual([true, true, true]);
+    expect([topicPub(root, "Other"), topicSub(root, "Other"), groupSub(root, "Other")]).toEqual([true, true, true]);
+    expect([topicSub(root, "%RETRY%GDeny"), topicSub(root, "%DLQ%GDeny")]).toEqual([true, true]);
+  });
+
+  it("applies each topic permission to PUB and SUB", () => {
+    const table = Object.fromEntries(
+      ["TPub", "TSub", "TBoth", "TDeny", "TUnlisted"].map((t) => [t, { pub: topicPub(app, t), sub: topicSub(app, t) }]),
+    );
+    expect(table).toEqual({
+      TPub: { pub: true, sub: false },
+      TSub: { pub: false, sub: true },
+      TBoth: { pub: true, sub: true },
+      TDeny: { pub: false, sub: false },
+      TUnlisted: { pub: false, sub: false },
+    });
+  });
+
+  it("applies each group permission to SUB: only SUB and PUB|SUB allow it", () => {
+    const table = Object.fromEntries(["GSub", "GPub", "GBoth", "GDeny", "GUnlisted"].map((g) => [g, groupSub(app, g)]));
+    expect(table).toEqual({ GSub: true, GPub: false, GBoth: true, GDeny: false, GUnlisted: false });
+  });
+
+  it("uses the defaults for names not listed, and listed permissions over the defaults", () => {
+    for (const perm of ["DENY", "PUB", "SUB", "PUB|SUB"] as Perm[]) {
+      const a = account({ defaultTopicPerm: perm, defaultGroupPerm: perm, topicPerms: { Listed: "DENY" }, groupPerms: { Listed: "SUB" } });
+      expect({ perm, pub: topicPub(a, "Other"), sub: topicSub(a, "Other"), group: groupSub(a, "Other") }).toEqual({
+        perm,
+        pub: perm === "PUB" || perm === "PUB|SUB",
+        sub: perm === "SUB" || perm === "PUB|SUB",
+        group: perm === "SUB" || perm === "PUB|SUB",
+      });
+      // Listed entries win over any default.
+      expect([topicPub(a, "Listed"), topicSub(a, "Listed"), groupSub(a, "Listed")]).toEqual([false, false, true]);
+    }
+    const open = account({ defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" });
+    expect([topicPub(open, "Anything"), topicSub(open, "Anything"), groupSub(open, "Anything")]).toEqual([true, true, true]);
+  });
+
+  it("maps %RETRY% and %DLQ% topics to their group's SUB permission", () => {
+    const a = account({
+      topicPerms: { "%RETRY%GDeny": "PUB|SUB", "%DLQ%GDeny": "PUB|SUB", "%RETRY%GSub": "DENY" },
+      groupPerms: { GSub: "SUB", GPub: "PUB", GDeny: "DENY" },
+      defaultTopicPerm: "PUB|SUB",
+    });
+    const table = Object.fromEntries(
+      ["%RETRY%GSub", "%DLQ%GSub", "%RETRY%GPub", "%DLQ%GPub", "%RETRY%GDeny", "%DLQ%GDeny", "%RETRY%GUnlisted", "%DLQ%GUnlisted"].map(
+        (t) => [t, { pub: topicPub(a, t), sub: topicSub(a, t) }],
+      ),
+    );
+    expect(table).toEqual({
+      // The group decides; topic entries for the system topic are not consulted.
+      "%RETRY%GSub": { pub: true, sub: true },
+      "%DLQ%GSub": { pub: true, sub: true },
+      "%RETRY%GPub": { pub: false, sub: false },
+      "%DLQ%GPub": { pub: false, sub: false },
+      "%RETRY%GDeny": { pub: false, sub: false },
+      "%DLQ%GDeny": { pub: false, sub: false },
+      // defaultGroupPerm (DENY), not defaultTopicPerm (PUB|SUB).
+      "%RETRY%GUnlisted": { pub: false, sub: false },
+      "%DLQ%GUnlisted": { pub: false, sub: false },
+    });
+    const groupsOpen = account({ defaultGroupPerm: "SUB" });
+    expect([topicSub(groupsOpen, "%RETRY%Any"), topicSub(groupsOpen, "%DLQ%Any"), topicSub(groupsOpen, "Any")]).toEqual([true, true, false]);
+  });
+
+  it("treats names that only look like system topics as ordinary topics", () => {
+    const a = account({ groupPerms: { G: "SUB" }, topicPerms: { "%RETRY%": "PUB" } });
+    expect(topicSub(a, "x%RETRY%G")).toBe(false); // not a prefix
+    expect(topicSub(a, "%retry%G")).toBe(false); // case matters
+    expect(topicSub(a, "%RETRY%G")).toBe(true);
+    // An empty group part is no group: the topic entry applies.
+    expect([topicPub(a, "%RETRY%"), topicSub(a, "%RETRY%")]).toEqual([true, false]);
+  });
+
+  it("reads the name from the parameter the requirement names; a missing one gets the default", () => {
+    const a = account({ topicPerms: { T: "PUB|SUB" }, defaultTopicPerm: "DENY" });
+    const custom: Requirement = { kind: "topic", param: "name", action: "PUB" };
+    expect(authorize(a, custom, { name: "T" })).toBe(true);
+    expect(authorize(a, custom, { topic: "T" })).toBe(false);
+    expect(authorize(a, TOPIC_PUB, {})).toBe(false);
+    expect(authorize(account({ defaultGroupPerm: "SUB" }), GROUP_SUB, {})).toBe(true);
+  });
+});
