@@ -21,6 +21,7 @@ import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
 import { brokerPath, publishQueues, RouteCache } from "./routes.js";
+import { LatencyFaultTolerance, type LatencyFaultOptions } from "./latency-fault.js";
 import { Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
 export interface ProducerOptions extends ClientOptions {
@@ -38,6 +39,13 @@ export interface ProducerOptions extends ClientOptions {
   pollNameServerIntervalMs?: number;
   /** Queues per broker used for a topic that the first send will auto-create; default 4. */
   defaultTopicQueueNums?: number;
+  /**
+   * Avoid a broker after a slow or failed send, for the time RocketMQ's latency table gives
+   * (sendLatencyFaultEnable); default false, as RocketMQ.
+   */
+  sendLatencyFaultEnable?: boolean;
+  /** Tables and clock of the fault avoidance; RocketMQ 4.x's by default. */
+  latencyFault?: LatencyFaultOptions;
 }
 
 export interface SendOptions extends CallOptions {
@@ -82,6 +90,7 @@ export class Producer {
   private readonly ordered = new KeyedSerializer();
   private readonly onewayPending = new Set<Promise<void>>();
   private sendWhichQueue = Math.floor(Math.random() * 1024);
+  private readonly faults: LatencyFaultTolerance | undefined;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -94,6 +103,7 @@ export class Producer {
     this.retryTimesAsync = options.retryTimesWhenSendAsyncFailed ?? 2;
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
     this.inflight = new Semaphore(Math.max(1, options.maxInflightSends ?? 1000));
+    this.faults = options.sendLatencyFaultEnable ? new LatencyFaultTolerance(options.latencyFault) : undefined;
   }
 
   async start(): Promise<void> {
@@ -227,17 +237,22 @@ export class Producer {
       let mq: MessageQueue | undefined;
       const call: CallOptions = { timeoutMs: remainingMs };
       if (signal) call.signal = signal;
+      const started = Date.now();
       try {
         mq = target.kind === "fixed" ? target.mq : await this.selectQueue(topic, lastBroker, call);
-        return await this.transport.request<SendResult>(`${brokerPath(mq)}/messages`, {
+        const result = await this.transport.request<SendResult>(`${brokerPath(mq)}/messages`, {
           ...call,
           timeoutMs: Math.max(1, deadline - Date.now()),
           method: "POST",
           body,
           query,
         });
+        this.faults?.update(mq.brokerName, Date.now() - started, false);
+        return result;
       } catch (e) {
         lastError = e;
+        // Only broker and network failures count against the broker, not bad requests.
+        if (mq && isMQError(e) && e.retriable) this.faults?.update(mq.brokerName, Date.now() - started, true);
         if (!isMQError(e) || !(e.retriable || RETRY_ON_ANOTHER_QUEUE.has(e.code)) || e.code === "ABORTED") throw e;
         if (RETRY_ON_ANOTHER_QUEUE.has(e.code)) this.routes.invalidate(topic);
         if (mq) lastBroker = mq.brokerName;
@@ -251,6 +266,18 @@ export class Producer {
   private async selectQueue(topic: string, avoidBroker: string | undefined, options: CallOptions): Promise<MessageQueue> {
     const queues = await publishQueues(this.routes, topic, this.defaultTopicQueueNums, options);
     if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no writable queues`);
+    const faults = this.faults;
+    if (faults) {
+      // MQFaultStrategy: the next queue round-robin whose broker is not being avoided...
+      for (let i = 0; i < queues.length; i++) {
+        const mq = queues[this.sendWhichQueue++ % queues.length]!;
+        if (faults.isAvailable(mq.brokerName) && mq.brokerName !== avoidBroker) return mq;
+      }
+      // ...else the least bad broker.
+      const best = faults.pickOneAtLeast([...new Set(queues.map((q) => q.brokerName))]);
+      const onBest = queues.filter((q) => q.brokerName === best);
+      if (onBest.length > 0) return onBest[this.sendWhichQueue++ % onBest.length]!;
+    }
     for (let i = 0; i < queues.length; i++) {
       const mq = queues[this.sendWhichQueue++ % queues.length]!;
       if (mq.brokerName !== avoidBroker) return mq;
