@@ -69,7 +69,7 @@ describe("Transport construction", () => {
 describe("Transport.request", () => {
   it("GETs with query parameters, omitting undefined ones, and returns the JSON body", async () => {
     const r = recorder(() => Response.json({ answer: 42, list: [1, 2] }));
-    const t = new Transport({ endpoint: "http://127.0.0.1:8787", fetch: r.fetch });
+    const t = new Transport({ endpoint: "http://127.0.0.1:8787", fetch: r.fetch, credentials: null });
     const body = await t.request<{ answer: number; list: number[] }>("/p", { query: { a: 1, b: "x y", c: undefined } });
     expect(body).toEqual({ answer: 42, list: [1, 2] });
     expect(r.seen.length).toBe(1);
