@@ -26,6 +26,27 @@ export function requestSizeLimit(maxBytes: number, drainMaxBytes: number = maxBy
       }
       return tooLarge(c);
     }
-    return streaming(c, next);
+    const response = await streaming(c, next);
+    await drainUnread(c.req.raw);
+    return response;
   };
+}
+
+/**
+ * workerd closes a keep-alive connection whose request body the Worker answered without
+ * reading (a 404, or a 4xx found before the body was parsed), without saying so, and a client
+ * that sends its next request on that connection gets a reset instead of an answer. Reading
+ * the rest (at most `maxBytes`: larger bodies were refused above) keeps the connection usable.
+ */
+async function drainUnread(request: Request): Promise<void> {
+  const body = request.body;
+  if (!body || request.bodyUsed || body.locked) return;
+  try {
+    const reader = body.getReader();
+    while (!(await reader.read()).done) {
+      // discard
+    }
+  } catch {
+    // The client went away: nothing to keep.
+  }
 }
