@@ -2,11 +2,13 @@
  * offsetMsgId: the broker-side id of a stored message. RocketMQ packs store host and commit-log
  * offset; here it packs broker, topic, queue and queue offset, so a lookup by it goes straight
  * to the one queue object that holds the message. URL-safe base64 of:
- * u8 version | u8 broker length | broker | u8 topic length | topic | u16 queueId | f64 offset.
+ * u8 version 2 | u8 broker length | broker | u16 topic length | topic | u16 queueId | f64 offset.
+ * (Version 1 had a one-byte topic length, too short for %RETRY%/%DLQ% topics of long group
+ * names; it is still read.)
  */
 import { base64UrlToBytes, bytesToBase64Url } from "./base64.js";
 
-const VERSION = 1;
+const VERSION = 2;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -20,14 +22,15 @@ export interface OffsetMsgIdParts {
 export function encodeOffsetMsgId(p: OffsetMsgIdParts): string {
   const broker = encoder.encode(p.brokerName);
   const topic = encoder.encode(p.topic);
-  const out = new Uint8Array(1 + 1 + broker.length + 1 + topic.length + 2 + 8);
+  const out = new Uint8Array(1 + 1 + broker.length + 2 + topic.length + 2 + 8);
   const view = new DataView(out.buffer);
   let pos = 0;
   out[pos++] = VERSION;
   out[pos++] = broker.length;
   out.set(broker, pos);
   pos += broker.length;
-  out[pos++] = topic.length;
+  view.setUint16(pos, topic.length);
+  pos += 2;
   out.set(topic, pos);
   pos += topic.length;
   view.setUint16(pos, p.queueId);
@@ -40,14 +43,17 @@ export function encodeOffsetMsgId(p: OffsetMsgIdParts): string {
 export function decodeOffsetMsgId(id: string): OffsetMsgIdParts | undefined {
   if (id.length === 0 || id.length > 400) return undefined;
   const bytes = base64UrlToBytes(id);
-  if (!bytes || bytes.length < 14 || bytes[0] !== VERSION) return undefined;
+  const version = bytes?.[0];
+  if (!bytes || bytes.length < 14 || (version !== 1 && version !== 2)) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 1;
   const brokerLength = bytes[pos++]!;
-  if (pos + brokerLength + 1 > bytes.length) return undefined;
+  const lengthBytes = version === 1 ? 1 : 2;
+  if (pos + brokerLength + lengthBytes > bytes.length) return undefined;
   const brokerName = decoder.decode(bytes.subarray(pos, pos + brokerLength));
   pos += brokerLength;
-  const topicLength = bytes[pos++]!;
+  const topicLength = version === 1 ? bytes[pos]! : view.getUint16(pos);
+  pos += lengthBytes;
   if (pos + topicLength + 10 !== bytes.length) return undefined;
   const topic = decoder.decode(bytes.subarray(pos, pos + topicLength));
   pos += topicLength;

@@ -215,3 +215,17 @@ describe("batch send", () => {
     expect(results.map((r) => r.queueOffset)).toEqual([0, 4]);
   });
 });
+
+describe("oneway refusals", () => {
+  it("refuses a oneway send that could never be stored with its 4xx, not a 202", async () => {
+    const topic = uniqueName("OnewayBad");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const q = `${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages?oneway=true`;
+    const delayedBatch = await http(q, { method: "POST", body: { messages: [{ body: "eA==" }, { body: "eA==", delayTimeLevel: 1 }] } });
+    expect({ status: delayedBatch.status, code: delayedBatch.body.code }).toEqual({ status: 400, code: "BATCH_DELAY_NOT_SUPPORTED" });
+    const txBatch = await http(q, { method: "POST", body: { messages: [{ body: "eA==" }, { body: "eA==" }], transaction: { producerGroup: "pg" } } });
+    expect({ status: txBatch.status, code: txBatch.body.code }).toEqual({ status: 400, code: "MESSAGE_ILLEGAL" });
+    const tooFar = await http(q, { method: "POST", body: { messages: [{ body: "eA==", deliverTimeMs: Date.now() + 30 * 86_400_000 }] } });
+    expect({ status: tooFar.status, code: tooFar.body.code }).toEqual({ status: 400, code: "DELIVER_TIME_ILLEGAL" });
+  });
+});

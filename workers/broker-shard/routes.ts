@@ -17,7 +17,7 @@ import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
 import { callQueue, queueStub } from "./queue-stub.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
-import { storeMessages } from "./send.js";
+import { checkSendRequest, storeMessages } from "./send.js";
 
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
@@ -40,7 +40,9 @@ export const brokerRoutes = new Hono<AppEnv>()
     const { mq, stub } = await target(c, "write");
     const now = Date.now();
     const messages = toStoredMessages(request.messages, now, c.req.header("cf-connecting-ip") ?? "");
-    const stored = storeMessages({ mq, stub, config: readConfig(c.env), now }, request, messages);
+    const config = readConfig(c.env);
+    checkSendRequest(config, now, request, messages); // before a oneway 202, not after
+    const stored = storeMessages({ mq, stub, config, now }, request, messages);
     if (oneway) {
       // Oneway: answer before the write is durable; a failure is logged, never reported.
       c.executionCtx.waitUntil(stored.catch((e: unknown) => console.warn(`oneway send to ${stub.name ?? "queue"} failed: ${String(e)}`)));

@@ -33,14 +33,31 @@ export function sendResult(mq: MessageQueue, messages: readonly StoredMessage[],
   };
 }
 
+/**
+ * Every refusal a send can meet before it is stored, so a oneway send (answered 202 before
+ * the write) is refused with the same 4xx as a plain one instead of failing silently later.
+ */
+export function checkSendRequest(config: Config, now: number, request: SendRequest, messages: readonly StoredMessage[]): void {
+  if (request.transaction) {
+    if (messages.length !== 1) throw new MQError("MESSAGE_ILLEGAL", "a transaction message is sent on its own, not in a batch");
+    const immunity = messages[0]!.properties[TransactionProps.CHECK_IMMUNITY_TIME_IN_SECONDS];
+    if (immunity !== undefined && !/^\d{1,7}$/.test(immunity))
+      throw new MQError("VALIDATION_FAILED", "CHECK_IMMUNITY_TIME_IN_SECONDS must be a whole number of seconds");
+    return;
+  }
+  const delayed = request.messages.filter((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined);
+  if (delayed.length > 0 && messages.length > 1) throw new MQError("BATCH_DELAY_NOT_SUPPORTED", "delayed messages cannot be batched");
+  const at = delayed[0];
+  if (at && !at.delayTimeLevel && at.deliverTimeMs !== undefined && at.deliverTimeMs > now + config.timerMaxDelayMs)
+    throw new MQError("DELIVER_TIME_ILLEGAL", `deliverTimeMs is more than ${config.timerMaxDelayMs} ms ahead`);
+}
+
 /** Stores the request's messages; resolves once they are durable. */
 export async function storeMessages(ctx: SendContext, request: SendRequest, messages: StoredMessage[]): Promise<SendResult> {
+  checkSendRequest(ctx.config, ctx.now, request, messages);
   if (request.transaction) return prepareHalf(ctx, request.transaction.producerGroup, messages);
   const delayed = request.messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined);
-  if (delayed) {
-    if (messages.length > 1) throw new MQError("BATCH_DELAY_NOT_SUPPORTED", "delayed messages cannot be batched");
-    return storeDelayed(ctx, request.messages[0]!, messages[0]!);
-  }
+  if (delayed) return storeDelayed(ctx, request.messages[0]!, messages[0]!);
   const { queueOffset } = await callQueue(() => ctx.stub.append(messages));
   return sendResult(ctx.mq, messages, queueOffset);
 }
@@ -58,9 +75,7 @@ async function storeDelayed(
     dueAt = ctx.now + delayForLevel(ctx.config.delayLevelsMs, level);
     message.properties = { ...message.properties, DELAY: String(level) };
   } else {
-    dueAt = input.deliverTimeMs!;
-    if (dueAt > ctx.now + ctx.config.timerMaxDelayMs)
-      throw new MQError("DELIVER_TIME_ILLEGAL", `deliverTimeMs is more than ${ctx.config.timerMaxDelayMs} ms ahead`);
+    dueAt = input.deliverTimeMs!; // checked against TIMER_MAX_DELAY_MS by checkSendRequest
     message.properties = { ...message.properties, TIMER_DELIVER_MS: String(dueAt) };
   }
   const stored = await callQueue(() => ctx.stub.appendDelayed(ctx.mq, message, dueAt, level));
@@ -69,15 +84,9 @@ async function storeDelayed(
 }
 
 async function prepareHalf(ctx: SendContext, producerGroup: string, messages: StoredMessage[]): Promise<SendResult> {
-  if (messages.length !== 1) throw new MQError("MESSAGE_ILLEGAL", "a transaction message is sent on its own, not in a batch");
-  const message = messages[0]!;
+  const message = messages[0]!; // one message, with a valid immunity: checkSendRequest
   const immunityText = message.properties[TransactionProps.CHECK_IMMUNITY_TIME_IN_SECONDS];
-  let immunityMs = ctx.config.transactionTimeoutMs;
-  if (immunityText !== undefined) {
-    if (!/^\d{1,7}$/.test(immunityText))
-      throw new MQError("VALIDATION_FAILED", "CHECK_IMMUNITY_TIME_IN_SECONDS must be a whole number of seconds");
-    immunityMs = Number(immunityText) * 1000;
-  }
+  const immunityMs = immunityText === undefined ? ctx.config.transactionTimeoutMs : Number(immunityText) * 1000;
   // RocketMQ clears the delay of a transaction message; the half carries TRAN_MSG and PGROUP.
   message.properties = { ...message.properties, [TransactionProps.TRAN_MSG]: "true", [TransactionProps.PGROUP]: producerGroup };
   await callQueue(() => ctx.stub.prepareHalf(ctx.mq, message, producerGroup, ctx.now + immunityMs));
