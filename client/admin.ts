@@ -240,4 +240,14 @@ export class Admin {
   async deleteAccount(accessKey: string, options: CallOptions = {}): Promise<void> {
     await this.transport.request(`/admin/accounts/${pathSegment(accessKey)}`, { ...options, method: "DELETE" });
   }
+
+  /** Drains a broker (mqadmin wipeWritePerm): producers stop sending there, consumers finish reading it. */
+  wipeWritePerm(brokerName: string, options: CallOptions = {}): Promise<{ broker: string; topics: string[] }> {
+    return this.transport.request(`/namesrv/brokers/${pathSegment(brokerName)}/wipe-write-perm`, { ...options, method: "POST" });
+  }
+
+  /** Gives a drained broker its write permission back (mqadmin addWritePerm). */
+  addWritePerm(brokerName: string, options: CallOptions = {}): Promise<{ broker: string; topics: string[] }> {
+    return this.transport.request(`/namesrv/brokers/${pathSegment(brokerName)}/add-write-perm`, { ...options, method: "POST" });
+  }
 }

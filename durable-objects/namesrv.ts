@@ -75,6 +75,29 @@ export class NameServerDO extends DurableObject<Env> {
     return { ok: true, created: !existing, config };
   }
 
+  /**
+   * Sets or clears permission bits of every topic on one broker (mqadmin wipeWritePerm /
+   * addWritePerm) in one transaction; returns the topics changed.
+   */
+  setBrokerPerm(brokerName: string, bits: number, on: boolean): string[] {
+    const changed: string[] = [];
+    this.ctx.storage.transactionSync(() => {
+      for (const config of this.listTopics()) {
+        let touched = false;
+        const queues = config.queues.map((q) => {
+          if (q.brokerName !== brokerName) return q;
+          const perm = on ? q.perm | bits : q.perm & ~bits;
+          if (perm !== q.perm) touched = true;
+          return { ...q, perm };
+        });
+        if (!touched) continue;
+        this.sql.exec("UPDATE topic SET queues = ?, updated_at = ? WHERE topic = ?", JSON.stringify(queues), Date.now(), config.topic);
+        changed.push(config.topic);
+      }
+    });
+    return changed;
+  }
+
   deleteTopic(topic: string): TopicConfig | null {
     const existing = this.getTopic(topic);
     if (existing) this.sql.exec("DELETE FROM topic WHERE topic = ?", topic);

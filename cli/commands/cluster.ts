@@ -1,9 +1,12 @@
-/** `cluster list` (mqadmin clusterList): the brokers, their addresses and the topics each holds. */
+/**
+ * `cluster list` (mqadmin clusterList): the brokers, their addresses and the topics each holds;
+ * `cluster wipe-write-perm` / `add-write-perm` drain a broker and give it back.
+ */
 import type { Noun } from "../command.js";
 import { keyValues, table } from "../output.js";
 
 export const cluster: Noun = {
-  summary: "show the cluster's brokers and their topics",
+  summary: "show the cluster's brokers and their topics; drain a broker",
   verbs: {
     list: {
       summary: "list brokers with their addresses and topics",
@@ -27,6 +30,22 @@ export const cluster: Noun = {
             ),
           ].join("\n\n"),
         };
+      },
+    },
+    "wipe-write-perm": {
+      summary: "drain a broker: producers stop sending there, consumers finish reading it (mqadmin wipeWritePerm)",
+      flags: { broker: { kind: "string", value: "B", required: true, help: "broker name" } },
+      async run(ctx, flags) {
+        const r = await ctx.admin.wipeWritePerm(flags.requiredString("broker"));
+        return { data: r, text: `${r.broker}: write permission removed from ${r.topics.length} topic(s)` };
+      },
+    },
+    "add-write-perm": {
+      summary: "give a drained broker its write permission back (mqadmin addWritePerm)",
+      flags: { broker: { kind: "string", value: "B", required: true, help: "broker name" } },
+      async run(ctx, flags) {
+        const r = await ctx.admin.addWritePerm(flags.requiredString("broker"));
+        return { data: r, text: `${r.broker}: write permission restored on ${r.topics.length} topic(s)` };
       },
     },
   },

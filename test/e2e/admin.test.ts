@@ -97,3 +97,36 @@ describe("topic admin", () => {
     ]);
   });
 });
+
+describe("draining a broker", () => {
+  it("wipeWritePerm makes producers stop sending there while consumers finish reading it", async () => {
+    const topic = uniqueName("Drain");
+    await admin.createTopic(topic, { queueNums: 2 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    await producer.start();
+    const before = [];
+    for (let i = 0; i < 8; i++) before.push(await producer.send({ topic, body: `before-${i}` }));
+    expect(new Set(before.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-a", "broker-b"]));
+    const wiped = await admin.wipeWritePerm("broker-a");
+    expect(wiped.topics).toContain(topic);
+    const route = await admin.topicRoute(topic);
+    expect(route.queueDatas.map((q) => [q.brokerName, q.perm])).toEqual([
+      ["broker-a", 4],
+      ["broker-b", 6],
+    ]);
+    // The producer's cached route still lists broker-a: the refusal (NO_PERMISSION) makes it
+    // refresh and retry elsewhere, so every send succeeds, on broker-b.
+    const after = [];
+    for (let i = 0; i < 8; i++) after.push(await producer.send({ topic, body: `after-${i}` }));
+    expect(new Set(after.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-b"]));
+    // Consumers still read what broker-a holds.
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const onA = (await consumer.fetchSubscribeMessageQueues(topic)).filter((q) => q.brokerName === "broker-a");
+    let drained = 0;
+    for (const mq of onA) drained += (await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 })).msgFoundList.length;
+    expect(drained).toBe(before.filter((r) => r.messageQueue.brokerName === "broker-a").length);
+    await admin.addWritePerm("broker-a");
+    expect((await admin.topicRoute(topic)).queueDatas.map((q) => q.perm)).toEqual([6, 6]);
+    expect(await codeOf(admin.wipeWritePerm("broker-z"))).toBe("BROKER_NOT_EXIST");
+  });
+});

@@ -16,6 +16,7 @@ import {
   deleteTopic,
   getTopicConfig,
   listTopicConfigs,
+  setBrokerWritePerm,
   upsertTopic,
 } from "./topic-registry.js";
 
@@ -80,6 +81,14 @@ export const namesrvRoutes = new Hono<AppEnv>()
   .get("/groups", async (c) => {
     const groups = await c.env.NAMESRV.get(c.env.NAMESRV.idFromName("ns-0")).listGroups();
     return c.json({ groups });
+  })
+  .post("/brokers/:broker/wipe-write-perm", async (c) => {
+    const topics = await setBrokerWritePerm(c.env, c.req.param("broker"), false);
+    return c.json({ broker: c.req.param("broker"), topics });
+  })
+  .post("/brokers/:broker/add-write-perm", async (c) => {
+    const topics = await setBrokerWritePerm(c.env, c.req.param("broker"), true);
+    return c.json({ broker: c.req.param("broker"), topics });
   })
   .get("/brokers", (c) => {
     const config = readConfig(c.env);

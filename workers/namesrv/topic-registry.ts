@@ -98,3 +98,12 @@ export function autoCreateTemplate(config: Config): TopicConfig | null {
     updatedAt: 0,
   };
 }
+
+/** Removes (drain) or restores the write permission of every topic on a broker. */
+export async function setBrokerWritePerm(env: Env, brokerName: string, writable: boolean): Promise<string[]> {
+  const config = readConfig(env);
+  if (!config.brokers.includes(brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not configured`);
+  const changed = await nameserver(env).setBrokerPerm(brokerName, Perm.WRITE, writable);
+  cache.clear();
+  return changed;
+}

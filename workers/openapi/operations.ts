@@ -62,6 +62,8 @@ export const operations: Operation[] = [
   { method: "DELETE", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Delete a topic and its messages", auth: ADMIN },
   { method: "GET", path: "/namesrv/topics/:topic/route", tag: "namesrv", summary: "TopicRouteData: broker datas and queue datas", auth: ANY },
   { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "Cluster name, brokers and whether topics auto-create", auth: ANY },
+  { method: "POST", path: "/namesrv/brokers/:broker/wipe-write-perm", tag: "namesrv", summary: "Drain a broker: remove write permission of all its topics", auth: ADMIN },
+  { method: "POST", path: "/namesrv/brokers/:broker/add-write-perm", tag: "namesrv", summary: "Restore write permission of all a broker's topics", auth: ADMIN },
   { method: "GET", path: "/namesrv/groups", tag: "namesrv", summary: "Consumer groups that have had members", auth: ANY },
   {
     method: "POST",
