@@ -38,7 +38,8 @@ console.log(`flaremq is serving on ${server.url}
                CLI on this machine sign with it: ~/.flaremq/dev-credentials.json)
   try:        npm run cli -- message send --topic TopicTest --body hello
               npm run cli -- topic status --topic TopicTest
-  dashboard:  ${server.url}/dashboard/login   (sign in with the dev key)
+  dashboard:  ${server.url}/dashboard/login#ak=${encodeURIComponent(dev.accessKey)}&sk=${encodeURIComponent(dev.secretKey)}
+              (signs in with the dev key; the key stays in the fragment, which the browser never sends)
   API:        ${server.url}/docs
 Press Ctrl+C to stop.`);
 

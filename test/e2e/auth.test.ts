@@ -626,6 +626,13 @@ describe("dashboard session", () => {
       expect(cookie?.value).toMatch(/^root\.\d+\./);
       // The secret stays in the page: the browser kept no copy of it in cookies or storage.
       expect(JSON.stringify(await context.storageState())).not.toContain(ROOT.secretKey);
+
+      // The sign-in link npm start prints: the key rides in the fragment and is dropped at once.
+      await context.clearCookies();
+      await page.goto(`${server.url}/dashboard/login#ak=${ROOT.accessKey}&sk=${encodeURIComponent(ROOT.secretKey)}`);
+      await page.waitForURL(`${server.url}/dashboard`);
+      expect(page.url()).not.toContain(ROOT.secretKey);
+      expect((await context.cookies(server.url)).some((c) => c.name === "mq_session")).toBe(true);
       expect(pageErrors).toEqual([]);
     } finally {
       await context.close();

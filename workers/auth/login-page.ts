@@ -16,7 +16,8 @@ const b64u = (b) => btoa(String.fromCharCode(...new Uint8Array(b))).replace(/\\+
 const unb64u = (t) => Uint8Array.from(atob(t.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((t.length + 3) % 4)), (c) => c.charCodeAt(0));
 const hmac = async (key, msg) => crypto.subtle.sign("HMAC", await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]), enc.encode(msg));
 const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
-document.getElementById("login").addEventListener("submit", async (e) => {
+const form = document.getElementById("login");
+form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const ak = document.getElementById("ak").value, sk = document.getElementById("sk").value;
   const signingKey = b64u(await hmac(enc.encode(sk), "flaremq-v1"));
@@ -25,8 +26,17 @@ document.getElementById("login").addEventListener("submit", async (e) => {
   const canonical = ["POST", "/auth/session", "", sha, date, nonce].join("\\n");
   const signature = b64u(await hmac(unb64u(signingKey), canonical));
   const res = await fetch("/auth/session", { method: "POST", headers: { "x-mq-access-key": ak, "x-mq-date": date, "x-mq-nonce": nonce, "x-mq-content-sha256": sha, "x-mq-signature": signature } });
-  if (res.ok) location.href = "/dashboard";
+  if (res.ok) location.replace("/dashboard");
   else document.getElementById("err").textContent = (await res.json()).code;
 });
+// npm start prints a sign-in link carrying the dev key in the fragment, which never reaches the
+// server: fill the form from it, forget it, and sign in.
+const fragment = new URLSearchParams(location.hash.slice(1));
+if (fragment.get("ak") && fragment.get("sk")) {
+  document.getElementById("ak").value = fragment.get("ak");
+  document.getElementById("sk").value = fragment.get("sk");
+  history.replaceState(null, "", location.pathname);
+  form.requestSubmit();
+}
 </script></body></html>`;
 }
