@@ -131,6 +131,7 @@ describe("GroupMember heartbeats", () => {
       allocateStrategy: "CONFIG",
       zone: "zone-1",
       configuredQueues,
+      heldQueues: [], // nothing read yet; no generation before the first answer
     });
   });
 
@@ -139,7 +140,7 @@ describe("GroupMember heartbeats", () => {
     const { m } = member(fake, options({ messageModel: "BROADCASTING" }));
     await m.start();
     const body = fake.heartbeats()[0]!.body as Record<string, unknown>;
-    expect(Object.keys(body).sort()).toEqual(["clientId", "heartbeatIntervalMs", "messageModel", "sessionTimeoutMs", "subscriptions"]);
+    expect(Object.keys(body).sort()).toEqual(["clientId", "heartbeatIntervalMs", "heldQueues", "messageModel", "sessionTimeoutMs", "subscriptions"]);
     expect(body.messageModel).toBe("BROADCASTING");
   });
 

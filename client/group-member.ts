@@ -34,6 +34,8 @@ export class GroupMember {
     private readonly options: MemberOptions,
     private readonly subscriptions: () => Subscription[],
     private readonly onAssignment: AssignmentHandler,
+    /** Queues the member is still reading, reported so the group can hand them over cleanly. */
+    private readonly heldQueues: () => MessageQueue[] = () => [],
   ) {}
 
   /** First heartbeat; throws if the group refuses the member (bad subscription, limits). */
@@ -116,6 +118,10 @@ export class GroupMember {
     if (this.options.allocateStrategy) body.allocateStrategy = this.options.allocateStrategy;
     if (this.options.zone) body.zone = this.options.zone;
     if (this.options.configuredQueues) body.configuredQueues = this.options.configuredQueues;
+    body.heldQueues = this.heldQueues();
+    // Heartbeats run one at a time, after the previous answer was applied: the queues above
+    // are those of this generation.
+    if (this.current) body.generation = this.current.generation;
     let response: HeartbeatResponse;
     try {
       response = await this.transport.request<HeartbeatResponse>(`/groups/${pathSegment(this.options.group)}/heartbeat`, {
@@ -129,7 +135,9 @@ export class GroupMember {
       return;
     }
     this.current = response;
-    if (this.running) await this.onAssignment(response);
+    // Applied in the background: letting go of a queue waits for its listener calls, and the
+    // heartbeats must keep flowing meanwhile (held queues are reported until let go).
+    if (this.running) void Promise.resolve(this.onAssignment(response)).catch(() => undefined);
   }
 }
 

@@ -114,6 +114,7 @@ export class LitePullConsumer {
         },
         () => [...this.subscriptions.values()],
         (r) => this.onAssignment(r),
+        () => this.assignedQueues,
       );
       await this.member.start();
     }

@@ -79,6 +79,11 @@ interface QueueTask {
   lastCommitted: number;
   abort: AbortController;
   orderlyRunning: boolean;
+  /** Settles when the orderly loop of this queue ends. */
+  orderlyDone: Promise<void>;
+  /** Listener calls running for this queue, and who waits for them to finish. */
+  running: number;
+  idle: (() => void)[];
   done: Promise<void>;
 }
 
@@ -112,6 +117,8 @@ export class PushConsumer {
   private readonly slots: Semaphore;
   private readonly member: GroupMember;
   private readonly pulledFrom = new WeakMap<MessageExt, MessageQueue>();
+  /** Queues being let go: still reported as held until their offset is committed. */
+  private readonly letting = new Set<QueueTask>();
   private listener: MessageListener | undefined;
   private commitTimer: ReturnType<typeof setInterval> | undefined;
   private resetSeq: number | undefined;
@@ -156,6 +163,7 @@ export class PushConsumer {
       },
       () => [...this.subscriptions.values()],
       (r) => this.onAssignment(r),
+      () => (this.model === "CLUSTERING" ? [...this.assignedQueues, ...[...this.letting].map((t) => t.mq)] : []),
     );
   }
 
@@ -255,12 +263,19 @@ export class PushConsumer {
     }
     this.resetSeq = response.offsetResetSeq;
     const wanted = new Map(target.map((mq) => [queueKey(mq), mq]));
-    for (const [key, task] of [...this.tasks]) if (!wanted.has(key)) await this.stopTask(task, true);
+    let released = false;
+    for (const [key, task] of [...this.tasks]) {
+      if (wanted.has(key)) continue;
+      await this.stopTask(task, true);
+      released = true;
+    }
     for (const [key, mq] of wanted) {
       if (this.tasks.has(key)) continue;
       const subscription = this.subscriptions.get(mq.topic);
       if (subscription) this.startTask(mq, subscription);
     }
+    // Tell the group at once which queues were let go, so their hand-over completes.
+    if (released) setTimeout(() => void this.member.beatSoon(), 0);
   }
 
   private async broadcastQueues(): Promise<MessageQueue[]> {
@@ -284,18 +299,44 @@ export class PushConsumer {
       lastCommitted: -1,
       abort: new AbortController(),
       orderlyRunning: false,
+      orderlyDone: Promise.resolve(),
+      running: 0,
+      idle: [],
       done: Promise.resolve(),
     };
     this.tasks.set(queueKey(mq), task);
     task.done = this.pullLoop(task).catch(() => undefined);
   }
 
+  /**
+   * Stops reading a queue. With `commit`, lets the listener calls of this queue finish and
+   * commits their offset first: the queue is still this member's at the broker until the
+   * member's next heartbeat says it let go, so the commit lands and nothing is redelivered.
+   */
   private async stopTask(task: QueueTask, commit: boolean): Promise<void> {
     this.tasks.delete(queueKey(task.mq));
     task.abort.abort();
-    task.pq.dropped = true;
-    await task.done;
-    if (commit) await this.commitTask(task);
+    if (commit) {
+      this.letting.add(task);
+      try {
+        // Bounded: a listener that hangs must not hold the queue (or this member) forever.
+        await withTimeout(
+          (async () => {
+            await task.done;
+            await task.orderlyDone;
+            while (task.running > 0) await new Promise<void>((resolve) => task.idle.push(resolve));
+          })(),
+          LET_GO_TIMEOUT_MS,
+        );
+        task.pq.dropped = true;
+        await this.commitTask(task);
+      } finally {
+        this.letting.delete(task);
+      }
+    } else {
+      task.pq.dropped = true;
+      await task.done;
+    }
   }
 
   private fence(): MemberFence | undefined {
@@ -372,11 +413,13 @@ export class PushConsumer {
 
   private async dispatch(task: QueueTask, messages: MessageExt[]): Promise<void> {
     if (this.listener?.orderly) {
-      if (!task.orderlyRunning) void this.consumeOrderly(task);
+      if (!task.orderlyRunning) task.orderlyDone = this.consumeOrderly(task);
       return;
     }
     const size = this.opts.consumeMessageBatchMaxSize;
     for (let i = 0; i < messages.length; i += size) {
+      // A queue being let go stops handing out messages; the rest stay uncommitted for the next owner.
+      if (task.abort.signal.aborted) return;
       const batch = messages.slice(i, i + size);
       // Waiting for a slot here also holds back the next pull: flow control.
       await this.slots.acquire();
@@ -385,6 +428,15 @@ export class PushConsumer {
   }
 
   private async consumeConcurrently(task: QueueTask, messages: MessageExt[]): Promise<void> {
+    task.running++;
+    try {
+      await this.runConcurrently(task, messages);
+    } finally {
+      if (--task.running === 0) for (const wake of task.idle.splice(0)) wake();
+    }
+  }
+
+  private async runConcurrently(task: QueueTask, messages: MessageExt[]): Promise<void> {
     const listener = this.listener;
     if (!listener || listener.orderly) return;
     const context: ConsumeConcurrentlyContext = {
@@ -431,7 +483,7 @@ export class PushConsumer {
     const localRetries = new Map<number, number>();
     const max = this.maxReconsumeTimes ?? Number.MAX_SAFE_INTEGER;
     try {
-      while (!task.pq.dropped && this.running && task.pq.count > 0) {
+      while (!task.pq.dropped && !task.abort.signal.aborted && this.running && task.pq.count > 0) {
         const batch = task.pq.head(this.opts.consumeMessageBatchMaxSize).map((m) => ({
           ...m,
           reconsumeTimes: m.reconsumeTimes + (localRetries.get(m.queueOffset) ?? 0),
@@ -506,6 +558,19 @@ export class PushConsumer {
       if (isMQError(e) && (e.code === "NOT_QUEUE_OWNER" || e.code === "STALE_OFFSET_RESET")) void this.member.beatSoon();
     }
   }
+}
+
+/** How long letting go of a queue waits for its listener calls before committing what is done. */
+const LET_GO_TIMEOUT_MS = 5000;
+
+function withTimeout(work: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void work.finally(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -37,6 +37,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private routesReadAt = 0;
   private routeSignature = "";
   private groupName = "";
+  /** Queues being handed over: the old owner still reads them until it lets go (or times out). */
+  private readonly releasing = new Map<string, { from: string; since: number }>();
   /** Members parked in watch(), woken when the generation moves. */
   private readonly watchers = new Waiters();
 
@@ -69,6 +71,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       throw toRpcError("TOO_MANY_MEMBERS", `group "${group}" already has ${Limits.maxGroupMembers} members`);
     }
     if (!before || memberShape(before) !== memberShape(req)) changed = true;
+    // A member that let go of a queue being handed over lets the hand-over finish now.
+    const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(req);
     if (req.allocateStrategy && req.allocateStrategy !== this.strategy) {
       this.strategy = req.allocateStrategy;
       changed = true;
@@ -78,7 +82,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       await this.env.NAMESRV.get(this.env.NAMESRV.idFromName("ns-0")).registerGroup(group, now);
       if (req.messageModel === "CLUSTERING") await this.ensureRetryTopic(group);
     }
-    await this.rebalance(changed, now);
+    await this.rebalance(changed, now, releasedSomething);
     await this.armAlarm();
     return {
       generation: this.generation,
@@ -138,7 +142,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    if (this.expire(now)) await this.rebalance(true, now);
+    const expired = this.expire(now);
+    const overdue = [...this.releasing.values()].some((r) => now - r.since >= RELEASE_TIMEOUT_MS);
+    if (expired || overdue) await this.rebalance(expired, now, true);
     await this.armAlarm();
   }
 
@@ -157,6 +163,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private async armAlarm(): Promise<void> {
     let next = Number.POSITIVE_INFINITY;
     for (const m of this.members.values()) next = Math.min(next, m.lastHeartbeatAt + m.sessionTimeoutMs + 1);
+    for (const r of this.releasing.values()) next = Math.min(next, r.since + RELEASE_TIMEOUT_MS);
     if (next === Number.POSITIVE_INFINITY) return;
     const current = await this.ctx.storage.getAlarm();
     if (current === null || current > next || current < Date.now()) await this.ctx.storage.setAlarm(next);
@@ -166,8 +173,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    * Recomputes the assignment when membership changed or the routes did; bumps the
    * generation when anyone's queues change and tells each queue its new owner.
    */
-  private async rebalance(membershipChanged: boolean, now: number): Promise<void> {
-    if (!membershipChanged && now - this.routesReadAt < ROUTE_REFRESH_MS) return;
+  private async rebalance(membershipChanged: boolean, now: number, force = false): Promise<void> {
+    if (!membershipChanged && !force && now - this.routesReadAt < ROUTE_REFRESH_MS) return;
     const clustering = [...this.members.values()].filter((m) => m.messageModel === "CLUSTERING");
     const topics = [...new Set(clustering.flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
     const routes = new Map<string, TopicConfig | null>();
@@ -175,7 +182,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await Promise.all(topics.map(async (t) => routes.set(t, await namesrv.getTopic(t))));
     this.routesReadAt = now;
     const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
-    if (!membershipChanged && signature === this.routeSignature) return;
+    if (!membershipChanged && !force && signature === this.routeSignature) return;
     this.routeSignature = signature;
 
     const next = new Map<string, MessageQueue[]>();
@@ -196,8 +203,25 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     // Queues this object handed out before and no member holds now become ownerless.
     for (const key of this.owners.keys()) if (!owners.has(key)) owners.set(key, null);
 
+    // Hand-over: a queue moving away from a live member that still reads it stays with that
+    // member at the queue object (so it can commit what it finished) and goes to nobody else
+    // until the member's heartbeat no longer lists it, or RELEASE_TIMEOUT_MS passes.
+    const stillReleasing = new Map<string, { from: string; since: number }>();
+    for (const [key, cid] of owners) {
+      const from = this.owners.get(key);
+      if (from === undefined || from === null || from === cid) continue;
+      const member = this.members.get(from);
+      const since = this.releasing.get(key)?.since ?? now;
+      if (!member || !holds(member, key, this.generation) || now - since >= RELEASE_TIMEOUT_MS) continue;
+      stillReleasing.set(key, { from, since });
+      owners.set(key, from);
+      if (cid !== null) next.set(cid, (next.get(cid) ?? []).filter((q) => queueKey(q) !== key));
+    }
+    this.releasing.clear();
+    for (const [key, r] of stillReleasing) this.releasing.set(key, r);
+
     const changedQueues = [...owners].filter(([key, cid]) => this.owners.get(key) !== cid);
-    const assignmentChanged = changedQueues.length > 0 || membershipChanged;
+    const assignmentChanged = changedQueues.length > 0 || membershipChanged || !sameAssignment(this.assignment, next);
     if (!assignmentChanged) return;
     this.generation++;
     this.saveMeta("generation", this.generation);
@@ -229,6 +253,30 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private saveMeta(key: string, value: number): void {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
+}
+
+/** How long a live member may keep a queue that moves away before it is taken from it. */
+const RELEASE_TIMEOUT_MS = 10_000;
+
+/**
+ * Whether a member may still be reading a queue: it says so, or its report predates the latest
+ * assignment (it may have started the queue since). A member that does not report held queues
+ * (a plain HTTP client) gets no hand-over: it is fenced at once.
+ */
+function holds(member: HeartbeatRequest, key: string, generation: number): boolean {
+  if (member.heldQueues === undefined) return false;
+  if ((member.generation ?? -1) < generation) return true;
+  return member.heldQueues.some((q) => queueKey(q) === key);
+}
+
+function heldShape(m: HeartbeatRequest): string {
+  return JSON.stringify([m.generation ?? -1, (m.heldQueues ?? []).map(queueKey).sort()]);
+}
+
+function sameAssignment(a: Map<string, MessageQueue[]>, b: Map<string, MessageQueue[]>): boolean {
+  const shape = (m: Map<string, MessageQueue[]>) =>
+    JSON.stringify([...m].map(([cid, qs]) => [cid, qs.map(queueKey).sort()]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+  return shape(a) === shape(b);
 }
 
 function memberShape(m: HeartbeatRequest): string {

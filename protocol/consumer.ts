@@ -24,6 +24,13 @@ export interface HeartbeatRequest {
   sessionTimeoutMs: number;
   /** For the CONFIG strategy: the queues this member is configured to read. */
   configuredQueues?: MessageQueue[];
+  /**
+   * Queues the member is still reading. A queue moving to another member is handed over only
+   * once its old owner no longer lists it (or after a timeout), so its offset is committed first.
+   */
+  heldQueues?: MessageQueue[];
+  /** The generation whose assignment the member has applied (heldQueues reflect it). */
+  generation?: number;
 }
 
 /** The group's answer: the member's queues under the current generation. */

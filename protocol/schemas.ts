@@ -119,6 +119,11 @@ export const HeartbeatSchema = z.strictObject({
     .array(z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }))
     .max(Limits.maxQueueNums)
     .optional(),
+  heldQueues: z
+    .array(z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }))
+    .max(Limits.maxQueueNums * 16)
+    .optional(),
+  generation: z.number().int().nonnegative().optional(),
 });
 
 export const FenceSchema = z.strictObject({

@@ -88,6 +88,53 @@ describe("clustering", () => {
     });
   }
 
+  it("hands queues over without duplicates when members join and leave gracefully mid-stream", async () => {
+    const topic = uniqueName("Handover");
+    const group = uniqueName("cg");
+    await admin.createTopic(topic, { queueNums: 4 });
+    const log: Delivery[] = [];
+    const slow = (name: string) => {
+      const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+      c.subscribe(topic);
+      c.registerMessageListener(
+        concurrently(async (msgs): Promise<"CONSUME_SUCCESS"> => {
+          await new Promise((r) => setTimeout(r, 2)); // work that is in flight when queues move
+          for (const m of msgs) record(log, name, m);
+          return "CONSUME_SUCCESS";
+        }),
+      );
+      return c;
+    };
+    const a = slow("a");
+    const b = slow("b");
+    const c = slow("c");
+    await a.start();
+    await b.start();
+    try {
+      await waitForBalance([a, b], topic, 8);
+      const sent: string[] = [];
+      sent.push(...(await sendAll(topic, 200, "one")));
+      await c.start(); // joins while messages are being consumed
+      sent.push(...(await sendAll(topic, 200, "two")));
+      await waitForBalance([a, b, c], topic, 8);
+      await a.shutdown(); // leaves while messages are being consumed
+      sent.push(...(await sendAll(topic, 200, "three")));
+      await waitFor("all 600", () => new Set(log.map((d) => d.body)).size >= 600, 20_000);
+      await new Promise((r) => setTimeout(r, 500));
+      const bodies = log.map((d) => d.body);
+      if (bodies.length !== new Set(bodies).size) {
+        const seenAt = new Map<string, Delivery[]>();
+        for (const d of log) seenAt.set(d.body, [...(seenAt.get(d.body) ?? []), d]);
+        const dups = [...seenAt.values()].filter((ds) => ds.length > 1).slice(0, 6);
+        console.log("duplicates (consumer:queue@offset:time)", JSON.stringify(dups.map((ds) => ds.map((d) => `${d.consumer}:${d.queue}@${d.queueOffset}:${d.at}`))));
+      }
+      expect(bodies.length - new Set(bodies).size).toBe(0); // not one duplicate
+      expect(new Set(bodies)).toEqual(new Set(sent));
+    } finally {
+      await Promise.all([a.shutdown(), b.shutdown(), c.shutdown()]);
+    }
+  });
+
   it("moves a crashed member's queues to the others; duplicates only of what it had not committed", async () => {
     const topic = uniqueName("Crash");
     const group = uniqueName("cg");

@@ -161,7 +161,8 @@ beforeAll(async () => {
       msgId: [...msgIds, "00000000000000000000000000000000", "fuzz_msg_1"],
     },
     protectedNames: new Set([KEEP, KEEP_GROUP, KEEP_PG, keepTransactionId]),
-    controlPlanePrefixes: ["/admin/"],
+    // Accounts and broker-wide permission changes reconfigure the whole server.
+    controlPlanePrefixes: ["/admin/", "/namesrv/brokers/"],
   };
   before = await snapshot();
 }, 60_000);

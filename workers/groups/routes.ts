@@ -51,7 +51,7 @@ export const groupRoutes = new Hono<AppEnv>()
       requireTopicSub(c.get("account"), s.topic);
       buildFilter(s.expressionType, s.expression); // a bad expression is refused at subscribe time
     }
-    const { allocateStrategy, zone, configuredQueues, ...rest } = req;
+    const { allocateStrategy, zone, configuredQueues, heldQueues, generation, ...rest } = req;
     return c.json(
       await callQueue(() =>
         consumerGroup(c.env, group).heartbeat(group, {
@@ -59,6 +59,8 @@ export const groupRoutes = new Hono<AppEnv>()
           ...(allocateStrategy ? { allocateStrategy } : {}),
           ...(zone ? { zone } : {}),
           ...(configuredQueues ? { configuredQueues } : {}),
+          ...(heldQueues ? { heldQueues } : {}),
+          ...(generation !== undefined ? { generation } : {}),
         }),
       ),
     );
