@@ -1,7 +1,7 @@
 /** Admin, as RocketMQ's mqadmin/DefaultMQAdminExt: topics, routes, queue stats, message lookup. */
 import type { MessageExtWire, MessageQueue, QueueStats } from "../protocol/message.js";
 import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
-import type { HalfState } from "../protocol/transaction.js";
+import type { HalfInfo, HalfState } from "../protocol/transaction.js";
 import type { GroupInfo, GroupProgress } from "../protocol/consumer.js";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
 import { readQueues } from "./routes.js";
@@ -20,16 +20,8 @@ export interface DelayStats {
   nextDueAt: number | null;
 }
 
-/** A transaction's half message as the broker tracks it. */
-export interface HalfMessageInfo {
-  transactionId: string;
-  producerGroup: string;
-  state: HalfState;
-  bornTimestamp: number;
-  checkTimes: number;
-  nextCheckAt: number | null;
-  queueOffset: number | null;
-  decidedAt: number | null;
+/** A transaction's half message as the broker tracks it, with the queue it waits in. */
+export interface HalfMessageInfo extends HalfInfo {
   messageQueue: MessageQueue;
 }
 

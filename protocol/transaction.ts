@@ -6,6 +6,18 @@ export type LocalTransactionState = "COMMIT_MESSAGE" | "ROLLBACK_MESSAGE" | "UNK
 /** Where a half message stands on the broker. GIVEN_UP: rolled back after too many checks. */
 export type HalfState = "PENDING" | "COMMITTED" | "ROLLED_BACK" | "GIVEN_UP";
 
+/** A transaction's half message as the broker tracks it. */
+export interface HalfInfo {
+  transactionId: string;
+  producerGroup: string;
+  state: HalfState;
+  bornTimestamp: number;
+  checkTimes: number;
+  nextCheckAt: number | null;
+  queueOffset: number | null;
+  decidedAt: number | null;
+}
+
 /** A check-back request handed to one live producer of the group. */
 export interface TransactionCheck {
   transactionId: string;

@@ -6,6 +6,7 @@
  */
 import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
+import { concat } from "./overflow.js";
 
 /** Stay well under the 2 MB SQLite value limit. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -305,14 +306,4 @@ export class CommitLog {
       this.cacheBytes -= old.bytes;
     }
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let pos = 0;
-  for (const p of parts) {
-    out.set(p, pos);
-    pos += p.length;
-  }
-  return out;
 }

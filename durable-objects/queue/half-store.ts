@@ -7,9 +7,9 @@ import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import { deleteOverflow, readOverflow, writeOverflow } from "./overflow.js";
 
-import type { HalfState } from "../../protocol/transaction.js";
+import type { HalfInfo, HalfState } from "../../protocol/transaction.js";
 
-export type { HalfState };
+export type { HalfInfo, HalfState };
 
 type HalfRow = {
   txid: string;
@@ -24,16 +24,6 @@ type HalfRow = {
   data: ArrayBuffer;
 };
 
-export interface HalfInfo {
-  transactionId: string;
-  producerGroup: string;
-  state: HalfState;
-  bornTimestamp: number;
-  checkTimes: number;
-  nextCheckAt: number | null;
-  queueOffset: number | null;
-  decidedAt: number | null;
-}
 
 export interface DueCheck {
   transactionId: string;

@@ -25,6 +25,11 @@ export function readOverflow(sql: SqlStorage, owner: string, head: ArrayBuffer, 
   for (const row of sql.exec<{ data: ArrayBuffer }>("SELECT data FROM overflow WHERE owner = ? ORDER BY chunk", owner)) {
     parts.push(new Uint8Array(row.data));
   }
+  return concat(parts);
+}
+
+/** Joins byte chunks into one array. */
+export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let pos = 0;
   for (const p of parts) {
