@@ -32,6 +32,7 @@ const durationMs = Number(values["duration-s"] ?? "5") * 1000;
 const concurrency = Number(values.concurrency ?? "32");
 const load = { durationMs, concurrency };
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+const BENCH_ACCOUNT = { accessKey: "bench", secretKey: "bench-secret-0123456789" };
 
 const stateDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-bench-"));
 const baseline = new Miniflare({
@@ -100,6 +101,27 @@ try {
   });
   cost.set(send.name, await rowsPerMessage(topic));
 
+  // The same sync send against a server with accounts: every request signed and verified.
+  const signedServer = await startServer({
+    port: 0,
+    stateDir: path.join(stateDir, "flaremq-signed"),
+    skipBuild: true,
+    vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...BENCH_ACCOUNT, admin: true }]) },
+  });
+  let signedSend: LoadResult;
+  try {
+    const signedAdmin = new Admin({ endpoint: signedServer.url, credentials: BENCH_ACCOUNT });
+    await signedAdmin.createTopic("BenchSigned", { queueNums: 4 });
+    const signedProducer = new Producer({ endpoint: signedServer.url, credentials: BENCH_ACCOUNT, group: "bench_pg", sendMsgTimeoutMs: 30_000 });
+    await signedProducer.start();
+    for (let i = 0; i < 20; i++) await signedProducer.send({ topic: "BenchSigned", body: body1k });
+    signedSend = await scenario("flaremq: sync send 1 KiB, 8 queues, signed", async () => {
+      await signedProducer.send({ topic: "BenchSigned", body: body1k });
+    });
+  } finally {
+    await signedServer.stop();
+  }
+
   const oneTopic = await newTopic("BenchOneQueue", 1, ["broker-a"]);
   const oneQueue: MessageQueue = { topic: oneTopic, brokerName: "broker-a", queueId: 0 };
   const sendOne = await scenario("flaremq: sync send 1 KiB, 1 queue", async () => {
@@ -161,6 +183,7 @@ try {
   console.log(`send latency p50 ${fmt(send.p50Ms, 2)} ms vs no-op DO RPC p50 ${fmt(noopDo.p50Ms, 2)} ms (${fmt(send.p50Ms / noopDo.p50Ms, 2)}×)`);
   console.log(`single-queue send: ${fmt(sendOne.opsPerSec / rawInsert.opsPerSec, 2)}× the raw one-insert-per-request rate`);
   console.log(`async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`);
+  console.log(`signed sync send (accounts configured): ${fmt(signedSend.opsPerSec / send.opsPerSec, 2)}× the unsigned rate`);
   console.log(`push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`);
   console.log(`end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`);
 } finally {
