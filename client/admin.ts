@@ -31,6 +31,8 @@ export type AccountInfo = AccountPolicy;
 export interface ClusterInfo {
   clusterName: string;
   autoCreateTopicEnable: boolean;
+  /** NameServer instances: every route write goes to all of them, reads fail over. */
+  nameServers: string[];
   brokers: { brokerName: string; brokerAddrs: Record<string, string> }[];
 }
 

@@ -17,6 +17,7 @@ import { canRead, type TopicConfig } from "../protocol/route.js";
 import type { Env } from "../workers/env.js";
 import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
 import { upsertTopic } from "../workers/namesrv/topic-registry.js";
+import { readNameServer, writeNameServers } from "../workers/namesrv/instances.js";
 import { Waiters } from "./queue/waiters.js";
 
 interface Member extends HeartbeatRequest {
@@ -79,7 +80,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     }
     this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
     if (!before) {
-      await this.env.NAMESRV.get(this.env.NAMESRV.idFromName("ns-0")).registerGroup(group, now);
+      // Best effort: the registry only lists groups; a missed entry is written at the next join.
+      await writeNameServers(this.env, (ns) => ns.registerGroup(group, now)).catch(() => undefined);
       if (req.messageModel === "CLUSTERING") await this.ensureRetryTopic(group);
     }
     await this.rebalance(changed, now, releasedSomething);
@@ -178,8 +180,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     const clustering = [...this.members.values()].filter((m) => m.messageModel === "CLUSTERING");
     const topics = [...new Set(clustering.flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
     const routes = new Map<string, TopicConfig | null>();
-    const namesrv = this.env.NAMESRV.get(this.env.NAMESRV.idFromName("ns-0"));
-    await Promise.all(topics.map(async (t) => routes.set(t, await namesrv.getTopic(t))));
+    await Promise.all(topics.map(async (t) => routes.set(t, await readNameServer(this.env, (ns) => ns.getTopic(t)))));
     this.routesReadAt = now;
     const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
     if (!membershipChanged && !force && signature === this.routeSignature) return;

@@ -129,6 +129,7 @@ describe("topic and cluster", () => {
     expect(cluster).toEqual({
       clusterName: "DefaultCluster",
       autoCreateTopicEnable: true,
+      nameServers: ["ns-0", "ns-1"],
       brokers: [
         { brokerName: "broker-a", brokerAddrs: { "0": "/brokers/broker-a" }, topics: on("broker-a") },
         { brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b" }, topics: on("broker-b") },

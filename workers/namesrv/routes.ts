@@ -8,6 +8,7 @@ import { AUTO_CREATE_TOPIC_KEY, checkTopicName, checkUserTopic } from "../../pro
 import { brokerAddress, type TopicConfig, type TopicRouteData } from "../../protocol/route.js";
 import { CreateTopicSchema, TopicConfigSchema } from "../../protocol/schemas.js";
 import { readConfig, type Config } from "../config.js";
+import { instanceNames, readNameServer } from "./instances.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
 import { purgeTopicQueues } from "../broker-shard/queue-stub.js";
@@ -79,7 +80,7 @@ export const namesrvRoutes = new Hono<AppEnv>()
     return c.json(toRoute(config, stored));
   })
   .get("/groups", async (c) => {
-    const groups = await c.env.NAMESRV.get(c.env.NAMESRV.idFromName("ns-0")).listGroups();
+    const groups = await readNameServer(c.env, (ns) => ns.listGroups());
     return c.json({ groups });
   })
   .post("/brokers/:broker/wipe-write-perm", async (c) => {
@@ -95,6 +96,7 @@ export const namesrvRoutes = new Hono<AppEnv>()
     return c.json({
       clusterName: config.clusterName,
       autoCreateTopicEnable: config.autoCreateTopicEnable,
+      nameServers: instanceNames(c.env),
       brokers: config.brokers.map((brokerName) => ({ brokerName, brokerAddrs: { "0": brokerAddress(brokerName) } })),
     });
   });

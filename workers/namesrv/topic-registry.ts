@@ -8,12 +8,11 @@ import { MQError } from "../../protocol/errors.js";
 import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
 import { Perm, type QueueData, type TopicConfig } from "../../protocol/route.js";
 import type { TopicConfigInput } from "../../protocol/schemas.js";
-import type { UpsertMode } from "../../durable-objects/namesrv.js";
+import type { UpsertMode, UpsertResult } from "../../durable-objects/namesrv.js";
 import { readConfig, type Config } from "../config.js";
+import { readNameServer, writeNameServers } from "./instances.js";
 import type { Env } from "../env.js";
 
-/** The NameServer instance this worker reads. Several instances arrive with HA work. */
-const NAMESRV_INSTANCE = "ns-0";
 
 interface CacheEntry {
   value: TopicConfig | null;
@@ -22,22 +21,19 @@ interface CacheEntry {
 const cache = new Map<string, CacheEntry>();
 const CACHE_MAX_ENTRIES = 10_000;
 
-function nameserver(env: Env) {
-  return env.NAMESRV.get(env.NAMESRV.idFromName(NAMESRV_INSTANCE));
-}
 
 export async function getTopicConfig(env: Env, topic: string): Promise<TopicConfig | null> {
   const now = Date.now();
   const hit = cache.get(topic);
   if (hit && hit.expiresAt > now) return hit.value;
-  const value = await nameserver(env).getTopic(topic);
+  const value = await readNameServer(env, (ns) => ns.getTopic(topic));
   if (cache.size >= CACHE_MAX_ENTRIES) cache.clear();
   cache.set(topic, { value, expiresAt: now + readConfig(env).routeCacheTtlMs });
   return value;
 }
 
 export async function listTopicConfigs(env: Env): Promise<TopicConfig[]> {
-  return nameserver(env).listTopics();
+  return readNameServer(env, (ns) => ns.listTopics());
 }
 
 /** Expands a create/update request into per-broker queue data, checking brokers exist. */
@@ -66,15 +62,16 @@ export async function upsertTopic(
   mode: UpsertMode,
 ): Promise<{ created: boolean; config: TopicConfig }> {
   const config = readConfig(env);
-  const previous = mode === "upsert" ? await nameserver(env).getTopic(topic) : null;
-  const result = await nameserver(env).upsertTopic(topic, queuesFor(config, input, previous), mode);
+  const previous = mode === "upsert" ? await readNameServer(env, (ns) => ns.getTopic(topic)) : null;
+  const queues = queuesFor(config, input, previous);
+  const result = await writeNameServers<UpsertResult>(env, async (ns) => (await ns.upsertTopic(topic, queues, mode)) as UpsertResult);
   cache.delete(topic);
   if (!result.ok) throw new MQError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`);
   return { created: result.created, config: result.config };
 }
 
 export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig | null> {
-  const removed = await nameserver(env).deleteTopic(topic);
+  const removed = await writeNameServers(env, (ns) => ns.deleteTopic(topic));
   cache.delete(topic);
   return removed;
 }
@@ -103,7 +100,7 @@ export function autoCreateTemplate(config: Config): TopicConfig | null {
 export async function setBrokerWritePerm(env: Env, brokerName: string, writable: boolean): Promise<string[]> {
   const config = readConfig(env);
   if (!config.brokers.includes(brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not configured`);
-  const changed = await nameserver(env).setBrokerPerm(brokerName, Perm.WRITE, writable);
+  const changed = await writeNameServers(env, (ns) => ns.setBrokerPerm(brokerName, Perm.WRITE, writable));
   cache.clear();
   return changed;
 }
