@@ -5,12 +5,13 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";
 import type { MessageQueue, SendResult } from "../protocol/message.js";
-import type { QueueData, TopicRouteData } from "../protocol/route.js";
+import type { TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import type { Message } from "./message.js";
 import { Producer, type ProducerOptions, type SendCallback } from "./producer.js";
 import { javaStringHash, type MessageQueueSelector } from "./queue-selector.js";
 import type { FetchLike } from "./transport.js";
+import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
 
 interface Post {
   /** 1-based arrival number. */
@@ -25,18 +26,6 @@ interface Post {
 
 type SendAnswer = ErrorCode | "OK" | "NETWORK";
 
-function qd(brokerName: string, perm: number, queueNums: number): QueueData {
-  return { brokerName, perm, writeQueueNums: queueNums, readQueueNums: queueNums, topicSysFlag: 0 };
-}
-
-function route(...queueDatas: QueueData[]): TopicRouteData {
-  return {
-    brokerDatas: queueDatas.map((q) => ({ cluster: "c", brokerName: q.brokerName, brokerAddrs: { "0": `/brokers/${q.brokerName}` } })),
-    queueDatas,
-  };
-}
-
-const TWO_BROKERS = route(qd("broker-a", 6, 4), qd("broker-b", 6, 4));
 /** The write queues of TWO_BROKERS in route order. */
 const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) =>
   [0, 1, 2, 3].map((queueId) => ({ topic: "T", brokerName, queueId })),

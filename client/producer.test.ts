@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { isMQError, type ErrorCode, ErrorCodes } from "../protocol/errors.js";
 import type { SendResult } from "../protocol/message.js";
-import type { QueueData, TopicRouteData } from "../protocol/route.js";
+import type { TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import type { FetchLike } from "./transport.js";
+import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
 
 interface Post {
   brokerName: string;
@@ -15,18 +16,6 @@ interface Post {
 
 type SendAnswer = ErrorCode | "OK" | "HANG" | "NETWORK";
 
-function qd(brokerName: string, perm: number, queueNums: number): QueueData {
-  return { brokerName, perm, writeQueueNums: queueNums, readQueueNums: queueNums, topicSysFlag: 0 };
-}
-
-function route(...queueDatas: QueueData[]): TopicRouteData {
-  return {
-    brokerDatas: queueDatas.map((q) => ({ cluster: "c", brokerName: q.brokerName, brokerAddrs: { "0": `/brokers/${q.brokerName}` } })),
-    queueDatas,
-  };
-}
-
-const TWO_BROKERS = route(qd("broker-a", 6, 4), qd("broker-b", 6, 4));
 
 /**
  * A fake deployment: GET /namesrv/topics/:t/route answers from `routes` (404 TOPIC_NOT_EXIST

@@ -5,27 +5,15 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";
 import type { MessageExtWire, SendResult } from "../protocol/message.js";
-import type { QueueData, TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import type { EndTransactionResult, LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { Message, MessageExt } from "./message.js";
 import { TransactionProducer, type TransactionListener, type TransactionProducerOptions } from "./transaction-producer.js";
 import type { FetchLike } from "./transport.js";
+import { TWO_BROKERS } from "./test-support/routes.js";
 
 const GROUP = "TPG";
 
-function qd(brokerName: string, perm: number, queueNums: number): QueueData {
-  return { brokerName, perm, writeQueueNums: queueNums, readQueueNums: queueNums, topicSysFlag: 0 };
-}
-
-function route(...queueDatas: QueueData[]): TopicRouteData {
-  return {
-    brokerDatas: queueDatas.map((q) => ({ cluster: "c", brokerName: q.brokerName, brokerAddrs: { "0": `/brokers/${q.brokerName}` } })),
-    queueDatas,
-  };
-}
-
-const TWO_BROKERS = route(qd("broker-a", 6, 4), qd("broker-b", 6, 4));
 
 interface HalfPost {
   brokerName: string;
