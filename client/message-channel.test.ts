@@ -1,26 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { MessageExt } from "./message.js";
+import { mx } from "./test-support/messages.js";
 import { MessageChannel } from "./message-channel.js";
-
-function mx(queueOffset: number): MessageExt {
-  return {
-    topic: "T",
-    brokerName: "broker-a",
-    queueId: 0,
-    queueOffset,
-    msgId: `ID${queueOffset}`,
-    offsetMsgId: `OFF${queueOffset}`,
-    tags: "",
-    keys: [],
-    properties: {},
-    bornTimestamp: 1,
-    bornHost: "",
-    storeTimestamp: 2,
-    reconsumeTimes: 0,
-    flag: 0,
-    body: new Uint8Array(),
-  };
-}
 
 /** Lets every pending promise callback run. */
 function flush(): Promise<void> {

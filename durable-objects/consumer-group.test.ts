@@ -6,6 +6,7 @@ import type { MessageQueue } from "../protocol/message.js";
 import type { QueueData } from "../protocol/route.js";
 import type { ConsumerGroupDO } from "./consumer-group.js";
 import type { QueueDO } from "./queue.js";
+import { rejection, sleep } from "./test-support.js";
 
 /** The NameServer instance the group object reads its routes from. */
 function namesrv() {
@@ -106,20 +107,6 @@ async function expectOpen(mq: MessageQueue, group: string): Promise<void> {
   expect(await fencedPull(mq, group, { clientId: "intruder", generation: 0 }), `${mq.brokerName}/${mq.topic}/${mq.queueId}`).toBe(
     "NO_NEW_MSG",
   );
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(Error);
-    return e as Error;
-  }
-  throw new Error("expected the call to fail");
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 type Internals = {

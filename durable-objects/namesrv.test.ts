@@ -2,6 +2,7 @@ import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { QueueData } from "../protocol/route.js";
 import type { NameServerDO } from "./namesrv.js";
+import { sleep } from "./test-support.js";
 
 /** A fresh NameServer object per call: every test gets its own route table. */
 function nameServer(): DurableObjectStub<NameServerDO> {
@@ -10,10 +11,6 @@ function nameServer(): DurableObjectStub<NameServerDO> {
 
 function queues(readQueueNums: number, writeQueueNums = readQueueNums, brokerName = "broker-a"): QueueData[] {
   return [{ brokerName, readQueueNums, writeQueueNums, perm: 6, topicSysFlag: 0 }];
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 describe("NameServerDO upsertTopic", () => {

@@ -4,6 +4,7 @@ import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
+import { sleep } from "./test-support.js";
 
 /** A fresh producer group object per call: every test gets its own. */
 function producerGroup(): { pg: DurableObjectStub<ProducerGroupDO>; name: string } {
@@ -34,10 +35,6 @@ function check(transactionId: string, group: string, checkTimes = 1): Transactio
       body: "aGVsbG8=",
     },
   };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function waitForParked(pg: DurableObjectStub<ProducerGroupDO>, n: number): Promise<void> {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../protocol/log-codec.js";
 import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
+import { sleep, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
@@ -31,10 +32,6 @@ function msg(i: number, extra: Partial<StoredMessage> = {}): StoredMessage {
   };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Sleeps until the clock has passed `t`. */
 async function sleepUntil(t: number): Promise<void> {
   while (Date.now() <= t) await sleep(Math.max(1, t - Date.now() + 2));
@@ -60,14 +57,6 @@ function holdAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
 async function pullAll(q: DurableObjectStub<QueueDO>): Promise<{ queueOffset: number; storeTimestamp: number; message: StoredMessage }[]> {
   const r = await q.pull({ offset: 0, maxNums: 100, maxWaitMs: 0 });
   return r.entries;
-}
-
-async function waitForParked(q: DurableObjectStub<QueueDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await q.stats()).parkedPulls === n) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked pulls`);
 }
 
 function firstDiff(a: Uint8Array, b: Uint8Array): number {

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { MemberFence } from "../protocol/consumer.js";
 import type { StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
+import { msg, sleep, waitForParked } from "./test-support.js";
 
 /**
  * A fresh queue object per call: every test gets its own storage.
@@ -17,25 +18,6 @@ function group(): string {
   return `G-${crypto.randomUUID()}`;
 }
 
-const encoder = new TextEncoder();
-
-function msg(i: number): StoredMessage {
-  return {
-    msgId: `ID${i}`,
-    tags: "",
-    keys: [],
-    properties: {},
-    bornTimestamp: 1,
-    bornHost: "",
-    flag: 0,
-    reconsumeTimes: 0,
-    body: encoder.encode(`m${i}`),
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 function notOwner(group: string, generation: number): string {
   return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
@@ -69,14 +51,6 @@ async function commitAs(q: DurableObjectStub<QueueDO>, grp: string, offset: numb
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-async function waitForParked(q: DurableObjectStub<QueueDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await q.stats()).parkedPulls === n) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked pulls`);
 }
 
 describe("QueueDO owners", () => {

@@ -5,6 +5,7 @@ import { encodeMessages } from "../protocol/log-codec.js";
 import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
+import { rejection, sleep, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
@@ -58,24 +59,10 @@ function plain(i: number): StoredMessage {
   return { ...half(`P${i}`, "none"), properties: {}, tags: "", keys: [] };
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 function firstDiff(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
   return a.length === b.length ? -1 : n;
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(Error);
-    return e as Error;
-  }
-  throw new Error("expected the call to fail");
 }
 
 function getAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
@@ -99,14 +86,6 @@ function halfRows(q: DurableObjectStub<QueueDO>): Promise<Record<string, unknown
 
 function overflowCount(q: DurableObjectStub<QueueDO>): Promise<number> {
   return runInDurableObject(q, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM overflow").one().n);
-}
-
-async function waitForParked(q: DurableObjectStub<QueueDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await q.stats()).parkedPulls === n) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked pulls`);
 }
 
 const NOTHING = { pullStatus: "NO_NEW_MSG", nextBeginOffset: 0, minOffset: 0, maxOffset: 0, entries: [] };

@@ -4,6 +4,7 @@ import { encodeMessages } from "../protocol/log-codec.js";
 import type { StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
 import type { CommitLog } from "./queue/commit-log.js";
+import { msg, sleep, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 
@@ -15,25 +16,6 @@ function queue(): DurableObjectStub<QueueDO> {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-function msg(i: number, extra: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    msgId: `ID${i}`,
-    tags: "",
-    keys: [],
-    properties: {},
-    bornTimestamp: 1,
-    bornHost: "",
-    flag: 0,
-    reconsumeTimes: 0,
-    body: encoder.encode(`m${i}`),
-    ...extra,
-  };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** Index of the first differing byte, -1 when equal (length mismatch counts at the shorter length). */
 function firstDiff(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -43,15 +25,6 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
 
 function text(body: Uint8Array): string {
   return decoder.decode(body);
-}
-
-/** Waits until `n` pulls are parked on the queue (so a later append really wakes a parked pull). */
-async function waitForParked(q: DurableObjectStub<QueueDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await q.stats()).parkedPulls === n) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked pulls`);
 }
 
 describe("QueueDO append", () => {
