@@ -57,14 +57,23 @@ export function accountsObject(env: Env) {
 const CACHE_MS = 5000;
 let stored: { at: number; accounts: Map<string, StoredAccount> } | undefined;
 
-/** Every account (secret first, then managed), cached briefly per isolate. */
+let merged: { managed: Map<string, StoredAccount>; secret: Map<string, StoredAccount>; all: Map<string, StoredAccount> } | undefined;
+
+/**
+ * Every account (the secret's win over managed ones of the same key), cached briefly per
+ * isolate. This runs on every request, so the merged map is built only when a source changed.
+ */
 export async function allAccounts(env: Env): Promise<Map<string, StoredAccount>> {
   const now = Date.now();
   if (!stored || now - stored.at > CACHE_MS) {
     const managed = await accountsObject(env).list();
     stored = { at: now, accounts: new Map(managed.map((a) => [a.accessKey, a])) };
   }
-  return new Map([...stored.accounts, ...(await secretAccounts(env))]);
+  const secret = await secretAccounts(env);
+  if (merged?.managed !== stored.accounts || merged.secret !== secret) {
+    merged = { managed: stored.accounts, secret, all: new Map([...stored.accounts, ...secret]) };
+  }
+  return merged.all;
 }
 
 /** Forget the cached managed accounts (after a change made through this isolate). */
