@@ -21,12 +21,35 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             // Retention off: these tests pin exact alarm times and store rows with old timestamps;
             // retention has its own end-to-end test.
-            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0" } },
+            // No slaves: these tests pin alarm times that replication would add to.
+            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0", BROKER_SLAVES: "0" } },
           }),
         ],
         test: {
           name: "workerd",
           include: ["durable-objects/**/*.test.ts"],
+          exclude: ["durable-objects/**/*.ha.test.ts"],
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            // One slave per broker and short broker timers under the test configuration.
+            miniflare: {
+              bindings: {
+                FILE_RESERVED_TIME_MS: "0",
+                BROKER_SLAVES: "1",
+                TEST_FAULTS_ENABLED: "true",
+                BROKER_HEARTBEAT_INTERVAL_MS: "60000",
+                BROKER_EXPIRY_MS: "1000",
+              },
+            },
+          }),
+        ],
+        test: {
+          name: "workerd-ha",
+          include: ["durable-objects/**/*.ha.test.ts"],
         },
       },
       {

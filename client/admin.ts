@@ -4,6 +4,8 @@ import type { TopicConfig, TopicRouteData } from "../protocol/route.js";
 import type { HalfInfo, HalfState } from "../protocol/transaction.js";
 import type { GroupInfo, GroupProgress } from "../protocol/consumer.js";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
+import type { ClusterInfo } from "../protocol/cluster.js";
+import type { LiveBrokerInfo } from "../protocol/route.js";
 import { readQueues } from "./routes.js";
 import type { TopicConfigInput } from "../protocol/schemas.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
@@ -28,13 +30,7 @@ export interface HalfMessageInfo extends HalfInfo {
 /** An account as the API shows it: permissions, never secrets. */
 export type AccountInfo = AccountPolicy;
 
-export interface ClusterInfo {
-  clusterName: string;
-  autoCreateTopicEnable: boolean;
-  /** NameServer instances: every route write goes to all of them, reads fail over. */
-  nameServers: string[];
-  brokers: { brokerName: string; brokerAddrs: Record<string, string> }[];
-}
+export type { ClusterBroker, ClusterInfo } from "../protocol/cluster.js";
 
 export class Admin {
   private readonly transport: Transport;
@@ -233,6 +229,11 @@ export class Admin {
 
   async deleteAccount(accessKey: string, options: CallOptions = {}): Promise<void> {
     await this.transport.request(`/admin/accounts/${pathSegment(accessKey)}`, { ...options, method: "DELETE" });
+  }
+
+  /** Adds a broker to the running deployment: it registers with every NameServer and takes new topics. */
+  addBroker(brokerName: string, options: CallOptions = {}): Promise<LiveBrokerInfo> {
+    return this.transport.request<LiveBrokerInfo>("/namesrv/brokers", { ...options, method: "POST", body: { brokerName } });
   }
 
   /** Drains a broker (mqadmin wipeWritePerm): producers stop sending there, consumers finish reading it. */

@@ -6,7 +6,7 @@ import type { MessageQueue } from "../protocol/message.js";
 import type { QueueData } from "../protocol/route.js";
 import type { ConsumerGroupDO } from "./consumer-group.js";
 import type { QueueDO } from "./queue.js";
-import { rejection, sleep } from "./test-support.js";
+import { registerTopic, rejection, sleep } from "./test-support.js";
 
 /** The NameServer instance the group object reads its routes from. */
 function namesrv() {
@@ -20,8 +20,7 @@ function qd(brokerName: string, queueNums = 4): QueueData {
 /** Creates a fresh topic (a unique name per call) with the given queue data. */
 async function createTopic(...queues: QueueData[]): Promise<string> {
   const topic = `T-${crypto.randomUUID()}`;
-  const result = await namesrv().upsertTopic(topic, queues, "create");
-  expect(result.ok).toBe(true);
+  await registerTopic(topic, queues);
   return topic;
 }
 
@@ -289,7 +288,7 @@ describe("ConsumerGroupDO assignment", () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a", 2));
     expect((await cg.heartbeat(name, hb("cid-1", [topic]))).assignment).toEqual(mqs(topic, "broker-a", [0, 1]));
-    await namesrv().upsertTopic(topic, [qd("broker-a", 3)], "upsert");
+    await registerTopic(topic, [qd("broker-a", 3)]);
     // Within the refresh interval the routes are not re-read.
     const same = await cg.heartbeat(name, hb("cid-1", [topic]));
     expect(same.generation).toBe(1);

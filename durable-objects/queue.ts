@@ -9,7 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { toRpcError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
-import type { MessageQueue, QueueStats, StoredMessage } from "../protocol/message.js";
+import type { MessageQueue, QueueStats, SendStatus, StoredMessage } from "../protocol/message.js";
 import { toMessageExt } from "../protocol/message-ext.js";
 import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
 import { isMQError } from "../protocol/errors.js";
@@ -30,10 +30,21 @@ import { RecentIds } from "./queue/recent-ids.js";
 import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
+import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
+import { slaveQueueStub } from "../workers/broker-shard/queue-stub.js";
 
 export interface AppendResult {
   queueOffset: number;
   storeTimestamp: number;
+  /** SYNC_MASTER only, when no slave stored it in time: FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE. */
+  sendStatus?: SendStatus;
+}
+
+export interface ReplicationStatus {
+  brokerId: number;
+  minOffset: number;
+  maxOffset: number;
+  slaves: SlaveStatus[];
 }
 
 export interface PullRequest {
@@ -46,6 +57,8 @@ export interface PullRequest {
   group?: string;
   fence?: MemberFence;
 }
+
+
 
 export interface QueueProgressRaw {
   minOffset: number;
@@ -93,7 +106,13 @@ export class QueueDO extends DurableObject<Env> {
   /** The alarm time this object has set, mirrored in memory so arming costs no read. */
   private alarmAt: number | null = null;
   private identity: MessageQueue | null = null;
+  /** 0: this object is its broker's master queue; >0: a slave that only takes replication. */
+  private brokerId = 0;
   private owners!: Owners;
+  private replicator!: Replicator;
+  /** When the next ASYNC replication push is due (memory; a start schedules one). */
+  private replicationDueAt: number | null = null;
+  private replicationFailures = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -104,10 +123,16 @@ export class QueueDO extends DurableObject<Env> {
       this.delayed = new DelayedStore(this.sql);
       this.half = new HalfStore(this.sql);
       this.owners = new Owners(this.sql);
+      this.replicator = new Replicator(this.log, (groups, limit) => this.readOffsets(groups, limit));
       const id = this.sql
-        .exec<{ broker: string; topic: string; queue_id: number }>("SELECT broker, topic, queue_id FROM identity")
+        .exec<{ broker: string; topic: string; queue_id: number; broker_id: number }>("SELECT broker, topic, queue_id, broker_id FROM identity")
         .toArray()[0];
-      if (id) this.identity = { brokerName: id.broker, topic: id.topic, queueId: id.queue_id };
+      if (id) {
+        this.identity = { brokerName: id.broker, topic: id.topic, queueId: id.queue_id };
+        this.brokerId = id.broker_id;
+      }
+      // A master that restarted does not know where its slaves are: one push finds out.
+      if (this.slaveLinks().length > 0) this.replicationDueAt = Date.now() + readConfig(env).asyncReplicationDelayMs;
       this.alarmAt = await ctx.storage.getAlarm();
       // Self-healing: due work with no alarm (an alarm lost to a crash) gets one again.
       await this.armAlarm();
@@ -118,7 +143,9 @@ export class QueueDO extends DurableObject<Env> {
    * Stores `messages` with consecutive offsets, all or nothing; resolves once durable.
    * A retry carrying the msgId of a recent append gets that append's result back.
    */
-  append(messages: StoredMessage[], options: { dedupe?: boolean } = {}): Promise<AppendResult> {
+  append(messages: StoredMessage[], options: { dedupe?: boolean; mq?: MessageQueue } = {}): Promise<AppendResult> {
+    if (this.brokerId !== 0) return Promise.reject(toRpcError("NO_PERMISSION", "a slave queue takes no appends"));
+    if (options.mq) this.remember(options.mq);
     // An admin resend repeats a msgId on purpose; only producer retries are folded.
     const seen = options.dedupe !== false && messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
     if (seen) return Promise.resolve(seen);
@@ -146,10 +173,16 @@ export class QueueDO extends DurableObject<Env> {
     for (;;) {
       // Checked on every wake-up too: a rebalance while parked must not hand messages to the old owner.
       this.owners.check(req.group, req.fence);
-      const outcome = readForPull(this.log, offset, req.maxNums, filter);
+      // A slave behind the consumer (it read further on the master) has not got those
+      // offsets yet: that is "no new message", never a reason to move the consumer back.
+      const outcome =
+        this.brokerId !== 0 && offset > this.log.maxOffset
+          ? { pullStatus: "NO_NEW_MSG" as const, nextBeginOffset: offset, minOffset: this.log.minOffset, maxOffset: this.log.maxOffset, entries: [] }
+          : readForPull(this.log, offset, req.maxNums, filter);
       if (outcome.pullStatus === "FOUND" || outcome.pullStatus === "OFFSET_ILLEGAL") return outcome;
       // A filtered scan that stopped short of the end answers at once, as RocketMQ does.
       if (outcome.nextBeginOffset < outcome.maxOffset) return outcome;
+      if (this.brokerId !== 0 && outcome.nextBeginOffset > outcome.maxOffset && Date.now() >= deadline) return outcome;
       offset = outcome.nextBeginOffset;
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) {
@@ -177,6 +210,7 @@ export class QueueDO extends DurableObject<Env> {
       Date.now(),
       resetSeq,
     );
+    void this.offsetChanged(group);
     return offset;
   }
 
@@ -229,6 +263,7 @@ export class QueueDO extends DurableObject<Env> {
       offset,
       Date.now(),
     );
+    void this.offsetChanged(group);
   }
 
   fetchOffset(group: string): ConsumeOffset {
@@ -246,7 +281,7 @@ export class QueueDO extends DurableObject<Env> {
    * RocketMQ). A due time already past appends at once.
    */
   async appendDelayed(mq: MessageQueue, message: StoredMessage, dueAt: number, level: number): Promise<AppendResult | null> {
-    if (dueAt <= Date.now()) return this.append([message]);
+    if (dueAt <= Date.now()) return this.append([message], { mq });
     this.remember(mq);
     this.delayed.add(message, dueAt, level);
     await this.armAlarm();
@@ -303,6 +338,7 @@ export class QueueDO extends DurableObject<Env> {
       });
       await this.ctx.storage.sync();
       this.waiters.wakeAll();
+      await this.scheduleReplication();
       return result("COMMITTED", offset);
     }
     if (info.state === "COMMITTED")
@@ -341,8 +377,11 @@ export class QueueDO extends DurableObject<Env> {
     if (delivered > 0) {
       await this.ctx.storage.sync();
       this.waiters.wakeAll();
+      if (this.replicationDueAt === null) this.replicationDueAt = now;
     }
     await this.sendChecks(checks);
+    // Any alarm run carries pending replication along, even one that fired for other work.
+    if (this.replicationDueAt !== null) await this.replicateNow(now);
     await this.armAlarm();
   }
 
@@ -417,6 +456,7 @@ export class QueueDO extends DurableObject<Env> {
       this.delayed.nextDueAt(),
       this.half.nextCheckAt(),
       oldestDecided === null ? null : oldestDecided + DECIDED_RETENTION_MS,
+      this.replicationDueAt,
     ].filter((t): t is number => t !== null);
     if (candidates.length === 0) return;
     // Never re-arm at or before "now": an alarm set to the time of the run that is ending
@@ -435,15 +475,103 @@ export class QueueDO extends DurableObject<Env> {
     return oldest + reservedMs;
   }
 
-  private remember(mq: MessageQueue): void {
+  private remember(mq: MessageQueue, brokerId = 0): void {
     if (this.identity) return;
     this.sql.exec(
-      "INSERT OR REPLACE INTO identity (id, broker, topic, queue_id) VALUES (0, ?, ?, ?)",
+      "INSERT OR REPLACE INTO identity (id, broker, topic, queue_id, broker_id) VALUES (0, ?, ?, ?, ?)",
       mq.brokerName,
       mq.topic,
       mq.queueId,
+      brokerId,
     );
-    this.identity = mq;
+    this.identity = { brokerName: mq.brokerName, topic: mq.topic, queueId: mq.queueId };
+    this.brokerId = brokerId;
+  }
+
+  /**
+   * Slave side: stores a master's rows and consumer offsets exactly as sent. Idempotent: rows
+   * already held are skipped, so a repeated or overlapping push changes nothing.
+   */
+  replicate(batch: ReplicaBatch): ReplicaAck {
+    if (this.identity && this.brokerId === 0) throw toRpcError("NO_PERMISSION", "a master queue takes no replication");
+    this.remember(batch.mq, batch.brokerId);
+    let wrote = false;
+    this.ctx.storage.transactionSync(() => {
+      for (const row of batch.rows) wrote = this.log.appendRaw(row) || wrote;
+      for (const { group, offset } of batch.offsets) {
+        this.sql.exec(
+          `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
+          group,
+          offset,
+          Date.now(),
+        );
+      }
+    });
+    if (batch.minOffset > this.log.minOffset) this.log.truncate({ beforeOffset: batch.minOffset, maxRows: ALARM_MAX_EXPIRED_ROWS });
+    if (wrote) this.waiters.wakeAll();
+    return { nextOffset: this.log.maxOffset };
+  }
+
+  /** Master side: where each slave stands (cluster list's replication lag). */
+  replicationStatus(): ReplicationStatus {
+    return {
+      brokerId: this.brokerId,
+      minOffset: this.log.minOffset,
+      maxOffset: this.log.maxOffset,
+      slaves: this.replicator.status(this.slaveLinks()),
+    };
+  }
+
+  /** The slaves this queue replicates to: none unless it is a master with an identity. */
+  private slaveLinks(): SlaveLink[] {
+    const mq = this.identity;
+    if (!mq || this.brokerId !== 0) return [];
+    const links: SlaveLink[] = [];
+    for (let brokerId = 1; brokerId <= readConfig(this.env).slavesPerBroker; brokerId++) {
+      const stub = slaveQueueStub(this.env, mq, brokerId);
+      links.push({ brokerId, replicate: (batch) => stub.replicate(batch) });
+    }
+    return links;
+  }
+
+  private readOffsets(groups: readonly string[] | null, limit: number): { group: string; offset: number }[] {
+    const rows =
+      groups === null
+        ? this.sql.exec<{ grp: string; queue_offset: number }>("SELECT grp, queue_offset FROM consumer_offset LIMIT ?", limit).toArray()
+        : groups.flatMap((g) =>
+            this.sql.exec<{ grp: string; queue_offset: number }>("SELECT grp, queue_offset FROM consumer_offset WHERE grp = ?", g).toArray(),
+          );
+    return rows.map((r) => ({ group: r.grp, offset: r.queue_offset }));
+  }
+
+  private async offsetChanged(group: string): Promise<void> {
+    if (this.slaveLinks().length === 0) return;
+    this.replicator.markOffsetDirty(group);
+    await this.scheduleReplication();
+  }
+
+  /** ASYNC replication: one push after ASYNC_REPLICATION_DELAY_MS gathers every append meanwhile. */
+  private async scheduleReplication(): Promise<void> {
+    if (this.replicationDueAt !== null || this.slaveLinks().length === 0) return;
+    this.replicationDueAt = Date.now() + readConfig(this.env).asyncReplicationDelayMs;
+    await this.armAlarm();
+  }
+
+  private async replicateNow(now: number): Promise<void> {
+    this.replicationDueAt = null;
+    const links = this.slaveLinks();
+    const mq = this.identity;
+    if (links.length === 0 || !mq) return;
+    const ok = await this.replicator.pushAll(links, mq);
+    if (!ok) {
+      // An unreachable slave is retried with backoff, up to 30 s apart.
+      this.replicationFailures++;
+      this.replicationDueAt = now + Math.min(30_000, 500 * 2 ** Math.min(this.replicationFailures, 6));
+      return;
+    }
+    this.replicationFailures = 0;
+    if (this.replicator.behind(links)) this.replicationDueAt = Date.now() + 1;
   }
 
   private async flush(): Promise<void> {
@@ -473,12 +601,28 @@ export class QueueDO extends DurableObject<Env> {
           this.alarmAt = retention;
           await this.ctx.storage.setAlarm(retention);
         }
-        group.forEach((p, i) => {
-          const first = p.messages[0];
-          if (first) this.recent.set(recentKey(first), results[i]!);
-          p.resolve(results[i]!);
-        });
+        // Consumers may read it now; the sender hears once the broker role is satisfied.
         this.waiters.wakeAll();
+        const answer = (status: SendStatus) =>
+          group.forEach((p, i) => {
+            const result: AppendResult = status === "SEND_OK" ? results[i]! : { ...results[i]!, sendStatus: status };
+            const first = p.messages[0];
+            if (first) this.recent.set(recentKey(first), result);
+            p.resolve(result);
+          });
+        const links = this.slaveLinks();
+        const config = readConfig(this.env);
+        if (links.length > 0 && config.brokerRole === "SYNC_MASTER" && this.identity) {
+          // Not awaited: the next group is written while this one waits for a slave, and
+          // the next push carries both.
+          const target = this.log.maxOffset;
+          void this.replicator
+            .syncUpTo(links, this.identity, target, config.syncFlushSlaveTimeoutMs)
+            .then(answer, () => answer("SLAVE_NOT_AVAILABLE"));
+        } else {
+          answer("SEND_OK");
+          await this.scheduleReplication();
+        }
       }
     } finally {
       this.flushing = false;

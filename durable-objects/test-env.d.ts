@@ -6,5 +6,6 @@ declare namespace Cloudflare {
     PRODUCER_GROUP: DurableObjectNamespace<import("./producer-group.js").ProducerGroupDO>;
     CONSUMER_GROUP: DurableObjectNamespace<import("./consumer-group.js").ConsumerGroupDO>;
     ACCOUNTS: DurableObjectNamespace<import("./accounts.js").AccountsDO>;
+    BROKER: DurableObjectNamespace<import("./broker.js").BrokerDO>;
   }
 }

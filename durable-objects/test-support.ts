@@ -2,6 +2,8 @@
 import { expect } from "vitest";
 import type { StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
+import type { QueueData } from "../protocol/route.js";
+import { env } from "cloudflare:test";
 
 const encoder = new TextEncoder();
 
@@ -43,4 +45,20 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error("expected the call to fail");
+}
+
+/**
+ * Puts a topic on brokers the way the Worker does: each broker object stores its share and
+ * registers it with every NameServer instance before answering.
+ */
+export async function registerTopic(topic: string, queues: readonly QueueData[]): Promise<void> {
+  for (const q of queues) {
+    const broker = env.BROKER.get(env.BROKER.idFromName(q.brokerName));
+    await broker.start(q.brokerName);
+    await broker.upsertTopic(
+      topic,
+      { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm, topicSysFlag: q.topicSysFlag },
+      "upsert",
+    );
+  }
 }

@@ -140,3 +140,15 @@ export function fromRpcError(e: unknown): MQError {
   const overloaded = typeof e === "object" && e !== null && (e as { overloaded?: unknown }).overloaded === true;
   return new MQError("SERVICE_UNAVAILABLE", overloaded ? "queue object overloaded" : "storage call failed", { cause: e });
 }
+
+/**
+ * True when a Durable Object call failed without an answer from the object (unreachable,
+ * reset, overloaded), as opposed to the object refusing with a coded error; only the former
+ * may be served from a replica.
+ */
+export function isUnansweredRpc(e: unknown): boolean {
+  if (isMQError(e)) return false;
+  const text = e instanceof Error ? e.message : String(e);
+  const match = /^\[([A-Z_]+)\] /.exec(text);
+  return !(match && isErrorCode(match[1]));
+}

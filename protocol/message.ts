@@ -69,6 +69,10 @@ export interface PullResultWire {
   minOffset: number;
   maxOffset: number;
   messages: MessageExtWire[];
+  /** RocketMQ's suggestWhichBrokerId: 0 the master, >0 a slave, for the next pull of this queue. */
+  suggestWhichBrokerId?: number;
+  /** Which member of the broker answered: 0 the master, >0 a slave. */
+  brokerId?: number;
 }
 
 export interface QueueStats {

@@ -161,3 +161,14 @@ export const DlqResendSchema = z.strictObject({
 export const DlqDeleteSchema = z.strictObject({ brokerName: z.string().max(64), beforeOffset: z.number().int().nonnegative() });
 
 export const PermSchema = z.enum(["DENY", "PUB", "SUB", "PUB|SUB"]);
+
+/** Adding a broker to a running deployment (RocketMQ: starting a new broker process). */
+export const AddBrokerSchema = z.strictObject({ brokerName: z.string().min(1).max(64) });
+
+/** Test configuration only: faults injected into a running server. */
+export const FaultsSchema = z.strictObject({
+  unreachableNameServers: z.array(z.string().max(64)).max(16).optional(),
+  unreachableMasters: z.array(z.string().max(64)).max(64).optional(),
+  silentBrokers: z.array(z.string().max(64)).max(64).optional(),
+  talkingBrokers: z.array(z.string().max(64)).max(64).optional(),
+});

@@ -19,6 +19,7 @@ import { authMiddleware } from "./auth/middleware.js";
 import { rateLimit } from "./shared/rate-limit.js";
 import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
 import { dashboardRoutes } from "../dashboard/routes.js";
+import { faultRoutes } from "./faults/routes.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -55,6 +56,7 @@ app.route("/auth", authRoutes);
 app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/topics", topicRoutes);
+app.route("/_test", faultRoutes);
 
 app.notFound((c) =>
   c.json(

@@ -17,7 +17,28 @@ export interface Config {
   transactionCheckMax: number;
   /** Retention; 0 keeps messages forever. */
   fileReservedTimeMs: number;
+  /** How often a broker registers its topic table with every NameServer (RocketMQ: 30 s, 10–60 s). */
+  brokerHeartbeatIntervalMs: number;
+  /** A NameServer drops a broker it has not heard from for this long (RocketMQ: 120 s). */
+  brokerExpiryMs: number;
+  /** Role of every master: ASYNC_MASTER answers after its own durable write, SYNC_MASTER after a slave's too. */
+  brokerRole: MasterRole;
+  /** Slaves per broker name (brokerId 1..n); each is its own set of queue objects. */
+  slavesPerBroker: number;
+  /** Durable Object location hint for slave queue objects ("" lets Cloudflare place them). */
+  slaveLocationHint: string;
+  /** SYNC_MASTER: how long a send waits for a slave before answering FLUSH_SLAVE_TIMEOUT. */
+  syncFlushSlaveTimeoutMs: number;
+  /** ASYNC_MASTER: appends gathered this long before one replication call carries them. */
+  asyncReplicationDelayMs: number;
+  /** Masters suggest reading from a slave to consumers this many messages behind (slaveReadEnable). */
+  slaveReadEnable: boolean;
+  slaveReadBehindMessages: number;
+  /** Test configuration only: faults can be injected and timers may go below their production floors. */
+  testFaultsEnabled: boolean;
 }
+
+export type MasterRole = "ASYNC_MASTER" | "SYNC_MASTER";
 
 const cache = new WeakMap<object, Config>();
 
@@ -43,7 +64,23 @@ export function readConfig(env: Env): Config {
     transactionCheckIntervalMs: Math.max(1, intVar(env.TRANSACTION_CHECK_INTERVAL_MS, 60_000)),
     transactionCheckMax: intVar(env.TRANSACTION_CHECK_MAX, 15),
     fileReservedTimeMs: intVar(env.FILE_RESERVED_TIME_MS, 72 * 3600 * 1000),
+    brokerHeartbeatIntervalMs: 0,
+    brokerExpiryMs: 0,
+    brokerRole: masterRole(env.BROKER_ROLE),
+    slavesPerBroker: Math.min(intVar(env.BROKER_SLAVES, 0), 4),
+    slaveLocationHint: env.SLAVE_LOCATION_HINT ?? "",
+    syncFlushSlaveTimeoutMs: intVar(env.SYNC_FLUSH_SLAVE_TIMEOUT_MS, 5000),
+    asyncReplicationDelayMs: intVar(env.ASYNC_REPLICATION_DELAY_MS, 50),
+    slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
+    slaveReadBehindMessages: intVar(env.SLAVE_READ_BEHIND_MESSAGES, 10_000),
+    testFaultsEnabled: env.TEST_FAULTS_ENABLED === "true",
   };
+  // RocketMQ bounds the registration interval to 10–60 s; tests shorten it (and the expiry)
+  // only under the test configuration, so a production deploy cannot set a flapping value.
+  const heartbeat = intVar(env.BROKER_HEARTBEAT_INTERVAL_MS, 30_000);
+  const expiry = intVar(env.BROKER_EXPIRY_MS, 120_000);
+  config.brokerHeartbeatIntervalMs = config.testFaultsEnabled ? Math.max(50, heartbeat) : Math.min(60_000, Math.max(10_000, heartbeat));
+  config.brokerExpiryMs = config.testFaultsEnabled ? Math.max(100, expiry) : Math.max(expiry, 2 * config.brokerHeartbeatIntervalMs);
   cache.set(env, config);
   return config;
 }
@@ -53,4 +90,10 @@ function intVar(value: string | undefined, fallback: number): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${value}"`);
   return n;
+}
+
+function masterRole(value: string | undefined): MasterRole {
+  if (value === undefined || value === "" || value === "ASYNC_MASTER") return "ASYNC_MASTER";
+  if (value === "SYNC_MASTER") return "SYNC_MASTER";
+  throw new Error(`BROKER_ROLE must be ASYNC_MASTER or SYNC_MASTER, got "${value}"`);
 }

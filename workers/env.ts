@@ -1,3 +1,4 @@
+import type { BrokerDO } from "../durable-objects/broker.js";
 import type { AccountsDO } from "../durable-objects/accounts.js";
 import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 import type { NameServerDO } from "../durable-objects/namesrv.js";
@@ -11,6 +12,7 @@ export interface Env {
   PRODUCER_GROUP: DurableObjectNamespace<ProducerGroupDO>;
   CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroupDO>;
   ACCOUNTS: DurableObjectNamespace<AccountsDO>;
+  BROKER: DurableObjectNamespace<BrokerDO>;
   /** Secret: JSON array of accounts with their secret keys (wrangler secret put FLAREMQ_ACCOUNTS). */
   FLAREMQ_ACCOUNTS?: string;
   /** NameServer instances (comma-separated names); writes go to all, reads fail over. */
@@ -38,6 +40,26 @@ export interface Env {
   TRANSACTION_CHECK_INTERVAL_MS?: string;
   /** Messages older than this are deleted (RocketMQ fileReservedTime); default 72 h; 0 keeps them forever. */
   FILE_RESERVED_TIME_MS?: string;
+  /** Broker registration interval with every NameServer; 10000–60000, default 30000. */
+  BROKER_HEARTBEAT_INTERVAL_MS?: string;
+  /** A broker not heard from for this long leaves the routes; default 120000. */
+  BROKER_EXPIRY_MS?: string;
+  /** ASYNC_MASTER (default) or SYNC_MASTER. */
+  BROKER_ROLE?: string;
+  /** Slaves per broker name; default 0, at most 4. */
+  BROKER_SLAVES?: string;
+  /** Location hint for slave queue objects (e.g. "weur"), so a broker survives the loss of a location. */
+  SLAVE_LOCATION_HINT?: string;
+  /** SYNC_MASTER: wait for a slave at most this long; default 5000. */
+  SYNC_FLUSH_SLAVE_TIMEOUT_MS?: string;
+  /** ASYNC_MASTER: replication batching delay; default 50. */
+  ASYNC_REPLICATION_DELAY_MS?: string;
+  /** "true": a master suggests a slave to consumers far behind (RocketMQ slaveReadEnable). */
+  SLAVE_READ_ENABLE?: string;
+  /** How far behind (messages) a consumer is sent to a slave; default 10000. */
+  SLAVE_READ_BEHIND_MESSAGES?: string;
+  /** Test configuration only: enables /_test/faults and shorter broker timers. Never set in production. */
+  TEST_FAULTS_ENABLED?: string;
   /** Checks before an undecided half message is rolled back; default 15. */
   TRANSACTION_CHECK_MAX?: string;
 }

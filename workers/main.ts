@@ -6,5 +6,6 @@ export { NameServerDO } from "../durable-objects/namesrv.js";
 export { ProducerGroupDO } from "../durable-objects/producer-group.js";
 export { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 export { AccountsDO } from "../durable-objects/accounts.js";
+export { BrokerDO } from "../durable-objects/broker.js";
 
 export default app;

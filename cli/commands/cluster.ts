@@ -1,5 +1,6 @@
 /**
- * `cluster list` (mqadmin clusterList): the brokers, their addresses and the topics each holds;
+ * `cluster list` (mqadmin clusterList): every broker member with its role, last heartbeat,
+ * topics and replication lag; `cluster add-broker` adds one to a running deployment;
  * `cluster wipe-write-perm` / `add-write-perm` drain a broker and give it back.
  */
 import type { Noun } from "../command.js";
@@ -9,27 +10,48 @@ export const cluster: Noun = {
   summary: "show the cluster's brokers and their topics; drain a broker",
   verbs: {
     list: {
-      summary: "list brokers with their addresses and topics",
+      summary: "list brokers: role per brokerId, last heartbeat, topics, replication lag",
       flags: {},
       async run(ctx) {
-        const [info, topics] = await Promise.all([ctx.admin.clusterInfo(), ctx.admin.listTopics()]);
-        const brokers = info.brokers.map((b) => ({
-          ...b,
-          topics: topics.filter((t) => t.queues.some((q) => q.brokerName === b.brokerName)).map((t) => t.topic),
-        }));
+        const info = await ctx.admin.clusterInfo();
+        const now = Date.now();
+        const rows = info.brokers.flatMap((b) =>
+          Object.entries(b.brokerIds).map(([id, role]) => {
+            const slave = b.replication.slaves.find((s) => String(s.brokerId) === id);
+            const lag = id === "0" ? "-" : slave?.lagMessages ?? "unknown";
+            return [
+              b.brokerName,
+              id,
+              role,
+              b.brokerAddrs[id] ?? "",
+              b.alive ? "alive" : "EXPIRED",
+              `${Math.round((now - b.lastUpdateTimestamp) / 1000)}s ago`,
+              (b.permission & 2) === 2 ? "rw" : "r (drained)",
+              b.topics.length,
+              lag,
+            ];
+          }),
+        );
         return {
-          data: { ...info, brokers },
+          data: info,
           text: [
             keyValues([
               ["cluster", info.clusterName],
               ["autoCreateTopicEnable", info.autoCreateTopicEnable],
+              ["nameServers", info.nameServers.join(",")],
+              ["brokerExpiryMs", info.brokerExpiryMs],
             ]),
-            table(
-              ["BROKER", "ADDRESS", "TOPIC_COUNT", "TOPICS"],
-              brokers.map((b) => [b.brokerName, Object.values(b.brokerAddrs).join(","), b.topics.length, b.topics.join(",")]),
-            ),
+            table(["BROKER", "ID", "ROLE", "ADDRESS", "STATE", "LAST_HEARTBEAT", "PERM", "TOPICS", "REPLICATION_LAG"], rows),
           ].join("\n\n"),
         };
+      },
+    },
+    "add-broker": {
+      summary: "add a broker to the running deployment; it registers and takes new topics",
+      flags: { broker: { kind: "string", value: "B", required: true, help: "broker name" } },
+      async run(ctx, flags) {
+        const b = await ctx.admin.addBroker(flags.requiredString("broker"));
+        return { data: b, text: `${b.brokerName}: registered with ${Object.keys(b.brokerIds).length} member(s)` };
       },
     },
     "wipe-write-perm": {

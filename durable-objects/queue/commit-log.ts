@@ -27,6 +27,21 @@ type LogRow = {
   data: ArrayBuffer;
 };
 
+/** One log row as stored, the unit of replication. */
+export interface RawRow {
+  baseOffset: number;
+  count: number;
+  storeTimestamp: number;
+  data: Uint8Array;
+  /** The row's keys framed for row_keys, or null when its messages carry none. */
+  keys: string | null;
+}
+
+/** Keys framed by \u0001 so instr() finds whole keys only (keys cannot contain it). */
+function frameKeys(keys: readonly string[]): string {
+  return `\u0001${keys.join("\u0001")}\u0001`;
+}
+
 interface DecodedRow {
   baseOffset: number;
   storeTimestamp: number;
@@ -166,42 +181,86 @@ export class CommitLog {
     // Store times never go backwards, so binary search by time over offsets stays valid.
     const storeTimestamp = Math.max(now, this.lastStoreTs);
     const data = encodeMessages(messages);
-    const chunks = Math.max(1, Math.ceil(data.length / CHUNK_BYTES));
+    const keys = [...new Set(messages.flatMap((m) => m.keys))];
+    this.writeRow({ baseOffset, count: messages.length, storeTimestamp, data, keys: keys.length > 0 ? frameKeys(keys) : null });
+    this.remember({ baseOffset, storeTimestamp, messages: [...messages], bytes: data.length });
+    return { baseOffset, storeTimestamp };
+  }
+
+  /**
+   * Whole rows from `fromOffset` (a row boundary, or before the first row) on, as stored, for
+   * a slave: at most `maxRows`, and past the first row at most `maxBytes` of data.
+   */
+  rawRows(fromOffset: number, maxRows: number, maxBytes: number): RawRow[] {
+    const out: RawRow[] = [];
+    let bytes = 0;
+    const rows = this.sql
+      .exec<LogRow>(
+        "SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+        fromOffset,
+        maxRows,
+      )
+      .toArray();
+    for (const row of rows) {
+      const data = this.rowData(row);
+      if (out.length > 0 && bytes + data.length > maxBytes) break;
+      bytes += data.length;
+      const keys = this.sql.exec<{ keys: string }>("SELECT keys FROM row_keys WHERE base_offset = ?", row.base_offset).toArray()[0];
+      out.push({ baseOffset: row.base_offset, count: row.count, storeTimestamp: row.store_ts, data, keys: keys?.keys ?? null });
+    }
+    return out;
+  }
+
+  /**
+   * Stores a row replicated from the master with its own offset and store time, so a slave
+   * matches its master exactly. A row already held is skipped; a row past a gap (the master
+   * dropped the rows between by retention) restarts the log at that row.
+   * Returns whether the row was written.
+   */
+  appendRaw(row: RawRow): boolean {
+    if (row.baseOffset + row.count <= this.next) return false;
+    if (row.baseOffset !== this.next) {
+      this.sql.exec("DELETE FROM log");
+      this.sql.exec("DELETE FROM log_chunk");
+      this.sql.exec("DELETE FROM row_keys");
+      this.cache.clear();
+      this.cacheBytes = 0;
+      this.min = row.baseOffset;
+      this.next = row.baseOffset;
+    }
+    this.writeRow(row);
+    return true;
+  }
+
+  private writeRow(row: RawRow): void {
+    const chunks = Math.max(1, Math.ceil(row.data.length / CHUNK_BYTES));
     let written = 0;
     this.storage.transactionSync(() => {
       written += this.sql.exec(
         "INSERT INTO log (base_offset, count, store_ts, extra_chunks, data) VALUES (?, ?, ?, ?, ?)",
-        baseOffset,
-        messages.length,
-        storeTimestamp,
+        row.baseOffset,
+        row.count,
+        row.storeTimestamp,
         chunks - 1,
-        data.subarray(0, CHUNK_BYTES),
+        row.data.subarray(0, CHUNK_BYTES),
       ).rowsWritten;
       for (let i = 1; i < chunks; i++) {
         written += this.sql.exec(
           "INSERT INTO log_chunk (base_offset, chunk, data) VALUES (?, ?, ?)",
-          baseOffset,
+          row.baseOffset,
           i,
-          data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
+          row.data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
         ).rowsWritten;
       }
-      const keys = [...new Set(messages.flatMap((m) => m.keys))];
-      if (keys.length > 0) {
-        // Keys framed by \u0001 so instr() finds whole keys only (keys cannot contain it).
-        written += this.sql.exec(
-          "INSERT INTO row_keys (base_offset, keys) VALUES (?, ?)",
-          baseOffset,
-          `\u0001${keys.join("\u0001")}\u0001`,
-        ).rowsWritten;
+      if (row.keys !== null) {
+        written += this.sql.exec("INSERT INTO row_keys (base_offset, keys) VALUES (?, ?)", row.baseOffset, row.keys).rowsWritten;
       }
     });
-    if (this.next === this.min) this.oldestTs = storeTimestamp;
-    this.next = baseOffset + messages.length;
-    this.lastStoreTs = storeTimestamp;
+    if (this.next === this.min) this.oldestTs = row.storeTimestamp;
+    this.next = row.baseOffset + row.count;
+    this.lastStoreTs = row.storeTimestamp;
     this.rowsWritten += written;
-    this.messagesAppended += messages.length;
-    this.remember({ baseOffset, storeTimestamp, messages: [...messages], bytes: data.length });
-    return { baseOffset, storeTimestamp };
+    this.messagesAppended += row.count;
   }
 
   /**
@@ -275,17 +334,7 @@ export class CommitLog {
       .exec<LogRow>("SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset = ?", baseOffset)
       .toArray()[0];
     if (!row) return undefined;
-    let data: Uint8Array = new Uint8Array(row.data);
-    if (row.extra_chunks > 0) {
-      const parts = [data];
-      for (const c of this.sql.exec<{ data: ArrayBuffer }>(
-        "SELECT data FROM log_chunk WHERE base_offset = ? ORDER BY chunk",
-        baseOffset,
-      )) {
-        parts.push(new Uint8Array(c.data));
-      }
-      data = concat(parts);
-    }
+    const data = this.rowData(row);
     const decoded: DecodedRow = {
       baseOffset: row.base_offset,
       storeTimestamp: row.store_ts,
@@ -294,6 +343,17 @@ export class CommitLog {
     };
     this.remember(decoded);
     return decoded;
+  }
+
+  /** A row's data with its overflow chunks joined. */
+  private rowData(row: LogRow): Uint8Array {
+    const head = new Uint8Array(row.data);
+    if (row.extra_chunks === 0) return head;
+    const parts = [head];
+    for (const c of this.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log_chunk WHERE base_offset = ? ORDER BY chunk", row.base_offset)) {
+      parts.push(new Uint8Array(c.data));
+    }
+    return concat(parts);
   }
 
   private remember(row: DecodedRow): void {

@@ -83,6 +83,9 @@ const MIGRATIONS: readonly string[] = [
      base_offset INTEGER PRIMARY KEY,
      keys TEXT NOT NULL
    );`,
+  // v6: which member of its broker this queue object is (0: master, >0: a slave), so a slave
+  // never replicates onward and a master knows to.
+  `ALTER TABLE identity ADD COLUMN broker_id INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -29,7 +29,7 @@ describe("topic admin", () => {
     ]);
     const route = await admin.topicRoute(topic);
     expect(route.brokerDatas).toEqual([
-      { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b" } },
+      { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b", "1": "/brokers/broker-b?brokerId=1" } },
     ]);
     expect(route.queueDatas).toEqual(updated.queues);
     expect((await admin.listTopics()).map((t) => t.topic)).toContain(topic);

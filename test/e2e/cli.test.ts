@@ -4,6 +4,7 @@
  * half a second, so independent invocations run in parallel.
  */
 import { spawn } from "node:child_process";
+import type { ClusterInfo } from "../../protocol/cluster.js";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -107,35 +108,38 @@ describe("topic and cluster", () => {
     expect(updated.queues).toEqual([queueData("broker-b", 3, 2, 4)]);
     expect(route).toEqual({
       brokerDatas: [
-        { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "/brokers/broker-a" } },
-        { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b" } },
+        { cluster: "DefaultCluster", brokerName: "broker-a", brokerAddrs: { "0": "/brokers/broker-a", "1": "/brokers/broker-a?brokerId=1" } },
+        { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b", "1": "/brokers/broker-b?brokerId=1" } },
       ],
       queueDatas: [queueData("broker-a", 2, 2), queueData("broker-b", 2, 2)],
     });
     expect(routeText.stdout).toBe(
       [
-        "BROKER    CLUSTER         ADDRESS            READ_QUEUES  WRITE_QUEUES  PERM",
-        "broker-a  DefaultCluster  /brokers/broker-a            2             2     6",
-        "broker-b  DefaultCluster  /brokers/broker-b            2             2     6",
+        "BROKER    CLUSTER         ADDRESS                                         READ_QUEUES  WRITE_QUEUES  PERM",
+        "broker-a  DefaultCluster  /brokers/broker-a,/brokers/broker-a?brokerId=1            2             2     6",
+        "broker-b  DefaultCluster  /brokers/broker-b,/brokers/broker-b?brokerId=1            2             2     6",
         "",
       ].join("\n"),
     );
     expect(list.map((t) => t.topic).sort()).toEqual([topic, other].sort());
-    const [cluster, topics] = await Promise.all([
-      json<{ clusterName: string; autoCreateTopicEnable: boolean; brokers: { brokerName: string; topics: string[] }[] }>("cluster", "list"),
+    const [cluster, topics, clusterText] = await Promise.all([
+      json<ClusterInfo>("cluster", "list"),
       admin.listTopics(),
+      cli("cluster", "list"),
     ]);
     const on = (broker: string) => topics.filter((t) => t.queues.some((q) => q.brokerName === broker)).map((t) => t.topic);
-    expect(cluster).toEqual({
-      clusterName: "DefaultCluster",
-      autoCreateTopicEnable: true,
-      nameServers: ["ns-0", "ns-1"],
-      brokers: [
-        { brokerName: "broker-a", brokerAddrs: { "0": "/brokers/broker-a" }, topics: on("broker-a") },
-        { brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b" }, topics: on("broker-b") },
-      ],
-    });
+    expect(cluster).toMatchObject({ clusterName: "DefaultCluster", autoCreateTopicEnable: true, nameServers: ["ns-0", "ns-1"] });
+    expect(cluster.brokers.map((b) => [b.brokerName, b.alive, b.brokerIds, b.topics])).toEqual([
+      ["broker-a", true, { "0": "ASYNC_MASTER", "1": "SLAVE" }, on("broker-a")],
+      ["broker-b", true, { "0": "ASYNC_MASTER", "1": "SLAVE" }, on("broker-b")],
+    ]);
+    for (const b of cluster.brokers) {
+      expect(Date.now() - b.lastUpdateTimestamp).toBeLessThan(60_000);
+      expect(b.replication.slaves.map((s) => s.brokerId)).toEqual([1]);
+    }
     expect(on("broker-a")).toEqual([topic]);
+    expect(clusterText.stdout).toMatch(/^broker-a\s+0\s+ASYNC_MASTER\s+\/brokers\/broker-a\s+alive\s+\d+s ago\s+rw\s+1\s+-$/m);
+    expect(clusterText.stdout).toMatch(/^broker-a\s+1\s+SLAVE\s+\/brokers\/broker-a\?brokerId=1\s+alive\s+\d+s ago\s+rw\s+1\s+(\d+|unknown)$/m);
 
     expect(await json("topic", "delete", "--topic", other)).toEqual({ topic: other, deleted: true });
     const gone = await cli("topic", "route", "--topic", other, "--json");

@@ -3,13 +3,13 @@
  * for, auto-creating the topic on a first send when the deployment allows it.
  */
 import { MQError } from "../../protocol/errors.js";
-import { checkTopicName, checkUserTopic } from "../../protocol/names.js";
+import { checkTopicName, checkUserTopic, isValidBrokerName } from "../../protocol/names.js";
 import { canRead, canWrite, type QueueData } from "../../protocol/route.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { readConfig } from "../config.js";
 import type { Env } from "../env.js";
 import { reservedNames } from "../namesrv/routes.js";
-import { getTopicConfig, upsertTopic } from "../namesrv/topic-registry.js";
+import { getTopicConfig, listBrokers, upsertTopic } from "../namesrv/topic-registry.js";
 import { uintParam } from "../shared/validate.js";
 
 /**
@@ -30,7 +30,8 @@ export async function resolveQueue(
 ): Promise<ResolvedQueue> {
   const config = readConfig(env);
   const { broker, topic } = params;
-  if (!config.brokers.includes(broker)) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not configured`);
+  if (!isValidBrokerName(broker) || !(await listBrokers(env)).some((b) => b.brokerName === broker && b.alive))
+    throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
   if (access === "write") checkUserTopic(topic, reservedNames(config));
   else checkTopicName(topic);
   const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });

@@ -15,7 +15,11 @@ import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
-import { callQueue, queueStub } from "./queue-stub.js";
+import { callQueue, routedQueueStub, slaveQueueStub } from "./queue-stub.js";
+import { fromRpcError, isUnansweredRpc } from "../../protocol/errors.js";
+import type { MessageQueue } from "../../protocol/message.js";
+import type { QueueDO } from "../../durable-objects/queue.js";
+import type { Env } from "../env.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
 
@@ -28,7 +32,47 @@ async function target(c: QueueContext, access: Access) {
     access,
   );
   const { brokerName, topic, queueId } = resolved.mq;
-  return { ...resolved, stub: queueStub(c.env, brokerName, topic, queueId) };
+  return { ...resolved, stub: routedQueueStub(c.env, brokerName, topic, queueId) };
+}
+
+/**
+ * Runs a read on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a
+ * master's suggestion), or the first slave when the master does not answer. Returns which
+ * member answered. Coded refusals from the master are never retried on a slave.
+ */
+async function readReplicated<T>(
+  env: Env,
+  mq: MessageQueue,
+  master: DurableObjectStub<QueueDO>,
+  brokerId: number,
+  read: (stub: DurableObjectStub<QueueDO>) => Promise<T>,
+): Promise<{ value: T; brokerId: number }> {
+  const slaves = readConfig(env).slavesPerBroker;
+  if (brokerId > 0 && brokerId <= slaves) return { value: await callQueue(() => read(slaveQueueStub(env, mq, brokerId))), brokerId };
+  try {
+    return { value: await read(master), brokerId: 0 };
+  } catch (e) {
+    if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
+    return { value: await callQueue(() => read(slaveQueueStub(env, mq, 1))), brokerId: 1 };
+  }
+}
+
+/**
+ * RocketMQ's slaveReadEnable: a master sends a consumer far behind to a slave (sparing the
+ * master), and a slave sends a consumer that caught up back to the master.
+ */
+export function suggestBrokerId(
+  config: { slaveReadEnable: boolean; slaveReadBehindMessages: number; slavesPerBroker: number },
+  servedBy: number,
+  outcome: { maxOffset: number; nextBeginOffset: number },
+): number {
+  const behind = outcome.maxOffset - outcome.nextBeginOffset > config.slaveReadBehindMessages;
+  if (!config.slaveReadEnable || config.slavesPerBroker === 0 || !behind) return 0;
+  return servedBy > 0 ? servedBy : 1;
+}
+
+function brokerIdParam(c: QueueContext): number {
+  return uintParam(c.req.query("brokerId"), "brokerId", { fallback: 0, max: 64 });
 }
 
 const Q = "/:broker/topics/:topic/queues/:queueId";
@@ -66,9 +110,10 @@ export const brokerRoutes = new Hono<AppEnv>()
       throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
     buildFilter(expressionType, expression); // a bad expression is a 400 with its position
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
+    const brokerId = brokerIdParam(c);
     const { mq, stub } = await target(c, "read");
-    const outcome = await callQueue(() =>
-      stub.pull({ offset, maxNums, expression, expressionType, maxWaitMs, ...member }),
+    const { value: outcome, brokerId: servedBy } = await readReplicated(c.env, mq, stub, brokerId, (s) =>
+      s.pull({ offset, maxNums, expression, expressionType, maxWaitMs, ...member }),
     );
     const result: PullResultWire = {
       pullStatus: outcome.pullStatus,
@@ -76,6 +121,8 @@ export const brokerRoutes = new Hono<AppEnv>()
       minOffset: outcome.minOffset,
       maxOffset: outcome.maxOffset,
       messages: outcome.entries.map((e) => toMessageExt(mq, e)),
+      suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
+      brokerId: servedBy,
     };
     return c.json(result);
   })
@@ -98,15 +145,17 @@ export const brokerRoutes = new Hono<AppEnv>()
   .get(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    const { stub } = await target(c, "read");
-    return c.json(await callQueue(() => stub.fetchOffset(group)));
+    const { mq, stub } = await target(c, "read");
+    return c.json((await readReplicated(c.env, mq, stub, 0, (s) => s.fetchOffset(group))).value);
   })
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
     const { offset, fence } = await readJson(c, CommitOffsetsSchema);
-    const { stub } = await target(c, "read");
-    await callQueue(() => stub.commitOffset(group, offset, fence));
+    const { mq, stub } = await target(c, "read");
+    // With the master unreachable the slave keeps the offset (unfenced: a slave has no owners);
+    // the consumer's next commit to the master supersedes it.
+    await readReplicated(c.env, mq, stub, 0, (s) => (s === stub ? s.commitOffset(group, offset, fence) : s.commitOffset(group, offset)));
     return c.json({ offset });
   })
   .get(`${Q}/delayed`, async (c) => {

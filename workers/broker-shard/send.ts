@@ -4,7 +4,7 @@
  */
 import { MQError } from "../../protocol/errors.js";
 import { delayForLevel } from "../../protocol/delay-levels.js";
-import type { MessageQueue, SendResult, StoredMessage } from "../../protocol/message.js";
+import type { MessageQueue, SendResult, SendStatus, StoredMessage } from "../../protocol/message.js";
 import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { SendRequest } from "../../protocol/schemas.js";
 import { TransactionProps } from "../../protocol/transaction.js";
@@ -19,11 +19,16 @@ interface SendContext {
   now: number;
 }
 
-export function sendResult(mq: MessageQueue, messages: readonly StoredMessage[], queueOffset: number): SendResult {
+export function sendResult(
+  mq: MessageQueue,
+  messages: readonly StoredMessage[],
+  queueOffset: number,
+  sendStatus: SendStatus = "SEND_OK",
+): SendResult {
   const msgIds = messages.map((m) => m.msgId);
   const offsetMsgIds = queueOffset < 0 ? messages.map(() => "") : messages.map((_, i) => encodeOffsetMsgId({ ...mq, queueOffset: queueOffset + i }));
   return {
-    sendStatus: "SEND_OK",
+    sendStatus,
     msgId: msgIds.join(","),
     offsetMsgId: offsetMsgIds.join(","),
     messageQueue: mq,
@@ -58,8 +63,8 @@ export async function storeMessages(ctx: SendContext, request: SendRequest, mess
   if (request.transaction) return prepareHalf(ctx, request.transaction.producerGroup, messages);
   const delayed = request.messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined);
   if (delayed) return storeDelayed(ctx, request.messages[0]!, messages[0]!);
-  const { queueOffset } = await callQueue(() => ctx.stub.append(messages));
-  return sendResult(ctx.mq, messages, queueOffset);
+  const { queueOffset, sendStatus } = await callQueue(() => ctx.stub.append(messages, { mq: ctx.mq }));
+  return sendResult(ctx.mq, messages, queueOffset, sendStatus ?? "SEND_OK");
 }
 
 async function storeDelayed(
@@ -79,7 +84,7 @@ async function storeDelayed(
     message.properties = { ...message.properties, TIMER_DELIVER_MS: String(dueAt) };
   }
   const stored = await callQueue(() => ctx.stub.appendDelayed(ctx.mq, message, dueAt, level));
-  if (stored) return sendResult(ctx.mq, [message], stored.queueOffset);
+  if (stored) return sendResult(ctx.mq, [message], stored.queueOffset, stored.sendStatus ?? "SEND_OK");
   return { ...sendResult(ctx.mq, [message], -1), deliverTimeMs: dueAt };
 }
 

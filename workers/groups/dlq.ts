@@ -59,7 +59,7 @@ async function resendOne(env: Env, group: string, offsetMsgId: string): Promise<
   const queueId = entry.queueOffset % target.writeQueueNums;
   const { RECONSUME_TIME: _r, MAX_RECONSUME_TIMES: _m, DELAY: _d, ...properties } = entry.message.properties;
   const message = { ...entry.message, reconsumeTimes: 0, properties: { ...properties, DLQ_RESENT_FROM: offsetMsgId } };
-  await callQueue(() => queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false }));
+  await callQueue(() => queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false, mq: { topic: original, brokerName: target.brokerName, queueId } }));
 }
 
 export const dlqRoutes = new Hono<AppEnv>()

@@ -53,7 +53,7 @@ export async function sendBack(
     const topic = dlqTopic(group);
     // One dead-letter queue per broker, created on first use (RocketMQ: DLQ_NUMS_PER_GROUP = 1).
     await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");
-    await callQueue(() => queueStub(env, mq.brokerName, topic, 0).append([message]));
+    await callQueue(() => queueStub(env, mq.brokerName, topic, 0).append([message], { mq: { topic, brokerName: mq.brokerName, queueId: 0 } }));
     return { destination: "DLQ", topic, reconsumeTimes, deliverTimeMs: null };
   }
   const config = readConfig(env);

@@ -7,6 +7,7 @@
 import { MQError } from "../../protocol/errors.js";
 import type { NameServerDO } from "../../durable-objects/namesrv.js";
 import type { Env } from "../env.js";
+import { currentFaults } from "../shared/test-faults.js";
 
 type NameServerStub = DurableObjectStub<NameServerDO>;
 
@@ -18,8 +19,9 @@ export function instanceNames(env: Env): string[] {
   return names.length > 0 ? names : ["ns-0"];
 }
 
-function stubs(env: Env): { name: string; stub: NameServerStub }[] {
+export function nameServerStubs(env: Env): { name: string; stub: NameServerStub }[] {
   const unreachable = new Set((env.TEST_UNREACHABLE_NAMESRV ?? "").split(",").map((n) => n.trim()));
+  if (env.TEST_FAULTS_ENABLED === "true") for (const n of currentFaults().unreachableNameServers) unreachable.add(n);
   return instanceNames(env).map((name) => ({
     name,
     stub: unreachable.has(name)
@@ -31,7 +33,7 @@ function stubs(env: Env): { name: string; stub: NameServerStub }[] {
 /** Reads from the first instance that answers. */
 export async function readNameServer<T>(env: Env, read: (ns: NameServerStub) => Promise<T>): Promise<T> {
   let last: unknown;
-  for (const { stub } of stubs(env)) {
+  for (const { stub } of nameServerStubs(env)) {
     try {
       return await read(stub);
     } catch (e) {
@@ -46,7 +48,7 @@ export async function readNameServer<T>(env: Env, read: (ns: NameServerStub) => 
  * of them took it, since instances never copy from each other.
  */
 export async function writeNameServers<T>(env: Env, write: (ns: NameServerStub) => Promise<T>): Promise<Awaited<T>> {
-  const results = await Promise.allSettled(stubs(env).map(({ stub }) => write(stub)));
+  const results = await Promise.allSettled(nameServerStubs(env).map(({ stub }) => write(stub)));
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw new MQError("SERVICE_UNAVAILABLE", "a NameServer instance did not take the write; retry", { cause: failed.reason });
   return (results[0] as PromiseFulfilledResult<Awaited<T>>).value;

@@ -5,33 +5,41 @@
 import { Hono } from "hono";
 import { MQError } from "../../protocol/errors.js";
 import { AUTO_CREATE_TOPIC_KEY, checkTopicName, checkUserTopic } from "../../protocol/names.js";
-import { brokerAddress, type TopicConfig, type TopicRouteData } from "../../protocol/route.js";
-import { CreateTopicSchema, TopicConfigSchema } from "../../protocol/schemas.js";
+import { brokerAddrs, type LiveBrokerInfo, type TopicConfig, type TopicRouteData } from "../../protocol/route.js";
+import { AddBrokerSchema, CreateTopicSchema, TopicConfigSchema } from "../../protocol/schemas.js";
+import { isValidBrokerName } from "../../protocol/names.js";
 import { readConfig, type Config } from "../config.js";
 import { instanceNames, readNameServer } from "./instances.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
 import { purgeTopicQueues } from "../broker-shard/queue-stub.js";
 import {
+  addBroker,
   autoCreateTemplate,
   deleteTopic,
   getTopicConfig,
+  listBrokers,
   listTopicConfigs,
   setBrokerWritePerm,
   upsertTopic,
 } from "./topic-registry.js";
+import { clusterList } from "./cluster.js";
 
 export function reservedNames(config: Config): string[] {
   return [config.clusterName, ...config.brokers];
 }
 
-export function toRoute(config: Config, topic: TopicConfig): TopicRouteData {
+/** TopicRouteData: each broker with the addresses of its master and slaves. */
+export function toRoute(config: Config, topic: TopicConfig, brokers: readonly LiveBrokerInfo[]): TopicRouteData {
   return {
-    brokerDatas: topic.queues.map((q) => ({
-      cluster: config.clusterName,
-      brokerName: q.brokerName,
-      brokerAddrs: { "0": brokerAddress(q.brokerName) },
-    })),
+    brokerDatas: topic.queues.map((q) => {
+      const info = brokers.find((b) => b.brokerName === q.brokerName);
+      return {
+        cluster: info?.clusterName ?? config.clusterName,
+        brokerName: q.brokerName,
+        brokerAddrs: brokerAddrs(q.brokerName, info?.brokerIds ?? { "0": config.brokerRole }),
+      };
+    }),
     queueDatas: topic.queues,
   };
 }
@@ -75,9 +83,9 @@ export const namesrvRoutes = new Hono<AppEnv>()
     const topic = c.req.param("topic");
     checkTopicName(topic);
     const config = readConfig(c.env);
-    const stored = topic === AUTO_CREATE_TOPIC_KEY ? autoCreateTemplate(config) : await getTopicConfig(c.env, topic);
-    if (!stored) throw new MQError("TOPIC_NOT_EXIST", `no route info of topic "${topic}"`);
-    return c.json(toRoute(config, stored));
+    const stored = topic === AUTO_CREATE_TOPIC_KEY ? await autoCreateTemplate(c.env, config) : await getTopicConfig(c.env, topic);
+    if (!stored || stored.queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `no route info of topic "${topic}"`);
+    return c.json(toRoute(config, stored, await listBrokers(c.env)));
   })
   .get("/groups", async (c) => {
     const groups = await readNameServer(c.env, (ns) => ns.listGroups());
@@ -91,12 +99,21 @@ export const namesrvRoutes = new Hono<AppEnv>()
     const topics = await setBrokerWritePerm(c.env, c.req.param("broker"), true);
     return c.json({ broker: c.req.param("broker"), topics });
   })
-  .get("/brokers", (c) => {
+  .post("/brokers", async (c) => {
+    const { brokerName } = await readJson(c, AddBrokerSchema);
+    if (!isValidBrokerName(brokerName)) throw new MQError("VALIDATION_FAILED", `"${brokerName}" is not a valid broker name`);
+    await addBroker(c.env, brokerName);
+    const info = (await listBrokers(c.env, { fresh: true })).find((b) => b.brokerName === brokerName);
+    return c.json(info ?? { brokerName }, 201);
+  })
+  .get("/brokers", async (c) => {
     const config = readConfig(c.env);
     return c.json({
       clusterName: config.clusterName,
       autoCreateTopicEnable: config.autoCreateTopicEnable,
       nameServers: instanceNames(c.env),
-      brokers: config.brokers.map((brokerName) => ({ brokerName, brokerAddrs: { "0": brokerAddress(brokerName) } })),
+      brokerExpiryMs: config.brokerExpiryMs,
+      brokerHeartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
+      brokers: await clusterList(c.env),
     });
   });

@@ -1,28 +1,74 @@
 /**
- * Reads and writes of topic configs through the NameServer object, with a short in-isolate
- * cache so the send and pull hot path does not call the NameServer on every request.
- * Writes made through this isolate drop its cached entry at once; other isolates see them
- * within the cache TTL.
+ * Topic configs as the Worker sees them. Reads come from the NameServer instances (the route
+ * table brokers registered), behind a short in-isolate cache so the send and pull hot path
+ * does not call a NameServer on every request. Writes go to the brokers, which own their
+ * topic tables and register the change with every NameServer before answering.
  */
-import { MQError } from "../../protocol/errors.js";
+import { MQError, fromRpcError } from "../../protocol/errors.js";
 import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
-import { Perm, type QueueData, type TopicConfig } from "../../protocol/route.js";
+import { Perm, type LiveBrokerInfo, type TopicConfig } from "../../protocol/route.js";
 import type { TopicConfigInput } from "../../protocol/schemas.js";
-import type { UpsertMode, UpsertResult } from "../../durable-objects/namesrv.js";
+import type { BrokerDO, TopicQueues, TopicWriteMode } from "../../durable-objects/broker.js";
 import { readConfig, type Config } from "../config.js";
-import { readNameServer, writeNameServers } from "./instances.js";
+import { readNameServer } from "./instances.js";
 import type { Env } from "../env.js";
 
-
-interface CacheEntry {
-  value: TopicConfig | null;
+interface CacheEntry<T> {
+  value: T;
   expiresAt: number;
 }
-const cache = new Map<string, CacheEntry>();
+const cache = new Map<string, CacheEntry<TopicConfig | null>>();
+let brokerCache: CacheEntry<LiveBrokerInfo[]> | null = null;
 const CACHE_MAX_ENTRIES = 10_000;
 
+export function brokerStub(env: Env, brokerName: string): DurableObjectStub<BrokerDO> {
+  return env.BROKER.get(env.BROKER.idFromName(brokerName));
+}
+
+/** Runs an RPC on a broker object; its failure arrives as a typed MQError. */
+async function callBroker<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw fromRpcError(e);
+  }
+}
+
+let started: Promise<void> | null = null;
+
+/**
+ * Starts the configured brokers once per isolate (each then keeps itself registered on its
+ * own alarm). Brokers added at run time start when added.
+ */
+export function ensureBrokersStarted(env: Env): Promise<void> {
+  started ??= Promise.all(readConfig(env).brokers.map((b) => callBroker(() => brokerStub(env, b).start(b)))).then(
+    () => {
+      brokerCache = null;
+    },
+    (e: unknown) => {
+      started = null; // the next request tries again
+      throw e;
+    },
+  );
+  return started;
+}
+
+/** Every broker the NameServers know, alive or expired, cached like routes. */
+export async function listBrokers(env: Env, options: { fresh?: boolean } = {}): Promise<LiveBrokerInfo[]> {
+  await ensureBrokersStarted(env);
+  const now = Date.now();
+  if (!options.fresh && brokerCache && brokerCache.expiresAt > now) return brokerCache.value;
+  const value = await readNameServer(env, (ns) => ns.listBrokers());
+  brokerCache = { value, expiresAt: now + readConfig(env).routeCacheTtlMs };
+  return value;
+}
+
+export async function liveBrokerNames(env: Env, options: { fresh?: boolean } = {}): Promise<string[]> {
+  return (await listBrokers(env, options)).filter((b) => b.alive).map((b) => b.brokerName);
+}
 
 export async function getTopicConfig(env: Env, topic: string): Promise<TopicConfig | null> {
+  await ensureBrokersStarted(env);
   const now = Date.now();
   const hit = cache.get(topic);
   if (hit && hit.expiresAt > now) return hit.value;
@@ -33,74 +79,109 @@ export async function getTopicConfig(env: Env, topic: string): Promise<TopicConf
 }
 
 export async function listTopicConfigs(env: Env): Promise<TopicConfig[]> {
+  await ensureBrokersStarted(env);
   return readNameServer(env, (ns) => ns.listTopics());
 }
 
-/** Expands a create/update request into per-broker queue data, checking brokers exist. */
-export function queuesFor(config: Config, input: TopicConfigInput, previous?: TopicConfig | null): QueueData[] {
-  const brokers = input.brokers ?? previous?.queues.map((q) => q.brokerName) ?? config.brokers;
-  const unknown = brokers.find((b) => !config.brokers.includes(b));
-  if (unknown !== undefined) throw new MQError("BROKER_NOT_EXIST", `broker "${unknown}" is not configured`);
-  const unique = [...new Set(brokers)];
-  return unique.map((brokerName) => {
-    const before = previous?.queues.find((q) => q.brokerName === brokerName);
-    const nums = input.queueNums ?? config.defaultTopicQueueNums;
-    return {
-      brokerName,
-      readQueueNums: input.readQueueNums ?? (input.queueNums === undefined ? before?.readQueueNums : undefined) ?? nums,
-      writeQueueNums: input.writeQueueNums ?? (input.queueNums === undefined ? before?.writeQueueNums : undefined) ?? nums,
-      perm: input.perm ?? before?.perm ?? Perm.READ | Perm.WRITE,
-      topicSysFlag: 0,
-    };
-  });
+/**
+ * A broker's queues for a create or update: what the request says, else (for an update
+ * that does not name queueNums) what the broker has, else the deployment default.
+ */
+export function mergeQueues(input: TopicConfigInput, before: TopicQueues | null, defaultQueueNums: number): TopicQueues {
+  const nums = input.queueNums ?? defaultQueueNums;
+  const keep = input.queueNums === undefined;
+  return {
+    readQueueNums: input.readQueueNums ?? (keep ? before?.readQueueNums : undefined) ?? nums,
+    writeQueueNums: input.writeQueueNums ?? (keep ? before?.writeQueueNums : undefined) ?? nums,
+    perm: input.perm ?? before?.perm ?? Perm.READ | Perm.WRITE,
+    topicSysFlag: 0,
+  };
 }
 
+/**
+ * Creates or updates a topic on the brokers named (default: the brokers holding it, or every
+ * live broker for a new topic); a broker dropped from the list loses the topic.
+ */
 export async function upsertTopic(
   env: Env,
   topic: string,
   input: TopicConfigInput,
-  mode: UpsertMode,
+  mode: TopicWriteMode,
 ): Promise<{ created: boolean; config: TopicConfig }> {
   const config = readConfig(env);
-  const previous = mode === "upsert" ? await readNameServer(env, (ns) => ns.getTopic(topic)) : null;
-  const queues = queuesFor(config, input, previous);
-  const result = await writeNameServers<UpsertResult>(env, async (ns) => (await ns.upsertTopic(topic, queues, mode)) as UpsertResult);
+  await ensureBrokersStarted(env);
+  const previous = await readNameServer(env, (ns) => ns.getTopic(topic));
+  if (previous && mode === "create") throw new MQError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`);
+  if (previous && mode === "createIfAbsent") return { created: false, config: previous };
+  const live = await liveBrokerNames(env, { fresh: true });
+  const brokers = [...new Set(input.brokers ?? previous?.queues.map((q) => q.brokerName) ?? live)];
+  const unknown = brokers.find((b) => !live.includes(b));
+  if (unknown !== undefined) throw new MQError("BROKER_NOT_EXIST", `broker "${unknown}" is not registered (or has expired)`);
+  if (brokers.length === 0) throw new MQError("SERVICE_UNAVAILABLE", "no live broker to place the topic on");
+  const results = await Promise.all(
+    brokers.map((b) =>
+      callBroker(async () => {
+        const stub = brokerStub(env, b);
+        const before = await stub.getTopic(topic);
+        return stub.upsertTopic(topic, mergeQueues(input, before, config.defaultTopicQueueNums), mode === "create" ? "create" : "upsert");
+      }),
+    ),
+  );
+  for (const q of previous?.queues ?? []) {
+    if (!brokers.includes(q.brokerName)) await callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic));
+  }
   cache.delete(topic);
-  if (!result.ok) throw new MQError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`);
-  return { created: result.created, config: result.config };
+  const stored = await readNameServer(env, (ns) => ns.getTopic(topic));
+  if (!stored) throw new MQError("SERVICE_UNAVAILABLE", `topic "${topic}" is stored on its brokers but no NameServer has it yet; retry`);
+  return { created: results.some((r) => r.created) && !previous, config: stored };
 }
 
+/** Deletes a topic from every broker holding it; returns what the routes held. */
 export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig | null> {
-  const removed = await writeNameServers(env, (ns) => ns.deleteTopic(topic));
+  await ensureBrokersStarted(env);
+  const previous = await readNameServer(env, (ns) => ns.getTopic(topic));
+  if (!previous) return null;
+  await Promise.all(previous.queues.map((q) => callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
   cache.delete(topic);
-  return removed;
+  return previous;
 }
 
 /**
  * The template route clients use for a topic that does not exist yet (RocketMQ's TBW102):
- * present only while auto-create is on, with perm INHERIT|READ|WRITE on every broker.
+ * present only while auto-create is on, with perm INHERIT|READ|WRITE on every live broker.
  */
-export function autoCreateTemplate(config: Config): TopicConfig | null {
+export async function autoCreateTemplate(env: Env, config: Config): Promise<TopicConfig | null> {
   if (!config.autoCreateTopicEnable) return null;
+  const brokers = await listBrokers(env);
   return {
     topic: AUTO_CREATE_TOPIC_KEY,
-    queues: config.brokers.map((brokerName) => ({
-      brokerName,
-      readQueueNums: config.defaultTopicQueueNums,
-      writeQueueNums: config.defaultTopicQueueNums,
-      perm: Perm.INHERIT | Perm.READ | Perm.WRITE,
-      topicSysFlag: 0,
-    })),
+    queues: brokers
+      .filter((b) => b.alive)
+      .map((b) => ({
+        brokerName: b.brokerName,
+        readQueueNums: config.defaultTopicQueueNums,
+        writeQueueNums: config.defaultTopicQueueNums,
+        // A drained broker takes no new topics either.
+        perm: Perm.INHERIT | Perm.READ | (b.permission & Perm.WRITE),
+        topicSysFlag: 0,
+      })),
     createdAt: 0,
     updatedAt: 0,
   };
 }
 
-/** Removes (drain) or restores the write permission of every topic on a broker. */
+/** Removes (drain) or restores the write permission of a broker, as a broker setting. */
 export async function setBrokerWritePerm(env: Env, brokerName: string, writable: boolean): Promise<string[]> {
-  const config = readConfig(env);
-  if (!config.brokers.includes(brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not configured`);
-  const changed = await writeNameServers(env, (ns) => ns.setBrokerPerm(brokerName, Perm.WRITE, writable));
+  const known = await listBrokers(env, { fresh: true });
+  if (!known.some((b) => b.brokerName === brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not registered`);
+  const topics = await callBroker(() => brokerStub(env, brokerName).setWritable(writable));
   cache.clear();
-  return changed;
+  brokerCache = null;
+  return topics;
+}
+
+/** Adds a broker to the running deployment: it starts, registers, and takes new topics. */
+export async function addBroker(env: Env, brokerName: string): Promise<void> {
+  await callBroker(() => brokerStub(env, brokerName).start(brokerName));
+  brokerCache = null;
 }

@@ -7,6 +7,8 @@ import type { z } from "zod";
 import type { Requirement } from "../../protocol/auth/permissions.js";
 import { AccountInputSchema } from "../auth/accounts.js";
 import {
+  AddBrokerSchema,
+  FaultsSchema,
   CommitOffsetsSchema,
   CreateTopicSchema,
   DlqDeleteSchema,
@@ -61,7 +63,9 @@ export const operations: Operation[] = [
   { method: "PUT", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Create or update a topic (mqadmin updateTopic)", body: TopicConfigSchema, auth: ADMIN },
   { method: "DELETE", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Delete a topic and its messages", auth: ADMIN },
   { method: "GET", path: "/namesrv/topics/:topic/route", tag: "namesrv", summary: "TopicRouteData: broker datas and queue datas", auth: ANY },
-  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "Cluster name, brokers and whether topics auto-create", auth: ANY },
+  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "cluster list: every broker with roles, last heartbeat, topics and replication lag", auth: ANY },
+  { method: "POST", path: "/namesrv/brokers", tag: "namesrv", summary: "Add a broker to the running deployment; it registers and takes new topics", body: AddBrokerSchema, success: 201, auth: ADMIN },
+  { method: "PUT", path: "/_test/faults", tag: "ops", summary: "Test configuration only (404 otherwise): make NameServers or masters unreachable, silence brokers", body: FaultsSchema, auth: ADMIN },
   { method: "POST", path: "/namesrv/brokers/:broker/wipe-write-perm", tag: "namesrv", summary: "Drain a broker: remove write permission of all its topics", auth: ADMIN },
   { method: "POST", path: "/namesrv/brokers/:broker/add-write-perm", tag: "namesrv", summary: "Restore write permission of all a broker's topics", auth: ADMIN },
   { method: "GET", path: "/namesrv/groups", tag: "namesrv", summary: "Consumer groups that have had members", auth: ANY },
@@ -85,6 +89,7 @@ export const operations: Operation[] = [
       str("expression", "tag expression or SQL92 (default *)"),
       str("expressionType", "TAG (default) or SQL92"),
       int("maxWaitMs", "long-poll hold when nothing is there (0-30000, default 15000)"),
+      int("brokerId", "0 (default) the master; a slave's id to read from it (as suggestWhichBrokerId says)"),
       str("group", "member pulls: the consumer group"),
       str("clientId", "member pulls: the member"),
       int("generation", "member pulls: the assignment generation the member holds"),

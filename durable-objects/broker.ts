@@ -1,0 +1,284 @@
+/**
+ * Broker: one object per broker name. It owns the broker's topic config table (the source of
+ * truth, as in RocketMQ) and its permission, and registers them with every NameServer
+ * instance on an alarm every BROKER_HEARTBEAT_INTERVAL_MS, and at once when they change.
+ * A broker that stops registering leaves the routes after BROKER_EXPIRY_MS.
+ * The queues themselves are QueueDOs; this object holds no messages.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { toRpcError } from "../protocol/errors.js";
+import { Perm, type BrokerRegistration, type BrokerRole, type BrokerTopicConfig } from "../protocol/route.js";
+import { readConfig } from "../workers/config.js";
+import type { Env } from "../workers/env.js";
+import { nameServerStubs, readNameServer } from "../workers/namesrv/instances.js";
+
+export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
+
+export interface TopicQueues {
+  readQueueNums: number;
+  writeQueueNums: number;
+  perm: number;
+  topicSysFlag: number;
+}
+
+export interface BrokerState {
+  brokerName: string;
+  brokerIds: Record<string, BrokerRole>;
+  /** RocketMQ's brokerPermission: a broker without WRITE is drained. */
+  permission: number;
+  dataVersion: number;
+  topicCount: number;
+  /** Per NameServer instance: when it last took a registration, and the last error if any. */
+  registrations: Record<string, { lastOkAt: number | null; lastError: string | null }>;
+}
+
+type TopicRow = {
+  topic: string;
+  read_queue_nums: number;
+  write_queue_nums: number;
+  perm: number;
+  topic_sys_flag: number;
+  created_at: number;
+  updated_at: number;
+};
+
+/** After a failed registration the next try comes this soon, not a whole interval later. */
+const RETRY_AFTER_FAILURE_MS = 1000;
+
+export class BrokerDO extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private brokerName: string | null = null;
+  private permission = Perm.READ | Perm.WRITE;
+  private dataVersion = 0;
+  /** Topic-table version each NameServer instance acknowledged (memory: a restart re-sends all). */
+  private readonly acked = new Map<string, number>();
+  private readonly registrations: BrokerState["registrations"] = {};
+  /** Test configuration only: a silent broker stops registering, as if it had crashed. */
+  private silent = false;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    void ctx.blockConcurrencyWhile(async () => {
+      this.sql.exec("CREATE TABLE IF NOT EXISTS broker_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS topic_config (
+        topic TEXT PRIMARY KEY,
+        read_queue_nums INTEGER NOT NULL,
+        write_queue_nums INTEGER NOT NULL,
+        perm INTEGER NOT NULL,
+        topic_sys_flag INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      ) WITHOUT ROWID`);
+      this.brokerName = this.meta("broker_name");
+      this.permission = Number(this.meta("permission") ?? Perm.READ | Perm.WRITE);
+      this.dataVersion = Number(this.meta("data_version") ?? 0);
+    });
+  }
+
+  /**
+   * Starts the broker (idempotent): names it, imports its topics from an earlier release once,
+   * registers with every NameServer and keeps the heartbeat alarm running.
+   */
+  async start(brokerName: string): Promise<BrokerState> {
+    if (this.brokerName !== null && this.brokerName !== brokerName)
+      throw toRpcError("BROKER_NOT_EXIST", `this object is broker "${this.brokerName}", not "${brokerName}"`);
+    if (this.brokerName === null) {
+      this.brokerName = brokerName;
+      this.setMeta("broker_name", brokerName);
+    }
+    if (this.meta("imported") === null) await this.importLegacy();
+    if ((await this.ctx.storage.getAlarm()) === null) await this.registerAll();
+    return this.state();
+  }
+
+  state(): BrokerState {
+    return {
+      brokerName: this.name(),
+      brokerIds: this.brokerIds(),
+      permission: this.permission,
+      dataVersion: this.dataVersion,
+      topicCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM topic_config").one().n,
+      registrations: this.registrations,
+    };
+  }
+
+  listTopics(): BrokerTopicConfig[] {
+    return this.sql.exec<TopicRow>("SELECT * FROM topic_config ORDER BY topic").toArray().map(toTopic);
+  }
+
+  getTopic(topic: string): BrokerTopicConfig | null {
+    const row = this.sql.exec<TopicRow>("SELECT * FROM topic_config WHERE topic = ?", topic).toArray()[0];
+    return row ? toTopic(row) : null;
+  }
+
+  /** Creates or updates a topic on this broker, then registers the new table at once. */
+  async upsertTopic(topic: string, queues: TopicQueues, mode: TopicWriteMode): Promise<{ created: boolean; config: BrokerTopicConfig }> {
+    const existing = this.getTopic(topic);
+    if (existing && mode === "createIfAbsent") return { created: false, config: existing };
+    if (existing && mode === "create" && !sameQueues(existing, queues))
+      throw toRpcError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists on broker "${this.name()}"`);
+    const now = Date.now();
+    const config: BrokerTopicConfig = { topic, ...queues, createdAt: existing?.createdAt ?? now, updatedAt: existing && sameQueues(existing, queues) ? existing.updatedAt : now };
+    if (!existing || config.updatedAt !== existing.updatedAt) {
+      this.sql.exec(
+        `INSERT OR REPLACE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        topic,
+        config.readQueueNums,
+        config.writeQueueNums,
+        config.perm,
+        config.topicSysFlag,
+        config.createdAt,
+        config.updatedAt,
+      );
+      this.bumpVersion();
+      await this.registerAll();
+    }
+    return { created: !existing, config };
+  }
+
+  async deleteTopic(topic: string): Promise<BrokerTopicConfig | null> {
+    const existing = this.getTopic(topic);
+    if (!existing) return null;
+    this.sql.exec("DELETE FROM topic_config WHERE topic = ?", topic);
+    this.bumpVersion();
+    await this.registerAll();
+    return existing;
+  }
+
+  /** Drains (no WRITE) or restores the broker, as mqadmin wipeWritePerm / addWritePerm; returns its topics. */
+  async setWritable(writable: boolean): Promise<string[]> {
+    const permission = writable ? this.permission | Perm.WRITE : this.permission & ~Perm.WRITE;
+    if (permission !== this.permission) {
+      this.permission = permission;
+      this.setMeta("permission", String(permission));
+      this.bumpVersion();
+    }
+    await this.registerAll();
+    return this.listTopics().map((t) => t.topic);
+  }
+
+  /** Test configuration only: stops (true) or resumes (false) registrations. */
+  async testSetSilent(silent: boolean): Promise<void> {
+    if (!readConfig(this.env).testFaultsEnabled) throw toRpcError("NOT_FOUND", "fault injection is off");
+    this.silent = silent;
+    if (!silent) await this.registerAll();
+  }
+
+  override async alarm(): Promise<void> {
+    await this.registerAll();
+  }
+
+  /**
+   * Registers with every NameServer instance in parallel: a heartbeat when the instance has
+   * this table version, the full table when it does not. Re-arms the alarm either way.
+   */
+  private async registerAll(): Promise<void> {
+    const config = readConfig(this.env);
+    let failed = false;
+    if (!this.silent && this.brokerName !== null) {
+      const results = await Promise.allSettled(
+        nameServerStubs(this.env).map(async ({ name, stub }) => {
+          const known = this.acked.get(name) === this.dataVersion;
+          let answer = await stub.registerBroker(this.registration(known ? null : this.topicsForRoutes()));
+          if (answer.stale) answer = await stub.registerBroker(this.registration(this.topicsForRoutes()));
+          this.acked.set(name, this.dataVersion);
+          this.registrations[name] = { lastOkAt: Date.now(), lastError: null };
+        }),
+      );
+      results.forEach((r, i) => {
+        if (r.status === "fulfilled") return;
+        failed = true;
+        const name = nameServerStubs(this.env)[i]!.name;
+        this.acked.delete(name);
+        this.registrations[name] = { lastOkAt: this.registrations[name]?.lastOkAt ?? null, lastError: String(r.reason) };
+      });
+    }
+    const delay = failed ? Math.min(RETRY_AFTER_FAILURE_MS, config.brokerHeartbeatIntervalMs) : config.brokerHeartbeatIntervalMs;
+    await this.ctx.storage.setAlarm(Date.now() + delay);
+  }
+
+  private registration(topics: BrokerTopicConfig[] | null): BrokerRegistration {
+    return {
+      clusterName: readConfig(this.env).clusterName,
+      brokerName: this.name(),
+      brokerIds: this.brokerIds(),
+      permission: this.permission,
+      dataVersion: this.dataVersion,
+      topics,
+    };
+  }
+
+  /** The table as routes show it: a drained broker's topics lose WRITE (RocketMQ masks by brokerPermission). */
+  private topicsForRoutes(): BrokerTopicConfig[] {
+    return this.listTopics().map((t) => ({ ...t, perm: t.perm & (this.permission | Perm.INHERIT | Perm.PRIORITY) }));
+  }
+
+  private brokerIds(): Record<string, BrokerRole> {
+    const config = readConfig(this.env);
+    const ids: Record<string, BrokerRole> = { "0": config.brokerRole };
+    for (let id = 1; id <= config.slavesPerBroker; id++) ids[String(id)] = "SLAVE";
+    return ids;
+  }
+
+  private async importLegacy(): Promise<void> {
+    let legacy: BrokerTopicConfig[];
+    try {
+      legacy = await readNameServer(this.env, (ns) => ns.legacyTopics(this.name()));
+    } catch {
+      return; // tried again at the next start
+    }
+    this.ctx.storage.transactionSync(() => {
+      for (const t of legacy) {
+        this.sql.exec(
+          `INSERT OR IGNORE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          t.topic,
+          t.readQueueNums,
+          t.writeQueueNums,
+          t.perm,
+          t.topicSysFlag,
+          t.createdAt,
+          t.updatedAt,
+        );
+      }
+      if (legacy.length > 0) this.bumpVersion();
+      this.setMeta("imported", "1");
+    });
+  }
+
+  private bumpVersion(): void {
+    this.dataVersion++;
+    this.setMeta("data_version", String(this.dataVersion));
+  }
+
+  private name(): string {
+    if (this.brokerName === null) throw toRpcError("BROKER_NOT_EXIST", "broker not started");
+    return this.brokerName;
+  }
+
+  private meta(key: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM broker_meta WHERE key = ?", key).toArray()[0]?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO broker_meta (key, value) VALUES (?, ?)", key, value);
+  }
+}
+
+function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
+  return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;
+}
+
+function toTopic(r: TopicRow): BrokerTopicConfig {
+  return {
+    topic: r.topic,
+    readQueueNums: r.read_queue_nums,
+    writeQueueNums: r.write_queue_nums,
+    perm: r.perm,
+    topicSysFlag: r.topic_sys_flag,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * Master → slave replication of a queue (ASYNC_MASTER, one slave, in this project): rows with
+ * identical offsets, ids and store times, consumer offsets, retention, restarts.
+ */
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { MessageQueue } from "../protocol/message.js";
+import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
+import { msg, rejection, sleep } from "./test-support.js";
+
+
+function pair(): { mq: MessageQueue; master: DurableObjectStub<import("./queue.js").QueueDO>; slave: DurableObjectStub<import("./queue.js").QueueDO> } {
+  const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
+  return {
+    mq,
+    master: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId))),
+    slave: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId, 1))),
+  };
+}
+
+/** Runs the master's alarm until no push is pending (its own alarm may be running it already). */
+async function replicate(master: DurableObjectStub<import("./queue.js").QueueDO>): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    await runDurableObjectAlarm(master);
+    const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replicationDueAt: number | null }).replicationDueAt === null);
+    if (idle) return;
+    await sleep(10);
+  }
+  throw new Error("replication did not settle");
+}
+
+describe("QueueDO replication", () => {
+  it("copies rows with the same offsets, ids and store times, and reports the lag", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0), msg(1)], { mq });
+    await master.append([msg(2)], { mq });
+    await replicate(master);
+    const status = await master.replicationStatus();
+    expect(status.maxOffset).toBe(3);
+    expect(status.slaves).toEqual([expect.objectContaining({ brokerId: 1, ackedOffset: 3, lagMessages: 0, lastError: null })]);
+    for (let offset = 0; offset < 3; offset++) {
+      const a = await master.getMessage(offset);
+      const b = await slave.getMessage(offset);
+      expect(b).toEqual(a);
+    }
+    expect((await slave.stats()).maxOffset).toBe(3);
+
+    // More appends: lag shows until the next push.
+    await master.append([msg(3), msg(4)], { mq });
+    const behind = await master.replicationStatus();
+    expect(behind.slaves[0]!.lagMessages).toBe(2);
+    await replicate(master);
+    expect((await master.replicationStatus()).slaves[0]!.lagMessages).toBe(0);
+    expect((await slave.getMessage(4))!.message.msgId).toBe("ID4");
+  });
+
+  it("replicates consumer offsets, and never twice the same row across a master restart", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0), msg(1), msg(2)], { mq });
+    await master.commitOffset("G1", 2);
+    await replicate(master);
+    expect(await slave.fetchOffset("G1")).toEqual({ offset: 2, committed: true });
+    await evictDurableObject(master);
+    await master.append([msg(3)], { mq });
+    await master.commitOffset("G1", 4);
+    await replicate(master); // first contact after the restart asks the slave where it is
+    await replicate(master);
+    expect((await slave.stats()).maxOffset).toBe(4);
+    expect((await slave.stats()).messagesAppended).toBeLessThanOrEqual(4);
+    expect(await slave.fetchOffset("G1")).toEqual({ offset: 4, committed: true });
+    expect((await slave.getMessage(3))!.message.msgId).toBe("ID3");
+  });
+
+  it("mirrors the master's retention: rows the master dropped leave the slave", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0)], { mq });
+    await master.append([msg(1)], { mq });
+    await master.append([msg(2)], { mq });
+    await replicate(master);
+    expect(await master.truncateBefore(2)).toBe(2);
+    await master.commitOffset("G", 2); // something to push
+    await replicate(master);
+    const stats = await slave.stats();
+    expect([stats.minOffset, stats.maxOffset]).toEqual([2, 3]);
+  });
+
+  it("keeps the roles apart: a slave takes no appends, a master no replication", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0)], { mq });
+    await replicate(master);
+    expect((await rejection(slave.append([msg(1)], { mq }))).message).toContain("NO_PERMISSION");
+    const batch = { mq, brokerId: 1, rows: [], offsets: [], minOffset: 0 };
+    expect((await rejection(master.replicate(batch))).message).toContain("NO_PERMISSION");
+  });
+
+  it("a slave behind the consumer answers NO_NEW_MSG at the consumer's offset, never moving it back", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0), msg(1)], { mq });
+    await replicate(master);
+    await master.append([msg(2), msg(3)], { mq });
+    // The consumer read up to 4 on the master; the slave only has 2.
+    const r = await slave.pull({ offset: 4, maxNums: 32, maxWaitMs: 0 });
+    expect(r.pullStatus).toBe("NO_NEW_MSG");
+    expect(r.nextBeginOffset).toBe(4);
+    // A parked pull on the slave wakes when replication brings the rows.
+    const parked = slave.pull({ offset: 2, maxNums: 32, maxWaitMs: 5000 });
+    await replicate(master);
+    const woke = await parked;
+    expect(woke.pullStatus).toBe("FOUND");
+    expect(woke.entries.map((e) => e.message.msgId)).toEqual(["ID2", "ID3"]);
+  });
+});

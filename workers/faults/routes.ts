@@ -1,0 +1,30 @@
+/**
+ * PUT /_test/faults: fault injection for HA tests (unreachable NameServers and masters, silent
+ * brokers). Answers 404 unless TEST_FAULTS_ENABLED is "true", which no deployed config sets.
+ */
+import { Hono } from "hono";
+import { MQError, fromRpcError } from "../../protocol/errors.js";
+import { FaultsSchema } from "../../protocol/schemas.js";
+import { readConfig } from "../config.js";
+import { brokerStub } from "../namesrv/topic-registry.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { currentFaults, setFaults } from "../shared/test-faults.js";
+import { readJson } from "../shared/validate.js";
+
+export const faultRoutes = new Hono<AppEnv>().put("/faults", async (c) => {
+  if (!readConfig(c.env).testFaultsEnabled) throw new MQError("NOT_FOUND", "fault injection is off in this configuration");
+  const input = await readJson(c, FaultsSchema);
+  setFaults(input);
+  const silence = async (names: string[] | undefined, silent: boolean) => {
+    for (const name of names ?? []) {
+      try {
+        await brokerStub(c.env, name).testSetSilent(silent);
+      } catch (e) {
+        throw fromRpcError(e);
+      }
+    }
+  };
+  await silence(input.silentBrokers, true);
+  await silence(input.talkingBrokers, false);
+  return c.json(currentFaults());
+});

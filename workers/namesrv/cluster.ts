@@ -1,0 +1,62 @@
+/**
+ * cluster list: every broker the NameServers know, with its role per brokerId, last
+ * heartbeat, topics, and replication lag (asked of the master queue objects, bounded).
+ */
+import type { ClusterBroker, SlaveReplication } from "../../protocol/cluster.js";
+import type { ReplicationStatus } from "../../durable-objects/queue.js";
+import { readConfig } from "../config.js";
+import type { Env } from "../env.js";
+import { readNameServer } from "./instances.js";
+import { listBrokers } from "./topic-registry.js";
+import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+
+/** Queue objects one cluster list asks for replication status, per broker at most. */
+const MAX_QUEUES_PER_BROKER = 512;
+
+export async function clusterList(env: Env): Promise<ClusterBroker[]> {
+  const [brokers, topics] = await Promise.all([
+    listBrokers(env, { fresh: true }),
+    readNameServer(env, (ns) => ns.listTopics()),
+  ]);
+  const slaves = readConfig(env).slavesPerBroker;
+  return Promise.all(
+    brokers.map(async (b) => {
+      const held = topics.flatMap((t) => t.queues.filter((q) => q.brokerName === b.brokerName).map((q) => ({ topic: t.topic, q })));
+      const queues = held.flatMap(({ topic, q }) =>
+        Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ topic, queueId })),
+      );
+      const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
+      const statuses = await Promise.all(
+        asked.map(({ topic, queueId }) =>
+          callQueue(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
+        ),
+      );
+      return {
+        ...b,
+        topics: held.map((h) => h.topic),
+        replication: { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) },
+      };
+    }),
+  );
+}
+
+function summarise(slaves: number, statuses: readonly (ReplicationStatus | null)[]): SlaveReplication[] {
+  const out: SlaveReplication[] = [];
+  for (let brokerId = 1; brokerId <= slaves; brokerId++) {
+    let lag: number | null = 0;
+    let oldest: number | null = null;
+    let failing = 0;
+    for (const s of statuses) {
+      if (!s) continue;
+      const slave = s.slaves.find((x) => x.brokerId === brokerId);
+      // A queue that has never stored anything has nothing to lag behind.
+      if (s.maxOffset === 0) continue;
+      if (!slave || slave.lagMessages === null) lag = null;
+      else if (lag !== null) lag += slave.lagMessages;
+      if (slave?.lastAckAt != null) oldest = oldest === null ? slave.lastAckAt : Math.min(oldest, slave.lastAckAt);
+      if (slave?.lastError) failing++;
+    }
+    out.push({ brokerId, lagMessages: lag, oldestAckAt: oldest, failingQueues: failing });
+  }
+  return out;
+}

@@ -1,0 +1,24 @@
+/**
+ * Faults a test can inject into a running server (PUT /_test/faults), so HA behaviour is
+ * tested against a live system: NameServer instances and broker masters that do not answer.
+ * Only served when TEST_FAULTS_ENABLED is "true", which no production configuration sets.
+ * Held in isolate memory: the local server runs the Worker and its objects in one isolate.
+ */
+export interface Faults {
+  /** NameServer instances every call to fails, as if unreachable. */
+  unreachableNameServers: string[];
+  /** Broker names whose master (brokerId 0) queue objects every call from the Worker fails. */
+  unreachableMasters: string[];
+}
+
+const faults: Faults = { unreachableNameServers: [], unreachableMasters: [] };
+
+export function currentFaults(): Readonly<Faults> {
+  return faults;
+}
+
+export function setFaults(next: { [K in keyof Faults]?: Faults[K] | undefined }): Faults {
+  if (next.unreachableNameServers) faults.unreachableNameServers = [...next.unreachableNameServers];
+  if (next.unreachableMasters) faults.unreachableMasters = [...next.unreachableMasters];
+  return faults;
+}
