@@ -14,6 +14,21 @@ export interface PullResult {
   msgFoundList: MessageExt[];
 }
 
+/**
+ * Which member of a broker to pull each queue from next, as the last answer suggested
+ * (RocketMQ's pullFromWhichNodeTable): 0 the master, >0 a slave. Kept per transport.
+ */
+const pullFromWhichNode = new WeakMap<Transport, Map<string, number>>();
+
+function nodeTable(transport: Transport): Map<string, number> {
+  let table = pullFromWhichNode.get(transport);
+  if (!table) {
+    table = new Map();
+    pullFromWhichNode.set(transport, table);
+  }
+  return table;
+}
+
 /** Headroom over the long-poll hold before the client gives up on an answer. */
 const PULL_TIMEOUT_MARGIN_MS = 10_000;
 
@@ -38,6 +53,10 @@ export async function pullMessages(
     maxWaitMs: req.maxWaitMs,
   };
   if (req.expressionType && req.expressionType !== "TAG") query.expressionType = req.expressionType;
+  const nodes = nodeTable(transport);
+  const key = `${mq.brokerName}/${mq.topic}/${mq.queueId}`;
+  const brokerId = nodes.get(key) ?? 0;
+  if (brokerId > 0) query.brokerId = brokerId;
   if (req.group && req.fence) {
     query.group = req.group;
     query.clientId = req.fence.clientId;
@@ -48,6 +67,8 @@ export async function pullMessages(
     timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
     ...(req.signal ? { signal: req.signal } : {}),
   });
+  if ((wire.suggestWhichBrokerId ?? 0) > 0) nodes.set(key, wire.suggestWhichBrokerId!);
+  else nodes.delete(key);
   return {
     pullStatus: wire.pullStatus,
     nextBeginOffset: wire.nextBeginOffset,

@@ -203,3 +203,53 @@ describe("pathSegment", () => {
     expect(pathSegment("TopicTest")).toBe("TopicTest");
   });
 });
+
+describe("Transport endpoint list", () => {
+  const ok = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { "content-type": "application/json" } });
+
+  it("moves on when an endpoint cannot be reached, and stays on the one that answered", async () => {
+    const { seen, fetch } = recorder((url) => {
+      if (url.startsWith("http://a")) throw new TypeError("connect ECONNREFUSED");
+      return ok({ from: new URL(url).host });
+    });
+    const t = new Transport({ endpoint: ["http://a", "http://b/", "http://c"], fetch, credentials: null });
+    expect(t.endpoints).toEqual(["http://a", "http://b", "http://c"]);
+    expect(await t.request("/x")).toEqual({ from: "b" });
+    expect(t.endpoint).toBe("http://b");
+    expect(await t.request("/y", { method: "POST", body: {} })).toEqual({ from: "b" });
+    expect(seen.map((s) => new URL(s.url).host)).toEqual(["a", "b", "b"]);
+  });
+
+  it("fails a read over on a timeout or a bare 503, but not a write, and never on a coded refusal", async () => {
+    const { seen, fetch } = recorder((url, init) => {
+      const host = new URL(url).host;
+      if (host === "a") return new Response("bad gateway", { status: 503 });
+      if (init.method === "GET" && url.endsWith("/coded")) return new Response(JSON.stringify({ code: "TOPIC_NOT_EXIST", message: "no" }), { status: 404 });
+      return ok({ from: host });
+    });
+    const t = new Transport({ endpoint: ["http://a", "http://b"], fetch, credentials: null });
+    expect((await failure(t.request("/w", { method: "POST", body: {} }))).code).toBe("SERVICE_UNAVAILABLE");
+    expect(await t.request("/r")).toEqual({ from: "b" });
+    expect((await failure(t.request("/coded"))).code).toBe("TOPIC_NOT_EXIST");
+    expect(seen.map((s) => `${s.init.method} ${new URL(s.url).host}${new URL(s.url).pathname}`)).toEqual([
+      "POST a/w",
+      "GET a/r",
+      "GET b/r",
+      "GET b/coded",
+    ]);
+  });
+
+  it("reports the last failure when every endpoint fails", async () => {
+    const { fetch } = recorder(() => {
+      throw new TypeError("down");
+    });
+    const t = new Transport({ endpoint: ["http://a", "http://b"], fetch, credentials: null });
+    const e = await failure(t.request("/x"));
+    expect(e.code).toBe("NETWORK_ERROR");
+    expect(e.message).toContain("http://b");
+  });
+
+  it("refuses an empty list", () => {
+    expect(() => new Transport({ endpoint: [], fetch: hangingFetch })).toThrow("at least one");
+  });
+});

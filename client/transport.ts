@@ -10,8 +10,12 @@ export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 /** Options every client class accepts. */
 export interface ClientOptions {
-  /** Base URL of a flaremq deployment, e.g. `http://127.0.0.1:8787`. */
-  endpoint: string;
+  /**
+   * Base URL of a flaremq deployment, e.g. `http://127.0.0.1:8787`, or several URLs of it
+   * (RocketMQ's namesrvAddr list): a call that cannot reach one, or times out reading from
+   * it, moves on to the next, and later calls stay on the one that answered.
+   */
+  endpoint: string | readonly string[];
   /** fetch implementation; default `globalThis.fetch`. */
   fetch?: FetchLike;
   /** Timeout of one HTTP call in milliseconds; default 3000 (RocketMQ's mqClientApiTimeout). */
@@ -37,26 +41,61 @@ export interface RequestInitLite extends CallOptions {
 }
 
 export class Transport {
-  readonly endpoint: string;
+  /** The endpoint calls go to now (the first of the list until it fails). */
+  get endpoint(): string {
+    return this.endpoints[this.current]!;
+  }
+  readonly endpoints: readonly string[];
+  private current = 0;
   private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
 
   constructor(options: ClientOptions) {
-    if (!/^https?:\/\//.test(options.endpoint)) {
-      throw new MQError("BAD_REQUEST", `endpoint must be an http(s) URL, got "${options.endpoint}"`);
+    const list = typeof options.endpoint === "string" ? [options.endpoint] : [...options.endpoint];
+    if (list.length === 0) throw new MQError("BAD_REQUEST", "endpoint needs at least one URL");
+    for (const e of list) {
+      if (!/^https?:\/\//.test(e)) throw new MQError("BAD_REQUEST", `endpoint must be an http(s) URL, got "${e}"`);
     }
-    this.endpoint = options.endpoint.replace(/\/+$/, "");
+    this.endpoints = list.map((e) => e.replace(/\/+$/, ""));
     const f = options.fetch ?? globalThis.fetch;
     // Bound so that a bare `fetch` keeps its receiver in browsers and Workers.
     this.fetchImpl = (input, init) => f(input, init);
     this.timeoutMs = options.requestTimeoutMs ?? 3000;
-    this.credentials = resolveCredentials(options.credentials, this.endpoint);
+    this.credentials = resolveCredentials(options.credentials, this.endpoints[0]!);
   }
 
   private readonly credentials: Promise<Credentials | undefined>;
 
+  /**
+   * Sends one call, failing over along the endpoint list: on a network error (the call did
+   * not get through), and for reads also on a timeout or a 502/503/504 without an answer code.
+   */
   async request<T>(path: string, init: RequestInitLite = {}): Promise<T> {
-    const url = new URL(this.endpoint + path);
+    const start = this.current;
+    let last: unknown;
+    for (let i = 0; i < this.endpoints.length; i++) {
+      const index = (start + i) % this.endpoints.length;
+      try {
+        const value = await this.requestOnce<T>(this.endpoints[index]!, path, init);
+        this.current = index;
+        return value;
+      } catch (e) {
+        if (!this.mayFailOver(e, init)) throw e;
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  private mayFailOver(e: unknown, init: RequestInitLite): boolean {
+    if (this.endpoints.length === 1 || !(e instanceof MQError) || init.signal?.aborted) return false;
+    if (e.code === "NETWORK_ERROR") return true;
+    const read = (init.method ?? "GET") === "GET";
+    return read && (e.code === "TIMEOUT" || (e.code === "SERVICE_UNAVAILABLE" && e.message.startsWith("HTTP ")));
+  }
+
+  private async requestOnce<T>(endpoint: string, path: string, init: RequestInitLite): Promise<T> {
+    const url = new URL(endpoint + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const timeoutMs = init.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);

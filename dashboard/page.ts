@@ -22,6 +22,7 @@ const body = html`
     <button type="button" role="tab" data-tab="search" data-testid="tab-search">Message search</button>
     <button type="button" role="tab" data-tab="send" data-testid="tab-send">Send</button>
     <button type="button" role="tab" data-tab="transactions" data-testid="tab-transactions">Transactions</button>
+    <button type="button" role="tab" data-tab="cluster" data-testid="tab-cluster">Cluster</button>
   </nav>
   <label class="muted"><input type="checkbox" id="auto-refresh" data-testid="auto-refresh" checked> auto refresh</label>
   <span id="refresh-status" data-testid="refresh-status"></span>
@@ -166,6 +167,24 @@ const body = html`
       <thead><tr><th>Transaction id</th><th>Producer group</th><th>Queue</th><th>State</th><th>Born</th><th class="num">Checks</th><th>Next check</th></tr></thead>
       <tbody id="tx-body"></tbody>
     </table>
+  </section>
+
+  <section id="view-cluster" data-view="cluster" data-testid="view-cluster" hidden>
+    <div class="bar">
+      <button type="button" id="cluster-refresh" data-testid="cluster-refresh">Refresh</button>
+      <span id="cluster-summary" class="muted" data-testid="cluster-summary"></span>
+    </div>
+    <div class="error" id="cluster-error" data-testid="cluster-error" role="alert" hidden></div>
+    <table id="cluster-table" data-testid="cluster-table">
+      <thead><tr>
+        <th>Broker</th><th class="num">Id</th><th>Role</th><th>State</th><th class="num">Last heartbeat</th><th>Perm</th>
+        <th class="num">Topics</th><th class="num">Replication lag</th><th>Last ack</th><th>Address</th><th></th>
+      </tr></thead>
+      <tbody id="cluster-body"></tbody>
+    </table>
+    <div id="cluster-replication-note" class="muted" data-testid="cluster-replication-note"></div>
+    <h3>NameServers</h3>
+    <ul id="cluster-nameservers" class="mono" data-testid="cluster-nameservers"></ul>
   </section>
 </main>
 `;

@@ -15,7 +15,7 @@ const params = new URLSearchParams(location.search);
 const REFRESH_MS = Math.max(500, Number(params.get("refresh")) || 5000);
 const CONCURRENCY = 6; // parallel requests per view (a browser opens about 6 connections per origin)
 const LAG_SAMPLES_MAX = 240;
-const TABS = ["topics", "groups", "dlq", "search", "send", "transactions"];
+const TABS = ["topics", "groups", "dlq", "search", "send", "transactions", "cluster"];
 
 class ApiError extends Error {
   constructor(status, code, message, where) {
@@ -224,6 +224,7 @@ async function refreshActive() {
       state.again = false;
       if (state.tab === "topics") await refreshTopics();
       else if (state.tab === "groups") await refreshGroups();
+      else if (state.tab === "cluster") await refreshCluster();
     } while (state.again);
     $("refresh-status").textContent = "updated " + fmtTime(Date.now()).slice(11) + " · every " + REFRESH_MS / 1000 + " s";
   } finally {
@@ -857,6 +858,85 @@ async function loadTransactions() {
   if (seq === txSeq) $("tx-summary").dataset.done = "true";
 }
 
+// ---------------------------------------------------------------- cluster
+
+const PERM_WRITE = 2;
+
+function byName(a, b) {
+  return a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0;
+}
+
+async function refreshCluster() {
+  let info;
+  try {
+    info = await api("/namesrv/brokers");
+    clearError($("cluster-error"));
+  } catch (e) {
+    showError($("cluster-error"), e);
+    return;
+  }
+  const brokers = (info.brokers || []).slice().sort(byName);
+  const now = Date.now();
+  const frag = document.createDocumentFragment();
+  let members = 0;
+  let partial = 0;
+  for (const b of brokers) {
+    const ids = Object.keys(b.brokerIds || {}).sort((x, y) => Number(x) - Number(y));
+    const slaves = (b.replication && b.replication.slaves) || [];
+    if (b.replication && b.replication.partial) partial++;
+    const writable = (b.permission & PERM_WRITE) === PERM_WRITE;
+    const ageS = b.lastUpdateTimestamp > 0 ? Math.max(0, Math.round((now - b.lastUpdateTimestamp) / 1000)) : null;
+    for (const id of ids) {
+      members++;
+      const isMaster = Number(id) === 0;
+      const slave = isMaster ? null : slaves.find((x) => x.brokerId === Number(id)) || null;
+      const lag = isMaster ? "-" : slave && typeof slave.lagMessages === "number" ? fmtInt(slave.lagMessages) : "unknown";
+      const ack = isMaster ? "-" : slave && slave.oldestAckAt ? fmtAgo(slave.oldestAckAt) : "—";
+      const notes = [];
+      if (slave && slave.failingQueues > 0) notes.push(slave.failingQueues + " queue" + (slave.failingQueues === 1 ? "" : "s") + " failing replication");
+      frag.append(
+        h(
+          "tr",
+          { "data-testid": "cluster-row", "data-broker": b.brokerName, "data-broker-id": id, "data-alive": String(!!b.alive) },
+          h("td", { class: "mono", "data-col": "broker" }, b.brokerName),
+          h("td", { class: "num", "data-col": "brokerId" }, id),
+          h("td", { "data-col": "role" }, b.brokerIds[id]),
+          h("td", { "data-col": "state", class: b.alive ? "ok" : "row-error" }, b.alive ? "alive" : "EXPIRED"),
+          h(
+            "td",
+            { class: "num", "data-col": "heartbeat", "data-age-seconds": ageS === null ? null : String(ageS), title: fmtTime(b.lastUpdateTimestamp) },
+            ageS === null ? "—" : ageS + " s",
+          ),
+          h("td", { "data-col": "perm", "data-permission": String(b.permission) }, writable ? "rw" : "r (drained)"),
+          h("td", { class: "num", "data-col": "topics", title: (b.topics || []).join("\n") }, String(b.topicCount)),
+          h(
+            "td",
+            { class: "num", "data-col": "lag", "data-lag": slave && typeof slave.lagMessages === "number" ? String(slave.lagMessages) : null },
+            lag,
+          ),
+          h("td", { "data-col": "ack", title: slave && slave.oldestAckAt ? fmtTime(slave.oldestAckAt) : null }, ack),
+          h("td", { class: "mono", "data-col": "address" }, (b.brokerAddrs && b.brokerAddrs[id]) || ""),
+          h("td", { class: "row-error", "data-col": "error" }, notes.join("; ")),
+        ),
+      );
+    }
+  }
+  if (!members) frag.append(h("tr", null, h("td", { colspan: 11, class: "muted" }, "no brokers registered")));
+  $("cluster-body").replaceChildren(frag);
+  $("cluster-summary").textContent =
+    "cluster " + info.clusterName + " · " + brokers.length + " broker" + (brokers.length === 1 ? "" : "s") + ", " + members + " member" + (members === 1 ? "" : "s") +
+    " · heartbeat every " + info.brokerHeartbeatIntervalMs / 1000 + " s, expiry " + info.brokerExpiryMs / 1000 + " s" +
+    " · autoCreateTopicEnable " + info.autoCreateTopicEnable;
+  $("cluster-replication-note").textContent = partial
+    ? "Replication lag of " + partial + " broker" + (partial === 1 ? "" : "s") + " is from a subset of queues (too many to ask each refresh)."
+    : "";
+  const ns = document.createDocumentFragment();
+  for (const name of info.nameServers || []) ns.append(h("li", { "data-testid": "nameserver", "data-nameserver": name }, name));
+  if (!(info.nameServers || []).length) ns.append(h("li", { class: "muted" }, "none"));
+  $("cluster-nameservers").replaceChildren(ns);
+  $("view-cluster").dataset.loadedAt = String(now);
+}
+
 // ---------------------------------------------------------------- wiring
 
 function onSubmit(id, fn) {
@@ -875,6 +955,7 @@ $("topics-system").addEventListener("change", () => {
 });
 $("topics-refresh").addEventListener("click", refreshActive);
 $("groups-refresh").addEventListener("click", refreshActive);
+$("cluster-refresh").addEventListener("click", refreshActive);
 onSubmit("group-form", () => {
   const group = $("group-name").value.trim();
   if (!group) return showError($("group-error"), "name a consumer group");

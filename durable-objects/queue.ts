@@ -32,6 +32,7 @@ import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
 import { slaveQueueStub } from "../workers/broker-shard/queue-stub.js";
+import { currentFaults } from "../workers/shared/test-faults.js";
 
 export interface AppendResult {
   queueOffset: number;
@@ -528,9 +529,14 @@ export class QueueDO extends DurableObject<Env> {
     const mq = this.identity;
     if (!mq || this.brokerId !== 0) return [];
     const links: SlaveLink[] = [];
-    for (let brokerId = 1; brokerId <= readConfig(this.env).slavesPerBroker; brokerId++) {
+    const config = readConfig(this.env);
+    const cutOff = config.testFaultsEnabled && currentFaults().unreachableSlaves.includes(mq.brokerName);
+    for (let brokerId = 1; brokerId <= config.slavesPerBroker; brokerId++) {
       const stub = slaveQueueStub(this.env, mq, brokerId);
-      links.push({ brokerId, replicate: (batch) => stub.replicate(batch) });
+      const replicate = cutOff
+        ? () => Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
+        : (batch: ReplicaBatch) => stub.replicate(batch);
+      links.push({ brokerId, replicate });
     }
     return links;
   }

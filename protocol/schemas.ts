@@ -169,6 +169,7 @@ export const AddBrokerSchema = z.strictObject({ brokerName: z.string().min(1).ma
 export const FaultsSchema = z.strictObject({
   unreachableNameServers: z.array(z.string().max(64)).max(16).optional(),
   unreachableMasters: z.array(z.string().max(64)).max(64).optional(),
+  unreachableSlaves: z.array(z.string().max(64)).max(64).optional(),
   silentBrokers: z.array(z.string().max(64)).max(64).optional(),
   talkingBrokers: z.array(z.string().max(64)).max(64).optional(),
 });

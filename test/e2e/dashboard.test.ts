@@ -315,6 +315,41 @@ describe("dashboard", () => {
     expect(await p.locator(byTestId("tx-summary")).textContent()).toContain("8/8 queues answered");
   });
 
+  it("lists the cluster's brokers with roles, heartbeats and drained state, and its NameServers", async () => {
+    const p = await open("cluster");
+    await p.locator(byTestId("cluster-table")).waitFor();
+    const member = (broker: string, id: number) =>
+      p.locator(`[data-testid="cluster-row"][data-broker="${broker}"][data-broker-id="${id}"]`);
+    const cell = (broker: string, id: number, col: string) => member(broker, id).locator(`[data-col="${col}"]`);
+
+    await member("broker-a", 0).waitFor();
+    expect(await cell("broker-a", 0, "role").textContent()).toBe("ASYNC_MASTER");
+    expect(await cell("broker-a", 0, "state").textContent()).toBe("alive");
+    expect(await cell("broker-a", 0, "perm").textContent()).toBe("rw");
+    expect(await cell("broker-a", 0, "lag").textContent()).toBe("-");
+    expect(await cell("broker-a", 0, "heartbeat").textContent()).toMatch(/^\d+ s$/);
+    expect(await cell("broker-a", 0, "topics").textContent()).toMatch(/^\d+$/);
+    await member("broker-a", 1).waitFor();
+    expect(await cell("broker-a", 1, "role").textContent()).toBe("SLAVE");
+    expect(await cell("broker-a", 1, "lag").textContent()).toMatch(/^(\d[\d,]*|unknown)$/);
+    await p.locator(byTestId("nameserver")).first().waitFor();
+    const cluster = await admin.clusterInfo();
+    const nameServers = await p.locator(byTestId("nameserver")).evaluateAll((els) => els.map((el) => el.textContent));
+    expect(nameServers).toEqual(cluster.nameServers);
+
+    await member("broker-b", 0).waitFor();
+    expect(await cell("broker-b", 0, "perm").textContent()).toBe("rw");
+    await admin.wipeWritePerm("broker-b");
+    try {
+      // The next refresh (every second here) shows the drain.
+      await expect.poll(() => cell("broker-b", 0, "perm").textContent(), { timeout: 10_000 }).toBe("r (drained)");
+      expect(await cell("broker-a", 0, "perm").textContent()).toBe("rw");
+    } finally {
+      await admin.addWritePerm("broker-b");
+    }
+    await expect.poll(() => cell("broker-b", 0, "perm").textContent(), { timeout: 10_000 }).toBe("rw");
+  });
+
   it("saves a screenshot of the topics view", async () => {
     const p = await open("topics");
     await p.locator(`${byTestId("topic-row")}:not([hidden])`).first().waitFor();

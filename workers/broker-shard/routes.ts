@@ -22,6 +22,7 @@ import type { QueueDO } from "../../durable-objects/queue.js";
 import type { Env } from "../env.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
+import { suggestBrokerId } from "./slave-read.js";
 
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
@@ -55,20 +56,6 @@ async function readReplicated<T>(
     if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
     return { value: await callQueue(() => read(slaveQueueStub(env, mq, 1))), brokerId: 1 };
   }
-}
-
-/**
- * RocketMQ's slaveReadEnable: a master sends a consumer far behind to a slave (sparing the
- * master), and a slave sends a consumer that caught up back to the master.
- */
-export function suggestBrokerId(
-  config: { slaveReadEnable: boolean; slaveReadBehindMessages: number; slavesPerBroker: number },
-  servedBy: number,
-  outcome: { maxOffset: number; nextBeginOffset: number },
-): number {
-  const behind = outcome.maxOffset - outcome.nextBeginOffset > config.slaveReadBehindMessages;
-  if (!config.slaveReadEnable || config.slavesPerBroker === 0 || !behind) return 0;
-  return servedBy > 0 ? servedBy : 1;
 }
 
 function brokerIdParam(c: QueueContext): number {

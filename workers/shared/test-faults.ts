@@ -9,9 +9,11 @@ export interface Faults {
   unreachableNameServers: string[];
   /** Broker names whose master (brokerId 0) queue objects every call from the Worker fails. */
   unreachableMasters: string[];
+  /** Broker names whose slaves the masters cannot reach (replication fails). */
+  unreachableSlaves: string[];
 }
 
-const faults: Faults = { unreachableNameServers: [], unreachableMasters: [] };
+const faults: Faults = { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [] };
 
 export function currentFaults(): Readonly<Faults> {
   return faults;
@@ -20,5 +22,6 @@ export function currentFaults(): Readonly<Faults> {
 export function setFaults(next: { [K in keyof Faults]?: Faults[K] | undefined }): Faults {
   if (next.unreachableNameServers) faults.unreachableNameServers = [...next.unreachableNameServers];
   if (next.unreachableMasters) faults.unreachableMasters = [...next.unreachableMasters];
+  if (next.unreachableSlaves) faults.unreachableSlaves = [...next.unreachableSlaves];
   return faults;
 }

@@ -1,0 +1,295 @@
+/**
+ * High availability against a real server: brokers that expire and come back, NameServer
+ * instances that do not answer, SYNC and ASYNC replication to slaves, consumers reading from a
+ * slave while the master does not answer, slave reads suggested by the master, and brokers
+ * added at run time. Faults are injected with PUT /_test/faults (test configuration only).
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { Admin, Producer, PullConsumer, bodyText, type FetchLike } from "../../client/index.js";
+import type { ClusterInfo } from "../../protocol/cluster.js";
+import type { MessageQueue, PullResultWire } from "../../protocol/message.js";
+import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+
+/** Short broker timers: heartbeat every 200 ms, expiry after 1.5 s. */
+const FAST_HA = {
+  TEST_FAULTS_ENABLED: "true",
+  BROKER_HEARTBEAT_INTERVAL_MS: "200",
+  BROKER_EXPIRY_MS: "1500",
+  ROUTE_CACHE_TTL_MS: "100",
+};
+
+async function faults(server: TestServer, body: Record<string, string[]>): Promise<void> {
+  const r = await http(`${server.url}/_test/faults`, { method: "PUT", body });
+  expect(r.status).toBe(200);
+}
+
+async function clearFaults(server: TestServer): Promise<void> {
+  await faults(server, { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [], talkingBrokers: ["broker-a", "broker-b"] });
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Raw pull of one queue from a given member of its broker (brokerId 0 master, 1 slave). */
+async function pullRaw(server: TestServer, mq: MessageQueue, offset: number, brokerId: number, maxNums = 32): Promise<PullResultWire> {
+  const url = `${server.url}/brokers/${mq.brokerName}/topics/${encodeURIComponent(mq.topic)}/queues/${mq.queueId}/messages?offset=${offset}&maxNums=${maxNums}&maxWaitMs=0&brokerId=${brokerId}`;
+  const r = await http(url);
+  expect(r.status).toBe(200);
+  return r.body as unknown as PullResultWire;
+}
+
+async function slaveLag(admin: Admin, broker: string): Promise<number | null> {
+  const info: ClusterInfo = await admin.clusterInfo();
+  return info.brokers.find((b) => b.brokerName === broker)!.replication.slaves[0]!.lagMessages;
+}
+
+describe("brokers and NameServers", () => {
+  let server: TestServer;
+  let admin: Admin;
+  beforeAll(async () => {
+    server = await startTestServer({ vars: FAST_HA });
+    admin = new Admin({ endpoint: server.url, credentials: null });
+  });
+  afterEach(async () => clearFaults(server));
+  afterAll(async () => server.destroy());
+
+  it("a broker that stops heartbeating leaves the routes after the expiry, producers stop choosing it, and it returns", async () => {
+    const topic = uniqueName("Expiry");
+    await admin.createTopic(topic, { queueNums: 2 });
+    await faults(server, { silentBrokers: ["broker-b"] });
+    const silencedAt = Date.now();
+    await waitFor("broker-b to expire", async () => !(await admin.clusterInfo()).brokers.find((b) => b.brokerName === "broker-b")!.alive);
+    expect(Date.now() - silencedAt).toBeGreaterThanOrEqual(1000); // not before the expiry (1.5 s, less the last heartbeat's age)
+    expect((await admin.topicRoute(topic)).queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
+
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null, pollNameServerIntervalMs: 100 });
+    await producer.start();
+    const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => producer.send({ topic, body: `e${i}` })));
+    expect(new Set(sent.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-a"]));
+
+    await faults(server, { talkingBrokers: ["broker-b"] });
+    // Back in every NameServer at once; the Worker's route cache (100 ms here) may lag.
+    await waitFor("broker-b back in the route", async () => (await admin.topicRoute(topic)).queueDatas.length === 2, 2000);
+    await new Promise((r) => setTimeout(r, 150)); // the producer's route refresh interval
+    const again = await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send({ topic, body: `r${i}` })));
+    expect(again.some((r) => r.messageQueue.brokerName === "broker-b")).toBe(true);
+    await producer.shutdown();
+  });
+
+  it("keeps producers and consumers working with either of two NameServer instances unreachable; the one that was down catches up", async () => {
+    const topic = uniqueName("Failover");
+    await admin.createTopic(topic, { queueNums: 1 });
+    for (const [down, other] of [["ns-0", "ns-1"], ["ns-1", "ns-0"]] as const) {
+      await faults(server, { unreachableNameServers: [down] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      const sent = await producer.send({ topic, body: `with ${down} down` });
+      expect(sent.sendStatus).toBe("SEND_OK");
+      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: null });
+      const r = await consumer.pull(sent.messageQueue, "*", sent.queueOffset, 1, { maxWaitMs: 0 });
+      expect(r.msgFoundList.map(bodyText)).toEqual([`with ${down} down`]);
+      expect((await admin.listTopics()).map((t) => t.topic)).toContain(topic);
+      // A topic created meanwhile reaches the instance that was down at the next heartbeat.
+      const created = uniqueName("WhileDown");
+      await admin.createTopic(created, { queueNums: 1 });
+      await faults(server, { unreachableNameServers: [other] });
+      await waitFor(`${down} to learn ${created}`, async () => (await admin.listTopics()).some((t) => t.topic === created));
+      await producer.shutdown();
+    }
+  });
+
+  it("the client fails over along its endpoint list", async () => {
+    const topic = uniqueName("Endpoints");
+    const dead = "http://127.0.0.1:9"; // nothing listens on the discard port
+    const producer = new Producer({ endpoint: [dead, server.url], group: uniqueName("pg"), credentials: null });
+    await producer.start();
+    const sent = await producer.send({ topic, body: "via the second endpoint" });
+    expect(sent.sendStatus).toBe("SEND_OK");
+    const consumer = new PullConsumer({ endpoint: [dead, server.url], group: uniqueName("cg"), credentials: null });
+    const r = await consumer.pull(sent.messageQueue, "*", sent.queueOffset, 1, { maxWaitMs: 0 });
+    expect(r.msgFoundList.map(bodyText)).toEqual(["via the second endpoint"]);
+    await producer.shutdown();
+  });
+
+  it("adds a broker to the running deployment: it registers, has a slave, and takes new topics", async () => {
+    const added = await admin.addBroker("broker-c");
+    expect(added).toMatchObject({ brokerName: "broker-c", alive: true, brokerIds: { "0": "ASYNC_MASTER", "1": "SLAVE" } });
+    const topic = uniqueName("OnC");
+    const config = await admin.createTopic(topic, { queueNums: 1 });
+    expect(config.queues.map((q) => q.brokerName)).toEqual(["broker-a", "broker-b", "broker-c"]);
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+    await producer.start();
+    const mq = { topic, brokerName: "broker-c", queueId: 0 };
+    const sent = await producer.send({ topic, body: "on c" }, { messageQueue: mq });
+    expect(sent.messageQueue).toEqual(mq);
+    expect(await waitFor("broker-c's slave", async () => (await pullRaw(server, mq, 0, 1)).messages.length === 1 || undefined)).toBe(true);
+    await producer.shutdown();
+    expect((await http(`${server.url}/namesrv/brokers`, { method: "POST", body: { brokerName: "bad name!" } })).body.code).toBe("VALIDATION_FAILED");
+  });
+});
+
+describe("replication", () => {
+  it("SYNC_MASTER: each of 1,000 messages is on the slave, same offset and id, when its send answers; SLAVE_NOT_AVAILABLE when the slave is cut off", async () => {
+    const server = await startTestServer({ vars: { ...FAST_HA, BROKER_ROLE: "SYNC_MASTER" } });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const topic = uniqueName("Sync");
+      await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      let checked = 0;
+      const one = async (i: number) => {
+        const r = await producer.send({ topic, body: `s${i}` });
+        expect(r.sendStatus).toBe("SEND_OK");
+        // Read the slave at once: it must already hold the message.
+        const slave = await pullRaw(server, r.messageQueue, r.queueOffset, 1, 1);
+        expect(slave.brokerId).toBe(1);
+        expect(slave.messages.map((m) => [m.queueOffset, m.msgId])).toEqual([[r.queueOffset, r.msgId]]);
+        checked++;
+      };
+      for (let i = 0; i < 1000; i += 50) await Promise.all(Array.from({ length: 50 }, (_, j) => one(i + j)));
+      expect(checked).toBe(1000);
+
+      await faults(server, { unreachableSlaves: ["broker-a"] });
+      const cut = await producer.send({ topic, body: "slave cut off" });
+      expect(cut.sendStatus).toBe("SLAVE_NOT_AVAILABLE");
+      // Stored on the master all the same, as in RocketMQ.
+      expect((await pullRaw(server, cut.messageQueue, cut.queueOffset, 0, 1)).messages[0]!.msgId).toBe(cut.msgId);
+      await clearFaults(server);
+      const back = await producer.send({ topic, body: "slave back" });
+      expect(back.sendStatus).toBe("SEND_OK");
+      await producer.shutdown();
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it("ASYNC_MASTER: the slave catches up on its own and the lag is reported meanwhile", async () => {
+    const server = await startTestServer({ vars: { ...FAST_HA, ASYNC_REPLICATION_DELAY_MS: "1500" } });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const topic = uniqueName("Async");
+      await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      await producer.send({ topic, body: "first" });
+      await waitFor("the first push", async () => (await slaveLag(admin, "broker-a")) === 0);
+      const sent = [];
+      for (let i = 0; i < 20; i++) sent.push(await producer.send({ topic, body: `a${i}` }));
+      expect(await slaveLag(admin, "broker-a")).toBe(20);
+      await waitFor("the slave to catch up", async () => (await slaveLag(admin, "broker-a")) === 0);
+      const mq = sent[0]!.messageQueue;
+      const onSlave = await pullRaw(server, mq, 0, 1);
+      const onMaster = await pullRaw(server, mq, 0, 0);
+      expect(onSlave.messages).toEqual(onMaster.messages);
+      expect(onSlave.messages.length).toBe(21);
+      await producer.shutdown();
+    } finally {
+      await server.destroy();
+    }
+  });
+});
+
+describe("reading from slaves", () => {
+  it("continues from the slave when the master does not answer, without loss or reordering, and returns to the master", async () => {
+    const server = await startTestServer({ vars: FAST_HA });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const topic = uniqueName("MasterDown");
+      await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      const mq = { topic, brokerName: "broker-a", queueId: 0 };
+      for (let i = 0; i < 300; i += 30) await producer.send(Array.from({ length: 30 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
+      await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
+
+      // Record which member answered each pull.
+      const servedBy: number[] = [];
+      const recording: FetchLike = async (input, init) => {
+        const res = await fetch(input, init);
+        if (input.includes("/messages?")) servedBy.push(((await res.clone().json()) as PullResultWire).brokerId ?? -1);
+        return res;
+      };
+      const group = uniqueName("cg");
+      const consumer = new PullConsumer({ endpoint: server.url, group, fetch: recording, credentials: null });
+      const got: string[] = [];
+      let offset = 0;
+      const drain = async (until: number) => {
+        while (got.length < until) {
+          const r = await consumer.pull(mq, "*", offset, 32, { maxWaitMs: 0 });
+          got.push(...r.msgFoundList.map(bodyText));
+          offset = r.nextBeginOffset;
+        }
+      };
+      await drain(100);
+      await consumer.updateConsumeOffset(mq, offset);
+      const before = servedBy.length;
+      await faults(server, { unreachableMasters: ["broker-a"] });
+      await drain(300);
+      expect(servedBy.slice(before).every((b) => b === 1)).toBe(true);
+      // Offsets can still be committed and read back while the master is away.
+      await consumer.updateConsumeOffset(mq, offset);
+      expect(await consumer.fetchConsumeOffset(mq)).toBe(offset);
+      // The master answers again: new messages are read from it.
+      await clearFaults(server);
+      await producer.send({ topic, body: "after" }, { messageQueue: mq });
+      const afterBefore = servedBy.length;
+      await drain(301);
+      expect(servedBy.slice(afterBefore)).toContain(0);
+      expect(got).toEqual(Array.from({ length: 301 }, (_, i) => (i < 300 ? `m${i}` : "after")));
+      await producer.shutdown();
+    } finally {
+      await server.destroy();
+    }
+  });
+
+  it("a master suggests a slave to a consumer far behind (slaveReadEnable), and the slave sends it back once caught up", async () => {
+    const server = await startTestServer({ vars: { ...FAST_HA, SLAVE_READ_BEHIND_MESSAGES: "40" } });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const topic = uniqueName("Suggest");
+      await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      const mq = { topic, brokerName: "broker-a", queueId: 0 };
+      for (let i = 0; i < 100; i += 20) await producer.send(Array.from({ length: 20 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
+      await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
+      const seen: { brokerId: number; suggest: number }[] = [];
+      const recording: FetchLike = async (input, init) => {
+        const res = await fetch(input, init);
+        if (input.includes("/messages?")) {
+          const body = (await res.clone().json()) as PullResultWire;
+          seen.push({ brokerId: body.brokerId ?? -1, suggest: body.suggestWhichBrokerId ?? -1 });
+        }
+        return res;
+      };
+      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), fetch: recording, credentials: null });
+      const got: string[] = [];
+      let offset = 0;
+      while (got.length < 100) {
+        const r = await consumer.pull(mq, "*", offset, 10, { maxWaitMs: 0 });
+        got.push(...r.msgFoundList.map(bodyText));
+        offset = r.nextBeginOffset;
+      }
+      expect(got).toEqual(Array.from({ length: 100 }, (_, i) => `m${i}`));
+      // First pull: the master, 90 behind afterwards → suggests the slave; the slave serves
+      // until the consumer is within 40, then suggests the master again.
+      expect(seen[0]).toEqual({ brokerId: 0, suggest: 1 });
+      expect(seen[1]!.brokerId).toBe(1);
+      const backAt = seen.findIndex((s, i) => i > 0 && s.suggest === 0);
+      expect(backAt).toBeGreaterThan(0);
+      expect(seen[backAt]!.brokerId).toBe(1);
+      expect(seen.slice(backAt + 1).every((s) => s.brokerId === 0)).toBe(true);
+      await producer.shutdown();
+    } finally {
+      await server.destroy();
+    }
+  });
+});

@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { readConfig } from "./config.js";
+import type { Env } from "./env.js";
+
+const env = (vars: Partial<Env>) => vars as Env;
+
+describe("readConfig: brokers and replication", () => {
+  it("keeps RocketMQ's defaults: 30 s heartbeat, 120 s expiry, ASYNC_MASTER, no slaves", () => {
+    const c = readConfig(env({}));
+    expect([c.brokerHeartbeatIntervalMs, c.brokerExpiryMs, c.brokerRole, c.slavesPerBroker]).toEqual([30_000, 120_000, "ASYNC_MASTER", 0]);
+  });
+
+  it("bounds the heartbeat to 10-60 s and the expiry to two heartbeats outside the test configuration", () => {
+    const c = readConfig(env({ BROKER_HEARTBEAT_INTERVAL_MS: "200", BROKER_EXPIRY_MS: "1000" }));
+    expect([c.brokerHeartbeatIntervalMs, c.brokerExpiryMs]).toEqual([10_000, 20_000]);
+    expect(readConfig(env({ BROKER_HEARTBEAT_INTERVAL_MS: "90000" })).brokerHeartbeatIntervalMs).toBe(60_000);
+  });
+
+  it("lets the test configuration shorten both", () => {
+    const c = readConfig(env({ TEST_FAULTS_ENABLED: "true", BROKER_HEARTBEAT_INTERVAL_MS: "200", BROKER_EXPIRY_MS: "1500" }));
+    expect([c.brokerHeartbeatIntervalMs, c.brokerExpiryMs, c.testFaultsEnabled]).toEqual([200, 1500, true]);
+  });
+
+  it("refuses an unknown role and caps slaves at 4", () => {
+    expect(() => readConfig(env({ BROKER_ROLE: "SLAVE" }))).toThrow("BROKER_ROLE");
+    expect(readConfig(env({ BROKER_ROLE: "SYNC_MASTER", BROKER_SLAVES: "9" })).slavesPerBroker).toBe(4);
+  });
+});
