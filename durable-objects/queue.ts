@@ -414,7 +414,11 @@ export class QueueDO extends DurableObject<Env> {
     this.delayed = new DelayedStore(this.sql);
     this.recent.clear();
     this.identity = null;
+    this.brokerId = 0;
     this.alarmAt = null;
+    this.replicationDueAt = null;
+    // Cursors point into the old log; the slaves are purged alongside.
+    this.replicator = new Replicator(this.log, (groups, limit) => this.readOffsets(groups, limit));
     this.owners.clear();
     this.waiters.wakeAll();
   }
@@ -493,7 +497,7 @@ export class QueueDO extends DurableObject<Env> {
    * Slave side: stores a master's rows and consumer offsets exactly as sent. Idempotent: rows
    * already held are skipped, so a repeated or overlapping push changes nothing.
    */
-  replicate(batch: ReplicaBatch): ReplicaAck {
+  async replicate(batch: ReplicaBatch): Promise<ReplicaAck> {
     if (this.identity && this.brokerId === 0) throw toRpcError("NO_PERMISSION", "a master queue takes no replication");
     this.remember(batch.mq, batch.brokerId);
     let wrote = false;
@@ -510,7 +514,10 @@ export class QueueDO extends DurableObject<Env> {
       }
     });
     if (batch.minOffset > this.log.minOffset) this.log.truncate({ beforeOffset: batch.minOffset, maxRows: ALARM_MAX_EXPIRED_ROWS });
-    if (wrote) this.waiters.wakeAll();
+    if (wrote) {
+      this.waiters.wakeAll();
+      await this.armAlarm(); // the slave's own retention, as on the master
+    }
     return { nextOffset: this.log.maxOffset };
   }
 

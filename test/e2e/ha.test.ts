@@ -197,6 +197,34 @@ describe("replication", () => {
   });
 });
 
+describe("topic deletion with slaves", () => {
+  it("empties the slaves too, so a topic created again replicates from offset 0", async () => {
+    const server = await startTestServer({ vars: FAST_HA });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const topic = uniqueName("Recreate");
+      const mq = { topic, brokerName: "broker-a", queueId: 0 };
+      await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      await producer.send([1, 2, 3].map((i) => ({ topic, body: `old${i}` })), { messageQueue: mq });
+      await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
+      await admin.deleteTopic(topic);
+      await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const sent = await producer.send({ topic, body: "new" }, { messageQueue: mq });
+      expect(sent.queueOffset).toBe(0);
+      const slave = await waitFor("the new message on the slave", async () => {
+        const r = await pullRaw(server, mq, 0, 1);
+        return r.messages.length > 0 ? r : undefined;
+      });
+      expect(slave.messages.map((m) => m.msgId)).toEqual([sent.msgId]);
+      await producer.shutdown();
+    } finally {
+      await server.destroy();
+    }
+  });
+});
+
 describe("reading from slaves", () => {
   it("continues from the slave when the master does not answer, without loss or reordering, and returns to the master", async () => {
     const server = await startTestServer({ vars: FAST_HA });

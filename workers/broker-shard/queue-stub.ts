@@ -48,12 +48,16 @@ export async function callQueue<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Empties every queue of a deleted topic, on the master and on every slave. */
 export async function purgeTopicQueues(env: Env, config: TopicConfig): Promise<void> {
+  const slaves = readConfig(env).slavesPerBroker;
   const calls: Promise<void>[] = [];
   for (const q of config.queues) {
     const n = Math.max(q.readQueueNums, q.writeQueueNums);
     for (let queueId = 0; queueId < n; queueId++) {
+      const mq = { topic: config.topic, brokerName: q.brokerName, queueId };
       calls.push(callQueue(() => queueStub(env, q.brokerName, config.topic, queueId).purge()));
+      for (let brokerId = 1; brokerId <= slaves; brokerId++) calls.push(callQueue(() => slaveQueueStub(env, mq, brokerId).purge()));
     }
   }
   await Promise.all(calls);
