@@ -33,6 +33,11 @@ const concurrency = Number(values.concurrency ?? "32");
 const load = { durationMs, concurrency };
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 const BENCH_ACCOUNT = { accessKey: "bench", secretKey: "bench-secret-0123456789" };
+interface Cost {
+  rows: number;
+  slaveRows: number;
+  messages: number;
+}
 
 const stateDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-bench-"));
 const baseline = new Miniflare({
@@ -77,18 +82,23 @@ try {
   const admin = new Admin({ endpoint: server.url, credentials: null });
   const producer = new Producer({ endpoint: server.url, credentials: null, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: concurrency });
   await producer.start();
-  /** Rows written per stored message over every queue of a topic (a cost figure). */
-  const rowsPerMessage = async (topic: string): Promise<{ rows: number; messages: number }> => {
-    let rows = 0;
-    let messages = 0;
-    for (const mq of readQueuesOf(await admin.topicRoute(topic), topic)) {
-      const s = (await admin.queueStats(mq)) as unknown as { rowsWritten: number; messagesAppended: number };
-      rows += s.rowsWritten;
-      messages += s.messagesAppended;
+  /**
+   * Rows written per stored message over every queue of a topic (a cost figure), on the
+   * masters and on their slaves (replication lands within ASYNC_REPLICATION_DELAY_MS).
+   */
+  const rowsPerMessage = async (topic: string, on: Admin = admin): Promise<Cost> => {
+    await new Promise((r) => setTimeout(r, 500));
+    const cost: Cost = { rows: 0, slaveRows: 0, messages: 0 };
+    for (const mq of readQueuesOf(await on.topicRoute(topic), topic)) {
+      const master = (await on.queueStats(mq)) as unknown as { rowsWritten: number; messagesAppended: number };
+      const slave = (await on.queueStats(mq, { brokerId: 1 })) as unknown as { rowsWritten: number };
+      cost.rows += master.rowsWritten;
+      cost.slaveRows += slave.rowsWritten;
+      cost.messages += master.messagesAppended;
     }
-    return { rows, messages };
+    return cost;
   };
-  const cost = new Map<string, { rows: number; messages: number }>();
+  const cost = new Map<string, Cost>();
   const newTopic = async (name: string, queueNums: number, brokers?: string[]) => {
     await admin.createTopic(name, brokers ? { queueNums, brokers } : { queueNums });
     for (let i = 0; i < 20; i++) await producer.send({ topic: name, body: body1k });
@@ -120,6 +130,30 @@ try {
     });
   } finally {
     await signedServer.stop();
+  }
+
+  // The same sync send with other broker roles: no slave at all, and SYNC_MASTER (the send
+  // waits for the slave). The default (ASYNC_MASTER, one slave) is the first scenario.
+  const roleSends = new Map<string, LoadResult>();
+  for (const [label, vars] of [
+    ["no slaves", { BROKER_SLAVES: "0" }],
+    ["SYNC_MASTER", { BROKER_ROLE: "SYNC_MASTER" }],
+  ] as const) {
+    const roleServer = await startServer({ port: 0, stateDir: path.join(stateDir, `flaremq-${label}`), skipBuild: true, vars });
+    try {
+      const roleAdmin = new Admin({ endpoint: roleServer.url, credentials: null });
+      await roleAdmin.createTopic("BenchRole", { queueNums: 4 });
+      const roleProducer = new Producer({ endpoint: roleServer.url, credentials: null, group: "bench_pg", sendMsgTimeoutMs: 30_000 });
+      await roleProducer.start();
+      for (let i = 0; i < 20; i++) await roleProducer.send({ topic: "BenchRole", body: body1k });
+      const r = await scenario(`flaremq: sync send 1 KiB, 8 queues, ${label}`, async () => {
+        await roleProducer.send({ topic: "BenchRole", body: body1k });
+      });
+      roleSends.set(label, r);
+      if (label !== "no slaves") cost.set(r.name, await rowsPerMessage("BenchRole", roleAdmin));
+    } finally {
+      await roleServer.stop();
+    }
   }
 
   const oneTopic = await newTopic("BenchOneQueue", 1, ["broker-a"]);
@@ -169,13 +203,13 @@ try {
   results.push(latency);
 
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-  console.log("\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message |");
+  console.log("\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message (master + slave) |");
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
     const msgsPerSec = r.name.includes("baseline") ? r.opsPerSec : r.items / r.seconds;
     const c = cost.get(r.name);
     console.log(
-      `| ${r.name} | ${fmt(r.opsPerSec)} | ${r.name.includes("baseline") ? "–" : fmt(msgsPerSec)} | ${Number.isNaN(r.p50Ms) ? "–" : fmt(r.p50Ms, 2)} | ${Number.isNaN(r.p99Ms) ? "–" : fmt(r.p99Ms, 2)} | ${fmt(msgsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(msgsPerSec / rawInsert.opsPerSec, 2)} | ${c ? fmt(c.rows / c.messages, 3) : "–"} |`,
+      `| ${r.name} | ${fmt(r.opsPerSec)} | ${r.name.includes("baseline") ? "–" : fmt(msgsPerSec)} | ${Number.isNaN(r.p50Ms) ? "–" : fmt(r.p50Ms, 2)} | ${Number.isNaN(r.p99Ms) ? "–" : fmt(r.p99Ms, 2)} | ${fmt(msgsPerSec / noopWorker.opsPerSec, 2)} | ${fmt(msgsPerSec / rawInsert.opsPerSec, 2)} | ${c ? `${fmt(c.rows / c.messages, 3)} + ${fmt(c.slaveRows / c.messages, 3)}` : "–"} |`,
     );
   }
   const pulledPerSec = pull.items / pull.seconds;
@@ -183,6 +217,9 @@ try {
   console.log(`send latency p50 ${fmt(send.p50Ms, 2)} ms vs no-op DO RPC p50 ${fmt(noopDo.p50Ms, 2)} ms (${fmt(send.p50Ms / noopDo.p50Ms, 2)}×)`);
   console.log(`single-queue send: ${fmt(sendOne.opsPerSec / rawInsert.opsPerSec, 2)}× the raw one-insert-per-request rate`);
   console.log(`async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`);
+  const noSlaves = roleSends.get("no slaves")!;
+  const syncMaster = roleSends.get("SYNC_MASTER")!;
+  console.log(`replication: ASYNC_MASTER with one slave ${fmt(send.opsPerSec / noSlaves.opsPerSec, 2)}× the no-slave rate; SYNC_MASTER ${fmt(syncMaster.opsPerSec / noSlaves.opsPerSec, 2)}× (p50 ${fmt(syncMaster.p50Ms, 2)} ms vs ${fmt(noSlaves.p50Ms, 2)} ms)`);
   console.log(`signed sync send (accounts configured): ${fmt(signedSend.opsPerSec / send.opsPerSec, 2)}× the unsigned rate`);
   console.log(`push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`);
   console.log(`end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`);

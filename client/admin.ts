@@ -71,8 +71,10 @@ export class Admin {
     return this.transport.request<ClusterInfo>("/namesrv/brokers", options);
   }
 
-  queueStats(mq: MessageQueue, options: CallOptions = {}): Promise<QueueStats> {
-    return this.transport.request<QueueStats>(`${brokerPath(mq)}/stats`, options);
+  /** A queue's stats on its master, or on a slave (`brokerId` > 0). */
+  queueStats(mq: MessageQueue, options: CallOptions & { brokerId?: number } = {}): Promise<QueueStats> {
+    const { brokerId, ...call } = options;
+    return this.transport.request<QueueStats>(`${brokerPath(mq)}/stats`, { ...call, query: { brokerId } });
   }
 
   /** Looks a message up by its offsetMsgId (straight to its queue). */

@@ -88,7 +88,9 @@ export class BrokerDO extends DurableObject<Env> {
       this.setMeta("broker_name", brokerName);
     }
     if (this.meta("imported") === null) await this.importLegacy();
-    if ((await this.ctx.storage.getAlarm()) === null) await this.registerAll();
+    // Register at once on the first start since this object loaded: after a long stop every
+    // NameServer may have expired it, and its alarm could be up to an interval away.
+    if (Object.keys(this.registrations).length === 0 || (await this.ctx.storage.getAlarm()) === null) await this.registerAll();
     return this.state();
   }
 

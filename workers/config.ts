@@ -68,7 +68,7 @@ export function readConfig(env: Env): Config {
     brokerExpiryMs: 0,
     brokerRole: masterRole(env.BROKER_ROLE),
     slavesPerBroker: Math.min(intVar(env.BROKER_SLAVES, 0), 4),
-    slaveLocationHint: env.SLAVE_LOCATION_HINT ?? "",
+    slaveLocationHint: locationHint(env.SLAVE_LOCATION_HINT),
     syncFlushSlaveTimeoutMs: intVar(env.SYNC_FLUSH_SLAVE_TIMEOUT_MS, 5000),
     asyncReplicationDelayMs: intVar(env.ASYNC_REPLICATION_DELAY_MS, 50),
     slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
@@ -96,4 +96,13 @@ function masterRole(value: string | undefined): MasterRole {
   if (value === undefined || value === "" || value === "ASYNC_MASTER") return "ASYNC_MASTER";
   if (value === "SYNC_MASTER") return "SYNC_MASTER";
   throw new Error(`BROKER_ROLE must be ASYNC_MASTER or SYNC_MASTER, got "${value}"`);
+}
+
+/** Cloudflare's Durable Object location hints; a typo would silently place slaves anywhere. */
+const LOCATION_HINTS: ReadonlySet<string> = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
+
+function locationHint(value: string | undefined): string {
+  if (value === undefined || value === "") return "";
+  if (!LOCATION_HINTS.has(value)) throw new Error(`SLAVE_LOCATION_HINT must be one of ${[...LOCATION_HINTS].join(", ")}, got "${value}"`);
+  return value;
 }

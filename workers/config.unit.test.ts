@@ -21,6 +21,11 @@ describe("readConfig: brokers and replication", () => {
     expect([c.brokerHeartbeatIntervalMs, c.brokerExpiryMs, c.testFaultsEnabled]).toEqual([200, 1500, true]);
   });
 
+  it("takes a known location hint for slaves and refuses a typo", () => {
+    expect(readConfig(env({ SLAVE_LOCATION_HINT: "weur" })).slaveLocationHint).toBe("weur");
+    expect(() => readConfig(env({ SLAVE_LOCATION_HINT: "europe" }))).toThrow("SLAVE_LOCATION_HINT");
+  });
+
   it("refuses an unknown role and caps slaves at 4", () => {
     expect(() => readConfig(env({ BROKER_ROLE: "SLAVE" }))).toThrow("BROKER_ROLE");
     expect(readConfig(env({ BROKER_ROLE: "SYNC_MASTER", BROKER_SLAVES: "9" })).slavesPerBroker).toBe(4);

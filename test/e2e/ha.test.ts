@@ -197,6 +197,25 @@ describe("replication", () => {
   });
 });
 
+describe("restart", () => {
+  it("a server stopped for longer than the broker expiry serves its topics at once after a restart", async () => {
+    const first = await startTestServer({ vars: FAST_HA });
+    const topic = uniqueName("Restart");
+    await new Admin({ endpoint: first.url, credentials: null }).createTopic(topic, { queueNums: 1 });
+    await first.stop();
+    await new Promise((r) => setTimeout(r, 2000)); // past BROKER_EXPIRY_MS (1.5 s)
+    const second = await startTestServer({ stateDir: first.stateDir, vars: FAST_HA });
+    try {
+      const producer = new Producer({ endpoint: second.url, group: uniqueName("pg"), credentials: null });
+      await producer.start();
+      expect((await producer.send({ topic, body: "after restart" })).sendStatus).toBe("SEND_OK");
+      await producer.shutdown();
+    } finally {
+      await second.destroy();
+    }
+  });
+});
+
 describe("topic deletion with slaves", () => {
   it("empties the slaves too, so a topic created again replicates from offset 0", async () => {
     const server = await startTestServer({ vars: FAST_HA });

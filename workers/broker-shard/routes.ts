@@ -121,8 +121,10 @@ export const brokerRoutes = new Hono<AppEnv>()
     return c.json(toMessageExt(mq, entry));
   })
   .get(`${Q}/stats`, async (c) => {
-    const { stub } = await target(c, "admin");
-    return c.json(await callQueue(() => stub.stats()));
+    const brokerId = brokerIdParam(c);
+    const { mq, stub } = await target(c, "admin");
+    if (brokerId > readConfig(c.env).slavesPerBroker) throw new MQError("BROKER_NOT_EXIST", `broker "${mq.brokerName}" has no brokerId ${brokerId}`);
+    return c.json((await readReplicated(c.env, mq, stub, brokerId, (s) => s.stats())).value);
   })
   .get(`${Q}/offsets/search`, async (c) => {
     const timestamp = uintParam(c.req.query("timestamp"), "timestamp");
