@@ -117,7 +117,7 @@ describe("draining a broker", () => {
     // The producer's cached route still lists broker-a: the refusal (NO_PERMISSION) makes it
     // refresh and retry elsewhere, so every send succeeds, on broker-b.
     const after = [];
-    for (let i = 0; i < 8; i++) after.push(await producer.send({ topic, body: `after-${i}` }));
+    for (let i = 0; i < 100; i++) after.push(await producer.send({ topic, body: `after-${i}` }));
     expect(new Set(after.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-b"]));
     // Consumers still read what broker-a holds.
     const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });

@@ -17,6 +17,9 @@ describe("wrangler deploy --dry-run", () => {
         const { stdout } = await run("npx", args, { env: { ...process.env, WRANGLER_SEND_METRICS: "false" } });
         expect(stdout).toContain("--dry-run: exiting now.");
         expect(stdout).toContain(env === "production" ? 'env.AUTO_CREATE_TOPIC_ENABLE ("false")' : 'env.AUTO_CREATE_TOPIC_ENABLE ("true")');
+        // Fault injection (unreachable masters, silent brokers) exists only in test configuration.
+        expect(stdout).not.toContain("TEST_FAULTS_ENABLED");
+        expect(stdout).toContain("env.BROKER (BrokerDO)");
       } finally {
         await rm(outdir, { recursive: true, force: true });
       }
