@@ -62,11 +62,17 @@ export async function pullMessages(
     query.clientId = req.fence.clientId;
     query.generation = req.fence.generation;
   }
-  const wire = await transport.request<PullResultWire>(`${brokerPath(mq)}/messages`, {
-    query,
-    timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
-    ...(req.signal ? { signal: req.signal } : {}),
-  });
+  let wire: PullResultWire;
+  try {
+    wire = await transport.request<PullResultWire>(`${brokerPath(mq)}/messages`, {
+      query,
+      timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+  } catch (e) {
+    nodes.delete(key); // after a failure, the master again
+    throw e;
+  }
   if ((wire.suggestWhichBrokerId ?? 0) > 0) nodes.set(key, wire.suggestWhichBrokerId!);
   else nodes.delete(key);
   return {

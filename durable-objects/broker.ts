@@ -44,6 +44,18 @@ type TopicRow = {
 
 /** After a failed registration the next try comes this soon, not a whole interval later. */
 const RETRY_AFTER_FAILURE_MS = 1000;
+/** A NameServer that has not answered by then counts as failed, so one hung instance never stops the heartbeat to the others. */
+const REGISTER_TIMEOUT_MS = 5000;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
+}
 
 export class BrokerDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
@@ -182,10 +194,14 @@ export class BrokerDO extends DurableObject<Env> {
     if (!this.silent && this.brokerName !== null) {
       const results = await Promise.allSettled(
         nameServerStubs(this.env).map(async ({ name, stub }) => {
-          const known = this.acked.get(name) === this.dataVersion;
-          let answer = await stub.registerBroker(this.registration(known ? null : this.topicsForRoutes()));
-          if (answer.stale) answer = await stub.registerBroker(this.registration(this.topicsForRoutes()));
-          this.acked.set(name, this.dataVersion);
+          // The version is taken with the table it goes with: a change made while this call
+          // is out bumps it and registers again.
+          const version = this.dataVersion;
+          const known = this.acked.get(name) === version;
+          const full = () => this.registration(this.topicsForRoutes());
+          const answer = await withTimeout(stub.registerBroker(known ? this.registration(null) : full()), REGISTER_TIMEOUT_MS);
+          if (answer.stale) await withTimeout(stub.registerBroker(full()), REGISTER_TIMEOUT_MS);
+          this.acked.set(name, version);
           this.registrations[name] = { lastOkAt: Date.now(), lastError: null };
         }),
       );

@@ -87,6 +87,8 @@ export class NameServerDO extends DurableObject<Env> {
   registerBroker(reg: BrokerRegistration, now: number = Date.now()): RegisterResult {
     const existing = this.sql.exec<BrokerRow>("SELECT * FROM broker_live WHERE broker_name = ?", reg.brokerName).toArray()[0];
     const stale = reg.topics === null && (!existing || existing.data_version !== reg.dataVersion);
+    // A full table older than the one held (two registrations crossing) only counts as a heartbeat.
+    const outdated = reg.topics !== null && existing !== undefined && reg.dataVersion < existing.data_version;
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT INTO broker_live (broker_name, cluster, broker_ids, permission, data_version, last_update) VALUES (?, ?, ?, ?, ?, ?)
@@ -97,10 +99,10 @@ export class NameServerDO extends DurableObject<Env> {
         JSON.stringify(reg.brokerIds),
         reg.permission,
         // A stale heartbeat must not record the new version before its topics arrive.
-        stale ? (existing?.data_version ?? -1) : reg.dataVersion,
+        stale || outdated ? (existing?.data_version ?? -1) : reg.dataVersion,
         now,
       );
-      if (reg.topics !== null) this.replaceTopics(reg.brokerName, reg.topics);
+      if (reg.topics !== null && !outdated) this.replaceTopics(reg.brokerName, reg.topics);
     });
     return { stale };
   }

@@ -78,8 +78,7 @@ describe("QueueDO replication", () => {
     await master.append([msg(2)], { mq });
     await replicate(master);
     expect(await master.truncateBefore(2)).toBe(2);
-    await master.commitOffset("G", 2); // something to push
-    await replicate(master);
+    await replicate(master); // the new minOffset alone is worth a push
     const stats = await slave.stats();
     expect([stats.minOffset, stats.maxOffset]).toEqual([2, 3]);
   });
@@ -89,7 +88,7 @@ describe("QueueDO replication", () => {
     await master.append([msg(0)], { mq });
     await replicate(master);
     expect((await rejection(slave.append([msg(1)], { mq }))).message).toContain("NO_PERMISSION");
-    const batch = { mq, brokerId: 1, rows: [], offsets: [], minOffset: 0 };
+    const batch = { mq, brokerId: 1, epoch: Date.now(), rows: [], offsets: [], minOffset: 0 };
     expect((await rejection(master.replicate(batch))).message).toContain("NO_PERMISSION");
   });
 
@@ -99,14 +98,47 @@ describe("QueueDO replication", () => {
     await replicate(master);
     await master.append([msg(2), msg(3)], { mq });
     // The consumer read up to 4 on the master; the slave only has 2.
-    const r = await slave.pull({ offset: 4, maxNums: 32, maxWaitMs: 0 });
+    const r = await slave.pull({ offset: 4, maxNums: 32, maxWaitMs: 0, replica: true });
     expect(r.pullStatus).toBe("NO_NEW_MSG");
     expect(r.nextBeginOffset).toBe(4);
     // A parked pull on the slave wakes when replication brings the rows.
-    const parked = slave.pull({ offset: 2, maxNums: 32, maxWaitMs: 5000 });
+    const parked = slave.pull({ offset: 2, maxNums: 32, maxWaitMs: 5000, replica: true });
     await replicate(master);
     const woke = await parked;
     expect(woke.pullStatus).toBe("FOUND");
     expect(woke.entries.map((e) => e.message.msgId)).toEqual(["ID2", "ID3"]);
+  });
+
+  it("an empty slave knows nothing: no offsets to guess, and a commit it takes is not checked against its log", async () => {
+    const { slave } = pair();
+    expect((await rejection(slave.fetchReplicaOffset("G"))).message).toContain("SERVICE_UNAVAILABLE");
+    await slave.commitReplicaOffset("G", 42);
+    expect(await slave.fetchOffset("G")).toEqual({ offset: 42, committed: true });
+  });
+
+  it("replicates the offsets of more groups than one push carries", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0)], { mq });
+    for (let g = 0; g < 1200; g++) await master.commitOffset(`G${String(g).padStart(4, "0")}`, 1);
+    await evictDurableObject(master); // a restart sends every group's offset again, page by page
+    await master.append([msg(1)], { mq });
+    await replicate(master);
+    expect(await slave.fetchOffset("G0000")).toEqual({ offset: 1, committed: true });
+    expect(await slave.fetchOffset("G1199")).toEqual({ offset: 1, committed: true });
+  });
+
+  it("a purged master starts a new epoch: its slave drops the old log and refuses late pushes of it", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0), msg(1), msg(2)], { mq });
+    await replicate(master);
+    const oldEpoch = await runInDurableObject(master, (i) => (i as unknown as { epoch: number }).epoch);
+    await master.purge(); // the slave is not purged here: the epoch alone must keep them apart
+    await master.append([msg(9)], { mq });
+    await replicate(master);
+    const stats = await slave.stats();
+    expect([stats.minOffset, stats.maxOffset]).toEqual([0, 1]);
+    expect((await slave.getMessage(0))!.message.msgId).toBe("ID9");
+    const late = { mq, brokerId: 1, epoch: oldEpoch, rows: [], offsets: [], minOffset: 0 };
+    expect((await rejection(slave.replicate(late))).message).toContain("older log");
   });
 });

@@ -57,6 +57,11 @@ export interface PullRequest {
   /** A group member's pull names its group and fence; the queue refuses non-owners. */
   group?: string;
   fence?: MemberFence;
+  /**
+   * Read from a slave: an offset the slave has not got yet is "no new message" at that offset,
+   * never OFFSET_ILLEGAL (which would move the consumer back).
+   */
+  replica?: boolean;
 }
 
 
@@ -114,6 +119,8 @@ export class QueueDO extends DurableObject<Env> {
   /** When the next ASYNC replication push is due (memory; a start schedules one). */
   private replicationDueAt: number | null = null;
   private replicationFailures = 0;
+  /** The epoch of this queue's log: set when a master first stores, renewed by a purge; a slave's is its master's. */
+  private epoch = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -124,13 +131,21 @@ export class QueueDO extends DurableObject<Env> {
       this.delayed = new DelayedStore(this.sql);
       this.half = new HalfStore(this.sql);
       this.owners = new Owners(this.sql);
-      this.replicator = new Replicator(this.log, (groups, limit) => this.readOffsets(groups, limit));
+      this.replicator = this.newReplicator();
       const id = this.sql
-        .exec<{ broker: string; topic: string; queue_id: number; broker_id: number }>("SELECT broker, topic, queue_id, broker_id FROM identity")
+        .exec<{ broker: string; topic: string; queue_id: number; broker_id: number; epoch: number }>(
+          "SELECT broker, topic, queue_id, broker_id, epoch FROM identity",
+        )
         .toArray()[0];
       if (id) {
         this.identity = { brokerName: id.broker, topic: id.topic, queueId: id.queue_id };
         this.brokerId = id.broker_id;
+        this.epoch = id.epoch;
+        // A master stored before epochs existed gets one now.
+        if (this.brokerId === 0 && this.epoch === 0) {
+          this.epoch = Date.now();
+          this.sql.exec("UPDATE identity SET epoch = ?", this.epoch);
+        }
       }
       // A master that restarted does not know where its slaves are: one push finds out.
       if (this.slaveLinks().length > 0) this.replicationDueAt = Date.now() + readConfig(env).asyncReplicationDelayMs;
@@ -177,13 +192,13 @@ export class QueueDO extends DurableObject<Env> {
       // A slave behind the consumer (it read further on the master) has not got those
       // offsets yet: that is "no new message", never a reason to move the consumer back.
       const outcome =
-        this.brokerId !== 0 && offset > this.log.maxOffset
+        req.replica && offset > this.log.maxOffset
           ? { pullStatus: "NO_NEW_MSG" as const, nextBeginOffset: offset, minOffset: this.log.minOffset, maxOffset: this.log.maxOffset, entries: [] }
           : readForPull(this.log, offset, req.maxNums, filter);
       if (outcome.pullStatus === "FOUND" || outcome.pullStatus === "OFFSET_ILLEGAL") return outcome;
       // A filtered scan that stopped short of the end answers at once, as RocketMQ does.
       if (outcome.nextBeginOffset < outcome.maxOffset) return outcome;
-      if (this.brokerId !== 0 && outcome.nextBeginOffset > outcome.maxOffset && Date.now() >= deadline) return outcome;
+      if (req.replica && outcome.nextBeginOffset > outcome.maxOffset && Date.now() >= deadline) return outcome;
       offset = outcome.nextBeginOffset;
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) {
@@ -265,6 +280,29 @@ export class QueueDO extends DurableObject<Env> {
       Date.now(),
     );
     void this.offsetChanged(group);
+  }
+
+  /**
+   * A slave's answer while its master is away: only what replication brought. A slave that has
+   * never heard from its master knows nothing, and says so rather than guess 0.
+   */
+  fetchReplicaOffset(group: string): ConsumeOffset {
+    if (!this.identity) throw toRpcError("SERVICE_UNAVAILABLE", "this slave has not been replicated to yet");
+    return this.fetchOffset(group);
+  }
+
+  /**
+   * A commit taken by a slave while its master is away: unfenced (a slave has no owners) and not
+   * checked against the slave's maxOffset (the consumer may have read further on the master).
+   */
+  commitReplicaOffset(group: string, offset: number): void {
+    this.sql.exec(
+      `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
+      group,
+      offset,
+      Date.now(),
+    );
   }
 
   fetchOffset(group: string): ConsumeOffset {
@@ -397,13 +435,15 @@ export class QueueDO extends DurableObject<Env> {
   }
 
   /** Deletes messages before `offset` (dead-letter clean-up); returns how many went. */
-  truncateBefore(offset: number): number {
+  async truncateBefore(offset: number): Promise<number> {
     let removed = 0;
     for (;;) {
       const n = this.log.truncate({ beforeOffset: offset, maxRows: ALARM_MAX_EXPIRED_ROWS });
       removed += n;
-      if (n === 0) return removed;
+      if (n === 0) break;
     }
+    if (removed > 0) await this.scheduleReplication(); // the slaves drop the same rows
+    return removed;
   }
 
   /** Deletes every message and offset of this queue (its topic was deleted). */
@@ -417,8 +457,11 @@ export class QueueDO extends DurableObject<Env> {
     this.brokerId = 0;
     this.alarmAt = null;
     this.replicationDueAt = null;
-    // Cursors point into the old log; the slaves are purged alongside.
-    this.replicator = new Replicator(this.log, (groups, limit) => this.readOffsets(groups, limit));
+    // A new log: the next epoch is later than this one, so slaves drop what they hold of the
+    // old log and refuse late pushes from it. Cursors point into the old log: start afresh.
+    this.lastEpoch = this.epoch;
+    this.epoch = 0;
+    this.replicator = this.newReplicator();
     this.owners.clear();
     this.waiters.wakeAll();
   }
@@ -467,7 +510,8 @@ export class QueueDO extends DurableObject<Env> {
     // Never re-arm at or before "now": an alarm set to the time of the run that is ending
     // may be taken for that run and dropped.
     const next = Math.max(Math.min(...candidates), Date.now() + 1);
-    if (this.alarmAt !== null && this.alarmAt <= next) return;
+    // An in-memory alarm time already past may belong to a run that is over: re-arm then.
+    if (this.alarmAt !== null && this.alarmAt > Date.now() && this.alarmAt <= next) return;
     this.alarmAt = next;
     await this.ctx.storage.setAlarm(next);
   }
@@ -480,17 +524,27 @@ export class QueueDO extends DurableObject<Env> {
     return oldest + reservedMs;
   }
 
-  private remember(mq: MessageQueue, brokerId = 0): void {
+  private remember(mq: MessageQueue, brokerId = 0, epoch?: number): void {
     if (this.identity) return;
+    const e = epoch ?? Math.max(Date.now(), this.lastEpoch + 1);
     this.sql.exec(
-      "INSERT OR REPLACE INTO identity (id, broker, topic, queue_id, broker_id) VALUES (0, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO identity (id, broker, topic, queue_id, broker_id, epoch) VALUES (0, ?, ?, ?, ?, ?)",
       mq.brokerName,
       mq.topic,
       mq.queueId,
       brokerId,
+      e,
     );
     this.identity = { brokerName: mq.brokerName, topic: mq.topic, queueId: mq.queueId };
     this.brokerId = brokerId;
+    this.epoch = e;
+  }
+
+  /** The epoch before the last purge (memory), so the next one is later. */
+  private lastEpoch = 0;
+
+  private newReplicator(): Replicator {
+    return new Replicator(this.log, (page, limit) => this.readOffsets(page, limit), () => this.epoch);
   }
 
   /**
@@ -499,26 +553,29 @@ export class QueueDO extends DurableObject<Env> {
    */
   async replicate(batch: ReplicaBatch): Promise<ReplicaAck> {
     if (this.identity && this.brokerId === 0) throw toRpcError("NO_PERMISSION", "a master queue takes no replication");
-    this.remember(batch.mq, batch.brokerId);
+    if (this.identity && batch.epoch < this.epoch) throw toRpcError("SERVICE_UNAVAILABLE", "a push from an older log of this queue (it was purged since)");
+    if (this.identity && batch.epoch > this.epoch) {
+      // The master's log was purged and started again: drop everything of the old one.
+      await this.purge();
+    }
+    this.remember(batch.mq, batch.brokerId, batch.epoch);
     let wrote = false;
-    this.ctx.storage.transactionSync(() => {
-      for (const row of batch.rows) wrote = this.log.appendRaw(row) || wrote;
-      for (const { group, offset } of batch.offsets) {
-        this.sql.exec(
-          `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
-           ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
-          group,
-          offset,
-          Date.now(),
-        );
-      }
-    });
-    if (batch.minOffset > this.log.minOffset) this.log.truncate({ beforeOffset: batch.minOffset, maxRows: ALARM_MAX_EXPIRED_ROWS });
+    // Row by row (each its own transaction), so memory and disk agree even if one fails.
+    for (const row of batch.rows) wrote = this.log.appendRaw(row) || wrote;
+    if (batch.offsets.length > 0) {
+      this.ctx.storage.transactionSync(() => {
+        for (const { group, offset } of batch.offsets) this.commitReplicaOffset(group, offset);
+      });
+    }
+    // Bounded per push; the master pushes again while the slave's minOffset is behind its own.
+    for (let i = 0; i < 10 && batch.minOffset > this.log.minOffset; i++) {
+      if (this.log.truncate({ beforeOffset: batch.minOffset, maxRows: ALARM_MAX_EXPIRED_ROWS }) === 0) break;
+    }
     if (wrote) {
       this.waiters.wakeAll();
       await this.armAlarm(); // the slave's own retention, as on the master
     }
-    return { nextOffset: this.log.maxOffset };
+    return { nextOffset: this.log.maxOffset, minOffset: this.log.minOffset };
   }
 
   /** Master side: where each slave stands (cluster list's replication lag). */
@@ -548,11 +605,17 @@ export class QueueDO extends DurableObject<Env> {
     return links;
   }
 
-  private readOffsets(groups: readonly string[] | null, limit: number): { group: string; offset: number }[] {
+  private readOffsets(page: { groups: readonly string[] } | { after: string }, limit: number): { group: string; offset: number }[] {
     const rows =
-      groups === null
-        ? this.sql.exec<{ grp: string; queue_offset: number }>("SELECT grp, queue_offset FROM consumer_offset LIMIT ?", limit).toArray()
-        : groups.flatMap((g) =>
+      "after" in page
+        ? this.sql
+            .exec<{ grp: string; queue_offset: number }>(
+              "SELECT grp, queue_offset FROM consumer_offset WHERE grp > ? ORDER BY grp LIMIT ?",
+              page.after,
+              limit,
+            )
+            .toArray()
+        : page.groups.flatMap((g) =>
             this.sql.exec<{ grp: string; queue_offset: number }>("SELECT grp, queue_offset FROM consumer_offset WHERE grp = ?", g).toArray(),
           );
     return rows.map((r) => ({ group: r.grp, offset: r.queue_offset }));
@@ -580,7 +643,7 @@ export class QueueDO extends DurableObject<Env> {
     if (!ok) {
       // An unreachable slave is retried with backoff, up to 30 s apart.
       this.replicationFailures++;
-      this.replicationDueAt = now + Math.min(30_000, 500 * 2 ** Math.min(this.replicationFailures, 6));
+      this.replicationDueAt = Date.now() + Math.min(30_000, 500 * 2 ** Math.min(this.replicationFailures, 6));
       return;
     }
     this.replicationFailures = 0;
@@ -625,13 +688,15 @@ export class QueueDO extends DurableObject<Env> {
           });
         const links = this.slaveLinks();
         const config = readConfig(this.env);
-        if (links.length > 0 && config.brokerRole === "SYNC_MASTER" && this.identity) {
+        if (config.brokerRole === "SYNC_MASTER" && this.identity) {
           // Not awaited: the next group is written while this one waits for a slave, and
-          // the next push carries both.
+          // the next push carries both. No slave at all is SLAVE_NOT_AVAILABLE, as in RocketMQ.
           const target = this.log.maxOffset;
           void this.replicator
             .syncUpTo(links, this.identity, target, config.syncFlushSlaveTimeoutMs)
-            .then(answer, () => answer("SLAVE_NOT_AVAILABLE"));
+            .then(answer, () => answer("SLAVE_NOT_AVAILABLE"))
+            .then(() => (this.replicator.behind(links) ? this.scheduleReplication() : undefined)) // offsets, or a slave left behind
+            .catch((e: unknown) => console.warn(`replication scheduling failed: ${String(e)}`));
         } else {
           answer("SEND_OK");
           await this.scheduleReplication();

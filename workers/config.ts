@@ -67,9 +67,11 @@ export function readConfig(env: Env): Config {
     brokerHeartbeatIntervalMs: 0,
     brokerExpiryMs: 0,
     brokerRole: masterRole(env.BROKER_ROLE),
-    slavesPerBroker: Math.min(intVar(env.BROKER_SLAVES, 0), 4),
+    slavesPerBroker: slaves(env.BROKER_SLAVES),
     slaveLocationHint: locationHint(env.SLAVE_LOCATION_HINT),
-    syncFlushSlaveTimeoutMs: intVar(env.SYNC_FLUSH_SLAVE_TIMEOUT_MS, 5000),
+    // Below the client's default send timeout (3 s), so a slow slave is reported as
+    // FLUSH_SLAVE_TIMEOUT rather than as a client TIMEOUT that invites a duplicate retry.
+    syncFlushSlaveTimeoutMs: Math.max(1, intVar(env.SYNC_FLUSH_SLAVE_TIMEOUT_MS, 2000)),
     asyncReplicationDelayMs: intVar(env.ASYNC_REPLICATION_DELAY_MS, 50),
     slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
     slaveReadBehindMessages: intVar(env.SLAVE_READ_BEHIND_MESSAGES, 10_000),
@@ -89,6 +91,12 @@ function intVar(value: string | undefined, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
+function slaves(value: string | undefined): number {
+  const n = intVar(value, 0);
+  if (n > 4) throw new Error(`BROKER_SLAVES is at most 4, got "${value}"`);
   return n;
 }
 

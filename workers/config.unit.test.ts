@@ -26,8 +26,9 @@ describe("readConfig: brokers and replication", () => {
     expect(() => readConfig(env({ SLAVE_LOCATION_HINT: "europe" }))).toThrow("SLAVE_LOCATION_HINT");
   });
 
-  it("refuses an unknown role and caps slaves at 4", () => {
+  it("refuses an unknown role and more than 4 slaves", () => {
     expect(() => readConfig(env({ BROKER_ROLE: "SLAVE" }))).toThrow("BROKER_ROLE");
-    expect(readConfig(env({ BROKER_ROLE: "SYNC_MASTER", BROKER_SLAVES: "9" })).slavesPerBroker).toBe(4);
+    expect(() => readConfig(env({ BROKER_SLAVES: "9" }))).toThrow("BROKER_SLAVES");
+    expect(readConfig(env({ BROKER_ROLE: "SYNC_MASTER", BROKER_SLAVES: "4" })).slavesPerBroker).toBe(4);
   });
 });

@@ -194,16 +194,21 @@ export class CommitLog {
   rawRows(fromOffset: number, maxRows: number, maxBytes: number): RawRow[] {
     const out: RawRow[] = [];
     let bytes = 0;
-    const rows = this.sql
-      .exec<LogRow>(
-        "SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+    // Sizes first, data row by row: a push never holds more than maxBytes (plus one row) in memory.
+    const heads = this.sql
+      .exec<{ base_offset: number; size: number }>(
+        "SELECT base_offset, length(data) AS size FROM log WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
         fromOffset,
         maxRows,
       )
       .toArray();
-    for (const row of rows) {
+    for (const head of heads) {
+      if (out.length > 0 && bytes + head.size > maxBytes) break;
+      const row = this.sql
+        .exec<LogRow>("SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset = ?", head.base_offset)
+        .toArray()[0];
+      if (!row) break;
       const data = this.rowData(row);
-      if (out.length > 0 && bytes + data.length > maxBytes) break;
       bytes += data.length;
       const keys = this.sql.exec<{ keys: string }>("SELECT keys FROM row_keys WHERE base_offset = ?", row.base_offset).toArray()[0];
       out.push({ baseOffset: row.base_offset, count: row.count, storeTimestamp: row.store_ts, data, keys: keys?.keys ?? null });

@@ -86,6 +86,8 @@ const MIGRATIONS: readonly string[] = [
   // v6: which member of its broker this queue object is (0: master, >0: a slave), so a slave
   // never replicates onward and a master knows to.
   `ALTER TABLE identity ADD COLUMN broker_id INTEGER NOT NULL DEFAULT 0;`,
+  // v7: the epoch of a master's log (renewed when the queue is purged), which a slave follows.
+  `ALTER TABLE identity ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -51,14 +51,12 @@ export async function callQueue<T>(call: () => Promise<T>): Promise<T> {
 /** Empties every queue of a deleted topic, on the master and on every slave. */
 export async function purgeTopicQueues(env: Env, config: TopicConfig): Promise<void> {
   const slaves = readConfig(env).slavesPerBroker;
-  const calls: Promise<void>[] = [];
-  for (const q of config.queues) {
-    const n = Math.max(q.readQueueNums, q.writeQueueNums);
-    for (let queueId = 0; queueId < n; queueId++) {
-      const mq = { topic: config.topic, brokerName: q.brokerName, queueId };
-      calls.push(callQueue(() => queueStub(env, q.brokerName, config.topic, queueId).purge()));
-      for (let brokerId = 1; brokerId <= slaves; brokerId++) calls.push(callQueue(() => slaveQueueStub(env, mq, brokerId).purge()));
-    }
-  }
-  await Promise.all(calls);
+  const queues = config.queues.flatMap((q) =>
+    Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ topic: config.topic, brokerName: q.brokerName, queueId })),
+  );
+  // Slaves first: a master purged first could push its new log before its slave was emptied.
+  // The epoch of the new log guards that too; the order keeps a failed delete retryable.
+  const slaveCalls = queues.flatMap((mq) => Array.from({ length: slaves }, (_, i) => callQueue(() => slaveQueueStub(env, mq, i + 1).purge())));
+  await Promise.all(slaveCalls);
+  await Promise.all(queues.map((mq) => callQueue(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).purge())));
 }

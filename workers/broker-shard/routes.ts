@@ -18,7 +18,8 @@ import { toMessageExt, toStoredMessages } from "./messages.js";
 import { callQueue, routedQueueStub, slaveQueueStub } from "./queue-stub.js";
 import { fromRpcError, isUnansweredRpc } from "../../protocol/errors.js";
 import type { MessageQueue } from "../../protocol/message.js";
-import type { QueueDO } from "../../durable-objects/queue.js";
+import type { PullRequest, QueueDO } from "../../durable-objects/queue.js";
+import type { ExpressionType } from "../../protocol/consumer.js";
 import type { Env } from "../env.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
@@ -37,24 +38,51 @@ async function target(c: QueueContext, access: Access) {
 }
 
 /**
- * Runs a read on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a
- * master's suggestion), or the first slave when the master does not answer. Returns which
- * member answered. Coded refusals from the master are never retried on a slave.
+ * Runs a call on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a
+ * master's suggestion; the master if that slave does not answer), or the first slave when the
+ * master does not answer. Returns which member answered. Coded refusals are never retried
+ * elsewhere.
  */
-async function readReplicated<T>(
+async function onMember<T>(
   env: Env,
   mq: MessageQueue,
   master: DurableObjectStub<QueueDO>,
   brokerId: number,
-  read: (stub: DurableObjectStub<QueueDO>) => Promise<T>,
+  calls: { master: (stub: DurableObjectStub<QueueDO>) => Promise<T>; replica: (stub: DurableObjectStub<QueueDO>) => Promise<T> },
 ): Promise<{ value: T; brokerId: number }> {
   const slaves = readConfig(env).slavesPerBroker;
-  if (brokerId > 0 && brokerId <= slaves) return { value: await callQueue(() => read(slaveQueueStub(env, mq, brokerId))), brokerId };
+  if (brokerId > 0 && brokerId <= slaves) {
+    try {
+      return { value: await calls.replica(slaveQueueStub(env, mq, brokerId)), brokerId };
+    } catch (e) {
+      if (!isUnansweredRpc(e)) throw fromRpcError(e);
+    }
+  }
   try {
-    return { value: await read(master), brokerId: 0 };
+    return { value: await calls.master(master), brokerId: 0 };
   } catch (e) {
     if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
-    return { value: await callQueue(() => read(slaveQueueStub(env, mq, 1))), brokerId: 1 };
+    return { value: await callQueue(() => calls.replica(slaveQueueStub(env, mq, 1))), brokerId: 1 };
+  }
+}
+
+/**
+ * The member to pull from next. A master suggests its slave only when the slave is healthy and
+ * already holds what the consumer reads next, so a stalled slave never parks a consumer.
+ */
+async function suggestedMember(
+  env: Env,
+  master: DurableObjectStub<QueueDO>,
+  servedBy: number,
+  outcome: { maxOffset: number; nextBeginOffset: number },
+): Promise<number> {
+  const suggestion = suggestBrokerId(readConfig(env), servedBy, outcome);
+  if (suggestion === 0 || servedBy > 0) return suggestion;
+  try {
+    const slave = (await master.replicationStatus()).slaves.find((s) => s.brokerId === suggestion);
+    return slave && slave.lastError === null && slave.ackedOffset !== null && slave.ackedOffset > outcome.nextBeginOffset ? suggestion : 0;
+  } catch {
+    return 0;
   }
 }
 
@@ -99,16 +127,18 @@ export const brokerRoutes = new Hono<AppEnv>()
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
     const brokerId = brokerIdParam(c);
     const { mq, stub } = await target(c, "read");
-    const { value: outcome, brokerId: servedBy } = await readReplicated(c.env, mq, stub, brokerId, (s) =>
-      s.pull({ offset, maxNums, expression, expressionType, maxWaitMs, ...member }),
-    );
+    const request: PullRequest = { offset, maxNums, expression, expressionType: expressionType as ExpressionType, maxWaitMs, ...member };
+    const { value: outcome, brokerId: servedBy } = await onMember(c.env, mq, stub, brokerId, {
+      master: (s) => s.pull(request),
+      replica: (s) => s.pull({ ...request, replica: true }),
+    });
     const result: PullResultWire = {
       pullStatus: outcome.pullStatus,
       nextBeginOffset: outcome.nextBeginOffset,
       minOffset: outcome.minOffset,
       maxOffset: outcome.maxOffset,
       messages: outcome.entries.map((e) => toMessageExt(mq, e)),
-      suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
+      suggestWhichBrokerId: await suggestedMember(c.env, stub, servedBy, outcome),
       brokerId: servedBy,
     };
     return c.json(result);
@@ -124,7 +154,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     const brokerId = brokerIdParam(c);
     const { mq, stub } = await target(c, "admin");
     if (brokerId > readConfig(c.env).slavesPerBroker) throw new MQError("BROKER_NOT_EXIST", `broker "${mq.brokerName}" has no brokerId ${brokerId}`);
-    return c.json((await readReplicated(c.env, mq, stub, brokerId, (s) => s.stats())).value);
+    return c.json((await onMember(c.env, mq, stub, brokerId, { master: (s) => s.stats(), replica: (s) => s.stats() })).value);
   })
   .get(`${Q}/offsets/search`, async (c) => {
     const timestamp = uintParam(c.req.query("timestamp"), "timestamp");
@@ -135,7 +165,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     const { mq, stub } = await target(c, "read");
-    return c.json((await readReplicated(c.env, mq, stub, 0, (s) => s.fetchOffset(group))).value);
+    return c.json((await onMember(c.env, mq, stub, 0, { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
   })
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
@@ -144,7 +174,10 @@ export const brokerRoutes = new Hono<AppEnv>()
     const { mq, stub } = await target(c, "read");
     // With the master unreachable the slave keeps the offset (unfenced: a slave has no owners);
     // the consumer's next commit to the master supersedes it.
-    await readReplicated(c.env, mq, stub, 0, (s) => (s === stub ? s.commitOffset(group, offset, fence) : s.commitOffset(group, offset)));
+    await onMember(c.env, mq, stub, 0, {
+      master: (s) => s.commitOffset(group, offset, fence),
+      replica: (s) => s.commitReplicaOffset(group, offset),
+    });
     return c.json({ offset });
   })
   .get(`${Q}/delayed`, async (c) => {

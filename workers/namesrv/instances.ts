@@ -20,8 +20,12 @@ export function instanceNames(env: Env): string[] {
 }
 
 export function nameServerStubs(env: Env): { name: string; stub: NameServerStub }[] {
-  const unreachable = new Set((env.TEST_UNREACHABLE_NAMESRV ?? "").split(",").map((n) => n.trim()));
-  if (env.TEST_FAULTS_ENABLED === "true") for (const n of currentFaults().unreachableNameServers) unreachable.add(n);
+  // Fault injection only under the test configuration, never in a deployed one.
+  const unreachable = new Set<string>();
+  if (env.TEST_FAULTS_ENABLED === "true") {
+    for (const n of (env.TEST_UNREACHABLE_NAMESRV ?? "").split(",")) unreachable.add(n.trim());
+    for (const n of currentFaults().unreachableNameServers) unreachable.add(n);
+  }
   return instanceNames(env).map((name) => ({
     name,
     stub: unreachable.has(name)

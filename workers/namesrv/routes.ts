@@ -72,11 +72,14 @@ export const namesrvRoutes = new Hono<AppEnv>()
   .delete("/topics/:topic", async (c) => {
     const topic = c.req.param("topic");
     checkUserTopic(topic, reservedNames(readConfig(c.env)));
+    const existing = await getTopicConfig(c.env, topic);
+    if (!existing) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+    // RocketMQ leaves the files for its cleaner; here the queues are emptied first (slaves,
+    // then masters), so a topic created again starts from offset 0, and a failed purge leaves
+    // the topic in place for a retry.
+    await purgeTopicQueues(c.env, existing);
     const removed = await deleteTopic(c.env, topic);
     if (!removed) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
-    // RocketMQ leaves the files for its cleaner; here the queues are emptied at once so a
-    // topic created again under the same name starts from offset 0.
-    await purgeTopicQueues(c.env, removed);
     return c.json({ deleted: topic });
   })
   .get("/topics/:topic/route", async (c) => {

@@ -35,21 +35,29 @@ async function callBroker<T>(call: () => Promise<T>): Promise<T> {
 }
 
 let started: Promise<void> | null = null;
+/** A broker start that has not answered by then is left to finish (or fail) on its own. */
+const START_WAIT_MS = 5000;
+const START_RETRY_MS = 10_000;
 
 /**
  * Starts the configured brokers once per isolate (each then keeps itself registered on its
- * own alarm). Brokers added at run time start when added.
+ * own alarm). Best effort: a broker that fails or hangs costs the first request at most
+ * START_WAIT_MS and is tried again a little later, while the others serve. Brokers added at
+ * run time start when added.
  */
 export function ensureBrokersStarted(env: Env): Promise<void> {
-  started ??= Promise.all(readConfig(env).brokers.map((b) => callBroker(() => brokerStub(env, b).start(b)))).then(
-    () => {
-      brokerCache = null;
-    },
-    (e: unknown) => {
-      started = null; // the next request tries again
-      throw e;
-    },
-  );
+  if (started) return started;
+  const starts = readConfig(env).brokers.map((b) => callBroker(() => brokerStub(env, b).start(b)));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, START_WAIT_MS);
+  });
+  const all = Promise.allSettled(starts).then((results) => {
+    if (timer !== undefined) clearTimeout(timer);
+    brokerCache = null;
+    if (results.some((r) => r.status === "rejected")) setTimeout(() => (started = null), START_RETRY_MS);
+  });
+  started = Promise.race([all, waited]);
   return started;
 }
 

@@ -63,7 +63,7 @@ export const operations: Operation[] = [
   { method: "PUT", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Create or update a topic (mqadmin updateTopic)", body: TopicConfigSchema, auth: ADMIN },
   { method: "DELETE", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "Delete a topic and its messages", auth: ADMIN },
   { method: "GET", path: "/namesrv/topics/:topic/route", tag: "namesrv", summary: "TopicRouteData: broker datas and queue datas", auth: ANY },
-  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "cluster list: every broker with roles, last heartbeat, topics and replication lag", auth: ANY },
+  { method: "GET", path: "/namesrv/brokers", tag: "namesrv", summary: "cluster list: every broker with roles, last heartbeat, topics and replication lag", auth: ANY, cost: "query" },
   { method: "POST", path: "/namesrv/brokers", tag: "namesrv", summary: "Add a broker to the running deployment; it registers and takes new topics", body: AddBrokerSchema, success: 201, auth: ADMIN },
   { method: "PUT", path: "/_test/faults", tag: "ops", summary: "Test configuration only (404 otherwise): make NameServers or masters unreachable, silence brokers", body: FaultsSchema, auth: ADMIN },
   { method: "POST", path: "/namesrv/brokers/:broker/wipe-write-perm", tag: "namesrv", summary: "Drain a broker: remove write permission of all its topics", auth: ADMIN },
