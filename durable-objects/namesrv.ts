@@ -143,14 +143,18 @@ export class NameServerDO extends DurableObject<Env> {
       });
   }
 
-  /** The topic's queues on live brokers; null when no live broker holds it. */
-  getTopic(topic: string, now: number = Date.now()): TopicConfig | null {
+  /**
+   * The topic's queues on live brokers; null when no live broker holds it. `includeExpired`
+   * adds brokers that stopped heartbeating (for a delete, which must reach them too).
+   */
+  getTopic(topic: string, now: number = Date.now(), options: { includeExpired?: boolean } = {}): TopicConfig | null {
+    const since = options.includeExpired ? Number.MIN_SAFE_INTEGER : now - readConfig(this.env).brokerExpiryMs;
     const rows = this.sql
       .exec<BrokerTopicRow>(
         `SELECT t.* FROM broker_topic t JOIN broker_live b ON b.broker_name = t.broker_name
          WHERE t.topic = ? AND b.last_update > ? ORDER BY t.broker_name`,
         topic,
-        now - readConfig(this.env).brokerExpiryMs,
+        since,
       )
       .toArray();
     return toConfigs(rows)[0] ?? null;

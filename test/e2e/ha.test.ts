@@ -63,7 +63,9 @@ describe("brokers and NameServers", () => {
 
   it("a broker that stops heartbeating leaves the routes after the expiry, producers stop choosing it, and it returns", async () => {
     const topic = uniqueName("Expiry");
+    const gone = uniqueName("DeletedWhileExpired");
     await admin.createTopic(topic, { queueNums: 2 });
+    await admin.createTopic(gone, { queueNums: 1 });
     await faults(server, { silentBrokers: ["broker-b"] });
     const silencedAt = Date.now();
     await waitFor("broker-b to expire", async () => !(await admin.clusterInfo()).brokers.find((b) => b.brokerName === "broker-b")!.alive);
@@ -75,9 +77,13 @@ describe("brokers and NameServers", () => {
     const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => producer.send({ topic, body: `e${i}` })));
     expect(new Set(sent.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-a"]));
 
+    // A topic deleted while broker-b is out reaches broker-b too, so it does not come back with it.
+    await admin.deleteTopic(gone);
+
     await faults(server, { talkingBrokers: ["broker-b"] });
     // Back in every NameServer at once; the Worker's route cache (100 ms here) may lag.
     await waitFor("broker-b back in the route", async () => (await admin.topicRoute(topic)).queueDatas.length === 2, 2000);
+    expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(gone);
     await new Promise((r) => setTimeout(r, 150)); // the producer's route refresh interval
     const again = await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send({ topic, body: `r${i}` })));
     expect(again.some((r) => r.messageQueue.brokerName === "broker-b")).toBe(true);
@@ -122,9 +128,14 @@ describe("brokers and NameServers", () => {
   it("adds a broker to the running deployment: it registers, has a slave, and takes new topics", async () => {
     const added = await admin.addBroker("broker-c");
     expect(added).toMatchObject({ brokerName: "broker-c", alive: true, brokerIds: { "0": "ASYNC_MASTER", "1": "SLAVE" } });
+    const earlier = uniqueName("BeforeC");
+    await admin.createTopic(earlier, { queueNums: 1, brokers: ["broker-a"] });
     const topic = uniqueName("OnC");
     const config = await admin.createTopic(topic, { queueNums: 1 });
     expect(config.queues.map((q) => q.brokerName)).toEqual(["broker-a", "broker-b", "broker-c"]);
+    // topic update places an existing topic on it too.
+    const moved = await admin.updateTopic(earlier, { brokers: ["broker-a", "broker-c"] });
+    expect(moved.queues.map((q) => q.brokerName)).toEqual(["broker-a", "broker-c"]);
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
     await producer.start();
     const mq = { topic, brokerName: "broker-c", queueId: 0 };

@@ -18,6 +18,7 @@ import {
   autoCreateTemplate,
   deleteTopic,
   getTopicConfig,
+  getTopicEverywhere,
   listBrokers,
   listTopicConfigs,
   setBrokerWritePerm,
@@ -72,7 +73,9 @@ export const namesrvRoutes = new Hono<AppEnv>()
   .delete("/topics/:topic", async (c) => {
     const topic = c.req.param("topic");
     checkUserTopic(topic, reservedNames(readConfig(c.env)));
-    const existing = await getTopicConfig(c.env, topic);
+    // Brokers that stopped heartbeating are included: left out, they would bring the topic
+    // back with its old messages when they return.
+    const existing = await getTopicEverywhere(c.env, topic);
     if (!existing) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
     // RocketMQ leaves the files for its cleaner; here the queues are emptied first (slaves,
     // then masters), so a topic created again starts from offset 0, and a failed purge leaves

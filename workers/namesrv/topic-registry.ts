@@ -144,10 +144,15 @@ export async function upsertTopic(
   return { created: results.some((r) => r.created) && !previous, config: stored };
 }
 
-/** Deletes a topic from every broker holding it; returns what the routes held. */
-export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig | null> {
+/** The topic on every broker holding it, expired ones included (what a delete must reach). */
+export async function getTopicEverywhere(env: Env, topic: string): Promise<TopicConfig | null> {
   await ensureBrokersStarted(env);
-  const previous = await readNameServer(env, (ns) => ns.getTopic(topic));
+  return readNameServer(env, (ns) => ns.getTopic(topic, Date.now(), { includeExpired: true }));
+}
+
+/** Deletes a topic from every broker holding it, expired ones included; returns what they held. */
+export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig | null> {
+  const previous = await getTopicEverywhere(env, topic);
   if (!previous) return null;
   await Promise.all(previous.queues.map((q) => callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
   cache.delete(topic);
