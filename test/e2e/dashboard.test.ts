@@ -348,6 +348,8 @@ describe("dashboard", () => {
       await admin.addWritePerm("broker-b");
     }
     await expect.poll(() => cell("broker-b", 0, "perm").textContent(), { timeout: 10_000 }).toBe("rw");
+    await mkdir(path.join(ROOT, "test-results"), { recursive: true });
+    await p.screenshot({ path: path.join(ROOT, "test-results", "dashboard-cluster.png"), fullPage: true });
   });
 
   it("saves a screenshot of the topics view", async () => {
