@@ -885,9 +885,11 @@ async function refreshCluster() {
     const slaves = (b.replication && b.replication.slaves) || [];
     if (b.replication && b.replication.partial) partial++;
     const writable = (b.permission & PERM_WRITE) === PERM_WRITE;
-    const ageS = b.lastUpdateTimestamp > 0 ? Math.max(0, Math.round((now - b.lastUpdateTimestamp) / 1000)) : null;
     for (const id of ids) {
       members++;
+      // Each member registers on its own: its own heartbeat and state.
+      const member = (b.members || []).find((m) => String(m.brokerId) === id) || { alive: b.alive, lastUpdateTimestamp: b.lastUpdateTimestamp };
+      const ageS = member.lastUpdateTimestamp > 0 ? Math.max(0, Math.round((now - member.lastUpdateTimestamp) / 1000)) : null;
       const isMaster = Number(id) === 0;
       const slave = isMaster ? null : slaves.find((x) => x.brokerId === Number(id)) || null;
       const lag = isMaster ? "-" : slave && typeof slave.lagMessages === "number" ? fmtInt(slave.lagMessages) : "unknown";
@@ -897,14 +899,14 @@ async function refreshCluster() {
       frag.append(
         h(
           "tr",
-          { "data-testid": "cluster-row", "data-broker": b.brokerName, "data-broker-id": id, "data-alive": String(!!b.alive) },
+          { "data-testid": "cluster-row", "data-broker": b.brokerName, "data-broker-id": id, "data-alive": String(!!member.alive) },
           h("td", { class: "mono", "data-col": "broker" }, b.brokerName),
           h("td", { class: "num", "data-col": "brokerId" }, id),
           h("td", { "data-col": "role" }, b.brokerIds[id]),
-          h("td", { "data-col": "state", class: b.alive ? "ok" : "row-error" }, b.alive ? "alive" : "EXPIRED"),
+          h("td", { "data-col": "state", class: member.alive ? "ok" : "row-error" }, member.alive ? "alive" : "EXPIRED"),
           h(
             "td",
-            { class: "num", "data-col": "heartbeat", "data-age-seconds": ageS === null ? null : String(ageS), title: fmtTime(b.lastUpdateTimestamp) },
+            { class: "num", "data-col": "heartbeat", "data-age-seconds": ageS === null ? null : String(ageS), title: fmtTime(member.lastUpdateTimestamp) },
             ageS === null ? "—" : ageS + " s",
           ),
           h("td", { "data-col": "perm", "data-permission": String(b.permission) }, writable ? "rw" : "r (drained)"),

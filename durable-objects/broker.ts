@@ -57,9 +57,27 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/** The object name of a broker member: the master is the broker name, a slave `<name>@<id>`. */
+export function brokerMemberName(brokerName: string, brokerId: number): string {
+  return brokerId === 0 ? brokerName : `${brokerName}@${brokerId}`;
+}
+
+/** A copy of the master's table and permission that a slave member registers on its own. */
+export interface BrokerTableCopy {
+  brokerName: string;
+  brokerId: number;
+  topics: BrokerTopicConfig[];
+  permission: number;
+  dataVersion: number;
+}
+
 export class BrokerDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private brokerName: string | null = null;
+  /** 0: the master, which owns the table; >0: a slave member holding a copy of it. */
+  private brokerId = 0;
+  /** The table version each slave member was last given (memory: a restart gives it again). */
+  private readonly slavesGiven = new Map<number, number>();
   private permission = Perm.READ | Perm.WRITE;
   private dataVersion = 0;
   /** Topic-table version each NameServer instance acknowledged (memory: a restart re-sends all). */
@@ -83,6 +101,7 @@ export class BrokerDO extends DurableObject<Env> {
         updated_at INTEGER NOT NULL
       ) WITHOUT ROWID`);
       this.brokerName = this.meta("broker_name");
+      this.brokerId = Number(this.meta("broker_id") ?? 0);
       this.permission = Number(this.meta("permission") ?? Perm.READ | Perm.WRITE);
       this.dataVersion = Number(this.meta("data_version") ?? 0);
     });
@@ -93,6 +112,7 @@ export class BrokerDO extends DurableObject<Env> {
    * registers with every NameServer and keeps the heartbeat alarm running.
    */
   async start(brokerName: string): Promise<BrokerState> {
+    if (this.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave member is started by its master");
     if (this.brokerName !== null && this.brokerName !== brokerName)
       throw toRpcError("BROKER_NOT_EXIST", `this object is broker "${this.brokerName}", not "${brokerName}"`);
     if (this.brokerName === null) {
@@ -104,6 +124,33 @@ export class BrokerDO extends DurableObject<Env> {
     // NameServer may have expired it, and its alarm could be up to an interval away.
     if (Object.keys(this.registrations).length === 0 || (await this.ctx.storage.getAlarm()) === null) await this.registerAll();
     return this.state();
+  }
+
+  /**
+   * Slave member: takes the master's table and permission, and registers them as its own
+   * member, so the broker stays readable from this slave when the master is gone.
+   */
+  async follow(copy: BrokerTableCopy): Promise<void> {
+    if (this.brokerName !== null && (this.brokerName !== copy.brokerName || this.brokerId !== copy.brokerId))
+      throw toRpcError("BROKER_NOT_EXIST", `this object is another broker member`);
+    if (copy.brokerId === 0) throw toRpcError("NO_PERMISSION", "the master follows nobody");
+    const changed = this.brokerName === null || copy.dataVersion !== this.dataVersion;
+    if (changed) {
+      this.ctx.storage.transactionSync(() => {
+        this.sql.exec("DELETE FROM topic_config");
+        for (const t of copy.topics) this.insertTopic(t);
+        this.brokerName = copy.brokerName;
+        this.brokerId = copy.brokerId;
+        this.permission = copy.permission;
+        this.dataVersion = copy.dataVersion;
+        this.setMeta("broker_name", copy.brokerName);
+        this.setMeta("broker_id", String(copy.brokerId));
+        this.setMeta("permission", String(copy.permission));
+        this.setMeta("data_version", String(copy.dataVersion));
+        this.setMeta("imported", "1");
+      });
+    }
+    if (changed || Object.keys(this.registrations).length === 0 || (await this.ctx.storage.getAlarm()) === null) await this.registerAll();
   }
 
   state(): BrokerState {
@@ -128,6 +175,7 @@ export class BrokerDO extends DurableObject<Env> {
 
   /** Creates or updates a topic on this broker, then registers the new table at once. */
   async upsertTopic(topic: string, queues: TopicQueues, mode: TopicWriteMode): Promise<{ created: boolean; config: BrokerTopicConfig }> {
+    this.masterOnly();
     const existing = this.getTopic(topic);
     if (existing && mode === "createIfAbsent") return { created: false, config: existing };
     if (existing && mode === "create" && !sameQueues(existing, queues))
@@ -153,6 +201,7 @@ export class BrokerDO extends DurableObject<Env> {
   }
 
   async deleteTopic(topic: string): Promise<BrokerTopicConfig | null> {
+    this.masterOnly();
     const existing = this.getTopic(topic);
     if (!existing) return null;
     this.sql.exec("DELETE FROM topic_config WHERE topic = ?", topic);
@@ -163,6 +212,7 @@ export class BrokerDO extends DurableObject<Env> {
 
   /** Drains (no WRITE) or restores the broker, as mqadmin wipeWritePerm / addWritePerm; returns its topics. */
   async setWritable(writable: boolean): Promise<string[]> {
+    this.masterOnly();
     const permission = writable ? this.permission | Perm.WRITE : this.permission & ~Perm.WRITE;
     if (permission !== this.permission) {
       this.permission = permission;
@@ -191,6 +241,8 @@ export class BrokerDO extends DurableObject<Env> {
   private async registerAll(): Promise<void> {
     const config = readConfig(this.env);
     let failed = false;
+    // A slave member that cannot be reached gets the table at the next heartbeat.
+    if (!this.silent && this.brokerName !== null && this.brokerId === 0) await this.giveSlavesTheTable();
     if (!this.silent && this.brokerName !== null) {
       const results = await Promise.allSettled(
         nameServerStubs(this.env).map(async ({ name, stub }) => {
@@ -198,7 +250,7 @@ export class BrokerDO extends DurableObject<Env> {
           // is out bumps it and registers again.
           const version = this.dataVersion;
           const known = this.acked.get(name) === version;
-          const full = () => this.registration(this.topicsForRoutes());
+          const full = () => this.registration(this.listTopics());
           const answer = await withTimeout(stub.registerBroker(known ? this.registration(null) : full()), REGISTER_TIMEOUT_MS);
           if (answer.stale) await withTimeout(stub.registerBroker(full()), REGISTER_TIMEOUT_MS);
           this.acked.set(name, version);
@@ -209,6 +261,7 @@ export class BrokerDO extends DurableObject<Env> {
         if (r.status === "fulfilled") return;
         failed = true;
         const name = nameServerStubs(this.env)[i]!.name;
+        console.warn(`broker ${this.name()}@${this.brokerId}: registration with ${name} failed: ${String(r.reason)}`);
         this.acked.delete(name);
         this.registrations[name] = { lastOkAt: this.registrations[name]?.lastOkAt ?? null, lastError: String(r.reason) };
       });
@@ -218,19 +271,39 @@ export class BrokerDO extends DurableObject<Env> {
   }
 
   private registration(topics: BrokerTopicConfig[] | null): BrokerRegistration {
+    const config = readConfig(this.env);
     return {
-      clusterName: readConfig(this.env).clusterName,
+      clusterName: config.clusterName,
       brokerName: this.name(),
-      brokerIds: this.brokerIds(),
+      brokerId: this.brokerId,
+      role: this.brokerId === 0 ? config.brokerRole : "SLAVE",
       permission: this.permission,
       dataVersion: this.dataVersion,
       topics,
     };
   }
 
-  /** The table as routes show it: a drained broker's topics lose WRITE (RocketMQ masks by brokerPermission). */
-  private topicsForRoutes(): BrokerTopicConfig[] {
-    return this.listTopics().map((t) => ({ ...t, perm: t.perm & (this.permission | Perm.INHERIT | Perm.PRIORITY) }));
+  /**
+   * Master: hands each slave member the current table (once per version); each then registers
+   * on its own alarm.
+   */
+  private async giveSlavesTheTable(): Promise<void> {
+    const config = readConfig(this.env);
+    for (let id = 1; id <= config.slavesPerBroker; id++) {
+      if (this.slavesGiven.get(id) === this.dataVersion) continue;
+      const version = this.dataVersion;
+      const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, topics: this.listTopics(), permission: this.permission, dataVersion: version };
+      const objectId = this.env.BROKER.idFromName(brokerMemberName(this.name(), id));
+      const stub = config.slaveLocationHint
+        ? this.env.BROKER.get(objectId, { locationHint: config.slaveLocationHint as DurableObjectLocationHint })
+        : this.env.BROKER.get(objectId);
+      try {
+        await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
+        this.slavesGiven.set(id, version);
+      } catch (e) {
+        console.warn(`broker ${this.name()}: slave member ${id} not reached: ${String(e)}`);
+      }
+    }
   }
 
   private brokerIds(): Record<string, BrokerRole> {
@@ -238,6 +311,24 @@ export class BrokerDO extends DurableObject<Env> {
     const ids: Record<string, BrokerRole> = { "0": config.brokerRole };
     for (let id = 1; id <= config.slavesPerBroker; id++) ids[String(id)] = "SLAVE";
     return ids;
+  }
+
+  private masterOnly(): void {
+    if (this.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave member's table is a copy of its master's");
+  }
+
+  private insertTopic(t: BrokerTopicConfig): void {
+    this.sql.exec(
+      `INSERT OR REPLACE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      t.topic,
+      t.readQueueNums,
+      t.writeQueueNums,
+      t.perm,
+      t.topicSysFlag,
+      t.createdAt,
+      t.updatedAt,
+    );
   }
 
   private async importLegacy(): Promise<void> {

@@ -18,8 +18,8 @@ function topicConfig(topic: string, queueNums: number, extra: Partial<BrokerTopi
   return { topic, readQueueNums: queueNums, writeQueueNums: queueNums, perm: 6, topicSysFlag: 0, createdAt: 100, updatedAt: 100, ...extra };
 }
 
-function reg(brokerName: string, dataVersion: number, topics: BrokerTopicConfig[] | null): BrokerRegistration {
-  return { clusterName: "C", brokerName, brokerIds: { "0": "ASYNC_MASTER", "1": "SLAVE" }, permission: 6, dataVersion, topics };
+function reg(brokerName: string, dataVersion: number, topics: BrokerTopicConfig[] | null, brokerId = 0): BrokerRegistration {
+  return { clusterName: "C", brokerName, brokerId, role: brokerId === 0 ? "ASYNC_MASTER" : "SLAVE", permission: 6, dataVersion, topics };
 }
 
 describe("NameServerDO registration", () => {
@@ -28,6 +28,7 @@ describe("NameServerDO registration", () => {
     const t0 = 1_000_000;
     await ns.registerBroker(reg("broker-a", 1, [topicConfig("T", 4), topicConfig("Only-A", 2)]), t0);
     await ns.registerBroker(reg("broker-b", 1, [topicConfig("T", 8, { createdAt: 50, updatedAt: 300 })]), t0);
+    await ns.registerBroker(reg("broker-a", 1, null, 1), t0); // broker-a's slave member
     const route = await ns.getTopic("T", t0 + 1);
     expect(route).toEqual({
       topic: "T",
@@ -45,6 +46,7 @@ describe("NameServerDO registration", () => {
       ["broker-b", true, 1],
     ]);
     expect(brokers[0]!.brokerAddrs).toEqual({ "0": "/brokers/broker-a", "1": "/brokers/broker-a?brokerId=1" });
+    expect(brokers[1]!.brokerAddrs).toEqual({ "0": "/brokers/broker-b" });
   });
 
   it("drops a broker silent for the expiry from the routes, and takes it back on its next heartbeat", async () => {
@@ -66,6 +68,29 @@ describe("NameServerDO registration", () => {
     expect((await ns.getTopic("T", after + 6))!.queues.map((q) => q.brokerName)).toEqual(["broker-a", "broker-b"]);
     // With every holder expired the topic has no route at all.
     expect(await ns.getTopic("T", after + 10 * EXPIRY_MS)).toBeNull();
+  });
+
+  it("keeps a broker whose master is silent in the routes while its slave registers, READ only", async () => {
+    const ns = nameServer();
+    const t0 = 2_500_000;
+    await ns.registerBroker(reg("broker-a", 3, [topicConfig("T", 4)]), t0);
+    await ns.registerBroker(reg("broker-a", 3, [topicConfig("T", 4)], 1), t0);
+    // Only the slave member goes on heartbeating.
+    await ns.registerBroker(reg("broker-a", 3, null, 1), t0 + EXPIRY_MS - 10);
+    const after = t0 + EXPIRY_MS + 1;
+    expect((await ns.getTopic("T", after))!.queues).toEqual([{ brokerName: "broker-a", readQueueNums: 4, writeQueueNums: 4, perm: 4, topicSysFlag: 0 }]);
+    const [b] = await ns.listBrokers(after);
+    expect(b).toMatchObject({ alive: true, permission: 4, brokerAddrs: { "1": "/brokers/broker-a?brokerId=1" } });
+    expect(b!.members.map((m) => [m.brokerId, m.alive])).toEqual([
+      [0, false],
+      [1, true],
+    ]);
+    // A slave's table copy that lags the master's is not taken over the newer one.
+    await ns.registerBroker(reg("broker-a", 2, [], 1), after + 1);
+    expect((await ns.getTopic("T", after + 2))!.queues.length).toBe(1);
+    // The master back: writable again.
+    await ns.registerBroker(reg("broker-a", 3, null), after + 3);
+    expect((await ns.getTopic("T", after + 4))!.queues[0]!.perm).toBe(6);
   });
 
   it("asks for the full table when a heartbeat carries an unknown version, without recording it", async () => {
@@ -126,7 +151,14 @@ describe("BrokerDO", () => {
     const b = broker(name);
     const state = await b.start(name);
     expect(state.brokerIds).toEqual({ "0": "ASYNC_MASTER", "1": "SLAVE" });
-    for (const ns of instances) expect((await ns.listBrokers()).some((x) => x.brokerName === name && x.alive)).toBe(true);
+    for (const ns of instances) {
+      const seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
+      // The master and its slave member each registered.
+      expect(seen.members.map((m) => [m.brokerId, m.role, m.alive])).toEqual([
+        [0, "ASYNC_MASTER", true],
+        [1, "SLAVE", true],
+      ]);
+    }
     await b.upsertTopic("HaTopic-1", { readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }, "create");
     for (const ns of instances) {
       const route = await ns.getTopic("HaTopic-1");
@@ -165,12 +197,15 @@ describe("BrokerDO", () => {
     expect(await runDurableObjectAlarm(b)).toBe(true);
     expect((await seen()).lastUpdateTimestamp).toBeGreaterThan(first);
 
+    const slaveMember = broker(`${name}@1`);
     await b.testSetSilent(true);
+    await slaveMember.testSetSilent(true);
     await runDurableObjectAlarm(b); // a silent broker's alarm registers nothing
     await new Promise((r) => setTimeout(r, EXPIRY_MS + 50));
     expect((await seen()).alive).toBe(false);
     expect(await instances[1]!.getTopic("HaTopic-3")).toBeNull();
     await b.testSetSilent(false);
+    await slaveMember.testSetSilent(false);
     expect((await seen()).alive).toBe(true);
     expect((await instances[1]!.getTopic("HaTopic-3"))!.queues[0]!.brokerName).toBe(name);
   });

@@ -6,7 +6,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
-  brokerAddrs,
+  Perm,
+  brokerAddress,
   type BrokerRegistration,
   type BrokerRole,
   type BrokerTopicConfig,
@@ -17,10 +18,11 @@ import {
 import { readConfig } from "../workers/config.js";
 import type { Env } from "../workers/env.js";
 
-type BrokerRow = {
+type MemberRow = {
   broker_name: string;
+  broker_id: number;
   cluster: string;
-  broker_ids: string;
+  role: BrokerRole;
   permission: number;
   data_version: number;
   last_update: number;
@@ -58,14 +60,19 @@ export class NameServerDO extends DurableObject<Env> {
         updated_at INTEGER NOT NULL
       ) WITHOUT ROWID`);
       this.sql.exec("CREATE TABLE IF NOT EXISTS consumer_group (grp TEXT PRIMARY KEY, last_seen_at INTEGER NOT NULL) WITHOUT ROWID");
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_live (
-        broker_name TEXT PRIMARY KEY,
+      // One row per broker member (master and each slave register on their own), and the
+      // version of the topic table held for each broker name.
+      this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_member (
+        broker_name TEXT NOT NULL,
+        broker_id INTEGER NOT NULL,
         cluster TEXT NOT NULL,
-        broker_ids TEXT NOT NULL,
+        role TEXT NOT NULL,
         permission INTEGER NOT NULL,
         data_version INTEGER NOT NULL,
-        last_update INTEGER NOT NULL
+        last_update INTEGER NOT NULL,
+        PRIMARY KEY (broker_name, broker_id)
       ) WITHOUT ROWID`);
+      this.sql.exec("CREATE TABLE IF NOT EXISTS broker_table (broker_name TEXT PRIMARY KEY, data_version INTEGER NOT NULL) WITHOUT ROWID");
       this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_topic (
         topic TEXT NOT NULL,
         broker_name TEXT NOT NULL,
@@ -81,28 +88,30 @@ export class NameServerDO extends DurableObject<Env> {
   }
 
   /**
-   * A broker's heartbeat. A plain heartbeat writes one row; a changed topic table writes only
-   * the topics that differ from what this instance holds.
+   * A broker member's heartbeat. A plain heartbeat writes one row; a changed topic table writes
+   * only the topics that differ from what this instance holds. A table older than the one held
+   * (a slave's copy lagging, or two registrations crossing) only counts as a heartbeat.
    */
   registerBroker(reg: BrokerRegistration, now: number = Date.now()): RegisterResult {
-    const existing = this.sql.exec<BrokerRow>("SELECT * FROM broker_live WHERE broker_name = ?", reg.brokerName).toArray()[0];
-    const stale = reg.topics === null && (!existing || existing.data_version !== reg.dataVersion);
-    // A full table older than the one held (two registrations crossing) only counts as a heartbeat.
-    const outdated = reg.topics !== null && existing !== undefined && reg.dataVersion < existing.data_version;
+    const held = this.sql.exec<{ data_version: number }>("SELECT data_version FROM broker_table WHERE broker_name = ?", reg.brokerName).toArray()[0];
+    const stale = reg.topics === null && (!held || held.data_version < reg.dataVersion);
+    const takeTopics = reg.topics !== null && (!held || reg.dataVersion >= held.data_version);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
-        `INSERT INTO broker_live (broker_name, cluster, broker_ids, permission, data_version, last_update) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(broker_name) DO UPDATE SET cluster = excluded.cluster, broker_ids = excluded.broker_ids,
-           permission = excluded.permission, data_version = excluded.data_version, last_update = excluded.last_update`,
+        `INSERT OR REPLACE INTO broker_member (broker_name, broker_id, cluster, role, permission, data_version, last_update)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
         reg.brokerName,
+        reg.brokerId,
         reg.clusterName,
-        JSON.stringify(reg.brokerIds),
+        reg.role,
         reg.permission,
-        // A stale heartbeat must not record the new version before its topics arrive.
-        stale || outdated ? (existing?.data_version ?? -1) : reg.dataVersion,
+        reg.dataVersion,
         now,
       );
-      if (reg.topics !== null && !outdated) this.replaceTopics(reg.brokerName, reg.topics);
+      if (takeTopics) {
+        this.sql.exec("INSERT OR REPLACE INTO broker_table (broker_name, data_version) VALUES (?, ?)", reg.brokerName, reg.dataVersion);
+        this.replaceTopics(reg.brokerName, reg.topics!);
+      }
     });
     return { stale };
   }
@@ -110,7 +119,8 @@ export class NameServerDO extends DurableObject<Env> {
   /** A broker leaving on purpose (RocketMQ unregisterBroker): its queues leave the routes at once. */
   unregisterBroker(brokerName: string): void {
     this.ctx.storage.transactionSync(() => {
-      this.sql.exec("DELETE FROM broker_live WHERE broker_name = ?", brokerName);
+      this.sql.exec("DELETE FROM broker_member WHERE broker_name = ?", brokerName);
+      this.sql.exec("DELETE FROM broker_table WHERE broker_name = ?", brokerName);
       this.sql.exec("DELETE FROM broker_topic WHERE broker_name = ?", brokerName);
     });
   }
@@ -124,50 +134,74 @@ export class NameServerDO extends DurableObject<Env> {
         .toArray()
         .map((r) => [r.broker_name, r.n]),
     );
-    return this.sql
-      .exec<BrokerRow>("SELECT * FROM broker_live ORDER BY broker_name")
-      .toArray()
-      .map((r) => {
-        const brokerIds = JSON.parse(r.broker_ids) as Record<string, BrokerRole>;
-        return {
+    const out: LiveBrokerInfo[] = [];
+    for (const r of this.sql.exec<MemberRow>("SELECT * FROM broker_member ORDER BY broker_name, broker_id")) {
+      let b = out[out.length - 1];
+      if (!b || b.brokerName !== r.broker_name) {
+        b = {
           clusterName: r.cluster,
           brokerName: r.broker_name,
-          brokerIds,
-          brokerAddrs: brokerAddrs(r.broker_name, brokerIds),
-          permission: r.permission,
-          dataVersion: r.data_version,
-          lastUpdateTimestamp: r.last_update,
-          alive: r.last_update > now - expiry,
+          brokerIds: {},
+          brokerAddrs: {},
+          permission: Perm.READ,
+          dataVersion: 0,
+          lastUpdateTimestamp: 0,
+          alive: false,
+          members: [],
           topicCount: counts.get(r.broker_name) ?? 0,
         };
-      });
+        out.push(b);
+      }
+      const alive = r.last_update > now - expiry;
+      b.brokerIds[String(r.broker_id)] = r.role;
+      if (alive) b.brokerAddrs[String(r.broker_id)] = brokerAddress(r.broker_name, r.broker_id);
+      // Without a live master nothing can be written there: READ only, as RocketMQ's routes
+      // without a master address.
+      if (r.broker_id === 0 && alive) b.permission = r.permission;
+      b.dataVersion = Math.max(b.dataVersion, r.data_version);
+      b.lastUpdateTimestamp = Math.max(b.lastUpdateTimestamp, r.last_update);
+      b.alive ||= alive;
+      b.members.push({ brokerId: r.broker_id, role: r.role, lastUpdateTimestamp: r.last_update, alive });
+    }
+    return out;
   }
 
   /**
-   * The topic's queues on live brokers; null when no live broker holds it. `includeExpired`
-   * adds brokers that stopped heartbeating (for a delete, which must reach them too).
+   * The topic's queues on live brokers (any member alive); null when no live broker holds it.
+   * A broker whose master is not alive is listed READ only. `includeExpired` adds brokers
+   * that stopped heartbeating altogether (for a delete, which must reach them too).
    */
   getTopic(topic: string, now: number = Date.now(), options: { includeExpired?: boolean } = {}): TopicConfig | null {
-    const since = options.includeExpired ? Number.MIN_SAFE_INTEGER : now - readConfig(this.env).brokerExpiryMs;
-    const rows = this.sql
-      .exec<BrokerTopicRow>(
-        `SELECT t.* FROM broker_topic t JOIN broker_live b ON b.broker_name = t.broker_name
-         WHERE t.topic = ? AND b.last_update > ? ORDER BY t.broker_name`,
-        topic,
-        since,
-      )
-      .toArray();
-    return toConfigs(rows)[0] ?? null;
+    return this.routeTopics(now, options.includeExpired === true, topic)[0] ?? null;
   }
 
   listTopics(now: number = Date.now()): TopicConfig[] {
+    return this.routeTopics(now, false);
+  }
+
+  private routeTopics(now: number, includeExpired: boolean, topic?: string): TopicConfig[] {
+    const since = now - readConfig(this.env).brokerExpiryMs;
     const rows = this.sql
-      .exec<BrokerTopicRow>(
-        `SELECT t.* FROM broker_topic t JOIN broker_live b ON b.broker_name = t.broker_name
-         WHERE b.last_update > ? ORDER BY t.topic, t.broker_name`,
-        now - readConfig(this.env).brokerExpiryMs,
+      .exec<BrokerTopicRow & { master_alive: number; any_alive: number; master_perm: number | null }>(
+        `SELECT t.*,
+                MAX(CASE WHEN m.broker_id = 0 AND m.last_update > ? THEN 1 ELSE 0 END) AS master_alive,
+                MAX(CASE WHEN m.last_update > ? THEN 1 ELSE 0 END) AS any_alive,
+                MAX(CASE WHEN m.broker_id = 0 THEN m.permission END) AS master_perm
+         FROM broker_topic t JOIN broker_member m ON m.broker_name = t.broker_name
+         WHERE (? IS NULL OR t.topic = ?)
+         GROUP BY t.topic, t.broker_name
+         ORDER BY t.topic, t.broker_name`,
+        since,
+        since,
+        topic ?? null,
+        topic ?? null,
       )
-      .toArray();
+      .toArray()
+      .filter((r) => includeExpired || r.any_alive === 1)
+      .map((r) => {
+        const brokerPerm = r.master_alive === 1 ? (r.master_perm ?? Perm.READ | Perm.WRITE) : Perm.READ;
+        return { ...r, perm: r.perm & (brokerPerm | Perm.INHERIT | Perm.PRIORITY) };
+      });
     return toConfigs(rows);
   }
 

@@ -62,35 +62,52 @@ export interface BrokerTopicConfig {
   updatedAt: number;
 }
 
-/** What a broker sends a NameServer on every heartbeat (RocketMQ's RegisterBrokerRequest). */
+/**
+ * What a broker member sends a NameServer on every heartbeat (RocketMQ's RegisterBrokerRequest):
+ * the master (brokerId 0) and each slave register on their own, so a broker whose master is
+ * gone stays in the routes, readable from its slave.
+ */
 export interface BrokerRegistration {
   clusterName: string;
   brokerName: string;
-  /** brokerId → role: 0 is the master, the rest its slaves. */
-  brokerIds: Record<string, BrokerRole>;
+  brokerId: number;
+  role: BrokerRole;
   /** RocketMQ's brokerPermission (READ | WRITE); a drained broker lacks WRITE. */
   permission: number;
-  /** Bumped on every change of the topic table or permission; equal versions carry no topics. */
+  /** The broker's topic-table version (the master's; a slave registers the copy it holds). */
   dataVersion: number;
-  /** The full topic table (perm already masked by the broker's permission), or null for a plain heartbeat. */
+  /** The full topic table (perm as the broker sets it), or null for a plain heartbeat. */
   topics: BrokerTopicConfig[] | null;
+}
+
+export interface BrokerMemberInfo {
+  brokerId: number;
+  role: BrokerRole;
+  lastUpdateTimestamp: number;
+  /** False once silent longer than the expiry. */
+  alive: boolean;
 }
 
 /** A broker as a NameServer sees it (cluster list). */
 export interface LiveBrokerInfo {
   clusterName: string;
   brokerName: string;
+  /** brokerId → role of every member known, alive or not. */
   brokerIds: Record<string, BrokerRole>;
+  /** Addresses of the members alive now. */
   brokerAddrs: Record<string, string>;
+  /** The master's permission; without a live master, READ only. */
   permission: number;
   dataVersion: number;
+  /** The latest heartbeat of any member. */
   lastUpdateTimestamp: number;
-  /** False once the broker has been silent longer than the expiry: its queues are out of the routes. */
+  /** True while any member is alive: the broker's queues stay in the routes. */
   alive: boolean;
+  members: BrokerMemberInfo[];
   topicCount: number;
 }
 
-export function brokerAddrs(brokerName: string, brokerIds: Record<string, BrokerRole>): Record<string, string> {
+export function brokerAddrs(brokerName: string, brokerIds: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const id of Object.keys(brokerIds)) out[id] = brokerAddress(brokerName, Number(id));
   return out;

@@ -5,6 +5,7 @@
  */
 import type { Noun } from "../command.js";
 import { keyValues, table } from "../output.js";
+import { brokerAddress } from "../../protocol/route.js";
 
 export const cluster: Noun = {
   summary: "show the cluster's brokers and their topics; drain a broker",
@@ -18,14 +19,16 @@ export const cluster: Noun = {
         const rows = info.brokers.flatMap((b) =>
           Object.entries(b.brokerIds).map(([id, role]) => {
             const slave = b.replication.slaves.find((s) => String(s.brokerId) === id);
+            // Each member registers on its own: its own heartbeat and state.
+            const member = b.members.find((m) => String(m.brokerId) === id) ?? b;
             const lag = id === "0" ? "-" : slave?.lagMessages ?? "unknown";
             return [
               b.brokerName,
               id,
               role,
-              b.brokerAddrs[id] ?? "",
-              b.alive ? "alive" : "EXPIRED",
-              `${Math.round((now - b.lastUpdateTimestamp) / 1000)}s ago`,
+              b.brokerAddrs[id] ?? brokerAddress(b.brokerName, Number(id)),
+              member.alive ? "alive" : "EXPIRED",
+              `${Math.round((now - member.lastUpdateTimestamp) / 1000)}s ago`,
               (b.permission & 2) === 2 ? "rw" : "r (drained)",
               b.topics.length,
               lag,

@@ -25,7 +25,7 @@ async function faults(server: TestServer, body: Record<string, string[]>): Promi
 }
 
 async function clearFaults(server: TestServer): Promise<void> {
-  await faults(server, { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [], talkingBrokers: ["broker-a", "broker-b"] });
+  await faults(server, { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [], talkingBrokers: ["broker-a", "broker-b", "broker-a@1", "broker-b@1"] });
 }
 
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
@@ -66,7 +66,8 @@ describe("brokers and NameServers", () => {
     const gone = uniqueName("DeletedWhileExpired");
     await admin.createTopic(topic, { queueNums: 2 });
     await admin.createTopic(gone, { queueNums: 1 });
-    await faults(server, { silentBrokers: ["broker-b"] });
+    // The whole broker falls silent: its master and its slave member.
+    await faults(server, { silentBrokers: ["broker-b", "broker-b@1"] });
     const silencedAt = Date.now();
     await waitFor("broker-b to expire", async () => !(await admin.clusterInfo()).brokers.find((b) => b.brokerName === "broker-b")!.alive);
     expect(Date.now() - silencedAt).toBeGreaterThanOrEqual(1000); // not before the expiry (1.5 s, less the last heartbeat's age)
@@ -80,13 +81,43 @@ describe("brokers and NameServers", () => {
     // A topic deleted while broker-b is out reaches broker-b too, so it does not come back with it.
     await admin.deleteTopic(gone);
 
-    await faults(server, { talkingBrokers: ["broker-b"] });
+    await faults(server, { talkingBrokers: ["broker-b", "broker-b@1"] });
     // Back in every NameServer at once; the Worker's route cache (100 ms here) may lag.
     await waitFor("broker-b back in the route", async () => (await admin.topicRoute(topic)).queueDatas.length === 2, 2000);
     expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(gone);
     await new Promise((r) => setTimeout(r, 150)); // the producer's route refresh interval
     const again = await Promise.all(Array.from({ length: 20 }, (_, i) => producer.send({ topic, body: `r${i}` })));
     expect(again.some((r) => r.messageQueue.brokerName === "broker-b")).toBe(true);
+    await producer.shutdown();
+  });
+
+  it("a broker whose master is lost stays readable from its slave: read-only in the routes, producers go elsewhere, consumers drain it", async () => {
+    const topic = uniqueName("MasterLost");
+    await admin.createTopic(topic, { queueNums: 1 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null, pollNameServerIntervalMs: 100 });
+    await producer.start();
+    const onA = { topic, brokerName: "broker-a", queueId: 0 };
+    const backlog = await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, body: `a${i}` })), { messageQueue: onA });
+    await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
+    // The master's location goes: its broker object stops registering and its queues stop answering.
+    await faults(server, { silentBrokers: ["broker-a"], unreachableMasters: ["broker-a"] });
+    // Read-only, and only the slave's address (the Worker's route and broker caches refresh
+    // within ROUTE_CACHE_TTL_MS of each other).
+    await waitFor("broker-a read-only, slave only", async () => {
+      const r = await admin.topicRoute(topic);
+      const addrs = r.brokerDatas.find((b) => b.brokerName === "broker-a")?.brokerAddrs;
+      return r.queueDatas.find((q) => q.brokerName === "broker-a")?.perm === 4 && addrs?.["0"] === undefined && addrs?.["1"] !== undefined;
+    });
+    await new Promise((r) => setTimeout(r, 150)); // the producer's route refresh
+    const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic, body: `b${i}` })));
+    expect(new Set(sent.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-b"]));
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: null });
+    const r = await consumer.pull(onA, "*", 0, 32, { maxWaitMs: 0 });
+    expect(r.msgFoundList.map((m) => m.msgId)).toEqual(backlog.msgIds);
+    await consumer.updateConsumeOffset(onA, r.nextBeginOffset);
+    expect(await consumer.fetchConsumeOffset(onA)).toBe(20);
+    await clearFaults(server);
+    await waitFor("broker-a writable again", async () => (await admin.topicRoute(topic)).queueDatas.find((q) => q.brokerName === "broker-a")?.perm === 6);
     await producer.shutdown();
   });
 

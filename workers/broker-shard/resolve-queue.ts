@@ -21,6 +21,8 @@ export type Access = "read" | "write" | "write-admin" | "admin";
 export interface ResolvedQueue {
   mq: MessageQueue;
   queueData: QueueData;
+  /** False when only the broker's slaves are registering: reads go to a slave directly. */
+  masterAlive: boolean;
 }
 
 export async function resolveQueue(
@@ -30,8 +32,8 @@ export async function resolveQueue(
 ): Promise<ResolvedQueue> {
   const config = readConfig(env);
   const { broker, topic } = params;
-  if (!isValidBrokerName(broker) || !(await listBrokers(env)).some((b) => b.brokerName === broker && b.alive))
-    throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
+  const info = isValidBrokerName(broker) ? (await listBrokers(env)).find((b) => b.brokerName === broker && b.alive) : undefined;
+  if (!info) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
   if (access === "write") checkUserTopic(topic, reservedNames(config));
   else checkTopicName(topic);
   const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });
@@ -50,5 +52,5 @@ export async function resolveQueue(
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
   if (access === "read" && !canRead(queueData.perm))
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
-  return { mq: { topic, brokerName: broker, queueId }, queueData };
+  return { mq: { topic, brokerName: broker, queueId }, queueData, masterAlive: info.brokerAddrs["0"] !== undefined };
 }

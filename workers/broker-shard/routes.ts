@@ -86,6 +86,11 @@ async function suggestedMember(
   }
 }
 
+/** The member a read goes to: the one asked for, or a slave when only slaves are registering. */
+function memberFor(masterAlive: boolean, asked: number): number {
+  return masterAlive ? asked : Math.max(1, asked);
+}
+
 function brokerIdParam(c: QueueContext): number {
   return uintParam(c.req.query("brokerId"), "brokerId", { fallback: 0, max: 64 });
 }
@@ -125,8 +130,8 @@ export const brokerRoutes = new Hono<AppEnv>()
       throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
     buildFilter(expressionType, expression); // a bad expression is a 400 with its position
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
-    const brokerId = brokerIdParam(c);
-    const { mq, stub } = await target(c, "read");
+    const { mq, stub, masterAlive } = await target(c, "read");
+    const brokerId = memberFor(masterAlive, brokerIdParam(c));
     const request: PullRequest = { offset, maxNums, expression, expressionType: expressionType as ExpressionType, maxWaitMs, ...member };
     const { value: outcome, brokerId: servedBy } = await onMember(c.env, mq, stub, brokerId, {
       master: (s) => s.pull(request),
@@ -164,17 +169,17 @@ export const brokerRoutes = new Hono<AppEnv>()
   .get(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    const { mq, stub } = await target(c, "read");
-    return c.json((await onMember(c.env, mq, stub, 0, { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
+    const { mq, stub, masterAlive } = await target(c, "read");
+    return c.json((await onMember(c.env, mq, stub, memberFor(masterAlive, 0), { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
   })
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
     const { offset, fence } = await readJson(c, CommitOffsetsSchema);
-    const { mq, stub } = await target(c, "read");
+    const { mq, stub, masterAlive } = await target(c, "read");
     // With the master unreachable the slave keeps the offset (unfenced: a slave has no owners);
     // the consumer's next commit to the master supersedes it.
-    await onMember(c.env, mq, stub, 0, {
+    await onMember(c.env, mq, stub, memberFor(masterAlive, 0), {
       master: (s) => s.commitOffset(group, offset, fence),
       replica: (s) => s.commitReplicaOffset(group, offset),
     });

@@ -38,7 +38,8 @@ export function toRoute(config: Config, topic: TopicConfig, brokers: readonly Li
       return {
         cluster: info?.clusterName ?? config.clusterName,
         brokerName: q.brokerName,
-        brokerAddrs: brokerAddrs(q.brokerName, info?.brokerIds ?? { "0": config.brokerRole }),
+        // Only members alive now: a broker whose master is gone lists just its slaves.
+        brokerAddrs: info?.brokerAddrs ?? brokerAddrs(q.brokerName, { "0": config.brokerRole }),
       };
     }),
     queueDatas: topic.queues,

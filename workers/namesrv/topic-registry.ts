@@ -71,8 +71,9 @@ export async function listBrokers(env: Env, options: { fresh?: boolean } = {}): 
   return value;
 }
 
+/** Brokers that can take topics and writes: their master is alive. */
 export async function liveBrokerNames(env: Env, options: { fresh?: boolean } = {}): Promise<string[]> {
-  return (await listBrokers(env, options)).filter((b) => b.alive).map((b) => b.brokerName);
+  return (await listBrokers(env, options)).filter((b) => b.brokerAddrs["0"] !== undefined).map((b) => b.brokerName);
 }
 
 export async function getTopicConfig(env: Env, topic: string): Promise<TopicConfig | null> {
@@ -124,7 +125,7 @@ export async function upsertTopic(
   const live = await liveBrokerNames(env, { fresh: true });
   const brokers = [...new Set(input.brokers ?? previous?.queues.map((q) => q.brokerName) ?? live)];
   const unknown = brokers.find((b) => !live.includes(b));
-  if (unknown !== undefined) throw new MQError("BROKER_NOT_EXIST", `broker "${unknown}" is not registered (or has expired)`);
+  if (unknown !== undefined) throw new MQError("BROKER_NOT_EXIST", `broker "${unknown}" is not registered, or its master has expired`);
   if (brokers.length === 0) throw new MQError("SERVICE_UNAVAILABLE", "no live broker to place the topic on");
   const results = await Promise.all(
     brokers.map((b) =>
@@ -169,7 +170,7 @@ export async function autoCreateTemplate(env: Env, config: Config): Promise<Topi
   return {
     topic: AUTO_CREATE_TOPIC_KEY,
     queues: brokers
-      .filter((b) => b.alive)
+      .filter((b) => b.brokerAddrs["0"] !== undefined)
       .map((b) => ({
         brokerName: b.brokerName,
         readQueueNums: config.defaultTopicQueueNums,
