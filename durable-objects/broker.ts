@@ -11,6 +11,7 @@ import { Perm, type BrokerRegistration, type BrokerRole, type BrokerTopicConfig 
 import { readConfig } from "../workers/config.js";
 import type { Env } from "../workers/env.js";
 import { nameServerStubs, readNameServer } from "../workers/namesrv/instances.js";
+import { withTimeout } from "./timeout.js";
 
 export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
 
@@ -47,15 +48,6 @@ const RETRY_AFTER_FAILURE_MS = 1000;
 /** A NameServer that has not answered by then counts as failed, so one hung instance never stops the heartbeat to the others. */
 const REGISTER_TIMEOUT_MS = 5000;
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
 
 /** The object name of a broker member: the master is the broker name, a slave `<name>@<id>`. */
 export function brokerMemberName(brokerName: string, brokerId: number): string {
@@ -183,17 +175,7 @@ export class BrokerDO extends DurableObject<Env> {
     const now = Date.now();
     const config: BrokerTopicConfig = { topic, ...queues, createdAt: existing?.createdAt ?? now, updatedAt: existing && sameQueues(existing, queues) ? existing.updatedAt : now };
     if (!existing || config.updatedAt !== existing.updatedAt) {
-      this.sql.exec(
-        `INSERT OR REPLACE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)`,
-        topic,
-        config.readQueueNums,
-        config.writeQueueNums,
-        config.perm,
-        config.topicSysFlag,
-        config.createdAt,
-        config.updatedAt,
-      );
+      this.insertTopic(config);
       this.bumpVersion();
       await this.registerAll();
     }
@@ -339,19 +321,7 @@ export class BrokerDO extends DurableObject<Env> {
       return; // tried again at the next start
     }
     this.ctx.storage.transactionSync(() => {
-      for (const t of legacy) {
-        this.sql.exec(
-          `INSERT OR IGNORE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
-          t.topic,
-          t.readQueueNums,
-          t.writeQueueNums,
-          t.perm,
-          t.topicSysFlag,
-          t.createdAt,
-          t.updatedAt,
-        );
-      }
+      for (const t of legacy) this.insertTopic(t);
       if (legacy.length > 0) this.bumpVersion();
       this.setMeta("imported", "1");
     });

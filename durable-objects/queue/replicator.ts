@@ -12,6 +12,7 @@
 import type { SendStatus } from "../../protocol/message.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import type { CommitLog, RawRow } from "./commit-log.js";
+import { withTimeout } from "../timeout.js";
 
 export interface ReplicaBatch {
   mq: MessageQueue;
@@ -186,12 +187,3 @@ export class Replicator {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => {
-    if (timer !== undefined) clearTimeout(timer);
-  });
-}
