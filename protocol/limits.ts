@@ -1,5 +1,7 @@
 /** Every limit the edge enforces, in one place, documented in docs/limits.md. */
 export const Limits = {
+  /** Broker names a deployment registers at most (each one heartbeats, and costs, forever). */
+  maxBrokers: 64,
   /** Largest message body, as RocketMQ's maxMessageSize. */
   maxBodyBytes: 4 * 1024 * 1024,
   /** Largest encoded properties block (tags, keys and user properties), as RocketMQ's Short.MAX_VALUE. */

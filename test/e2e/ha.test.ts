@@ -178,6 +178,23 @@ describe("brokers and NameServers", () => {
   });
 });
 
+describe("broker limit", () => {
+  it("registers at most 64 brokers; a broker already there can be added again", async () => {
+    const server = await startTestServer({ vars: { BROKER_SLAVES: "0" } });
+    try {
+      const admin = new Admin({ endpoint: server.url, credentials: null });
+      for (let i = 2; i < 64; i++) await admin.addBroker(`broker-x${i}`); // with broker-a and broker-b: 64
+      expect((await admin.clusterInfo()).brokers.length).toBe(64);
+      const refused = await http(`${server.url}/namesrv/brokers`, { method: "POST", body: { brokerName: "broker-one-too-many" } });
+      expect([refused.status, refused.body.code]).toEqual([400, "VALIDATION_FAILED"]);
+      expect((await admin.addBroker("broker-x2")).brokerName).toBe("broker-x2");
+      expect((await admin.clusterInfo()).brokers.length).toBe(64);
+    } finally {
+      await server.destroy();
+    }
+  });
+});
+
 describe("replication", () => {
   it("SYNC_MASTER: each of 1,000 messages is on the slave, same offset and id, when its send answers; SLAVE_NOT_AVAILABLE when the slave is cut off", async () => {
     const server = await startTestServer({ vars: { ...FAST_HA, BROKER_ROLE: "SYNC_MASTER" } });

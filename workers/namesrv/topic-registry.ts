@@ -5,6 +5,7 @@
  * topic tables and register the change with every NameServer before answering.
  */
 import { MQError, fromRpcError } from "../../protocol/errors.js";
+import { Limits } from "../../protocol/limits.js";
 import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
 import { Perm, type LiveBrokerInfo, type TopicConfig } from "../../protocol/route.js";
 import type { TopicConfigInput } from "../../protocol/schemas.js";
@@ -196,6 +197,9 @@ export async function setBrokerWritePerm(env: Env, brokerName: string, writable:
 
 /** Adds a broker to the running deployment: it starts, registers, and takes new topics. */
 export async function addBroker(env: Env, brokerName: string): Promise<void> {
+  const known = await listBrokers(env, { fresh: true });
+  if (!known.some((b) => b.brokerName === brokerName) && known.length >= Limits.maxBrokers)
+    throw new MQError("VALIDATION_FAILED", `a deployment has at most ${Limits.maxBrokers} brokers`);
   await callBroker(() => brokerStub(env, brokerName).start(brokerName));
   brokerCache = null;
 }
