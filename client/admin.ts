@@ -238,6 +238,11 @@ export class Admin {
     return this.transport.request<LiveBrokerInfo>("/namesrv/brokers", { ...options, method: "POST", body: { brokerName } });
   }
 
+  /** Removes a broker that holds no topics: it stops heartbeating and leaves every NameServer. */
+  async removeBroker(brokerName: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.request(`/namesrv/brokers/${pathSegment(brokerName)}`, { ...options, method: "DELETE" });
+  }
+
   /** Drains a broker (mqadmin wipeWritePerm): producers stop sending there, consumers finish reading it. */
   wipeWritePerm(brokerName: string, options: CallOptions = {}): Promise<{ broker: string; topics: string[] }> {
     return this.transport.request(`/namesrv/brokers/${pathSegment(brokerName)}/wipe-write-perm`, { ...options, method: "POST" });

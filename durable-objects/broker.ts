@@ -205,6 +205,35 @@ export class BrokerDO extends DurableObject<Env> {
     return this.listTopics().map((t) => t.topic);
   }
 
+  /**
+   * Takes the broker out of the deployment (RocketMQ: shutting a drained broker down): its
+   * slave members stop too, every NameServer forgets it, and its alarm and storage go. Refused
+   * while it still holds topics.
+   */
+  async shutdown(): Promise<void> {
+    const name = this.name();
+    if (this.brokerId === 0) {
+      const held = this.listTopics().map((t) => t.topic);
+      if (held.length > 0)
+        throw toRpcError("BROKER_HAS_TOPICS", `broker "${name}" still holds ${held.length} topic(s), e.g. "${held[0]}"; move them off first (topic update --brokers)`);
+      const config = readConfig(this.env);
+      for (let id = 1; id <= config.slavesPerBroker; id++) {
+        await withTimeout(this.env.BROKER.get(this.env.BROKER.idFromName(brokerMemberName(name, id))).shutdown(), REGISTER_TIMEOUT_MS);
+      }
+      const results = await Promise.allSettled(nameServerStubs(this.env).map(({ stub }) => withTimeout(stub.unregisterBroker(name), REGISTER_TIMEOUT_MS)));
+      if (results.some((r) => r.status === "rejected")) throw toRpcError("SERVICE_UNAVAILABLE", "a NameServer did not take the removal; retry");
+    }
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.brokerName = null;
+    this.brokerId = 0;
+    this.dataVersion = 0;
+    this.permission = Perm.READ | Perm.WRITE;
+    this.acked.clear();
+    this.slavesGiven.clear();
+    for (const k of Object.keys(this.registrations)) delete this.registrations[k];
+  }
+
   /** Test configuration only: stops (true) or resumes (false) registrations. */
   async testSetSilent(silent: boolean): Promise<void> {
     if (!readConfig(this.env).testFaultsEnabled) throw toRpcError("NOT_FOUND", "fault injection is off");

@@ -57,6 +57,15 @@ export const cluster: Noun = {
         return { data: b, text: `${b.brokerName}: registered with ${Object.keys(b.brokerIds).length} member(s)` };
       },
     },
+    "remove-broker": {
+      summary: "remove a broker that holds no topics (move them off with topic update --brokers first)",
+      flags: { broker: { kind: "string", value: "B", required: true, help: "broker name" } },
+      async run(ctx, flags) {
+        const broker = flags.requiredString("broker");
+        await ctx.admin.removeBroker(broker);
+        return { data: { removed: broker }, text: `${broker}: removed` };
+      },
+    },
     "wipe-write-perm": {
       summary: "drain a broker: producers stop sending there, consumers finish reading it (mqadmin wipeWritePerm)",
       flags: { broker: { kind: "string", value: "B", required: true, help: "broker name" } },

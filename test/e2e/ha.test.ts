@@ -9,7 +9,7 @@ import { Admin, Producer, PullConsumer, PushConsumer, bodyText, orderly, type Fe
 import { FAST } from "../consumer-helpers.js";
 import type { ClusterInfo } from "../../protocol/cluster.js";
 import type { MessageQueue, PullResultWire } from "../../protocol/message.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { codeOf, http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
 
 /** Short broker timers: heartbeat every 200 ms, expiry after 1.5 s. */
 const FAST_HA = {
@@ -175,6 +175,21 @@ describe("brokers and NameServers", () => {
     expect(await waitFor("broker-c's slave", async () => (await pullRaw(server, mq, 0, 1)).messages.length === 1 || undefined)).toBe(true);
     await producer.shutdown();
     expect((await http(`${server.url}/namesrv/brokers`, { method: "POST", body: { brokerName: "bad name!" } })).body.code).toBe("VALIDATION_FAILED");
+
+    // Removing it: refused while it holds topics; once they moved off, it leaves every NameServer.
+    expect(await codeOf(admin.removeBroker("broker-c"))).toBe("BROKER_HAS_TOPICS");
+    await admin.updateTopic(topic, { brokers: ["broker-a", "broker-b"] });
+    await admin.updateTopic(earlier, { brokers: ["broker-a"] });
+    await admin.removeBroker("broker-c");
+    const info = await admin.clusterInfo();
+    expect(info.brokers.map((b) => b.brokerName)).toEqual(["broker-a", "broker-b"]);
+    for (const ns of ["ns-0", "ns-1"]) {
+      await faults(server, { unreachableNameServers: [ns === "ns-0" ? "ns-1" : "ns-0"] }); // read this one
+      expect((await admin.clusterInfo()).brokers.some((b) => b.brokerName === "broker-c")).toBe(false);
+    }
+    await clearFaults(server);
+    expect(await codeOf(admin.removeBroker("broker-c"))).toBe("BROKER_NOT_EXIST");
+    expect(await codeOf(admin.removeBroker("broker-a"))).toBe("VALIDATION_FAILED"); // configured in BROKERS
   });
 });
 

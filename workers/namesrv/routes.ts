@@ -15,6 +15,7 @@ import { readJson } from "../shared/validate.js";
 import { purgeTopicQueues } from "../broker-shard/queue-stub.js";
 import {
   addBroker,
+  removeBroker,
   autoCreateTemplate,
   deleteTopic,
   getTopicConfig,
@@ -112,6 +113,12 @@ export const namesrvRoutes = new Hono<AppEnv>()
     await addBroker(c.env, brokerName);
     const info = (await listBrokers(c.env, { fresh: true })).find((b) => b.brokerName === brokerName);
     return c.json(info ?? { brokerName }, 201);
+  })
+  .delete("/brokers/:broker", async (c) => {
+    const broker = c.req.param("broker");
+    if (!isValidBrokerName(broker)) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered`);
+    await removeBroker(c.env, broker);
+    return c.json({ removed: broker });
   })
   .get("/brokers", async (c) => {
     const config = readConfig(c.env);

@@ -195,6 +195,20 @@ export async function setBrokerWritePerm(env: Env, brokerName: string, writable:
   return topics;
 }
 
+/**
+ * Removes a broker that holds no topics: it stops heartbeating and every NameServer forgets it.
+ * A broker named in BROKERS would start again with the next isolate, so it is refused.
+ */
+export async function removeBroker(env: Env, brokerName: string): Promise<void> {
+  if (readConfig(env).brokers.includes(brokerName))
+    throw new MQError("VALIDATION_FAILED", `broker "${brokerName}" is configured in BROKERS; remove it there first`);
+  const known = await listBrokers(env, { fresh: true });
+  if (!known.some((b) => b.brokerName === brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not registered`);
+  await callBroker(() => brokerStub(env, brokerName).shutdown());
+  brokerCache = null;
+  cache.clear();
+}
+
 /** Adds a broker to the running deployment: it starts, registers, and takes new topics. */
 export async function addBroker(env: Env, brokerName: string): Promise<void> {
   const known = await listBrokers(env, { fresh: true });
