@@ -58,6 +58,7 @@ export function brokerMemberName(brokerName: string, brokerId: number): string {
 export interface BrokerTableCopy {
   brokerName: string;
   brokerId: number;
+  incarnation: number;
   topics: BrokerTopicConfig[];
   permission: number;
   dataVersion: number;
@@ -68,6 +69,8 @@ export class BrokerDO extends DurableObject<Env> {
   private brokerName: string | null = null;
   /** 0: the master, which owns the table; >0: a slave member holding a copy of it. */
   private brokerId = 0;
+  /** When the master's storage was first started (a slave holds its master's). */
+  private incarnation = 0;
   /** The table version each slave member was last given (memory: a restart gives it again). */
   private readonly slavesGiven = new Map<number, number>();
   private permission = Perm.READ | Perm.WRITE;
@@ -94,6 +97,7 @@ export class BrokerDO extends DurableObject<Env> {
       ) WITHOUT ROWID`);
       this.brokerName = this.meta("broker_name");
       this.brokerId = Number(this.meta("broker_id") ?? 0);
+      this.incarnation = Number(this.meta("incarnation") ?? 0);
       this.permission = Number(this.meta("permission") ?? Perm.READ | Perm.WRITE);
       this.dataVersion = Number(this.meta("data_version") ?? 0);
     });
@@ -111,6 +115,10 @@ export class BrokerDO extends DurableObject<Env> {
       this.brokerName = brokerName;
       this.setMeta("broker_name", brokerName);
     }
+    if (this.incarnation === 0) {
+      this.incarnation = Date.now();
+      this.setMeta("incarnation", String(this.incarnation));
+    }
     if (this.meta("imported") === null) await this.importLegacy();
     // Register at once on the first start since this object loaded: after a long stop every
     // NameServer may have expired it, and its alarm could be up to an interval away.
@@ -122,11 +130,15 @@ export class BrokerDO extends DurableObject<Env> {
    * Slave member: takes the master's table and permission, and registers them as its own
    * member, so the broker stays readable from this slave when the master is gone.
    */
-  async follow(copy: BrokerTableCopy): Promise<void> {
+  async follow(copy: BrokerTableCopy): Promise<{ incarnation: number; dataVersion: number }> {
     if (this.brokerName !== null && (this.brokerName !== copy.brokerName || this.brokerId !== copy.brokerId))
       throw toRpcError("BROKER_NOT_EXIST", `this object is another broker member`);
     if (copy.brokerId === 0) throw toRpcError("NO_PERMISSION", "the master follows nobody");
-    const changed = this.brokerName === null || copy.dataVersion !== this.dataVersion;
+    // Only a newer table: two handovers crossing must not leave the older one in place.
+    const changed =
+      this.brokerName === null ||
+      copy.incarnation > this.incarnation ||
+      (copy.incarnation === this.incarnation && copy.dataVersion > this.dataVersion);
     if (changed) {
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM topic_config");
@@ -135,6 +147,8 @@ export class BrokerDO extends DurableObject<Env> {
         this.brokerId = copy.brokerId;
         this.permission = copy.permission;
         this.dataVersion = copy.dataVersion;
+        this.incarnation = copy.incarnation;
+        this.setMeta("incarnation", String(copy.incarnation));
         this.setMeta("broker_name", copy.brokerName);
         this.setMeta("broker_id", String(copy.brokerId));
         this.setMeta("permission", String(copy.permission));
@@ -142,7 +156,9 @@ export class BrokerDO extends DurableObject<Env> {
         this.setMeta("imported", "1");
       });
     }
-    if (changed || Object.keys(this.registrations).length === 0 || (await this.ctx.storage.getAlarm()) === null) await this.registerAll();
+    // Registered by this member's own alarm, right away: the master's heartbeat does not wait on it.
+    if (changed || (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1);
+    return { incarnation: this.incarnation, dataVersion: this.dataVersion };
   }
 
   state(): BrokerState {
@@ -227,6 +243,7 @@ export class BrokerDO extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.brokerName = null;
     this.brokerId = 0;
+    this.incarnation = 0;
     this.dataVersion = 0;
     this.permission = Perm.READ | Perm.WRITE;
     this.acked.clear();
@@ -251,10 +268,14 @@ export class BrokerDO extends DurableObject<Env> {
    */
   private async registerAll(): Promise<void> {
     const config = readConfig(this.env);
+    if (this.brokerName === null) return; // never started (or removed): nothing to keep alive
+    if (this.brokerId > config.slavesPerBroker) {
+      // BROKER_SLAVES was lowered: this slave member is no member any more.
+      await this.ctx.storage.deleteAlarm();
+      return;
+    }
     let failed = false;
-    // A slave member that cannot be reached gets the table at the next heartbeat.
-    if (!this.silent && this.brokerName !== null && this.brokerId === 0) await this.giveSlavesTheTable();
-    if (!this.silent && this.brokerName !== null) {
+    if (!this.silent) {
       const results = await Promise.allSettled(
         nameServerStubs(this.env).map(async ({ name, stub }) => {
           // The version is taken with the table it goes with: a change made while this call
@@ -277,6 +298,9 @@ export class BrokerDO extends DurableObject<Env> {
         this.registrations[name] = { lastOkAt: this.registrations[name]?.lastOkAt ?? null, lastError: String(r.reason) };
       });
     }
+    // After the NameServers, and in parallel: a slave member that cannot be reached gets the
+    // table at the next heartbeat, and never delays this one.
+    if (!this.silent && this.brokerId === 0) await this.giveSlavesTheTable();
     const delay = failed ? Math.min(RETRY_AFTER_FAILURE_MS, config.brokerHeartbeatIntervalMs) : config.brokerHeartbeatIntervalMs;
     await this.ctx.storage.setAlarm(Date.now() + delay);
   }
@@ -288,6 +312,7 @@ export class BrokerDO extends DurableObject<Env> {
       brokerName: this.name(),
       brokerId: this.brokerId,
       role: this.brokerId === 0 ? config.brokerRole : "SLAVE",
+      incarnation: this.incarnation,
       permission: this.permission,
       dataVersion: this.dataVersion,
       topics,
@@ -300,21 +325,24 @@ export class BrokerDO extends DurableObject<Env> {
    */
   private async giveSlavesTheTable(): Promise<void> {
     const config = readConfig(this.env);
-    for (let id = 1; id <= config.slavesPerBroker; id++) {
-      if (this.slavesGiven.get(id) === this.dataVersion) continue;
-      const version = this.dataVersion;
-      const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, topics: this.listTopics(), permission: this.permission, dataVersion: version };
-      const objectId = this.env.BROKER.idFromName(brokerMemberName(this.name(), id));
-      const stub = config.slaveLocationHint
-        ? this.env.BROKER.get(objectId, { locationHint: config.slaveLocationHint as DurableObjectLocationHint })
-        : this.env.BROKER.get(objectId);
-      try {
-        await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
-        this.slavesGiven.set(id, version);
-      } catch (e) {
-        console.warn(`broker ${this.name()}: slave member ${id} not reached: ${String(e)}`);
-      }
-    }
+    const version = this.dataVersion;
+    const topics = this.listTopics();
+    const ids = Array.from({ length: config.slavesPerBroker }, (_, i) => i + 1).filter((id) => this.slavesGiven.get(id) !== version);
+    await Promise.allSettled(
+      ids.map(async (id) => {
+        const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, incarnation: this.incarnation, topics, permission: this.permission, dataVersion: version };
+        const objectId = this.env.BROKER.idFromName(brokerMemberName(this.name(), id));
+        const stub = config.slaveLocationHint
+          ? this.env.BROKER.get(objectId, { locationHint: config.slaveLocationHint as DurableObjectLocationHint })
+          : this.env.BROKER.get(objectId);
+        try {
+          const held = await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
+          if (held.incarnation === this.incarnation && held.dataVersion >= version) this.slavesGiven.set(id, version);
+        } catch (e) {
+          console.warn(`broker ${this.name()}: slave member ${id} not reached: ${String(e)}`);
+        }
+      }),
+    );
   }
 
   private brokerIds(): Record<string, BrokerRole> {
@@ -328,9 +356,9 @@ export class BrokerDO extends DurableObject<Env> {
     if (this.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave member's table is a copy of its master's");
   }
 
-  private insertTopic(t: BrokerTopicConfig): void {
+  private insertTopic(t: BrokerTopicConfig, onConflict: "replace" | "ignore" = "replace"): void {
     this.sql.exec(
-      `INSERT OR REPLACE INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
+      `INSERT OR ${onConflict === "ignore" ? "IGNORE" : "REPLACE"} INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?)`,
       t.topic,
       t.readQueueNums,
@@ -350,7 +378,8 @@ export class BrokerDO extends DurableObject<Env> {
       return; // tried again at the next start
     }
     this.ctx.storage.transactionSync(() => {
-      for (const t of legacy) this.insertTopic(t);
+      // Never over a row written since (an import retried after the broker already served).
+      for (const t of legacy) this.insertTopic(t, "ignore");
       if (legacy.length > 0) this.bumpVersion();
       this.setMeta("imported", "1");
     });

@@ -6,7 +6,7 @@ import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import type { BrokerRegistration, BrokerTopicConfig } from "../protocol/route.js";
 import type { NameServerDO } from "./namesrv.js";
-import { rejection } from "./test-support.js";
+import { rejection, sleep } from "./test-support.js";
 
 const EXPIRY_MS = 1000;
 
@@ -18,8 +18,8 @@ function topicConfig(topic: string, queueNums: number, extra: Partial<BrokerTopi
   return { topic, readQueueNums: queueNums, writeQueueNums: queueNums, perm: 6, topicSysFlag: 0, createdAt: 100, updatedAt: 100, ...extra };
 }
 
-function reg(brokerName: string, dataVersion: number, topics: BrokerTopicConfig[] | null, brokerId = 0): BrokerRegistration {
-  return { clusterName: "C", brokerName, brokerId, role: brokerId === 0 ? "ASYNC_MASTER" : "SLAVE", permission: 6, dataVersion, topics };
+function reg(brokerName: string, dataVersion: number, topics: BrokerTopicConfig[] | null, brokerId = 0, incarnation = 1): BrokerRegistration {
+  return { clusterName: "C", brokerName, brokerId, role: brokerId === 0 ? "ASYNC_MASTER" : "SLAVE", incarnation, permission: 6, dataVersion, topics };
 }
 
 describe("NameServerDO registration", () => {
@@ -88,9 +88,31 @@ describe("NameServerDO registration", () => {
     // A slave's table copy that lags the master's is not taken over the newer one.
     await ns.registerBroker(reg("broker-a", 2, [], 1), after + 1);
     expect((await ns.getTopic("T", after + 2))!.queues.length).toBe(1);
+    // The lagging slave's plain heartbeat is no reason to send its table again (no loop).
+    expect(await ns.registerBroker(reg("broker-a", 2, null, 1), after + 2)).toEqual({ stale: false });
     // The master back: writable again.
     await ns.registerBroker(reg("broker-a", 3, null), after + 3);
     expect((await ns.getTopic("T", after + 4))!.queues[0]!.perm).toBe(6);
+  });
+
+  it("takes a later incarnation's table even at a lower version (a broker removed and added again)", async () => {
+    const ns = nameServer();
+    await ns.registerBroker(reg("broker-a", 9, [topicConfig("Old", 1)]), 10);
+    expect(await ns.registerBroker(reg("broker-a", 1, null, 0, 2), 11)).toEqual({ stale: true });
+    await ns.registerBroker(reg("broker-a", 1, [topicConfig("New", 1)], 0, 2), 12);
+    expect((await ns.listTopics(13)).map((t) => t.topic)).toEqual(["New"]);
+    // A late registration of the earlier incarnation changes nothing.
+    await ns.registerBroker(reg("broker-a", 10, [topicConfig("Old", 1)]), 14);
+    expect((await ns.listTopics(15)).map((t) => t.topic)).toEqual(["New"]);
+  });
+
+  it("ignores slave members beyond BROKER_SLAVES (the count was lowered)", async () => {
+    const ns = nameServer();
+    await ns.registerBroker(reg("broker-a", 1, [topicConfig("T", 1)], 0), 10);
+    await ns.registerBroker(reg("broker-a", 1, null, 2), 10); // this project has one slave
+    const [b] = await ns.listBrokers(11);
+    expect(b!.members.map((m) => m.brokerId)).toEqual([0]);
+    expect(await ns.getTopic("T", 10 + EXPIRY_MS + 5)).toBeNull(); // member 2 does not keep it alive
   });
 
   it("asks for the full table when a heartbeat carries an unknown version, without recording it", async () => {
@@ -152,8 +174,12 @@ describe("BrokerDO", () => {
     const state = await b.start(name);
     expect(state.brokerIds).toEqual({ "0": "ASYNC_MASTER", "1": "SLAVE" });
     for (const ns of instances) {
-      const seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
-      // The master and its slave member each registered.
+      // The master registered before answering; its slave member registers on its own alarm.
+      let seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
+      for (let i = 0; i < 100 && seen.members.length < 2; i++) {
+        await sleep(20);
+        seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
+      }
       expect(seen.members.map((m) => [m.brokerId, m.role, m.alive])).toEqual([
         [0, "ASYNC_MASTER", true],
         [1, "SLAVE", true],

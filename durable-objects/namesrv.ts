@@ -72,7 +72,10 @@ export class NameServerDO extends DurableObject<Env> {
         last_update INTEGER NOT NULL,
         PRIMARY KEY (broker_name, broker_id)
       ) WITHOUT ROWID`);
-      this.sql.exec("CREATE TABLE IF NOT EXISTS broker_table (broker_name TEXT PRIMARY KEY, data_version INTEGER NOT NULL) WITHOUT ROWID");
+      this.sql.exec(
+        "CREATE TABLE IF NOT EXISTS broker_table (broker_name TEXT PRIMARY KEY, incarnation INTEGER NOT NULL, data_version INTEGER NOT NULL) WITHOUT ROWID",
+      );
+      this.sql.exec("DROP TABLE IF EXISTS broker_live"); // an earlier development layout, never released
       this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_topic (
         topic TEXT NOT NULL,
         broker_name TEXT NOT NULL,
@@ -93,9 +96,14 @@ export class NameServerDO extends DurableObject<Env> {
    * (a slave's copy lagging, or two registrations crossing) only counts as a heartbeat.
    */
   registerBroker(reg: BrokerRegistration, now: number = Date.now()): RegisterResult {
-    const held = this.sql.exec<{ data_version: number }>("SELECT data_version FROM broker_table WHERE broker_name = ?", reg.brokerName).toArray()[0];
-    const stale = reg.topics === null && (!held || held.data_version < reg.dataVersion);
-    const takeTopics = reg.topics !== null && (!held || reg.dataVersion >= held.data_version);
+    const held = this.sql
+      .exec<{ incarnation: number; data_version: number }>("SELECT incarnation, data_version FROM broker_table WHERE broker_name = ?", reg.brokerName)
+      .toArray()[0];
+    // Newer means a later incarnation of the master, or the same one with a higher version.
+    const newer = !held || reg.incarnation > held.incarnation || (reg.incarnation === held.incarnation && reg.dataVersion > held.data_version);
+    const same = held !== undefined && reg.incarnation === held.incarnation && reg.dataVersion === held.data_version;
+    const stale = reg.topics === null && newer;
+    const takeTopics = reg.topics !== null && (newer || same);
     this.ctx.storage.transactionSync(() => {
       this.sql.exec(
         `INSERT OR REPLACE INTO broker_member (broker_name, broker_id, cluster, role, permission, data_version, last_update)
@@ -109,7 +117,12 @@ export class NameServerDO extends DurableObject<Env> {
         now,
       );
       if (takeTopics) {
-        this.sql.exec("INSERT OR REPLACE INTO broker_table (broker_name, data_version) VALUES (?, ?)", reg.brokerName, reg.dataVersion);
+        this.sql.exec(
+          "INSERT OR REPLACE INTO broker_table (broker_name, incarnation, data_version) VALUES (?, ?, ?)",
+          reg.brokerName,
+          reg.incarnation,
+          reg.dataVersion,
+        );
         this.replaceTopics(reg.brokerName, reg.topics!);
       }
     });
@@ -135,7 +148,9 @@ export class NameServerDO extends DurableObject<Env> {
         .map((r) => [r.broker_name, r.n]),
     );
     const out: LiveBrokerInfo[] = [];
-    for (const r of this.sql.exec<MemberRow>("SELECT * FROM broker_member ORDER BY broker_name, broker_id")) {
+    // A slave member beyond BROKER_SLAVES (the count was lowered) is no member any more.
+    const slaves = readConfig(this.env).slavesPerBroker;
+    for (const r of this.sql.exec<MemberRow>("SELECT * FROM broker_member WHERE broker_id <= ? ORDER BY broker_name, broker_id", slaves)) {
       let b = out[out.length - 1];
       if (!b || b.brokerName !== r.broker_name) {
         b = {
@@ -187,12 +202,13 @@ export class NameServerDO extends DurableObject<Env> {
                 MAX(CASE WHEN m.broker_id = 0 AND m.last_update > ? THEN 1 ELSE 0 END) AS master_alive,
                 MAX(CASE WHEN m.last_update > ? THEN 1 ELSE 0 END) AS any_alive,
                 MAX(CASE WHEN m.broker_id = 0 THEN m.permission END) AS master_perm
-         FROM broker_topic t JOIN broker_member m ON m.broker_name = t.broker_name
+         FROM broker_topic t JOIN broker_member m ON m.broker_name = t.broker_name AND m.broker_id <= ?
          WHERE (? IS NULL OR t.topic = ?)
          GROUP BY t.topic, t.broker_name
          ORDER BY t.topic, t.broker_name`,
         since,
         since,
+        readConfig(this.env).slavesPerBroker,
         topic ?? null,
         topic ?? null,
       )

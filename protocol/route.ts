@@ -74,6 +74,11 @@ export interface BrokerRegistration {
   role: BrokerRole;
   /** RocketMQ's brokerPermission (READ | WRITE); a drained broker lacks WRITE. */
   permission: number;
+  /**
+   * The master's incarnation (when its storage was first started): a broker removed and added
+   * again starts its versions afresh under a later incarnation.
+   */
+  incarnation: number;
   /** The broker's topic-table version (the master's; a slave registers the copy it holds). */
   dataVersion: number;
   /** The full topic table (perm as the broker sets it), or null for a plain heartbeat. */

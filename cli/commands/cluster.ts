@@ -20,7 +20,7 @@ export const cluster: Noun = {
           Object.entries(b.brokerIds).map(([id, role]) => {
             const slave = b.replication.slaves.find((s) => String(s.brokerId) === id);
             // Each member registers on its own: its own heartbeat and state.
-            const member = b.members.find((m) => String(m.brokerId) === id) ?? b;
+            const member = (b.members ?? []).find((m) => String(m.brokerId) === id) ?? b;
             const lag = id === "0" ? "-" : slave?.lagMessages ?? "unknown";
             return [
               b.brokerName,

@@ -99,8 +99,17 @@ describe("brokers and NameServers", () => {
     const onA = { topic, brokerName: "broker-a", queueId: 0 };
     const backlog = await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, body: `a${i}` })), { messageQueue: onA });
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
-    // The master's location goes: its broker object stops registering and its queues stop answering.
-    await faults(server, { silentBrokers: ["broker-a"], unreachableMasters: ["broker-a"] });
+    // First only the master's broker object falls silent: with just the slave registering, reads
+    // go to the slave directly, not by way of a failed call to the master.
+    await faults(server, { silentBrokers: ["broker-a"] });
+    await waitFor("broker-a without a live master", async () => {
+      const info = (await admin.clusterInfo()).brokers.find((b) => b.brokerName === "broker-a")!;
+      return info.alive && info.brokerAddrs["0"] === undefined;
+    });
+    await new Promise((r) => setTimeout(r, 150)); // the Worker's broker cache
+    expect((await pullRaw(server, onA, 0, 0)).brokerId).toBe(1);
+    // Then its queues stop answering too: the master's whole location is gone.
+    await faults(server, { unreachableMasters: ["broker-a"] });
     // Read-only, and only the slave's address (the Worker's route and broker caches refresh
     // within ROUTE_CACHE_TTL_MS of each other).
     await waitFor("broker-a read-only, slave only", async () => {
@@ -119,6 +128,23 @@ describe("brokers and NameServers", () => {
     await clearFaults(server);
     await waitFor("broker-a writable again", async () => (await admin.topicRoute(topic)).queueDatas.find((q) => q.brokerName === "broker-a")?.perm === 6);
     await producer.shutdown();
+  });
+
+  it("a slave member registers its own copy of the table: a NameServer that missed the master's change learns it from the slave", async () => {
+    const topic = uniqueName("FromSlave");
+    await faults(server, { unreachableNameServers: ["ns-1"] });
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] }); // ns-1 misses it
+    await faults(server, { silentBrokers: ["broker-a"] }); // and the master will not tell it
+    await new Promise((r) => setTimeout(r, 300)); // the slave member took the copy meanwhile
+    await faults(server, { unreachableNameServers: ["ns-0"] }); // ns-1 back; read from it alone
+    const route = await waitFor("ns-1 to route the topic from the slave's registration", async () => {
+      try {
+        return await admin.topicRoute(topic);
+      } catch {
+        return undefined;
+      }
+    });
+    expect(route.queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
   });
 
   it("keeps producers and consumers working with either of two NameServer instances unreachable; the one that was down catches up", async () => {
@@ -158,7 +184,12 @@ describe("brokers and NameServers", () => {
 
   it("adds a broker to the running deployment: it registers, has a slave, and takes new topics", async () => {
     const added = await admin.addBroker("broker-c");
-    expect(added).toMatchObject({ brokerName: "broker-c", alive: true, brokerIds: { "0": "ASYNC_MASTER", "1": "SLAVE" } });
+    expect(added).toMatchObject({ brokerName: "broker-c", alive: true, brokerAddrs: { "0": "/brokers/broker-c" } });
+    // Its slave member registers on its own alarm, right after.
+    await waitFor("broker-c's slave member", async () => {
+      const c = (await admin.clusterInfo()).brokers.find((b) => b.brokerName === "broker-c");
+      return c?.brokerIds["1"] === "SLAVE" && c.members.every((m) => m.alive);
+    });
     const earlier = uniqueName("BeforeC");
     await admin.createTopic(earlier, { queueNums: 1, brokers: ["broker-a"] });
     const topic = uniqueName("OnC");

@@ -23,6 +23,8 @@ export interface ResolvedQueue {
   queueData: QueueData;
   /** False when only the broker's slaves are registering: reads go to a slave directly. */
   masterAlive: boolean;
+  /** The slave members registering now, in brokerId order. */
+  aliveSlaves: number[];
 }
 
 export async function resolveQueue(
@@ -52,5 +54,9 @@ export async function resolveQueue(
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
   if (access === "read" && !canRead(queueData.perm))
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
-  return { mq: { topic, brokerName: broker, queueId }, queueData, masterAlive: info.brokerAddrs["0"] !== undefined };
+  const aliveSlaves = Object.keys(info.brokerAddrs)
+    .map(Number)
+    .filter((id) => id > 0)
+    .sort((a, b) => a - b);
+  return { mq: { topic, brokerName: broker, queueId }, queueData, masterAlive: info.brokerAddrs["0"] !== undefined, aliveSlaves };
 }

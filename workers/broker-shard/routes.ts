@@ -45,8 +45,7 @@ async function target(c: QueueContext, access: Access) {
  */
 async function onMember<T>(
   env: Env,
-  mq: MessageQueue,
-  master: DurableObjectStub<QueueDO>,
+  { mq, stub: master, aliveSlaves }: { mq: MessageQueue; stub: DurableObjectStub<QueueDO>; aliveSlaves: readonly number[] },
   brokerId: number,
   calls: { master: (stub: DurableObjectStub<QueueDO>) => Promise<T>; replica: (stub: DurableObjectStub<QueueDO>) => Promise<T> },
 ): Promise<{ value: T; brokerId: number }> {
@@ -62,7 +61,8 @@ async function onMember<T>(
     return { value: await calls.master(master), brokerId: 0 };
   } catch (e) {
     if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
-    return { value: await callQueue(() => calls.replica(slaveQueueStub(env, mq, 1))), brokerId: 1 };
+    const fallback = aliveSlaves.find((id) => id !== brokerId) ?? aliveSlaves[0] ?? 1;
+    return { value: await callQueue(() => calls.replica(slaveQueueStub(env, mq, fallback))), brokerId: fallback };
   }
 }
 
@@ -87,8 +87,9 @@ async function suggestedMember(
 }
 
 /** The member a read goes to: the one asked for, or a slave when only slaves are registering. */
-function memberFor(masterAlive: boolean, asked: number): number {
-  return masterAlive ? asked : Math.max(1, asked);
+function memberFor(target: { masterAlive: boolean; aliveSlaves: readonly number[] }, asked: number): number {
+  if (target.masterAlive) return asked;
+  return target.aliveSlaves.includes(asked) ? asked : (target.aliveSlaves[0] ?? 1);
 }
 
 function brokerIdParam(c: QueueContext): number {
@@ -130,10 +131,11 @@ export const brokerRoutes = new Hono<AppEnv>()
       throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
     buildFilter(expressionType, expression); // a bad expression is a 400 with its position
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
-    const { mq, stub, masterAlive } = await target(c, "read");
-    const brokerId = memberFor(masterAlive, brokerIdParam(c));
+    const queue = await target(c, "read");
+    const { mq, stub } = queue;
+    const brokerId = memberFor(queue, brokerIdParam(c));
     const request: PullRequest = { offset, maxNums, expression, expressionType: expressionType as ExpressionType, maxWaitMs, ...member };
-    const { value: outcome, brokerId: servedBy } = await onMember(c.env, mq, stub, brokerId, {
+    const { value: outcome, brokerId: servedBy } = await onMember(c.env, queue, brokerId, {
       master: (s) => s.pull(request),
       replica: (s) => s.pull({ ...request, replica: true }),
     });
@@ -150,36 +152,38 @@ export const brokerRoutes = new Hono<AppEnv>()
   })
   .get(`${Q}/messages/:offset`, async (c) => {
     const offset = uintParam(c.req.param("offset"), "offset", { code: "OFFSET_ILLEGAL" });
-    const { mq, stub } = await target(c, "read");
-    const entry = await callQueue(() => stub.getMessage(offset));
+    const queue = await target(c, "read");
+    const { mq } = queue;
+    const entry = (await onMember(c.env, queue, memberFor(queue, 0), { master: (s) => s.getMessage(offset), replica: (s) => s.getMessage(offset) })).value;
     if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `no message at offset ${offset} of ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
     return c.json(toMessageExt(mq, entry));
   })
   .get(`${Q}/stats`, async (c) => {
     const brokerId = brokerIdParam(c);
-    const { mq, stub } = await target(c, "admin");
-    if (brokerId > readConfig(c.env).slavesPerBroker) throw new MQError("BROKER_NOT_EXIST", `broker "${mq.brokerName}" has no brokerId ${brokerId}`);
-    return c.json((await onMember(c.env, mq, stub, brokerId, { master: (s) => s.stats(), replica: (s) => s.stats() })).value);
+    const queue = await target(c, "admin");
+    if (brokerId > readConfig(c.env).slavesPerBroker) throw new MQError("BROKER_NOT_EXIST", `broker "${queue.mq.brokerName}" has no brokerId ${brokerId}`);
+    return c.json((await onMember(c.env, queue, brokerId, { master: (s) => s.stats(), replica: (s) => s.stats() })).value);
   })
   .get(`${Q}/offsets/search`, async (c) => {
     const timestamp = uintParam(c.req.query("timestamp"), "timestamp");
-    const { stub } = await target(c, "read");
-    return c.json({ offset: await callQueue(() => stub.searchOffset(timestamp)) });
+    const queue = await target(c, "read");
+    const search = (s: DurableObjectStub<QueueDO>) => s.searchOffset(timestamp);
+    return c.json({ offset: (await onMember(c.env, queue, memberFor(queue, 0), { master: search, replica: search })).value });
   })
   .get(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    const { mq, stub, masterAlive } = await target(c, "read");
-    return c.json((await onMember(c.env, mq, stub, memberFor(masterAlive, 0), { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
+    const queue = await target(c, "read");
+    return c.json((await onMember(c.env, queue, memberFor(queue, 0), { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
   })
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
     const { offset, fence } = await readJson(c, CommitOffsetsSchema);
-    const { mq, stub, masterAlive } = await target(c, "read");
+    const queue = await target(c, "read");
     // With the master unreachable the slave keeps the offset (unfenced: a slave has no owners);
     // the consumer's next commit to the master supersedes it.
-    await onMember(c.env, mq, stub, memberFor(masterAlive, 0), {
+    await onMember(c.env, queue, memberFor(queue, 0), {
       master: (s) => s.commitOffset(group, offset, fence),
       replica: (s) => s.commitReplicaOffset(group, offset),
     });
