@@ -156,8 +156,11 @@ export class BrokerDO extends DurableObject<Env> {
         this.setMeta("imported", "1");
       });
     }
-    // Registered by this member's own alarm, right away: the master's heartbeat does not wait on it.
-    if (changed || (await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1);
+    // A new table is registered before answering, so routes list this slave as soon as the
+    // master's start or change returns. The master has already registered itself by then (it
+    // hands copies over after its own heartbeat), and waits at most REGISTER_TIMEOUT_MS.
+    if (changed) await this.registerAll();
+    else if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + 1);
     return { incarnation: this.incarnation, dataVersion: this.dataVersion };
   }
 
