@@ -12,15 +12,17 @@ import { readConfig } from "../workers/config.js";
 import type { Env } from "../workers/env.js";
 import { nameServerStubs, readNameServer } from "../workers/namesrv/instances.js";
 import { withTimeout } from "./timeout.js";
+import {
+  TOPIC_ROW_COLUMNS,
+  mergeQueues,
+  toTopicConfig,
+  topicRowValues,
+  type TopicQueues,
+  type TopicQueuesInput,
+  type TopicRow,
+} from "./topic-row.js";
 
 export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
-
-export interface TopicQueues {
-  readQueueNums: number;
-  writeQueueNums: number;
-  perm: number;
-  topicSysFlag: number;
-}
 
 export interface BrokerState {
   brokerName: string;
@@ -32,16 +34,6 @@ export interface BrokerState {
   /** Per NameServer instance: when it last took a registration, and the last error if any. */
   registrations: Record<string, { lastOkAt: number | null; lastError: string | null }>;
 }
-
-type TopicRow = {
-  topic: string;
-  read_queue_nums: number;
-  write_queue_nums: number;
-  perm: number;
-  topic_sys_flag: number;
-  created_at: number;
-  updated_at: number;
-};
 
 /** After a failed registration the next try comes this soon, not a whole interval later. */
 const RETRY_AFTER_FAILURE_MS = 1000;
@@ -176,18 +168,19 @@ export class BrokerDO extends DurableObject<Env> {
   }
 
   listTopics(): BrokerTopicConfig[] {
-    return this.sql.exec<TopicRow>("SELECT * FROM topic_config ORDER BY topic").toArray().map(toTopic);
+    return this.sql.exec<TopicRow>("SELECT * FROM topic_config ORDER BY topic").toArray().map(toTopicConfig);
   }
 
   getTopic(topic: string): BrokerTopicConfig | null {
     const row = this.sql.exec<TopicRow>("SELECT * FROM topic_config WHERE topic = ?", topic).toArray()[0];
-    return row ? toTopic(row) : null;
+    return row ? toTopicConfig(row) : null;
   }
 
   /** Creates or updates a topic on this broker, then registers the new table at once. */
-  async upsertTopic(topic: string, queues: TopicQueues, mode: TopicWriteMode): Promise<{ created: boolean; config: BrokerTopicConfig }> {
+  async upsertTopic(topic: string, input: TopicQueuesInput, mode: TopicWriteMode): Promise<{ created: boolean; config: BrokerTopicConfig }> {
     this.masterOnly();
     const existing = this.getTopic(topic);
+    const queues = mergeQueues(input, existing, readConfig(this.env).defaultTopicQueueNums);
     if (existing && mode === "createIfAbsent") return { created: false, config: existing };
     if (existing && mode === "create" && !sameQueues(existing, queues))
       throw toRpcError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists on broker "${this.name()}"`);
@@ -361,15 +354,9 @@ export class BrokerDO extends DurableObject<Env> {
 
   private insertTopic(t: BrokerTopicConfig, onConflict: "replace" | "ignore" = "replace"): void {
     this.sql.exec(
-      `INSERT OR ${onConflict === "ignore" ? "IGNORE" : "REPLACE"} INTO topic_config (topic, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR ${onConflict === "ignore" ? "IGNORE" : "REPLACE"} INTO topic_config (topic, ${TOPIC_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       t.topic,
-      t.readQueueNums,
-      t.writeQueueNums,
-      t.perm,
-      t.topicSysFlag,
-      t.createdAt,
-      t.updatedAt,
+      ...topicRowValues(t),
     );
   }
 
@@ -411,14 +398,3 @@ function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
   return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;
 }
 
-function toTopic(r: TopicRow): BrokerTopicConfig {
-  return {
-    topic: r.topic,
-    readQueueNums: r.read_queue_nums,
-    writeQueueNums: r.write_queue_nums,
-    perm: r.perm,
-    topicSysFlag: r.topic_sys_flag,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
-}

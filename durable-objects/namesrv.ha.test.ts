@@ -185,15 +185,15 @@ describe("BrokerDO", () => {
         [1, "SLAVE", true],
       ]);
     }
-    await b.upsertTopic("HaTopic-1", { readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }, "create");
+    await b.upsertTopic("HaTopic-1", { readQueueNums: 2, writeQueueNums: 2, perm: 6 }, "create");
     for (const ns of instances) {
       const route = await ns.getTopic("HaTopic-1");
       expect(route!.queues.find((q) => q.brokerName === name)).toMatchObject({ readQueueNums: 2, perm: 6 });
     }
     // create of the same topic with other queues is refused; the same queues again is fine.
-    const refused = await rejection(b.upsertTopic("HaTopic-1", { readQueueNums: 4, writeQueueNums: 4, perm: 6, topicSysFlag: 0 }, "create"));
+    const refused = await rejection(b.upsertTopic("HaTopic-1", { readQueueNums: 4, writeQueueNums: 4, perm: 6 }, "create"));
     expect(refused.message).toContain("TOPIC_ALREADY_EXISTS");
-    expect((await b.upsertTopic("HaTopic-1", { readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }, "create")).created).toBe(false);
+    expect((await b.upsertTopic("HaTopic-1", { readQueueNums: 2, writeQueueNums: 2, perm: 6 }, "create")).created).toBe(false);
     expect((await b.deleteTopic("HaTopic-1"))!.topic).toBe("HaTopic-1");
     for (const ns of instances) expect((await ns.getTopic("HaTopic-1"))?.queues.find((q) => q.brokerName === name)).toBeUndefined();
   });
@@ -202,7 +202,7 @@ describe("BrokerDO", () => {
     const name = `broker-${crypto.randomUUID().slice(0, 8)}`;
     const b = broker(name);
     await b.start(name);
-    await b.upsertTopic("HaTopic-2", { readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 }, "create");
+    await b.upsertTopic("HaTopic-2", { readQueueNums: 1, writeQueueNums: 1, perm: 6 }, "create");
     expect(await b.setWritable(false)).toEqual(["HaTopic-2"]);
     const perm = async () => (await instances[0]!.getTopic("HaTopic-2"))!.queues.find((q) => q.brokerName === name)!.perm;
     expect(await perm()).toBe(4);
@@ -216,7 +216,7 @@ describe("BrokerDO", () => {
     const name = `broker-${crypto.randomUUID().slice(0, 8)}`;
     const b = broker(name);
     await b.start(name);
-    await b.upsertTopic("HaTopic-3", { readQueueNums: 1, writeQueueNums: 1, perm: 6, topicSysFlag: 0 }, "create");
+    await b.upsertTopic("HaTopic-3", { readQueueNums: 1, writeQueueNums: 1, perm: 6 }, "create");
     const seen = async () => (await instances[1]!.listBrokers()).find((x) => x.brokerName === name)!;
     const first = (await seen()).lastUpdateTimestamp;
     await new Promise((r) => setTimeout(r, 20));

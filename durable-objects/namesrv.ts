@@ -16,6 +16,7 @@ import {
   type TopicConfig,
 } from "../protocol/route.js";
 import { readConfig } from "../workers/config.js";
+import { TOPIC_ROW_COLUMNS, sameTopicConfig, toTopicConfig, topicRowValues, type TopicRow } from "./topic-row.js";
 import type { Env } from "../workers/env.js";
 
 type MemberRow = {
@@ -28,16 +29,7 @@ type MemberRow = {
   last_update: number;
 };
 
-type BrokerTopicRow = {
-  topic: string;
-  broker_name: string;
-  read_queue_nums: number;
-  write_queue_nums: number;
-  perm: number;
-  topic_sys_flag: number;
-  created_at: number;
-  updated_at: number;
-};
+type BrokerTopicRow = TopicRow & { broker_name: string };
 
 export interface RegisterResult {
   /** True when a heartbeat without topics found an older table: the broker sends the full one. */
@@ -262,34 +254,16 @@ export class NameServerDO extends DurableObject<Env> {
     for (const t of topics) {
       const before = held.get(t.topic);
       held.delete(t.topic);
-      if (before && sameTopic(before, t)) continue;
+      if (before && sameTopicConfig(toTopicConfig(before), t)) continue;
       this.sql.exec(
-        `INSERT OR REPLACE INTO broker_topic
-           (topic, broker_name, read_queue_nums, write_queue_nums, perm, topic_sys_flag, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO broker_topic (topic, broker_name, ${TOPIC_ROW_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         t.topic,
         brokerName,
-        t.readQueueNums,
-        t.writeQueueNums,
-        t.perm,
-        t.topicSysFlag,
-        t.createdAt,
-        t.updatedAt,
+        ...topicRowValues(t),
       );
     }
     for (const topic of held.keys()) this.sql.exec("DELETE FROM broker_topic WHERE topic = ? AND broker_name = ?", topic, brokerName);
   }
-}
-
-function sameTopic(row: BrokerTopicRow, t: BrokerTopicConfig): boolean {
-  return (
-    row.read_queue_nums === t.readQueueNums &&
-    row.write_queue_nums === t.writeQueueNums &&
-    row.perm === t.perm &&
-    row.topic_sys_flag === t.topicSysFlag &&
-    row.created_at === t.createdAt &&
-    row.updated_at === t.updatedAt
-  );
 }
 
 /** Groups rows (ordered by topic) into one TopicConfig per topic. */

@@ -272,13 +272,7 @@ export class QueueDO extends DurableObject<Env> {
         throw toRpcError("STALE_OFFSET_RESET", `the offsets of group "${group}" were reset; reload them before committing`);
       }
     }
-    this.sql.exec(
-      `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
-      group,
-      offset,
-      Date.now(),
-    );
+    this.storeOffset(group, offset);
     void this.offsetChanged(group);
   }
 
@@ -296,6 +290,11 @@ export class QueueDO extends DurableObject<Env> {
    * checked against the slave's maxOffset (the consumer may have read further on the master).
    */
   commitReplicaOffset(group: string, offset: number): void {
+    this.storeOffset(group, offset);
+  }
+
+  /** One row per group (WITHOUT ROWID): a commit writes exactly one row. */
+  private storeOffset(group: string, offset: number): void {
     this.sql.exec(
       `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
@@ -564,7 +563,7 @@ export class QueueDO extends DurableObject<Env> {
     for (const row of batch.rows) wrote = this.log.appendRaw(row) || wrote;
     if (batch.offsets.length > 0) {
       this.ctx.storage.transactionSync(() => {
-        for (const { group, offset } of batch.offsets) this.commitReplicaOffset(group, offset);
+        for (const { group, offset } of batch.offsets) this.storeOffset(group, offset);
       });
     }
     // Bounded per push; the master pushes again while the slave's minOffset is behind its own.

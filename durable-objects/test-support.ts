@@ -57,7 +57,7 @@ export async function registerTopic(topic: string, queues: readonly QueueData[])
     await broker.start(q.brokerName);
     await broker.upsertTopic(
       topic,
-      { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm, topicSysFlag: q.topicSysFlag },
+      { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm },
       "upsert",
     );
   }

@@ -9,7 +9,7 @@ import { Limits } from "../../protocol/limits.js";
 import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
 import { Perm, type LiveBrokerInfo, type TopicConfig } from "../../protocol/route.js";
 import type { TopicConfigInput } from "../../protocol/schemas.js";
-import type { BrokerDO, TopicQueues, TopicWriteMode } from "../../durable-objects/broker.js";
+import type { BrokerDO, TopicWriteMode } from "../../durable-objects/broker.js";
 import { readConfig, type Config } from "../config.js";
 import { readNameServer } from "./instances.js";
 import type { Env } from "../env.js";
@@ -93,20 +93,6 @@ export async function listTopicConfigs(env: Env): Promise<TopicConfig[]> {
   return readNameServer(env, (ns) => ns.listTopics());
 }
 
-/**
- * A broker's queues for a create or update: what the request says, else (for an update
- * that does not name queueNums) what the broker has, else the deployment default.
- */
-export function mergeQueues(input: TopicConfigInput, before: TopicQueues | null, defaultQueueNums: number): TopicQueues {
-  const nums = input.queueNums ?? defaultQueueNums;
-  const keep = input.queueNums === undefined;
-  return {
-    readQueueNums: input.readQueueNums ?? (keep ? before?.readQueueNums : undefined) ?? nums,
-    writeQueueNums: input.writeQueueNums ?? (keep ? before?.writeQueueNums : undefined) ?? nums,
-    perm: input.perm ?? before?.perm ?? Perm.READ | Perm.WRITE,
-    topicSysFlag: 0,
-  };
-}
 
 /**
  * Creates or updates a topic on the brokers named (default: the brokers holding it, or every
@@ -118,7 +104,6 @@ export async function upsertTopic(
   input: TopicConfigInput,
   mode: TopicWriteMode,
 ): Promise<{ created: boolean; config: TopicConfig }> {
-  const config = readConfig(env);
   await ensureBrokersStarted(env);
   const previous = await readNameServer(env, (ns) => ns.getTopic(topic));
   if (previous && mode === "create") throw new MQError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`);
@@ -128,14 +113,10 @@ export async function upsertTopic(
   const unknown = brokers.find((b) => !live.includes(b));
   if (unknown !== undefined) throw new MQError("BROKER_NOT_EXIST", `broker "${unknown}" is not registered, or its master has expired`);
   if (brokers.length === 0) throw new MQError("SERVICE_UNAVAILABLE", "no live broker to place the topic on");
+  // Each broker merges the request with what it holds (one call per broker).
+  const { brokers: _placement, ...queues } = input;
   const results = await Promise.all(
-    brokers.map((b) =>
-      callBroker(async () => {
-        const stub = brokerStub(env, b);
-        const before = await stub.getTopic(topic);
-        return stub.upsertTopic(topic, mergeQueues(input, before, config.defaultTopicQueueNums), mode === "create" ? "create" : "upsert");
-      }),
-    ),
+    brokers.map((b) => callBroker(() => brokerStub(env, b).upsertTopic(topic, queues, mode === "create" ? "create" : "upsert"))),
   );
   for (const q of previous?.queues ?? []) {
     if (!brokers.includes(q.brokerName)) await callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic));
