@@ -8,10 +8,11 @@ import type { MessageQueue, SendResult } from "../protocol/message.js";
 import type { TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import type { Message } from "./message.js";
-import { Producer, type ProducerOptions, type SendCallback } from "./producer.js";
+import { Producer, type SendCallback } from "./producer.js";
 import { javaStringHash, type MessageQueueSelector } from "./queue-selector.js";
 import type { FetchLike } from "./transport.js";
 import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
+import { codeOf, startedProducer } from "./test-support/producers.js";
 
 interface Post {
   /** 1-based arrival number. */
@@ -111,23 +112,7 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   return { fetch, posts, routeGets, events, state };
 }
 
-/** A started producer whose round-robin starts at the first queue (Math.random() = 0). */
-async function startedProducer(fetch: FetchLike, extra: Partial<ProducerOptions> = {}): Promise<Producer> {
-  const spy = vi.spyOn(Math, "random").mockReturnValue(0);
-  const producer = new Producer({ endpoint: "http://mq.test", fetch, group: "PG", ...extra });
-  spy.mockRestore();
-  await producer.start();
-  return producer;
-}
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`;
-  }
-  return "NO_ERROR";
-}
 
 const codeOfError = (e: unknown): string => (isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`);
 const where = (p: { brokerName: string; queueId: number }): string => `${p.brokerName}:${p.queueId}`;

@@ -3,9 +3,10 @@ import { isMQError, type ErrorCode, ErrorCodes } from "../protocol/errors.js";
 import type { SendResult } from "../protocol/message.js";
 import type { TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
-import { Producer, type ProducerOptions } from "./producer.js";
+import { Producer } from "./producer.js";
 import type { FetchLike } from "./transport.js";
 import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
+import { codeOf, startedProducer } from "./test-support/producers.js";
 
 interface Post {
   brokerName: string;
@@ -70,23 +71,7 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   return { fetch, posts, routeGets };
 }
 
-/** A started producer whose round-robin starts at the first queue (Math.random() = 0). */
-async function startedProducer(fetch: FetchLike, extra: Partial<ProducerOptions> = {}): Promise<Producer> {
-  const spy = vi.spyOn(Math, "random").mockReturnValue(0);
-  const producer = new Producer({ endpoint: "http://mq.test", fetch, group: "PG", ...extra });
-  spy.mockRestore();
-  await producer.start();
-  return producer;
-}
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`;
-  }
-  return "NO_ERROR";
-}
 
 const where = (p: Post): string => `${p.brokerName}:${p.queueId}`;
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { isMQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
 import type { QueueData, TopicRouteData } from "../protocol/route.js";
 import { brokerPath, publishQueues, readQueues, RouteCache, writeQueues } from "./routes.js";
 import { Transport, type FetchLike } from "./transport.js";
+import { codeOf } from "./test-support/producers.js";
 
 function qd(brokerName: string, perm: number, writeQueueNums: number, readQueueNums: number): QueueData {
   return { brokerName, perm, writeQueueNums, readQueueNums, topicSysFlag: 0 };
@@ -86,14 +86,6 @@ function nameServer(routes: Record<string, TopicRouteData | number>) {
   return { calls, transport: new Transport({ endpoint: "http://ns.test", fetch }) };
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`;
-  }
-  return "NO_ERROR";
-}
 
 describe("RouteCache", () => {
   it("fetches once within the refresh interval", async () => {

@@ -3,7 +3,7 @@
  * transaction, decision, and the check-back loop.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";
+import { ErrorCodes, type ErrorCode } from "../protocol/errors.js";
 import type { MessageExtWire, SendResult } from "../protocol/message.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import type { EndTransactionResult, LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
@@ -11,6 +11,7 @@ import type { Message, MessageExt } from "./message.js";
 import { TransactionProducer, type TransactionListener, type TransactionProducerOptions } from "./transaction-producer.js";
 import type { FetchLike } from "./transport.js";
 import { TWO_BROKERS } from "./test-support/routes.js";
+import { codeOf } from "./test-support/producers.js";
 
 const GROUP = "TPG";
 
@@ -190,14 +191,6 @@ async function startedProducer(
   return producer;
 }
 
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    return isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`;
-  }
-  return "NO_ERROR";
-}
 
 function checkOf(transactionId: string, body: string, extra: Partial<MessageExtWire> = {}): TransactionCheck {
   return {

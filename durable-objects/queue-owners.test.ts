@@ -1,7 +1,6 @@
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MemberFence } from "../protocol/consumer.js";
-import type { StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
 import { msg, sleep, waitForParked } from "./test-support.js";
 

@@ -5,7 +5,7 @@ import { encodeMessages } from "../protocol/log-codec.js";
 import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
-import { rejection, sleep, waitForParked } from "./test-support.js";
+import { rejection, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;

@@ -1,7 +1,6 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../protocol/log-codec.js";
-import type { StoredMessage } from "../protocol/message.js";
 import type { QueueDO } from "./queue.js";
 import type { CommitLog } from "./queue/commit-log.js";
 import { msg, sleep, waitForParked } from "./test-support.js";

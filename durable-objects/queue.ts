@@ -177,7 +177,17 @@ export class QueueDO extends DurableObject<Env> {
     });
   }
 
-  async pull(req: PullRequest): Promise<PullOutcome> {
+  /**
+   * A master with slaves adds `slaveHolds`: what its first slave holds, while that slave is
+   * healthy, so the Worker can suggest it to a consumer far behind without asking again.
+   */
+  async pull(req: PullRequest): Promise<PullOutcome & { slaveHolds?: number }> {
+    const outcome = await this.readPull(req);
+    const slave = this.brokerId === 0 ? this.replicator.status(this.slaveLinks())[0] : undefined;
+    return slave && slave.lastError === null && slave.ackedOffset !== null ? { ...outcome, slaveHolds: slave.ackedOffset } : outcome;
+  }
+
+  private async readPull(req: PullRequest): Promise<PullOutcome> {
     let filter;
     try {
       filter = buildFilter(req.expressionType, req.expression);
@@ -591,17 +601,24 @@ export class QueueDO extends DurableObject<Env> {
   private slaveLinks(): SlaveLink[] {
     const mq = this.identity;
     if (!mq || this.brokerId !== 0) return [];
-    const links: SlaveLink[] = [];
+    // Built once per identity: every append and commit asks for them.
+    if (this.links?.identity !== mq) this.links = { identity: mq, links: this.buildSlaveLinks(mq) };
+    return this.links.links;
+  }
+
+  private links: { identity: MessageQueue; links: SlaveLink[] } | null = null;
+
+  private buildSlaveLinks(mq: MessageQueue): SlaveLink[] {
     const config = readConfig(this.env);
-    const cutOff = config.testFaultsEnabled && currentFaults().unreachableSlaves.includes(mq.brokerName);
-    for (let brokerId = 1; brokerId <= config.slavesPerBroker; brokerId++) {
+    return Array.from({ length: config.slavesPerBroker }, (_, i) => {
+      const brokerId = i + 1;
       const stub = slaveQueueStub(this.env, mq, brokerId);
-      const replicate = cutOff
-        ? () => Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
-        : (batch: ReplicaBatch) => stub.replicate(batch);
-      links.push({ brokerId, replicate });
-    }
-    return links;
+      const replicate = (batch: ReplicaBatch) =>
+        config.testFaultsEnabled && currentFaults().unreachableSlaves.includes(mq.brokerName)
+          ? Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
+          : stub.replicate(batch);
+      return { brokerId, replicate };
+    });
   }
 
   private readOffsets(page: { groups: readonly string[] } | { after: string }, limit: number): { group: string; offset: number }[] {

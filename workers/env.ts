@@ -17,8 +17,6 @@ export interface Env {
   FLAREMQ_ACCOUNTS?: string;
   /** NameServer instances (comma-separated names); writes go to all, reads fail over. */
   NAMESRV_INSTANCES?: string;
-  /** Test configuration only: NameServer instances to treat as unreachable. */
-  TEST_UNREACHABLE_NAMESRV?: string;
   /** "true": refuse to serve while no account is configured (the production environment). */
   REQUIRE_AUTH?: string;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */

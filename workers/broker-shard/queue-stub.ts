@@ -5,7 +5,7 @@ import type { QueueDO } from "../../durable-objects/queue.js";
 import type { Env } from "../env.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { readConfig } from "../config.js";
-import { currentFaults } from "../shared/test-faults.js";
+import { currentFaults, unreachableStub } from "../shared/test-faults.js";
 
 /**
  * One object per (broker, brokerId, topic, queueId); the name is stable forever, so it is the
@@ -26,8 +26,7 @@ export function queueStub(env: Env, brokerName: string, topic: string, queueId: 
  */
 export function routedQueueStub(env: Env, brokerName: string, topic: string, queueId: number): DurableObjectStub<QueueDO> {
   if (env.TEST_FAULTS_ENABLED === "true" && currentFaults().unreachableMasters.includes(brokerName)) {
-    const fail = () => Promise.reject(new Error(`master of ${brokerName} unreachable (test fault)`));
-    return new Proxy({}, { get: (_target, prop) => (prop === "then" ? undefined : fail) }) as DurableObjectStub<QueueDO>;
+    return unreachableStub<DurableObjectStub<QueueDO>>(`master of ${brokerName}`);
   }
   return queueStub(env, brokerName, topic, queueId);
 }

@@ -66,26 +66,6 @@ async function onMember<T>(
   }
 }
 
-/**
- * The member to pull from next. A master suggests its slave only when the slave is healthy and
- * already holds what the consumer reads next, so a stalled slave never parks a consumer.
- */
-async function suggestedMember(
-  env: Env,
-  master: DurableObjectStub<QueueDO>,
-  servedBy: number,
-  outcome: { maxOffset: number; nextBeginOffset: number },
-): Promise<number> {
-  const suggestion = suggestBrokerId(readConfig(env), servedBy, outcome);
-  if (suggestion === 0 || servedBy > 0) return suggestion;
-  try {
-    const slave = (await master.replicationStatus()).slaves.find((s) => s.brokerId === suggestion);
-    return slave && slave.lastError === null && slave.ackedOffset !== null && slave.ackedOffset > outcome.nextBeginOffset ? suggestion : 0;
-  } catch {
-    return 0;
-  }
-}
-
 /** The member a read goes to: the one asked for, or a slave when only slaves are registering. */
 function memberFor(target: { masterAlive: boolean; aliveSlaves: readonly number[] }, asked: number): number {
   if (target.masterAlive) return asked;
@@ -132,7 +112,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     buildFilter(expressionType, expression); // a bad expression is a 400 with its position
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
     const queue = await target(c, "read");
-    const { mq, stub } = queue;
+    const { mq } = queue;
     const brokerId = memberFor(queue, brokerIdParam(c));
     const request: PullRequest = { offset, maxNums, expression, expressionType: expressionType as ExpressionType, maxWaitMs, ...member };
     const { value: outcome, brokerId: servedBy } = await onMember(c.env, queue, brokerId, {
@@ -145,7 +125,7 @@ export const brokerRoutes = new Hono<AppEnv>()
       minOffset: outcome.minOffset,
       maxOffset: outcome.maxOffset,
       messages: outcome.entries.map((e) => toMessageExt(mq, e)),
-      suggestWhichBrokerId: await suggestedMember(c.env, stub, servedBy, outcome),
+      suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
       brokerId: servedBy,
     };
     return c.json(result);

@@ -7,7 +7,7 @@
 import { MQError } from "../../protocol/errors.js";
 import type { NameServerDO } from "../../durable-objects/namesrv.js";
 import type { Env } from "../env.js";
-import { currentFaults } from "../shared/test-faults.js";
+import { currentFaults, unreachableStub } from "../shared/test-faults.js";
 
 type NameServerStub = DurableObjectStub<NameServerDO>;
 
@@ -21,15 +21,11 @@ export function instanceNames(env: Env): string[] {
 
 export function nameServerStubs(env: Env): { name: string; stub: NameServerStub }[] {
   // Fault injection only under the test configuration, never in a deployed one.
-  const unreachable = new Set<string>();
-  if (env.TEST_FAULTS_ENABLED === "true") {
-    for (const n of (env.TEST_UNREACHABLE_NAMESRV ?? "").split(",")) unreachable.add(n.trim());
-    for (const n of currentFaults().unreachableNameServers) unreachable.add(n);
-  }
+  const unreachable = new Set<string>(env.TEST_FAULTS_ENABLED === "true" ? currentFaults().unreachableNameServers : []);
   return instanceNames(env).map((name) => ({
     name,
     stub: unreachable.has(name)
-      ? (new Proxy({}, { get: () => () => Promise.reject(new Error(`${name} unreachable (test configuration)`)) }) as NameServerStub)
+      ? unreachableStub<NameServerStub>(name)
       : env.NAMESRV.get(env.NAMESRV.idFromName(name)),
   }));
 }

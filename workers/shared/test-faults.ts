@@ -15,6 +15,13 @@ export interface Faults {
 
 const faults: Faults = { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [] };
 
+/** A stub whose every call fails without an answer, as an object that cannot be reached. */
+export function unreachableStub<T>(what: string): T {
+  const fail = () => Promise.reject(new Error(`${what} unreachable (test configuration)`));
+  // "then" stays undefined so the stub itself is not taken for a promise.
+  return new Proxy({}, { get: (_target, prop) => (prop === "then" ? undefined : fail) }) as T;
+}
+
 export function currentFaults(): Readonly<Faults> {
   return faults;
 }
