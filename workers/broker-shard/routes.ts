@@ -9,18 +9,15 @@ import type { PullResultWire } from "../../protocol/message.js";
 import { checkGroupName } from "../../protocol/names.js";
 import { CommitOffsetsSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
 import { buildFilter } from "../../protocol/message-filter.js";
-import type { MemberFence } from "../../protocol/consumer.js";
+import type { ExpressionType, MemberFence } from "../../protocol/consumer.js";
 import { readConfig } from "../config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
-import { callQueue, routedQueueStub, slaveQueueStub } from "./queue-stub.js";
-import { fromRpcError, isUnansweredRpc } from "../../protocol/errors.js";
-import type { MessageQueue } from "../../protocol/message.js";
+import { callQueue, routedQueueStub } from "./queue-stub.js";
 import type { PullRequest, QueueDO } from "../../durable-objects/queue.js";
-import type { ExpressionType } from "../../protocol/consumer.js";
-import type { Env } from "../env.js";
+import { memberFor, onMember } from "./members.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
 import { suggestBrokerId } from "./slave-read.js";
@@ -35,41 +32,6 @@ async function target(c: QueueContext, access: Access) {
   );
   const { brokerName, topic, queueId } = resolved.mq;
   return { ...resolved, stub: routedQueueStub(c.env, brokerName, topic, queueId) };
-}
-
-/**
- * Runs a call on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a
- * master's suggestion; the master if that slave does not answer), or the first slave when the
- * master does not answer. Returns which member answered. Coded refusals are never retried
- * elsewhere.
- */
-async function onMember<T>(
-  env: Env,
-  { mq, stub: master, aliveSlaves }: { mq: MessageQueue; stub: DurableObjectStub<QueueDO>; aliveSlaves: readonly number[] },
-  brokerId: number,
-  calls: { master: (stub: DurableObjectStub<QueueDO>) => Promise<T>; replica: (stub: DurableObjectStub<QueueDO>) => Promise<T> },
-): Promise<{ value: T; brokerId: number }> {
-  const slaves = readConfig(env).slavesPerBroker;
-  if (brokerId > 0 && brokerId <= slaves) {
-    try {
-      return { value: await calls.replica(slaveQueueStub(env, mq, brokerId)), brokerId };
-    } catch (e) {
-      if (!isUnansweredRpc(e)) throw fromRpcError(e);
-    }
-  }
-  try {
-    return { value: await calls.master(master), brokerId: 0 };
-  } catch (e) {
-    if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
-    const fallback = aliveSlaves.find((id) => id !== brokerId) ?? aliveSlaves[0] ?? 1;
-    return { value: await callQueue(() => calls.replica(slaveQueueStub(env, mq, fallback))), brokerId: fallback };
-  }
-}
-
-/** The member a read goes to: the one asked for, or a slave when only slaves are registering. */
-function memberFor(target: { masterAlive: boolean; aliveSlaves: readonly number[] }, asked: number): number {
-  if (target.masterAlive) return asked;
-  return target.aliveSlaves.includes(asked) ? asked : (target.aliveSlaves[0] ?? 1);
 }
 
 function brokerIdParam(c: QueueContext): number {
