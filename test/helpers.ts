@@ -4,21 +4,29 @@ import os from "node:os";
 import path from "node:path";
 import { startServer, type RunningServer } from "../scripts/server.js";
 import { isMQError } from "../protocol/errors.js";
+import type { Credentials } from "../client/credentials.js";
 
 export interface TestServer extends RunningServer {
   stateDir: string;
+  /**
+   * What a client of this server signs with: null (explicitly unsigned) for a server without
+   * accounts. Tests pass it to every client, so no test picks up a dev key from the machine's
+   * home folder (~/.flaremq/dev-credentials.json, written by any local `npm start`).
+   */
+  credentials: Credentials | null;
   /** Stops the server and deletes its storage. */
   destroy(): Promise<void>;
 }
 
 export async function startTestServer(
-  options: { stateDir?: string; vars?: Record<string, string> } = {},
+  options: { stateDir?: string; vars?: Record<string, string>; credentials?: Credentials } = {},
 ): Promise<TestServer> {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), "flaremq-test-")));
   const server = await startServer({ port: 0, stateDir, skipBuild: true, ...(options.vars ? { vars: options.vars } : {}) });
   return {
     ...server,
     stateDir,
+    credentials: options.credentials ?? null,
     destroy: async () => {
       await server.stop();
       await rm(stateDir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ let admin: Admin;
 
 beforeAll(async () => {
   server = await startTestServer();
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
 afterAll(async () => {
   await server?.destroy();
@@ -42,7 +42,7 @@ describe("topic admin", () => {
   it("restarts offsets at 0 when a deleted topic is created again", async () => {
     const topic = uniqueName("Recreate");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     await producer.send({ topic, body: "one" }, { messageQueue: mq });
@@ -55,7 +55,7 @@ describe("topic admin", () => {
 
   it("auto-creates a topic on its first send with 4 queues per broker", async () => {
     const topic = uniqueName("Auto");
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const result = await producer.send({ topic, body: "first" });
     expect(result.sendStatus).toBe("SEND_OK");
@@ -69,7 +69,7 @@ describe("topic admin", () => {
   it("looks a message up by offsetMsgId and by queue offset", async () => {
     const topic = uniqueName("Lookup");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const results = [];
     for (let i = 0; i < 6; i++) results.push(await producer.send({ topic, body: `look-${i}`, keys: `k${i}` }));
@@ -89,7 +89,7 @@ describe("topic admin", () => {
   it("pulls the same queues the route lists", async () => {
     const topic = uniqueName("Subscribe");
     await admin.createTopic(topic, { readQueueNums: 2, writeQueueNums: 1, brokers: ["broker-a"] });
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const queues = await consumer.fetchSubscribeMessageQueues(topic);
     expect(queues).toEqual([
       { topic, brokerName: "broker-a", queueId: 0 },
@@ -102,7 +102,7 @@ describe("draining a broker", () => {
   it("wipeWritePerm makes producers stop sending there while consumers finish reading it", async () => {
     const topic = uniqueName("Drain");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const before = [];
     for (let i = 0; i < 8; i++) before.push(await producer.send({ topic, body: `before-${i}` }));
@@ -120,7 +120,7 @@ describe("draining a broker", () => {
     for (let i = 0; i < 100; i++) after.push(await producer.send({ topic, body: `after-${i}` }));
     expect(new Set(after.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-b"]));
     // Consumers still read what broker-a holds.
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const onA = (await consumer.fetchSubscribeMessageQueues(topic)).filter((q) => q.brokerName === "broker-a");
     let drained = 0;
     for (const mq of onA) drained += (await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 })).msgFoundList.length;

@@ -12,8 +12,8 @@ const topic = uniqueName("Bad");
 beforeAll(async () => {
   server = await startTestServer();
   strict = await startTestServer({ vars: { AUTO_CREATE_TOPIC_ENABLE: "false" } });
-  await new Admin({ endpoint: server.url }).createTopic(topic, { queueNums: 2 });
-  const producer = new Producer({ endpoint: server.url, group: "bad_input_pg" });
+  await new Admin({ endpoint: server.url, credentials: server.credentials }).createTopic(topic, { queueNums: 2 });
+  const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "bad_input_pg" });
   await producer.start();
   await producer.send({ topic, body: "keep me" }, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 } });
 });
@@ -111,10 +111,10 @@ describe("bad input", () => {
   }
 
   it("changed nothing", async () => {
-    const admin = new Admin({ endpoint: server.url });
+    const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
     const topics = (await admin.listTopics()).map((t) => t.topic);
     expect(topics).toEqual([topic]);
-    const consumer = new PullConsumer({ endpoint: server.url, group: "g1" });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: "g1" });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     expect(await consumer.maxOffset(mq)).toBe(1);
     expect(await consumer.maxOffset({ ...mq, brokerName: "broker-b" })).toBe(0);
@@ -131,7 +131,7 @@ describe("bad input", () => {
       body: { messages: [{ body: "eA==" }] },
     });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 404, code: "TOPIC_NOT_EXIST" });
-    const producer = new Producer({ endpoint: strict.url, group: "pg" });
+    const producer = new Producer({ endpoint: strict.url, credentials: strict.credentials, group: "pg" });
     await producer.start();
     let code = "NO_ERROR";
     try {
@@ -140,11 +140,11 @@ describe("bad input", () => {
       code = isMQError(e) ? e.code : "OTHER";
     }
     expect(code).toBe("TOPIC_NOT_EXIST");
-    expect((await new Admin({ endpoint: strict.url }).listTopics()).length).toBe(0);
+    expect((await new Admin({ endpoint: strict.url, credentials: strict.credentials }).listTopics()).length).toBe(0);
   });
 
   it("raises typed errors in the client before any request for bad names", async () => {
-    const producer = new Producer({ endpoint: server.url, group: "pg" });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "pg" });
     await producer.start();
     let code = "NO_ERROR";
     try {

@@ -31,8 +31,8 @@ const topic = uniqueName("CliTopic");
 beforeAll(async () => {
   // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
   server = await startTestServer({ vars: { TRANSACTION_TIMEOUT_MS: "600000" } });
-  admin = new Admin({ endpoint: server.url });
-  producer = new Producer({ endpoint: server.url, group: uniqueName("cli_pg") });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cli_pg") });
   await producer.start();
 });
 afterAll(async () => {
@@ -52,7 +52,8 @@ function spawnCli(args: readonly string[], options: { entry?: string; env?: Reco
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: ROOT,
-      env: { ...process.env, FLAREMQ_ENDPOINT: server.url, ...options.env },
+      // No dev key from the machine's home folder or environment: this server has no accounts.
+      env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", FLAREMQ_ENDPOINT: server.url, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -20,8 +20,8 @@ let producer: Producer;
 
 beforeAll(async () => {
   server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url });
-  producer = new Producer({ endpoint: server.url, group: "more_pg" });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "more_pg" });
   await producer.start();
 });
 afterAll(async () => {
@@ -36,7 +36,7 @@ describe("orderly consumption", () => {
     const log: Delivery[] = [];
     const suspended = new Set<string>();
     const make = (name: string) => {
-      const c = new PushConsumer({ endpoint: server.url, group, ...FAST, suspendCurrentQueueTimeMillis: 20 });
+      const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, suspendCurrentQueueTimeMillis: 20 });
       c.subscribe(topic);
       c.registerMessageListener(
         orderly((msgs) => {
@@ -113,7 +113,7 @@ describe("filters", () => {
     ];
     const logs: Delivery[][] = cases.map(() => []);
     const consumers = cases.map((c, n) => {
-      const consumer = new PushConsumer({ endpoint: server.url, group: uniqueName(`fg${n}`), ...FAST });
+      const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName(`fg${n}`), ...FAST });
       consumer.subscribe(topic, c.expr);
       consumer.registerMessageListener(
         concurrently((msgs) => {
@@ -148,7 +148,7 @@ describe("filters", () => {
   });
 
   it("refuses a bad SQL92 expression at subscribe time with its position", async () => {
-    const c = new PushConsumer({ endpoint: server.url, group: uniqueName("bad"), ...FAST });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("bad"), ...FAST });
     let code = "NO_ERROR";
     let message = "";
     try {
@@ -182,6 +182,7 @@ describe("lite pull consumer", () => {
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const c = new LitePullConsumer({
       endpoint: server.url,
+      credentials: server.credentials,
       group,
       autoCommitIntervalMs: 1000,
       heartbeatIntervalMs: 500,
@@ -223,7 +224,7 @@ describe("lite pull consumer", () => {
     const mq = { topic, brokerName: "broker-b", queueId: 1 };
     await producer.send({ topic, body: "other" }, { messageQueue: { ...mq, queueId: 0 } });
     await producer.send({ topic, body: "mine" }, { messageQueue: mq });
-    const c = new LitePullConsumer({ endpoint: server.url, group: uniqueName("ag"), consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", brokerSuspendMaxTimeMs: 500 });
+    const c = new LitePullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("ag"), consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", brokerSuspendMaxTimeMs: 500 });
     c.assign([mq]);
     await c.start();
     try {
@@ -241,7 +242,7 @@ describe("offsets admin", () => {
     const group = uniqueName("pg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const log: Delivery[] = [];
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
     c.subscribe(topic);
     c.registerMessageListener(
       concurrently((msgs) => {

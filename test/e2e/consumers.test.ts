@@ -10,8 +10,8 @@ let producer: Producer;
 
 beforeAll(async () => {
   server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url });
-  producer = new Producer({ endpoint: server.url, group: "consumers_pg" });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "consumers_pg" });
   await producer.start();
 });
 afterAll(async () => {
@@ -19,7 +19,7 @@ afterAll(async () => {
 });
 
 function pushConsumer(group: string, name: string, log: Delivery[], extra: Record<string, unknown> = {}): PushConsumer {
-  const c = new PushConsumer({ endpoint: server.url, group, ...FAST, ...extra });
+  const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, ...extra });
   c.registerMessageListener(
     concurrently((msgs) => {
       for (const m of msgs) record(log, name, m);
@@ -94,7 +94,7 @@ describe("clustering", () => {
     await admin.createTopic(topic, { queueNums: 4 });
     const log: Delivery[] = [];
     const slow = (name: string) => {
-      const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+      const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
       c.subscribe(topic);
       c.registerMessageListener(
         concurrently(async (msgs): Promise<"CONSUME_SUCCESS"> => {
@@ -208,7 +208,7 @@ describe("retries and dead letters", () => {
     const group = uniqueName("rg");
     await admin.createTopic(topic, { queueNums: 1 });
     const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
     c.subscribe(topic);
     c.registerMessageListener(
       concurrently((msgs) => {
@@ -238,7 +238,7 @@ describe("retries and dead letters", () => {
     const group = uniqueName("dg");
     await admin.createTopic(topic, { queueNums: 1 });
     const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, maxReconsumeTimes: 2 });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, maxReconsumeTimes: 2 });
     c.subscribe(topic);
     c.registerMessageListener(
       concurrently((msgs) => {
@@ -251,7 +251,7 @@ describe("retries and dead letters", () => {
     try {
       await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
       const sent = await producer.send({ topic, body: "poison" });
-      const reader = new PullConsumer({ endpoint: server.url, group: uniqueName("inspect") });
+      const reader = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("inspect") });
       await waitFor("the DLQ", async () => {
         try {
           const queues = await reader.fetchSubscribeMessageQueues(`%DLQ%${group}`);
@@ -279,7 +279,7 @@ describe("async iterator and offset stores", () => {
     const topic = uniqueName("Iter");
     const group = uniqueName("ig");
     await admin.createTopic(topic, { queueNums: 1 });
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" });
     c.subscribe(topic);
     for (let i = 0; i < 5; i++) await producer.send({ topic, body: `it-${i}` });
     const got: string[] = [];

@@ -10,7 +10,7 @@ let admin: Admin;
 
 beforeAll(async () => {
   server = await startTestServer();
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
 afterAll(async () => {
   await server?.destroy();
@@ -41,7 +41,7 @@ describe("core message path", () => {
   it("delivers 1,000 messages sent round-robin over 4 queues exactly once, in offset order, intact", async () => {
     const topic = uniqueName("RoundRobin");
     await admin.createTopic(topic, { queueNums: 2 }); // 2 per broker x 2 brokers = 4 queues
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
 
     const total = 1000;
@@ -67,7 +67,7 @@ describe("core message path", () => {
     );
     expect(sent.size).toBe(total);
 
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const queues = await consumer.fetchSubscribeMessageQueues(topic);
     expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
       "broker-a/0",
@@ -107,9 +107,9 @@ describe("core message path", () => {
   it("wakes a parked pull within 200 ms of a send", async () => {
     const topic = uniqueName("LongPoll");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const [mq] = await consumer.fetchSubscribeMessageQueues(topic);
     if (!mq) throw new Error("no queue");
 
@@ -135,7 +135,7 @@ describe("core message path", () => {
   it("answers NO_NEW_MSG after the requested wait when nothing arrives", async () => {
     const topic = uniqueName("Idle");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-b"] });
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const mq = { topic, brokerName: "broker-b", queueId: 0 };
     const started = performance.now();
     const r = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 300 });
@@ -146,13 +146,13 @@ describe("core message path", () => {
   it("filters by tag expression on the broker", async () => {
     const topic = uniqueName("Tags");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     for (const tags of ["TagA", "TagB", "TagC", "", "TagA"]) {
       await producer.send({ topic, body: tags || "none", ...(tags ? { tags } : {}) }, { messageQueue: mq });
     }
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const r = await consumer.pull(mq, "TagA || TagC", 0, 32, { maxWaitMs: 0 });
     expect(r.pullStatus).toBe("FOUND");
     expect(r.msgFoundList.map((m) => m.queueOffset)).toEqual([0, 2, 4]);
@@ -165,9 +165,9 @@ describe("core message path", () => {
   it("commits, fetches and searches offsets", async () => {
     const topic = uniqueName("Offsets");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     // A brand-new group on a fresh queue starts at 0.
     expect(await consumer.fetchConsumeOffset(mq)).toBe(0);

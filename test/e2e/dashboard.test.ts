@@ -40,7 +40,7 @@ beforeAll(async () => {
     );
   }
   server = await startTestServer();
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
   userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-"));
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -97,7 +97,7 @@ describe("dashboard", () => {
   it("renders a 64-queue topic's row within a few seconds, then its status and message rate", async () => {
     const topic = uniqueName("Dash64");
     await admin.createTopic(topic, { queueNums: 32 }); // 32 per broker, 64 in all
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     await Promise.all(Array.from({ length: 10 }, (_, i) => producer.send({ topic, body: `m${i}` })));
 
@@ -131,7 +131,7 @@ describe("dashboard", () => {
     beforeAll(async () => {
       topic = uniqueName("DashSearch");
       await admin.createTopic(topic, { queueNums: 2 });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+      const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
       await producer.start();
       await producer.send({ topic, keys: ["other-key"], body: "not this one" });
       sent = await producer.send({ topic, tags: "TagA", keys: [key], body: "hello dashboard: grüße ✓" });
@@ -185,10 +185,10 @@ describe("dashboard", () => {
     const group = uniqueName("stalled");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     for (let i = 0; i < 5; i++) await producer.send({ topic, body: `a${i}` }, { messageQueue: mq });
-    const consumer = new PullConsumer({ endpoint: server.url, group });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group });
     await consumer.updateConsumeOffset(mq, 2);
     for (let i = 0; i < 3; i++) await producer.send({ topic, body: `b${i}` }, { messageQueue: mq });
     await producer.shutdown();
@@ -214,7 +214,7 @@ describe("dashboard", () => {
     const topic = uniqueName("DashGroups");
     const group = uniqueName("live");
     await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, group });
+    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
     consumer.subscribe(topic, "*");
     consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
     await consumer.start();
@@ -269,7 +269,7 @@ describe("dashboard", () => {
     const topic = uniqueName("DashDlq");
     const group = uniqueName("dlqgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const sent = await producer.send({ topic, keys: ["dead-1"], body: "dead letter" });
     await producer.shutdown();

@@ -13,14 +13,14 @@ let admin: Admin;
 
 beforeAll(async () => {
   server = await startTestServer({ vars });
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
 afterAll(async () => {
   await server?.destroy();
 });
 
-async function collect(endpoint: string, topic: string, count: number, timeoutMs: number): Promise<{ m: MessageExt; at: number }[]> {
-  const consumer = new PullConsumer({ endpoint, group: uniqueName("cg") });
+async function collect(server: TestServer, topic: string, count: number, timeoutMs: number): Promise<{ m: MessageExt; at: number }[]> {
+  const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
   const [mq] = await consumer.fetchSubscribeMessageQueues(topic);
   const out: { m: MessageExt; at: number }[] = [];
   let offset = 0;
@@ -40,7 +40,7 @@ describe("delayed messages", () => {
   it("delivers every level no earlier than due and within 100 ms after", async () => {
     const topic = uniqueName("Delay");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const due = new Map<string, number>();
     for (let level = 18; level >= 1; level--) {
@@ -53,10 +53,10 @@ describe("delayed messages", () => {
     expect(stats.count).toBe(18);
     expect(Object.keys(stats.byLevel).length).toBe(18);
     // Invisible until due: nothing is in the queue yet.
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
 
-    const received = await collect(server.url, topic, 18, 10_000);
+    const received = await collect(server, topic, 18, 10_000);
     expect(received.length).toBe(18);
     const lateness: number[] = [];
     for (const { m, at } of received) {
@@ -76,7 +76,7 @@ describe("delayed messages", () => {
   it("delivers at an absolute time, at once for a past time, and refuses one beyond the maximum", async () => {
     const topic = uniqueName("Timer");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const past = await producer.send({ topic, body: "past", deliverTimeMs: Date.now() - 1000 });
     expect(past.queueOffset).toBe(0);
@@ -90,7 +90,7 @@ describe("delayed messages", () => {
       code = isMQError(e) ? e.code : "OTHER";
     }
     expect(code).toBe("DELIVER_TIME_ILLEGAL");
-    const received = await collect(server.url, topic, 2, 5000);
+    const received = await collect(server, topic, 2, 5000);
     expect(received.map(({ m }) => bodyText(m))).toEqual(["past", "future"]);
     const timer = received[1]!.m;
     expect(timer.storeTimestamp).toBeGreaterThanOrEqual(at);
@@ -103,8 +103,8 @@ describe("delayed messages", () => {
     const topic = uniqueName("DelayRestart");
     let dueAt = 0;
     try {
-      await new Admin({ endpoint: first.url }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: first.url, group: uniqueName("pg") });
+      await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+      const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
       await producer.start();
       dueAt = (await producer.send({ topic, body: "survivor", delayTimeLevel: 15 })).deliverTimeMs!; // 1.5 s
     } finally {
@@ -113,7 +113,7 @@ describe("delayed messages", () => {
     const second = await startTestServer({ stateDir: first.stateDir, vars });
     try {
       expect(Date.now()).toBeLessThan(dueAt); // restarted before it was due
-      const received = await collect(second.url, topic, 1, 8000);
+      const received = await collect(second, topic, 1, 8000);
       expect(received.map(({ m }) => bodyText(m))).toEqual(["survivor"]);
       expect(received[0]!.m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
     } finally {

@@ -56,7 +56,7 @@ describe("brokers and NameServers", () => {
   let admin: Admin;
   beforeAll(async () => {
     server = await startTestServer({ vars: FAST_HA });
-    admin = new Admin({ endpoint: server.url, credentials: null });
+    admin = new Admin({ endpoint: server.url, credentials: server.credentials });
   });
   afterEach(async () => clearFaults(server));
   afterAll(async () => server.destroy());
@@ -73,7 +73,7 @@ describe("brokers and NameServers", () => {
     expect(Date.now() - silencedAt).toBeGreaterThanOrEqual(1000); // not before the expiry (1.5 s, less the last heartbeat's age)
     expect((await admin.topicRoute(topic)).queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
 
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null, pollNameServerIntervalMs: 100 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials, pollNameServerIntervalMs: 100 });
     await producer.start();
     const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => producer.send({ topic, body: `e${i}` })));
     expect(new Set(sent.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-a"]));
@@ -94,7 +94,7 @@ describe("brokers and NameServers", () => {
   it("a broker whose master is lost stays readable from its slave: read-only in the routes, producers go elsewhere, consumers drain it", async () => {
     const topic = uniqueName("MasterLost");
     await admin.createTopic(topic, { queueNums: 1 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null, pollNameServerIntervalMs: 100 });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials, pollNameServerIntervalMs: 100 });
     await producer.start();
     const onA = { topic, brokerName: "broker-a", queueId: 0 };
     const backlog = await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, body: `a${i}` })), { messageQueue: onA });
@@ -120,7 +120,7 @@ describe("brokers and NameServers", () => {
     await new Promise((r) => setTimeout(r, 150)); // the producer's route refresh
     const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic, body: `b${i}` })));
     expect(new Set(sent.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-b"]));
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: null });
+    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: server.credentials });
     const r = await consumer.pull(onA, "*", 0, 32, { maxWaitMs: 0 });
     expect(r.msgFoundList.map((m) => m.msgId)).toEqual(backlog.msgIds);
     await consumer.updateConsumeOffset(onA, r.nextBeginOffset);
@@ -152,11 +152,11 @@ describe("brokers and NameServers", () => {
     await admin.createTopic(topic, { queueNums: 1 });
     for (const [down, other] of [["ns-0", "ns-1"], ["ns-1", "ns-0"]] as const) {
       await faults(server, { unreachableNameServers: [down] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       const sent = await producer.send({ topic, body: `with ${down} down` });
       expect(sent.sendStatus).toBe("SEND_OK");
-      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: null });
+      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: server.credentials });
       const r = await consumer.pull(sent.messageQueue, "*", sent.queueOffset, 1, { maxWaitMs: 0 });
       expect(r.msgFoundList.map(bodyText)).toEqual([`with ${down} down`]);
       expect((await admin.listTopics()).map((t) => t.topic)).toContain(topic);
@@ -172,11 +172,11 @@ describe("brokers and NameServers", () => {
   it("the client fails over along its endpoint list", async () => {
     const topic = uniqueName("Endpoints");
     const dead = "http://127.0.0.1:9"; // nothing listens on the discard port
-    const producer = new Producer({ endpoint: [dead, server.url], group: uniqueName("pg"), credentials: null });
+    const producer = new Producer({ endpoint: [dead, server.url], group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
     const sent = await producer.send({ topic, body: "via the second endpoint" });
     expect(sent.sendStatus).toBe("SEND_OK");
-    const consumer = new PullConsumer({ endpoint: [dead, server.url], group: uniqueName("cg"), credentials: null });
+    const consumer = new PullConsumer({ endpoint: [dead, server.url], group: uniqueName("cg"), credentials: server.credentials });
     const r = await consumer.pull(sent.messageQueue, "*", sent.queueOffset, 1, { maxWaitMs: 0 });
     expect(r.msgFoundList.map(bodyText)).toEqual(["via the second endpoint"]);
     await producer.shutdown();
@@ -198,7 +198,7 @@ describe("brokers and NameServers", () => {
     // topic update places an existing topic on it too.
     const moved = await admin.updateTopic(earlier, { brokers: ["broker-a", "broker-c"] });
     expect(moved.queues.map((q) => q.brokerName)).toEqual(["broker-a", "broker-c"]);
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
     const mq = { topic, brokerName: "broker-c", queueId: 0 };
     const sent = await producer.send({ topic, body: "on c" }, { messageQueue: mq });
@@ -228,7 +228,7 @@ describe("broker limit", () => {
   it("registers at most 64 brokers; a broker already there can be added again", async () => {
     const server = await startTestServer({ vars: { BROKER_SLAVES: "0" } });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       for (let i = 2; i < 64; i++) await admin.addBroker(`broker-x${i}`); // with broker-a and broker-b: 64
       expect((await admin.clusterInfo()).brokers.length).toBe(64);
       const refused = await http(`${server.url}/namesrv/brokers`, { method: "POST", body: { brokerName: "broker-one-too-many" } });
@@ -245,10 +245,10 @@ describe("replication", () => {
   it("SYNC_MASTER: each of 1,000 messages is on the slave, same offset and id, when its send answers; SLAVE_NOT_AVAILABLE when the slave is cut off", async () => {
     const server = await startTestServer({ vars: { ...FAST_HA, BROKER_ROLE: "SYNC_MASTER" } });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("Sync");
       await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       let checked = 0;
       const one = async (i: number) => {
@@ -280,10 +280,10 @@ describe("replication", () => {
   it("ASYNC_MASTER: the slave catches up on its own and the lag is reported meanwhile", async () => {
     const server = await startTestServer({ vars: { ...FAST_HA, ASYNC_REPLICATION_DELAY_MS: "1500" } });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("Async");
       await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       await producer.send({ topic, body: "first" });
       await waitFor("the first push", async () => (await slaveLag(admin, "broker-a")) === 0);
@@ -307,12 +307,12 @@ describe("restart", () => {
   it("a server stopped for longer than the broker expiry serves its topics at once after a restart", async () => {
     const first = await startTestServer({ vars: FAST_HA });
     const topic = uniqueName("Restart");
-    await new Admin({ endpoint: first.url, credentials: null }).createTopic(topic, { queueNums: 1 });
+    await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 1 });
     await first.stop();
     await new Promise((r) => setTimeout(r, 2000)); // past BROKER_EXPIRY_MS (1.5 s)
     const second = await startTestServer({ stateDir: first.stateDir, vars: FAST_HA });
     try {
-      const producer = new Producer({ endpoint: second.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: second.url, group: uniqueName("pg"), credentials: second.credentials });
       await producer.start();
       expect((await producer.send({ topic, body: "after restart" })).sendStatus).toBe("SEND_OK");
       await producer.shutdown();
@@ -326,11 +326,11 @@ describe("topic deletion with slaves", () => {
   it("empties the slaves too, so a topic created again replicates from offset 0", async () => {
     const server = await startTestServer({ vars: FAST_HA });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("Recreate");
       const mq = { topic, brokerName: "broker-a", queueId: 0 };
       await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       await producer.send([1, 2, 3].map((i) => ({ topic, body: `old${i}` })), { messageQueue: mq });
       await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
@@ -354,10 +354,10 @@ describe("reading from slaves", () => {
   it("continues from the slave when the master does not answer, without loss or reordering, and returns to the master", async () => {
     const server = await startTestServer({ vars: FAST_HA });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("MasterDown");
       await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       const mq = { topic, brokerName: "broker-a", queueId: 0 };
       for (let i = 0; i < 300; i += 30) await producer.send(Array.from({ length: 30 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
@@ -371,7 +371,7 @@ describe("reading from slaves", () => {
         return res;
       };
       const group = uniqueName("cg");
-      const consumer = new PullConsumer({ endpoint: server.url, group, fetch: recording, credentials: null });
+      const consumer = new PullConsumer({ endpoint: server.url, group, fetch: recording, credentials: server.credentials });
       const got: string[] = [];
       let offset = 0;
       const drain = async (until: number) => {
@@ -406,17 +406,17 @@ describe("reading from slaves", () => {
   it("an orderly push consumer keeps going through a master outage, in order, without loss", async () => {
     const server = await startTestServer({ vars: FAST_HA });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("PushOutage");
       await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       const mq = { topic, brokerName: "broker-a", queueId: 0 };
       for (let i = 0; i < 400; i += 40) await producer.send(Array.from({ length: 40 }, (_, j) => ({ topic, body: `p${i + j}` })), { messageQueue: mq });
       await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
       const got: string[] = [];
       let outageAt = -1;
-      const consumer = new PushConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: null, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", pullBatchSize: 10 });
+      const consumer = new PushConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: server.credentials, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", pullBatchSize: 10 });
       consumer.subscribe(topic);
       consumer.registerMessageListener(
         orderly(async (msgs) => {
@@ -447,10 +447,10 @@ describe("reading from slaves", () => {
   it("a master suggests a slave to a consumer far behind (slaveReadEnable), and the slave sends it back once caught up", async () => {
     const server = await startTestServer({ vars: { ...FAST_HA, SLAVE_READ_BEHIND_MESSAGES: "40" } });
     try {
-      const admin = new Admin({ endpoint: server.url, credentials: null });
+      const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
       const topic = uniqueName("Suggest");
       await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: null });
+      const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
       const mq = { topic, brokerName: "broker-a", queueId: 0 };
       for (let i = 0; i < 100; i += 20) await producer.send(Array.from({ length: 20 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
@@ -464,7 +464,7 @@ describe("reading from slaves", () => {
         }
         return res;
       };
-      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), fetch: recording, credentials: null });
+      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg"), fetch: recording, credentials: server.credentials });
       const got: string[] = [];
       let offset = 0;
       while (got.length < 100) {

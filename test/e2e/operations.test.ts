@@ -10,8 +10,8 @@ let producer: Producer;
 
 beforeAll(async () => {
   server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS, FILE_RESERVED_TIME_MS: "1500" } });
-  admin = new Admin({ endpoint: server.url });
-  producer = new Producer({ endpoint: server.url, group: "ops_pg" });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "ops_pg" });
   await producer.start();
 });
 afterAll(async () => {
@@ -52,7 +52,7 @@ describe("retention", () => {
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     for (let i = 0; i < 5; i++) await producer.send({ topic, body: `old-${i}` }, { messageQueue: mq });
-    const pull = new PullConsumer({ endpoint: server.url, group });
+    const pull = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group });
     await pull.updateConsumeOffset(mq, 2);
     await waitFor("retention", async () => (await pull.minOffset(mq)) === 5, 10_000);
     for (let i = 0; i < 3; i++) await producer.send({ topic, body: `new-${i}` }, { messageQueue: mq });
@@ -60,7 +60,7 @@ describe("retention", () => {
     const q = progress.queues.find((p) => p.messageQueue.brokerName === "broker-a")!;
     expect(q).toMatchObject({ minOffset: 5, brokerOffset: 8, consumerOffset: 2, behindMinOffset: true, lag: 3 });
     const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
     c.subscribe(topic);
     c.registerMessageListener(
       concurrently((msgs) => {
@@ -86,7 +86,7 @@ describe("dead-letter queue", () => {
     await admin.createTopic(topic, { queueNums: 1 });
     let healed = false;
     const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, group, ...FAST, maxReconsumeTimes: 1 });
+    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, maxReconsumeTimes: 1 });
     c.subscribe(topic);
     c.registerMessageListener(
       concurrently((msgs) => {

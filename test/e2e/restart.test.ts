@@ -12,11 +12,11 @@ describe("restart", () => {
     const group = uniqueName("cg");
     const sent: string[] = [];
     try {
-      await new Admin({ endpoint: first.url }).createTopic(topic, { queueNums: 2 });
-      const producer = new Producer({ endpoint: first.url, group: uniqueName("pg") });
+      await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 2 });
+      const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
       await producer.start();
       for (let i = 0; i < 40; i++) sent.push((await producer.send({ topic, body: `durable-${i}` })).msgId);
-      const consumer = new PullConsumer({ endpoint: first.url, group });
+      const consumer = new PullConsumer({ endpoint: first.url, credentials: first.credentials, group });
       const queues = await consumer.fetchSubscribeMessageQueues(topic);
       for (const [k, mq] of queues.entries()) await consumer.updateConsumeOffset(mq, k + 1);
     } finally {
@@ -25,7 +25,7 @@ describe("restart", () => {
 
     const second = await startTestServer({ stateDir });
     try {
-      const consumer = new PullConsumer({ endpoint: second.url, group });
+      const consumer = new PullConsumer({ endpoint: second.url, credentials: second.credentials, group });
       const queues = await consumer.fetchSubscribeMessageQueues(topic);
       expect(queues.length).toBe(4);
       const received: string[] = [];
@@ -40,7 +40,7 @@ describe("restart", () => {
       }
       expect(received.sort()).toEqual([...sent].sort());
       // Appends continue after the last offset.
-      const producer = new Producer({ endpoint: second.url, group: uniqueName("pg") });
+      const producer = new Producer({ endpoint: second.url, credentials: second.credentials, group: uniqueName("pg") });
       await producer.start();
       const next = await producer.send({ topic, body: "after" }, { messageQueue: queues[0]! });
       expect(next.queueOffset).toBe(10);

@@ -17,14 +17,14 @@ let admin: Admin;
 
 beforeAll(async () => {
   server = await startTestServer();
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
 afterAll(async () => {
   await server?.destroy();
 });
 
 async function drainTopic(topic: string, expected: number, timeoutMs = 10_000): Promise<Map<string, MessageExt[]>> {
-  const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+  const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
   const queues = await consumer.fetchSubscribeMessageQueues(topic);
   const byQueue = new Map<string, MessageExt[]>();
   const offsets = new Map<MessageQueue, number>(queues.map((q) => [q, 0]));
@@ -49,7 +49,7 @@ describe("async send", () => {
   it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async () => {
     const topic = uniqueName("Async");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), maxInflightSends: 16 });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg"), maxInflightSends: 16 });
     await producer.start();
     const successes: SendResult[] = [];
     const failures: unknown[] = [];
@@ -82,7 +82,7 @@ describe("async send", () => {
   it("pipelines promise sends: 64 outstanding sends share the connection pool", async () => {
     const topic = uniqueName("Pipeline");
     await admin.createTopic(topic, { queueNums: 4 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const results = await Promise.all(Array.from({ length: 64 }, (_, i) => producer.send({ topic, body: `p-${i}` })));
     expect(new Set(results.map((r) => r.msgId)).size).toBe(64);
@@ -94,7 +94,7 @@ describe("oneway send", () => {
   it("delivers 50 oneway sends", async () => {
     const topic = uniqueName("Oneway");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     for (let i = 0; i < 50; i++) await producer.sendOneway({ topic, body: `oneway-${i}` });
     await producer.shutdown();
@@ -118,7 +118,7 @@ describe("ordered send", () => {
   it("keeps each sharding key in one queue, in send order, when sends are not awaited", async () => {
     const topic = uniqueName("Ordered");
     await admin.createTopic(topic, { queueNums: 4 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const keys = ["order-A", "order-B", "order-C"];
     const sends: Promise<SendResult>[] = [];
@@ -143,7 +143,7 @@ describe("ordered send", () => {
   it("uses a MessageQueueSelector with its argument", async () => {
     const topic = uniqueName("Selector");
     await admin.createTopic(topic, { queueNums: 4 });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
@@ -160,7 +160,7 @@ describe("batch send", () => {
   it("stores 100 messages in one batch with consecutive offsets and returns every id", async () => {
     const topic = uniqueName("Batch");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     await producer.send({ topic, body: "before" });
     const batch = Array.from({ length: 100 }, (_, i) => ({ topic, body: `b-${i}`, tags: "Batch", keys: [`k${i}`] }));
@@ -189,14 +189,14 @@ describe("batch send", () => {
       body: { messages: [{ body: "b2s=" }, { body: "b2s=" }, { body: "" }, { body: "b2s=" }] },
     });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "MESSAGE_ILLEGAL" });
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
   });
 
   it("refuses batches with a delay, of mixed topics, or over 4 MiB", async () => {
     const topic = uniqueName("BatchRules");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, group: uniqueName("pg") });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     expect(await codeOf(producer.send([{ topic, body: "a" }, { topic, body: "b", delayTimeLevel: 1 }]))).toBe("BATCH_DELAY_NOT_SUPPORTED");
     expect(await codeOf(producer.send([{ topic, body: "a" }, { topic: `${topic}x`, body: "b" }]))).toBe("MESSAGE_ILLEGAL");

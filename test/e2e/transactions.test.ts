@@ -22,7 +22,7 @@ beforeAll(async () => {
   server = await startTestServer({
     vars: { TRANSACTION_TIMEOUT_MS: "300", TRANSACTION_CHECK_INTERVAL_MS: "300", TRANSACTION_CHECK_MAX: String(CHECK_MAX) },
   });
-  admin = new Admin({ endpoint: server.url });
+  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
 afterAll(async () => {
   await server?.destroy();
@@ -48,6 +48,7 @@ describe("transactional messages", () => {
     const checkTimesSeen = new Map<number, number>();
     const producer = new TransactionProducer({
       endpoint: server.url,
+      credentials: server.credentials,
       group: uniqueName("txpg"),
       checkPollWaitMs: 2000,
       transactionListener: {
@@ -70,7 +71,7 @@ describe("transactional messages", () => {
       );
       expect(results.every((r) => r.queueOffset === -1 && r.transactionId === r.msgId)).toBe(true);
 
-      // Kind 4 is given up after CHECK_MAX checks; everything else is decided before.
+      // Kind 4 is given up after exactly CHECK_MAX checks; everything else is decided before.
       await waitFor(async () => (await admin.listTransactions(topic, "PENDING")).length === 0, 20_000);
       const all = await admin.listTransactions(topic);
       const stateOf = new Map(all.map((t) => [t.transactionId, t]));
@@ -78,12 +79,23 @@ describe("transactional messages", () => {
         const t = stateOf.get(r.transactionId)!;
         expect(t.state).toBe((["COMMITTED", "ROLLED_BACK", "COMMITTED", "ROLLED_BACK", "GIVEN_UP"] as const)[i % 5]);
         if (i % 5 === 4) expect(t.checkTimes).toBe(CHECK_MAX);
+        else expect(t.checkTimes).toBeLessThanOrEqual(CHECK_MAX);
       }
-      for (let i = 4; i < 120; i += 5) expect(checkTimesSeen.get(i)).toBe(CHECK_MAX);
-      for (let i = 2; i < 120; i += 5) expect(checkTimesSeen.get(i)).toBe(1);
-      expect([...checkTimesSeen.keys()].some((i) => i % 5 === 0 || i % 5 === 1)).toBe(false);
+      // The last check of a given-up transaction may still be on its way to the producer when
+      // the broker gives up (one interval after raising it).
+      const kind4 = Array.from({ length: 24 }, (_, k) => 5 * k + 4);
+      await waitFor(async () => kind4.every((i) => checkTimesSeen.get(i) === CHECK_MAX), 10_000);
+      // What the product promises about check-backs, whatever the machine's load: an UNKNOW
+      // transaction is checked at least once and never more than CHECK_MAX times. How many checks
+      // a decided one sees depends on whether its decision landed within TRANSACTION_TIMEOUT_MS
+      // (or the answer to a check within the check interval), which a loaded machine cannot
+      // promise at 300 ms; "no check for a transaction decided in time" and "one check per
+      // interval" are asserted with exact clocks in durable-objects/queue-transactions.test.ts.
+      for (const [i, seen] of checkTimesSeen) expect(seen, `checks of tx-${i}`).toBeLessThanOrEqual(CHECK_MAX);
+      for (let i = 2; i < 120; i += 5) expect(checkTimesSeen.get(i), `checks of tx-${i}`).toBeGreaterThanOrEqual(1);
+      for (let i = 3; i < 120; i += 5) expect(checkTimesSeen.get(i), `checks of tx-${i}`).toBeGreaterThanOrEqual(1);
 
-      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+      const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
       const received: MessageExt[] = [];
       for (const mq of await consumer.fetchSubscribeMessageQueues(topic)) {
         const r = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 });
@@ -148,7 +160,7 @@ describe("transactional messages", () => {
     expect({ status: badDecision.status, code: badDecision.body.code }).toEqual({ status: 400, code: "VALIDATION_FAILED" });
 
     // Nothing changed by the refused calls: only "a" is visible; "c" is still pending.
-    const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const r = await consumer.pull({ topic, brokerName: "broker-a", queueId: 0 }, "*", 0, 32, { maxWaitMs: 0 });
     expect(r.msgFoundList.map(bodyText)).toEqual(["a"]);
     const pending = await admin.listTransactions(topic, "PENDING");
@@ -192,7 +204,7 @@ describe("transaction check webhook", () => {
       expect(states).toEqual(["COMMITTED", "ROLLED_BACK"]);
       expect(seen.map((s) => s.body).sort()).toEqual(["commit-me", "roll-me-back"]);
       expect(seen.every((s) => s.checkTimes === 1)).toBe(true);
-      const consumer = new PullConsumer({ endpoint: server.url, group: uniqueName("cg") });
+      const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
       const pulled = await consumer.pull({ topic, brokerName: "broker-a", queueId: 0 }, "*", 0, 32, { maxWaitMs: 0 });
       expect(pulled.msgFoundList.map(bodyText)).toEqual(["commit-me"]);
       const bad = await http(`${server.url}/producers/${group}/webhook`, { method: "PUT", body: { url: "ftp://x" } });
