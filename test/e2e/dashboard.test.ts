@@ -24,6 +24,9 @@ const CHROMIUM_ARGS = [
 ];
 /** The dashboard refreshes every second here (5 s by default). */
 const REFRESH = "?refresh=1000";
+/** How long a UI wait may take: every page wait and poll uses it (expect.poll defaults to 1 s,
+ * which a loaded machine missed while the page itself was still waiting). */
+const UI_WAIT_MS = 10_000;
 
 let server: TestServer;
 let admin: Admin;
@@ -65,7 +68,7 @@ async function open(hash: string): Promise<Page> {
   page = p;
   pageErrors = [];
   p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.setDefaultTimeout(10_000);
+  p.setDefaultTimeout(UI_WAIT_MS);
   await p.goto(`${server.url}/dashboard${REFRESH}#${hash}`);
   await p.waitForSelector("body[data-ready=true]");
   return p;
@@ -197,7 +200,7 @@ describe("dashboard", () => {
     await p.fill(byTestId("group-name"), group);
     await p.fill(byTestId("group-topic"), topic);
     await p.click(byTestId("group-show"));
-    await expect.poll(() => p.locator(byTestId("group-total-lag")).textContent()).toBe("6");
+    await expect.poll(() => p.locator(byTestId("group-total-lag")).textContent(), { timeout: UI_WAIT_MS }).toBe("6");
     const lagRow = p.locator(`[data-testid="lag-row"][data-queue="${topic}/broker-a:0"]`);
     expect(await lagRow.locator('[data-col="lag"]').textContent()).toBe("6");
     expect(await lagRow.locator('[data-col="consumerOffset"]').textContent()).toBe("2");
@@ -222,7 +225,7 @@ describe("dashboard", () => {
       const p = await open("groups");
       const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
       await row.waitFor();
-      await expect.poll(() => row.locator('[data-col="members"]').textContent()).toBe("1");
+      await expect.poll(() => row.locator('[data-col="members"]').textContent(), { timeout: UI_WAIT_MS }).toBe("1");
       await row.click();
       await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
       await p.locator(byTestId("member-row")).first().waitFor();
@@ -244,7 +247,7 @@ describe("dashboard", () => {
     await p.fill(byTestId("send-body"), "from the dashboard");
     for (let i = 1; i <= 4; i++) {
       await p.click(byTestId("send-submit"));
-      await expect.poll(() => p.locator(byTestId("send-history-item")).count()).toBe(i);
+      await expect.poll(() => p.locator(byTestId("send-history-item")).count(), { timeout: UI_WAIT_MS }).toBe(i);
     }
     const items = p.locator(byTestId("send-history-item"));
     const queues = await items.evaluateAll((els) => els.map((el) => el.getAttribute("data-queue")));
@@ -288,7 +291,7 @@ describe("dashboard", () => {
     expect(await row.locator('[data-col="body"]').textContent()).toBe("dead letter");
     await row.locator("input[type=checkbox]").check();
     await p.click(byTestId("dlq-resend"));
-    await expect.poll(() => p.locator(byTestId("dlq-resend-result")).textContent()).toBe("resent 1");
+    await expect.poll(() => p.locator(byTestId("dlq-resend-result")).textContent(), { timeout: UI_WAIT_MS }).toBe("resent 1");
     const stats = await admin.queueStats(sent.messageQueue);
     expect(stats.maxOffset).toBe(2); // the original and the resent copy
   });

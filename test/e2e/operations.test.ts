@@ -9,7 +9,9 @@ let admin: Admin;
 let producer: Producer;
 
 beforeAll(async () => {
-  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS, FILE_RESERVED_TIME_MS: "1500" } });
+  // Default retention here: a 1.5 s retention (the retention test's own server) deleted the
+  // first messages of the query test whenever sending 20 took longer than that.
+  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
   admin = new Admin({ endpoint: server.url, credentials: server.credentials });
   producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "ops_pg" });
   await producer.start();
@@ -46,6 +48,19 @@ describe("message query", () => {
 });
 
 describe("retention", () => {
+  let server: TestServer;
+  let admin: Admin;
+  let producer: Producer;
+  beforeAll(async () => {
+    server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS, FILE_RESERVED_TIME_MS: "1500" } });
+    admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+    producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "retention_pg" });
+    await producer.start();
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
   it("deletes messages older than fileReservedTime; minOffset moves; a consumer behind resumes at minOffset", async () => {
     const topic = uniqueName("Retention");
     const group = uniqueName("rg");
