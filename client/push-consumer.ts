@@ -18,7 +18,14 @@ import { isMQError, MQError } from "../protocol/errors.js";
 import { checkGroupName } from "../protocol/names.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { Semaphore } from "./concurrency.js";
-import type { ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, MessageListener } from "./consume-types.js";
+import {
+  toMessageListener,
+  type ConsumeConcurrentlyContext,
+  type ConsumeConcurrentlyFunction,
+  type ConsumeConcurrentlyStatus,
+  type ConsumeOrderlyStatus,
+  type MessageListener,
+} from "./consume-types.js";
 import { GroupMember, newClientId } from "./group-member.js";
 import { MessageChannel } from "./message-channel.js";
 import type { MessageExt } from "./message.js";
@@ -176,8 +183,14 @@ export class PushConsumer {
     this.subscriptions.delete(topic);
   }
 
-  registerMessageListener(listener: MessageListener): void {
-    this.listener = listener;
+  /**
+   * The listener: `concurrently(fn)`, `orderly(fn)`, an object with `consumeMessage`, or a plain
+   * function `(msgs, context) => status`, taken as a concurrent listener (see ConsumeConcurrentlyFunction).
+   */
+  registerMessageListener(listener: MessageListener): void;
+  registerMessageListener(listener: ConsumeConcurrentlyFunction): void;
+  registerMessageListener(listener: MessageListener | ConsumeConcurrentlyFunction): void {
+    this.listener = toMessageListener(listener);
   }
 
   /**
