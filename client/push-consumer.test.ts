@@ -80,3 +80,39 @@ describe("PushConsumer listeners", () => {
     }
   });
 });
+
+describe("PushConsumer.messages()", () => {
+  it("item 14: a throw inside for await sends the message back for redelivery, as a throwing listener does", async () => {
+    const broker = fakeBroker(TOPIC, GROUP, ["a", "b"]);
+    const c = consumer(broker.fetch);
+    const seen: string[] = [];
+    await expect(
+      (async () => {
+        for await (const m of c.messages()) {
+          seen.push(bodyText(m));
+          if (bodyText(m) === "b") throw new Error("handler failed");
+        }
+      })(),
+    ).rejects.toThrow("handler failed");
+    expect(seen).toEqual(["a", "b"]);
+    // "a" finished and is consumed; "b" goes to the retry topic on the ladder (delay level 0).
+    expect(broker.sendBacks).toEqual([{ queueOffset: 1, delayLevel: 0 }]);
+    expect(broker.commits.at(-1)).toBe(2);
+  });
+
+  it("aborting the signal in the body stops after the message in hand, which counts as consumed (item 14's way to stop)", async () => {
+    const broker = fakeBroker(TOPIC, GROUP, ["a", "b", "c"]);
+    const c = consumer(broker.fetch);
+    const stop = new AbortController();
+    const seen: string[] = [];
+    for await (const m of c.messages(stop.signal)) {
+      seen.push(bodyText(m));
+      if (bodyText(m) === "b") stop.abort();
+    }
+    expect(seen).toEqual(["a", "b"]);
+    // "c" may have reached the consumer before it stopped: then it was given back unseen.
+    const back = broker.sendBacks.map((s) => s.queueOffset);
+    expect(back).toEqual(back.includes(2) ? [2] : []);
+    expect(broker.commits.at(-1)).toBe(back.includes(2) ? 3 : 2);
+  });
+});
