@@ -60,11 +60,11 @@ export function toMessageListener(listener: MessageListener | ConsumeConcurrentl
   if (typeof candidate === "object" && candidate !== null && typeof candidate.consumeMessage === "function") return listener;
   throw new MQError(
     "BAD_REQUEST",
-    `registerMessageListener takes a function (msgs, context) => status, concurrently(fn), orderly(fn) or an object with consumeMessage(); got ${describe(listener)}`,
+    `registerMessageListener takes a function (msgs, context) => status, concurrently(fn), orderly(fn) or an object with consumeMessage(); got ${kindOf(listener)}`,
   );
 }
 
-function describe(value: unknown): string {
+function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (typeof value !== "object") return typeof value;
   return "an object without a consumeMessage function";
