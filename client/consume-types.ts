@@ -1,4 +1,5 @@
 /** Listener contracts of push consumers, in RocketMQ's vocabulary. */
+import { MQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
 import type { MessageExt } from "./message.js";
 
@@ -34,11 +35,39 @@ export interface MessageListenerOrderly {
 
 export type MessageListener = MessageListenerConcurrently | MessageListenerOrderly;
 
-/** A concurrent listener from a function; a throw counts as RECONSUME_LATER. */
-export function concurrently(
-  fn: MessageListenerConcurrently["consumeMessage"],
-): MessageListenerConcurrently {
-  return { consumeMessage: fn };
+/**
+ * A concurrent listener as a plain function, as a lambda is in Java. Its result is the status;
+ * returning nothing means the messages were consumed (CONSUME_SUCCESS), and a throw or a
+ * rejected promise means RECONSUME_LATER.
+ */
+export type ConsumeConcurrentlyFunction = (
+  messages: MessageExt[],
+  context: ConsumeConcurrentlyContext,
+) => ConsumeConcurrentlyStatus | void | Promise<ConsumeConcurrentlyStatus | void>;
+
+/** A concurrent listener from a function; nothing returned counts as CONSUME_SUCCESS, a throw as RECONSUME_LATER. */
+export function concurrently(fn: ConsumeConcurrentlyFunction): MessageListenerConcurrently {
+  return { consumeMessage: async (messages, context) => (await fn(messages, context)) ?? "CONSUME_SUCCESS" };
+}
+
+/**
+ * What registerMessageListener accepts: a listener object, or a plain function taken as a
+ * concurrent listener. Anything else is refused now rather than failing every delivery later.
+ */
+export function toMessageListener(listener: MessageListener | ConsumeConcurrentlyFunction): MessageListener {
+  if (typeof listener === "function") return concurrently(listener);
+  const candidate = listener as Partial<MessageListener> | null | undefined;
+  if (typeof candidate === "object" && candidate !== null && typeof candidate.consumeMessage === "function") return listener;
+  throw new MQError(
+    "BAD_REQUEST",
+    `registerMessageListener takes a function (msgs, context) => status, concurrently(fn), orderly(fn) or an object with consumeMessage(); got ${kindOf(listener)}`,
+  );
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value !== "object") return typeof value;
+  return "an object without a consumeMessage function";
 }
 
 /** An orderly listener from a function: one queue at a time, in offset order. */

@@ -1,8 +1,10 @@
 /**
  * Where a client finds its credentials: its options, else FLAREMQ_ACCESS_KEY and
  * FLAREMQ_SECRET_KEY, else (in Node, for a local endpoint) the dev key a local `npm start`
- * wrote to ~/.flaremq/dev-credentials.json. Browsers and Workers use only the options.
+ * wrote to ~/.flaremq/dev-credentials.json for that endpoint. Browsers and Workers use only the options.
  */
+import { isLoopback, pickDevCredentials } from "./dev-credentials-file.js";
+
 export interface Credentials {
   accessKey: string;
   secretKey: string;
@@ -25,8 +27,15 @@ export async function resolveCredentials(explicit: Credentials | null | undefine
   if (!proc) return undefined;
   const { FLAREMQ_ACCESS_KEY: accessKey, FLAREMQ_SECRET_KEY: secretKey } = proc.env;
   if (accessKey && secretKey) return { accessKey, secretKey };
-  const host = new URL(endpoint).hostname;
-  if (host !== "127.0.0.1" && host !== "localhost" && host !== "[::1]") return undefined;
+  return readDevCredentials(endpoint);
+}
+
+/**
+ * Node only: the dev key `npm start` recorded for the local server at `endpoint`, from
+ * ~/.flaremq/dev-credentials.json under `homeDir` (default the user's home folder).
+ */
+export async function readDevCredentials(endpoint: string, homeDir?: string): Promise<Credentials | undefined> {
+  if (!isLoopback(endpoint)) return undefined;
   try {
     // Module names in variables keep browser bundlers from resolving Node built-ins.
     const fsName = "node:fs/promises";
@@ -35,11 +44,9 @@ export async function resolveCredentials(explicit: Credentials | null | undefine
     const fs = (await import(/* @vite-ignore */ fsName)) as typeof import("node:fs/promises");
     const os = (await import(/* @vite-ignore */ osName)) as typeof import("node:os");
     const path = (await import(/* @vite-ignore */ pathName)) as typeof import("node:path");
-    const file = path.join(os.homedir(), ...DEV_CREDENTIALS_PATH);
-    const parsed = JSON.parse(await fs.readFile(file, "utf8")) as Partial<Credentials> & { endpoint?: string };
-    if (parsed.accessKey && parsed.secretKey) return { accessKey: parsed.accessKey, secretKey: parsed.secretKey };
+    const file = path.join(homeDir ?? os.homedir(), ...DEV_CREDENTIALS_PATH);
+    return pickDevCredentials(JSON.parse(await fs.readFile(file, "utf8")), endpoint);
   } catch {
-    // no dev key on this machine
+    return undefined; // no dev key on this machine
   }
-  return undefined;
 }

@@ -25,6 +25,7 @@ export {
   type ConsumeConcurrentlyStatus,
   type ConsumeOrderlyStatus,
   type ConsumeConcurrentlyContext,
+  type ConsumeConcurrentlyFunction,
   type ConsumeOrderlyContext,
   type MessageListener,
   type MessageListenerConcurrently,

@@ -33,8 +33,10 @@ describe("MessageChannel", () => {
     expect((await ch.next()).value).toEqual(mx(3));
     expect(await state(d2)).toBe(true);
     expect(await state(d3)).toBe("pending");
-    // The loop leaving counts the message it holds as consumed.
+    // Closing (the abort signal) lets the body finish: asking for the next consumes it and ends the loop.
     ch.close();
+    expect(await state(d3)).toBe("pending");
+    expect(await ch.next()).toEqual({ done: true, value: undefined });
     expect(await d3).toBe(true);
   });
 
@@ -59,10 +61,10 @@ describe("MessageChannel", () => {
     const d3 = ch.deliver(mx(3));
     expect((await ch.next()).value).toEqual(mx(1));
     ch.close();
-    expect(await d1).toBe(true);
     expect(await d2).toBe(false);
     expect(await d3).toBe(false);
     expect(await ch.next()).toEqual({ done: true, value: undefined });
+    expect(await d1).toBe(true);
     expect(await ch.next()).toEqual({ done: true, value: undefined });
     // Closing twice changes nothing.
     ch.close();
@@ -76,24 +78,50 @@ describe("MessageChannel", () => {
     expect(await ch.next()).toEqual({ done: true, value: undefined });
   });
 
-  it("drives a for-await loop; breaking out releases what is left", async () => {
+  it("item 14: a throw in a for-await body gives the message back, as a throwing listener does", async () => {
     const ch = new MessageChannel();
-    const iterable: AsyncIterable<MessageExt> = {
-      [Symbol.asyncIterator]: () => ({
-        next: () => ch.next(),
-        return: async () => {
-          ch.close();
-          return { done: true, value: undefined };
-        },
-      }),
-    };
     const deliveries = [1, 2, 3, 4].map((i) => ch.deliver(mx(i)));
     const seen: number[] = [];
-    for await (const m of iterable) {
-      seen.push(m.queueOffset);
+    await expect(
+      (async () => {
+        for await (const m of ch) {
+          seen.push(m.queueOffset);
+          if (m.queueOffset === 2) throw new Error("handler failed");
+        }
+      })(),
+    ).rejects.toThrow("handler failed");
+    expect(seen).toEqual([1, 2]);
+    // 1 finished; 2 failed; 3 and 4 were never handed out.
+    expect(await Promise.all(deliveries)).toEqual([true, false, false, false]);
+    expect(await ch.deliver(mx(5))).toBe(false);
+  });
+
+  it("item 14: break and return give back the message in hand (JavaScript cannot tell them from a throw)", async () => {
+    const ch = new MessageChannel();
+    const deliveries = [1, 2, 3].map((i) => ch.deliver(mx(i)));
+    for await (const m of ch) {
       if (m.queueOffset === 2) break;
     }
+    expect(await Promise.all(deliveries)).toEqual([true, false, false]);
+    const ch2 = new MessageChannel();
+    const d = ch2.deliver(mx(1));
+    const first = async (): Promise<number | undefined> => {
+      for await (const m of ch2) return m.queueOffset;
+      return undefined;
+    };
+    expect(await first()).toBe(1);
+    expect(await d).toBe(false);
+  });
+
+  it("item 14: closing in the body (the abort signal) ends the loop with the message in hand consumed", async () => {
+    const ch = new MessageChannel();
+    const deliveries = [1, 2, 3].map((i) => ch.deliver(mx(i)));
+    const seen: number[] = [];
+    for await (const m of ch) {
+      seen.push(m.queueOffset);
+      if (m.queueOffset === 2) ch.close();
+    }
     expect(seen).toEqual([1, 2]);
-    expect(await Promise.all(deliveries)).toEqual([true, true, false, false]);
+    expect(await Promise.all(deliveries)).toEqual([true, true, false]);
   });
 });

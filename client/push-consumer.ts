@@ -18,7 +18,14 @@ import { isMQError, MQError } from "../protocol/errors.js";
 import { checkGroupName } from "../protocol/names.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { Semaphore } from "./concurrency.js";
-import type { ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, ConsumeOrderlyStatus, MessageListener } from "./consume-types.js";
+import {
+  toMessageListener,
+  type ConsumeConcurrentlyContext,
+  type ConsumeConcurrentlyFunction,
+  type ConsumeConcurrentlyStatus,
+  type ConsumeOrderlyStatus,
+  type MessageListener,
+} from "./consume-types.js";
 import { GroupMember, newClientId } from "./group-member.js";
 import { MessageChannel } from "./message-channel.js";
 import type { MessageExt } from "./message.js";
@@ -176,35 +183,47 @@ export class PushConsumer {
     this.subscriptions.delete(topic);
   }
 
-  registerMessageListener(listener: MessageListener): void {
-    this.listener = listener;
+  /**
+   * The listener: `concurrently(fn)`, `orderly(fn)`, an object with `consumeMessage`, or a plain
+   * function `(msgs, context) => status`, taken as a concurrent listener (see ConsumeConcurrentlyFunction).
+   */
+  registerMessageListener(listener: MessageListener): void;
+  registerMessageListener(listener: ConsumeConcurrentlyFunction): void;
+  registerMessageListener(listener: MessageListener | ConsumeConcurrentlyFunction): void {
+    this.listener = toMessageListener(listener);
   }
 
   /**
    * The async-iterator form, instead of a listener: starts the consumer and yields messages
-   * one at a time. A message counts as consumed when the loop body finishes; leaving the loop
-   * (break, return, throw) or aborting `signal` shuts the consumer down.
+   * one at a time. A message counts as consumed when the loop body finishes and the loop goes on.
+   * A throw in the body is a failure, as in a listener: the message goes back for redelivery
+   * (retry topic, then dead letters, in CLUSTERING). `break` and `return` give the message in
+   * hand back too, since JavaScript cannot tell them from a throw; to stop after a handled
+   * message, abort `signal` in the body. Leaving the loop either way shuts the consumer down.
    */
   async *messages(signal?: AbortSignal): AsyncGenerator<MessageExt, void, undefined> {
     const channel = new MessageChannel();
     this.registerMessageListener({
-      consumeMessage: async (msgs) => {
-        for (const m of msgs) if (!(await channel.deliver(m))) return "RECONSUME_LATER";
+      consumeMessage: async (msgs: MessageExt[], context: ConsumeConcurrentlyContext): Promise<ConsumeConcurrentlyStatus> => {
+        for (let i = 0; i < msgs.length; i++) {
+          if (await channel.deliver(msgs[i]!)) continue;
+          // Messages before this one were consumed; this one and the rest go back.
+          context.ackIndex = i - 1;
+          return "CONSUME_SUCCESS";
+        }
         return "CONSUME_SUCCESS";
       },
     });
     const onAbort = () => channel.close();
     signal?.addEventListener("abort", onAbort, { once: true });
-    await this.start();
+    if (signal?.aborted) channel.close();
     try {
-      for (;;) {
-        const next = await channel.next();
-        if (next.done) return;
-        yield next.value;
-      }
+      await this.start();
+      // Leaving this loop early calls channel.return(), which gives back the message in hand.
+      for await (const m of channel) yield m;
     } finally {
       signal?.removeEventListener("abort", onAbort);
-      channel.close();
+      await channel.return();
       await this.shutdown();
     }
   }

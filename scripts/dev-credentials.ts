@@ -1,11 +1,12 @@
 /**
  * The local dev admin key: created on the first `npm start`, kept in the state folder, and
- * copied to ~/.flaremq/dev-credentials.json where the client and CLI look for it.
+ * recorded for its endpoint in ~/.flaremq/dev-credentials.json, where the client and CLI look for it.
  */
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { DEV_CREDENTIALS_PATH, type Credentials } from "../client/credentials.js";
+import { withDevCredentials } from "../client/dev-credentials-file.js";
 
 export async function devCredentials(stateDir: string): Promise<Credentials> {
   const file = path.join(stateDir, "dev-credentials.json");
@@ -24,8 +25,22 @@ export async function devCredentials(stateDir: string): Promise<Credentials> {
   return created;
 }
 
-export async function writeHomeCopy(credentials: Credentials, endpoint: string): Promise<void> {
-  const file = path.join(os.homedir(), ...DEV_CREDENTIALS_PATH);
+/**
+ * Records the key of the server at `endpoint` in ~/.flaremq/dev-credentials.json (under
+ * `homeDir`, default the user's home folder), keeping the keys of other local servers.
+ */
+export async function writeHomeCopy(credentials: Credentials, endpoint: string, homeDir = os.homedir()): Promise<void> {
+  const file = path.join(homeDir, ...DEV_CREDENTIALS_PATH);
   await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, JSON.stringify({ ...credentials, endpoint }, null, 2), { mode: 0o600 });
+  let current: unknown;
+  try {
+    current = JSON.parse(await readFile(file, "utf8"));
+  } catch {
+    current = undefined; // no file yet, or unreadable: start a new one
+  }
+  const next = withDevCredentials(current, endpoint, credentials);
+  // Written aside and renamed, so a client never reads half a file.
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(next, null, 2), { mode: 0o600 });
+  await rename(temp, file);
 }

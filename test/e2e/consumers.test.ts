@@ -283,14 +283,52 @@ describe("async iterator and offset stores", () => {
     c.subscribe(topic);
     for (let i = 0; i < 5; i++) await producer.send({ topic, body: `it-${i}` });
     const got: string[] = [];
-    for await (const m of c.messages()) {
+    const stop = new AbortController();
+    for await (const m of c.messages(stop.signal)) {
       got.push(bodyText(m));
-      if (got.length === 5) break;
+      if (got.length === 5) stop.abort(); // the loop ends after this message, which counts as consumed
     }
     expect(got.sort()).toEqual(["it-0", "it-1", "it-2", "it-3", "it-4"]);
     expect((await admin.groupInfo(group)).members.length).toBe(0);
     const progress = await admin.consumerProgress(group, topic);
     expect(progress.totalLag).toBe(0); // all five were committed at shutdown
+  });
+
+  it("item 14: a throw inside the for-await loop is a failure: the message is redelivered through the retry topic", async () => {
+    const topic = uniqueName("IterThrow");
+    const group = uniqueName("itg");
+    await admin.createTopic(topic, { queueNums: 1 });
+    const options = { endpoint: server.url, credentials: server.credentials, group, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET" as const };
+    const sent = await producer.send({ topic, body: "fails-once" });
+    const first = new PushConsumer(options);
+    first.subscribe(topic);
+    const failure = new Error("handler failed");
+    let thrown: unknown;
+    try {
+      for await (const m of first.messages()) {
+        expect(m.msgId).toBe(sent.msgId);
+        throw failure;
+      }
+    } catch (e) {
+      thrown = e;
+    }
+    expect(thrown).toBe(failure);
+    // A later member of the group gets it again, as after RECONSUME_LATER: same msgId, one retry.
+    const second = new PushConsumer(options);
+    second.subscribe(topic);
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 20_000);
+    const again: MessageExt[] = [];
+    try {
+      for await (const m of second.messages(stop.signal)) {
+        again.push(m);
+        stop.abort();
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(again.map((m) => [m.msgId, m.topic, m.reconsumeTimes, bodyText(m)])).toEqual([[sent.msgId, topic, 1, "fails-once"]]);
+    expect((await admin.consumerProgress(group, topic)).totalLag).toBe(0);
   });
 
   it("keeps broadcasting offsets in a file across consumer restarts", async () => {
