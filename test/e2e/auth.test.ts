@@ -640,3 +640,32 @@ describe("dashboard session", () => {
     }
   });
 });
+
+describe("offsets name a topic too", () => {
+  it("item 10: offset reads and commits need SUB on the topic as well as on the group", async () => {
+    const offsetPath = (topic: string, group: string) => `${Q0(topic)}/groups/${group}/offset`;
+    const before = (await ok(call(ROOT, "GET", offsetPath("TDeny", "GSub")), "root reads")).body;
+    const cases: [string, () => Promise<Answer>, string][] = [
+      ["read TDeny", () => call(APP, "GET", offsetPath("TDeny", "GSub")), "403 ACCESS_DENIED"],
+      ["read TPub", () => call(APP, "GET", offsetPath("TPub", "GSub")), "403 ACCESS_DENIED"],
+      ["read TOther", () => call(APP, "GET", offsetPath("TOther", "GSub")), "403 ACCESS_DENIED"],
+      ["read TSub", () => call(APP, "GET", offsetPath("TSub", "GSub")), "200"],
+      // A commit past the queue's maxOffset is refused as OFFSET_ILLEGAL: without the topic
+      // check, probing commits would tell a stranger how many messages the topic holds.
+      ["commit TDeny", () => call(APP, "PUT", offsetPath("TDeny", "GSub"), { body: { offset: 1 } }), "403 ACCESS_DENIED"],
+      ["probe TDeny", () => call(APP, "PUT", offsetPath("TDeny", "GSub"), { body: { offset: 1_000_000 } }), "403 ACCESS_DENIED"],
+      ["commit TPub", () => call(APP, "PUT", offsetPath("TPub", "GSub"), { body: { offset: 1 } }), "403 ACCESS_DENIED"],
+      ["commit TSub", () => call(APP, "PUT", offsetPath("TSub", "GSub"), { body: { offset: 1 } }), "200"],
+      // The group's own retry topic: the group's permission, as everywhere.
+      ["read %RETRY%GSub", () => call(APP, "GET", offsetPath("%RETRY%GSub", "GSub")), "200"],
+      // Topic permission alone does not do either.
+      ["read TSub as GDeny", () => call(APP, "GET", offsetPath("TSub", "GDeny")), "403 ACCESS_DENIED"],
+      ["root reads TDeny", () => call(ROOT, "GET", offsetPath("TDeny", "GSub")), "200"],
+    ];
+    const actual: string[] = [];
+    for (const [name, run] of cases) actual.push(`${name}: ${outcome(await run())}`);
+    expect(actual).toEqual(cases.map(([name, , want]) => `${name}: ${want}`));
+    // The refused commits changed nothing.
+    expect((await call(ROOT, "GET", offsetPath("TDeny", "GSub"))).body).toEqual(before);
+  });
+});
