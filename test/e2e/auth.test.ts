@@ -669,3 +669,23 @@ describe("offsets name a topic too", () => {
     expect((await call(ROOT, "GET", offsetPath("TDeny", "GSub"))).body).toEqual(before);
   });
 });
+
+describe("cluster list", () => {
+  it("item 10: cluster list asks the queue objects for replication lag only for admins", async () => {
+    const replication = async (cred: Cred) => {
+      const answer = await ok(call(cred, "GET", "/namesrv/brokers"), `cluster list as ${cred.accessKey}`);
+      const brokers = (answer.body as { brokers: { brokerName: string; topics: string[]; replication: unknown }[] }).brokers;
+      expect(brokers.map((b) => b.brokerName)).toEqual(["broker-a", "broker-b"]);
+      expect(brokers.find((b) => b.brokerName === "broker-a")?.topics).toEqual(expect.arrayContaining([...TOPICS]));
+      return brokers.map((b) => b.replication);
+    };
+    // Everyone sees the brokers, their roles and topics; only an admin gets the lag, whose
+    // answer wakes up to 512 queue objects per broker.
+    for (const r of await replication(ROOT)) {
+      expect(r).toEqual({ queuesChecked: expect.any(Number), partial: false, slaves: [expect.objectContaining({ brokerId: 1 })] });
+      expect((r as { queuesChecked: number }).queuesChecked).toBeGreaterThan(0);
+    }
+    expect(await replication(APP)).toEqual([null, null]);
+    expect(await replication(OPEN)).toEqual([null, null]);
+  });
+});
