@@ -164,6 +164,7 @@ export const operations: Operation[] = [
   { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
   { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
   { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },
+  { method: "GET", path: "/auth/session", tag: "auth", summary: "The account (and session expiry) the request signs in as", auth: ANY },
   { method: "POST", path: "/auth/session", tag: "auth", summary: "A dashboard session token (and cookie) for a signed request", auth: ANY },
   { method: "GET", path: "/admin/accounts", tag: "auth", summary: "Accounts managed through the API (no secrets)", auth: ADMIN },
   { method: "PUT", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Create or replace an account", body: AccountBodyDoc, auth: ADMIN },
