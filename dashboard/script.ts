@@ -892,7 +892,8 @@ async function refreshCluster() {
       const ageS = member.lastUpdateTimestamp > 0 ? Math.max(0, Math.round((now - member.lastUpdateTimestamp) / 1000)) : null;
       const isMaster = Number(id) === 0;
       const slave = isMaster ? null : slaves.find((x) => x.brokerId === Number(id)) || null;
-      const lag = isMaster ? "-" : slave && typeof slave.lagMessages === "number" ? fmtInt(slave.lagMessages) : "unknown";
+      // The lag is for admins only (null replication for other accounts).
+      const lag = isMaster ? "-" : b.replication === null ? "admin only" : slave && typeof slave.lagMessages === "number" ? fmtInt(slave.lagMessages) : "unknown";
       const ack = isMaster ? "-" : slave && slave.oldestAckAt ? fmtAgo(slave.oldestAckAt) : "—";
       const notes = [];
       if (slave && slave.failingQueues > 0) notes.push(slave.failingQueues + " queue" + (slave.failingQueues === 1 ? "" : "s") + " failing replication");

@@ -13,7 +13,11 @@ export interface SlaveReplication {
 
 export interface ClusterBroker extends LiveBrokerInfo {
   topics: string[];
-  replication: { queuesChecked: number; partial: boolean; slaves: SlaveReplication[] };
+  /**
+   * Replication lag, asked of the broker's queue objects (up to 512 of them): admins only (and
+   * open servers); null for other accounts.
+   */
+  replication: { queuesChecked: number; partial: boolean; slaves: SlaveReplication[] } | null;
 }
 
 export interface ClusterInfo {

@@ -31,6 +31,8 @@ export const ErrorCodes = {
   NO_PERMISSION: 403,
   ACCESS_DENIED: 403,
   SYSTEM_TOPIC_FORBIDDEN: 403,
+  /** A request signed in by the dashboard's session cookie came from a page of another origin. */
+  CROSS_ORIGIN_REFUSED: 403,
   TOPIC_NOT_EXIST: 404,
   MESSAGE_NOT_FOUND: 404,
   NOT_FOUND: 404,

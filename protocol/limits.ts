@@ -34,6 +34,10 @@ export const Limits = {
   maxExpressionLength: 4096,
   /** Subscriptions one consumer may declare. */
   maxSubscriptions: 64,
+  /** Queues a member may report it still reads (heartbeat `heldQueues`); CONFIG `configuredQueues` take maxQueueNums. */
+  maxHeldQueues: 16_384,
+  /** Broker name length (configuration, but it travels in URLs and heartbeats). */
+  maxBrokerNameLength: 64,
   /** Members of one consumer group. */
   maxGroupMembers: 1000,
   /** Session timeout bounds a member may ask for (default 120 s as RocketMQ). */

@@ -59,5 +59,5 @@ export function checkGroupName(group: string): void {
 
 /** Broker names are configuration, but they travel in URLs, so they obey the same alphabet. */
 export function isValidBrokerName(name: string): boolean {
-  return name.length > 0 && name.length <= 64 && /^[a-zA-Z0-9_-]+$/.test(name);
+  return name.length > 0 && name.length <= Limits.maxBrokerNameLength && /^[a-zA-Z0-9_-]+$/.test(name);
 }

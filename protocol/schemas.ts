@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { Limits } from "./limits.js";
+import { RETRY_PREFIX } from "./names.js";
 
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 
@@ -105,6 +106,16 @@ const SubscriptionSchema = z.strictObject({
   expression: z.string().max(Limits.maxExpressionLength),
 });
 
+/**
+ * A queue a heartbeat names (held or configured). Its names obey the name limits (a retry topic
+ * embeds a group name), so a member's report costs its group at most about 370 bytes a queue.
+ */
+const HeartbeatQueueSchema = z.strictObject({
+  topic: z.string().min(1).max(RETRY_PREFIX.length + Limits.maxGroupLength).regex(/^[%|a-zA-Z0-9_-]+$/),
+  brokerName: z.string().min(1).max(Limits.maxBrokerNameLength).regex(/^[a-zA-Z0-9_-]+$/),
+  queueId: z.number().int().nonnegative().max(Limits.maxQueueNums - 1),
+});
+
 export const HeartbeatSchema = z.strictObject({
   clientId: z.string().regex(/^[A-Za-z0-9_.:@#|-]+$/).max(255),
   messageModel: z.enum(["CLUSTERING", "BROADCASTING"]),
@@ -115,14 +126,8 @@ export const HeartbeatSchema = z.strictObject({
   zone: z.string().regex(/^[A-Za-z0-9_-]+$/).max(64).optional(),
   heartbeatIntervalMs: z.number().int().positive(),
   sessionTimeoutMs: z.number().int().positive(),
-  configuredQueues: z
-    .array(z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }))
-    .max(Limits.maxQueueNums)
-    .optional(),
-  heldQueues: z
-    .array(z.strictObject({ topic: z.string(), brokerName: z.string(), queueId: z.number().int().nonnegative() }))
-    .max(Limits.maxQueueNums * 16)
-    .optional(),
+  configuredQueues: z.array(HeartbeatQueueSchema).max(Limits.maxQueueNums).optional(),
+  heldQueues: z.array(HeartbeatQueueSchema).max(Limits.maxHeldQueues).optional(),
   generation: z.number().int().nonnegative().optional(),
 });
 

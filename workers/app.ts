@@ -14,6 +14,7 @@ import { dlqRoutes } from "./groups/dlq.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
+import { cspNonce, pageHeaders } from "./shared/page-headers.js";
 import { docsPage, openApiDocument } from "./openapi/document.js";
 import { authMiddleware } from "./auth/middleware.js";
 import { rateLimit } from "./shared/rate-limit.js";
@@ -44,7 +45,10 @@ app.use(rateLimit);
 
 app.get("/healthz", (c) => c.json({ ok: true }));
 app.get("/openapi.json", (c) => c.json(openApiDocument()));
-app.get("/docs", (c) => c.html(docsPage()));
+app.get("/docs", (c) => {
+  const nonce = cspNonce();
+  return c.body(docsPage(nonce), 200, pageHeaders(nonce));
+});
 app.route("/namesrv", namesrvRoutes);
 app.route("/brokers", brokerRoutes);
 app.route("/messages", lookupRoutes);

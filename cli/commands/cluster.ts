@@ -18,10 +18,11 @@ export const cluster: Noun = {
         const now = Date.now();
         const rows = info.brokers.flatMap((b) =>
           Object.entries(b.brokerIds).map(([id, role]) => {
-            const slave = b.replication.slaves.find((s) => String(s.brokerId) === id);
+            const slave = b.replication?.slaves.find((s) => String(s.brokerId) === id);
             // Each member registers on its own: its own heartbeat and state.
             const member = (b.members ?? []).find((m) => String(m.brokerId) === id) ?? b;
-            const lag = id === "0" ? "-" : slave?.lagMessages ?? "unknown";
+            // Only admins are shown the lag (it wakes the broker's queue objects).
+            const lag = id === "0" ? "-" : b.replication === null ? "admin only" : (slave?.lagMessages ?? "unknown");
             return [
               b.brokerName,
               id,

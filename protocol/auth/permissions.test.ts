@@ -129,3 +129,26 @@ describe("authorize", () => {
     expect(authorize(account({ defaultGroupPerm: "SUB" }), GROUP_SUB, {})).toBe(true);
   });
 });
+
+describe("all-of requirements", () => {
+  const BOTH: Requirement = { kind: "all", of: [GROUP_SUB, TOPIC_SUB] };
+
+  it("item 10: an operation naming a group and a topic needs SUB on both", () => {
+    const a = account({ topicPerms: { TSub: "SUB", TPub: "PUB", TDeny: "DENY" }, groupPerms: { GSub: "SUB", GDeny: "DENY" } });
+    const table = Object.fromEntries(
+      ["GSub", "GDeny"].flatMap((group) => ["TSub", "TPub", "TDeny"].map((topic) => [`${group}/${topic}`, authorize(a, BOTH, { group, topic })])),
+    );
+    expect(table).toEqual({
+      "GSub/TSub": true,
+      "GSub/TPub": false,
+      "GSub/TDeny": false,
+      "GDeny/TSub": false,
+      "GDeny/TPub": false,
+      "GDeny/TDeny": false,
+    });
+    // The group's own retry topic takes the group's permission, as everywhere.
+    expect(authorize(a, BOTH, { group: "GSub", topic: "%RETRY%GSub" })).toBe(true);
+    expect(authorize(account({ admin: true }), BOTH, { group: "GDeny", topic: "TDeny" })).toBe(true);
+    expect(authorize(a, { kind: "all", of: [] }, {})).toBe(true);
+  });
+});

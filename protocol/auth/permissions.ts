@@ -20,7 +20,9 @@ export type Requirement =
   | { kind: "any" }
   | { kind: "admin" }
   | { kind: "topic"; param: string; action: "PUB" | "SUB" }
-  | { kind: "group"; param: string; action: "SUB" };
+  | { kind: "group"; param: string; action: "SUB" }
+  /** Every one of these: an operation naming a topic and a group needs the right on both. */
+  | { kind: "all"; of: readonly Requirement[] };
 
 function allows(perm: Perm, action: "PUB" | "SUB"): boolean {
   return perm === "PUB|SUB" || perm === action;
@@ -29,6 +31,7 @@ function allows(perm: Perm, action: "PUB" | "SUB"): boolean {
 /** True when `account` may perform an operation with this requirement on these path params. */
 export function authorize(account: AccountPolicy, requirement: Requirement, params: Record<string, string>): boolean {
   if (requirement.kind === "public" || requirement.kind === "any") return true;
+  if (requirement.kind === "all") return requirement.of.every((r) => authorize(account, r, params));
   if (account.admin) return true;
   if (requirement.kind === "admin") return false;
   const name = params[requirement.param] ?? "";

@@ -601,8 +601,9 @@ describe("dashboard session", () => {
       page.on("pageerror", (e) => pageErrors.push(e.message));
       page.setDefaultTimeout(10_000);
 
-      const unsigned = await page.goto(`${server.url}/dashboard`);
-      expect(unsigned?.status()).toBe(401);
+      // Unsigned, the browser is sent to sign in (item 13).
+      await page.goto(`${server.url}/dashboard`);
+      expect(new URL(page.url()).pathname).toBe("/dashboard/login");
 
       await page.goto(`${server.url}/dashboard/login`);
       await page.fill('[data-testid="access-key"]', ROOT.accessKey);
@@ -613,7 +614,7 @@ describe("dashboard session", () => {
 
       await page.fill('[data-testid="secret-key"]', ROOT.secretKey);
       await page.click('[data-testid="sign-in"]');
-      await page.waitForURL(`${server.url}/dashboard`);
+      await page.waitForURL((u) => u.pathname === "/dashboard");
       await page.waitForSelector("body[data-ready=true]");
       const row = page.locator('[data-testid="topic-row"][data-topic="TBoth"][data-loaded="true"]');
       await row.waitFor();
@@ -630,7 +631,7 @@ describe("dashboard session", () => {
       // The sign-in link npm start prints: the key rides in the fragment and is dropped at once.
       await context.clearCookies();
       await page.goto(`${server.url}/dashboard/login#ak=${ROOT.accessKey}&sk=${encodeURIComponent(ROOT.secretKey)}`);
-      await page.waitForURL(`${server.url}/dashboard`);
+      await page.waitForURL((u) => u.pathname === "/dashboard");
       expect(page.url()).not.toContain(ROOT.secretKey);
       expect((await context.cookies(server.url)).some((c) => c.name === "mq_session")).toBe(true);
       expect(pageErrors).toEqual([]);
@@ -638,5 +639,54 @@ describe("dashboard session", () => {
       await context.close();
       await rm(userDataDir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("offsets name a topic too", () => {
+  it("item 10: offset reads and commits need SUB on the topic as well as on the group", async () => {
+    const offsetPath = (topic: string, group: string) => `${Q0(topic)}/groups/${group}/offset`;
+    const before = (await ok(call(ROOT, "GET", offsetPath("TDeny", "GSub")), "root reads")).body;
+    const cases: [string, () => Promise<Answer>, string][] = [
+      ["read TDeny", () => call(APP, "GET", offsetPath("TDeny", "GSub")), "403 ACCESS_DENIED"],
+      ["read TPub", () => call(APP, "GET", offsetPath("TPub", "GSub")), "403 ACCESS_DENIED"],
+      ["read TOther", () => call(APP, "GET", offsetPath("TOther", "GSub")), "403 ACCESS_DENIED"],
+      ["read TSub", () => call(APP, "GET", offsetPath("TSub", "GSub")), "200"],
+      // A commit past the queue's maxOffset is refused as OFFSET_ILLEGAL: without the topic
+      // check, probing commits would tell a stranger how many messages the topic holds.
+      ["commit TDeny", () => call(APP, "PUT", offsetPath("TDeny", "GSub"), { body: { offset: 1 } }), "403 ACCESS_DENIED"],
+      ["probe TDeny", () => call(APP, "PUT", offsetPath("TDeny", "GSub"), { body: { offset: 1_000_000 } }), "403 ACCESS_DENIED"],
+      ["commit TPub", () => call(APP, "PUT", offsetPath("TPub", "GSub"), { body: { offset: 1 } }), "403 ACCESS_DENIED"],
+      ["commit TSub", () => call(APP, "PUT", offsetPath("TSub", "GSub"), { body: { offset: 1 } }), "200"],
+      // The group's own retry topic: the group's permission, as everywhere.
+      ["read %RETRY%GSub", () => call(APP, "GET", offsetPath("%RETRY%GSub", "GSub")), "200"],
+      // Topic permission alone does not do either.
+      ["read TSub as GDeny", () => call(APP, "GET", offsetPath("TSub", "GDeny")), "403 ACCESS_DENIED"],
+      ["root reads TDeny", () => call(ROOT, "GET", offsetPath("TDeny", "GSub")), "200"],
+    ];
+    const actual: string[] = [];
+    for (const [name, run] of cases) actual.push(`${name}: ${outcome(await run())}`);
+    expect(actual).toEqual(cases.map(([name, , want]) => `${name}: ${want}`));
+    // The refused commits changed nothing.
+    expect((await call(ROOT, "GET", offsetPath("TDeny", "GSub"))).body).toEqual(before);
+  });
+});
+
+describe("cluster list", () => {
+  it("item 10: cluster list asks the queue objects for replication lag only for admins", async () => {
+    const replication = async (cred: Cred) => {
+      const answer = await ok(call(cred, "GET", "/namesrv/brokers"), `cluster list as ${cred.accessKey}`);
+      const brokers = (answer.body as { brokers: { brokerName: string; topics: string[]; replication: unknown }[] }).brokers;
+      expect(brokers.map((b) => b.brokerName)).toEqual(["broker-a", "broker-b"]);
+      expect(brokers.find((b) => b.brokerName === "broker-a")?.topics).toEqual(expect.arrayContaining([...TOPICS]));
+      return brokers.map((b) => b.replication);
+    };
+    // Everyone sees the brokers, their roles and topics; only an admin gets the lag, whose
+    // answer wakes up to 512 queue objects per broker.
+    for (const r of await replication(ROOT)) {
+      expect(r).toEqual({ queuesChecked: expect.any(Number), partial: false, slaves: [expect.objectContaining({ brokerId: 1 })] });
+      expect((r as { queuesChecked: number }).queuesChecked).toBeGreaterThan(0);
+    }
+    expect(await replication(APP)).toEqual([null, null]);
+    expect(await replication(OPEN)).toEqual([null, null]);
   });
 });

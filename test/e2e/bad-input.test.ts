@@ -93,9 +93,41 @@ const cases: Case[] = [
   { name: "route of an unknown topic", method: "GET", path: () => `/namesrv/topics/${uniqueName("None")}/route`, status: 404, code: "TOPIC_NOT_EXIST" },
   { name: "search without timestamp", method: "GET", path: () => `${q0()}/offsets/search`, status: 400, code: "VALIDATION_FAILED" },
   { name: "malformed offsetMsgId", method: "GET", path: () => `/messages/%%%`, status: 400, code: "MESSAGE_ID_ILLEGAL" },
+  ...heartbeatQueueCases(),
   { name: "unknown route", method: "GET", path: () => `/no/such/route`, status: 404, code: "NOT_FOUND" },
   { name: "wrong method", method: "DELETE", path: () => `${q0()}/messages`, status: 404, code: "NOT_FOUND" },
 ];
+
+/** Item 10: the queues a heartbeat names (held or configured) obey the name and count limits. */
+function heartbeatQueueCases(): Case[] {
+  const mq = (over: Record<string, unknown> = {}) => ({ topic, brokerName: "broker-a", queueId: 0, ...over });
+  const heartbeat = (extra: Record<string, unknown>) => ({
+    clientId: "hb-caps",
+    messageModel: "CLUSTERING",
+    subscriptions: [{ topic, expressionType: "TAG", expression: "*" }],
+    heartbeatIntervalMs: 1000,
+    sessionTimeoutMs: 3000,
+    ...extra,
+  });
+  const bad: [string, Record<string, unknown>][] = [
+    ["held topic of 1 MiB", { heldQueues: [mq({ topic: big(1024 * 1024) })] }],
+    ["held topic over 262 characters", { heldQueues: [mq({ topic: `%RETRY%${"g".repeat(256)}` })] }],
+    ["held broker name over 64 characters", { heldQueues: [mq({ brokerName: "b".repeat(65) })] }],
+    ["held topic outside the name alphabet", { heldQueues: [mq({ topic: "a b" })] }],
+    ["held queueId past 1023", { heldQueues: [mq({ queueId: 1024 })] }],
+    ["held queues over 16,384", { heldQueues: Array.from({ length: 16_385 }, (_, i) => mq({ queueId: i % 1024 })) }],
+    ["configured topic of 1 MiB", { allocateStrategy: "CONFIG", configuredQueues: [mq({ topic: big(1024 * 1024) })] }],
+    ["configured broker name over 64 characters", { allocateStrategy: "CONFIG", configuredQueues: [mq({ brokerName: "b".repeat(65) })] }],
+  ];
+  return bad.map(([what, extra]) => ({
+    name: `item 10: heartbeat with ${what}`,
+    method: "POST",
+    path: () => `/groups/hb_caps_group/heartbeat`,
+    body: heartbeat(extra),
+    status: 400,
+    code: "VALIDATION_FAILED",
+  }));
+}
 
 describe("bad input", () => {
   for (const c of cases) {

@@ -136,7 +136,7 @@ describe("topic and cluster", () => {
     ]);
     for (const b of cluster.brokers) {
       expect(Date.now() - b.lastUpdateTimestamp).toBeLessThan(60_000);
-      expect(b.replication.slaves.map((s) => s.brokerId)).toEqual([1]);
+      expect(b.replication?.slaves.map((s) => s.brokerId)).toEqual([1]);
     }
     expect(on("broker-a")).toEqual([topic]);
     expect(clusterText.stdout).toMatch(/^broker-a\s+0\s+ASYNC_MASTER\s+\/brokers\/broker-a\s+alive\s+\d+s ago\s+rw\s+1\s+-$/m);

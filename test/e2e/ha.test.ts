@@ -48,7 +48,7 @@ async function pullRaw(server: TestServer, mq: MessageQueue, offset: number, bro
 
 async function slaveLag(admin: Admin, broker: string): Promise<number | null> {
   const info: ClusterInfo = await admin.clusterInfo();
-  return info.brokers.find((b) => b.brokerName === broker)!.replication.slaves[0]!.lagMessages;
+  return info.brokers.find((b) => b.brokerName === broker)!.replication!.slaves[0]!.lagMessages;
 }
 
 describe("brokers and NameServers", () => {

@@ -2,12 +2,14 @@
  * Authentication and authorization at the edge. When any account is configured, every
  * operation except the public ones needs a valid signature (or a dashboard session), within
  * the replay window and with a nonce not seen before; then the account must hold the
- * permission the operation table names. With no account configured the API is open, unless
+ * permission the operation table names. A request the session cookie authenticates must come
+ * from a page of this origin (same-origin.ts); a browser opening the dashboard without a
+ * session is sent to the sign-in page. With no account configured the API is open, unless
  * REQUIRE_AUTH is set (production), which refuses to serve.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
-import { MQError } from "../../protocol/errors.js";
+import { isMQError, MQError } from "../../protocol/errors.js";
 import { authorize, type Requirement } from "../../protocol/auth/permissions.js";
 import { AuthHeaders, SIGNATURE_WINDOW_MS, sha256Hex, signWithKey, timingSafeEqual } from "../../protocol/auth/signature.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
@@ -15,6 +17,7 @@ import { operations, type Operation } from "../openapi/operations.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { allAccounts } from "./accounts.js";
 import { parseSession, SESSION_COOKIE, verifySession } from "./session.js";
+import { crossOriginRefusal } from "./same-origin.js";
 
 interface Matcher {
   op: Operation;
@@ -66,13 +69,26 @@ function rememberNonce(key: string, now: number): boolean {
 
 async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAccount>): Promise<StoredAccount> {
   const now = Date.now();
-  const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1] ?? getCookie(c, SESSION_COOKIE);
+  const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1];
+  const cookie = bearer === undefined ? getCookie(c, SESSION_COOKIE) : undefined;
+  const token = bearer ?? cookie;
   const accessKey = c.req.header(AuthHeaders.accessKey);
-  if (!accessKey && bearer) {
-    const session = parseSession(bearer);
+  if (!accessKey && token) {
+    const session = parseSession(token);
     const account = session ? accounts.get(session.accessKey) : undefined;
     if (!session || !account || !(await verifySession(account.signingKey, session, now)))
       throw new MQError("UNAUTHENTICATED", "the session token is invalid or expired; sign in again");
+    // The browser attaches the cookie to requests of other pages of the same site too.
+    if (cookie !== undefined) {
+      const refusal = crossOriginRefusal({
+        method: c.req.method,
+        path: c.req.path,
+        origin: new URL(c.req.url).origin,
+        header: (name) => c.req.header(name),
+      });
+      if (refusal) throw new MQError("CROSS_ORIGIN_REFUSED", refusal);
+    }
+    c.set("session", { accessKey: session.accessKey, expiresAt: session.expiresAt });
     return account;
   }
   const date = c.req.header(AuthHeaders.date);
@@ -104,6 +120,11 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   return account;
 }
 
+/** A browser navigation asks for text/html; fetch() and the client ask for anything or JSON. */
+function acceptsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
 export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Match what the router will run: c.req.path is the percent-decoded path Hono routes on
   // (/admin/%61ccounts is /admin/accounts), and Hono answers HEAD with the GET handler.
@@ -116,7 +137,17 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
       throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
     return next();
   }
-  const account = await authenticate(c, accounts);
+  let account: StoredAccount;
+  try {
+    account = await authenticate(c, accounts);
+  } catch (e) {
+    // A browser opening the dashboard without a (valid) session is sent to sign in.
+    if (isMQError(e) && e.code === "UNAUTHENTICATED" && matched?.op.path === "/dashboard" && acceptsHtml(c.req.header("accept"))) {
+      c.header("cache-control", "no-store");
+      return c.redirect("/dashboard/login", 302);
+    }
+    throw e;
+  }
   // No operation matched: the router answers 404, but only to a valid account (fail closed).
   if (matched && !authorize(account, matched.op.auth as Requirement, matched.params)) {
     throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not ${matched.op.method} ${matched.op.path}`);

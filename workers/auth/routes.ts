@@ -7,6 +7,7 @@ import { readJson } from "../shared/validate.js";
 import { accountsObject, AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
 import { issueSession, SESSION_COOKIE } from "./session.js";
 import { loginPage } from "./login-page.js";
+import { cspNonce, pageHeaders } from "../shared/page-headers.js";
 
 const AccountBodySchema = AccountInputSchema.omit({ accessKey: true });
 
@@ -34,18 +35,28 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ deleted: c.req.param("accessKey") });
   });
 
-export const authRoutes = new Hono<AppEnv>().post("/session", async (c) => {
-  const account = c.get("account");
-  if (!account) throw new MQError("UNAUTHENTICATED", "sessions exist only when accounts are configured");
-  const { token, expiresAt } = await issueSession(account.signingKey, account.accessKey, Date.now());
-  setCookie(c, SESSION_COOKIE, token, {
-    httpOnly: true,
-    sameSite: "Strict",
-    path: "/",
-    secure: new URL(c.req.url).protocol === "https:",
-    expires: new Date(expiresAt),
+export const authRoutes = new Hono<AppEnv>()
+  .get("/session", (c) => {
+    // The sign-in page asks before a sign-in link replaces the session of another account.
+    const account = c.get("account");
+    if (!account) throw new MQError("UNAUTHENTICATED", "sessions exist only when accounts are configured");
+    return c.json({ accessKey: account.accessKey, expiresAt: c.get("session")?.expiresAt ?? null });
+  })
+  .post("/session", async (c) => {
+    const account = c.get("account");
+    if (!account) throw new MQError("UNAUTHENTICATED", "sessions exist only when accounts are configured");
+    const { token, expiresAt } = await issueSession(account.signingKey, account.accessKey, Date.now());
+    setCookie(c, SESSION_COOKIE, token, {
+      httpOnly: true,
+      sameSite: "Strict",
+      path: "/",
+      secure: new URL(c.req.url).protocol === "https:",
+      expires: new Date(expiresAt),
+    });
+    return c.json({ token, expiresAt });
   });
-  return c.json({ token, expiresAt });
-});
 
-export const loginRoutes = new Hono<AppEnv>().get("/login", (c) => c.html(loginPage()));
+export const loginRoutes = new Hono<AppEnv>().get("/login", (c) => {
+  const nonce = cspNonce();
+  return c.body(loginPage(nonce), 200, pageHeaders(nonce, ["connect-src 'self'"]));
+});

@@ -1,6 +1,8 @@
 /**
  * cluster list: every broker the NameServers know, with its role per brokerId, last
- * heartbeat, topics, and replication lag (asked of the master queue objects, bounded).
+ * heartbeat, topics, and replication lag. The lag is asked of up to 512 master queue objects
+ * per broker (waking each), so only admins see it, and concurrent cluster lists of an isolate
+ * share one round of asking per broker.
  */
 import type { ClusterBroker, SlaveReplication } from "../../protocol/cluster.js";
 import type { ReplicationStatus } from "../../durable-objects/queue.js";
@@ -9,11 +11,16 @@ import type { Env } from "../env.js";
 import { readNameServer } from "./instances.js";
 import { listBrokers } from "./topic-registry.js";
 import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { SharedCalls } from "../shared/shared-calls.js";
 
 /** Queue objects one cluster list asks for replication status, per broker at most. */
 const MAX_QUEUES_PER_BROKER = 512;
 
-export async function clusterList(env: Env): Promise<ClusterBroker[]> {
+type Replication = NonNullable<ClusterBroker["replication"]>;
+const replicationCalls = new SharedCalls<Replication>();
+
+/** `replication: false` leaves the lag out (null) and wakes no queue object. */
+export async function clusterList(env: Env, options: { replication: boolean }): Promise<ClusterBroker[]> {
   const [brokers, topics] = await Promise.all([
     listBrokers(env, { fresh: true }),
     readNameServer(env, (ns) => ns.listTopics()),
@@ -22,20 +29,21 @@ export async function clusterList(env: Env): Promise<ClusterBroker[]> {
   return Promise.all(
     brokers.map(async (b) => {
       const held = topics.flatMap((t) => t.queues.filter((q) => q.brokerName === b.brokerName).map((q) => ({ topic: t.topic, q })));
-      const queues = held.flatMap(({ topic, q }) =>
-        Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ topic, queueId })),
-      );
-      const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
-      const statuses = await Promise.all(
-        asked.map(({ topic, queueId }) =>
-          callQueue(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
-        ),
-      );
-      return {
-        ...b,
-        topics: held.map((h) => h.topic),
-        replication: { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) },
-      };
+      const replication = options.replication
+        ? await replicationCalls.run(`${b.brokerName}/${slaves}`, async () => {
+            const queues = held.flatMap(({ topic, q }) =>
+              Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ topic, queueId })),
+            );
+            const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
+            const statuses = await Promise.all(
+              asked.map(({ topic, queueId }) =>
+                callQueue(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
+              ),
+            );
+            return { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) };
+          })
+        : null;
+      return { ...b, topics: held.map((h) => h.topic), replication };
     }),
   );
 }

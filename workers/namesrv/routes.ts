@@ -128,6 +128,7 @@ export const namesrvRoutes = new Hono<AppEnv>()
       nameServers: instanceNames(c.env),
       brokerExpiryMs: config.brokerExpiryMs,
       brokerHeartbeatIntervalMs: config.brokerHeartbeatIntervalMs,
-      brokers: await clusterList(c.env),
+      // The lag wakes up to 512 queue objects per broker: admins only (an open server has none).
+      brokers: await clusterList(c.env, { replication: c.get("account")?.admin ?? true }),
     });
   });

@@ -68,8 +68,8 @@ export function openApiDocument(): Json {
   return cached;
 }
 
-/** A small human-readable page of the same document. */
-export function docsPage(): string {
+/** A small human-readable page of the same document; `nonce` admits its inline style under the CSP. */
+export function docsPage(nonce: string): string {
   const doc = openApiDocument() as { paths: Record<string, Record<string, { summary: string; tags: string[] }>> };
   const rows = Object.entries(doc.paths)
     .flatMap(([path, ops]) =>
@@ -80,7 +80,7 @@ export function docsPage(): string {
     )
     .join("\n");
   return `<!doctype html><html><head><meta charset="utf-8"><title>flaremq API</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em}td{padding:4px 10px;border-bottom:1px solid #ddd}code{font-size:13px}</style></head>
+<style nonce="${nonce}">body{font:14px system-ui,sans-serif;margin:2em}td{padding:4px 10px;border-bottom:1px solid #ddd}code{font-size:13px}</style></head>
 <body><h1>flaremq REST API</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a> (OpenAPI 3.1). Errors are <code>{ code, message, requestId }</code>.</p>
 <table><thead><tr><th>area</th><th>method</th><th>path</th><th>what</th></tr></thead><tbody>${rows}</tbody></table></body></html>`;
 }

@@ -52,6 +52,8 @@ const ADMIN: Requirement = { kind: "admin" };
 const TOPIC_PUB: Requirement = { kind: "topic", param: "topic", action: "PUB" };
 const TOPIC_SUB: Requirement = { kind: "topic", param: "topic", action: "SUB" };
 const GROUP_SUB: Requirement = { kind: "group", param: "group", action: "SUB" };
+/** A group's offset on a queue: the offset tells how far the topic has grown, so SUB on both. */
+const GROUP_AND_TOPIC_SUB: Requirement = { kind: "all", of: [GROUP_SUB, TOPIC_SUB] };
 const int = (name: string, description: string, required = false): Param => ({ name, description, required, type: "integer" });
 const str = (name: string, description: string, required = false): Param => ({ name, description, required, type: "string" });
 
@@ -107,8 +109,8 @@ export const operations: Operation[] = [
     auth: TOPIC_SUB,
   },
   { method: "GET", path: `${Q}/offsets/search`, tag: "broker", summary: "First offset stored at or after a time", query: [int("timestamp", "epoch ms", true)], auth: TOPIC_SUB },
-  { method: "GET", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "A group's committed offset (-1 none; 0 on a fresh queue)", auth: GROUP_SUB },
-  { method: "PUT", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "Commit a group's offset (members add their fence)", body: CommitOffsetsSchema, auth: GROUP_SUB },
+  { method: "GET", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "A group's committed offset (-1 none; 0 on a fresh queue)", auth: GROUP_AND_TOPIC_SUB },
+  { method: "PUT", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "Commit a group's offset (members add their fence)", body: CommitOffsetsSchema, auth: GROUP_AND_TOPIC_SUB },
   { method: "GET", path: `${Q}/delayed`, tag: "broker", summary: "Delayed messages waiting: count per level and next due time", auth: TOPIC_SUB },
   { method: "POST", path: `${Q}/transactions/:transactionId`, tag: "transactions", summary: "Commit or roll back a half message", body: TransactionDecisionSchema, auth: TOPIC_PUB },
   {
@@ -162,6 +164,7 @@ export const operations: Operation[] = [
   { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
   { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
   { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },
+  { method: "GET", path: "/auth/session", tag: "auth", summary: "The account (and session expiry) the request signs in as", auth: ANY },
   { method: "POST", path: "/auth/session", tag: "auth", summary: "A dashboard session token (and cookie) for a signed request", auth: ANY },
   { method: "GET", path: "/admin/accounts", tag: "auth", summary: "Accounts managed through the API (no secrets)", auth: ADMIN },
   { method: "PUT", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Create or replace an account", body: AccountBodyDoc, auth: ADMIN },

@@ -6,6 +6,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     account?: import("../../durable-objects/accounts.js").StoredAccount;
+    /** The dashboard session the request was signed in by (cookie or Bearer token), if any. */
+    session?: { accessKey: string; expiresAt: number };
     /** The operation of the operation table this request matched (set by the auth middleware). */
     operation?: import("../openapi/operations.js").Operation;
   };
