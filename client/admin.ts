@@ -134,7 +134,7 @@ export class Admin {
   producerGroupStatus(
     group: string,
     options: CallOptions = {},
-  ): Promise<{ group: string; pendingChecks: number; parkedPolls: number; lastPollAt: number; webhookUrl: string | null }> {
+  ): Promise<{ group: string; pendingChecks: number; pendingCheckBytes: number; parkedPolls: number; lastPollAt: number; webhookUrl: string | null }> {
     return this.transport.request(`/producers/${pathSegment(group)}`, options);
   }
 

@@ -4,7 +4,15 @@ import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
+import { checkBytes } from "./producer-group/pending-checks.js";
 import { sleep } from "./test-support.js";
+
+const MiB = 1024 * 1024;
+/** MAX_PENDING_CHECK_BYTES and POLL_MAX_BYTES of producer-group.ts. */
+const PENDING_BUDGET = 16 * MiB;
+const POLL_BUDGET = 8 * MiB;
+/** A 3 MiB body in base64, as a check carries it. */
+const BODY_3MIB = "A".repeat(4 * MiB);
 
 /** A fresh producer group object per call: every test gets its own. */
 function producerGroup(): { pg: DurableObjectStub<ProducerGroupDO>; name: string } {
@@ -48,7 +56,7 @@ async function waitForParked(pg: DurableObjectStub<ProducerGroupDO>, n: number):
 describe("ProducerGroupDO", () => {
   it("hands an enqueued check to one poll, once", async () => {
     const { pg, name } = producerGroup();
-    expect(await pg.status()).toEqual({ pendingChecks: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: null });
+    expect(await pg.status()).toEqual({ pendingChecks: 0, pendingCheckBytes: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: null });
     const c = check("TX1", name);
     await pg.enqueueCheck(c);
     expect((await pg.status()).pendingChecks).toBe(1);
@@ -131,6 +139,36 @@ describe("ProducerGroupDO", () => {
     });
     expect((await pg.status()).pendingChecks).toBe(10_000);
     expect((await pg.pollChecks(0, 2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);
+  });
+
+  it("item 8: holds pending checks within 16 MiB, dropping the oldest: of twelve with 3 MiB bodies the newest three stay", async () => {
+    const { pg, name } = producerGroup();
+    const big = (i: number): TransactionCheck => {
+      const c = check(`TX${i}`, name);
+      return { ...c, message: { ...c.message, body: BODY_3MIB } };
+    };
+    for (let i = 0; i < 12; i++) await pg.enqueueCheck(big(i));
+    const kept = [9, 10, 11].map(big);
+    // Three fit; a fourth would pass the budget.
+    expect(checkBytes(big(8)) + kept.reduce((n, c) => n + checkBytes(c), 0)).toBeGreaterThan(PENDING_BUDGET);
+    const status = await pg.status();
+    expect(status).toMatchObject({ pendingChecks: 3, pendingCheckBytes: kept.reduce((n, c) => n + checkBytes(c), 0) });
+    expect(status.pendingCheckBytes).toBeLessThanOrEqual(PENDING_BUDGET);
+    // A poll answers at most 8 MiB of checks: one of these at a time, oldest first, intact.
+    expect(2 * checkBytes(big(9))).toBeGreaterThan(POLL_BUDGET);
+    for (const c of kept) expect(await pg.pollChecks(0, 32)).toEqual([c]);
+    expect(await pg.pollChecks(0, 32)).toEqual([]);
+    expect(await pg.status()).toMatchObject({ pendingChecks: 0, pendingCheckBytes: 0 });
+  });
+
+  it("item 8: a poll stops before 8 MiB of checks but always answers one, and takes many small ones at once", async () => {
+    const { pg, name } = producerGroup();
+    const c = check("BIG", name);
+    const huge = { ...c, message: { ...c.message, body: "A".repeat(POLL_BUDGET + 1000) } };
+    await pg.enqueueCheck(huge);
+    for (let i = 0; i < 5; i++) await pg.enqueueCheck(check(`S${i}`, name));
+    expect((await pg.pollChecks(0, 32)).map((x) => x.transactionId)).toEqual(["BIG"]);
+    expect((await pg.pollChecks(0, 32)).map((x) => x.transactionId)).toEqual(["S0", "S1", "S2", "S3", "S4"]);
   });
 });
 
@@ -260,11 +298,45 @@ describe("ProducerGroupDO check-back webhook", () => {
     expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(Object.keys(failures));
   });
 
+  it("item 8: counts checks on their way to a slow webhook against a byte bound; the rest wait for pollers", async () => {
+    const { pg, name } = producerGroup();
+    await pg.setWebhook(HOOK);
+    const big = (i: number): TransactionCheck => {
+      const c = check(`TX${i}`, name);
+      return { ...c, message: { ...c.message, body: BODY_3MIB } };
+    };
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const hook = stubWebhook(async () => {
+      await released;
+      return Response.json({ decision: "UNKNOW" });
+    });
+    try {
+      const sends = Array.from({ length: 6 }, (_, i) => pg.enqueueCheck(big(i)));
+      // 16 MiB of checks in flight at most: three of these; the other three are left to pollers.
+      expect(3 * checkBytes(big(0))).toBeLessThanOrEqual(16 * MiB);
+      expect(4 * checkBytes(big(0))).toBeGreaterThan(16 * MiB);
+      for (let i = 0; i < 400 && ((await pg.status()).pendingChecks < 3 || hook.calls.length < 3); i++) await sleep(5);
+      expect(hook.calls.map((c) => (c.body as TransactionCheck).transactionId).sort()).toEqual(["TX0", "TX1", "TX2"]);
+      expect((await pg.status()).pendingChecks).toBe(3);
+      release();
+      await Promise.all(sends);
+    } finally {
+      hook.restore();
+    }
+    expect(hook.calls).toHaveLength(3);
+    const polled: string[] = [];
+    for (let batch = await pg.pollChecks(0, 32); batch.length > 0; batch = await pg.pollChecks(0, 32)) {
+      polled.push(...batch.map((c) => c.transactionId));
+    }
+    expect(polled).toEqual(["TX3", "TX4", "TX5"]);
+  });
+
   it("keeps the webhook across restarts until it is removed", async () => {
     const { pg, name } = producerGroup();
     await pg.setWebhook(HOOK);
     await evictDurableObject(pg);
-    expect(await pg.status()).toEqual({ pendingChecks: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: HOOK });
+    expect(await pg.status()).toEqual({ pendingChecks: 0, pendingCheckBytes: 0, parkedPolls: 0, lastPollAt: 0, webhookUrl: HOOK });
     await pg.setWebhook(null);
     await evictDurableObject(pg);
     expect((await pg.status()).webhookUrl).toBeNull();
@@ -277,4 +349,46 @@ describe("ProducerGroupDO check-back webhook", () => {
     expect(hook.calls).toEqual([]);
     expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(["TXN"]);
   });
+});
+
+describe("ProducerGroupDO byte bound with queues", () => {
+  it("item 8: a check dropped for room is raised again by its queue at the next interval, so every transaction is settled", async () => {
+    const { q, mq } = queue();
+    const { pg, name } = producerGroup();
+    const body = new Uint8Array(3 * MiB).fill(7);
+    // Six: one alarm run raises all of them (it decodes up to 16 MiB of bodies, the sixth
+    // included), and only three fit the group's budget.
+    const ids = Array.from({ length: 6 }, (_, i) => `BIG${i}`);
+    for (const id of ids) await q.prepareHalf(mq, { ...half(id, name), body }, name, Date.now() + 3600_000);
+    const committed = new Set<string>();
+    /** A producer: takes every check waiting now and commits its transaction. */
+    const answerChecks = async (): Promise<void> => {
+      for (let checks = await pg.pollChecks(0, 32); checks.length > 0; checks = await pg.pollChecks(0, 32)) {
+        for (const c of checks) {
+          expect(c.message.body.length).toBe(4 * MiB);
+          expect((await q.endTransaction(c.transactionId, name, "COMMIT_MESSAGE")).state).toBe("COMMITTED");
+          committed.add(c.transactionId);
+        }
+      }
+    };
+    // Each interval: every pending check is due; alarm runs (each decoding at most 16 MiB of
+    // bodies) raise them; the group keeps what fits in its budget and the producer answers.
+    for (let interval = 1; interval <= 3 && committed.size < ids.length; interval++) {
+      await runInDurableObject(q, (_i, state) => {
+        state.storage.sql.exec("UPDATE half SET check_at = 0 WHERE state = 'PENDING'");
+      });
+      for (let run = 0; run < 4; run++) {
+        await runDurableObjectAlarm(q);
+        const status = await pg.status();
+        expect(status.pendingCheckBytes).toBeLessThanOrEqual(PENDING_BUDGET);
+        expect(status.pendingChecks).toBeLessThanOrEqual(3);
+        await answerChecks();
+      }
+    }
+    // Three dropped in the first interval, raised again and answered in the second.
+    expect([...committed].sort()).toEqual([...ids].sort());
+    const settled = await q.listTransactions(undefined, 10);
+    expect(settled.map((t) => t.state)).toEqual(ids.map(() => "COMMITTED"));
+    expect(settled.map((t) => t.checkTimes).sort()).toEqual([1, 1, 1, 2, 2, 2]);
+  }, 60_000);
 });

@@ -1,8 +1,9 @@
 /**
  * ProducerGroup: one object per producer group. Queue objects hand it transaction checks;
  * live producers of the group hold a long poll on it, and each check goes to exactly one of
- * them. Checks are kept in memory: a check lost with the object is raised again by its
- * queue at the next check interval, as RocketMQ re-checks undecided half messages.
+ * them. Checks are kept in memory, bounded by count and by bytes (they carry message bodies):
+ * a check lost with the object or dropped for room is raised again by its queue at the next
+ * check interval, as RocketMQ re-checks undecided half messages.
  *
  * A group may register a webhook instead (for producers that cannot hold a poll): each check
  * is POSTed to it and the `{ decision }` it answers is applied at once. A webhook that fails
@@ -12,21 +13,30 @@ import { DurableObject } from "cloudflare:workers";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { Env } from "../workers/env.js";
 import { Waiters } from "./queue/waiters.js";
+import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 
-/** Undelivered checks kept at most; beyond it the oldest are dropped (they will be re-raised). */
+/** Undelivered checks kept at most, by count and by bytes; beyond, the oldest are dropped (they will be re-raised). */
 const MAX_PENDING_CHECKS = 10_000;
+const MAX_PENDING_CHECK_BYTES = 16 * 1024 * 1024;
+/** One poll answers at most this many bytes of checks (one check at least), keeping the edge's answer small. */
+const POLL_MAX_BYTES = 8 * 1024 * 1024;
+/** Checks on their way to the webhook at most, in bytes; beyond, a check waits for pollers instead. */
+const WEBHOOK_MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
 const WEBHOOK_TIMEOUT_MS = 5000;
 const DECISIONS: ReadonlySet<string> = new Set(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW"]);
 
 export interface ProducerGroupStatus {
   pendingChecks: number;
+  /** Bytes the pending checks take, about their JSON size (bounded by MAX_PENDING_CHECK_BYTES). */
+  pendingCheckBytes: number;
   parkedPolls: number;
   lastPollAt: number;
   webhookUrl: string | null;
 }
 
 export class ProducerGroupDO extends DurableObject<Env> {
-  private readonly checks = new Map<string, TransactionCheck>();
+  private readonly checks = new PendingChecks({ maxChecks: MAX_PENDING_CHECKS, maxBytes: MAX_PENDING_CHECK_BYTES });
+  private webhookBytes = 0;
   private readonly waiters = new Waiters();
   /** When a producer of this group last polled, for operators and for tests. */
   private lastPollAt = 0;
@@ -42,13 +52,16 @@ export class ProducerGroupDO extends DurableObject<Env> {
 
   /** Queues a check; a newer check of the same transaction replaces an undelivered older one. */
   async enqueueCheck(check: TransactionCheck): Promise<void> {
-    if (this.webhookUrl && (await this.callWebhook(this.webhookUrl, check))) return;
-    this.checks.delete(check.transactionId);
-    this.checks.set(check.transactionId, check);
-    if (this.checks.size > MAX_PENDING_CHECKS) {
-      const oldest = this.checks.keys().next().value;
-      if (oldest !== undefined) this.checks.delete(oldest);
+    const bytes = checkBytes(check);
+    if (this.webhookUrl && this.webhookBytes + bytes <= WEBHOOK_MAX_INFLIGHT_BYTES) {
+      this.webhookBytes += bytes;
+      try {
+        if (await this.callWebhook(this.webhookUrl, check)) return;
+      } finally {
+        this.webhookBytes -= bytes;
+      }
     }
+    this.checks.add(check);
     this.waiters.wakeAll();
   }
 
@@ -57,15 +70,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       this.lastPollAt = Date.now();
-      if (this.checks.size > 0) {
-        const out: TransactionCheck[] = [];
-        for (const [id, check] of this.checks) {
-          if (out.length >= max) break;
-          out.push(check);
-          this.checks.delete(id);
-        }
-        return out;
-      }
+      if (this.checks.size > 0) return this.checks.take(max, POLL_MAX_BYTES);
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) return [];
       await this.waiters.wait(remainingMs);
@@ -81,6 +86,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
   status(): ProducerGroupStatus {
     return {
       pendingChecks: this.checks.size,
+      pendingCheckBytes: this.checks.bytes,
       parkedPolls: this.waiters.size,
       lastPollAt: this.lastPollAt,
       webhookUrl: this.webhookUrl,

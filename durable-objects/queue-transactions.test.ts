@@ -169,7 +169,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(await halfRows(q)).toEqual([{ txid: "TX2", state: "ROLLED_BACK", check_times: 0, extra_chunks: 0, len: 0 }]);
   });
 
-  it("refuses unknown transactions and other producer groups, changing nothing", async () => {
+  it("item 2: refuses unknown transactions, and answers another producer group's decision exactly as an unknown one, changing nothing", async () => {
     const { q, mq } = queue();
     const pg = group();
     const m = half("TX3", pg);
@@ -178,17 +178,20 @@ describe("QueueDO transactions: decisions", () => {
 
     const unknown = await rejection(q.endTransaction("NOPE", pg, "COMMIT_MESSAGE"));
     expect(unknown.message.startsWith("[TRANSACTION_NOT_FOUND] ")).toBe(true);
-    expect(unknown.message).toBe("[TRANSACTION_NOT_FOUND] no transaction NOPE on this queue (unknown or expired)");
+    expect(unknown.message).toBe("[TRANSACTION_NOT_FOUND] no transaction NOPE of this producer group on this queue (unknown or expired)");
     expect((await rejection(q.endTransaction("NOPE", pg, "UNKNOW"))).message.startsWith("[TRANSACTION_NOT_FOUND] ")).toBe(true);
 
+    // Another group learns nothing: not the owner, not even that the transaction exists.
     for (const decision of ["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW"] as const) {
       const wrong = await rejection(q.endTransaction("TX3", "OtherGroup", decision));
-      expect(wrong.message.startsWith("[TRANSACTION_GROUP_MISMATCH] ")).toBe(true);
-      expect(wrong.message).toBe(`[TRANSACTION_GROUP_MISMATCH] transaction TX3 belongs to producer group "${pg}"`);
+      const none = await rejection(q.endTransaction("TX0", "OtherGroup", decision));
+      expect(wrong.message).toBe("[TRANSACTION_NOT_FOUND] no transaction TX3 of this producer group on this queue (unknown or expired)");
+      expect(wrong.message.replace("TX3", "TX0")).toBe(none.message);
+      expect(wrong.message).not.toContain(pg);
     }
-    // A half message with the same id from another group is refused too.
+    // A half message with the same id from another group is refused, without naming the owner.
     const again = await rejection(q.prepareHalf(mq, m, "OtherGroup", Date.now() + HOUR));
-    expect(again.message).toBe("[TRANSACTION_GROUP_MISMATCH] transaction TX3 belongs to another producer group");
+    expect(again.message).toBe("[TRANSACTION_GROUP_MISMATCH] msgId TX3 is taken by another transaction on this queue; send with a new msgId");
 
     expect(await q.listTransactions(undefined, 10)).toEqual(before);
     expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
@@ -390,7 +393,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(await q.listTransactions(undefined, 10)).toEqual([]);
     expect(await getAlarm(q)).toBeNull();
     const gone = await rejection(q.endTransaction("OLD", pg, "COMMIT_MESSAGE"));
-    expect(gone.message).toBe("[TRANSACTION_NOT_FOUND] no transaction OLD on this queue (unknown or expired)");
+    expect(gone.message).toBe("[TRANSACTION_NOT_FOUND] no transaction OLD of this producer group on this queue (unknown or expired)");
     // The committed message itself stays.
     expect((await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
   });

@@ -345,8 +345,9 @@ export class QueueDO extends DurableObject<Env> {
   async prepareHalf(mq: MessageQueue, message: StoredMessage, producerGroup: string, firstCheckAt: number): Promise<void> {
     const existing = this.half.get(message.msgId);
     if (existing) {
+      // Names no group: which producer group owns a transaction is not the sender's business.
       if (existing.producerGroup !== producerGroup)
-        throw toRpcError("TRANSACTION_GROUP_MISMATCH", `transaction ${message.msgId} belongs to another producer group`);
+        throw toRpcError("TRANSACTION_GROUP_MISMATCH", `msgId ${message.msgId} is taken by another transaction on this queue; send with a new msgId`);
       return;
     }
     this.remember(mq);
@@ -358,13 +359,13 @@ export class QueueDO extends DurableObject<Env> {
   /**
    * Applies a producer's decision. COMMIT appends the message and makes it visible; ROLLBACK
    * discards it; both are idempotent; contradicting an earlier decision is refused; UNKNOW
-   * changes nothing (the next check asks again).
+   * changes nothing (the next check asks again). A transaction of another producer group is
+   * answered exactly as one that does not exist, so a decision reveals nothing about it.
    */
   async endTransaction(transactionId: string, producerGroup: string, decision: LocalTransactionState): Promise<EndTransactionResult> {
     const info = this.half.get(transactionId);
-    if (!info) throw toRpcError("TRANSACTION_NOT_FOUND", `no transaction ${transactionId} on this queue (unknown or expired)`);
-    if (info.producerGroup !== producerGroup)
-      throw toRpcError("TRANSACTION_GROUP_MISMATCH", `transaction ${transactionId} belongs to producer group "${info.producerGroup}"`);
+    if (!info || info.producerGroup !== producerGroup)
+      throw toRpcError("TRANSACTION_NOT_FOUND", `no transaction ${transactionId} of this producer group on this queue (unknown or expired)`);
     const result = (state: HalfState, queueOffset: number | null): EndTransactionResult => ({ transactionId, state, queueOffset });
     if (decision === "UNKNOW") return result(info.state, info.queueOffset);
     if (decision === "COMMIT_MESSAGE") {

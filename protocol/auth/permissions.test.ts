@@ -68,6 +68,17 @@ describe("authorize", () => {
     expect(table).toEqual({ GSub: true, GPub: false, GBoth: true, GDeny: false, GUnlisted: false });
   });
 
+  it("applies each group permission to PUB (a producer group's right): only PUB and PUB|SUB allow it", () => {
+    const GROUP_PUB: Requirement = { kind: "group", param: "producerGroup", action: "PUB" };
+    const table = Object.fromEntries(
+      ["GSub", "GPub", "GBoth", "GDeny", "GUnlisted"].map((g) => [g, authorize(app, GROUP_PUB, { producerGroup: g })]),
+    );
+    expect(table).toEqual({ GSub: false, GPub: true, GBoth: true, GDeny: false, GUnlisted: false });
+    expect(authorize(account({ defaultGroupPerm: "PUB" }), GROUP_PUB, { producerGroup: "Any" })).toBe(true);
+    expect(authorize(account({ defaultGroupPerm: "SUB" }), GROUP_PUB, { producerGroup: "Any" })).toBe(false);
+    expect(authorize(account({ admin: true }), GROUP_PUB, { producerGroup: "GDeny" })).toBe(true);
+  });
+
   it("uses the defaults for names not listed, and listed permissions over the defaults", () => {
     for (const perm of ["DENY", "PUB", "SUB", "PUB|SUB"] as Perm[]) {
       const a = account({ defaultTopicPerm: perm, defaultGroupPerm: perm, topicPerms: { Listed: "DENY" }, groupPerms: { Listed: "SUB" } });

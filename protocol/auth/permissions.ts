@@ -14,13 +14,17 @@ export interface AccountPolicy {
   defaultGroupPerm: Perm;
 }
 
-/** What an operation needs. `any`: any valid account (route reads and the like). */
+/**
+ * What an operation needs. `any`: any valid account (route reads and the like). On a group,
+ * SUB is the consumer group's right and PUB the producer group's (sending half messages,
+ * deciding them, answering their checks).
+ */
 export type Requirement =
   | { kind: "public" }
   | { kind: "any" }
   | { kind: "admin" }
   | { kind: "topic"; param: string; action: "PUB" | "SUB" }
-  | { kind: "group"; param: string; action: "SUB" }
+  | { kind: "group"; param: string; action: "PUB" | "SUB" }
   /** Every one of these: an operation naming a topic and a group needs the right on both. */
   | { kind: "all"; of: readonly Requirement[] };
 

@@ -26,7 +26,7 @@ const ROLES = { root: ROOT, app: APP, open: OPEN } as const;
 type Role = keyof typeof ROLES;
 
 const APP_TOPIC_PERMS: Record<string, Perm> = { TPub: "PUB", TSub: "SUB", TBoth: "PUB|SUB", TDeny: "DENY" };
-const APP_GROUP_PERMS: Record<string, Perm> = { GSub: "SUB", GDeny: "DENY" };
+const APP_GROUP_PERMS: Record<string, Perm> = { GSub: "SUB", GPub: "PUB", GDeny: "DENY" };
 const ACCOUNTS = [
   { ...ROOT, admin: true },
   { ...APP, topicPerms: APP_TOPIC_PERMS, groupPerms: APP_GROUP_PERMS }, // defaults: DENY
@@ -246,7 +246,7 @@ describe("permission matrix", () => {
   });
 
   it("route reads need only a valid account", async () => {
-    // (Producer-group check polls and status need SUB on the producer group: they carry messages.)
+    // (Producer-group check polls and status need PUB on the producer group: they carry messages.)
     const paths = ["/namesrv/topics", "/namesrv/topics/TDeny", "/namesrv/topics/TDeny/route", "/namesrv/brokers", "/namesrv/groups", "/openapi.json"];
     const actual = await Promise.all(
       (Object.keys(ROLES) as Role[]).flatMap((role) => paths.map(async (p) => `${role} ${p}: ${outcome(await call(ROLES[role], "GET", p))}`)),
@@ -256,8 +256,10 @@ describe("permission matrix", () => {
 });
 
 describe("producer groups and topic reads through a group", () => {
-  it("hands check-backs only to accounts with SUB on the producer group, and refuses subscribing to or viewing progress of denied topics", async () => {
-    expect(outcome(await call(ROLES.app, "GET", "/producers/GSub/checks?maxWaitMs=0"))).toBe("200");
+  it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async () => {
+    expect(outcome(await call(ROLES.app, "GET", "/producers/GPub/checks?maxWaitMs=0"))).toBe("200");
+    // SUB is a consumer group's right, not a producer group's (test/e2e/auth-transactions.test.ts has the whole matrix).
+    expect(outcome(await call(ROLES.app, "GET", "/producers/GSub/checks?maxWaitMs=0"))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(ROLES.app, "GET", "/producers/GDeny/checks?maxWaitMs=0"))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(ROLES.app, "GET", "/groups/GSub/progress?topic=TDeny"))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(ROLES.app, "GET", "/groups/GSub/progress?topic=TSub"))).toBe("200");

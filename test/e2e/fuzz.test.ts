@@ -319,7 +319,7 @@ describe("out-of-order flows", () => {
       { name: "roll back", ...decide(rolledBack, "ROLLBACK_MESSAGE"), status: 200, check: (b) => expect(b.state).toBe("ROLLED_BACK") },
       { name: "roll back again", ...decide(rolledBack, "ROLLBACK_MESSAGE"), status: 200, check: (b) => expect(b.state).toBe("ROLLED_BACK") },
       { name: "commit a rolled-back one", ...decide(rolledBack, "COMMIT_MESSAGE"), status: 409, code: "TRANSACTION_ALREADY_ROLLED_BACK" },
-      { name: "another producer group", ...decide(rolledBack, "COMMIT_MESSAGE", "fuzz_other_pg"), status: 403, code: "TRANSACTION_GROUP_MISMATCH" },
+      { name: "another producer group", ...decide(rolledBack, "COMMIT_MESSAGE", "fuzz_other_pg"), status: 404, code: "TRANSACTION_NOT_FOUND" },
       { name: "the wrong queue", ...decide(committed, "COMMIT_MESSAGE", PLAY_PG, queuePath(topic, "broker-a", 1)), status: 404, code: "TRANSACTION_NOT_FOUND" },
       { name: "an unknown id", ...decide("00000000000000000000000000000000", "COMMIT_MESSAGE"), status: 404, code: "TRANSACTION_NOT_FOUND" },
       { name: "a malformed id", ...decide("not.an.id", "COMMIT_MESSAGE"), status: 404, code: "TRANSACTION_NOT_FOUND" },

@@ -152,8 +152,9 @@ describe("transactional messages", () => {
     expect({ status: late.status, code: late.body.code }).toEqual({ status: 409, code: "TRANSACTION_ALREADY_ROLLED_BACK" });
 
     const c = await prepare("c");
+    // Another producer group's transaction is answered as an unknown one (item 2).
     const foreign = await decide(c, "COMMIT_MESSAGE", "pgB");
-    expect({ status: foreign.status, code: foreign.body.code }).toEqual({ status: 403, code: "TRANSACTION_GROUP_MISMATCH" });
+    expect({ status: foreign.status, code: foreign.body.code }).toEqual({ status: 404, code: "TRANSACTION_NOT_FOUND" });
     const unknown = await decide("0123456789ABCDEF0123456789ABCDEF", "COMMIT_MESSAGE");
     expect({ status: unknown.status, code: unknown.body.code }).toEqual({ status: 404, code: "TRANSACTION_NOT_FOUND" });
     const badDecision = await decide(c, "MAYBE");

@@ -13,6 +13,7 @@ import type { ExpressionType, MemberFence } from "../../protocol/consumer.js";
 import { readConfig } from "../config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
+import { authorizeBody } from "../auth/body-permission.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
 import { callQueue, routedQueueStub } from "./queue-stub.js";
@@ -43,6 +44,7 @@ const Q = "/:broker/topics/:topic/queues/:queueId";
 export const brokerRoutes = new Hono<AppEnv>()
   .post(`${Q}/messages`, async (c) => {
     const request = await readJson(c, SendRequestSchema);
+    authorizeBody(c, { producerGroup: request.transaction?.producerGroup });
     const oneway = c.req.query("oneway") === "true";
     const { mq, stub } = await target(c, "write");
     const now = Date.now();
@@ -139,6 +141,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     const transactionId = c.req.param("transactionId");
     if (!/^[A-Za-z0-9_-]{1,128}$/.test(transactionId)) throw new MQError("TRANSACTION_NOT_FOUND", "malformed transaction id");
     const { producerGroup, decision } = await readJson(c, TransactionDecisionSchema);
+    authorizeBody(c, { producerGroup });
     const { stub } = await target(c, "write-admin");
     return c.json(await callQueue(() => stub.endTransaction(transactionId, producerGroup, decision)));
   })

@@ -41,6 +41,11 @@ export interface Operation {
   success?: number;
   /** Who may call it once accounts are configured (RocketMQ ACL: PUB/SUB per topic and group). */
   auth: Requirement;
+  /**
+   * What the account needs on a resource the body names (`param` is the body field), checked
+   * by the handler once the body is validated, on top of `auth`; absent when the body names none.
+   */
+  bodyAuth?: Requirement;
   /** Expensive operations are rate limited per key: queries by rate, long polls by count. */
   cost?: "query" | "longPoll";
 }
@@ -54,6 +59,10 @@ const TOPIC_SUB: Requirement = { kind: "topic", param: "topic", action: "SUB" };
 const GROUP_SUB: Requirement = { kind: "group", param: "group", action: "SUB" };
 /** A group's offset on a queue: the offset tells how far the topic has grown, so SUB on both. */
 const GROUP_AND_TOPIC_SUB: Requirement = { kind: "all", of: [GROUP_SUB, TOPIC_SUB] };
+/** A producer group's right (PUB on the group): its checks, its status. */
+const PRODUCER_GROUP: Requirement = { kind: "group", param: "group", action: "PUB" };
+/** The producer group a transactional send or a decision names in its body. */
+const BODY_PRODUCER_GROUP: Requirement = { kind: "group", param: "producerGroup", action: "PUB" };
 const int = (name: string, description: string, required = false): Param => ({ name, description, required, type: "integer" });
 const str = (name: string, description: string, required = false): Param => ({ name, description, required, type: "string" });
 
@@ -76,10 +85,11 @@ export const operations: Operation[] = [
     method: "POST",
     path: `${Q}/messages`,
     tag: "broker",
-    summary: "Send one message or a batch (SendResult); delayed and transactional sends too",
+    summary: "Send one message or a batch (SendResult); delayed and transactional sends too (PUB on the producer group as well)",
     query: [{ name: "oneway", description: "true: answer 202 before the write is durable", type: "boolean" }],
     body: SendRequestSchema,
     auth: TOPIC_PUB,
+    bodyAuth: BODY_PRODUCER_GROUP,
   },
   {
     method: "GET",
@@ -112,7 +122,7 @@ export const operations: Operation[] = [
   { method: "GET", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "A group's committed offset (-1 none; 0 on a fresh queue)", auth: GROUP_AND_TOPIC_SUB },
   { method: "PUT", path: `${Q}/groups/:group/offset`, tag: "broker", summary: "Commit a group's offset (members add their fence)", body: CommitOffsetsSchema, auth: GROUP_AND_TOPIC_SUB },
   { method: "GET", path: `${Q}/delayed`, tag: "broker", summary: "Delayed messages waiting: count per level and next due time", auth: TOPIC_SUB },
-  { method: "POST", path: `${Q}/transactions/:transactionId`, tag: "transactions", summary: "Commit or roll back a half message", body: TransactionDecisionSchema, auth: TOPIC_PUB },
+  { method: "POST", path: `${Q}/transactions/:transactionId`, tag: "transactions", summary: "Commit or roll back a half message (PUB on the topic and on the producer group)", body: TransactionDecisionSchema, auth: TOPIC_PUB, bodyAuth: BODY_PRODUCER_GROUP },
   {
     method: "GET",
     path: `${Q}/transactions`,
@@ -132,14 +142,14 @@ export const operations: Operation[] = [
     auth: TOPIC_SUB, cost: "query",
   },
   { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)", auth: TOPIC_SUB, cost: "query" },
-  { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook", auth: GROUP_SUB },
+  { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook", auth: PRODUCER_GROUP },
   {
     method: "GET",
     path: "/producers/:group/checks",
     tag: "transactions",
     summary: "Long poll for transaction check-backs",
     query: [int("maxWaitMs", "hold (0-30000, default 15000)"), int("max", "at most this many checks (default 32)")],
-    auth: GROUP_SUB, cost: "longPoll",
+    auth: PRODUCER_GROUP, cost: "longPoll",
   },
   { method: "PUT", path: "/producers/:group/webhook", tag: "transactions", summary: "Register a check-back webhook", body: WebhookSchema, auth: ADMIN },
   { method: "DELETE", path: "/producers/:group/webhook", tag: "transactions", summary: "Remove the check-back webhook", auth: ADMIN },
