@@ -169,12 +169,13 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    * Resolves once the generation passes `known` (or after `maxWaitMs`), so members learn of a
    * rebalance at once instead of at their next heartbeat (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED).
    */
-  async watch(known: number, maxWaitMs: number): Promise<number> {
+  async watch(known: number, maxWaitMs: number, account = ""): Promise<number> {
     const deadline = Date.now() + maxWaitMs;
     while (this.generation <= known) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
-      await this.watchers.wait(remainingMs);
+      // Timed out, or released early to make room for another account's watch.
+      if (!(await this.watchers.wait(remainingMs, account))) break;
     }
     return this.generation;
   }
