@@ -73,7 +73,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       // over is counted as its old owner's; its hand-over starts again at the next rebalance.)
       for (const [key, cid] of state.owners) {
         this.owners.set(key, cid);
-        if (this.members.get(cid)?.messageModel === "CLUSTERING") this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
+        if (this.members.get(cid)?.messageModel !== "CLUSTERING") continue;
+        this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
       }
       for (const queues of this.assignment.values()) queues.sort(compareMessageQueues);
       if (this.members.size > 0) await this.armAlarm();
