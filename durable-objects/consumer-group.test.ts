@@ -529,20 +529,177 @@ describe("ConsumerGroupDO info and offset resets", () => {
     const restored = await cg.info(name);
     expect(restored.generation).toBe(2);
     expect(restored.offsetResetSeq).toBe(2);
-    // Members live in memory only: they join again with their next heartbeat.
-    expect(restored.members).toEqual([]);
+    // Members are stored too: they come back with their queues, and nothing moves.
+    expect(restored.members.map((m) => [m.clientId, m.assignment])).toEqual([
+      ["cid-1", mqs(topic, "broker-a", [0])],
+      ["cid-2", mqs(topic, "broker-a", [1])],
+    ]);
     expect(await cg.bumpOffsetResetSeq()).toBe(3);
-    const again = await cg.heartbeat(name, hb("cid-1", [topic]));
-    expect(again).toEqual({
-      generation: 3,
-      assignment: mqs(topic, "broker-a", [0, 1]),
+    expect(await cg.heartbeat(name, hb("cid-1", [topic]))).toEqual({
+      generation: 2,
+      assignment: mqs(topic, "broker-a", [0]),
       offsetResetSeq: 3,
-      members: 1,
+      members: 2,
       sessionTimeoutMs: 3000,
     });
-    // The queues were told the new owner with the continued generation.
-    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-1", 3);
+    // A leave is stored as well.
+    expect(await cg.leave(name, "cid-2")).toBe(true);
     await evictDurableObject(cg);
-    expect(await cg.info(name)).toMatchObject({ generation: 3, offsetResetSeq: 3, members: [] });
+    expect(await cg.info(name)).toMatchObject({ generation: 3, offsetResetSeq: 3, members: [{ clientId: "cid-1" }] });
+  });
+});
+
+describe("ConsumerGroupDO configured queues (CONFIG)", () => {
+  /** Whether the queue object named for `mq` holds an owner row for `group` (the group told it about an owner). */
+  async function toldOwner(mq: MessageQueue, group: string): Promise<boolean> {
+    return runInDurableObject(queueStub(mq), (_i, state) =>
+      state.storage.sql.exec("SELECT grp FROM queue_owner WHERE grp = ?", group).toArray().length > 0,
+    );
+  }
+
+  it("item 5: CONFIG allocation names only queues of the topic's route", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    const other = await createTopic(qd("broker-a", 2));
+    const config = (configuredQueues: MessageQueue[], topics = [topic]) =>
+      hb("cid-1", topics, { allocateStrategy: "CONFIG", configuredQueues });
+    const illegal = (why: string) => `[CONFIGURED_QUEUE_ILLEGAL] ${why}`;
+
+    // A broker outside the route, a queue id past the route's, a topic not subscribed: refused.
+    const foreignBroker = { topic, brokerName: "broker-zz", queueId: 0 };
+    const pastTheRoute = { topic, brokerName: "broker-a", queueId: 2 };
+    const unsubscribed = { topic: other, brokerName: "broker-a", queueId: 0 };
+    const cases: [MessageQueue, string][] = [
+      [foreignBroker, `configured queue ${topic}/broker-zz/0 is not a readable queue of the route of topic "${topic}"`],
+      [pastTheRoute, `configured queue ${topic}/broker-a/2 is not a readable queue of the route of topic "${topic}"`],
+      [unsubscribed, `configured queue ${other}/broker-a/0: the member does not subscribe to topic "${other}"`],
+    ];
+    for (const [mq, why] of cases) {
+      const refused = await rejection(cg.heartbeat(name, config([...mqs(topic, "broker-a", [0]), mq])));
+      expect(refused.message).toBe(illegal(why));
+      // Refused before anything changed: no member, and no queue object heard of the group.
+      expect(await cg.info(name)).toMatchObject({ generation: 0, members: [] });
+      expect(await toldOwner(mq, name)).toBe(false);
+    }
+    // 1,024 made-up queues in one heartbeat create nothing either.
+    const flood = Array.from({ length: 1024 }, (_, queueId) => ({ topic, brokerName: "broker-zz", queueId }));
+    expect((await rejection(cg.heartbeat(name, config(flood)))).message).toBe(illegal(cases[0]![1]));
+    expect(await toldOwner({ topic, brokerName: "broker-zz", queueId: 1023 }, name)).toBe(false);
+
+    // Queues of the route are taken, as named; a change to a foreign queue later is refused too.
+    const ok = await cg.heartbeat(name, config(mqs(topic, "broker-a", [1, 0])));
+    expect(ok).toMatchObject({ generation: 1, assignment: mqs(topic, "broker-a", [1, 0]) });
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-1", 1);
+    expect((await rejection(cg.heartbeat(name, config([foreignBroker])))).message).toBe(illegal(cases[0]![1]));
+    expect((await cg.info(name)).members[0]!.assignment).toEqual(mqs(topic, "broker-a", [1, 0]));
+  });
+
+  it("item 5: a queue two members configure goes to one of them, so neither is fenced in a loop", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 3));
+    const config = (cid: string, ids: number[]) =>
+      hb(cid, [topic], { allocateStrategy: "CONFIG", configuredQueues: mqs(topic, "broker-a", ids) });
+    await cg.heartbeat(name, config("cid-1", [0, 1, 1]));
+    const second = await cg.heartbeat(name, config("cid-2", [1, 2]));
+    expect(second.assignment).toEqual(mqs(topic, "broker-a", [2]));
+    expect((await cg.info(name)).members.map((m) => [m.clientId, m.assignment])).toEqual([
+      ["cid-1", mqs(topic, "broker-a", [0, 1])],
+      ["cid-2", mqs(topic, "broker-a", [2])],
+    ]);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-1", 1);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 2 }, name, "cid-2", 2);
+  });
+});
+
+describe("ConsumerGroupDO allocation strategy", () => {
+  it("item 6: a member naming another strategy than the group's other members is refused and changes nothing", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    await cg.heartbeat(name, hb("cid-1", [topic], { allocateStrategy: "AVERAGELY_BY_CIRCLE" }));
+    const conflict =
+      `[ALLOCATE_STRATEGY_CONFLICT] group "${name}" allocates queues with AVERAGELY_BY_CIRCLE, the strategy its other ` +
+      "members name; this member names CONSISTENT_HASH: every member of a group must use the same allocation strategy";
+    // Heartbeat after heartbeat, the other strategy is refused and the group does not move.
+    for (let i = 0; i < 3; i++) {
+      expect((await rejection(cg.heartbeat(name, hb("cid-2", [topic], { allocateStrategy: "CONSISTENT_HASH" })))).message).toBe(conflict);
+      expect(await cg.heartbeat(name, hb("cid-1", [topic], { allocateStrategy: "AVERAGELY_BY_CIRCLE" }))).toMatchObject({ generation: 1, members: 1 });
+    }
+    expect(await cg.info(name)).toMatchObject({ generation: 1, allocateStrategy: "AVERAGELY_BY_CIRCLE" });
+
+    // A member naming no strategy takes the group's.
+    const follower = await cg.heartbeat(name, hb("cid-3", [topic]));
+    expect(follower.generation).toBe(2);
+    const circle = expectedShares("AVERAGELY_BY_CIRCLE", { [topic]: topicQueues(topic) }, ["cid-1", "cid-3"]);
+    expect(follower.assignment).toEqual(circle.get("cid-3"));
+    // A member already in the group that asks for a new strategy while others name one is refused too.
+    await cg.heartbeat(name, hb("cid-4", [topic], { allocateStrategy: "AVERAGELY_BY_CIRCLE" }));
+    expect((await rejection(cg.heartbeat(name, hb("cid-4", [topic], { allocateStrategy: "AVERAGELY" })))).message).toContain(
+      "[ALLOCATE_STRATEGY_CONFLICT]",
+    );
+
+    // Once no other member names a strategy, a new one may: the group follows its members.
+    await cg.leave(name, "cid-1");
+    await cg.leave(name, "cid-4");
+    const hashed = await cg.heartbeat(name, hb("cid-2", [topic], { allocateStrategy: "CONSISTENT_HASH" }));
+    const hash = expectedShares("CONSISTENT_HASH", { [topic]: topicQueues(topic) }, ["cid-2", "cid-3"]);
+    expect(hashed.assignment).toEqual(hash.get("cid-2"));
+    expect(await cg.info(name)).toMatchObject({ allocateStrategy: "CONSISTENT_HASH" });
+    // Broadcasting members read every queue: their strategy is no conflict.
+    expect(await cg.heartbeat(name, hb("bc-1", [topic], { messageModel: "BROADCASTING", allocateStrategy: "AVERAGELY" }))).toMatchObject({
+      assignment: [],
+    });
+    expect(await cg.info(name)).toMatchObject({ allocateStrategy: "CONSISTENT_HASH" });
+  });
+});
+
+describe("ConsumerGroupDO restart", () => {
+  function setAliveAt(cg: DurableObjectStub<ConsumerGroupDO>, at: number): Promise<void> {
+    return runInDurableObject(cg, (_i, state) => {
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_at', ?)", at);
+    });
+  }
+
+  it("crash item: members that heartbeat again after a restart keep their queues and generation, unfenced", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"), qd("broker-b"));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    const joined = await cg.heartbeat(name, hb("cid-2", [topic]));
+    expect(joined.generation).toBe(2);
+    const held = (cid: string) => expectedShares("AVERAGELY", { [topic]: topicQueues(topic) }, ["cid-1", "cid-2"]).get(cid)!;
+
+    await evictDurableObject(cg);
+    // The surviving members' next heartbeats change nothing: same generation, same queues.
+    for (const cid of ["cid-1", "cid-2"]) {
+      const again = await cg.heartbeat(name, hb(cid, [topic], { generation: 2, heldQueues: held(cid) }));
+      expect(again).toEqual({ generation: 2, assignment: held(cid), offsetResetSeq: 0, members: 2, sessionTimeoutMs: 3000 });
+    }
+    // Their pulls and commits under the generation they hold are still taken.
+    for (const cid of ["cid-1", "cid-2"]) {
+      for (const mq of held(cid)) expect(await fencedPull(mq, name, { clientId: cid, generation: 2 })).toBe("NO_NEW_MSG");
+      await queueStub(held(cid)[0]!).commitOffset(name, 0, { clientId: cid, generation: 2 });
+    }
+    expect((await cg.info(name)).generation).toBe(2);
+
+    // A member that does not come back is dropped after its session, counted from before the restart.
+    await evictDurableObject(cg);
+    await silence(cg, "cid-2", 3001);
+    expect(await runDurableObjectAlarm(cg)).toBe(true);
+    expect((await cg.info(name)).members.map((m) => m.clientId)).toEqual(["cid-1"]);
+    for (const mq of held("cid-2")) await expectOwner(mq, name, "cid-1", 3);
+  });
+
+  it("crash item: after an outage longer than their sessions, stored members are dropped at once", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    await cg.heartbeat(name, hb("cid-2", [topic]));
+    // The group was last alive 10 s ago: longer than the 3 s sessions.
+    await setAliveAt(cg, Date.now() - 10_000);
+    await evictDurableObject(cg);
+    const back = await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(back).toMatchObject({ generation: 3, assignment: mqs(topic, "broker-a", [0, 1]), members: 1 });
+    // cid-1 kept its own queue throughout (owner since generation 1); cid-2's moved to it.
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 0 }, name, "cid-1", 1);
+    await expectOwner({ topic, brokerName: "broker-a", queueId: 1 }, name, "cid-1", 3);
   });
 });

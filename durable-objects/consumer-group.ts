@@ -5,9 +5,13 @@
  * strategy (pure functions shared with the client); before a member hears of its queues,
  * each queue object is told its new owner, so a stale member is refused there (fencing) and
  * a queue is read by at most one member of the group.
+ *
+ * Members, the generation and the owner each queue was told are kept in SQLite (written only
+ * when they change): after a restart a member that heartbeats again with the same client id is
+ * the member it was, keeps its queues and is not fenced against itself.
  */
 import { DurableObject } from "cloudflare:workers";
-import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
+import { allocateAll, compareMessageQueues, type AllocateStrategyName } from "../protocol/allocate.js";
 import type { GroupInfo, HeartbeatRequest, HeartbeatResponse, MemberInfo } from "../protocol/consumer.js";
 import { retryTopic } from "../protocol/consumer.js";
 import { toRpcError } from "../protocol/errors.js";
@@ -19,6 +23,9 @@ import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
 import { upsertTopic } from "../workers/namesrv/topic-registry.js";
 import { readNameServer, writeNameServers } from "../workers/namesrv/instances.js";
 import { Waiters } from "./queue/waiters.js";
+import { configuredShares, illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
+import { GroupStore, storedMember } from "./consumer-group/group-store.js";
+import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
@@ -31,7 +38,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly members = new Map<string, Member>();
   private generation = 0;
   private offsetResetSeq = 0;
-  private strategy: AllocateStrategyName = "AVERAGELY";
+  private strategy: AllocateStrategyName = DEFAULT_STRATEGY;
   private assignment = new Map<string, MessageQueue[]>();
   /** Owner this object last told each queue, keyed by queue. */
   private owners = new Map<string, string | null>();
@@ -42,20 +49,40 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly releasing = new Map<string, { from: string; since: number }>();
   /** Members parked in watch(), woken when the generation moves. */
   private readonly watchers = new Waiters();
+  private readonly store: GroupStore;
+  /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
+  private readonly stored = new Map<string, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.store = new GroupStore(ctx.storage.sql);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
-      for (const row of ctx.storage.sql.exec<{ key: string; value: number }>("SELECT key, value FROM meta")) {
-        if (row.key === "generation") this.generation = row.value;
-        if (row.key === "offset_reset_seq") this.offsetResetSeq = row.value;
+      const state = this.store.load();
+      this.groupName = state.name;
+      this.generation = state.generation;
+      this.offsetResetSeq = state.offsetResetSeq;
+      // Members come back as last heard when the group was last alive: one that heartbeat just
+      // before a restart keeps its session, one gone for longer than it is dropped at once.
+      const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
+      for (const m of state.members) {
+        this.members.set(m.clientId, { ...m, lastHeartbeatAt: heardAt });
+        this.stored.set(m.clientId, JSON.stringify(m));
       }
+      this.strategy = groupStrategy(this.members.values());
+      // The assignment the members were given: the queues each owns. (A queue being handed
+      // over is counted as its old owner's; its hand-over starts again at the next rebalance.)
+      for (const [key, cid] of state.owners) {
+        this.owners.set(key, cid);
+        if (this.members.get(cid)?.messageModel !== "CLUSTERING") continue;
+        this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
+      }
+      for (const queues of this.assignment.values()) queues.sort(compareMessageQueues);
+      if (this.members.size > 0) await this.armAlarm();
     });
   }
 
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
-    this.groupName = group;
+    this.nameGroup(group);
     if (req.sessionTimeoutMs < Limits.minSessionTimeoutMs || req.sessionTimeoutMs > Limits.maxSessionTimeoutMs) {
       throw toRpcError(
         "SESSION_TIMEOUT_ILLEGAL",
@@ -65,20 +92,33 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
     }
+    const record = JSON.stringify(storedMember(req));
+    if (req.configuredQueues && this.stored.get(req.clientId) !== record) await this.checkConfiguredQueues(req);
+    // Refusals come before any change: a refused heartbeat leaves the group as it was.
     const now = Date.now();
-    let changed = this.expire(now);
-    const before = this.members.get(req.clientId);
-    if (!before && this.members.size >= Limits.maxGroupMembers) {
+    const others = [...this.members.values()].filter((m) => m.clientId !== req.clientId && !isExpired(m, now));
+    const conflict = strategyConflict(others, req);
+    if (conflict) {
+      throw toRpcError(
+        "ALLOCATE_STRATEGY_CONFLICT",
+        `group "${group}" allocates queues with ${conflict}, the strategy its other members name; this member names ` +
+          `${req.allocateStrategy}: every member of a group must use the same allocation strategy`,
+      );
+    }
+    if (!this.members.has(req.clientId) && others.length >= Limits.maxGroupMembers) {
       throw toRpcError("TOO_MANY_MEMBERS", `group "${group}" already has ${Limits.maxGroupMembers} members`);
     }
+    let changed = this.expire(now);
+    const before = this.members.get(req.clientId);
     if (!before || memberShape(before) !== memberShape(req)) changed = true;
     // A member that let go of a queue being handed over lets the hand-over finish now.
     const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(req);
-    if (req.allocateStrategy && req.allocateStrategy !== this.strategy) {
-      this.strategy = req.allocateStrategy;
-      changed = true;
-    }
     this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
+    if (this.stored.get(req.clientId) !== record) {
+      this.store.saveMember(storedMember(req));
+      this.stored.set(req.clientId, record);
+    }
+    this.store.touch(now);
     if (!before) {
       // Best effort: the registry only lists groups; a missed entry is written at the next join.
       await writeNameServers(this.env, (ns) => ns.registerGroup(group, now)).catch(() => undefined);
@@ -97,16 +137,19 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 
   /** A member that shuts down leaves at once; its queues move to the others. */
   async leave(group: string, clientId: string): Promise<boolean> {
-    this.groupName = group;
+    this.nameGroup(group);
     const had = this.members.delete(clientId);
-    if (had) await this.rebalance(true, Date.now());
+    if (had) {
+      this.forget(clientId);
+      await this.rebalance(true, Date.now());
+    }
     return had;
   }
 
   /** Starts an offset reset: members learn the new sequence on their next heartbeat. */
   bumpOffsetResetSeq(): number {
     this.offsetResetSeq++;
-    this.saveMeta("offset_reset_seq", this.offsetResetSeq);
+    this.store.saveMeta("offset_reset_seq", this.offsetResetSeq);
     return this.offsetResetSeq;
   }
 
@@ -127,12 +170,13 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    * Resolves once the generation passes `known` (or after `maxWaitMs`), so members learn of a
    * rebalance at once instead of at their next heartbeat (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED).
    */
-  async watch(known: number, maxWaitMs: number): Promise<number> {
+  async watch(known: number, maxWaitMs: number, account = ""): Promise<number> {
     const deadline = Date.now() + maxWaitMs;
     while (this.generation <= known) {
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) break;
-      await this.watchers.wait(remainingMs);
+      // Timed out, or released early to make room for another account's watch.
+      if (!(await this.watchers.wait(remainingMs, account))) break;
     }
     return this.generation;
   }
@@ -154,12 +198,42 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private expire(now: number): boolean {
     let dropped = false;
     for (const [id, m] of this.members) {
-      if (now - m.lastHeartbeatAt > m.sessionTimeoutMs) {
+      if (isExpired(m, now)) {
         this.members.delete(id);
+        this.forget(id);
         dropped = true;
       }
     }
     return dropped;
+  }
+
+  /** The object learns its group's name from its callers (one object per name) and keeps it. */
+  private nameGroup(group: string): void {
+    if (group === this.groupName) return;
+    this.groupName = group;
+    this.store.saveName(group);
+  }
+
+  private forget(clientId: string): void {
+    this.store.deleteMember(clientId);
+    this.stored.delete(clientId);
+  }
+
+  /**
+   * Refuses configured queues (CONFIG strategy) that are not readable queues of a topic the
+   * member subscribes to: the group would otherwise tell queue objects that do not exist
+   * about an owner. Checked when they change, not on every heartbeat.
+   */
+  private async checkConfiguredQueues(req: HeartbeatRequest): Promise<void> {
+    const configured = req.configuredQueues ?? [];
+    const subscribed = new Set(req.subscriptions.map((s) => s.topic));
+    const topics = [...new Set(configured.map((q) => q.topic))].filter((t) => subscribed.has(t));
+    const readable = new Map<string, MessageQueue[]>();
+    await Promise.all(
+      topics.map(async (t) => readable.set(t, readQueuesOf(t, await readNameServer(this.env, (ns) => ns.getTopic(t))))),
+    );
+    const why = illegalConfiguredQueue(configured, readable);
+    if (why) throw toRpcError("CONFIGURED_QUEUE_ILLEGAL", why);
   }
 
   private async armAlarm(): Promise<void> {
@@ -176,6 +250,12 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    * generation when anyone's queues change and tells each queue its new owner.
    */
   private async rebalance(membershipChanged: boolean, now: number, force = false): Promise<void> {
+    // The strategy follows the members (they agree on it): it changes only as they come and go.
+    const strategy = groupStrategy(this.members.values());
+    if (strategy !== this.strategy) {
+      this.strategy = strategy;
+      membershipChanged = true;
+    }
     if (!membershipChanged && !force && now - this.routesReadAt < ROUTE_REFRESH_MS) return;
     const clustering = [...this.members.values()].filter((m) => m.messageModel === "CLUSTERING");
     const topics = [...new Set(clustering.flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
@@ -193,8 +273,10 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       const cidAll = clustering.filter((m) => m.subscriptions.some((s) => s.topic === topic)).map((m) => m.clientId);
       const clientRooms: Record<string, string> = {};
       for (const m of clustering) if (m.zone) clientRooms[m.clientId] = m.zone;
-      const configured: Record<string, MessageQueue[]> = {};
-      for (const m of clustering) if (m.configuredQueues) configured[m.clientId] = m.configuredQueues.filter((q) => q.topic === topic);
+      const named: Record<string, MessageQueue[]> = {};
+      for (const m of clustering) if (m.configuredQueues) named[m.clientId] = m.configuredQueues.filter((q) => q.topic === topic);
+      // Only queues of the route, each to one member: a queue object has one owner per group.
+      const configured = configuredShares(named, mqAll);
       const shares = allocateAll(this.strategy, mqAll, cidAll, { clientRooms, configured });
       for (const [cid, queues] of shares) {
         next.set(cid, [...(next.get(cid) ?? []), ...queues]);
@@ -223,9 +305,12 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 
     const changedQueues = [...owners].filter(([key, cid]) => this.owners.get(key) !== cid);
     const assignmentChanged = changedQueues.length > 0 || membershipChanged || !sameAssignment(this.assignment, next);
-    if (!assignmentChanged) return;
+    if (!assignmentChanged) {
+      this.assignment = next; // the same queues, in the order the strategy lists them
+      return;
+    }
     this.generation++;
-    this.saveMeta("generation", this.generation);
+    this.store.saveMeta("generation", this.generation);
     this.assignment = next;
     const generation = this.generation;
     await Promise.all(
@@ -241,6 +326,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
         }
         if (cid === null) this.owners.delete(key);
         else this.owners.set(key, cid);
+        this.store.saveOwner(key, cid);
       }),
     );
     this.watchers.wakeAll();
@@ -249,10 +335,6 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private async ensureRetryTopic(group: string): Promise<void> {
     // RocketMQ creates %RETRY%<group> on heartbeat: one queue per broker (retryQueueNums = 1).
     await upsertTopic(this.env, retryTopic(group), { queueNums: 1 }, "createIfAbsent");
-  }
-
-  private saveMeta(key: string, value: number): void {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 }
 
@@ -281,7 +363,11 @@ function sameAssignment(a: Map<string, MessageQueue[]>, b: Map<string, MessageQu
 }
 
 function memberShape(m: HeartbeatRequest): string {
-  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null, m.configuredQueues ?? null]);
+  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null, m.configuredQueues ?? null, m.allocateStrategy ?? null]);
+}
+
+function isExpired(m: Member, now: number): boolean {
+  return now - m.lastHeartbeatAt > m.sessionTimeoutMs;
 }
 
 function readQueuesOf(topic: string, config: TopicConfig | null): MessageQueue[] {

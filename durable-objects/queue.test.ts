@@ -418,6 +418,32 @@ describe("QueueDO long poll", () => {
     expect((await q.stats()).parkedPulls).toBe(0);
   });
 
+  it("item 7: two accounts filling a queue's parked pulls do not refuse another account's long poll", async () => {
+    const q = queue();
+    await q.append([msg(0)]);
+    const outcome = (p: Promise<{ pullStatus: string }>) => p.then((r) => r.pullStatus, (e: unknown) => (e as Error).message);
+    // Two read-only accounts park 500 pulls each: the queue's 1,000 places.
+    const flood = Array.from({ length: 1000 }, (_, i) =>
+      outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: i % 2 === 0 ? "ro-1" : "ro-2" })),
+    );
+    for (let i = 0; i < 600 && (await q.stats()).parkedPulls < 1000; i++) await sleep(50);
+    expect((await q.stats()).parkedPulls).toBe(1000);
+
+    // The consumer's long poll parks: the oldest pull of a filling account makes room.
+    const consumer = outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "app" }));
+    // The first to answer is one of theirs, ended to make room (not the consumer, refused).
+    expect(await Promise.race([consumer, ...flood])).toBe("NO_NEW_MSG");
+    expect((await q.stats()).parkedPulls).toBe(1000);
+    // The filling accounts are refused now, not the consumer.
+    expect(await outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "ro-2" }))).toBe(
+      "[TOO_MANY_WAITERS] this queue already holds 1000 parked pulls, 500 of them this account's (its share); retry later",
+    );
+    await q.append([msg(1)]);
+    expect(await consumer).toBe("FOUND");
+    const ended = await Promise.all(flood);
+    expect([ended.filter((s) => s === "FOUND").length, ended.filter((s) => s === "NO_NEW_MSG").length]).toEqual([999, 1]);
+  });
+
   it("returns NO_NEW_MSG when the wait runs out", async () => {
     const q = queue();
     await q.append([msg(0), msg(1)]);

@@ -62,6 +62,8 @@ export interface PullRequest {
    * never OFFSET_ILLEGAL (which would move the consumer back).
    */
   replica?: boolean;
+  /** The caller's access key: parked pulls are shared fairly between accounts (see Waiters). */
+  account?: string;
 }
 
 
@@ -214,7 +216,10 @@ export class QueueDO extends DurableObject<Env> {
       if (remainingMs <= 0) {
         return { ...outcome, pullStatus: offset > req.offset ? "NO_MATCHED_MSG" : "NO_NEW_MSG" };
       }
-      await this.waiters.wait(remainingMs);
+      if (!(await this.waiters.wait(remainingMs, req.account))) {
+        // Timed out, or released early to make room for another account's pull: ends empty.
+        return { ...outcome, pullStatus: offset > req.offset ? "NO_MATCHED_MSG" : "NO_NEW_MSG" };
+      }
     }
   }
 

@@ -23,6 +23,8 @@ export const ErrorCodes = {
   BATCH_DELAY_NOT_SUPPORTED: 400,
   INVALID_FILTER_EXPRESSION: 400,
   SESSION_TIMEOUT_ILLEGAL: 400,
+  /** A member's configured queues (CONFIG strategy) name a queue outside its subscribed topics' routes. */
+  CONFIGURED_QUEUE_ILLEGAL: 400,
   TRANSACTION_GROUP_MISMATCH: 403,
   UNAUTHENTICATED: 401,
   SIGNATURE_INVALID: 401,
@@ -44,6 +46,8 @@ export const ErrorCodes = {
   TRANSACTION_ALREADY_ROLLED_BACK: 409,
   NOT_QUEUE_OWNER: 409,
   STALE_OFFSET_RESET: 409,
+  /** A member names an allocation strategy other than the one the group's other members use. */
+  ALLOCATE_STRATEGY_CONFLICT: 409,
   REQUEST_TOO_LARGE: 413,
   MESSAGE_BODY_TOO_LARGE: 413,
   PROPERTIES_SIZE_EXCEEDED: 413,

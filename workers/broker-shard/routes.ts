@@ -78,7 +78,16 @@ export const brokerRoutes = new Hono<AppEnv>()
     const queue = await target(c, "read");
     const { mq } = queue;
     const brokerId = memberFor(queue, brokerIdParam(c));
-    const request: PullRequest = { offset, maxNums, expression, expressionType: expressionType as ExpressionType, maxWaitMs, ...member };
+    const account = c.get("account")?.accessKey;
+    const request: PullRequest = {
+      offset,
+      maxNums,
+      expression,
+      expressionType: expressionType as ExpressionType,
+      maxWaitMs,
+      ...member,
+      ...(account !== undefined ? { account } : {}),
+    };
     const { value: outcome, brokerId: servedBy } = await onMember(c.env, queue, brokerId, {
       master: (s) => s.pull(request),
       replica: (s) => s.pull({ ...request, replica: true }),

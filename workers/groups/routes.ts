@@ -70,7 +70,8 @@ export const groupRoutes = new Hono<AppEnv>()
     checkGroupName(group);
     const generation = uintParam(c.req.query("generation"), "generation");
     const maxWaitMs = uintParam(c.req.query("maxWaitMs"), "maxWaitMs", { fallback: Limits.defaultPullWaitMs, max: Limits.maxPullWaitMs });
-    return c.json({ generation: await callQueue(() => consumerGroup(c.env, group).watch(generation, maxWaitMs)) });
+    const account = c.get("account")?.accessKey ?? "";
+    return c.json({ generation: await callQueue(() => consumerGroup(c.env, group).watch(generation, maxWaitMs, account)) });
   })
   .delete("/:group/members/:clientId", async (c) => {
     const group = c.req.param("group");

@@ -1,0 +1,121 @@
+/**
+ * What a consumer-group object keeps in SQLite, so a restart (a deploy, a crash, an eviction)
+ * does not look like every member leaving and joining again: the generation, the members as
+ * they last described themselves, and the owner this object last told each queue.
+ *
+ * Writes happen only when something changes (a join, a changed member, an ownership move),
+ * plus one "alive" timestamp per group at most once per ALIVE_WRITE_MS while members
+ * heartbeat: a member's own heartbeat time is not written, so heartbeats cost no row each.
+ */
+import type { HeartbeatRequest } from "../../protocol/consumer.js";
+
+/**
+ * The group's `alive_at` moves at most this often. After a restart every member counts as
+ * last heard at `alive_at`: a member that heartbeat just before the crash keeps nearly its
+ * whole session, and one restored after a long outage is dropped at once.
+ */
+export const ALIVE_WRITE_MS = 1000;
+
+const MIGRATIONS: readonly string[] = [
+  // v1: generation and offset-reset sequence (the layout before versions existed).
+  `CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;`,
+  // v2: the group's name (an alarm after a restart tells queues about owners under it), the
+  // members as they last described themselves (held queues excepted: they are reported again
+  // at the next heartbeat), and the member each queue was last told is its owner.
+  `CREATE TABLE IF NOT EXISTS identity (id INTEGER PRIMARY KEY CHECK (id = 0), grp TEXT NOT NULL);
+   CREATE TABLE IF NOT EXISTS member (client_id TEXT PRIMARY KEY, request TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS queue_owner (queue TEXT PRIMARY KEY, client_id TEXT NOT NULL) WITHOUT ROWID;`,
+];
+
+/**
+ * A member as stored: its last request without the queues it holds and the generation it
+ * reported, so a restored member counts as possibly still holding any queue it was given
+ * (a queue moving away from it is handed over) until its next heartbeat says what it holds.
+ * `heldQueues` stays as an empty list for a member that reports held queues at all.
+ */
+export type StoredMember = Omit<HeartbeatRequest, "generation">;
+
+export interface GroupState {
+  /** The group's name, "" until the first call named it. */
+  name: string;
+  generation: number;
+  offsetResetSeq: number;
+  /** When a member last heartbeat (to ALIVE_WRITE_MS), 0 if never. */
+  aliveAt: number;
+  members: StoredMember[];
+  /** Queue key → the member this object last told the queue owns it. */
+  owners: Map<string, string>;
+}
+
+export class GroupStore {
+  private aliveAt = 0;
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Creates or upgrades the schema and reads everything back. */
+  load(): GroupState {
+    this.migrate();
+    const meta = new Map<string, number>();
+    for (const row of this.sql.exec<{ key: string; value: number }>("SELECT key, value FROM meta")) meta.set(row.key, row.value);
+    this.aliveAt = meta.get("alive_at") ?? 0;
+    const members = this.sql
+      .exec<{ request: string }>("SELECT request FROM member ORDER BY client_id")
+      .toArray()
+      .map((r) => JSON.parse(r.request) as StoredMember);
+    const owners = new Map<string, string>();
+    for (const row of this.sql.exec<{ queue: string; client_id: string }>("SELECT queue, client_id FROM queue_owner")) {
+      owners.set(row.queue, row.client_id);
+    }
+    return {
+      name: this.sql.exec<{ grp: string }>("SELECT grp FROM identity").toArray()[0]?.grp ?? "",
+      generation: meta.get("generation") ?? 0,
+      offsetResetSeq: meta.get("offset_reset_seq") ?? 0,
+      aliveAt: this.aliveAt,
+      members,
+      owners,
+    };
+  }
+
+  saveName(name: string): void {
+    this.sql.exec("INSERT OR REPLACE INTO identity (id, grp) VALUES (0, ?)", name);
+  }
+
+  saveMeta(key: "generation" | "offset_reset_seq", value: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  /** Records that members were heard at `now`, at most once per ALIVE_WRITE_MS. */
+  touch(now: number): void {
+    if (now - this.aliveAt < ALIVE_WRITE_MS) return;
+    this.aliveAt = now;
+    this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('alive_at', ?)", now);
+  }
+
+  saveMember(member: StoredMember): void {
+    this.sql.exec("INSERT OR REPLACE INTO member (client_id, request) VALUES (?, ?)", member.clientId, JSON.stringify(member));
+  }
+
+  deleteMember(clientId: string): void {
+    this.sql.exec("DELETE FROM member WHERE client_id = ?", clientId);
+  }
+
+  saveOwner(queue: string, clientId: string | null): void {
+    if (clientId === null) this.sql.exec("DELETE FROM queue_owner WHERE queue = ?", queue);
+    else this.sql.exec("INSERT OR REPLACE INTO queue_owner (queue, client_id) VALUES (?, ?)", queue, clientId);
+  }
+
+  private migrate(): void {
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
+    const current = this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0]?.value ?? 0;
+    for (let v = current; v < MIGRATIONS.length; v++) this.sql.exec(MIGRATIONS[v]!);
+    if (current < MIGRATIONS.length) {
+      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", MIGRATIONS.length);
+    }
+  }
+}
+
+/** What is stored of a member (see StoredMember); a change of only what is left out writes nothing. */
+export function storedMember(req: HeartbeatRequest): StoredMember {
+  const { heldQueues, generation: _generation, ...rest } = req;
+  return heldQueues === undefined ? rest : { ...rest, heldQueues: [] };
+}
