@@ -282,6 +282,15 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
     expect((await q.queryKey("kept", 0, Number.MAX_SAFE_INTEGER, 64)).map((e) => e.queueOffset)).toEqual([heavy.length]);
   });
 
+  it("item 1: a query by key answers at most 4 MiB of bodies per queue (at least one message), so the answer fits an RPC", async () => {
+    const { q, mq } = queue();
+    // Three 3 MiB messages sharing a key (within every limit; 11 of 4 MiB would pass an RPC's 32 MiB).
+    for (let i = 0; i < 3; i++) await q.append([msg(i, { msgId: `Q${i}`, keys: ["shared"], body: new Uint8Array(3 * MiB) })], { mq });
+    const found = await q.queryKey("shared", 0, Number.MAX_SAFE_INTEGER, 64);
+    expect(found.map((e) => e.queueOffset)).toEqual([0]);
+    expect(found[0]!.message.body.length).toBe(3 * MiB);
+  });
+
   it("item 1: an append beyond one SQLite value fails with nothing stored, and the queue stays writable", async () => {
     const { q, mq } = queue();
     await rejection(q.append([msg(0, { keys: ["p".repeat(3_000_000)] })], { mq }));

@@ -467,9 +467,9 @@ export class QueueDO extends DurableObject<Env> {
     return `${mq.topic}/${mq.brokerName}/${mq.queueId}${this.brokerId === 0 ? "" : `@${this.brokerId}`}`;
   }
 
-  /** Messages carrying `key` within a store-time range (query by key, capped per queue). */
+  /** Messages carrying `key` within a store-time range (query by key, capped per queue in count and body bytes). */
   queryKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
-    return this.log.findByKey(key, beginMs, endMs, Math.min(maxNum, QUERY_MAX_PER_QUEUE));
+    return this.log.findByKey(key, beginMs, endMs, Math.min(maxNum, QUERY_MAX_PER_QUEUE), Limits.maxPullBytes);
   }
 
   /** A message by its client unique key (msgId), scanning near its birth time. */

@@ -131,9 +131,14 @@ export class CommitLog {
     return removed;
   }
 
-  /** Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum`. */
-  findByKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
+  /**
+   * Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum` and,
+   * past the first, at most `maxBytes` of bodies (so an answer stays within an RPC's size).
+   */
+  findByKey(key: string, beginMs: number, endMs: number, maxNum: number, maxBytes: number = Number.POSITIVE_INFINITY): LogEntry[] {
     const out: LogEntry[] = [];
+    let bytes = 0;
+    let full = false;
     // Only rows stored within the range can match: bound the scan by the row boundaries found
     // by time (searchOffset answers row boundaries).
     const from = this.searchOffset(beginMs);
@@ -141,12 +146,16 @@ export class CommitLog {
     for (const base_offset of this.keys.find(key, from, to, maxNum)) {
       const row = this.loadRow(base_offset);
       if (!row || row.storeTimestamp < beginMs || row.storeTimestamp > endMs) continue;
-      row.messages.forEach((message, i) => {
-        if (out.length < maxNum && message.keys.includes(key)) {
-          out.push({ queueOffset: row.baseOffset + i, storeTimestamp: row.storeTimestamp, message });
+      for (const [i, message] of row.messages.entries()) {
+        if (!message.keys.includes(key)) continue;
+        if (out.length >= maxNum || (out.length > 0 && bytes + message.body.length > maxBytes)) {
+          full = true;
+          break;
         }
-      });
-      if (out.length >= maxNum) break;
+        out.push({ queueOffset: row.baseOffset + i, storeTimestamp: row.storeTimestamp, message });
+        bytes += message.body.length;
+      }
+      if (full) break;
     }
     return out;
   }
