@@ -225,6 +225,7 @@ describe("fuzz", () => {
     const failures: string[] = [];
     let next = 0;
     let sent = 0;
+    let limitEdge = 0;
     const worker = async () => {
       for (;;) {
         const index = next++;
@@ -236,6 +237,7 @@ describe("fuzz", () => {
         if (index % 10 < 6) req.headers["cf-connecting-ip"] = `10.0.${index % 250}.${1 + (index % 7)}`;
         const res = await client.send(req, 30_000);
         sent++;
+        if (req.mutations.some((m) => m.startsWith("limitEdge"))) limitEdge++;
         byOp[req.op] = (byOp[req.op] ?? 0) + 1;
         const cls = res.error ? "error" : `${Math.floor(res.status / 100)}xx`;
         byClass[cls] = (byClass[cls] ?? 0) + 1;
@@ -252,7 +254,7 @@ describe("fuzz", () => {
       .map(([c, n]) => `${c}=${n}`)
       .join(" ");
     console.log(
-      `fuzz summary: seed=${SEED} requests=${sent} in ${ms} ms over ${Object.keys(byOp).length}/${ops.length} operations; ` +
+      `fuzz summary: seed=${SEED} requests=${sent} (limit-edge sends: ${limitEdge}) in ${ms} ms over ${Object.keys(byOp).length}/${ops.length} operations; ` +
         `by status class: ${Object.entries(byClass).sort().map(([c, n]) => `${c}=${n}`).join(" ")}; by code: ${codes}`,
     );
     if (failures.length > 0) console.log(`fuzz failures (${failures.length}, first 25):\n  ${failures.slice(0, 25).join("\n  ")}`);
