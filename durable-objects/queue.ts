@@ -9,6 +9,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { toRpcError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
+import { storedSize } from "../protocol/log-codec.js";
 import type { MessageQueue, QueueStats, SendStatus, StoredMessage } from "../protocol/message.js";
 import { toMessageExt } from "../protocol/message-ext.js";
 import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
@@ -22,6 +23,7 @@ import {
 } from "../protocol/transaction.js";
 import { readConfig } from "../workers/config.js";
 import type { Env } from "../workers/env.js";
+import { AlarmSteps } from "./queue/alarm-steps.js";
 import { CommitLog, type LogEntry } from "./queue/commit-log.js";
 import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
 import { HalfStore, type HalfInfo, type HalfState } from "./queue/half-store.js";
@@ -85,12 +87,19 @@ interface PendingAppend {
   messages: StoredMessage[];
   resolve: (r: AppendResult) => void;
   reject: (e: unknown) => void;
+  /** Stored in a row of its own: it was in a group whose append failed. */
+  alone?: boolean;
 }
 
-/** A group commit stops growing at this many body bytes, keeping rows a sensible size. */
+/**
+ * A group commit stops growing at this many stored bytes (bodies, keys and properties), so a
+ * row, and the replication push that carries it, stays a bounded size whoever sends what.
+ */
 const GROUP_COMMIT_MAX_BYTES = Limits.maxBatchBodyBytes;
 /** Work one alarm run does at most; more due work re-arms the alarm at once. */
 const ALARM_MAX_DELAYED = 1000;
+/** Stored bytes of the delayed messages one alarm run moves into one log row, as a group commit. */
+const ALARM_MAX_DELAYED_BYTES = GROUP_COMMIT_MAX_BYTES;
 const ALARM_MAX_CHECKS = 200;
 const ALARM_MAX_EXPIRED_ROWS = 500;
 /** Bodies one alarm run decodes for checks at most, bounding its memory. */
@@ -123,6 +132,8 @@ export class QueueDO extends DurableObject<Env> {
   private replicationFailures = 0;
   /** The epoch of this queue's log: set when a master first stores, renewed by a purge; a slave's is its master's. */
   private epoch = 0;
+  /** The alarm's steps, isolated from each other and logged once per failure streak. */
+  private readonly steps = new AlarmSteps(() => this.queueName());
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -408,40 +419,63 @@ export class QueueDO extends DurableObject<Env> {
     return this.half.list(state, limit);
   }
 
-  /** Delivers due delayed messages, raises due transaction checks, forgets old decisions. */
+  /**
+   * Delivers due delayed messages, raises due transaction checks, forgets old decisions,
+   * applies retention and pushes to slaves. Each step is isolated (a failing one backs off and
+   * is logged once, the others go on) and the alarm is re-armed whatever happened.
+   */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     const now = Date.now();
-    const config = readConfig(this.env);
+    try {
+      await this.steps.run("delayed delivery", now, () => this.deliverDue(now));
+      await this.steps.run("transaction checks", now, async () => {
+        const config = readConfig(this.env);
+        let checks: ReturnType<HalfStore["takeDueChecks"]> = [];
+        this.ctx.storage.transactionSync(() => {
+          checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs, ALARM_MAX_CHECK_BYTES);
+        });
+        await this.sendChecks(checks);
+      });
+      await this.steps.run("forget decided transactions", now, () => {
+        this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
+      });
+      // Retention: whole rows older than fileReservedTime go, in bounded chunks.
+      await this.steps.run("retention", now, () => {
+        const reservedMs = readConfig(this.env).fileReservedTimeMs;
+        if (reservedMs > 0) this.log.truncate({ storedBefore: now - reservedMs, maxRows: ALARM_MAX_EXPIRED_ROWS });
+      });
+      // Any alarm run carries pending replication along, even one that fired for other work.
+      if (this.replicationDueAt !== null) await this.steps.run("replication push", now, () => this.replicateNow());
+    } finally {
+      await this.armAlarm();
+    }
+  }
+
+  /** Moves due delayed messages into the log, one bounded row per run. */
+  private async deliverDue(now: number): Promise<void> {
     let delivered = 0;
     this.ctx.storage.transactionSync(() => {
-      const due = this.delayed.takeDue(now, ALARM_MAX_DELAYED, Limits.maxBatchBodyBytes);
+      const due = this.delayed.takeDue(now, ALARM_MAX_DELAYED, ALARM_MAX_DELAYED_BYTES);
       if (due.length > 0) this.log.append(due, now);
       delivered = due.length;
     });
-    let checks: ReturnType<HalfStore["takeDueChecks"]> = [];
-    this.ctx.storage.transactionSync(() => {
-      checks = this.half.takeDueChecks(now, ALARM_MAX_CHECKS, config.transactionCheckMax, config.transactionCheckIntervalMs, ALARM_MAX_CHECK_BYTES);
-    });
-    this.half.forgetDecided(now - DECIDED_RETENTION_MS, 500);
-    // Retention: whole rows older than fileReservedTime go, in bounded chunks.
-    if (config.fileReservedTimeMs > 0) {
-      this.log.truncate({ storedBefore: now - config.fileReservedTimeMs, maxRows: ALARM_MAX_EXPIRED_ROWS });
-    }
-    if (delivered > 0) {
-      await this.ctx.storage.sync();
-      this.waiters.wakeAll();
-      if (this.replicationDueAt === null) this.replicationDueAt = now;
-    }
-    await this.sendChecks(checks);
-    // Any alarm run carries pending replication along, even one that fired for other work.
-    if (this.replicationDueAt !== null) await this.replicateNow(now);
-    await this.armAlarm();
+    if (delivered === 0) return;
+    await this.ctx.storage.sync();
+    this.waiters.wakeAll();
+    if (this.replicationDueAt === null) this.replicationDueAt = now;
   }
 
-  /** Messages carrying `key` within a store-time range (query by key, capped per queue). */
+  /** How log lines name this queue: topic/broker/queueId, and @brokerId for a slave. */
+  private queueName(): string {
+    const mq = this.identity;
+    if (!mq) return `(unnamed queue object ${this.ctx.id.toString()})`;
+    return `${mq.topic}/${mq.brokerName}/${mq.queueId}${this.brokerId === 0 ? "" : `@${this.brokerId}`}`;
+  }
+
+  /** Messages carrying `key` within a store-time range (query by key, capped per queue in count and body bytes). */
   queryKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
-    return this.log.findByKey(key, beginMs, endMs, Math.min(maxNum, QUERY_MAX_PER_QUEUE));
+    return this.log.findByKey(key, beginMs, endMs, Math.min(maxNum, QUERY_MAX_PER_QUEUE), Limits.maxPullBytes);
   }
 
   /** A message by its client unique key (msgId), scanning near its birth time. */
@@ -514,12 +548,13 @@ export class QueueDO extends DurableObject<Env> {
   /** Points the single alarm at the earliest due work, writing only when it must move earlier. */
   private async armAlarm(): Promise<void> {
     const oldestDecided = this.half.oldestDecidedAt();
+    // A failing step's work waits for its backoff, so it cannot re-fire the alarm at once.
     const candidates = [
-      this.retentionDueAt(),
-      this.delayed.nextDueAt(),
-      this.half.nextCheckAt(),
-      oldestDecided === null ? null : oldestDecided + DECIDED_RETENTION_MS,
-      this.replicationDueAt,
+      this.steps.dueAt("retention", this.retentionDueAt()),
+      this.steps.dueAt("delayed delivery", this.delayed.nextDueAt()),
+      this.steps.dueAt("transaction checks", this.half.nextCheckAt()),
+      this.steps.dueAt("forget decided transactions", oldestDecided === null ? null : oldestDecided + DECIDED_RETENTION_MS),
+      this.steps.dueAt("replication push", this.replicationDueAt),
     ].filter((t): t is number => t !== null);
     if (candidates.length === 0) return;
     // Never re-arm at or before "now": an alarm set to the time of the run that is ending
@@ -656,20 +691,28 @@ export class QueueDO extends DurableObject<Env> {
     await this.armAlarm();
   }
 
-  private async replicateNow(now: number): Promise<void> {
+  private async replicateNow(): Promise<void> {
     this.replicationDueAt = null;
-    const links = this.slaveLinks();
-    const mq = this.identity;
-    if (links.length === 0 || !mq) return;
-    const ok = await this.replicator.pushAll(links, mq);
-    if (!ok) {
-      // An unreachable slave is retried with backoff, up to 30 s apart.
-      this.replicationFailures++;
-      this.replicationDueAt = Date.now() + Math.min(30_000, 500 * 2 ** Math.min(this.replicationFailures, 6));
-      return;
+    let ok = false;
+    try {
+      const links = this.slaveLinks();
+      const mq = this.identity;
+      if (links.length === 0 || !mq) {
+        ok = true;
+        return;
+      }
+      ok = await this.replicator.pushAll(links, mq);
+      if (ok) {
+        this.replicationFailures = 0;
+        if (this.replicator.behind(links)) this.replicationDueAt = Date.now() + 1;
+      }
+    } finally {
+      if (!ok) {
+        // An unreachable slave (or a push that threw) is retried with backoff, up to 30 s apart.
+        this.replicationFailures++;
+        this.replicationDueAt = Date.now() + Math.min(30_000, 500 * 2 ** Math.min(this.replicationFailures, 6));
+      }
     }
-    this.replicationFailures = 0;
-    if (this.replicator.behind(links)) this.replicationDueAt = Date.now() + 1;
   }
 
   private async flush(): Promise<void> {
@@ -678,19 +721,30 @@ export class QueueDO extends DurableObject<Env> {
       while (this.pending.length > 0) {
         const group = takeGroup(this.pending);
         const results: AppendResult[] = [];
+        const fail = (e: unknown) => {
+          for (const p of group) p.reject(e instanceof Error ? e : toRpcError("SERVICE_UNAVAILABLE", "store failed"));
+        };
+        let stored: { baseOffset: number; storeTimestamp: number };
         try {
           // One row for the whole group; each caller learns where its run starts.
-          const all = group.flatMap((p) => p.messages);
-          const { baseOffset, storeTimestamp } = this.log.append(all, Date.now());
-          let offset = baseOffset;
-          for (const p of group) {
-            results.push({ queueOffset: offset, storeTimestamp });
-            offset += p.messages.length;
-          }
+          stored = this.log.append(group.flatMap((p) => p.messages), Date.now());
+        } catch (e) {
+          // The append stored nothing. One send that cannot be stored must not fail the sends
+          // grouped with it: each goes again in a row of its own.
+          if (group.length > 1) this.pending.unshift(...group.map((p) => ({ ...p, alone: true })));
+          else fail(e);
+          continue;
+        }
+        let offset = stored.baseOffset;
+        for (const p of group) {
+          results.push({ queueOffset: offset, storeTimestamp: stored.storeTimestamp });
+          offset += p.messages.length;
+        }
+        try {
           // Answer only once durable; appends arriving meanwhile form the next group.
           await this.ctx.storage.sync();
         } catch (e) {
-          for (const p of group) p.reject(e instanceof Error ? e : toRpcError("SERVICE_UNAVAILABLE", "store failed"));
+          fail(e);
           continue;
         }
         const retention = this.retentionDueAt();
@@ -731,10 +785,13 @@ export class QueueDO extends DurableObject<Env> {
 }
 
 function takeGroup(pending: PendingAppend[]): PendingAppend[] {
+  if (pending[0]?.alone) return pending.splice(0, 1);
   let bytes = 0;
   let n = 0;
   while (n < pending.length) {
-    const size = pending[n]!.messages.reduce((s, m) => s + m.body.length, 0);
+    const next = pending[n]!;
+    if (n > 0 && next.alone) break;
+    const size = next.messages.reduce((s, m) => s + storedSize(m), 0);
     if (n > 0 && bytes + size > GROUP_COMMIT_MAX_BYTES) break;
     bytes += size;
     n++;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeMessages, encodeMessages } from "./log-codec.js";
+import { decodeMessages, encodeMessages, storedSize } from "./log-codec.js";
 import type { StoredMessage } from "./message.js";
 
 function msg(extra: Partial<StoredMessage> = {}): StoredMessage {
@@ -128,5 +128,17 @@ describe("encodeMessages / decodeMessages", () => {
     expect(Array.from(back!.body)).toEqual([1, 2, 3]);
     expect(back!.body.byteOffset).toBe(0);
     expect(back!.body.buffer.byteLength).toBe(3);
+  });
+});
+
+describe("storedSize", () => {
+  it("item 1: sizes a message as stored, keys and properties included, without encoding it", () => {
+    const keys = Array.from({ length: 64 }, (_, i) => `${i}`.padEnd(255, "k"));
+    const properties = Object.fromEntries(Array.from({ length: 4 }, (_, i) => [`p${i}`, "v".repeat(4000)]));
+    for (const m of [msg(), msg({ keys, properties, tags: "T".repeat(255), bornHost: "10.0.0.1:1", flag: 3, reconsumeTimes: 2 })]) {
+      const exact = encodeMessages([m]).length;
+      expect(storedSize(m)).toBeGreaterThanOrEqual(exact);
+      expect(storedSize(m)).toBeLessThan(exact + 128);
+    }
   });
 });

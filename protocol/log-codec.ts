@@ -77,3 +77,15 @@ export function decodeMessages(data: Uint8Array): StoredMessage[] {
   }
   return out;
 }
+
+/**
+ * About the bytes `m` takes in a log row, body and header, counted from its fields without
+ * encoding it (characters for bytes: exact for ASCII), so rows can be sized on the hot path.
+ */
+export function storedSize(m: StoredMessage): number {
+  // 96: the header's field names, braces and numbers at their longest.
+  let n = 8 + m.body.length + 96 + m.msgId.length + m.tags.length + m.bornHost.length;
+  for (const k of m.keys) n += k.length + 3;
+  for (const name in m.properties) n += name.length + m.properties[name]!.length + 6;
+  return n;
+}

@@ -7,6 +7,7 @@
 import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import { concat } from "./overflow.js";
+import { frameKeys, RowKeys } from "./row-keys.js";
 
 /** Stay well under the 2 MB SQLite value limit. */
 const CHUNK_BYTES = 1024 * 1024;
@@ -33,13 +34,8 @@ export interface RawRow {
   count: number;
   storeTimestamp: number;
   data: Uint8Array;
-  /** The row's keys framed for row_keys, or null when its messages carry none. */
+  /** The union of the row's keys framed as one string (see row-keys.ts), or null when its messages carry none. */
   keys: string | null;
-}
-
-/** Keys framed by \u0001 so instr() finds whole keys only (keys cannot contain it). */
-function frameKeys(keys: readonly string[]): string {
-  return `\u0001${keys.join("\u0001")}\u0001`;
 }
 
 interface DecodedRow {
@@ -57,6 +53,7 @@ export class CommitLog {
   private oldestTs = 0;
   private readonly cache = new Map<number, DecodedRow>();
   private cacheBytes = 0;
+  private readonly keys: RowKeys;
   /** Rows written since this object started, for the cost report. */
   rowsWritten = 0;
   messagesAppended = 0;
@@ -65,6 +62,7 @@ export class CommitLog {
     private readonly sql: SqlStorage,
     private readonly storage: DurableObjectStorage,
   ) {
+    this.keys = new RowKeys(sql);
     const first = sql
       .exec<{ base_offset: number; store_ts: number }>("SELECT base_offset, store_ts FROM log ORDER BY base_offset LIMIT 1")
       .toArray()[0];
@@ -106,6 +104,8 @@ export class CommitLog {
       )
       .toArray();
     let removed = 0;
+    let min = this.min;
+    const gone: number[] = [];
     this.storage.transactionSync(() => {
       for (const row of rows) {
         const end = row.base_offset + row.count;
@@ -114,12 +114,15 @@ export class CommitLog {
         if (!byOffset && !byTime) break;
         this.sql.exec("DELETE FROM log WHERE base_offset = ?", row.base_offset);
         if (row.extra_chunks > 0) this.sql.exec("DELETE FROM log_chunk WHERE base_offset = ?", row.base_offset);
-        this.sql.exec("DELETE FROM row_keys WHERE base_offset = ?", row.base_offset);
-        this.cache.delete(row.base_offset);
+        gone.push(row.base_offset);
         removed += row.count;
-        this.min = end;
+        min = end;
       }
+      if (gone.length > 0) this.keys.deleteBefore(min);
     });
+    // Memory follows only once the deletes are committed, so a failed truncation changes nothing.
+    for (const offset of gone) this.cache.delete(offset);
+    this.min = min;
     const first = this.sql
       .exec<{ store_ts: number }>("SELECT store_ts FROM log ORDER BY base_offset LIMIT 1")
       .toArray()[0];
@@ -128,31 +131,31 @@ export class CommitLog {
     return removed;
   }
 
-  /** Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum`. */
-  findByKey(key: string, beginMs: number, endMs: number, maxNum: number): LogEntry[] {
+  /**
+   * Messages carrying `key`, stored within [beginMs, endMs], oldest first, at most `maxNum` and,
+   * past the first, at most `maxBytes` of bodies (so an answer stays within an RPC's size).
+   */
+  findByKey(key: string, beginMs: number, endMs: number, maxNum: number, maxBytes: number = Number.POSITIVE_INFINITY): LogEntry[] {
     const out: LogEntry[] = [];
+    let bytes = 0;
+    let full = false;
     // Only rows stored within the range can match: bound the scan by the row boundaries found
     // by time (searchOffset answers row boundaries).
     const from = this.searchOffset(beginMs);
     const to = endMs >= this.lastStoreTs ? this.next : this.searchOffset(endMs + 1);
-    const rows = this.sql
-      .exec<{ base_offset: number }>(
-        "SELECT base_offset FROM row_keys WHERE base_offset >= ? AND base_offset < ? AND instr(keys, ?) > 0 ORDER BY base_offset LIMIT ?",
-        from,
-        to,
-        `\u0001${key}\u0001`,
-        maxNum,
-      )
-      .toArray();
-    for (const { base_offset } of rows) {
+    for (const base_offset of this.keys.find(key, from, to, maxNum)) {
       const row = this.loadRow(base_offset);
       if (!row || row.storeTimestamp < beginMs || row.storeTimestamp > endMs) continue;
-      row.messages.forEach((message, i) => {
-        if (out.length < maxNum && message.keys.includes(key)) {
-          out.push({ queueOffset: row.baseOffset + i, storeTimestamp: row.storeTimestamp, message });
+      for (const [i, message] of row.messages.entries()) {
+        if (!message.keys.includes(key)) continue;
+        if (out.length >= maxNum || (out.length > 0 && bytes + message.body.length > maxBytes)) {
+          full = true;
+          break;
         }
-      });
-      if (out.length >= maxNum) break;
+        out.push({ queueOffset: row.baseOffset + i, storeTimestamp: row.storeTimestamp, message });
+        bytes += message.body.length;
+      }
+      if (full) break;
     }
     return out;
   }
@@ -189,15 +192,21 @@ export class CommitLog {
 
   /**
    * Whole rows from `fromOffset` (a row boundary, or before the first row) on, as stored, for
-   * a slave: at most `maxRows`, and past the first row at most `maxBytes` of data.
+   * a slave: at most `maxRows`, and past the first row at most `maxBytes` of data and keys.
    */
   rawRows(fromOffset: number, maxRows: number, maxBytes: number): RawRow[] {
     const out: RawRow[] = [];
     let bytes = 0;
-    // Sizes first, data row by row: a push never holds more than maxBytes (plus one row) in memory.
+    // Sizes first (data with its overflow chunks, and keys), data row by row: a push never
+    // holds more than maxBytes (plus one row) in memory, and stays within an RPC's size.
     const heads = this.sql
       .exec<{ base_offset: number; size: number }>(
-        "SELECT base_offset, length(data) AS size FROM log WHERE base_offset >= ? ORDER BY base_offset LIMIT ?",
+        `SELECT l.base_offset,
+           length(l.data)
+           + CASE WHEN l.extra_chunks = 0 THEN 0 ELSE (SELECT SUM(length(d.data)) FROM log_chunk d WHERE d.base_offset = l.base_offset) END
+           + COALESCE((SELECT length(CAST(k.keys AS BLOB)) FROM row_keys k WHERE k.base_offset = l.base_offset), 0)
+           + COALESCE((SELECT SUM(length(CAST(c.keys AS BLOB))) FROM row_keys_chunk c WHERE c.base_offset = l.base_offset), 0) AS size
+         FROM log l WHERE l.base_offset >= ? ORDER BY l.base_offset LIMIT ?`,
         fromOffset,
         maxRows,
       )
@@ -209,9 +218,8 @@ export class CommitLog {
         .toArray()[0];
       if (!row) break;
       const data = this.rowData(row);
-      bytes += data.length;
-      const keys = this.sql.exec<{ keys: string }>("SELECT keys FROM row_keys WHERE base_offset = ?", row.base_offset).toArray()[0];
-      out.push({ baseOffset: row.base_offset, count: row.count, storeTimestamp: row.store_ts, data, keys: keys?.keys ?? null });
+      bytes += head.size;
+      out.push({ baseOffset: row.base_offset, count: row.count, storeTimestamp: row.store_ts, data, keys: this.keys.read(row.base_offset) });
     }
     return out;
   }
@@ -227,7 +235,7 @@ export class CommitLog {
     if (row.baseOffset !== this.next) {
       this.sql.exec("DELETE FROM log");
       this.sql.exec("DELETE FROM log_chunk");
-      this.sql.exec("DELETE FROM row_keys");
+      this.keys.clear();
       this.cache.clear();
       this.cacheBytes = 0;
       this.min = row.baseOffset;
@@ -257,9 +265,7 @@ export class CommitLog {
           row.data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
         ).rowsWritten;
       }
-      if (row.keys !== null) {
-        written += this.sql.exec("INSERT INTO row_keys (base_offset, keys) VALUES (?, ?)", row.baseOffset, row.keys).rowsWritten;
-      }
+      if (row.keys !== null) written += this.keys.write(row.baseOffset, row.keys);
     });
     if (this.next === this.min) this.oldestTs = row.storeTimestamp;
     this.next = row.baseOffset + row.count;

@@ -3,7 +3,7 @@
  * get their queue offset at delivery, as in RocketMQ). Keyed by (due_at, seq), so the
  * earliest due message is the first row and the alarm can always point at it.
  */
-import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
+import { decodeMessages, encodeMessages, storedSize } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import { deleteOverflow, readOverflow, writeOverflow } from "./overflow.js";
 
@@ -43,7 +43,8 @@ export class DelayedStore {
 
   /**
    * Removes and returns up to `limit` messages due at `now`, earliest first, stopping once
-   * their bodies pass `maxBytes` (at least one is returned). Call inside a transaction.
+   * their stored size (bodies, keys and properties) would pass `maxBytes` (at least one is
+   * returned), so the log row they become stays a bounded size. Call inside a transaction.
    */
   takeDue(now: number, limit: number, maxBytes: number = Number.POSITIVE_INFINITY): StoredMessage[] {
     const rows = this.sql
@@ -52,10 +53,11 @@ export class DelayedStore {
     const out: StoredMessage[] = [];
     let bytes = 0;
     for (const row of rows) {
-      if (out.length > 0 && bytes >= maxBytes) break;
       const key = owner(row.due_at, row.seq);
       const messages = decodeMessages(readOverflow(this.sql, key, row.data, row.extra_chunks));
-      for (const m of messages) bytes += m.body.length;
+      const size = messages.reduce((n, m) => n + storedSize(m), 0);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      bytes += size;
       out.push(...messages);
       deleteOverflow(this.sql, key, row.extra_chunks);
       this.sql.exec("DELETE FROM delayed WHERE due_at = ? AND seq = ?", row.due_at, row.seq);

@@ -88,6 +88,14 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE identity ADD COLUMN broker_id INTEGER NOT NULL DEFAULT 0;`,
   // v7: the epoch of a master's log (renewed when the queue is purged), which a slave follows.
   `ALTER TABLE identity ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
+  // v8: a row's keys can pass one SQLite value (2 MB) within the limits: parts past the first
+  // 1 MiB go here, as log data spills into log_chunk. Rows stored before keep their one part.
+  `CREATE TABLE IF NOT EXISTS row_keys_chunk (
+     base_offset INTEGER NOT NULL,
+     chunk INTEGER NOT NULL,
+     keys TEXT NOT NULL,
+     PRIMARY KEY (base_offset, chunk)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -23,6 +23,7 @@ import {
   type FuzzWorld,
 } from "../fuzz/generator.js";
 import { RawHttpClient, type RawResponse } from "../fuzz/raw-http.js";
+import { EDGE_BATCH_SHAPES, edgeBatch, edgeMessage, edgeSingle, overEdges, toWire } from "../fuzz/limit-edge.js";
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) >>> 0 : 0x5eed_f1a3;
 const COUNT = Number(process.env.FUZZ_COUNT ?? 3000);
@@ -224,6 +225,7 @@ describe("fuzz", () => {
     const failures: string[] = [];
     let next = 0;
     let sent = 0;
+    let limitEdge = 0;
     const worker = async () => {
       for (;;) {
         const index = next++;
@@ -235,6 +237,7 @@ describe("fuzz", () => {
         if (index % 10 < 6) req.headers["cf-connecting-ip"] = `10.0.${index % 250}.${1 + (index % 7)}`;
         const res = await client.send(req, 30_000);
         sent++;
+        if (req.mutations.some((m) => m.startsWith("limitEdge"))) limitEdge++;
         byOp[req.op] = (byOp[req.op] ?? 0) + 1;
         const cls = res.error ? "error" : `${Math.floor(res.status / 100)}xx`;
         byClass[cls] = (byClass[cls] ?? 0) + 1;
@@ -251,7 +254,7 @@ describe("fuzz", () => {
       .map(([c, n]) => `${c}=${n}`)
       .join(" ");
     console.log(
-      `fuzz summary: seed=${SEED} requests=${sent} in ${ms} ms over ${Object.keys(byOp).length}/${ops.length} operations; ` +
+      `fuzz summary: seed=${SEED} requests=${sent} (limit-edge sends: ${limitEdge}) in ${ms} ms over ${Object.keys(byOp).length}/${ops.length} operations; ` +
         `by status class: ${Object.entries(byClass).sort().map(([c, n]) => `${c}=${n}`).join(" ")}; by code: ${codes}`,
     );
     if (failures.length > 0) console.log(`fuzz failures (${failures.length}, first 25):\n  ${failures.slice(0, 25).join("\n  ")}`);
@@ -394,6 +397,83 @@ describe("out-of-order flows", () => {
       { name: "leave", method: "DELETE", path: `/groups/${group}/members/owner-A`, status: 200, check: (b) => expect(b.left).toBe(true) },
       { name: "leave twice", method: "DELETE", path: `/groups/${group}/members/owner-A`, status: 200, check: (b) => expect(b.left).toBe(false) },
     ]);
+  });
+});
+
+describe("limit-edge payloads (issue 12 item 1)", () => {
+  /** Waits for `probe` to hold, polling (alarms and replication run on their own time). */
+  async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!(await probe())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  it("item 1: payloads at the edge of every limit go through every write path, and ones just over a limit are refused", { timeout: 180_000 }, async () => {
+    const topic = "FuzzEdge";
+    const group = "fuzz_edge_cg";
+    const producerGroup = "fuzz_edge_pg";
+    await ok("PUT", `/namesrv/topics/${topic}`, { queueNums: 1, brokers: ["broker-a"] });
+    const q = queuePath(topic, "broker-a", 0);
+    const steps: Step[] = [];
+    const accepted = (name: string, method: string, path: string, body: unknown, status = 200): Step => ({ name, method, path, body, status });
+    const firstKeys: string[] = [];
+    let stored = 0;
+
+    // Send: a 4 MiB message beside a full properties block, then every batch shape, plain and oneway.
+    const single = edgeSingle("FE");
+    firstKeys.push(single.keys[0]!);
+    steps.push(accepted("a message at every limit", "POST", `${q}/messages`, { messages: [toWire(single)] }));
+    stored += 1;
+    for (const shape of EDGE_BATCH_SHAPES) {
+      const batch = edgeBatch(`FE${shape.length}`, shape);
+      firstKeys.push(batch[0]!.keys[0]!);
+      steps.push(accepted(`batch: ${shape}`, "POST", `${q}/messages`, { messages: batch.map((m) => toWire(m)) }));
+      stored += batch.length;
+    }
+    const oneway = edgeBatch("FEO", "max keys");
+    steps.push(accepted("oneway batch: max keys", "POST", `${q}/messages?oneway=true`, { messages: oneway.map((m) => toWire(m)) }, 202));
+    stored += oneway.length;
+    // Transaction: the half message, then its commit.
+    steps.push(accepted("transaction half at every limit", "POST", `${q}/messages`, { messages: [toWire(edgeSingle("FET"))], transaction: { producerGroup } }));
+    stored += 1;
+    await runSteps(steps);
+
+    const halves = (await ok("GET", `${q}/transactions?state=PENDING`)).transactions as { transactionId: string }[];
+    expect(halves).toHaveLength(1);
+    // Delayed: 40 timer messages due together (one alarm moves them), and a 4 MiB one by delay level.
+    const dueAt = Date.now() + 1500;
+    const timers = Array.from({ length: 40 }, (_, i) => edgeMessage("FED", i));
+    for (let i = 0; i < timers.length; i += 10) {
+      await Promise.all(timers.slice(i, i + 10).map((m) => send(topic, "broker-a", 0, { messages: [{ ...toWire(m), deliverTimeMs: dueAt }] })));
+    }
+    await runSteps([
+      accepted("delay level, 4 MiB at every limit", "POST", `${q}/messages`, { messages: [{ ...toWire(edgeSingle("FEL")), delayTimeLevel: 1 }] }),
+      accepted("commit the half", "POST", `${q}/transactions/${halves[0]!.transactionId}`, { producerGroup, decision: "COMMIT_MESSAGE" }),
+      // Retry and dead letter: the 4 MiB message to %RETRY% (level 1), the first of a batch to the DLQ, and back.
+      accepted("sendback to %RETRY%", "POST", `/groups/${group}/sendback`, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 0, delayLevel: 1 }),
+      accepted("sendback to the DLQ", "POST", `/groups/${group}/sendback`, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 1, delayLevel: -1 }),
+      accepted("resend the DLQ", "POST", `/groups/${group}/dlq/resend`, { all: true }),
+    ]);
+    firstKeys.push(timers[0]!.keys[0]!, timers[39]!.keys[0]!);
+    stored += timers.length + 1 + 1; // the timers, the delayed one, the resent one (the commit is counted above)
+
+    // Just over a limit: the documented refusal, nothing stored.
+    await runSteps(overEdges("FEX").map((o) => ({ name: o.name, method: "POST", path: `${q}/messages`, body: { messages: o.messages }, status: o.status, code: o.code })));
+
+    // The alarm delivered every delayed and retried message: it was not stopped by any of them.
+    const retry = queuePath(`%RETRY%${group}`, "broker-a", 0);
+    await until("delayed delivery", async () => ((await ok("GET", `${q}/delayed`)).count as number) === 0 && ((await ok("GET", `${retry}/delayed`)).count as number) === 0);
+    await until("every message stored", async () => ((await ok("GET", `${q}/stats`)).maxOffset as number) === stored);
+    expect((await ok("GET", `${retry}/stats`)).maxOffset).toBe(1);
+    // Found by key, replicated to the slave, and still writable.
+    for (const key of firstKeys) {
+      const found = (await ok("GET", `/topics/${topic}/messages?key=${encodeURIComponent(key)}`)).messages as unknown[];
+      expect({ key: key.slice(0, 12), found: found.length >= 1 }).toEqual({ key: key.slice(0, 12), found: true });
+    }
+    await until("the slave", async () => ((await ok("GET", `${q}/stats?brokerId=1`)).maxOffset as number) === stored);
+    expect((await send(topic, "broker-a", 0, { messages: [{ body: "after", bodyEncoding: "utf8" }] })).queueOffset).toBe(stored);
   });
 });
 

@@ -9,6 +9,7 @@
  * Requests that could change state the test must find intact (its "protected" names) are only
  * generated when they are certain to be refused before any side effect; see `isSafe`.
  */
+import { EDGE_BATCH_SHAPES, edgeBatch, edgeMessage, edgeSingle, overEdges, toWire, type OverEdge } from "./limit-edge.js";
 
 // ---------------------------------------------------------------------------------------------
 // PRNG
@@ -581,6 +582,8 @@ export interface BodyPlan {
 
 /** A JSON body for `schema`: valid, then (usually) broken in one to three ways. */
 function buildBody(world: FuzzWorld, rng: Rng, schema: JsonSchema, mutate: boolean): BodyPlan {
+  // Send bodies: often at the edge of every limit at once, or just over one (issue 12 item 1).
+  if (schema.properties?.messages && rng.chance(0.25)) return limitEdgeBody(world, rng);
   const value = validValue(world, rng, schema, "");
   const mutations: string[] = [];
   if (!mutate) return { text: JSON.stringify(value), mutations };
@@ -767,6 +770,58 @@ function rawBody(rng: Rng, valid: Json, mutations: string[]): BodyPlan {
       // Over the 6 MiB request cap (and under the 24 MiB the edge drains, so the answer arrives).
       return { text: `{"messages":[{"body":"${big("A", 7 * MiB)}","bodyEncoding":"utf8"}]}`, mutations };
   }
+}
+
+let overs: OverEdge[] | undefined;
+
+/** Serialized message lists at the edge of the limits, built once: each is megabytes. */
+const edgeTexts = new Map<string, string>();
+
+function edgeText(kind: string, build: () => Json): string {
+  let text = edgeTexts.get(kind);
+  if (text === undefined) {
+    text = JSON.stringify(build());
+    edgeTexts.set(kind, text);
+  }
+  return text;
+}
+
+/**
+ * A send body at the edge of every documented limit (test/fuzz/limit-edge.ts): within them
+ * through each send mode (batch shapes, a 4 MiB message, timer, delay level, transaction), which
+ * must never be answered with a 5xx, or just over one, which must get its documented 4xx.
+ */
+function limitEdgeBody(world: FuzzWorld, rng: Rng): BodyPlan {
+  overs ??= overEdges("FZO");
+  const kind = rng.weighted<string>([
+    ...EDGE_BATCH_SHAPES.map((shape) => [2, `batch:${shape}`] as const),
+    [2, "single"],
+    [2, "timer"],
+    [2, "delayed"],
+    [2, "transaction"],
+    ...overs.map((o) => [1, `over:${o.name}`] as const),
+  ]);
+  const wire = (messages: readonly Parameters<typeof toWire>[0][]) => messages.map((m) => toWire(m)) as unknown as Json;
+  let messages: string;
+  let extra = "";
+  if (kind.startsWith("batch:")) {
+    const shape = kind.slice("batch:".length) as (typeof EDGE_BATCH_SHAPES)[number];
+    messages = edgeText(kind, () => wire(edgeBatch("FZ", shape)));
+  } else if (kind.startsWith("over:")) {
+    messages = edgeText(kind, () => overs!.find((o) => `over:${o.name}` === kind)!.messages as unknown as Json);
+  } else if (kind === "timer" || kind === "delayed") {
+    // One message each (a delayed batch is refused); due during the run or soon after.
+    const m = toWire(edgeMessage("FZD", 0)) as unknown as Record<string, Json>;
+    const due = kind === "timer" ? { deliverTimeMs: world.now + rng.int(0, 60_000) } : { delayTimeLevel: rng.int(1, 3) };
+    messages = JSON.stringify([{ ...m, ...due }]);
+  } else {
+    messages = edgeText("single", () => wire([edgeSingle("FZS")]));
+    if (kind === "transaction") {
+      const groups = world.pools.producerGroup.filter((g) => !world.protectedNames.has(g));
+      extra = `,"transaction":${JSON.stringify({ producerGroup: rng.pick(groups) })}`;
+    }
+  }
+  return { text: `{"messages":${messages}${extra}}`, mutations: [`limitEdge ${kind}`] };
 }
 
 const CONTENT_TYPES = [

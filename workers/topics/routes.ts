@@ -27,6 +27,8 @@ export async function allQueues(env: Env, topic: string): Promise<MessageQueue[]
 
 /** Most messages a query by key returns over all queues. */
 const QUERY_MAX = 1000;
+/** 4 MiB of bodies, as the base64 text an answer carries them in. */
+const QUERY_MAX_BODY_CHARS = Math.ceil(Limits.maxPullBytes / 3) * 4;
 
 export const topicRoutes = new Hono<AppEnv>()
   .get("/:topic/status", async (c) => {
@@ -61,10 +63,15 @@ export const topicRoutes = new Hono<AppEnv>()
         return entries.map((e) => toMessageExt(mq, e));
       }),
     );
-    const messages: MessageExtWire[] = found
-      .flat()
-      .sort((a, b) => a.storeTimestamp - b.storeTimestamp || a.queueOffset - b.queueOffset)
-      .slice(0, maxNum);
+    const sorted = found.flat().sort((a, b) => a.storeTimestamp - b.storeTimestamp || a.queueOffset - b.queueOffset);
+    // Like a pull: at most 4 MiB of bodies past the first message, however many queues matched.
+    const messages: MessageExtWire[] = [];
+    let bytes = 0;
+    for (const m of sorted.slice(0, maxNum)) {
+      if (messages.length > 0 && bytes + m.body.length > QUERY_MAX_BODY_CHARS) break;
+      messages.push(m);
+      bytes += m.body.length;
+    }
     return c.json({ messages });
   })
   .get("/:topic/messages/by-id/:msgId", async (c) => {
