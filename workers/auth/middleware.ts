@@ -7,6 +7,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { tryDecodeURIComponent } from "hono/utils/url";
 import { MQError } from "../../protocol/errors.js";
 import { authorize, type Requirement } from "../../protocol/auth/permissions.js";
 import { AuthHeaders, SIGNATURE_WINDOW_MS, sha256Hex, signWithKey, timingSafeEqual } from "../../protocol/auth/signature.js";
@@ -37,14 +38,10 @@ export function matchOperation(method: string, path: string): { op: Operation; p
     const hit = m.regex.exec(path);
     if (!hit) continue;
     const params: Record<string, string> = {};
-    m.names.forEach((n, i) => {
-      const raw = hit[i + 1] ?? "";
-      try {
-        params[n] = decodeURIComponent(raw);
-      } catch {
-        params[n] = raw;
-      }
-    });
+    // Decoded exactly as the router decodes `c.req.param()` (Hono's tryDecodeURIComponent, which
+    // decodes the valid escapes of a name with invalid ones), so the name authorized is the name
+    // the handler acts on, also for names with a `%`.
+    m.names.forEach((n, i) => (params[n] = tryDecodeURIComponent(hit[i + 1] ?? "")));
     return { op: m.op, params };
   }
   return undefined;
@@ -64,6 +61,12 @@ function rememberNonce(key: string, now: number): boolean {
   return true;
 }
 
+/**
+ * Signs for unknown access keys, so that an unknown key costs the same work as a known one with
+ * a bad signature (no timing difference); it can never authenticate anyone.
+ */
+const NO_ACCOUNT_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
 async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAccount>): Promise<StoredAccount> {
   const now = Date.now();
   const bearer = c.req.header("authorization")?.match(/^Bearer (.+)$/)?.[1] ?? getCookie(c, SESSION_COOKIE);
@@ -81,8 +84,8 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   const signature = c.req.header(AuthHeaders.signature);
   if (!accessKey || !date || !nonce || !contentSha256 || !signature)
     throw new MQError("UNAUTHENTICATED", "this endpoint needs a signed request (x-mq-access-key, x-mq-date, x-mq-nonce, x-mq-content-sha256, x-mq-signature)");
-  const account = accounts.get(accessKey);
-  if (!account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  // Everything that does not depend on the account is checked before the key is looked up, and
+  // an unknown key fails like a bad signature, so no answer tells which access keys exist.
   const at = Number(date);
   if (!Number.isSafeInteger(at) || Math.abs(now - at) > SIGNATURE_WINDOW_MS)
     throw new MQError("REQUEST_EXPIRED", `x-mq-date is more than ${SIGNATURE_WINDOW_MS / 1000} s away from the server's clock`);
@@ -90,8 +93,9 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   const body = new Uint8Array(await c.req.arrayBuffer());
   if (!timingSafeEqual(await sha256Hex(body), contentSha256))
     throw new MQError("SIGNATURE_INVALID", "x-mq-content-sha256 does not match the body");
+  const account = accounts.get(accessKey);
   const url = new URL(c.req.url);
-  const expected = await signWithKey(account.signingKey, {
+  const expected = await signWithKey(account?.signingKey ?? NO_ACCOUNT_KEY, {
     method: c.req.method,
     path: url.pathname,
     query: url.searchParams,
@@ -99,7 +103,7 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
     date,
     nonce,
   });
-  if (!timingSafeEqual(expected, signature)) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  if (!timingSafeEqual(expected, signature) || !account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
   if (!rememberNonce(`${accessKey}:${nonce}`, now)) throw new MQError("REQUEST_REPLAYED", "this signed request was already used");
   return account;
 }
