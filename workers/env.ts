@@ -17,8 +17,12 @@ export interface Env {
   FLAREMQ_ACCOUNTS?: string;
   /** NameServer instances (comma-separated names); writes go to all, reads fail over. */
   NAMESRV_INSTANCES?: string;
-  /** "true": refuse to serve while no account is configured (the production environment). */
-  REQUIRE_AUTH?: string;
+  /**
+   * Local runs only (the local runner and `npm run dev` set it; never wrangler.toml): "true"
+   * serves a server without accounts, unauthenticated, to loopback hostnames. Without it a
+   * Worker with no account answers 503 AUTH_NOT_CONFIGURED.
+   */
+  ALLOW_UNAUTHENTICATED_LOCAL?: string;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */
   BROKERS?: string;
   CLUSTER_NAME?: string;

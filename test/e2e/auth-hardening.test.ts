@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthHeaders, signRequest } from "../../protocol/auth/signature.js";
+import { RawHttpClient } from "../fuzz/raw-http.js";
 import { startTestServer, type TestServer } from "../helpers.js";
 
 interface Cred {
@@ -54,6 +55,64 @@ async function call(base: string, cred: Cred | null, method: string, path: strin
 const outcome = (a: Answer) => (a.status < 300 ? String(a.status) : `${a.status} ${a.code}`);
 /** "ok" for any 2xx (a create answers 201). */
 const okOrCode = (a: Answer) => (a.status < 300 ? "ok" : `${a.status} ${a.code}`);
+
+describe("item 3: deploy fails closed", () => {
+  let open: TestServer;
+  let deployed: TestServer;
+  let raw: RawHttpClient;
+
+  beforeAll(async () => {
+    // What `npm start` and the tests run (ALLOW_UNAUTHENTICATED_LOCAL from the local runner), and
+    // what a deployed Worker gets from either level of wrangler.toml (no such var).
+    [open, deployed] = await Promise.all([startTestServer(), startTestServer({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } })]);
+    const url = new URL(open.url);
+    raw = new RawHttpClient(url.hostname, Number(url.port), 2);
+  });
+
+  afterAll(async () => {
+    raw?.close();
+    await Promise.all([open?.destroy(), deployed?.destroy()]);
+  });
+
+  it("item 3: a Worker without accounts serves nobody unless run locally with ALLOW_UNAUTHENTICATED_LOCAL, and then only loopback names", async () => {
+    const sendBody = { messages: [{ body: "x", bodyEncoding: "utf8" }] };
+    const probes = [
+      ["GET", "/namesrv/topics", undefined],
+      ["POST", "/brokers/broker-a/topics/T/queues/0/messages", sendBody],
+      ["PUT", "/admin/accounts/intruder", { secretKey: "intruder-secret-0001", admin: true }],
+    ] as const;
+    for (const [method, path, body] of probes) {
+      expect(`${method} ${path}: ${outcome(await call(deployed.url, null, method, path, body))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
+      // A signature does not help when there is no account to check it against.
+      expect(`${method} ${path}: ${outcome(await call(deployed.url, ADMIN, method, path, body))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
+    }
+    expect(outcome(await call(deployed.url, null, "GET", "/healthz"))).toBe("200");
+
+    // The local server is open to loopback names only: a request routed to a deployed Worker
+    // always carries the route's hostname.
+    expect(outcome(await call(open.url, null, "GET", "/namesrv/topics"))).toBe("200");
+    for (const host of ["flaremq.example.workers.dev", "mq.example.com", "127.0.0.1.example.com"]) {
+      const answer = await raw.send({ method: "GET", target: "/namesrv/topics", headers: { host } });
+      expect(`${host}: ${answer.status} ${(JSON.parse(answer.text) as { code: string }).code}`).toBe(`${host}: 503 AUTH_NOT_CONFIGURED`);
+    }
+    for (const host of ["localhost", "127.0.0.1", "[::1]"]) {
+      expect(`${host}: ${(await raw.send({ method: "GET", target: "/namesrv/topics", headers: { host } })).status}`).toBe(`${host}: 200`);
+    }
+  });
+
+  it("item 3: no account can be created or deleted through the API on a server without accounts, even from this machine", async () => {
+    const intruder = { secretKey: "intruder-secret-0001", admin: true };
+    expect(outcome(await call(open.url, null, "PUT", "/admin/accounts/intruder", intruder))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(open.url, { accessKey: "intruder", secretKey: intruder.secretKey }, "PUT", "/admin/accounts/intruder", intruder))).toBe(
+      "403 ACCESS_DENIED",
+    );
+    expect(outcome(await call(open.url, null, "PUT", "/admin/%61ccounts/intruder", intruder))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(open.url, null, "DELETE", "/admin/accounts/intruder"))).toBe("403 ACCESS_DENIED");
+    expect((await call(open.url, null, "GET", "/admin/accounts")).body.accounts).toEqual([]);
+    // Nobody was locked out: the server is as open (to this machine) as before.
+    expect(outcome(await call(open.url, null, "GET", "/namesrv/topics"))).toBe("200");
+  });
+});
 
 describe("item 10: authentication edge cases", () => {
   let server: TestServer;

@@ -1,7 +1,7 @@
 /**
  * Authentication and authorization end to end: a real server with accounts from
  * FLAREMQ_ACCOUNTS, raw signed HTTP for the permission matrix and the 401 cases, the OpenAPI
- * route list called unsigned, the accounts API, REQUIRE_AUTH, the client classes and the
+ * route list called unsigned, the accounts API, a Worker without accounts, the client classes and the
  * dashboard session (with Chromium for the sign-in page).
  */
 import { existsSync } from "node:fs";
@@ -487,9 +487,9 @@ describe("accounts API", () => {
   });
 });
 
-describe("REQUIRE_AUTH", () => {
-  it("refuses to serve with no account configured, except /healthz", async () => {
-    const locked = await startTestServer({ vars: { REQUIRE_AUTH: "true" } });
+describe("no account configured", () => {
+  it("refuses to serve, except /healthz, unless run locally with ALLOW_UNAUTHENTICATED_LOCAL", async () => {
+    const locked = await startTestServer({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } });
     try {
       const base = { base: locked.url };
       expect(outcome(await call(null, "GET", "/namesrv/topics", base))).toBe("503 AUTH_NOT_CONFIGURED");

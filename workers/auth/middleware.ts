@@ -2,8 +2,10 @@
  * Authentication and authorization at the edge. When any account is configured, every
  * operation except the public ones needs a valid signature (or a dashboard session), within
  * the replay window and with a nonce not seen before; then the account must hold the
- * permission the operation table names. With no account configured the API is open, unless
- * REQUIRE_AUTH is set (production), which refuses to serve.
+ * permission the operation table names. With no account configured the Worker refuses to
+ * serve (503), unless it runs locally: ALLOW_UNAUTHENTICATED_LOCAL="true" (set only by the
+ * local runner and `npm run dev`, never in wrangler.toml) and a loopback hostname, which a
+ * request routed to a deployed Worker never carries.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
@@ -108,6 +110,13 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   return account;
 }
 
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/** Serving without accounts: only a local run that says so, and only to loopback addresses. */
+function servesOpenLocally(c: Context<AppEnv>): boolean {
+  return c.env.ALLOW_UNAUTHENTICATED_LOCAL === "true" && LOOPBACK.test(new URL(c.req.url).hostname);
+}
+
 export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
   // Match what the router will run: c.req.path is the percent-decoded path Hono routes on
   // (/admin/%61ccounts is /admin/accounts), and Hono answers HEAD with the GET handler.
@@ -116,7 +125,7 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (matched?.op.auth.kind === "public") return next();
   const accounts = await allAccounts(c.env);
   if (accounts.size === 0) {
-    if (c.env.REQUIRE_AUTH === "true")
+    if (!servesOpenLocally(c))
       throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
     return next();
   }
