@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthHeaders, signRequest } from "../../protocol/auth/signature.js";
+import { CEILING_STEP_MS } from "../../durable-objects/replay-guard/policy.js";
 import { RawHttpClient } from "../fuzz/raw-http.js";
 import { startTestServer, type TestServer } from "../helpers.js";
 
@@ -111,6 +112,45 @@ describe("item 3: deploy fails closed", () => {
     expect((await call(open.url, null, "GET", "/admin/accounts")).body.accounts).toEqual([]);
     // Nobody was locked out: the server is as open (to this machine) as before.
     expect(outcome(await call(open.url, null, "GET", "/namesrv/topics"))).toBe("200");
+  });
+});
+
+describe("item 4: replay protection across restarts", () => {
+  it("item 4: a signed request replayed after a server restart is refused and stores nothing", async () => {
+    const first = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
+    const stateDir = first.stateDir;
+    const statusPath = "/topics/TReplay/status";
+    const sendPath = "/brokers/broker-a/topics/TReplay/queues/0/messages";
+    const body = JSON.stringify({ messages: [{ body: "once", bodyEncoding: "utf8" }] });
+    let statusHeaders: Record<string, string>;
+    let sendHeaders: Record<string, string>;
+    try {
+      expect(okOrCode(await call(first.url, ADMIN, "PUT", "/namesrv/topics/TReplay", { queueNums: 1, brokers: ["broker-a"] }))).toBe("ok");
+      statusHeaders = await signed(ADMIN, "GET", first.url + statusPath);
+      sendHeaders = await signed(ADMIN, "POST", first.url + sendPath, body);
+      expect(outcome(await send(first.url + statusPath, { headers: statusHeaders }))).toBe("200");
+      expect(outcome(await send(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("200");
+      expect(outcome(await send(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_REPLAYED");
+    } finally {
+      await first.stop();
+    }
+
+    // A new process: new Worker isolates and new replay guard objects, with only the storage kept.
+    const second = await startTestServer({ stateDir, vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
+    try {
+      // The signature covers the path, not the port: the captured requests are valid on the new server.
+      expect(outcome(await send(second.url + statusPath, { headers: statusHeaders }))).toBe("401 REQUEST_STALE");
+      expect(outcome(await send(second.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_STALE");
+      const stats = await call(second.url, ADMIN, "GET", "/brokers/broker-a/topics/TReplay/queues/0/stats");
+      expect(stats.body.maxOffset).toBe(1);
+      // A request signed after the last one accepted before the restart goes through.
+      const lastDate = Number(sendHeaders[AuthHeaders.date]);
+      const fresh = await signed(ADMIN, "GET", second.url + statusPath, undefined, Math.max(Date.now(), lastDate + CEILING_STEP_MS + 1));
+      expect(outcome(await send(second.url + statusPath, { headers: fresh }))).toBe("200");
+      expect(outcome(await send(second.url + statusPath, { headers: fresh }))).toBe("401 REQUEST_REPLAYED");
+    } finally {
+      await second.destroy();
+    }
   });
 });
 

@@ -22,6 +22,7 @@ describe("wrangler deploy --dry-run", () => {
         // Neither level lets a deployed Worker serve without accounts.
         expect(stdout).not.toContain("ALLOW_UNAUTHENTICATED_LOCAL");
         expect(stdout).toContain("env.BROKER (BrokerDO)");
+        expect(stdout).toContain("env.REPLAY_GUARD (ReplayGuardDO)");
       } finally {
         await rm(outdir, { recursive: true, force: true });
       }

@@ -1,11 +1,11 @@
 /**
  * Authentication and authorization at the edge. When any account is configured, every
  * operation except the public ones needs a valid signature (or a dashboard session), within
- * the replay window and with a nonce not seen before; then the account must hold the
- * permission the operation table names. With no account configured the Worker refuses to
- * serve (503), unless it runs locally: ALLOW_UNAUTHENTICATED_LOCAL="true" (set only by the
- * local runner and `npm run dev`, never in wrangler.toml) and a loopback hostname, which a
- * request routed to a deployed Worker never carries.
+ * the replay window and with a nonce its access key's replay guard has not seen; then the
+ * account must hold the permission the operation table names. With no account configured the
+ * Worker refuses to serve (503), unless it runs locally: ALLOW_UNAUTHENTICATED_LOCAL="true"
+ * (set only by the local runner and `npm run dev`, never in wrangler.toml) and a loopback
+ * hostname, which a request routed to a deployed Worker never carries.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
@@ -17,6 +17,7 @@ import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { operations, type Operation } from "../openapi/operations.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { allAccounts } from "./accounts.js";
+import { claimNonce } from "./replay.js";
 import { parseSession, SESSION_COOKIE, verifySession } from "./session.js";
 
 interface Matcher {
@@ -47,20 +48,6 @@ export function matchOperation(method: string, path: string): { op: Operation; p
     return { op: m.op, params };
   }
   return undefined;
-}
-
-/** Nonces seen within the window, per isolate; a replay inside it is refused. */
-const seenNonces = new Map<string, number>();
-const MAX_NONCES = 200_000;
-
-function rememberNonce(key: string, now: number): boolean {
-  if (seenNonces.has(key)) return false;
-  if (seenNonces.size >= MAX_NONCES) {
-    for (const [k, t] of seenNonces) if (t < now - SIGNATURE_WINDOW_MS) seenNonces.delete(k);
-    if (seenNonces.size >= MAX_NONCES) seenNonces.clear();
-  }
-  seenNonces.set(key, now);
-  return true;
 }
 
 /**
@@ -106,7 +93,7 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
     nonce,
   });
   if (!timingSafeEqual(expected, signature) || !account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
-  if (!rememberNonce(`${accessKey}:${nonce}`, now)) throw new MQError("REQUEST_REPLAYED", "this signed request was already used");
+  await claimNonce(c.env, accessKey, nonce, at);
   return account;
 }
 
