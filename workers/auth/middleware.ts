@@ -93,7 +93,7 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
     nonce,
   });
   if (!timingSafeEqual(expected, signature) || !account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
-  await claimNonce(c.env, accessKey, nonce, at);
+  await claimNonce(c, accessKey, nonce, at);
   return account;
 }
 
