@@ -122,9 +122,10 @@ describe("replay guard object", () => {
     expect(await flooder.claim("first", start)).toBe("stale");
     expect(await flooder.claim("flood-0", start + 1)).toBe("stale");
     expect(await flooder.claim(`flood-${REPLAY_NONCES_PER_KEY}`, start + 1 + Math.floor(REPLAY_NONCES_PER_KEY / 1000))).toBe("replayed");
-    // The other key's memory and floor are untouched.
-    expect(await other.claim("victim", start)).toBe("replayed");
-    expect((await other.status()).floor).toBe(0);
+    // The other key still refuses its nonce, and its floor is only what its own traffic set (an
+    // idle object may have been evicted meanwhile: then "stale" from its stored ceiling).
+    expect(["replayed", "stale"]).toContain(await other.claim("victim", start));
+    expect((await other.status()).floor).toBeLessThanOrEqual(start + CEILING_STEP_MS);
   });
 
   it("item 4: the stored ceiling is written about once a second of traffic, not once per request", async () => {
