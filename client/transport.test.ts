@@ -253,3 +253,35 @@ describe("Transport endpoint list", () => {
     expect(() => new Transport({ endpoint: [], fetch: hangingFetch })).toThrow("at least one");
   });
 });
+
+describe("Transport and the replay guard", () => {
+  const credentials = { accessKey: "app", secretKey: "app-secret-key-00001" };
+  const stale = (retryAfter: string) =>
+    Response.json({ code: "REQUEST_STALE", message: "sign again" }, { status: 401, headers: { "retry-after": retryAfter } });
+  const nonceOf = (s: Seen) => (s.init.headers as Record<string, string>)["x-mq-nonce"];
+
+  it("item 4: signs a call again after Retry-After when the server refused it as REQUEST_STALE, once", async () => {
+    let answers = [stale("0"), Response.json({ ok: true })];
+    const r = recorder(() => answers.shift()!);
+    const t = new Transport({ endpoint: "http://h", fetch: r.fetch, credentials });
+    expect(await t.request("/x", { method: "POST", body: { a: 1 } })).toEqual({ ok: true });
+    expect(r.seen.length).toBe(2);
+    expect(nonceOf(r.seen[1]!)).not.toBe(nonceOf(r.seen[0]!));
+    expect(r.seen[1]!.init.body).toBe(r.seen[0]!.init.body);
+
+    // Stale twice: the second refusal is the caller's.
+    answers = [stale("0"), stale("0"), Response.json({ ok: true })];
+    r.seen.length = 0;
+    expect((await failure(t.request("/x"))).code).toBe("REQUEST_STALE");
+    expect(r.seen.length).toBe(2);
+  });
+
+  it("item 4: does not wait out a Retry-After longer than 5 s, nor a refusal without one", async () => {
+    for (const answer of [() => stale("6"), () => Response.json({ code: "REQUEST_STALE", message: "m" }, { status: 401 })]) {
+      const r = recorder(answer);
+      const e = await failure(new Transport({ endpoint: "http://h", fetch: r.fetch, credentials }).request("/x"));
+      expect(e.code).toBe("REQUEST_STALE");
+      expect(r.seen.length).toBe(1);
+    }
+  });
+});

@@ -94,7 +94,7 @@ export class Transport {
     return read && (e.code === "TIMEOUT" || (e.code === "SERVICE_UNAVAILABLE" && e.message.startsWith("HTTP ")));
   }
 
-  private async requestOnce<T>(endpoint: string, path: string, init: RequestInitLite): Promise<T> {
+  private async requestOnce<T>(endpoint: string, path: string, init: RequestInitLite, resigned = false): Promise<T> {
     const url = new URL(endpoint + path);
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const timeoutMs = init.timeoutMs ?? this.timeoutMs;
@@ -129,9 +129,37 @@ export class Transport {
       if (response.ok) throw new MQError("NETWORK_ERROR", `answer from ${url.pathname} is not JSON`);
       body = undefined;
     }
-    if (!response.ok) throw errorFromBody(response.status, body);
+    if (!response.ok) {
+      const error = errorFromBody(response.status, body);
+      // Refused before anything ran because it was signed just before the server's replay memory
+      // restarted: signing it again after Retry-After (a second or two) is safe for any call.
+      const retryAfterMs = Number(response.headers.get("retry-after") ?? "NaN") * 1000;
+      if (error.code === "REQUEST_STALE" && !resigned && retryAfterMs >= 0 && retryAfterMs <= MAX_STALE_WAIT_MS) {
+        await abortableSleep(retryAfterMs, init.signal);
+        return this.requestOnce<T>(endpoint, path, init, true);
+      }
+      throw error;
+    }
     return body as T;
   }
+}
+
+/** Longest Retry-After a REQUEST_STALE answer is waited out for (once) before the call fails. */
+const MAX_STALE_WAIT_MS = 5_000;
+
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const aborted = () => {
+      clearTimeout(timer);
+      reject(new MQError("ABORTED", "the call was aborted"));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", aborted);
+      resolve();
+    }, ms);
+    if (signal?.aborted) aborted();
+    else signal?.addEventListener("abort", aborted, { once: true });
+  });
 }
 
 export function pathSegment(value: string | number): string {

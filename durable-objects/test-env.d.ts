@@ -7,5 +7,6 @@ declare namespace Cloudflare {
     CONSUMER_GROUP: DurableObjectNamespace<import("./consumer-group.js").ConsumerGroupDO>;
     ACCOUNTS: DurableObjectNamespace<import("./accounts.js").AccountsDO>;
     BROKER: DurableObjectNamespace<import("./broker.js").BrokerDO>;
+    REPLAY_GUARD: DurableObjectNamespace<import("./replay-guard.js").ReplayGuardDO>;
   }
 }

@@ -11,7 +11,7 @@ import {
 } from "./errors.js";
 
 const ALL_CODES = Object.keys(ErrorCodes) as ErrorCode[];
-const RETRIABLE: ErrorCode[] = ["INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "NETWORK_ERROR", "TOO_MANY_WAITERS", "RATE_LIMITED"];
+const RETRIABLE: ErrorCode[] = ["INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "NETWORK_ERROR", "TOO_MANY_WAITERS", "RATE_LIMITED", "REQUEST_STALE"];
 
 describe("MQError", () => {
   it.each(ALL_CODES)("%s carries its status and retriable flag", (code) => {

@@ -30,6 +30,8 @@ export const ErrorCodes = {
   SIGNATURE_INVALID: 401,
   REQUEST_EXPIRED: 401,
   REQUEST_REPLAYED: 401,
+  /** Dated at or before what the replay guard of its key still remembers (after a restart); sign again. */
+  REQUEST_STALE: 401,
   NO_PERMISSION: 403,
   ACCESS_DENIED: 403,
   SYSTEM_TOPIC_FORBIDDEN: 403,
@@ -77,6 +79,7 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "NETWORK_ERROR",
   "TOO_MANY_WAITERS",
   "RATE_LIMITED",
+  "REQUEST_STALE",
 ]);
 
 export interface ErrorBody {

@@ -15,7 +15,12 @@ export interface ServerOptions {
   host?: string;
   /** Folder for Durable Object storage; survives restarts. */
   stateDir: string;
-  /** Overrides of wrangler.toml [vars], e.g. AUTO_CREATE_TOPIC_ENABLE for a test. */
+  /**
+   * Overrides of wrangler.toml [vars], e.g. AUTO_CREATE_TOPIC_ENABLE for a test. This local
+   * runner adds ALLOW_UNAUTHENTICATED_LOCAL="true" (a server without accounts stays open to
+   * loopback clients, as tests and the benchmark expect); pass "false" to see what a deployed
+   * Worker does without accounts.
+   */
   vars?: Record<string, string>;
   /** Skip the build when the caller already built the bundle. */
   skipBuild?: boolean;
@@ -37,7 +42,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     modules: true,
     scriptPath: BUNDLE_PATH,
     modulesRoot: path.dirname(BUNDLE_PATH),
-    bindings: { ...(workerOptions.bindings ?? {}), ...(options.vars ?? {}) },
+    bindings: { ...(workerOptions.bindings ?? {}), ALLOW_UNAUTHENTICATED_LOCAL: "true", ...(options.vars ?? {}) },
     durableObjectsPersist: path.join(options.stateDir, "do"),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8787,

@@ -4,6 +4,7 @@ import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 import type { NameServerDO } from "../durable-objects/namesrv.js";
 import type { ProducerGroupDO } from "../durable-objects/producer-group.js";
 import type { QueueDO } from "../durable-objects/queue.js";
+import type { ReplayGuardDO } from "../durable-objects/replay-guard.js";
 
 /** Bindings and vars from wrangler.toml; vars are strings and are parsed by `readConfig`. */
 export interface Env {
@@ -13,12 +14,18 @@ export interface Env {
   CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroupDO>;
   ACCOUNTS: DurableObjectNamespace<AccountsDO>;
   BROKER: DurableObjectNamespace<BrokerDO>;
+  /** One object per access key: the nonces of its signed requests (replay protection). */
+  REPLAY_GUARD: DurableObjectNamespace<ReplayGuardDO>;
   /** Secret: JSON array of accounts with their secret keys (wrangler secret put FLAREMQ_ACCOUNTS). */
   FLAREMQ_ACCOUNTS?: string;
   /** NameServer instances (comma-separated names); writes go to all, reads fail over. */
   NAMESRV_INSTANCES?: string;
-  /** "true": refuse to serve while no account is configured (the production environment). */
-  REQUIRE_AUTH?: string;
+  /**
+   * Local runs only (the local runner and `npm run dev` set it; never wrangler.toml): "true"
+   * serves a server without accounts, unauthenticated, to loopback hostnames. Without it a
+   * Worker with no account answers 503 AUTH_NOT_CONFIGURED.
+   */
+  ALLOW_UNAUTHENTICATED_LOCAL?: string;
   /** Comma-separated broker names (shards), e.g. "broker-a,broker-b". */
   BROKERS?: string;
   CLUSTER_NAME?: string;

@@ -7,5 +7,6 @@ export { ProducerGroupDO } from "../durable-objects/producer-group.js";
 export { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
 export { AccountsDO } from "../durable-objects/accounts.js";
 export { BrokerDO } from "../durable-objects/broker.js";
+export { ReplayGuardDO } from "../durable-objects/replay-guard.js";
 
 export default app;

@@ -450,10 +450,14 @@ describe("usage and errors", () => {
 });
 
 describe("account", () => {
-  it("creates, lists and deletes accounts; secrets never come back; then requests must be signed", async () => {
+  it("creates, lists and deletes accounts as a signed admin; secrets never come back", async () => {
     const { startTestServer } = await import("../helpers.js");
     const { spawn } = await import("node:child_process");
-    const server = await startTestServer();
+    // The first account comes from the FLAREMQ_ACCOUNTS secret: no account can be made through
+    // a server without accounts (issue 12 item 3).
+    const server = await startTestServer({
+      vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: "root", secretKey: "root-secret-0123456789", admin: true }]) },
+    });
     const run = (args: string[], env: Record<string, string> = {}) =>
       new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
         const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args, "--endpoint", server.url, "--json"], {
@@ -467,22 +471,27 @@ describe("account", () => {
         child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
       });
     try {
-      const admin = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
-      const created = await run(["account", "create", "--access-key", "root", "--secret-key", "root-secret-0123456789", "--admin"]);
+      const root = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
+      const unsignedCreate = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"]);
+      expect(unsignedCreate.code).toBe(1);
+      expect(unsignedCreate.stderr).toContain("UNAUTHENTICATED");
+      const created = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"], root);
       expect(created.code).toBe(0);
-      expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "root", admin: true });
-      expect(created.stdout).not.toContain("root-secret-0123456789");
-      // The first account switches authentication on: unsigned calls are refused from now on.
+      expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "ops", admin: true });
+      expect(created.stdout).not.toContain("ops-secret-0123456789");
       const unsigned = await run(["topic", "list"]);
       expect(unsigned.code).toBe(1);
       expect(unsigned.stderr).toContain("UNAUTHENTICATED");
+      // The account made through the API signs requests of its own.
+      const admin = { FLAREMQ_ACCESS_KEY: "ops", FLAREMQ_SECRET_KEY: "ops-secret-0123456789" };
       const app = await run(
         ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
         admin,
       );
       expect(app.code).toBe(0);
+      // Lists the accounts managed through the API (those of the secret are not stored).
       const list = await run(["account", "list"], admin);
-      expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "root"]);
+      expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "ops"]);
       expect(list.stdout).not.toContain("secret");
       const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
       expect(denied.code).toBe(1);

@@ -1,14 +1,17 @@
 /**
  * Authentication and authorization at the edge. When any account is configured, every
  * operation except the public ones needs a valid signature (or a dashboard session), within
- * the replay window and with a nonce not seen before; then the account must hold the
- * permission the operation table names. A request the session cookie authenticates must come
- * from a page of this origin (same-origin.ts); a browser opening the dashboard without a
- * session is sent to the sign-in page. With no account configured the API is open, unless
- * REQUIRE_AUTH is set (production), which refuses to serve.
+ * the replay window and with a nonce its access key's replay guard has not seen; then the
+ * account must hold the permission the operation table names. A request the session cookie
+ * authenticates must come from a page of this origin (same-origin.ts); a browser opening the
+ * dashboard without a session is sent to the sign-in page. With no account configured the
+ * Worker refuses to serve (503), unless it runs locally: ALLOW_UNAUTHENTICATED_LOCAL="true"
+ * (set only by the local runner and `npm run dev`, never in wrangler.toml) and a loopback
+ * hostname, which a request routed to a deployed Worker never carries.
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
+import { tryDecodeURIComponent } from "hono/utils/url";
 import { isMQError, MQError } from "../../protocol/errors.js";
 import { authorize, type Requirement } from "../../protocol/auth/permissions.js";
 import { AuthHeaders, SIGNATURE_WINDOW_MS, sha256Hex, signWithKey, timingSafeEqual } from "../../protocol/auth/signature.js";
@@ -16,6 +19,7 @@ import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { operations, type Operation } from "../openapi/operations.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { allAccounts } from "./accounts.js";
+import { claimNonce } from "./replay.js";
 import { parseSession, SESSION_COOKIE, verifySession } from "./session.js";
 import { crossOriginRefusal } from "./same-origin.js";
 
@@ -40,32 +44,20 @@ export function matchOperation(method: string, path: string): { op: Operation; p
     const hit = m.regex.exec(path);
     if (!hit) continue;
     const params: Record<string, string> = {};
-    m.names.forEach((n, i) => {
-      const raw = hit[i + 1] ?? "";
-      try {
-        params[n] = decodeURIComponent(raw);
-      } catch {
-        params[n] = raw;
-      }
-    });
+    // Decoded exactly as the router decodes `c.req.param()` (Hono's tryDecodeURIComponent, which
+    // decodes the valid escapes of a name with invalid ones), so the name authorized is the name
+    // the handler acts on, also for names with a `%`.
+    m.names.forEach((n, i) => (params[n] = tryDecodeURIComponent(hit[i + 1] ?? "")));
     return { op: m.op, params };
   }
   return undefined;
 }
 
-/** Nonces seen within the window, per isolate; a replay inside it is refused. */
-const seenNonces = new Map<string, number>();
-const MAX_NONCES = 200_000;
-
-function rememberNonce(key: string, now: number): boolean {
-  if (seenNonces.has(key)) return false;
-  if (seenNonces.size >= MAX_NONCES) {
-    for (const [k, t] of seenNonces) if (t < now - SIGNATURE_WINDOW_MS) seenNonces.delete(k);
-    if (seenNonces.size >= MAX_NONCES) seenNonces.clear();
-  }
-  seenNonces.set(key, now);
-  return true;
-}
+/**
+ * Signs for unknown access keys, so that an unknown key costs the same work as a known one with
+ * a bad signature (no timing difference); it can never authenticate anyone.
+ */
+const NO_ACCOUNT_KEY = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
 async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAccount>): Promise<StoredAccount> {
   const now = Date.now();
@@ -97,8 +89,8 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   const signature = c.req.header(AuthHeaders.signature);
   if (!accessKey || !date || !nonce || !contentSha256 || !signature)
     throw new MQError("UNAUTHENTICATED", "this endpoint needs a signed request (x-mq-access-key, x-mq-date, x-mq-nonce, x-mq-content-sha256, x-mq-signature)");
-  const account = accounts.get(accessKey);
-  if (!account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  // Everything that does not depend on the account is checked before the key is looked up, and
+  // an unknown key fails like a bad signature, so no answer tells which access keys exist.
   const at = Number(date);
   if (!Number.isSafeInteger(at) || Math.abs(now - at) > SIGNATURE_WINDOW_MS)
     throw new MQError("REQUEST_EXPIRED", `x-mq-date is more than ${SIGNATURE_WINDOW_MS / 1000} s away from the server's clock`);
@@ -106,8 +98,9 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
   const body = new Uint8Array(await c.req.arrayBuffer());
   if (!timingSafeEqual(await sha256Hex(body), contentSha256))
     throw new MQError("SIGNATURE_INVALID", "x-mq-content-sha256 does not match the body");
+  const account = accounts.get(accessKey);
   const url = new URL(c.req.url);
-  const expected = await signWithKey(account.signingKey, {
+  const expected = await signWithKey(account?.signingKey ?? NO_ACCOUNT_KEY, {
     method: c.req.method,
     path: url.pathname,
     query: url.searchParams,
@@ -115,14 +108,21 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
     date,
     nonce,
   });
-  if (!timingSafeEqual(expected, signature)) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
-  if (!rememberNonce(`${accessKey}:${nonce}`, now)) throw new MQError("REQUEST_REPLAYED", "this signed request was already used");
+  if (!timingSafeEqual(expected, signature) || !account) throw new MQError("SIGNATURE_INVALID", "unknown access key or bad signature");
+  await claimNonce(c, accessKey, nonce, at);
   return account;
 }
 
 /** A browser navigation asks for text/html; fetch() and the client ask for anything or JSON. */
 function acceptsHtml(accept: string | undefined): boolean {
   return accept !== undefined && /(^|,)\s*text\/html\s*(;|,|$)/i.test(accept);
+}
+
+const LOOPBACK = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])$/;
+
+/** Serving without accounts: only a local run that says so, and only to loopback addresses. */
+function servesOpenLocally(c: Context<AppEnv>): boolean {
+  return c.env.ALLOW_UNAUTHENTICATED_LOCAL === "true" && LOOPBACK.test(new URL(c.req.url).hostname);
 }
 
 export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -133,7 +133,7 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (matched?.op.auth.kind === "public") return next();
   const accounts = await allAccounts(c.env);
   if (accounts.size === 0) {
-    if (c.env.REQUIRE_AUTH === "true")
+    if (!servesOpenLocally(c))
       throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
     return next();
   }

@@ -1,5 +1,12 @@
-/** Account admin (secrets go in, never come out) and dashboard sessions. */
-import { Hono } from "hono";
+/**
+ * Account admin (secrets go in, never come out) and dashboard sessions.
+ *
+ * Accounts are created and deleted only by a signed admin request. A server without any
+ * account (possible only locally, see the auth middleware) has no admin, so it refuses: the
+ * first account comes from the FLAREMQ_ACCOUNTS secret (`npm start` writes a dev key there),
+ * never from whoever reaches an open server first.
+ */
+import { Hono, type Context } from "hono";
 import { setCookie } from "hono/cookie";
 import { MQError } from "../../protocol/errors.js";
 import type { AppEnv } from "../shared/app-env.js";
@@ -11,6 +18,11 @@ import { cspNonce, pageHeaders } from "../shared/page-headers.js";
 
 const AccountBodySchema = AccountInputSchema.omit({ accessKey: true });
 
+function requireSignedAdmin(c: Context<AppEnv>): void {
+  if (!c.get("account")?.admin)
+    throw new MQError("ACCESS_DENIED", "accounts are managed by a signed admin request; the first account comes from the FLAREMQ_ACCOUNTS secret");
+}
+
 export const adminRoutes = new Hono<AppEnv>()
   .get("/accounts", async (c) => {
     const accounts = await accountsObject(c.env).list();
@@ -18,6 +30,7 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json({ accounts: accounts.map(({ signingKey: _s, ...rest }) => rest) });
   })
   .put("/accounts/:accessKey", async (c) => {
+    requireSignedAdmin(c);
     const accessKey = c.req.param("accessKey");
     const body = await readJson(c, AccountBodySchema);
     const input = AccountInputSchema.safeParse({ ...body, accessKey });
@@ -29,6 +42,7 @@ export const adminRoutes = new Hono<AppEnv>()
     return c.json(visible);
   })
   .delete("/accounts/:accessKey", async (c) => {
+    requireSignedAdmin(c);
     const removed = await accountsObject(c.env).remove(c.req.param("accessKey"));
     invalidateAccounts();
     if (!removed) throw new MQError("NOT_FOUND", "no such account");
