@@ -17,9 +17,9 @@ export interface ServerOptions {
   stateDir: string;
   /**
    * Overrides of wrangler.toml [vars], e.g. AUTO_CREATE_TOPIC_ENABLE for a test. This local
-   * runner adds ALLOW_UNAUTHENTICATED_LOCAL="true" (a server without accounts stays open to
-   * loopback clients, as tests and the benchmark expect); pass "false" to see what a deployed
-   * Worker does without accounts.
+   * runner adds ALLOW_UNAUTHENTICATED_LOCAL="true" when it binds a loopback address (a server
+   * without accounts stays open to loopback clients, as tests and the benchmark expect); pass
+   * "false" to see what a deployed Worker does without accounts.
    */
   vars?: Record<string, string>;
   /** Skip the build when the caller already built the bundle. */
@@ -42,7 +42,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     modules: true,
     scriptPath: BUNDLE_PATH,
     modulesRoot: path.dirname(BUNDLE_PATH),
-    bindings: { ...(workerOptions.bindings ?? {}), ALLOW_UNAUTHENTICATED_LOCAL: "true", ...(options.vars ?? {}) },
+    bindings: {
+      ...(workerOptions.bindings ?? {}),
+      // Open without accounts only when bound to loopback: the Worker checks the Host header,
+      // which a remote client reaching a server bound to 0.0.0.0 could set to "localhost".
+      ALLOW_UNAUTHENTICATED_LOCAL: String(isLoopbackHost(options.host ?? "127.0.0.1")),
+      ...(options.vars ?? {}),
+    },
     durableObjectsPersist: path.join(options.stateDir, "do"),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8787,
@@ -53,4 +59,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port: Number(url.port),
     stop: () => mf.dispose(),
   };
+}
+
+function isLoopbackHost(host: string): boolean {
+  return host === "localhost" || host === "::1" || host === "[::1]" || /^127(?:\.\d{1,3}){3}$/.test(host);
 }

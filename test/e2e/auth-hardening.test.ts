@@ -10,6 +10,10 @@ import { AuthHeaders, signRequest } from "../../protocol/auth/signature.js";
 import { CEILING_STEP_MS } from "../../durable-objects/replay-guard/policy.js";
 import { RawHttpClient } from "../fuzz/raw-http.js";
 import { startTestServer, type TestServer } from "../helpers.js";
+import { startServer } from "../../scripts/server.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 
 interface Cred {
   accessKey: string;
@@ -100,6 +104,21 @@ describe("item 3: deploy fails closed", () => {
     }
     for (const host of ["localhost", "127.0.0.1", "[::1]"]) {
       expect(`${host}: ${(await raw.send({ method: "GET", target: "/namesrv/topics", headers: { host } })).status}`).toBe(`${host}: 200`);
+    }
+  });
+
+  it("item 3: a local server bound to every address is not open, whatever Host a client sends", async () => {
+    // The Worker trusts the Host header for "loopback", which a remote client of a server bound
+    // to 0.0.0.0 could set: such a server runs closed, as a deployed Worker does.
+    const stateDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-anyaddr-"));
+    const wide = await startServer({ port: 0, host: "0.0.0.0", stateDir, skipBuild: true });
+    try {
+      const wideRaw = new RawHttpClient("127.0.0.1", wide.port, 1);
+      const answer = await wideRaw.send({ method: "GET", target: "/namesrv/topics", headers: { host: "localhost" } });
+      expect(`${answer.status} ${(JSON.parse(answer.text) as { code: string }).code}`).toBe("503 AUTH_NOT_CONFIGURED");
+    } finally {
+      await wide.stop();
+      await rm(stateDir, { recursive: true, force: true });
     }
   });
 

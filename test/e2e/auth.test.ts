@@ -676,6 +676,32 @@ describe("offsets name a topic too", () => {
     // The refused commits changed nothing.
     expect((await call(ROOT, "GET", offsetPath("TDeny", "GSub"))).body).toEqual(before);
   });
+
+  it("item 10: a group's progress without ?topic reports only the topics the caller may read", async () => {
+    // An admin's member subscribes the group to a topic the app account may not read.
+    const heartbeat = {
+      clientId: "progress-root-1",
+      messageModel: "CLUSTERING",
+      subscriptions: [
+        { topic: "TDeny", expressionType: "TAG", expression: "*" },
+        { topic: "TSub", expressionType: "TAG", expression: "*" },
+      ],
+      heartbeatIntervalMs: 1000,
+      sessionTimeoutMs: 3000,
+    };
+    await ok(call(ROOT, "POST", "/groups/GSub/heartbeat", { body: heartbeat }), "root heartbeat");
+    try {
+      const topicsOf = async (cred: Cred) => {
+        const answer = await ok(call(cred, "GET", "/groups/GSub/progress"), `progress as ${cred.accessKey}`);
+        const queues = (answer.body as { queues: { messageQueue: { topic: string } }[] }).queues;
+        return [...new Set(queues.map((q) => q.messageQueue.topic))].sort();
+      };
+      expect(await topicsOf(ROOT)).toEqual(["TDeny", "TSub"]);
+      expect(await topicsOf(APP)).toEqual(["TSub"]);
+    } finally {
+      await call(ROOT, "DELETE", "/groups/GSub/members/progress-root-1");
+    }
+  });
 });
 
 describe("cluster list", () => {

@@ -88,8 +88,16 @@ export const groupRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     const named = c.req.query("topic");
-    if (named !== undefined) requireTopicSub(c.get("account"), named);
-    const topics = named ? [named] : await callQueue(() => consumerGroup(c.env, group).subscribedTopics());
+    const account = c.get("account");
+    if (named !== undefined) requireTopicSub(account, named);
+    // Without ?topic, the group's subscriptions name the topics, which other accounts' members
+    // may have subscribed: only those this account may read are reported (offsets and lag tell
+    // how far a topic has grown).
+    const topics = named
+      ? [named]
+      : (await callQueue(() => consumerGroup(c.env, group).subscribedTopics())).filter(
+          (topic) => !account || authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic }),
+        );
     const queues = (await Promise.all(topics.map((t) => topicQueues(c.env, t).catch(() => [] as MessageQueue[])))).flat();
     const rows = await Promise.all(
       queues.map(async (mq): Promise<QueueProgress> => {
