@@ -688,6 +688,26 @@ describe("ConsumerGroupDO restart", () => {
     for (const mq of held("cid-2")) await expectOwner(mq, name, "cid-1", 3);
   });
 
+  it("crash item: a restart of a group with more members than queues keeps its generation", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 1));
+    const [q0] = mqs(topic, "broker-a", [0]) as [MessageQueue];
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(await cg.heartbeat(name, hb("cid-2", [topic]))).toMatchObject({ generation: 2, assignment: [] });
+
+    await evictDurableObject(cg);
+    expect(await cg.heartbeat(name, hb("cid-1", [topic], { generation: 2, heldQueues: [q0] }))).toMatchObject({
+      generation: 2,
+      assignment: [q0],
+    });
+    expect(await cg.heartbeat(name, hb("cid-2", [topic], { generation: 2, heldQueues: [] }))).toMatchObject({
+      generation: 2,
+      assignment: [],
+    });
+    expect((await cg.info(name)).generation).toBe(2);
+    await expectOwner(q0, name, "cid-1", 1);
+  });
+
   it("crash item: after an outage longer than their sessions, stored members are dropped at once", async () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a", 2));

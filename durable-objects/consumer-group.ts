@@ -356,9 +356,19 @@ function heldShape(m: HeartbeatRequest): string {
   return JSON.stringify([m.generation ?? -1, (m.heldQueues ?? []).map(queueKey).sort()]);
 }
 
+/**
+ * Whether every member has the same queues in both. A member with no queue counts the same
+ * listed empty or not listed: the assignment restored after a restart lists only owners, while
+ * a recomputed one lists each subscribed member, so an idle member would otherwise look moved.
+ */
 function sameAssignment(a: Map<string, MessageQueue[]>, b: Map<string, MessageQueue[]>): boolean {
   const shape = (m: Map<string, MessageQueue[]>) =>
-    JSON.stringify([...m].map(([cid, qs]) => [cid, qs.map(queueKey).sort()]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+    JSON.stringify(
+      [...m]
+        .filter(([, qs]) => qs.length > 0)
+        .map(([cid, qs]) => [cid, qs.map(queueKey).sort()])
+        .sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
   return shape(a) === shape(b);
 }
 
