@@ -688,6 +688,33 @@ describe("ConsumerGroupDO restart", () => {
     for (const mq of held("cid-2")) await expectOwner(mq, name, "cid-1", 3);
   });
 
+  it("crash item: owners restored after a restart are told to their queues again, so a queue object that missed the last change converges", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    const [q0, q1] = mqs(topic, "broker-a", [0, 1]) as [MessageQueue, MessageQueue];
+    await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000 }));
+    // cid-B joins: q1 is told it is cid-B's at generation 2 ...
+    expect(await cg.heartbeat(name, hb("cid-B", [topic]))).toMatchObject({ generation: 2, assignment: [q1] });
+    await expectOwner(q1, name, "cid-B", 2);
+    // ... and the object stops before storing that: storage still names cid-A, mid-telling.
+    // The restart comes 10 s later: cid-B's 3 s session is over, cid-A's 30 s one is not.
+    await runInDurableObject(cg, (_i, state) => {
+      state.storage.sql.exec("UPDATE queue_owner SET client_id = 'cid-A' WHERE queue = ?", `broker-a/${topic}/1`);
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('telling', 1), ('alive_at', ?)", Date.now() - 10_000);
+    });
+    await evictDurableObject(cg);
+
+    // cid-B is dropped, so cid-A owns both queues again, as storage says: q1 must hear it.
+    const back = await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000, generation: 2 }));
+    expect(back).toMatchObject({ generation: 3, assignment: [q0, q1], members: 1 });
+    await expectOwner(q1, name, "cid-A", 3);
+    expect(await fencedPull(q0, name, { clientId: "cid-A", generation: 3 })).toBe("NO_NEW_MSG");
+    // Told once: a later restart (nothing being told) tells no queue again.
+    await evictDurableObject(cg);
+    expect(await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000, generation: 3 }))).toMatchObject({ generation: 3 });
+    await expectOwner(q1, name, "cid-A", 3);
+  });
+
   it("crash item: a restart of a group with more members than queues keeps its generation", async () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a", 1));

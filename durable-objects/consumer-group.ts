@@ -52,6 +52,15 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
+  /**
+   * Queues whose object may name another owner than `owners` does, to be told again at the next
+   * rebalance: one whose setOwner failed (it may have been applied all the same), and after a
+   * restart that cut a telling short, every restored owner (an owner is stored only once its
+   * queue took it, so the queue may have taken a newer one than was stored).
+   */
+  private readonly untold = new Set<string>();
+  /** Rebalances telling queues right now; storage says so while any is, so a restart knows. */
+  private telling = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -73,6 +82,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       // over is counted as its old owner's; its hand-over starts again at the next rebalance.)
       for (const [key, cid] of state.owners) {
         this.owners.set(key, cid);
+        if (state.wasTelling) this.untold.add(key);
         if (this.members.get(cid)?.messageModel !== "CLUSTERING") continue;
         this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
       }
@@ -263,7 +273,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await Promise.all(topics.map(async (t) => routes.set(t, await readNameServer(this.env, (ns) => ns.getTopic(t)))));
     this.routesReadAt = now;
     const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
-    if (!membershipChanged && !force && signature === this.routeSignature) return;
+    if (!membershipChanged && !force && signature === this.routeSignature && this.untold.size === 0) return;
     this.routeSignature = signature;
 
     const next = new Map<string, MessageQueue[]>();
@@ -285,6 +295,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     }
     // Queues this object handed out before and no member holds now become ownerless.
     for (const key of this.owners.keys()) if (!owners.has(key)) owners.set(key, null);
+    // So do those a failed setOwner may have reached (see untold).
+    for (const key of this.untold) if (!owners.has(key)) owners.set(key, null);
 
     // Hand-over: a queue moving away from a live member that still reads it stays with that
     // member at the queue object (so it can commit what it finished) and goes to nobody else
@@ -303,33 +315,51 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     this.releasing.clear();
     for (const [key, r] of stillReleasing) this.releasing.set(key, r);
 
-    const changedQueues = [...owners].filter(([key, cid]) => this.owners.get(key) !== cid);
+    const changedQueues = [...owners].filter(([key, cid]) => (this.owners.get(key) ?? null) !== cid);
+    // Owners the queue may not know (see untold) are told again at the current generation, which
+    // is at least any the queue was told: a queue that took a newer owner just before a crash
+    // goes back to agreeing with this object. (Telling an owner again is left to these cases:
+    // it moves the queue's fence to this generation, which a member that has not heard of it yet
+    // would be refused at.)
+    const retold = [...owners].filter(([key, cid]) => this.untold.has(key) && (this.owners.get(key) ?? null) === cid);
     const assignmentChanged = changedQueues.length > 0 || membershipChanged || !sameAssignment(this.assignment, next);
-    if (!assignmentChanged) {
-      this.assignment = next; // the same queues, in the order the strategy lists them
-      return;
+    if (assignmentChanged) {
+      this.generation++;
+      this.store.saveMeta("generation", this.generation);
     }
-    this.generation++;
-    this.store.saveMeta("generation", this.generation);
-    this.assignment = next;
-    const generation = this.generation;
-    await Promise.all(
-      changedQueues.map(async ([key, cid]) => {
-        const q = parseQueueKey(key);
-        const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
-        try {
-          await stub.setOwner(this.groupName, cid, generation);
-        } catch (e) {
-          // The queue keeps its old owner until the next rebalance tries again.
-          console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
-          return;
-        }
-        if (cid === null) this.owners.delete(key);
-        else this.owners.set(key, cid);
-        this.store.saveOwner(key, cid);
-      }),
-    );
-    this.watchers.wakeAll();
+    this.assignment = next; // when unchanged: the same queues, in the order the strategy lists them
+    const tell = [...changedQueues, ...retold];
+    if (tell.length > 0) await this.tellOwners(tell, this.generation);
+    if (assignmentChanged) this.watchers.wakeAll();
+  }
+
+  /** Tells each queue its owner; what a queue took is stored, what failed is told again later. */
+  private async tellOwners(tell: [string, string | null][], generation: number): Promise<void> {
+    if (this.telling++ === 0) this.store.saveTelling(true);
+    try {
+      await Promise.all(
+        tell.map(async ([key, cid]) => {
+          const q = parseQueueKey(key);
+          const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
+          try {
+            await stub.setOwner(this.groupName, cid, generation);
+          } catch (e) {
+            // The queue keeps its old owner (or took the new one and the answer was lost) until the
+            // next rebalance tells it again.
+            console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
+            this.untold.add(key);
+            return;
+          }
+          this.untold.delete(key);
+          if ((this.owners.get(key) ?? null) === cid) return;
+          if (cid === null) this.owners.delete(key);
+          else this.owners.set(key, cid);
+          this.store.saveOwner(key, cid);
+        }),
+      );
+    } finally {
+      if (--this.telling === 0) this.store.saveTelling(false);
+    }
   }
 
   private async ensureRetryTopic(group: string): Promise<void> {
