@@ -29,6 +29,8 @@ import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-gr
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
+  /** What the member's description weighs (its stored JSON plus the held queues kept), for Limits.maxGroupBytes. */
+  bytes: number;
 }
 
 /** Routes are re-read this often, so new queues of a topic join the assignment. */
@@ -74,8 +76,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       // before a restart keeps its session, one gone for longer than it is dropped at once.
       const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
       for (const m of state.members) {
-        this.members.set(m.clientId, { ...m, lastHeartbeatAt: heardAt });
-        this.stored.set(m.clientId, JSON.stringify(m));
+        const record = JSON.stringify(m);
+        this.members.set(m.clientId, { ...m, lastHeartbeatAt: heardAt, bytes: record.length });
+        this.stored.set(m.clientId, record);
       }
       this.strategy = groupStrategy(this.members.values());
       // The assignment the members were given: the queues each owns. (A queue being handed
@@ -118,12 +121,27 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     if (!this.members.has(req.clientId) && others.length >= Limits.maxGroupMembers) {
       throw toRpcError("TOO_MANY_MEMBERS", `group "${group}" already has ${Limits.maxGroupMembers} members`);
     }
+    const held = this.keptHeldQueues(req);
+    const member: Member = {
+      ...req,
+      ...(held === undefined ? {} : { heldQueues: held }),
+      lastHeartbeatAt: now,
+      bytes: record.length + (held === undefined ? 0 : JSON.stringify(held).length),
+    };
+    const total = others.reduce((sum, m) => sum + m.bytes, member.bytes);
+    if (total > Limits.maxGroupBytes) {
+      throw toRpcError(
+        "GROUP_TOO_LARGE",
+        `group "${group}" would hold ${total} bytes of member descriptions (subscriptions, configured queues, held queues), ` +
+          `more than its limit of ${Limits.maxGroupBytes}: describe this member with less, or use another group`,
+      );
+    }
     let changed = this.expire(now);
     const before = this.members.get(req.clientId);
     if (!before || memberShape(before) !== memberShape(req)) changed = true;
     // A member that let go of a queue being handed over lets the hand-over finish now.
-    const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(req);
-    this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
+    const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(member);
+    this.members.set(req.clientId, member);
     if (this.stored.get(req.clientId) !== record) {
       this.store.saveMember(storedMember(req));
       this.stored.set(req.clientId, record);
@@ -244,6 +262,24 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     );
     const why = illegalConfiguredQueue(configured, readable);
     if (why) throw toRpcError("CONFIGURED_QUEUE_ILLEGAL", why);
+  }
+
+  /**
+   * The held queues a heartbeat reports that hand-over looks at (see holds()): the queues this
+   * object last told are the member's (its own and those moving away from it) and those its
+   * latest assignment gives it (a heartbeat may carry that generation while the queues are still
+   * being told). Nothing else is ever read, so nothing else is kept, each queue once: a
+   * heartbeat may name 16,384 queues and the object holds every member's in memory.
+   */
+  private keptHeldQueues(req: HeartbeatRequest): MessageQueue[] | undefined {
+    if (req.heldQueues === undefined) return undefined;
+    const assigned = new Set((this.assignment.get(req.clientId) ?? []).map(queueKey));
+    const kept = new Map<string, MessageQueue>();
+    for (const q of req.heldQueues) {
+      const key = queueKey(q);
+      if (this.owners.get(key) === req.clientId || assigned.has(key)) kept.set(key, q);
+    }
+    return [...kept.values()];
   }
 
   private async armAlarm(): Promise<void> {
