@@ -2,9 +2,11 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
 import { retryTopic, type HeartbeatRequest, type MemberFence } from "../protocol/consumer.js";
+import { Limits } from "../protocol/limits.js";
 import type { MessageQueue } from "../protocol/message.js";
 import type { QueueData } from "../protocol/route.js";
 import type { ConsumerGroupDO } from "./consumer-group.js";
+import { storedMember } from "./consumer-group/group-store.js";
 import type { QueueDO } from "./queue.js";
 import { registerTopic, rejection, sleep } from "./test-support.js";
 
@@ -652,6 +654,85 @@ describe("ConsumerGroupDO allocation strategy", () => {
   });
 });
 
+describe("ConsumerGroupDO member memory", () => {
+  /** The held queues the object keeps of a member, as queue keys. */
+  function keptHeld(cg: DurableObjectStub<ConsumerGroupDO>, clientId: string): Promise<string[] | undefined> {
+    return runInDurableObject(cg, (instance) => {
+      const members = (instance as unknown as { members: Map<string, HeartbeatRequest> }).members;
+      return members.get(clientId)?.heldQueues?.map((q) => `${q.brokerName}/${q.topic}/${q.queueId}`);
+    });
+  }
+
+  it("item 10: a group keeps only the held queues it needs, so heartbeats cannot grow its memory without bound", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    const [q0, q1] = mqs(topic, "broker-a", [0, 1]) as [MessageQueue, MessageQueue];
+    expect(await cg.heartbeat(name, hb("cid-1", [topic]))).toMatchObject({ generation: 1, assignment: [q0, q1] });
+    // The most a heartbeat may name: the member's own queues twice over, and queues it was never given.
+    const foreign = Array.from({ length: Limits.maxHeldQueues - 4 }, (_, i) => ({
+      topic: `X-${i % 97}`,
+      brokerName: "broker-b",
+      queueId: i % Limits.maxQueueNums,
+    }));
+    await cg.heartbeat(name, hb("cid-1", [topic], { generation: 1, heldQueues: [q1, ...foreign, q0, q1, q0] }));
+    expect(await keptHeld(cg, "cid-1")).toEqual([`broker-a/${topic}/1`, `broker-a/${topic}/0`]);
+
+    // Hand-over still sees what it needs: q1 moves to cid-2 but stays with cid-1 while it reads it...
+    expect(await cg.heartbeat(name, hb("cid-2", [topic]))).toMatchObject({ generation: 2, assignment: [] });
+    await cg.heartbeat(name, hb("cid-1", [topic], { generation: 2, heldQueues: [...foreign, q0, q1] }));
+    expect(await keptHeld(cg, "cid-1")).toEqual([`broker-a/${topic}/0`, `broker-a/${topic}/1`]);
+    await expectOwner(q1, name, "cid-1", 1);
+    // ...and goes to cid-2 once cid-1 no longer names it.
+    await cg.heartbeat(name, hb("cid-1", [topic], { generation: 2, heldQueues: [...foreign, q0] }));
+    expect(await keptHeld(cg, "cid-1")).toEqual([`broker-a/${topic}/0`]);
+    await expectOwner(q1, name, "cid-2", 3);
+    expect(await cg.heartbeat(name, hb("cid-2", [topic], { generation: 3, heldQueues: foreign }))).toMatchObject({
+      generation: 3,
+      assignment: [q1],
+    });
+    expect(await keptHeld(cg, "cid-2")).toEqual([]);
+  });
+
+  it("item 10: a heartbeat that would make the group's members describe more than maxGroupBytes is refused and changes nothing", async () => {
+    const { name, cg } = newGroup();
+    // Members near the largest description allowed: 64 subscriptions with long expressions.
+    const member = (i: number, expressionLength: number): HeartbeatRequest => ({
+      ...hb(`cid-${String(i).padStart(3, "0")}`, []),
+      messageModel: "BROADCASTING",
+      subscriptions: Array.from({ length: Limits.maxSubscriptions }, (_, t) => ({
+        topic: `T-${t}`,
+        expressionType: "TAG" as const,
+        expression: "x".repeat(expressionLength),
+      })),
+    });
+    const size = (req: HeartbeatRequest) => JSON.stringify(storedMember(req)).length;
+    // 32 members whose expressions fill the limit to less than 32 characters a subscription.
+    const n = 32;
+    let length = Limits.maxExpressionLength;
+    while (n * size(member(0, length)) > Limits.maxGroupBytes) length--;
+    expect(length + 32).toBeLessThanOrEqual(Limits.maxExpressionLength);
+    const room = Limits.maxGroupBytes - n * size(member(0, length));
+    expect(room).toBeLessThan(size(member(n, 10)));
+    for (let i = 0; i < n; i++) await cg.heartbeat(name, member(i, length));
+    const full = await cg.info(name);
+    expect(full.members).toHaveLength(n);
+
+    // A newcomer, even a small one, is refused and changes nothing.
+    const refused = await rejection(cg.heartbeat(name, member(n, 10)));
+    expect(refused.message).toMatch(/^\[GROUP_TOO_LARGE\] group ".*" would hold \d+ bytes of member descriptions/);
+    expect(await cg.info(name)).toEqual(full);
+    // A member already in may not grow past the limit either, and keeps what it said before...
+    expect((await rejection(cg.heartbeat(name, member(1, length + 32)))).message).toMatch(/^\[GROUP_TOO_LARGE\]/);
+    expect(await cg.info(name)).toEqual(full);
+    // ...but heartbeats on as it was: its own description is not counted twice.
+    expect(await cg.heartbeat(name, member(1, length))).toMatchObject({ generation: full.generation, members: n });
+    // Room a member leaves lets another in.
+    await cg.leave(name, "cid-001");
+    await cg.heartbeat(name, member(n, length));
+    expect((await cg.info(name)).members).toHaveLength(n);
+  });
+});
+
 describe("ConsumerGroupDO restart", () => {
   function setAliveAt(cg: DurableObjectStub<ConsumerGroupDO>, at: number): Promise<void> {
     return runInDurableObject(cg, (_i, state) => {
@@ -686,6 +767,53 @@ describe("ConsumerGroupDO restart", () => {
     expect(await runDurableObjectAlarm(cg)).toBe(true);
     expect((await cg.info(name)).members.map((m) => m.clientId)).toEqual(["cid-1"]);
     for (const mq of held("cid-2")) await expectOwner(mq, name, "cid-1", 3);
+  });
+
+  it("crash item: owners restored after a restart are told to their queues again, so a queue object that missed the last change converges", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 2));
+    const [q0, q1] = mqs(topic, "broker-a", [0, 1]) as [MessageQueue, MessageQueue];
+    await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000 }));
+    // cid-B joins: q1 is told it is cid-B's at generation 2 ...
+    expect(await cg.heartbeat(name, hb("cid-B", [topic]))).toMatchObject({ generation: 2, assignment: [q1] });
+    await expectOwner(q1, name, "cid-B", 2);
+    // ... and the object stops before storing that: storage still names cid-A, mid-telling.
+    // The restart comes 10 s later: cid-B's 3 s session is over, cid-A's 30 s one is not.
+    await runInDurableObject(cg, (_i, state) => {
+      state.storage.sql.exec("UPDATE queue_owner SET client_id = 'cid-A' WHERE queue = ?", `broker-a/${topic}/1`);
+      state.storage.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('telling', 1), ('alive_at', ?)", Date.now() - 10_000);
+    });
+    await evictDurableObject(cg);
+
+    // cid-B is dropped, so cid-A owns both queues again, as storage says: q1 must hear it.
+    const back = await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000, generation: 2 }));
+    expect(back).toMatchObject({ generation: 3, assignment: [q0, q1], members: 1 });
+    await expectOwner(q1, name, "cid-A", 3);
+    expect(await fencedPull(q0, name, { clientId: "cid-A", generation: 3 })).toBe("NO_NEW_MSG");
+    // Told once: a later restart (nothing being told) tells no queue again.
+    await evictDurableObject(cg);
+    expect(await cg.heartbeat(name, hb("cid-A", [topic], { sessionTimeoutMs: 30_000, generation: 3 }))).toMatchObject({ generation: 3 });
+    await expectOwner(q1, name, "cid-A", 3);
+  });
+
+  it("crash item: a restart of a group with more members than queues keeps its generation", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a", 1));
+    const [q0] = mqs(topic, "broker-a", [0]) as [MessageQueue];
+    await cg.heartbeat(name, hb("cid-1", [topic]));
+    expect(await cg.heartbeat(name, hb("cid-2", [topic]))).toMatchObject({ generation: 2, assignment: [] });
+
+    await evictDurableObject(cg);
+    expect(await cg.heartbeat(name, hb("cid-1", [topic], { generation: 2, heldQueues: [q0] }))).toMatchObject({
+      generation: 2,
+      assignment: [q0],
+    });
+    expect(await cg.heartbeat(name, hb("cid-2", [topic], { generation: 2, heldQueues: [] }))).toMatchObject({
+      generation: 2,
+      assignment: [],
+    });
+    expect((await cg.info(name)).generation).toBe(2);
+    await expectOwner(q0, name, "cid-1", 1);
   });
 
   it("crash item: after an outage longer than their sessions, stored members are dropped at once", async () => {

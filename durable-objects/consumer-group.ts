@@ -29,6 +29,8 @@ import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-gr
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
+  /** What the member's description weighs (its stored JSON plus the held queues kept), for Limits.maxGroupBytes. */
+  bytes: number;
 }
 
 /** Routes are re-read this often, so new queues of a topic join the assignment. */
@@ -52,6 +54,15 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
+  /**
+   * Queues whose object may name another owner than `owners` does, to be told again at the next
+   * rebalance: one whose setOwner failed (it may have been applied all the same), and after a
+   * restart that cut a telling short, every restored owner (an owner is stored only once its
+   * queue took it, so the queue may have taken a newer one than was stored).
+   */
+  private readonly untold = new Set<string>();
+  /** Rebalances telling queues right now; storage says so while any is, so a restart knows. */
+  private telling = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -65,14 +76,16 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       // before a restart keeps its session, one gone for longer than it is dropped at once.
       const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
       for (const m of state.members) {
-        this.members.set(m.clientId, { ...m, lastHeartbeatAt: heardAt });
-        this.stored.set(m.clientId, JSON.stringify(m));
+        const record = JSON.stringify(m);
+        this.members.set(m.clientId, { ...m, lastHeartbeatAt: heardAt, bytes: record.length });
+        this.stored.set(m.clientId, record);
       }
       this.strategy = groupStrategy(this.members.values());
       // The assignment the members were given: the queues each owns. (A queue being handed
       // over is counted as its old owner's; its hand-over starts again at the next rebalance.)
       for (const [key, cid] of state.owners) {
         this.owners.set(key, cid);
+        if (state.wasTelling) this.untold.add(key);
         if (this.members.get(cid)?.messageModel !== "CLUSTERING") continue;
         this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
       }
@@ -108,12 +121,27 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     if (!this.members.has(req.clientId) && others.length >= Limits.maxGroupMembers) {
       throw toRpcError("TOO_MANY_MEMBERS", `group "${group}" already has ${Limits.maxGroupMembers} members`);
     }
+    const held = this.keptHeldQueues(req);
+    const member: Member = {
+      ...req,
+      ...(held === undefined ? {} : { heldQueues: held }),
+      lastHeartbeatAt: now,
+      bytes: record.length + (held === undefined ? 0 : JSON.stringify(held).length),
+    };
+    const total = others.reduce((sum, m) => sum + m.bytes, member.bytes);
+    if (total > Limits.maxGroupBytes) {
+      throw toRpcError(
+        "GROUP_TOO_LARGE",
+        `group "${group}" would hold ${total} bytes of member descriptions (subscriptions, configured queues, held queues), ` +
+          `more than its limit of ${Limits.maxGroupBytes}: describe this member with less, or use another group`,
+      );
+    }
     let changed = this.expire(now);
     const before = this.members.get(req.clientId);
     if (!before || memberShape(before) !== memberShape(req)) changed = true;
     // A member that let go of a queue being handed over lets the hand-over finish now.
-    const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(req);
-    this.members.set(req.clientId, { ...req, lastHeartbeatAt: now });
+    const releasedSomething = before !== undefined && this.releasing.size > 0 && heldShape(before) !== heldShape(member);
+    this.members.set(req.clientId, member);
     if (this.stored.get(req.clientId) !== record) {
       this.store.saveMember(storedMember(req));
       this.stored.set(req.clientId, record);
@@ -236,6 +264,24 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     if (why) throw toRpcError("CONFIGURED_QUEUE_ILLEGAL", why);
   }
 
+  /**
+   * The held queues a heartbeat reports that hand-over looks at (see holds()): the queues this
+   * object last told are the member's (its own and those moving away from it) and those its
+   * latest assignment gives it (a heartbeat may carry that generation while the queues are still
+   * being told). Nothing else is ever read, so nothing else is kept, each queue once: a
+   * heartbeat may name 16,384 queues and the object holds every member's in memory.
+   */
+  private keptHeldQueues(req: HeartbeatRequest): MessageQueue[] | undefined {
+    if (req.heldQueues === undefined) return undefined;
+    const assigned = new Set((this.assignment.get(req.clientId) ?? []).map(queueKey));
+    const kept = new Map<string, MessageQueue>();
+    for (const q of req.heldQueues) {
+      const key = queueKey(q);
+      if (this.owners.get(key) === req.clientId || assigned.has(key)) kept.set(key, q);
+    }
+    return [...kept.values()];
+  }
+
   private async armAlarm(): Promise<void> {
     let next = Number.POSITIVE_INFINITY;
     for (const m of this.members.values()) next = Math.min(next, m.lastHeartbeatAt + m.sessionTimeoutMs + 1);
@@ -263,7 +309,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await Promise.all(topics.map(async (t) => routes.set(t, await readNameServer(this.env, (ns) => ns.getTopic(t)))));
     this.routesReadAt = now;
     const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
-    if (!membershipChanged && !force && signature === this.routeSignature) return;
+    if (!membershipChanged && !force && signature === this.routeSignature && this.untold.size === 0) return;
     this.routeSignature = signature;
 
     const next = new Map<string, MessageQueue[]>();
@@ -285,6 +331,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     }
     // Queues this object handed out before and no member holds now become ownerless.
     for (const key of this.owners.keys()) if (!owners.has(key)) owners.set(key, null);
+    // So do those a failed setOwner may have reached (see untold).
+    for (const key of this.untold) if (!owners.has(key)) owners.set(key, null);
 
     // Hand-over: a queue moving away from a live member that still reads it stays with that
     // member at the queue object (so it can commit what it finished) and goes to nobody else
@@ -303,33 +351,51 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     this.releasing.clear();
     for (const [key, r] of stillReleasing) this.releasing.set(key, r);
 
-    const changedQueues = [...owners].filter(([key, cid]) => this.owners.get(key) !== cid);
+    const changedQueues = [...owners].filter(([key, cid]) => (this.owners.get(key) ?? null) !== cid);
+    // Owners the queue may not know (see untold) are told again at the current generation, which
+    // is at least any the queue was told: a queue that took a newer owner just before a crash
+    // goes back to agreeing with this object. (Telling an owner again is left to these cases:
+    // it moves the queue's fence to this generation, which a member that has not heard of it yet
+    // would be refused at.)
+    const retold = [...owners].filter(([key, cid]) => this.untold.has(key) && (this.owners.get(key) ?? null) === cid);
     const assignmentChanged = changedQueues.length > 0 || membershipChanged || !sameAssignment(this.assignment, next);
-    if (!assignmentChanged) {
-      this.assignment = next; // the same queues, in the order the strategy lists them
-      return;
+    if (assignmentChanged) {
+      this.generation++;
+      this.store.saveMeta("generation", this.generation);
     }
-    this.generation++;
-    this.store.saveMeta("generation", this.generation);
-    this.assignment = next;
-    const generation = this.generation;
-    await Promise.all(
-      changedQueues.map(async ([key, cid]) => {
-        const q = parseQueueKey(key);
-        const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
-        try {
-          await stub.setOwner(this.groupName, cid, generation);
-        } catch (e) {
-          // The queue keeps its old owner until the next rebalance tries again.
-          console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
-          return;
-        }
-        if (cid === null) this.owners.delete(key);
-        else this.owners.set(key, cid);
-        this.store.saveOwner(key, cid);
-      }),
-    );
-    this.watchers.wakeAll();
+    this.assignment = next; // when unchanged: the same queues, in the order the strategy lists them
+    const tell = [...changedQueues, ...retold];
+    if (tell.length > 0) await this.tellOwners(tell, this.generation);
+    if (assignmentChanged) this.watchers.wakeAll();
+  }
+
+  /** Tells each queue its owner; what a queue took is stored, what failed is told again later. */
+  private async tellOwners(tell: [string, string | null][], generation: number): Promise<void> {
+    if (this.telling++ === 0) this.store.saveTelling(true);
+    try {
+      await Promise.all(
+        tell.map(async ([key, cid]) => {
+          const q = parseQueueKey(key);
+          const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
+          try {
+            await stub.setOwner(this.groupName, cid, generation);
+          } catch (e) {
+            // The queue keeps its old owner (or took the new one and the answer was lost) until the
+            // next rebalance tells it again.
+            console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
+            this.untold.add(key);
+            return;
+          }
+          this.untold.delete(key);
+          if ((this.owners.get(key) ?? null) === cid) return;
+          if (cid === null) this.owners.delete(key);
+          else this.owners.set(key, cid);
+          this.store.saveOwner(key, cid);
+        }),
+      );
+    } finally {
+      if (--this.telling === 0) this.store.saveTelling(false);
+    }
   }
 
   private async ensureRetryTopic(group: string): Promise<void> {
@@ -356,9 +422,19 @@ function heldShape(m: HeartbeatRequest): string {
   return JSON.stringify([m.generation ?? -1, (m.heldQueues ?? []).map(queueKey).sort()]);
 }
 
+/**
+ * Whether every member has the same queues in both. A member with no queue counts the same
+ * listed empty or not listed: the assignment restored after a restart lists only owners, while
+ * a recomputed one lists each subscribed member, so an idle member would otherwise look moved.
+ */
 function sameAssignment(a: Map<string, MessageQueue[]>, b: Map<string, MessageQueue[]>): boolean {
   const shape = (m: Map<string, MessageQueue[]>) =>
-    JSON.stringify([...m].map(([cid, qs]) => [cid, qs.map(queueKey).sort()]).sort((x, y) => (x[0]! < y[0]! ? -1 : 1)));
+    JSON.stringify(
+      [...m]
+        .filter(([, qs]) => qs.length > 0)
+        .map(([cid, qs]) => [cid, qs.map(queueKey).sort()])
+        .sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
+    );
   return shape(a) === shape(b);
 }
 

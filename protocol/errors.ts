@@ -53,6 +53,8 @@ export const ErrorCodes = {
   REQUEST_TOO_LARGE: 413,
   MESSAGE_BODY_TOO_LARGE: 413,
   PROPERTIES_SIZE_EXCEEDED: 413,
+  /** A heartbeat would make the group's members together describe more than Limits.maxGroupBytes. */
+  GROUP_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_WAITERS: 429,
   TOO_MANY_MEMBERS: 429,

@@ -40,6 +40,12 @@ export const Limits = {
   maxBrokerNameLength: 64,
   /** Members of one consumer group. */
   maxGroupMembers: 1000,
+  /**
+   * What a group's members together describe (subscriptions, configured queues and the held
+   * queues the group keeps, as JSON bytes): the group object holds all of it in memory, so it
+   * must stay well below a Durable Object's 128 MB.
+   */
+  maxGroupBytes: 8 * 1024 * 1024,
   /** Session timeout bounds a member may ask for (default 120 s as RocketMQ). */
   minSessionTimeoutMs: 3000,
   maxSessionTimeoutMs: 300_000,

@@ -45,6 +45,8 @@ export interface GroupState {
   members: StoredMember[];
   /** Queue key → the member this object last told the queue owns it. */
   owners: Map<string, string>;
+  /** The object stopped while telling queues their owners: a queue may name another than `owners`. */
+  wasTelling: boolean;
 }
 
 export class GroupStore {
@@ -73,6 +75,7 @@ export class GroupStore {
       aliveAt: this.aliveAt,
       members,
       owners,
+      wasTelling: meta.has("telling"),
     };
   }
 
@@ -82,6 +85,12 @@ export class GroupStore {
 
   saveMeta(key: "generation" | "offset_reset_seq", value: number): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
+  }
+
+  /** Marks the span in which queues are being told their owners (and a restart must tell them again). */
+  saveTelling(on: boolean): void {
+    if (on) this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('telling', 1)");
+    else this.sql.exec("DELETE FROM meta WHERE key = 'telling'");
   }
 
   /** Records that members were heard at `now`, at most once per ALIVE_WRITE_MS. */
