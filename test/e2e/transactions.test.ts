@@ -20,7 +20,11 @@ let admin: Admin;
 
 beforeAll(async () => {
   server = await startTestServer({
-    vars: { TRANSACTION_TIMEOUT_MS: "300", TRANSACTION_CHECK_INTERVAL_MS: "300", TRANSACTION_CHECK_MAX: String(CHECK_MAX) },
+    // The check interval must be longer than one check's round trip (queue alarm → producer
+    // group → the producer's long poll → checkLocalTransaction → decision), or an answered
+    // transaction is given up before its answer lands: at 300 ms, three round trips in a row took
+    // longer on a loaded 2-core machine and a COMMIT answer came after GIVEN_UP.
+    vars: { TRANSACTION_TIMEOUT_MS: "300", TRANSACTION_CHECK_INTERVAL_MS: "1000", TRANSACTION_CHECK_MAX: String(CHECK_MAX) },
   });
   admin = new Admin({ endpoint: server.url, credentials: server.credentials });
 });
