@@ -116,6 +116,21 @@ describe("QueueDO replication", () => {
     expect(await slave.fetchOffset("G")).toEqual({ offset: 42, committed: true });
   });
 
+  it("keeps a commit the slave took while its master was unreachable over an older offset the master pushes later", async () => {
+    const { mq, master, slave } = pair();
+    await master.append([msg(0), msg(1), msg(2)], { mq });
+    await master.commitOffset("G", 1); // not pushed yet when the edge loses the master
+    await sleep(5);
+    await slave.commitReplicaOffset("G", 3); // the consumer's commit while the master is away
+    await replicate(master); // the master, alive all along, pushes its older offset
+    expect(await slave.fetchReplicaOffset("G")).toEqual({ offset: 3, committed: true });
+    // A commit on the master after that one is newer, and replaces it.
+    await sleep(5);
+    await master.commitOffset("G", 2);
+    await replicate(master);
+    expect(await slave.fetchReplicaOffset("G")).toEqual({ offset: 2, committed: true });
+  });
+
   it("replicates the offsets of more groups than one push carries", async () => {
     const { mq, master, slave } = pair();
     await master.append([msg(0)], { mq });

@@ -319,6 +319,24 @@ export class QueueDO extends DurableObject<Env> {
     this.storeOffset(group, offset);
   }
 
+  /**
+   * An offset pushed by the master. A commit this slave took while its master was unreachable
+   * (the master object may still be alive and pushing an older value meanwhile) is kept when it
+   * is newer than the master's: otherwise a consumer that committed on the slave would read an
+   * older offset back, and re-read what it had consumed.
+   */
+  private storeReplicatedOffset(group: string, offset: number, updatedAt: number | undefined): void {
+    if (updatedAt === undefined) return this.storeOffset(group, offset);
+    this.sql.exec(
+      `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at
+       WHERE excluded.updated_at >= consumer_offset.updated_at`,
+      group,
+      offset,
+      updatedAt,
+    );
+  }
+
   /** One row per group (WITHOUT ROWID): a commit writes exactly one row. */
   private storeOffset(group: string, offset: number): void {
     this.sql.exec(
@@ -614,7 +632,7 @@ export class QueueDO extends DurableObject<Env> {
     for (const row of batch.rows) wrote = this.log.appendRaw(row) || wrote;
     if (batch.offsets.length > 0) {
       this.ctx.storage.transactionSync(() => {
-        for (const { group, offset } of batch.offsets) this.storeOffset(group, offset);
+        for (const { group, offset, updatedAt } of batch.offsets) this.storeReplicatedOffset(group, offset, updatedAt);
       });
     }
     // Bounded per push; the master pushes again while the slave's minOffset is behind its own.
@@ -662,20 +680,20 @@ export class QueueDO extends DurableObject<Env> {
     });
   }
 
-  private readOffsets(page: { groups: readonly string[] } | { after: string }, limit: number): { group: string; offset: number }[] {
+  private readOffsets(
+    page: { groups: readonly string[] } | { after: string },
+    limit: number,
+  ): { group: string; offset: number; updatedAt: number }[] {
+    type Row = { grp: string; queue_offset: number; updated_at: number };
     const rows =
       "after" in page
         ? this.sql
-            .exec<{ grp: string; queue_offset: number }>(
-              "SELECT grp, queue_offset FROM consumer_offset WHERE grp > ? ORDER BY grp LIMIT ?",
-              page.after,
-              limit,
-            )
+            .exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp > ? ORDER BY grp LIMIT ?", page.after, limit)
             .toArray()
         : page.groups.flatMap((g) =>
-            this.sql.exec<{ grp: string; queue_offset: number }>("SELECT grp, queue_offset FROM consumer_offset WHERE grp = ?", g).toArray(),
+            this.sql.exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp = ?", g).toArray(),
           );
-    return rows.map((r) => ({ group: r.grp, offset: r.queue_offset }));
+    return rows.map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
   }
 
   private async offsetChanged(group: string): Promise<void> {

@@ -20,7 +20,12 @@ export interface ReplicaBatch {
   /** The master log's epoch. */
   epoch: number;
   rows: RawRow[];
-  offsets: { group: string; offset: number }[];
+  /**
+   * Consumer offsets that changed, with when the master stored each (absent from older
+   * masters): a slave keeps a commit it took itself while the master was unreachable when that
+   * commit is newer than the master's.
+   */
+  offsets: { group: string; offset: number; updatedAt?: number }[];
   /** The master's minOffset: the slave drops what the master's retention dropped. */
   minOffset: number;
 }
