@@ -6,6 +6,7 @@
 import type { HeartbeatResponse } from "../../protocol/consumer.js";
 import type { MessageExtWire, MessageQueue, PullResultWire } from "../../protocol/message.js";
 import type { FetchLike } from "../transport.js";
+import { mx } from "./messages.js";
 
 export interface SendBack {
   queueOffset: number;
@@ -21,22 +22,9 @@ function hang(signal: AbortSignal | null | undefined): Promise<Response> {
   });
 }
 
+/** The shared fixture (messages.ts) in its wire form: the body as base64. */
 function wireMessage(mq: MessageQueue, queueOffset: number, body: string): MessageExtWire {
-  return {
-    ...mq,
-    queueOffset,
-    msgId: `ID${queueOffset}`,
-    offsetMsgId: `OFF${queueOffset}`,
-    tags: "",
-    keys: [],
-    properties: {},
-    bornTimestamp: 1,
-    bornHost: "",
-    storeTimestamp: 2,
-    reconsumeTimes: 0,
-    flag: 0,
-    body: btoa(body),
-  };
+  return { ...mx(queueOffset, mq), body: btoa(body) };
 }
 
 export function fakeBroker(topic: string, group: string, bodies: readonly string[]) {
