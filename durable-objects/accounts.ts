@@ -5,7 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
 
 export interface StoredAccount extends AccountPolicy {
   signingKey: string;

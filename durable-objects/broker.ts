@@ -8,9 +8,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { toRpcError } from "../protocol/errors.js";
 import { Perm, type BrokerRegistration, type BrokerRole, type BrokerTopicConfig } from "../protocol/route.js";
-import { readConfig } from "../workers/config.js";
-import type { Env } from "../workers/env.js";
-import { nameServerStubs, readNameServer } from "../workers/namesrv/instances.js";
+import { readConfig } from "../cluster/config.js";
+import type { Env } from "../cluster/env.js";
+import { nameServerStubs, readNameServer } from "../cluster/nameservers.js";
 import { withTimeout } from "./timeout.js";
 import {
   TOPIC_ROW_COLUMNS,

@@ -15,9 +15,9 @@ import {
   type QueueData,
   type TopicConfig,
 } from "../protocol/route.js";
-import { readConfig } from "../workers/config.js";
+import { readConfig } from "../cluster/config.js";
 import { TOPIC_ROW_COLUMNS, sameTopicConfig, toTopicConfig, topicRowValues, type TopicRow } from "./topic-row.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
 
 type MemberRow = {
   broker_name: string;

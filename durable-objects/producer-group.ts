@@ -11,7 +11,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
 import { Waiters } from "./queue/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 

@@ -21,8 +21,8 @@ import {
   type LocalTransactionState,
   type TransactionCheck,
 } from "../protocol/transaction.js";
-import { readConfig } from "../workers/config.js";
-import type { Env } from "../workers/env.js";
+import { readConfig } from "../cluster/config.js";
+import type { Env } from "../cluster/env.js";
 import { AlarmSteps } from "./queue/alarm-steps.js";
 import { CommitLog, type LogEntry } from "./queue/commit-log.js";
 import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
@@ -33,8 +33,8 @@ import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
-import { slaveQueueStub } from "../workers/broker-shard/queue-stub.js";
-import { currentFaults } from "../workers/shared/test-faults.js";
+import { slaveQueueStub } from "../cluster/stubs.js";
+import { currentFaults } from "../cluster/faults.js";
 
 export interface AppendResult {
   queueOffset: number;

@@ -18,7 +18,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { SIGNATURE_WINDOW_MS } from "../protocol/auth/signature.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
 import { AHEAD_MS, CEILING_STEP_MS, REPLAY_NONCES_PER_KEY } from "./replay-guard/policy.js";
 import { ReplayWindow, type ReplayVerdict } from "./replay-guard/window.js";
 

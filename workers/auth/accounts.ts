@@ -7,7 +7,7 @@ import { z } from "zod";
 import { deriveSigningKey } from "../../protocol/auth/signature.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { PermSchema } from "../../protocol/schemas.js";
-import type { Env } from "../env.js";
+import type { Env } from "../../cluster/env.js";
 
 export const AccountInputSchema = z.strictObject({
   accessKey: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/),

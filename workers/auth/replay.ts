@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { MQError } from "../../protocol/errors.js";
 import { AHEAD_MS, CEILING_STEP_MS } from "../../durable-objects/replay-guard/policy.js";
 import type { ReplayVerdict } from "../../durable-objects/replay-guard/window.js";
-import type { Env } from "../env.js";
+import type { Env } from "../../cluster/env.js";
 import type { AppEnv } from "../shared/app-env.js";
 
 /** A request refused as stale, signed again this much later, is after the floor for any client clock not behind the others. */

@@ -4,7 +4,7 @@ import { MQError } from "../../protocol/errors.js";
 import { decodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { toMessageExt } from "./messages.js";
-import { callQueue, queueStub } from "./queue-stub.js";
+import { callQueue, queueStub } from "../../cluster/stubs.js";
 import { resolveQueue } from "./resolve-queue.js";
 
 export const lookupRoutes = new Hono<AppEnv>().get("/:offsetMsgId", async (c) => {

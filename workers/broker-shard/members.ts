@@ -5,9 +5,9 @@
 import { fromRpcError, isUnansweredRpc } from "../../protocol/errors.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import type { QueueDO } from "../../durable-objects/queue.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { callQueue, slaveQueueStub } from "./queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { callQueue, slaveQueueStub } from "../../cluster/stubs.js";
 
 /**
  * Runs a call on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a

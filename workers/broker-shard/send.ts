@@ -9,8 +9,8 @@ import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { SendRequest } from "../../protocol/schemas.js";
 import { TransactionProps } from "../../protocol/transaction.js";
 import type { QueueDO } from "../../durable-objects/queue.js";
-import type { Config } from "../config.js";
-import { callQueue } from "./queue-stub.js";
+import type { Config } from "../../cluster/config.js";
+import { callQueue } from "../../cluster/stubs.js";
 
 interface SendContext {
   mq: MessageQueue;

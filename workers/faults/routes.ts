@@ -5,10 +5,10 @@
 import { Hono } from "hono";
 import { MQError, fromRpcError } from "../../protocol/errors.js";
 import { FaultsSchema } from "../../protocol/schemas.js";
-import { readConfig } from "../config.js";
-import { brokerStub } from "../namesrv/topic-registry.js";
+import { readConfig } from "../../cluster/config.js";
+import { brokerStub } from "../../cluster/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
-import { currentFaults, setFaults } from "../shared/test-faults.js";
+import { currentFaults, setFaults } from "../../cluster/faults.js";
 import { readJson } from "../shared/validate.js";
 
 export const faultRoutes = new Hono<AppEnv>().put("/faults", async (c) => {

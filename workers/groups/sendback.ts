@@ -9,10 +9,10 @@ import { dlqTopic, retryTopic } from "../../protocol/consumer.js";
 import { delayForLevel } from "../../protocol/delay-levels.js";
 import { MQError } from "../../protocol/errors.js";
 import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { upsertTopic } from "../namesrv/topic-registry.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { upsertTopic } from "../../cluster/topic-registry.js";
+import { callQueue, queueStub } from "../../cluster/stubs.js";
 import { resolveQueue } from "../broker-shard/resolve-queue.js";
 
 export const DEFAULT_MAX_RECONSUME_TIMES = 16;

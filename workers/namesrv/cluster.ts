@@ -6,11 +6,11 @@
  */
 import type { ClusterBroker, SlaveReplication } from "../../protocol/cluster.js";
 import type { ReplicationStatus } from "../../durable-objects/queue.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { readNameServer } from "./instances.js";
-import { listBrokers } from "./topic-registry.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { readNameServer } from "../../cluster/nameservers.js";
+import { listBrokers } from "../../cluster/topic-registry.js";
+import { callQueue, queueStub } from "../../cluster/stubs.js";
 import { SharedCalls } from "../shared/shared-calls.js";
 
 /** Queue objects one cluster list asks for replication status, per broker at most. */

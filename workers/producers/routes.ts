@@ -5,8 +5,8 @@ import { checkGroupName } from "../../protocol/names.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { WebhookSchema } from "../../protocol/schemas.js";
-import { callQueue } from "../broker-shard/queue-stub.js";
-import type { Env } from "../env.js";
+import { callQueue } from "../../cluster/stubs.js";
+import type { Env } from "../../cluster/env.js";
 
 function producerGroup(env: Env, group: string) {
   return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group));

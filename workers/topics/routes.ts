@@ -9,9 +9,9 @@ import type { MessageExtWire, MessageQueue } from "../../protocol/message.js";
 import { toMessageExt } from "../../protocol/message-ext.js";
 import { msgIdBornTime } from "../../protocol/msg-id.js";
 import { checkTopicName } from "../../protocol/names.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
-import type { Env } from "../env.js";
-import { getTopicConfig } from "../namesrv/topic-registry.js";
+import { callQueue, queueStub } from "../../cluster/stubs.js";
+import type { Env } from "../../cluster/env.js";
+import { getTopicConfig } from "../../cluster/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { uintParam } from "../shared/validate.js";
 

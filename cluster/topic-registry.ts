@@ -4,15 +4,15 @@
  * does not call a NameServer on every request. Writes go to the brokers, which own their
  * topic tables and register the change with every NameServer before answering.
  */
-import { MQError, fromRpcError } from "../../protocol/errors.js";
-import { Limits } from "../../protocol/limits.js";
-import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
-import { Perm, type LiveBrokerInfo, type TopicConfig } from "../../protocol/route.js";
-import type { TopicConfigInput } from "../../protocol/schemas.js";
-import type { BrokerDO, TopicWriteMode } from "../../durable-objects/broker.js";
-import { readConfig, type Config } from "../config.js";
-import { readNameServer } from "./instances.js";
-import type { Env } from "../env.js";
+import { MQError, fromRpcError } from "../protocol/errors.js";
+import { Limits } from "../protocol/limits.js";
+import { AUTO_CREATE_TOPIC_KEY } from "../protocol/names.js";
+import { Perm, type LiveBrokerInfo, type TopicConfig } from "../protocol/route.js";
+import type { TopicConfigInput } from "../protocol/schemas.js";
+import type { BrokerDO, TopicWriteMode } from "../durable-objects/broker.js";
+import { readConfig, type Config } from "./config.js";
+import { readNameServer } from "./nameservers.js";
+import type { Env } from "./env.js";
 
 interface CacheEntry<T> {
   value: T;

@@ -4,10 +4,10 @@
  * errors, so routes stay readable while any one instance answers. The test configuration can
  * name instances to treat as unreachable (never set in production).
  */
-import { MQError } from "../../protocol/errors.js";
-import type { NameServerDO } from "../../durable-objects/namesrv.js";
-import type { Env } from "../env.js";
-import { currentFaults, unreachableStub } from "../shared/test-faults.js";
+import { MQError } from "../protocol/errors.js";
+import type { NameServerDO } from "../durable-objects/namesrv.js";
+import type { Env } from "./env.js";
+import { currentFaults, unreachableStub } from "./faults.js";
 
 type NameServerStub = DurableObjectStub<NameServerDO>;
 

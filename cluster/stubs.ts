@@ -1,11 +1,11 @@
 /** Naming of queue objects and calls into them, with RPC errors turned back into MQErrors. */
-import { fromRpcError } from "../../protocol/errors.js";
-import type { TopicConfig } from "../../protocol/route.js";
-import type { QueueDO } from "../../durable-objects/queue.js";
-import type { Env } from "../env.js";
-import type { MessageQueue } from "../../protocol/message.js";
-import { readConfig } from "../config.js";
-import { currentFaults, unreachableStub } from "../shared/test-faults.js";
+import { fromRpcError } from "../protocol/errors.js";
+import type { TopicConfig } from "../protocol/route.js";
+import type { QueueDO } from "../durable-objects/queue.js";
+import type { Env } from "./env.js";
+import type { MessageQueue } from "../protocol/message.js";
+import { readConfig } from "./config.js";
+import { currentFaults, unreachableStub } from "./faults.js";
 
 /**
  * One object per (broker, brokerId, topic, queueId); the name is stable forever, so it is the
