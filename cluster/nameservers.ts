@@ -5,11 +5,9 @@
  * name instances to treat as unreachable (never set in production).
  */
 import { MQError } from "../protocol/errors.js";
-import type { NameServerDO } from "../durable-objects/namesrv.js";
 import type { Env } from "./env.js";
 import { currentFaults, unreachableStub } from "./faults.js";
-
-type NameServerStub = DurableObjectStub<NameServerDO>;
+import { nameServerStub, type NameServerStub } from "./stubs.js";
 
 export function instanceNames(env: Env): string[] {
   const names = (env.NAMESRV_INSTANCES ?? "ns-0")
@@ -26,7 +24,7 @@ export function nameServerStubs(env: Env): { name: string; stub: NameServerStub 
     name,
     stub: unreachable.has(name)
       ? unreachableStub<NameServerStub>(name)
-      : env.NAMESRV.get(env.NAMESRV.idFromName(name)),
+      : nameServerStub(env, name),
   }));
 }
 

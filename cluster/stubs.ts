@@ -1,11 +1,18 @@
-/** Naming of queue objects and calls into them, with RPC errors turned back into MQErrors. */
-import { fromRpcError } from "../protocol/errors.js";
+/**
+ * The one directory of Durable Object names and stubs: every object is reached through a helper
+ * here (as partyserver's getServerByName), so a name rule is written once, the edge and the
+ * objects build the same names, and a slave is placed the same way wherever it is first called.
+ */
 import type { TopicConfig } from "../protocol/route.js";
-import type { QueueDO } from "../durable-objects/queue.js";
-import type { Env } from "./env.js";
 import type { MessageQueue } from "../protocol/message.js";
+import type { Env } from "./env.js";
 import { readConfig } from "./config.js";
 import { currentFaults, unreachableStub } from "./faults.js";
+import { callRpc } from "./rpc-errors.js";
+
+export type QueueStub = ReturnType<Env["QUEUE"]["get"]>;
+export type BrokerStub = ReturnType<Env["BROKER"]["get"]>;
+export type NameServerStub = ReturnType<Env["NAMESRV"]["get"]>;
 
 /**
  * One object per (broker, brokerId, topic, queueId); the name is stable forever, so it is the
@@ -15,36 +22,65 @@ export function queueObjectName(brokerName: string, topic: string, queueId: numb
   return brokerId === 0 ? `${brokerName}/${topic}/${queueId}` : `${brokerName}@${brokerId}/${topic}/${queueId}`;
 }
 
-/** The master's queue object. */
-export function queueStub(env: Env, brokerName: string, topic: string, queueId: number): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(brokerName, topic, queueId)));
+/** The object name of a broker member: the master is the broker name, a slave `<name>@<id>`. */
+export function brokerMemberName(brokerName: string, brokerId: number): string {
+  return brokerId === 0 ? brokerName : `${brokerName}@${brokerId}`;
+}
+
+/** A slave member's object (brokerId > 0) is placed by SLAVE_LOCATION_HINT when set (only the first call places it). */
+function getMember<T extends Env["QUEUE"] | Env["BROKER"]>(env: Env, ns: T, name: string, brokerId: number): ReturnType<T["get"]> {
+  const id = ns.idFromName(name);
+  const hint = brokerId === 0 ? undefined : readConfig(env).slaveLocationHint;
+  return (hint ? ns.get(id, { locationHint: hint as DurableObjectLocationHint }) : ns.get(id)) as ReturnType<T["get"]>;
+}
+
+/** A queue object: the master's (brokerId 0), or a slave's. */
+export function queueStub(env: Env, brokerName: string, topic: string, queueId: number, brokerId = 0): QueueStub {
+  return getMember(env, env.QUEUE, queueObjectName(brokerName, topic, queueId, brokerId), brokerId);
 }
 
 /**
  * The master's queue object as the broker routes reach it: under the test configuration a
  * broker's master can be made unreachable, every call failing without an answer.
  */
-export function routedQueueStub(env: Env, brokerName: string, topic: string, queueId: number): DurableObjectStub<QueueDO> {
+export function routedQueueStub(env: Env, brokerName: string, topic: string, queueId: number): QueueStub {
   if (env.TEST_FAULTS_ENABLED === "true" && currentFaults().unreachableMasters.includes(brokerName)) {
-    return unreachableStub<DurableObjectStub<QueueDO>>(`master of ${brokerName}`);
+    return unreachableStub<QueueStub>(`master of ${brokerName}`);
   }
   return queueStub(env, brokerName, topic, queueId);
 }
 
-/** A slave's queue object, placed by SLAVE_LOCATION_HINT when set (only the first call places it). */
-export function slaveQueueStub(env: Env, mq: MessageQueue, brokerId: number): DurableObjectStub<QueueDO> {
-  const id = env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId, brokerId));
-  const hint = readConfig(env).slaveLocationHint;
-  return hint ? env.QUEUE.get(id, { locationHint: hint as DurableObjectLocationHint }) : env.QUEUE.get(id);
+/** A slave's queue object. */
+export function slaveQueueStub(env: Env, mq: MessageQueue, brokerId: number): QueueStub {
+  return queueStub(env, mq.brokerName, mq.topic, mq.queueId, brokerId);
 }
 
-/** Runs an RPC on a queue object; a failure arrives as a typed MQError. */
-export async function callQueue<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    throw fromRpcError(e);
-  }
+/** A broker member's object: the master's (brokerId 0) owns the topic table, a slave's holds a copy. */
+export function brokerStub(env: Env, brokerName: string, brokerId = 0): BrokerStub {
+  return getMember(env, env.BROKER, brokerMemberName(brokerName, brokerId), brokerId);
+}
+
+/** One NameServer instance's object (cluster/nameservers.ts fans out over them). */
+export function nameServerStub(env: Env, instance: string): NameServerStub {
+  return env.NAMESRV.get(env.NAMESRV.idFromName(instance));
+}
+
+export function producerGroupStub(env: Env, group: string) {
+  return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group));
+}
+
+export function consumerGroupStub(env: Env, group: string) {
+  return env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
+}
+
+/** The one object holding managed accounts. */
+export function accountsStub(env: Env) {
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
+}
+
+/** One object per access key: the nonces of its signed requests. */
+export function replayGuardStub(env: Env, accessKey: string) {
+  return env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(accessKey));
 }
 
 /** Empties every queue of a deleted topic, on the master and on every slave. */
@@ -55,7 +91,7 @@ export async function purgeTopicQueues(env: Env, config: TopicConfig): Promise<v
   );
   // Slaves first: a master purged first could push its new log before its slave was emptied.
   // The epoch of the new log guards that too; the order keeps a failed delete retryable.
-  const slaveCalls = queues.flatMap((mq) => Array.from({ length: slaves }, (_, i) => callQueue(() => slaveQueueStub(env, mq, i + 1).purge())));
+  const slaveCalls = queues.flatMap((mq) => Array.from({ length: slaves }, (_, i) => callRpc(() => slaveQueueStub(env, mq, i + 1).purge())));
   await Promise.all(slaveCalls);
-  await Promise.all(queues.map((mq) => callQueue(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).purge())));
+  await Promise.all(queues.map((mq) => callRpc(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).purge())));
 }

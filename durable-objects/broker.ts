@@ -6,11 +6,13 @@
  * The queues themselves are QueueDOs; this object holds no messages.
  */
 import { DurableObject } from "cloudflare:workers";
-import { toRpcError } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { Perm, type BrokerRegistration, type BrokerRole, type BrokerTopicConfig } from "../protocol/route.js";
 import { readConfig } from "../cluster/config.js";
 import type { Env } from "../cluster/env.js";
 import { nameServerStubs, readNameServer } from "../cluster/nameservers.js";
+import { brokerStub } from "../cluster/stubs.js";
+import type { TopicWriteMode } from "../cluster/topic-registry.js";
 import { withTimeout } from "./timeout.js";
 import {
   TOPIC_ROW_COLUMNS,
@@ -21,8 +23,6 @@ import {
   type TopicQueuesInput,
   type TopicRow,
 } from "./topic-row.js";
-
-export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
 
 export interface BrokerState {
   brokerName: string;
@@ -40,11 +40,6 @@ const RETRY_AFTER_FAILURE_MS = 1000;
 /** A NameServer that has not answered by then counts as failed, so one hung instance never stops the heartbeat to the others. */
 const REGISTER_TIMEOUT_MS = 5000;
 
-
-/** The object name of a broker member: the master is the broker name, a slave `<name>@<id>`. */
-export function brokerMemberName(brokerName: string, brokerId: number): string {
-  return brokerId === 0 ? brokerName : `${brokerName}@${brokerId}`;
-}
 
 /** A copy of the master's table and permission that a slave member registers on its own. */
 export interface BrokerTableCopy {
@@ -230,7 +225,7 @@ export class BrokerDO extends DurableObject<Env> {
         throw toRpcError("BROKER_HAS_TOPICS", `broker "${name}" still holds ${held.length} topic(s), e.g. "${held[0]}"; move them off first (topic update --brokers)`);
       const config = readConfig(this.env);
       for (let id = 1; id <= config.slavesPerBroker; id++) {
-        await withTimeout(this.env.BROKER.get(this.env.BROKER.idFromName(brokerMemberName(name, id))).shutdown(), REGISTER_TIMEOUT_MS);
+        await withTimeout(brokerStub(this.env, name, id).shutdown(), REGISTER_TIMEOUT_MS);
       }
       const results = await Promise.allSettled(nameServerStubs(this.env).map(({ stub }) => withTimeout(stub.unregisterBroker(name), REGISTER_TIMEOUT_MS)));
       if (results.some((r) => r.status === "rejected")) throw toRpcError("SERVICE_UNAVAILABLE", "a NameServer did not take the removal; retry");
@@ -327,10 +322,7 @@ export class BrokerDO extends DurableObject<Env> {
     await Promise.allSettled(
       ids.map(async (id) => {
         const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, incarnation: this.incarnation, topics, permission: this.permission, dataVersion: version };
-        const objectId = this.env.BROKER.idFromName(brokerMemberName(this.name(), id));
-        const stub = config.slaveLocationHint
-          ? this.env.BROKER.get(objectId, { locationHint: config.slaveLocationHint as DurableObjectLocationHint })
-          : this.env.BROKER.get(objectId);
+        const stub = brokerStub(this.env, this.name(), id);
         try {
           const held = await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
           if (held.incarnation === this.incarnation && held.dataVersion >= version) this.slavesGiven.set(id, version);

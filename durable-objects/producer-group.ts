@@ -12,6 +12,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { Env } from "../cluster/env.js";
+import { decodeRpcError } from "../cluster/rpc-errors.js";
+import { queueStub } from "../cluster/stubs.js";
 import { Waiters } from "./queue/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 
@@ -111,13 +113,14 @@ export class ProducerGroupDO extends DurableObject<Env> {
     }
     if (decision === "UNKNOW") return true;
     const { brokerName, topic, queueId } = check.messageQueue;
-    const queue = this.env.QUEUE.get(this.env.QUEUE.idFromName(`${brokerName}/${topic}/${queueId}`));
+    const queue = queueStub(this.env, brokerName, topic, queueId);
     try {
       await queue.endTransaction(check.transactionId, check.producerGroup, decision);
       return true;
     } catch (e) {
       // A decision the queue refuses (already decided) needs no further check.
-      return String(e).includes("[TRANSACTION_ALREADY");
+      const code = decodeRpcError(e)?.code;
+      return code === "TRANSACTION_ALREADY_COMMITTED" || code === "TRANSACTION_ALREADY_ROLLED_BACK";
     }
   }
 }

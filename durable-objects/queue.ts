@@ -7,7 +7,7 @@
  * message fall as load rises. A send is answered only after its write is durable.
  */
 import { DurableObject } from "cloudflare:workers";
-import { toRpcError } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { Limits } from "../protocol/limits.js";
 import { storedSize } from "../protocol/log-codec.js";
 import type { MessageQueue, QueueStats, SendStatus, StoredMessage } from "../protocol/message.js";
@@ -33,7 +33,7 @@ import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
-import { slaveQueueStub } from "../cluster/stubs.js";
+import { producerGroupStub, slaveQueueStub } from "../cluster/stubs.js";
 import { currentFaults } from "../cluster/faults.js";
 
 export interface AppendResult {
@@ -535,7 +535,7 @@ export class QueueDO extends DurableObject<Env> {
           }),
         };
         try {
-          const group = this.env.PRODUCER_GROUP.get(this.env.PRODUCER_GROUP.idFromName(c.producerGroup));
+          const group = producerGroupStub(this.env, c.producerGroup);
           await group.enqueueCheck(check);
         } catch (e) {
           // The half message stays pending; the next interval checks it again.

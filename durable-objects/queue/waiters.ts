@@ -10,7 +10,7 @@
  * it holds about as many as any other (at least its share, cap / accounts waiting).
  */
 import { Limits } from "../../protocol/limits.js";
-import { toRpcError } from "../../protocol/errors.js";
+import { toRpcError } from "../../cluster/rpc-errors.js";
 
 interface Waiter {
   account: string;

@@ -10,7 +10,8 @@ import { readConfig } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
 import { readNameServer } from "../../cluster/nameservers.js";
 import { listBrokers } from "../../cluster/topic-registry.js";
-import { callQueue, queueStub } from "../../cluster/stubs.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
 import { SharedCalls } from "../shared/shared-calls.js";
 
 /** Queue objects one cluster list asks for replication status, per broker at most. */
@@ -37,7 +38,7 @@ export async function clusterList(env: Env, options: { replication: boolean }): 
             const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
             const statuses = await Promise.all(
               asked.map(({ topic, queueId }) =>
-                callQueue(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
+                callRpc(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
               ),
             );
             return { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) };
