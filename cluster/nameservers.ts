@@ -6,7 +6,6 @@
  */
 import { MQError } from "../protocol/errors.js";
 import type { Env } from "./env.js";
-import { currentFaults, unreachableStub } from "./faults.js";
 import { nameServerStub, type NameServerStub } from "./stubs.js";
 
 export function instanceNames(env: Env): string[] {
@@ -18,14 +17,7 @@ export function instanceNames(env: Env): string[] {
 }
 
 export function nameServerStubs(env: Env): { name: string; stub: NameServerStub }[] {
-  // Fault injection only under the test configuration, never in a deployed one.
-  const unreachable = new Set<string>(env.TEST_FAULTS_ENABLED === "true" ? currentFaults().unreachableNameServers : []);
-  return instanceNames(env).map((name) => ({
-    name,
-    stub: unreachable.has(name)
-      ? unreachableStub<NameServerStub>(name)
-      : nameServerStub(env, name),
-  }));
+  return instanceNames(env).map((name) => ({ name, stub: nameServerStub(env, name) }));
 }
 
 /** Reads from the first instance that answers. */

@@ -2,6 +2,8 @@
  * The one directory of Durable Object names and stubs: every object is reached through a helper
  * here (as partyserver's getServerByName), so a name rule is written once, the edge and the
  * objects build the same names, and a slave is placed the same way wherever it is first called.
+ * Test faults (cluster/faults.ts: unreachable NameServers, masters and slaves) are applied here
+ * too, only under the test configuration.
  */
 import type { TopicConfig } from "../protocol/route.js";
 import type { MessageQueue } from "../protocol/message.js";
@@ -55,6 +57,19 @@ export function slaveQueueStub(env: Env, mq: MessageQueue, brokerId: number): Qu
   return queueStub(env, mq.brokerName, mq.topic, mq.queueId, brokerId);
 }
 
+/**
+ * A master's replication call to one of its slaves. The master keeps it, so the test fault that
+ * cuts a broker's slaves off is asked on every call.
+ */
+export function slaveReplicateCall(env: Env, mq: MessageQueue, brokerId: number) {
+  const stub = slaveQueueStub(env, mq, brokerId);
+  const testFaults = readConfig(env).testFaultsEnabled;
+  return (batch: Parameters<QueueStub["replicate"]>[0]) =>
+    testFaults && currentFaults().unreachableSlaves.includes(mq.brokerName)
+      ? Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
+      : stub.replicate(batch);
+}
+
 /** A broker member's object: the master's (brokerId 0) owns the topic table, a slave's holds a copy. */
 export function brokerStub(env: Env, brokerName: string, brokerId = 0): BrokerStub {
   return getMember(env, env.BROKER, brokerMemberName(brokerName, brokerId), brokerId);
@@ -62,6 +77,10 @@ export function brokerStub(env: Env, brokerName: string, brokerId = 0): BrokerSt
 
 /** One NameServer instance's object (cluster/nameservers.ts fans out over them). */
 export function nameServerStub(env: Env, instance: string): NameServerStub {
+  // Fault injection only under the test configuration, never in a deployed one.
+  if (env.TEST_FAULTS_ENABLED === "true" && currentFaults().unreachableNameServers.includes(instance)) {
+    return unreachableStub<NameServerStub>(instance);
+  }
   return env.NAMESRV.get(env.NAMESRV.idFromName(instance));
 }
 

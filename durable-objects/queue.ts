@@ -33,8 +33,7 @@ import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
 import { Waiters } from "./queue/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
-import { producerGroupStub, slaveQueueStub } from "../cluster/stubs.js";
-import { currentFaults } from "../cluster/faults.js";
+import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
 
 export interface AppendResult {
   queueOffset: number;
@@ -653,12 +652,7 @@ export class QueueDO extends DurableObject<Env> {
     const config = readConfig(this.env);
     return Array.from({ length: config.slavesPerBroker }, (_, i) => {
       const brokerId = i + 1;
-      const stub = slaveQueueStub(this.env, mq, brokerId);
-      const replicate = (batch: ReplicaBatch) =>
-        config.testFaultsEnabled && currentFaults().unreachableSlaves.includes(mq.brokerName)
-          ? Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
-          : stub.replicate(batch);
-      return { brokerId, replicate };
+      return { brokerId, replicate: slaveReplicateCall(this.env, mq, brokerId) };
     });
   }
 
