@@ -13,7 +13,7 @@ import type { Env } from "../cluster/env.js";
 import { nameServerStubs, readNameServer } from "../cluster/nameservers.js";
 import { brokerStub } from "../cluster/stubs.js";
 import type { TopicWriteMode } from "../cluster/topic-registry.js";
-import { withTimeout } from "./timeout.js";
+import { withTimeout } from "./shared/timeout.js";
 import {
   TOPIC_ROW_COLUMNS,
   mergeQueues,

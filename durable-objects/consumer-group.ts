@@ -22,7 +22,7 @@ import type { Env } from "../cluster/env.js";
 import { queueObjectName, queueStub } from "../cluster/stubs.js";
 import { upsertTopic } from "../cluster/topic-registry.js";
 import { readNameServer, writeNameServers } from "../cluster/nameservers.js";
-import { Waiters } from "./queue/waiters.js";
+import { Waiters } from "./shared/waiters.js";
 import { configuredShares, illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";

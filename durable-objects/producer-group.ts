@@ -14,7 +14,7 @@ import type { LocalTransactionState, TransactionCheck } from "../protocol/transa
 import type { Env } from "../cluster/env.js";
 import { decodeRpcError } from "../cluster/rpc-errors.js";
 import { queueStub } from "../cluster/stubs.js";
-import { Waiters } from "./queue/waiters.js";
+import { Waiters } from "./shared/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 
 /** Undelivered checks kept at most, by count and by bytes; beyond, the oldest are dropped (they will be re-raised). */

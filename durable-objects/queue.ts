@@ -31,7 +31,7 @@ import { readForPull, type PullOutcome } from "./queue/pull.js";
 import { RecentIds } from "./queue/recent-ids.js";
 import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
-import { Waiters } from "./queue/waiters.js";
+import { Waiters } from "./shared/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
 import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
 
