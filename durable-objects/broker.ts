@@ -14,6 +14,7 @@ import { nameServerStubs, readNameServer } from "../cluster/nameservers.js";
 import { brokerStub } from "../cluster/stubs.js";
 import type { TopicWriteMode } from "../cluster/topic-registry.js";
 import { withTimeout } from "./shared/timeout.js";
+import { applyMigrations } from "./shared/migrate.js";
 import {
   TOPIC_ROW_COLUMNS,
   mergeQueues,
@@ -34,6 +35,20 @@ export interface BrokerState {
   /** Per NameServer instance: when it last took a registration, and the last error if any. */
   registrations: Record<string, { lastOkAt: number | null; lastError: string | null }>;
 }
+
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  `CREATE TABLE IF NOT EXISTS broker_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS topic_config (
+     topic TEXT PRIMARY KEY,
+     read_queue_nums INTEGER NOT NULL,
+     write_queue_nums INTEGER NOT NULL,
+     perm INTEGER NOT NULL,
+     topic_sys_flag INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+];
 
 /** After a failed registration the next try comes this soon, not a whole interval later. */
 const RETRY_AFTER_FAILURE_MS = 1000;
@@ -72,16 +87,7 @@ export class BrokerDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec("CREATE TABLE IF NOT EXISTS broker_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS topic_config (
-        topic TEXT PRIMARY KEY,
-        read_queue_nums INTEGER NOT NULL,
-        write_queue_nums INTEGER NOT NULL,
-        perm INTEGER NOT NULL,
-        topic_sys_flag INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) WITHOUT ROWID`);
+      applyMigrations(this.sql, MIGRATIONS, "_meta");
       this.brokerName = this.meta("broker_name");
       this.brokerId = Number(this.meta("broker_id") ?? 0);
       this.incarnation = Number(this.meta("incarnation") ?? 0);

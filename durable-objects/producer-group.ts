@@ -16,6 +16,12 @@ import { decodeRpcError } from "../cluster/rpc-errors.js";
 import { queueStub } from "../cluster/stubs.js";
 import { Waiters } from "./shared/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
+import { applyMigrations } from "./shared/migrate.js";
+
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  "CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 0), url TEXT NOT NULL)",
+];
 
 /** Undelivered checks kept at most, by count and by bytes; beyond, the oldest are dropped (they will be re-raised). */
 const MAX_PENDING_CHECKS = 10_000;
@@ -47,7 +53,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 0), url TEXT NOT NULL)");
+      applyMigrations(ctx.storage.sql, MIGRATIONS, "_meta");
       this.webhookUrl = ctx.storage.sql.exec<{ url: string }>("SELECT url FROM webhook").toArray()[0]?.url ?? null;
     });
   }
