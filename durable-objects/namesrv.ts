@@ -58,7 +58,6 @@ const MIGRATIONS: readonly string[] = [
    ) WITHOUT ROWID;`,
 ];
 
-
 type MemberRow = {
   broker_name: string;
   broker_id: number;

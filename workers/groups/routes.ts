@@ -28,7 +28,6 @@ function requireTopicSub(account: StoredAccount | undefined, topic: string): voi
   }
 }
 
-
 async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {
   checkTopicName(topic);
   const config = await getTopicConfig(env, topic);

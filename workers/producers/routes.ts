@@ -8,7 +8,6 @@ import { WebhookSchema } from "../../protocol/schemas.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { producerGroupStub } from "../../cluster/stubs.js";
 
-
 export const producerRoutes = new Hono<AppEnv>()
   .get("/:group/checks", async (c) => {
     const group = c.req.param("group");
