@@ -11,7 +11,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "workers/**/*.unit.test.ts"],
+          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "workers/**/*.unit.test.ts", "cluster/**/*.unit.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
         },
       },

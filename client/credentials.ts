@@ -3,12 +3,10 @@
  * FLAREMQ_SECRET_KEY, else (in Node, for a local endpoint) the dev key a local `npm start`
  * wrote to ~/.flaremq/dev-credentials.json for that endpoint. Browsers and Workers use only the options.
  */
+import type { Credentials } from "../protocol/auth/signature.js";
 import { isLoopback, pickDevCredentials } from "./dev-credentials-file.js";
 
-export interface Credentials {
-  accessKey: string;
-  secretKey: string;
-}
+export type { Credentials };
 
 /** Where `npm start` writes the dev key, relative to the home folder. */
 export const DEV_CREDENTIALS_PATH = [".flaremq", "dev-credentials.json"] as const;

@@ -6,7 +6,7 @@
  * Older versions wrote one `{ accessKey, secretKey, endpoint }`. Readers still accept that, and
  * writers keep those top-level fields (the last server started) so older clients go on working.
  */
-import type { Credentials } from "./credentials.js";
+import type { Credentials } from "../protocol/auth/signature.js";
 
 export interface DevCredentialsFile {
   /** Server origin (`http://127.0.0.1:8787`) → its dev key. */

@@ -5,7 +5,13 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
+import { applyMigrations } from "./shared/migrate.js";
+
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  "CREATE TABLE IF NOT EXISTS account (access_key TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID",
+];
 
 export interface StoredAccount extends AccountPolicy {
   signingKey: string;
@@ -15,9 +21,7 @@ export class AccountsDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec(
-        "CREATE TABLE IF NOT EXISTS account (access_key TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID",
-      );
+      applyMigrations(ctx.storage.sql, MIGRATIONS, "_meta");
     });
   }
 

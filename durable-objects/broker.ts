@@ -6,12 +6,15 @@
  * The queues themselves are QueueDOs; this object holds no messages.
  */
 import { DurableObject } from "cloudflare:workers";
-import { toRpcError } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { Perm, type BrokerRegistration, type BrokerRole, type BrokerTopicConfig } from "../protocol/route.js";
-import { readConfig } from "../workers/config.js";
-import type { Env } from "../workers/env.js";
-import { nameServerStubs, readNameServer } from "../workers/namesrv/instances.js";
-import { withTimeout } from "./timeout.js";
+import { readConfig } from "../cluster/config.js";
+import type { Env } from "../cluster/env.js";
+import { nameServerStubs, readNameServer } from "../cluster/nameservers.js";
+import { brokerStub } from "../cluster/stubs.js";
+import type { TopicWriteMode } from "../cluster/topic-registry.js";
+import { withTimeout } from "./shared/timeout.js";
+import { applyMigrations } from "./shared/migrate.js";
 import {
   TOPIC_ROW_COLUMNS,
   mergeQueues,
@@ -21,8 +24,6 @@ import {
   type TopicQueuesInput,
   type TopicRow,
 } from "./topic-row.js";
-
-export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
 
 export interface BrokerState {
   brokerName: string;
@@ -35,16 +36,25 @@ export interface BrokerState {
   registrations: Record<string, { lastOkAt: number | null; lastError: string | null }>;
 }
 
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  `CREATE TABLE IF NOT EXISTS broker_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS topic_config (
+     topic TEXT PRIMARY KEY,
+     read_queue_nums INTEGER NOT NULL,
+     write_queue_nums INTEGER NOT NULL,
+     perm INTEGER NOT NULL,
+     topic_sys_flag INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;`,
+];
+
 /** After a failed registration the next try comes this soon, not a whole interval later. */
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** A NameServer that has not answered by then counts as failed, so one hung instance never stops the heartbeat to the others. */
 const REGISTER_TIMEOUT_MS = 5000;
 
-
-/** The object name of a broker member: the master is the broker name, a slave `<name>@<id>`. */
-export function brokerMemberName(brokerName: string, brokerId: number): string {
-  return brokerId === 0 ? brokerName : `${brokerName}@${brokerId}`;
-}
 
 /** A copy of the master's table and permission that a slave member registers on its own. */
 export interface BrokerTableCopy {
@@ -77,16 +87,7 @@ export class BrokerDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      this.sql.exec("CREATE TABLE IF NOT EXISTS broker_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID");
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS topic_config (
-        topic TEXT PRIMARY KEY,
-        read_queue_nums INTEGER NOT NULL,
-        write_queue_nums INTEGER NOT NULL,
-        perm INTEGER NOT NULL,
-        topic_sys_flag INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) WITHOUT ROWID`);
+      applyMigrations(this.sql, MIGRATIONS, "_meta");
       this.brokerName = this.meta("broker_name");
       this.brokerId = Number(this.meta("broker_id") ?? 0);
       this.incarnation = Number(this.meta("incarnation") ?? 0);
@@ -230,7 +231,7 @@ export class BrokerDO extends DurableObject<Env> {
         throw toRpcError("BROKER_HAS_TOPICS", `broker "${name}" still holds ${held.length} topic(s), e.g. "${held[0]}"; move them off first (topic update --brokers)`);
       const config = readConfig(this.env);
       for (let id = 1; id <= config.slavesPerBroker; id++) {
-        await withTimeout(this.env.BROKER.get(this.env.BROKER.idFromName(brokerMemberName(name, id))).shutdown(), REGISTER_TIMEOUT_MS);
+        await withTimeout(brokerStub(this.env, name, id).shutdown(), REGISTER_TIMEOUT_MS);
       }
       const results = await Promise.allSettled(nameServerStubs(this.env).map(({ stub }) => withTimeout(stub.unregisterBroker(name), REGISTER_TIMEOUT_MS)));
       if (results.some((r) => r.status === "rejected")) throw toRpcError("SERVICE_UNAVAILABLE", "a NameServer did not take the removal; retry");
@@ -327,10 +328,7 @@ export class BrokerDO extends DurableObject<Env> {
     await Promise.allSettled(
       ids.map(async (id) => {
         const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, incarnation: this.incarnation, topics, permission: this.permission, dataVersion: version };
-        const objectId = this.env.BROKER.idFromName(brokerMemberName(this.name(), id));
-        const stub = config.slaveLocationHint
-          ? this.env.BROKER.get(objectId, { locationHint: config.slaveLocationHint as DurableObjectLocationHint })
-          : this.env.BROKER.get(objectId);
+        const stub = brokerStub(this.env, this.name(), id);
         try {
           const held = await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
           if (held.incarnation === this.incarnation && held.dataVersion >= version) this.slavesGiven.set(id, version);

@@ -14,15 +14,15 @@ import { DurableObject } from "cloudflare:workers";
 import { allocateAll, compareMessageQueues, type AllocateStrategyName } from "../protocol/allocate.js";
 import type { GroupInfo, HeartbeatRequest, HeartbeatResponse, MemberInfo } from "../protocol/consumer.js";
 import { retryTopic } from "../protocol/consumer.js";
-import { toRpcError } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { Limits } from "../protocol/limits.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { canRead, type TopicConfig } from "../protocol/route.js";
-import type { Env } from "../workers/env.js";
-import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
-import { upsertTopic } from "../workers/namesrv/topic-registry.js";
-import { readNameServer, writeNameServers } from "../workers/namesrv/instances.js";
-import { Waiters } from "./queue/waiters.js";
+import type { Env } from "../cluster/env.js";
+import { queueObjectName, queueStub } from "../cluster/stubs.js";
+import { upsertTopic } from "../cluster/topic-registry.js";
+import { readNameServer, writeNameServers } from "../cluster/nameservers.js";
+import { Waiters } from "./shared/waiters.js";
 import { configuredShares, illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
@@ -376,7 +376,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       await Promise.all(
         tell.map(async ([key, cid]) => {
           const q = parseQueueKey(key);
-          const stub = this.env.QUEUE.get(this.env.QUEUE.idFromName(key));
+          const stub = queueStub(this.env, q.brokerName, q.topic, q.queueId);
           try {
             await stub.setOwner(this.groupName, cid, generation);
           } catch (e) {

@@ -15,9 +15,48 @@ import {
   type QueueData,
   type TopicConfig,
 } from "../protocol/route.js";
-import { readConfig } from "../workers/config.js";
+import { readConfig } from "../cluster/config.js";
 import { TOPIC_ROW_COLUMNS, sameTopicConfig, toTopicConfig, topicRowValues, type TopicRow } from "./topic-row.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
+import { applyMigrations } from "./shared/migrate.js";
+
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed. `topic` is the table of releases before brokers
+  // owned their topics; brokers import their share of it once (legacyTopics) and it is not
+  // written any more. One row per broker member (master and each slave register on their
+  // own), and the version of the topic table held for each broker name. broker_live was an
+  // earlier development layout, never released.
+  `CREATE TABLE IF NOT EXISTS topic (
+     topic TEXT PRIMARY KEY,
+     queues TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS consumer_group (grp TEXT PRIMARY KEY, last_seen_at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS broker_member (
+     broker_name TEXT NOT NULL,
+     broker_id INTEGER NOT NULL,
+     cluster TEXT NOT NULL,
+     role TEXT NOT NULL,
+     permission INTEGER NOT NULL,
+     data_version INTEGER NOT NULL,
+     last_update INTEGER NOT NULL,
+     PRIMARY KEY (broker_name, broker_id)
+   ) WITHOUT ROWID;
+   CREATE TABLE IF NOT EXISTS broker_table (broker_name TEXT PRIMARY KEY, incarnation INTEGER NOT NULL, data_version INTEGER NOT NULL) WITHOUT ROWID;
+   DROP TABLE IF EXISTS broker_live;
+   CREATE TABLE IF NOT EXISTS broker_topic (
+     topic TEXT NOT NULL,
+     broker_name TEXT NOT NULL,
+     read_queue_nums INTEGER NOT NULL,
+     write_queue_nums INTEGER NOT NULL,
+     perm INTEGER NOT NULL,
+     topic_sys_flag INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     PRIMARY KEY (topic, broker_name)
+   ) WITHOUT ROWID;`,
+];
 
 type MemberRow = {
   broker_name: string;
@@ -43,42 +82,7 @@ export class NameServerDO extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     void ctx.blockConcurrencyWhile(async () => {
-      // `topic` is the table of releases before brokers owned their topics; brokers import
-      // their share of it once (legacyTopics) and it is not written any more.
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS topic (
-        topic TEXT PRIMARY KEY,
-        queues TEXT NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL
-      ) WITHOUT ROWID`);
-      this.sql.exec("CREATE TABLE IF NOT EXISTS consumer_group (grp TEXT PRIMARY KEY, last_seen_at INTEGER NOT NULL) WITHOUT ROWID");
-      // One row per broker member (master and each slave register on their own), and the
-      // version of the topic table held for each broker name.
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_member (
-        broker_name TEXT NOT NULL,
-        broker_id INTEGER NOT NULL,
-        cluster TEXT NOT NULL,
-        role TEXT NOT NULL,
-        permission INTEGER NOT NULL,
-        data_version INTEGER NOT NULL,
-        last_update INTEGER NOT NULL,
-        PRIMARY KEY (broker_name, broker_id)
-      ) WITHOUT ROWID`);
-      this.sql.exec(
-        "CREATE TABLE IF NOT EXISTS broker_table (broker_name TEXT PRIMARY KEY, incarnation INTEGER NOT NULL, data_version INTEGER NOT NULL) WITHOUT ROWID",
-      );
-      this.sql.exec("DROP TABLE IF EXISTS broker_live"); // an earlier development layout, never released
-      this.sql.exec(`CREATE TABLE IF NOT EXISTS broker_topic (
-        topic TEXT NOT NULL,
-        broker_name TEXT NOT NULL,
-        read_queue_nums INTEGER NOT NULL,
-        write_queue_nums INTEGER NOT NULL,
-        perm INTEGER NOT NULL,
-        topic_sys_flag INTEGER NOT NULL,
-        created_at INTEGER NOT NULL,
-        updated_at INTEGER NOT NULL,
-        PRIMARY KEY (topic, broker_name)
-      ) WITHOUT ROWID`);
+      applyMigrations(this.sql, MIGRATIONS, "_meta");
     });
   }
 

@@ -11,9 +11,17 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
-import type { Env } from "../workers/env.js";
-import { Waiters } from "./queue/waiters.js";
+import type { Env } from "../cluster/env.js";
+import { decodeRpcError } from "../cluster/rpc-errors.js";
+import { queueStub } from "../cluster/stubs.js";
+import { Waiters } from "./shared/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
+import { applyMigrations } from "./shared/migrate.js";
+
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  "CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 0), url TEXT NOT NULL)",
+];
 
 /** Undelivered checks kept at most, by count and by bytes; beyond, the oldest are dropped (they will be re-raised). */
 const MAX_PENDING_CHECKS = 10_000;
@@ -45,7 +53,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
-      ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 0), url TEXT NOT NULL)");
+      applyMigrations(ctx.storage.sql, MIGRATIONS, "_meta");
       this.webhookUrl = ctx.storage.sql.exec<{ url: string }>("SELECT url FROM webhook").toArray()[0]?.url ?? null;
     });
   }
@@ -111,13 +119,14 @@ export class ProducerGroupDO extends DurableObject<Env> {
     }
     if (decision === "UNKNOW") return true;
     const { brokerName, topic, queueId } = check.messageQueue;
-    const queue = this.env.QUEUE.get(this.env.QUEUE.idFromName(`${brokerName}/${topic}/${queueId}`));
+    const queue = queueStub(this.env, brokerName, topic, queueId);
     try {
       await queue.endTransaction(check.transactionId, check.producerGroup, decision);
       return true;
     } catch (e) {
       // A decision the queue refuses (already decided) needs no further check.
-      return String(e).includes("[TRANSACTION_ALREADY");
+      const code = decodeRpcError(e)?.code;
+      return code === "TRANSACTION_ALREADY_COMMITTED" || code === "TRANSACTION_ALREADY_ROLLED_BACK";
     }
   }
 }

@@ -5,7 +5,7 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MessageQueue } from "../protocol/message.js";
-import { queueObjectName } from "../workers/broker-shard/queue-stub.js";
+import { queueObjectName } from "../cluster/stubs.js";
 import { msg, rejection, sleep } from "./test-support.js";
 
 

@@ -7,7 +7,7 @@
  * message fall as load rises. A send is answered only after its write is durable.
  */
 import { DurableObject } from "cloudflare:workers";
-import { toRpcError } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { Limits } from "../protocol/limits.js";
 import { storedSize } from "../protocol/log-codec.js";
 import type { MessageQueue, QueueStats, SendStatus, StoredMessage } from "../protocol/message.js";
@@ -21,8 +21,8 @@ import {
   type LocalTransactionState,
   type TransactionCheck,
 } from "../protocol/transaction.js";
-import { readConfig } from "../workers/config.js";
-import type { Env } from "../workers/env.js";
+import { readConfig } from "../cluster/config.js";
+import type { Env } from "../cluster/env.js";
 import { AlarmSteps } from "./queue/alarm-steps.js";
 import { CommitLog, type LogEntry } from "./queue/commit-log.js";
 import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
@@ -31,10 +31,9 @@ import { readForPull, type PullOutcome } from "./queue/pull.js";
 import { RecentIds } from "./queue/recent-ids.js";
 import { Owners } from "./queue/owners.js";
 import { migrate } from "./queue/schema.js";
-import { Waiters } from "./queue/waiters.js";
+import { Waiters } from "./shared/waiters.js";
 import { Replicator, type ReplicaAck, type ReplicaBatch, type SlaveLink, type SlaveStatus } from "./queue/replicator.js";
-import { slaveQueueStub } from "../workers/broker-shard/queue-stub.js";
-import { currentFaults } from "../workers/shared/test-faults.js";
+import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
 
 export interface AppendResult {
   queueOffset: number;
@@ -553,7 +552,7 @@ export class QueueDO extends DurableObject<Env> {
           }),
         };
         try {
-          const group = this.env.PRODUCER_GROUP.get(this.env.PRODUCER_GROUP.idFromName(c.producerGroup));
+          const group = producerGroupStub(this.env, c.producerGroup);
           await group.enqueueCheck(check);
         } catch (e) {
           // The half message stays pending; the next interval checks it again.
@@ -671,12 +670,7 @@ export class QueueDO extends DurableObject<Env> {
     const config = readConfig(this.env);
     return Array.from({ length: config.slavesPerBroker }, (_, i) => {
       const brokerId = i + 1;
-      const stub = slaveQueueStub(this.env, mq, brokerId);
-      const replicate = (batch: ReplicaBatch) =>
-        config.testFaultsEnabled && currentFaults().unreachableSlaves.includes(mq.brokerName)
-          ? Promise.reject(new Error(`slave ${brokerId} of ${mq.brokerName} unreachable (test fault)`))
-          : stub.replicate(batch);
-      return { brokerId, replicate };
+      return { brokerId, replicate: slaveReplicateCall(this.env, mq, brokerId) };
     });
   }
 

@@ -18,12 +18,18 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { SIGNATURE_WINDOW_MS } from "../protocol/auth/signature.js";
-import type { Env } from "../workers/env.js";
+import type { Env } from "../cluster/env.js";
 import { AHEAD_MS, CEILING_STEP_MS, REPLAY_NONCES_PER_KEY } from "./replay-guard/policy.js";
 import { ReplayWindow, type ReplayVerdict } from "./replay-guard/window.js";
+import { applyMigrations } from "./shared/migrate.js";
 
 export type { ReplayVerdict } from "./replay-guard/window.js";
 /** Entries older than the signature window (plus slack for clock differences with the edge) are forgotten. */
+const MIGRATIONS: readonly string[] = [
+  // v1: the layout before versions existed.
+  `CREATE TABLE IF NOT EXISTS ceiling (id INTEGER PRIMARY KEY CHECK (id = 0), date INTEGER NOT NULL);
+   CREATE TABLE IF NOT EXISTS ahead (nonce TEXT PRIMARY KEY, date INTEGER NOT NULL) WITHOUT ROWID;`,
+];
 const FORGET_AFTER_MS = SIGNATURE_WINDOW_MS + 60_000;
 const ROW_SWEEP_EVERY_MS = 60_000;
 
@@ -47,10 +53,7 @@ export class ReplayGuardDO extends DurableObject<Env> {
     super(ctx, env);
     void ctx.blockConcurrencyWhile(async () => {
       const sql = ctx.storage.sql;
-      sql.exec(
-        `CREATE TABLE IF NOT EXISTS ceiling (id INTEGER PRIMARY KEY CHECK (id = 0), date INTEGER NOT NULL);
-         CREATE TABLE IF NOT EXISTS ahead (nonce TEXT PRIMARY KEY, date INTEGER NOT NULL) WITHOUT ROWID;`,
-      );
+      applyMigrations(sql, MIGRATIONS, "_meta");
       this.ceiling = sql.exec<{ date: number }>("SELECT date FROM ceiling").toArray()[0]?.date ?? 0;
       this.window = new ReplayWindow(this.ceiling, { capacity: REPLAY_NONCES_PER_KEY, forgetAfterMs: FORGET_AFTER_MS });
       const now = Date.now();

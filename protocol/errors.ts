@@ -135,32 +135,3 @@ export function errorFromBody(status: number, body: unknown): MQError {
   const code: ErrorCode = status === 404 ? "NOT_FOUND" : status >= 500 ? "SERVICE_UNAVAILABLE" : "BAD_REQUEST";
   return new MQError(code, `HTTP ${status}`);
 }
-
-/**
- * Durable Object RPC carries an error's message but not its own fields, so an MQError thrown
- * inside an object crosses as `[CODE] message` and `fromRpcError` rebuilds it in the worker.
- */
-export function toRpcError(code: ErrorCode, message: string): Error {
-  return new Error(`[${code}] ${message}`);
-}
-
-export function fromRpcError(e: unknown): MQError {
-  if (isMQError(e)) return e;
-  const text = e instanceof Error ? e.message : String(e);
-  const match = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(text);
-  if (match && isErrorCode(match[1])) return new MQError(match[1], match[2]!);
-  const overloaded = typeof e === "object" && e !== null && (e as { overloaded?: unknown }).overloaded === true;
-  return new MQError("SERVICE_UNAVAILABLE", overloaded ? "queue object overloaded" : "storage call failed", { cause: e });
-}
-
-/**
- * True when a Durable Object call failed without an answer from the object (unreachable,
- * reset, overloaded), as opposed to the object refusing with a coded error; only the former
- * may be served from a replica.
- */
-export function isUnansweredRpc(e: unknown): boolean {
-  if (isMQError(e)) return false;
-  const text = e instanceof Error ? e.message : String(e);
-  const match = /^\[([A-Z_]+)\] /.exec(text);
-  return !(match && isErrorCode(match[1]));
-}

@@ -19,7 +19,7 @@ import { docsPage, openApiDocument } from "./openapi/document.js";
 import { authMiddleware } from "./auth/middleware.js";
 import { rateLimit } from "./shared/rate-limit.js";
 import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
-import { dashboardRoutes } from "../dashboard/routes.js";
+import { dashboardRoutes } from "./dashboard/routes.js";
 import { faultRoutes } from "./faults/routes.js";
 
 export const app = new Hono<AppEnv>();

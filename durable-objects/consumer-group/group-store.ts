@@ -8,6 +8,7 @@
  * heartbeat: a member's own heartbeat time is not written, so heartbeats cost no row each.
  */
 import type { HeartbeatRequest } from "../../protocol/consumer.js";
+import { applyMigrations } from "../shared/migrate.js";
 
 /**
  * The group's `alive_at` moves at most this often. After a restart every member counts as
@@ -114,12 +115,7 @@ export class GroupStore {
   }
 
   private migrate(): void {
-    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
-    const current = this.sql.exec<{ value: number }>("SELECT value FROM meta WHERE key = 'schema_version'").toArray()[0]?.value ?? 0;
-    for (let v = current; v < MIGRATIONS.length; v++) this.sql.exec(MIGRATIONS[v]!);
-    if (current < MIGRATIONS.length) {
-      this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', ?)", MIGRATIONS.length);
-    }
+    applyMigrations(this.sql, MIGRATIONS, "meta");
   }
 }
 

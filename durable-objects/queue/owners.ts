@@ -3,7 +3,7 @@
  * commits that carry a member fence are refused unless they come from the owner, so after a
  * rebalance a queue is read by at most one member of a clustering group.
  */
-import { toRpcError } from "../../protocol/errors.js";
+import { toRpcError } from "../../cluster/rpc-errors.js";
 import type { MemberFence } from "../../protocol/consumer.js";
 
 interface Owner {

@@ -12,7 +12,7 @@
 import type { SendStatus } from "../../protocol/message.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import type { CommitLog, RawRow } from "./commit-log.js";
-import { withTimeout } from "../timeout.js";
+import { withTimeout } from "../shared/timeout.js";
 
 export interface ReplicaBatch {
   mq: MessageQueue;

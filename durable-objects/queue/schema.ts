@@ -7,6 +7,8 @@
  * (2 MB) spills its tail into `log_chunk`.
  * `consumer_offset` is WITHOUT ROWID so a commit writes one row, not a row plus an index row.
  */
+import { applyMigrations } from "../shared/migrate.js";
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS log (
      base_offset INTEGER PRIMARY KEY,
@@ -99,16 +101,5 @@ const MIGRATIONS: readonly string[] = [
 ];
 
 export function migrate(sql: SqlStorage): void {
-  sql.exec("CREATE TABLE IF NOT EXISTS _meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID");
-  const row = sql.exec<{ value: number }>("SELECT value FROM _meta WHERE key = 'schema_version'").toArray()[0];
-  const current = row?.value ?? 0;
-  for (let v = current; v < MIGRATIONS.length; v++) {
-    sql.exec(MIGRATIONS[v]!);
-  }
-  if (current < MIGRATIONS.length) {
-    sql.exec(
-      "INSERT INTO _meta (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-      MIGRATIONS.length,
-    );
-  }
+  applyMigrations(sql, MIGRATIONS, "_meta");
 }

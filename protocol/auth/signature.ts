@@ -62,8 +62,14 @@ export async function signWithKey(signingKey: string, parts: SignedParts): Promi
 }
 
 /** Headers that sign a request with an access key and its secret. */
+/** An account's key pair: the access key names it, the secret key signs (and never travels). */
+export interface Credentials {
+  accessKey: string;
+  secretKey: string;
+}
+
 export async function signRequest(
-  credentials: { accessKey: string; secretKey: string },
+  credentials: Credentials,
   request: { method: string; url: string; body?: string | Uint8Array | undefined },
   now: number = Date.now(),
 ): Promise<Record<string, string>> {

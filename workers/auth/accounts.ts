@@ -7,7 +7,8 @@ import { z } from "zod";
 import { deriveSigningKey } from "../../protocol/auth/signature.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { PermSchema } from "../../protocol/schemas.js";
-import type { Env } from "../env.js";
+import type { Env } from "../../cluster/env.js";
+import { accountsStub } from "../../cluster/stubs.js";
 
 export const AccountInputSchema = z.strictObject({
   accessKey: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/),
@@ -50,10 +51,6 @@ export function secretAccounts(env: Env): Promise<Map<string, StoredAccount>> {
   return fromSecret.accounts;
 }
 
-export function accountsObject(env: Env) {
-  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
-}
-
 const CACHE_MS = 5000;
 let stored: { at: number; accounts: Map<string, StoredAccount> } | undefined;
 
@@ -66,7 +63,7 @@ let merged: { managed: Map<string, StoredAccount>; secret: Map<string, StoredAcc
 export async function allAccounts(env: Env): Promise<Map<string, StoredAccount>> {
   const now = Date.now();
   if (!stored || now - stored.at > CACHE_MS) {
-    const managed = await accountsObject(env).list();
+    const managed = await accountsStub(env).list();
     stored = { at: now, accounts: new Map(managed.map((a) => [a.accessKey, a])) };
   }
   const secret = await secretAccounts(env);

@@ -8,21 +8,17 @@ import type { Context } from "hono";
 import { MQError } from "../../protocol/errors.js";
 import { AHEAD_MS, CEILING_STEP_MS } from "../../durable-objects/replay-guard/policy.js";
 import type { ReplayVerdict } from "../../durable-objects/replay-guard/window.js";
-import type { Env } from "../env.js";
 import type { AppEnv } from "../shared/app-env.js";
+import { replayGuardStub } from "../../cluster/stubs.js";
 
 /** A request refused as stale, signed again this much later, is after the floor for any client clock not behind the others. */
 const STALE_RETRY_AFTER_S = Math.ceil((CEILING_STEP_MS + AHEAD_MS) / 1000);
-
-export function replayGuard(env: Env, accessKey: string) {
-  return env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(accessKey));
-}
 
 /** Resolves when the nonce is fresh for this key; throws REQUEST_REPLAYED or REQUEST_STALE. */
 export async function claimNonce(c: Context<AppEnv>, accessKey: string, nonce: string, date: number): Promise<void> {
   let verdict: ReplayVerdict;
   try {
-    verdict = await replayGuard(c.env, accessKey).claim(nonce, date);
+    verdict = await replayGuardStub(c.env, accessKey).claim(nonce, date);
   } catch (e) {
     // Fail closed: without the guard's answer the request may be a replay.
     throw new MQError("SERVICE_UNAVAILABLE", "replay protection did not answer; sign the request again and retry", { cause: e });

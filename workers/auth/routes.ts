@@ -11,7 +11,8 @@ import { setCookie } from "hono/cookie";
 import { MQError } from "../../protocol/errors.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
-import { accountsObject, AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
+import { accountsStub } from "../../cluster/stubs.js";
+import { AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
 import { issueSession, SESSION_COOKIE } from "./session.js";
 import { loginPage } from "./login-page.js";
 import { cspNonce, pageHeaders } from "../shared/page-headers.js";
@@ -25,7 +26,7 @@ function requireSignedAdmin(c: Context<AppEnv>): void {
 
 export const adminRoutes = new Hono<AppEnv>()
   .get("/accounts", async (c) => {
-    const accounts = await accountsObject(c.env).list();
+    const accounts = await accountsStub(c.env).list();
     // Neither secrets (never stored) nor signing keys leave the server.
     return c.json({ accounts: accounts.map(({ signingKey: _s, ...rest }) => rest) });
   })
@@ -36,14 +37,14 @@ export const adminRoutes = new Hono<AppEnv>()
     const input = AccountInputSchema.safeParse({ ...body, accessKey });
     if (!input.success) throw new MQError("VALIDATION_FAILED", "accessKey must be 3-64 of [A-Za-z0-9_-]");
     const stored = await toStored(input.data);
-    await accountsObject(c.env).put(stored);
+    await accountsStub(c.env).put(stored);
     invalidateAccounts();
     const { signingKey: _s, ...visible } = stored;
     return c.json(visible);
   })
   .delete("/accounts/:accessKey", async (c) => {
     requireSignedAdmin(c);
-    const removed = await accountsObject(c.env).remove(c.req.param("accessKey"));
+    const removed = await accountsStub(c.env).remove(c.req.param("accessKey"));
     invalidateAccounts();
     if (!removed) throw new MQError("NOT_FOUND", "no such account");
     return c.json({ deleted: c.req.param("accessKey") });

@@ -4,7 +4,8 @@ import { MQError } from "../../protocol/errors.js";
 import { decodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { toMessageExt } from "./messages.js";
-import { callQueue, queueStub } from "./queue-stub.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
 import { resolveQueue } from "./resolve-queue.js";
 
 export const lookupRoutes = new Hono<AppEnv>().get("/:offsetMsgId", async (c) => {
@@ -16,7 +17,7 @@ export const lookupRoutes = new Hono<AppEnv>().get("/:offsetMsgId", async (c) =>
     { broker: parts.brokerName, topic: parts.topic, queueId: String(parts.queueId) },
     "read",
   );
-  const entry = await callQueue(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).getMessage(parts.queueOffset));
+  const entry = await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).getMessage(parts.queueOffset));
   if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `message ${id} not found`);
   return c.json(toMessageExt(mq, entry));
 });

@@ -2,12 +2,11 @@
  * Which member of a broker serves a read: the master, or one of its slaves when the master
  * does not answer, when only slaves are registering, or when the consumer was sent there.
  */
-import { fromRpcError, isUnansweredRpc } from "../../protocol/errors.js";
 import type { MessageQueue } from "../../protocol/message.js";
-import type { QueueDO } from "../../durable-objects/queue.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { callQueue, slaveQueueStub } from "./queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { callRpc, fromRpcError, isUnansweredRpc } from "../../cluster/rpc-errors.js";
+import { slaveQueueStub, type QueueStub } from "../../cluster/stubs.js";
 
 /**
  * Runs a call on the queue's master, or on a slave: the one asked for (`brokerId` > 0, as a
@@ -17,9 +16,9 @@ import { callQueue, slaveQueueStub } from "./queue-stub.js";
  */
 export async function onMember<T>(
   env: Env,
-  { mq, stub: master, aliveSlaves }: { mq: MessageQueue; stub: DurableObjectStub<QueueDO>; aliveSlaves: readonly number[] },
+  { mq, stub: master, aliveSlaves }: { mq: MessageQueue; stub: QueueStub; aliveSlaves: readonly number[] },
   brokerId: number,
-  calls: { master: (stub: DurableObjectStub<QueueDO>) => Promise<T>; replica: (stub: DurableObjectStub<QueueDO>) => Promise<T> },
+  calls: { master: (stub: QueueStub) => Promise<T>; replica: (stub: QueueStub) => Promise<T> },
 ): Promise<{ value: T; brokerId: number }> {
   const slaves = readConfig(env).slavesPerBroker;
   if (brokerId > 0 && brokerId <= slaves) {
@@ -34,7 +33,7 @@ export async function onMember<T>(
   } catch (e) {
     if (slaves === 0 || !isUnansweredRpc(e)) throw fromRpcError(e);
     const fallback = aliveSlaves.find((id) => id !== brokerId) ?? aliveSlaves[0] ?? 1;
-    return { value: await callQueue(() => calls.replica(slaveQueueStub(env, mq, fallback))), brokerId: fallback };
+    return { value: await callRpc(() => calls.replica(slaveQueueStub(env, mq, fallback))), brokerId: fallback };
   }
 }
 

@@ -6,10 +6,10 @@ import { MQError } from "../../protocol/errors.js";
 import { checkTopicName, checkUserTopic, isValidBrokerName } from "../../protocol/names.js";
 import { canRead, canWrite, type QueueData } from "../../protocol/route.js";
 import type { MessageQueue } from "../../protocol/message.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
 import { reservedNames } from "../namesrv/routes.js";
-import { getTopicConfig, listBrokers, upsertTopic } from "../namesrv/topic-registry.js";
+import { getTopicConfig, listBrokers, upsertTopic } from "../../cluster/topic-registry.js";
 import { uintParam } from "../shared/validate.js";
 
 /**

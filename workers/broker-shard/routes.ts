@@ -10,14 +10,15 @@ import { checkGroupName } from "../../protocol/names.js";
 import { CommitOffsetsSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import type { ExpressionType, MemberFence } from "../../protocol/consumer.js";
-import { readConfig } from "../config.js";
+import { readConfig } from "../../cluster/config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { authorizeBody } from "../auth/body-permission.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
-import { callQueue, routedQueueStub } from "./queue-stub.js";
-import type { PullRequest, QueueDO } from "../../durable-objects/queue.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { routedQueueStub, type QueueStub } from "../../cluster/stubs.js";
+import type { PullRequest } from "../../durable-objects/queue.js";
 import { memberFor, onMember } from "./members.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
@@ -120,7 +121,7 @@ export const brokerRoutes = new Hono<AppEnv>()
   .get(`${Q}/offsets/search`, async (c) => {
     const timestamp = uintParam(c.req.query("timestamp"), "timestamp");
     const queue = await target(c, "read");
-    const search = (s: DurableObjectStub<QueueDO>) => s.searchOffset(timestamp);
+    const search = (s: QueueStub) => s.searchOffset(timestamp);
     return c.json({ offset: (await onMember(c.env, queue, memberFor(queue, 0), { master: search, replica: search })).value });
   })
   .get(`${Q}/groups/:group/offset`, async (c) => {
@@ -144,7 +145,7 @@ export const brokerRoutes = new Hono<AppEnv>()
   })
   .get(`${Q}/delayed`, async (c) => {
     const { stub } = await target(c, "admin");
-    return c.json(await callQueue(() => stub.delayedStats()));
+    return c.json(await callRpc(() => stub.delayedStats()));
   })
   .post(`${Q}/transactions/:transactionId`, async (c) => {
     const transactionId = c.req.param("transactionId");
@@ -152,7 +153,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     const { producerGroup, decision } = await readJson(c, TransactionDecisionSchema);
     authorizeBody(c, { producerGroup });
     const { stub } = await target(c, "write-admin");
-    return c.json(await callQueue(() => stub.endTransaction(transactionId, producerGroup, decision)));
+    return c.json(await callRpc(() => stub.endTransaction(transactionId, producerGroup, decision)));
   })
   .get(`${Q}/transactions`, async (c) => {
     const state = c.req.query("state");
@@ -160,7 +161,7 @@ export const brokerRoutes = new Hono<AppEnv>()
       throw new MQError("VALIDATION_FAILED", `state must be one of ${[...HALF_STATES].join(", ")}`);
     const limit = uintParam(c.req.query("limit"), "limit", { fallback: 100, max: 1000 });
     const { stub } = await target(c, "admin");
-    return c.json({ transactions: await callQueue(() => stub.listTransactions(state as HalfState | undefined, limit)) });
+    return c.json({ transactions: await callRpc(() => stub.listTransactions(state as HalfState | undefined, limit)) });
   });
 
 const HALF_STATES: ReadonlySet<string> = new Set(["PENDING", "COMMITTED", "ROLLED_BACK", "GIVEN_UP"]);

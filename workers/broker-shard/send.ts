@@ -8,13 +8,13 @@ import type { MessageQueue, SendResult, SendStatus, StoredMessage } from "../../
 import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import type { SendRequest } from "../../protocol/schemas.js";
 import { TransactionProps } from "../../protocol/transaction.js";
-import type { QueueDO } from "../../durable-objects/queue.js";
-import type { Config } from "../config.js";
-import { callQueue } from "./queue-stub.js";
+import type { Config } from "../../cluster/config.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import type { QueueStub } from "../../cluster/stubs.js";
 
 interface SendContext {
   mq: MessageQueue;
-  stub: DurableObjectStub<QueueDO>;
+  stub: QueueStub;
   config: Config;
   now: number;
 }
@@ -63,7 +63,7 @@ export async function storeMessages(ctx: SendContext, request: SendRequest, mess
   if (request.transaction) return prepareHalf(ctx, request.transaction.producerGroup, messages);
   const delayed = request.messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined);
   if (delayed) return storeDelayed(ctx, request.messages[0]!, messages[0]!);
-  const { queueOffset, sendStatus } = await callQueue(() => ctx.stub.append(messages, { mq: ctx.mq }));
+  const { queueOffset, sendStatus } = await callRpc(() => ctx.stub.append(messages, { mq: ctx.mq }));
   return sendResult(ctx.mq, messages, queueOffset, sendStatus ?? "SEND_OK");
 }
 
@@ -83,7 +83,7 @@ async function storeDelayed(
     dueAt = input.deliverTimeMs!; // checked against TIMER_MAX_DELAY_MS by checkSendRequest
     message.properties = { ...message.properties, TIMER_DELIVER_MS: String(dueAt) };
   }
-  const stored = await callQueue(() => ctx.stub.appendDelayed(ctx.mq, message, dueAt, level));
+  const stored = await callRpc(() => ctx.stub.appendDelayed(ctx.mq, message, dueAt, level));
   if (stored) return sendResult(ctx.mq, [message], stored.queueOffset, stored.sendStatus ?? "SEND_OK");
   return { ...sendResult(ctx.mq, [message], -1), deliverTimeMs: dueAt };
 }
@@ -94,6 +94,6 @@ async function prepareHalf(ctx: SendContext, producerGroup: string, messages: St
   const immunityMs = immunityText === undefined ? ctx.config.transactionTimeoutMs : Number(immunityText) * 1000;
   // RocketMQ clears the delay of a transaction message; the half carries TRAN_MSG and PGROUP.
   message.properties = { ...message.properties, [TransactionProps.TRAN_MSG]: "true", [TransactionProps.PGROUP]: producerGroup };
-  await callQueue(() => ctx.stub.prepareHalf(ctx.mq, message, producerGroup, ctx.now + immunityMs));
+  await callRpc(() => ctx.stub.prepareHalf(ctx.mq, message, producerGroup, ctx.now + immunityMs));
   return { ...sendResult(ctx.mq, [message], -1), transactionId: message.msgId };
 }

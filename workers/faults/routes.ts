@@ -3,12 +3,13 @@
  * brokers). Answers 404 unless TEST_FAULTS_ENABLED is "true", which no deployed config sets.
  */
 import { Hono } from "hono";
-import { MQError, fromRpcError } from "../../protocol/errors.js";
+import { MQError } from "../../protocol/errors.js";
 import { FaultsSchema } from "../../protocol/schemas.js";
-import { readConfig } from "../config.js";
-import { brokerStub } from "../namesrv/topic-registry.js";
+import { readConfig } from "../../cluster/config.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { brokerStub } from "../../cluster/stubs.js";
 import type { AppEnv } from "../shared/app-env.js";
-import { currentFaults, setFaults } from "../shared/test-faults.js";
+import { currentFaults, setFaults } from "../../cluster/faults.js";
 import { readJson } from "../shared/validate.js";
 
 export const faultRoutes = new Hono<AppEnv>().put("/faults", async (c) => {
@@ -17,11 +18,7 @@ export const faultRoutes = new Hono<AppEnv>().put("/faults", async (c) => {
   setFaults(input);
   const silence = async (names: string[] | undefined, silent: boolean) => {
     for (const name of names ?? []) {
-      try {
-        await brokerStub(c.env, name).testSetSilent(silent);
-      } catch (e) {
-        throw fromRpcError(e);
-      }
+      await callRpc(() => brokerStub(c.env, name).testSetSilent(silent));
     }
   };
   await silence(input.silentBrokers, true);

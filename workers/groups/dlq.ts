@@ -11,9 +11,10 @@ import { toMessageExt } from "../../protocol/message-ext.js";
 import { decodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
 import { checkGroupName } from "../../protocol/names.js";
 import { canWrite } from "../../protocol/route.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
-import type { Env } from "../env.js";
-import { getTopicConfig } from "../namesrv/topic-registry.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
+import type { Env } from "../../cluster/env.js";
+import { getTopicConfig } from "../../cluster/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { DlqDeleteSchema as DeleteSchema, DlqResendSchema as ResendSchema } from "../../protocol/schemas.js";
@@ -33,9 +34,9 @@ async function listDlq(env: Env, group: string, maxNum: number): Promise<Message
   const out: MessageExtWire[] = [];
   for (const mq of await dlqQueues(env, group)) {
     const stub = queueStub(env, mq.brokerName, mq.topic, mq.queueId);
-    let offset = (await callQueue(() => stub.stats())).minOffset;
+    let offset = (await callRpc(() => stub.stats())).minOffset;
     while (out.length < maxNum) {
-      const r = await callQueue(() => stub.pull({ offset, maxNums: 32, maxWaitMs: 0 }));
+      const r = await callRpc(() => stub.pull({ offset, maxNums: 32, maxWaitMs: 0 }));
       if (r.pullStatus !== "FOUND") break;
       out.push(...r.entries.slice(0, maxNum - out.length).map((e) => toMessageExt(mq, e)));
       offset = r.nextBeginOffset;
@@ -48,7 +49,7 @@ async function listDlq(env: Env, group: string, maxNum: number): Promise<Message
 async function resendOne(env: Env, group: string, offsetMsgId: string): Promise<void> {
   const parts = decodeOffsetMsgId(offsetMsgId);
   if (!parts || parts.topic !== dlqTopic(group)) throw new MQError("MESSAGE_ID_ILLEGAL", `${offsetMsgId} is not in the DLQ of ${group}`);
-  const entry = await callQueue(() => queueStub(env, parts.brokerName, parts.topic, parts.queueId).getMessage(parts.queueOffset));
+  const entry = await callRpc(() => queueStub(env, parts.brokerName, parts.topic, parts.queueId).getMessage(parts.queueOffset));
   if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `DLQ message ${offsetMsgId} is gone`);
   const original = entry.message.properties.RETRY_TOPIC;
   if (!original) throw new MQError("MESSAGE_ILLEGAL", "the DLQ message does not name its original topic");
@@ -59,7 +60,7 @@ async function resendOne(env: Env, group: string, offsetMsgId: string): Promise<
   const queueId = entry.queueOffset % target.writeQueueNums;
   const { RECONSUME_TIME: _r, MAX_RECONSUME_TIMES: _m, DELAY: _d, ...properties } = entry.message.properties;
   const message = { ...entry.message, reconsumeTimes: 0, properties: { ...properties, DLQ_RESENT_FROM: offsetMsgId } };
-  await callQueue(() => queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false, mq: { topic: original, brokerName: target.brokerName, queueId } }));
+  await callRpc(() => queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false, mq: { topic: original, brokerName: target.brokerName, queueId } }));
 }
 
 export const dlqRoutes = new Hono<AppEnv>()
@@ -84,6 +85,6 @@ export const dlqRoutes = new Hono<AppEnv>()
     const { brokerName, beforeOffset } = await readJson(c, DeleteSchema);
     const mq = (await dlqQueues(c.env, group)).find((q) => q.brokerName === brokerName);
     if (!mq) throw new MQError("TOPIC_NOT_EXIST", `group "${group}" has no dead-letter queue on "${brokerName}"`);
-    const deleted = await callQueue(() => queueStub(c.env, brokerName, mq.topic, 0).truncateBefore(beforeOffset));
+    const deleted = await callRpc(() => queueStub(c.env, brokerName, mq.topic, 0).truncateBefore(beforeOffset));
     return c.json({ deleted });
   });

@@ -12,9 +12,10 @@ import type { MessageQueue } from "../../protocol/message.js";
 import { checkGroupName, checkTopicName } from "../../protocol/names.js";
 import { canRead } from "../../protocol/route.js";
 import { HeartbeatSchema, ResetOffsetSchema, SendBackSchema } from "../../protocol/schemas.js";
-import type { Env } from "../env.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
-import { getTopicConfig } from "../namesrv/topic-registry.js";
+import type { Env } from "../../cluster/env.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { consumerGroupStub, queueStub } from "../../cluster/stubs.js";
+import { getTopicConfig } from "../../cluster/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { Limits } from "../../protocol/limits.js";
@@ -25,10 +26,6 @@ function requireTopicSub(account: StoredAccount | undefined, topic: string): voi
   if (account && !authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic })) {
     throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not read topic "${topic}"`);
   }
-}
-
-function consumerGroup(env: Env, group: string) {
-  return env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
 }
 
 async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {
@@ -53,8 +50,8 @@ export const groupRoutes = new Hono<AppEnv>()
     }
     const { allocateStrategy, zone, configuredQueues, heldQueues, generation, ...rest } = req;
     return c.json(
-      await callQueue(() =>
-        consumerGroup(c.env, group).heartbeat(group, {
+      await callRpc(() =>
+        consumerGroupStub(c.env, group).heartbeat(group, {
           ...rest,
           ...(allocateStrategy ? { allocateStrategy } : {}),
           ...(zone ? { zone } : {}),
@@ -71,18 +68,18 @@ export const groupRoutes = new Hono<AppEnv>()
     const generation = uintParam(c.req.query("generation"), "generation");
     const maxWaitMs = uintParam(c.req.query("maxWaitMs"), "maxWaitMs", { fallback: Limits.defaultPullWaitMs, max: Limits.maxPullWaitMs });
     const account = c.get("account")?.accessKey ?? "";
-    return c.json({ generation: await callQueue(() => consumerGroup(c.env, group).watch(generation, maxWaitMs, account)) });
+    return c.json({ generation: await callRpc(() => consumerGroupStub(c.env, group).watch(generation, maxWaitMs, account)) });
   })
   .delete("/:group/members/:clientId", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    const left = await callQueue(() => consumerGroup(c.env, group).leave(group, c.req.param("clientId")));
+    const left = await callRpc(() => consumerGroupStub(c.env, group).leave(group, c.req.param("clientId")));
     return c.json({ left });
   })
   .get("/:group", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    return c.json(await callQueue(() => consumerGroup(c.env, group).info(group)));
+    return c.json(await callRpc(() => consumerGroupStub(c.env, group).info(group)));
   })
   .get("/:group/progress", async (c) => {
     const group = c.req.param("group");
@@ -95,13 +92,13 @@ export const groupRoutes = new Hono<AppEnv>()
     // how far a topic has grown).
     const topics = named
       ? [named]
-      : (await callQueue(() => consumerGroup(c.env, group).subscribedTopics())).filter(
+      : (await callRpc(() => consumerGroupStub(c.env, group).subscribedTopics())).filter(
           (topic) => !account || authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic }),
         );
     const queues = (await Promise.all(topics.map((t) => topicQueues(c.env, t).catch(() => [] as MessageQueue[])))).flat();
     const rows = await Promise.all(
       queues.map(async (mq): Promise<QueueProgress> => {
-        const p = await callQueue(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).progress(group));
+        const p = await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).progress(group));
         const consumed = Math.max(p.committed, p.minOffset);
         return {
           messageQueue: mq,
@@ -122,11 +119,11 @@ export const groupRoutes = new Hono<AppEnv>()
     checkGroupName(group);
     const { topic, timestamp } = await readJson(c, ResetOffsetSchema);
     const queues = await topicQueues(c.env, topic);
-    const resetSeq = await callQueue(() => consumerGroup(c.env, group).bumpOffsetResetSeq());
+    const resetSeq = await callRpc(() => consumerGroupStub(c.env, group).bumpOffsetResetSeq());
     const offsets = await Promise.all(
       queues.map(async (mq) => ({
         messageQueue: mq,
-        offset: await callQueue(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).resetOffset(group, timestamp, resetSeq)),
+        offset: await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).resetOffset(group, timestamp, resetSeq)),
       })),
     );
     return c.json({ group, topic, offsetResetSeq: resetSeq, offsets });

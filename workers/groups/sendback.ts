@@ -9,10 +9,11 @@ import { dlqTopic, retryTopic } from "../../protocol/consumer.js";
 import { delayForLevel } from "../../protocol/delay-levels.js";
 import { MQError } from "../../protocol/errors.js";
 import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { upsertTopic } from "../namesrv/topic-registry.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { upsertTopic } from "../../cluster/topic-registry.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
 import { resolveQueue } from "../broker-shard/resolve-queue.js";
 
 export const DEFAULT_MAX_RECONSUME_TIMES = 16;
@@ -33,7 +34,7 @@ export async function sendBack(
   options: { delayLevel?: number | undefined; maxReconsumeTimes?: number | undefined },
 ): Promise<SendBackResult> {
   const { mq } = await resolveQueue(env, { broker: from.brokerName, topic: from.topic, queueId: String(from.queueId) }, "read");
-  const entry = await callQueue(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).getMessage(queueOffset));
+  const entry = await callRpc(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).getMessage(queueOffset));
   if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `no message at offset ${queueOffset} of ${mq.topic}/${mq.brokerName}/${mq.queueId}`);
   const original = entry.message;
   const maxReconsumeTimes = options.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES;
@@ -53,7 +54,7 @@ export async function sendBack(
     const topic = dlqTopic(group);
     // One dead-letter queue per broker, created on first use (RocketMQ: DLQ_NUMS_PER_GROUP = 1).
     await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");
-    await callQueue(() => queueStub(env, mq.brokerName, topic, 0).append([message], { mq: { topic, brokerName: mq.brokerName, queueId: 0 } }));
+    await callRpc(() => queueStub(env, mq.brokerName, topic, 0).append([message], { mq: { topic, brokerName: mq.brokerName, queueId: 0 } }));
     return { destination: "DLQ", topic, reconsumeTimes, deliverTimeMs: null };
   }
   const config = readConfig(env);
@@ -63,6 +64,6 @@ export async function sendBack(
   await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");
   const dueAt = Date.now() + delayForLevel(config.delayLevelsMs, level);
   const retryMq = { topic, brokerName: mq.brokerName, queueId: 0 };
-  await callQueue(() => queueStub(env, mq.brokerName, topic, 0).appendDelayed(retryMq, message, dueAt, level));
+  await callRpc(() => queueStub(env, mq.brokerName, topic, 0).appendDelayed(retryMq, message, dueAt, level));
   return { destination: "RETRY", topic, reconsumeTimes, deliverTimeMs: dueAt };
 }

@@ -6,11 +6,12 @@
  */
 import type { ClusterBroker, SlaveReplication } from "../../protocol/cluster.js";
 import type { ReplicationStatus } from "../../durable-objects/queue.js";
-import { readConfig } from "../config.js";
-import type { Env } from "../env.js";
-import { readNameServer } from "./instances.js";
-import { listBrokers } from "./topic-registry.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
+import { readConfig } from "../../cluster/config.js";
+import type { Env } from "../../cluster/env.js";
+import { readNameServer } from "../../cluster/nameservers.js";
+import { listBrokers } from "../../cluster/topic-registry.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
 import { SharedCalls } from "../shared/shared-calls.js";
 
 /** Queue objects one cluster list asks for replication status, per broker at most. */
@@ -37,7 +38,7 @@ export async function clusterList(env: Env, options: { replication: boolean }): 
             const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
             const statuses = await Promise.all(
               asked.map(({ topic, queueId }) =>
-                callQueue(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
+                callRpc(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
               ),
             );
             return { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) };

@@ -8,11 +8,11 @@ import { AUTO_CREATE_TOPIC_KEY, checkTopicName, checkUserTopic } from "../../pro
 import { brokerAddrs, type LiveBrokerInfo, type TopicConfig, type TopicRouteData } from "../../protocol/route.js";
 import { AddBrokerSchema, CreateTopicSchema, TopicConfigSchema } from "../../protocol/schemas.js";
 import { isValidBrokerName } from "../../protocol/names.js";
-import { readConfig, type Config } from "../config.js";
-import { instanceNames, readNameServer } from "./instances.js";
+import { readConfig, type Config } from "../../cluster/config.js";
+import { instanceNames, readNameServer } from "../../cluster/nameservers.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
-import { purgeTopicQueues } from "../broker-shard/queue-stub.js";
+import { purgeTopicQueues } from "../../cluster/stubs.js";
 import {
   addBroker,
   removeBroker,
@@ -24,7 +24,7 @@ import {
   listTopicConfigs,
   setBrokerWritePerm,
   upsertTopic,
-} from "./topic-registry.js";
+} from "../../cluster/topic-registry.js";
 import { clusterList } from "./cluster.js";
 
 export function reservedNames(config: Config): string[] {

@@ -5,12 +5,8 @@ import { checkGroupName } from "../../protocol/names.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { WebhookSchema } from "../../protocol/schemas.js";
-import { callQueue } from "../broker-shard/queue-stub.js";
-import type { Env } from "../env.js";
-
-function producerGroup(env: Env, group: string) {
-  return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group));
-}
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { producerGroupStub } from "../../cluster/stubs.js";
 
 export const producerRoutes = new Hono<AppEnv>()
   .get("/:group/checks", async (c) => {
@@ -21,24 +17,24 @@ export const producerRoutes = new Hono<AppEnv>()
       max: Limits.maxPullWaitMs,
     });
     const max = uintParam(c.req.query("max"), "max", { fallback: 32, max: 256 });
-    const checks = await callQueue(() => producerGroup(c.env, group).pollChecks(maxWaitMs, Math.max(1, max)));
+    const checks = await callRpc(() => producerGroupStub(c.env, group).pollChecks(maxWaitMs, Math.max(1, max)));
     return c.json({ checks });
   })
   .put("/:group/webhook", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
     const { url } = await readJson(c, WebhookSchema);
-    await callQueue(() => producerGroup(c.env, group).setWebhook(url));
+    await callRpc(() => producerGroupStub(c.env, group).setWebhook(url));
     return c.json({ group, webhookUrl: url });
   })
   .delete("/:group/webhook", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    await callQueue(() => producerGroup(c.env, group).setWebhook(null));
+    await callRpc(() => producerGroupStub(c.env, group).setWebhook(null));
     return c.json({ group, webhookUrl: null });
   })
   .get("/:group", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
-    return c.json({ group, ...(await callQueue(() => producerGroup(c.env, group).status())) });
+    return c.json({ group, ...(await callRpc(() => producerGroupStub(c.env, group).status())) });
   });

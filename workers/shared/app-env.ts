@@ -1,4 +1,4 @@
-import type { Env } from "../env.js";
+import type { Env } from "../../cluster/env.js";
 
 /** Hono generics shared by every route module. */
 export interface AppEnv {

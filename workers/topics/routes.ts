@@ -9,9 +9,10 @@ import type { MessageExtWire, MessageQueue } from "../../protocol/message.js";
 import { toMessageExt } from "../../protocol/message-ext.js";
 import { msgIdBornTime } from "../../protocol/msg-id.js";
 import { checkTopicName } from "../../protocol/names.js";
-import { callQueue, queueStub } from "../broker-shard/queue-stub.js";
-import type { Env } from "../env.js";
-import { getTopicConfig } from "../namesrv/topic-registry.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { queueStub } from "../../cluster/stubs.js";
+import type { Env } from "../../cluster/env.js";
+import { getTopicConfig } from "../../cluster/topic-registry.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { uintParam } from "../shared/validate.js";
 
@@ -36,7 +37,7 @@ export const topicRoutes = new Hono<AppEnv>()
     const queues = await allQueues(c.env, topic);
     const rows = await Promise.all(
       queues.map(async (mq) => {
-        const s = await callQueue(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).stats());
+        const s = await callRpc(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).stats());
         return {
           messageQueue: mq,
           minOffset: s.minOffset,
@@ -59,7 +60,7 @@ export const topicRoutes = new Hono<AppEnv>()
     const queues = await allQueues(c.env, topic);
     const found = await Promise.all(
       queues.map(async (mq) => {
-        const entries = await callQueue(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).queryKey(key, begin, end, maxNum));
+        const entries = await callRpc(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).queryKey(key, begin, end, maxNum));
         return entries.map((e) => toMessageExt(mq, e));
       }),
     );
@@ -82,7 +83,7 @@ export const topicRoutes = new Hono<AppEnv>()
     const bornAt = msgIdBornTime(msgId) ?? null;
     const found = await Promise.all(
       queues.map(async (mq) => {
-        const e = await callQueue(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).findMsgId(msgId, bornAt));
+        const e = await callRpc(() => queueStub(c.env, mq.brokerName, topic, mq.queueId).findMsgId(msgId, bornAt));
         return e ? toMessageExt(mq, e) : null;
       }),
     );

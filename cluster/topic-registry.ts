@@ -4,15 +4,16 @@
  * does not call a NameServer on every request. Writes go to the brokers, which own their
  * topic tables and register the change with every NameServer before answering.
  */
-import { MQError, fromRpcError } from "../../protocol/errors.js";
-import { Limits } from "../../protocol/limits.js";
-import { AUTO_CREATE_TOPIC_KEY } from "../../protocol/names.js";
-import { Perm, type LiveBrokerInfo, type TopicConfig } from "../../protocol/route.js";
-import type { TopicConfigInput } from "../../protocol/schemas.js";
-import type { BrokerDO, TopicWriteMode } from "../../durable-objects/broker.js";
-import { readConfig, type Config } from "../config.js";
-import { readNameServer } from "./instances.js";
-import type { Env } from "../env.js";
+import { MQError } from "../protocol/errors.js";
+import { Limits } from "../protocol/limits.js";
+import { AUTO_CREATE_TOPIC_KEY } from "../protocol/names.js";
+import { Perm, type LiveBrokerInfo, type TopicConfig } from "../protocol/route.js";
+import type { TopicConfigInput } from "../protocol/schemas.js";
+import { readConfig, type Config } from "./config.js";
+import { readNameServer } from "./nameservers.js";
+import type { Env } from "./env.js";
+import { callRpc } from "./rpc-errors.js";
+import { brokerStub } from "./stubs.js";
 
 interface CacheEntry<T> {
   value: T;
@@ -22,18 +23,8 @@ const cache = new Map<string, CacheEntry<TopicConfig | null>>();
 let brokerCache: CacheEntry<LiveBrokerInfo[]> | null = null;
 const CACHE_MAX_ENTRIES = 10_000;
 
-export function brokerStub(env: Env, brokerName: string): DurableObjectStub<BrokerDO> {
-  return env.BROKER.get(env.BROKER.idFromName(brokerName));
-}
-
-/** Runs an RPC on a broker object; its failure arrives as a typed MQError. */
-async function callBroker<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (e) {
-    throw fromRpcError(e);
-  }
-}
+/** How a topic write treats a topic the broker already holds. */
+export type TopicWriteMode = "create" | "upsert" | "createIfAbsent";
 
 let started: Promise<void> | null = null;
 /** A broker start that has not answered by then is left to finish (or fail) on its own. */
@@ -48,7 +39,7 @@ const START_RETRY_MS = 10_000;
  */
 export function ensureBrokersStarted(env: Env): Promise<void> {
   if (started) return started;
-  const starts = readConfig(env).brokers.map((b) => callBroker(() => brokerStub(env, b).start(b)));
+  const starts = readConfig(env).brokers.map((b) => callRpc(() => brokerStub(env, b).start(b)));
   let timer: ReturnType<typeof setTimeout> | undefined;
   const waited = new Promise<void>((resolve) => {
     timer = setTimeout(resolve, START_WAIT_MS);
@@ -116,10 +107,10 @@ export async function upsertTopic(
   // Each broker merges the request with what it holds (one call per broker).
   const { brokers: _placement, ...queues } = input;
   const results = await Promise.all(
-    brokers.map((b) => callBroker(() => brokerStub(env, b).upsertTopic(topic, queues, mode === "create" ? "create" : "upsert"))),
+    brokers.map((b) => callRpc(() => brokerStub(env, b).upsertTopic(topic, queues, mode === "create" ? "create" : "upsert"))),
   );
   for (const q of previous?.queues ?? []) {
-    if (!brokers.includes(q.brokerName)) await callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic));
+    if (!brokers.includes(q.brokerName)) await callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic));
   }
   cache.delete(topic);
   const stored = await readNameServer(env, (ns) => ns.getTopic(topic));
@@ -137,7 +128,7 @@ export async function getTopicEverywhere(env: Env, topic: string): Promise<Topic
 export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig | null> {
   const previous = await getTopicEverywhere(env, topic);
   if (!previous) return null;
-  await Promise.all(previous.queues.map((q) => callBroker(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
+  await Promise.all(previous.queues.map((q) => callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
   cache.delete(topic);
   return previous;
 }
@@ -170,7 +161,7 @@ export async function autoCreateTemplate(env: Env, config: Config): Promise<Topi
 export async function setBrokerWritePerm(env: Env, brokerName: string, writable: boolean): Promise<string[]> {
   const known = await listBrokers(env, { fresh: true });
   if (!known.some((b) => b.brokerName === brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not registered`);
-  const topics = await callBroker(() => brokerStub(env, brokerName).setWritable(writable));
+  const topics = await callRpc(() => brokerStub(env, brokerName).setWritable(writable));
   cache.clear();
   brokerCache = null;
   return topics;
@@ -185,7 +176,7 @@ export async function removeBroker(env: Env, brokerName: string): Promise<void> 
     throw new MQError("VALIDATION_FAILED", `broker "${brokerName}" is configured in BROKERS; remove it there first`);
   const known = await listBrokers(env, { fresh: true });
   if (!known.some((b) => b.brokerName === brokerName)) throw new MQError("BROKER_NOT_EXIST", `broker "${brokerName}" is not registered`);
-  await callBroker(() => brokerStub(env, brokerName).shutdown());
+  await callRpc(() => brokerStub(env, brokerName).shutdown());
   brokerCache = null;
   cache.clear();
 }
@@ -195,6 +186,6 @@ export async function addBroker(env: Env, brokerName: string): Promise<void> {
   const known = await listBrokers(env, { fresh: true });
   if (!known.some((b) => b.brokerName === brokerName) && known.length >= Limits.maxBrokers)
     throw new MQError("VALIDATION_FAILED", `a deployment has at most ${Limits.maxBrokers} brokers`);
-  await callBroker(() => brokerStub(env, brokerName).start(brokerName));
+  await callRpc(() => brokerStub(env, brokerName).start(brokerName));
   brokerCache = null;
 }

@@ -8,9 +8,12 @@
  * released early (it answers as a long poll that timed out, and its caller polls again). So
  * accounts that fill the cap can only crowd out themselves; an account is refused only while
  * it holds about as many as any other (at least its share, cap / accounts waiting).
+ *
+ * The producer group (check polls) and the consumer group (watches) park their long polls
+ * here too, hence its place in shared/.
  */
 import { Limits } from "../../protocol/limits.js";
-import { toRpcError } from "../../protocol/errors.js";
+import { toRpcError } from "../../cluster/rpc-errors.js";
 
 interface Waiter {
   account: string;

@@ -4,9 +4,9 @@
  * confines its requests to this origin and forbids framing it.
  */
 import { Hono } from "hono";
-import type { AppEnv } from "../workers/shared/app-env.js";
-import { cspNonce, pageHeaders } from "../workers/shared/page-headers.js";
-import { CSP_NONCE_PLACEHOLDER, dashboardHtml } from "./page.js";
+import type { AppEnv } from "../shared/app-env.js";
+import { cspNonce, pageHeaders } from "../shared/page-headers.js";
+import { CSP_NONCE_PLACEHOLDER, dashboardHtml } from "../../dashboard/page.js";
 
 export const dashboardRoutes = new Hono<AppEnv>().get("/", (c) => {
   const n = cspNonce();

@@ -4,12 +4,9 @@
  * errors, so routes stay readable while any one instance answers. The test configuration can
  * name instances to treat as unreachable (never set in production).
  */
-import { MQError } from "../../protocol/errors.js";
-import type { NameServerDO } from "../../durable-objects/namesrv.js";
-import type { Env } from "../env.js";
-import { currentFaults, unreachableStub } from "../shared/test-faults.js";
-
-type NameServerStub = DurableObjectStub<NameServerDO>;
+import { MQError } from "../protocol/errors.js";
+import type { Env } from "./env.js";
+import { nameServerStub, type NameServerStub } from "./stubs.js";
 
 export function instanceNames(env: Env): string[] {
   const names = (env.NAMESRV_INSTANCES ?? "ns-0")
@@ -20,14 +17,7 @@ export function instanceNames(env: Env): string[] {
 }
 
 export function nameServerStubs(env: Env): { name: string; stub: NameServerStub }[] {
-  // Fault injection only under the test configuration, never in a deployed one.
-  const unreachable = new Set<string>(env.TEST_FAULTS_ENABLED === "true" ? currentFaults().unreachableNameServers : []);
-  return instanceNames(env).map((name) => ({
-    name,
-    stub: unreachable.has(name)
-      ? unreachableStub<NameServerStub>(name)
-      : env.NAMESRV.get(env.NAMESRV.idFromName(name)),
-  }));
+  return instanceNames(env).map((name) => ({ name, stub: nameServerStub(env, name) }));
 }
 
 /** Reads from the first instance that answers. */

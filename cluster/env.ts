@@ -1,3 +1,12 @@
+/**
+ * The Worker's bindings and vars, as both the edge and the objects see them. Hand-written, not
+ * `wrangler types` output: that runs here, but leaves out the secret and the vars only tests
+ * and local runs set (with the docs below), makes every wrangler.toml var required (literal
+ * values unless --strict-vars=false), and names the classes through workers/main.ts, the top
+ * layer, which would tie this file to the whole edge. The classes are named
+ * with `import type` only (erased by the build, so no object module loads with this file);
+ * check-imports excuses exactly these edges, the one type-level cycle left.
+ */
 import type { BrokerDO } from "../durable-objects/broker.js";
 import type { AccountsDO } from "../durable-objects/accounts.js";
 import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";

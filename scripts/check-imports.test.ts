@@ -1,0 +1,88 @@
+/** The import checker finds cycles and upward imports on small made-up graphs, so `npm test` can fail on them. */
+import { describe, expect, it } from "vitest";
+import { findCycles, importGraph, importsOf, layerViolations, type ImportEdge } from "./check-imports.js";
+
+const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
+const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
+
+describe("findCycles", () => {
+  it("finds a three-file cycle and leaves out the file that only points into it", () => {
+    expect(findCycles(graph({ a: ["b"], b: ["c"], c: ["a"], d: ["a"] }))).toEqual([["a", "b", "c"]]);
+  });
+
+  it("finds two separate cycles and a file importing itself", () => {
+    expect(findCycles(graph({ a: ["b"], b: ["a"], c: ["d"], d: ["c"], e: ["e"] }))).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+  });
+
+  it("finds nothing in a graph without a cycle", () => {
+    expect(findCycles(graph({ a: ["b", "c"], b: ["c"], c: [], d: ["a", "c"] }))).toEqual([]);
+  });
+});
+
+describe("importGraph", () => {
+  it("keeps type imports in the cycle check, except Env naming the object classes", () => {
+    const typeCycle = [edge("workers/env.ts", "durable-objects/queue.ts", true), edge("durable-objects/queue.ts", "workers/env.ts", true)];
+    expect(findCycles(importGraph(typeCycle))).toEqual([["durable-objects/queue.ts", "workers/env.ts"]]);
+    expect(findCycles(importGraph(typeCycle, true))).toEqual([]);
+    const excused = [edge("cluster/env.ts", "durable-objects/queue.ts", true), edge("durable-objects/queue.ts", "cluster/env.ts", true)];
+    expect(findCycles(importGraph(excused))).toEqual([]);
+  });
+});
+
+describe("layerViolations", () => {
+  it("refuses imports pointing up a layer, type imports too", () => {
+    expect(
+      layerViolations([
+        edge("protocol/a.ts", "cluster/b.ts"),
+        edge("cluster/a.ts", "durable-objects/b.ts", true),
+        edge("durable-objects/a.ts", "workers/b.ts"),
+        edge("client/a.ts", "cluster/b.ts"),
+        edge("dashboard/a.ts", "workers/b.ts"),
+      ]),
+    ).toHaveLength(5);
+  });
+
+  it("allows imports pointing down, and Env's type imports of the object classes", () => {
+    expect(
+      layerViolations([
+        edge("cluster/a.ts", "protocol/b.ts"),
+        edge("durable-objects/a.ts", "cluster/b.ts"),
+        edge("workers/a.ts", "durable-objects/b.ts", true),
+        edge("client/a.ts", "protocol/b.ts"),
+        edge("cli/a.ts", "workers/b.ts"),
+        edge("cluster/env.ts", "durable-objects/queue.ts", true),
+      ]),
+    ).toEqual([]);
+  });
+
+  it("lets only workers/main.ts import an object class as a value", () => {
+    const classes = new Set(["durable-objects/queue.ts"]);
+    expect(layerViolations([edge("workers/main.ts", "durable-objects/queue.ts")], classes)).toEqual([]);
+    expect(layerViolations([edge("workers/a.ts", "durable-objects/queue.ts", true)], classes)).toEqual([]);
+    expect(layerViolations([edge("workers/a.ts", "durable-objects/queue.ts")], classes)).toHaveLength(1);
+    expect(layerViolations([edge("durable-objects/a.ts", "durable-objects/queue.ts")], classes)).toHaveLength(1);
+  });
+});
+
+describe("importsOf", () => {
+  it("tells type-only imports from value imports, re-exports and dynamic imports included", () => {
+    const text = [
+      'import type { A } from "./a.js";',
+      'import { type B } from "./b.js";',
+      'import { C } from "./c.js";',
+      'export type { D } from "./d.js";',
+      'export { E } from "./e.js";',
+      'const f = await import("./f.js");',
+      'let g: import("./g.js").G;',
+    ].join("\n");
+    expect(importsOf("x.ts", text)).toEqual([
+      { spec: "./a.js", typeOnly: true },
+      { spec: "./b.js", typeOnly: false },
+      { spec: "./c.js", typeOnly: false },
+      { spec: "./d.js", typeOnly: true },
+      { spec: "./e.js", typeOnly: false },
+      { spec: "./f.js", typeOnly: false },
+      { spec: "./g.js", typeOnly: true },
+    ]);
+  });
+});
