@@ -1,30 +1,27 @@
 /**
- * The Worker's bindings and vars, as both the edge and the objects see them. Hand-written, not
- * `wrangler types` output: that runs here, but leaves out the secret and the vars only tests
- * and local runs set (with the docs below), makes every wrangler.toml var required (literal
- * values unless --strict-vars=false), and names the classes through workers/main.ts, the top
- * layer, which would tie this file to the whole edge. The classes are named
- * with `import type` only (erased by the build, so no object module loads with this file);
- * check-imports excuses exactly these edges, the one type-level cycle left.
+ * The Worker's environment, as both the edge and the objects see it.
+ *
+ * The bindings (one Durable Object namespace per object class) and the vars wrangler.toml sets
+ * are `wrangler types` output: `Cloudflare.Env` in worker-configuration.d.ts at the top of the
+ * repository, generated from wrangler.toml by `npm run types` and checked current by
+ * `npm run types:check` (part of `npm test`). A binding added to wrangler.toml reaches the code
+ * by regenerating, not by hand.
+ *
+ * `Vars` adds what the generated file cannot say: the vars wrangler.toml does not set (the
+ * secret, and those only local runs and tests set), all optional, and a line on what each var
+ * means. A var that wrangler.toml sets but `Vars` does not document fails the typecheck below,
+ * naming it. Env stays assignable to `Cloudflare.Env`, the type `cloudflare:test` and the
+ * DurableObject base class are written against.
+ *
+ * No import: the generated file names the object classes through workers/main.ts, at type level
+ * only (erased by the build). check-imports excuses exactly that reference.
  */
-import type { BrokerDO } from "../durable-objects/broker.js";
-import type { AccountsDO } from "../durable-objects/accounts.js";
-import type { ConsumerGroupDO } from "../durable-objects/consumer-group.js";
-import type { NameServerDO } from "../durable-objects/namesrv.js";
-import type { ProducerGroupDO } from "../durable-objects/producer-group.js";
-import type { QueueDO } from "../durable-objects/queue.js";
-import type { ReplayGuardDO } from "../durable-objects/replay-guard.js";
 
-/** Bindings and vars from wrangler.toml; vars are strings and are parsed by `readConfig`. */
-export interface Env {
-  QUEUE: DurableObjectNamespace<QueueDO>;
-  NAMESRV: DurableObjectNamespace<NameServerDO>;
-  PRODUCER_GROUP: DurableObjectNamespace<ProducerGroupDO>;
-  CONSUMER_GROUP: DurableObjectNamespace<ConsumerGroupDO>;
-  ACCOUNTS: DurableObjectNamespace<AccountsDO>;
-  BROKER: DurableObjectNamespace<BrokerDO>;
-  /** One object per access key: the nonces of its signed requests (replay protection). */
-  REPLAY_GUARD: DurableObjectNamespace<ReplayGuardDO>;
+/**
+ * Every var, documented; all are strings parsed by `readConfig`. Optional here; those that
+ * wrangler.toml sets are required in `Env`, through the generated type.
+ */
+export interface Vars {
   /** Secret: JSON array of accounts with their secret keys (wrangler secret put FLAREMQ_ACCOUNTS). */
   FLAREMQ_ACCOUNTS?: string;
   /** NameServer instances (comma-separated names); writes go to all, reads fail over. */
@@ -77,3 +74,13 @@ export interface Env {
   /** Checks before an undecided half message is rolled back; default 15. */
   TRANSACTION_CHECK_MAX?: string;
 }
+
+/** Bindings and vars: the generated environment, with every var documented by `Vars`. */
+export type Env = Cloudflare.Env & Vars;
+
+/** The string-valued keys (the vars) of a generated environment. */
+type VarNames<T> = { [K in keyof T]-?: T[K] extends string | undefined ? K : never }[keyof T];
+/** Compiles only when T is never; the error names what T holds. */
+type MustBeNever<T extends never> = T;
+/** A var of wrangler.toml missing from `Vars` fails here, by name. */
+type _EveryVarDocumented = MustBeNever<Exclude<VarNames<Cloudflare.Env>, keyof Vars>>;

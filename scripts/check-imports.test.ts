@@ -1,6 +1,9 @@
 /** The import checker finds cycles and upward imports on small made-up graphs, so `npm test` can fail on them. */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { findCycles, importGraph, importsOf, layerViolations, type ImportEdge } from "./check-imports.js";
+import { checkImports, findCycles, importGraph, importsOf, layerViolations, namesGeneratedEnv, type ImportEdge } from "./check-imports.js";
 
 const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
 const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
@@ -20,12 +23,15 @@ describe("findCycles", () => {
 });
 
 describe("importGraph", () => {
-  it("keeps type imports in the cycle check, except Env naming the object classes", () => {
+  it("keeps type imports in the cycle check, except the generated Env naming the object classes", () => {
     const typeCycle = [edge("workers/env.ts", "durable-objects/queue.ts", true), edge("durable-objects/queue.ts", "workers/env.ts", true)];
     expect(findCycles(importGraph(typeCycle))).toEqual([["durable-objects/queue.ts", "workers/env.ts"]]);
     expect(findCycles(importGraph(typeCycle, true))).toEqual([]);
-    const excused = [edge("cluster/env.ts", "durable-objects/queue.ts", true), edge("durable-objects/queue.ts", "cluster/env.ts", true)];
+    const excused = [edge("worker-configuration.d.ts", "workers/main.ts", true), edge("workers/main.ts", "worker-configuration.d.ts", true)];
     expect(findCycles(importGraph(excused))).toEqual([]);
+    // Only that one edge: the old hand-written Env naming the classes is a cycle again.
+    const handWritten = [edge("cluster/env.ts", "durable-objects/queue.ts", true), edge("durable-objects/queue.ts", "cluster/env.ts", true)];
+    expect(findCycles(importGraph(handWritten))).toEqual([["cluster/env.ts", "durable-objects/queue.ts"]]);
   });
 });
 
@@ -42,7 +48,7 @@ describe("layerViolations", () => {
     ).toHaveLength(5);
   });
 
-  it("allows imports pointing down, and Env's type imports of the object classes", () => {
+  it("allows imports pointing down, and the generated Env's type reference to workers/main.ts", () => {
     expect(
       layerViolations([
         edge("cluster/a.ts", "protocol/b.ts"),
@@ -50,9 +56,24 @@ describe("layerViolations", () => {
         edge("workers/a.ts", "durable-objects/b.ts", true),
         edge("client/a.ts", "protocol/b.ts"),
         edge("cli/a.ts", "workers/b.ts"),
-        edge("cluster/env.ts", "durable-objects/queue.ts", true),
+        edge("worker-configuration.d.ts", "workers/main.ts", true),
+        edge("cluster/env.ts", "worker-configuration.d.ts", true),
+        edge("durable-objects/a.ts", "worker-configuration.d.ts", true),
       ]),
     ).toEqual([]);
+  });
+
+  it("counts the generated Env in the cluster layer and excuses no other upward edge of it", () => {
+    expect(
+      layerViolations([
+        edge("worker-configuration.d.ts", "workers/main.ts"),
+        edge("worker-configuration.d.ts", "workers/app.ts", true),
+        edge("worker-configuration.d.ts", "durable-objects/queue.ts", true),
+        edge("protocol/a.ts", "worker-configuration.d.ts", true),
+        edge("client/a.ts", "worker-configuration.d.ts", true),
+        edge("cluster/env.ts", "durable-objects/queue.ts", true),
+      ]),
+    ).toHaveLength(6);
   });
 
   it("lets only workers/main.ts import an object class as a value", () => {
@@ -84,5 +105,51 @@ describe("importsOf", () => {
       { spec: "./f.js", typeOnly: false },
       { spec: "./g.js", typeOnly: true },
     ]);
+  });
+});
+
+describe("namesGeneratedEnv", () => {
+  it("sees a type named through the Cloudflare namespace, not a comment or another namespace", () => {
+    expect(namesGeneratedEnv("a.ts", "export type Env = Cloudflare.Env & Vars;")).toBe(true);
+    expect(namesGeneratedEnv("a.ts", "let e: Cloudflare.GlobalProps;")).toBe(true);
+    expect(namesGeneratedEnv("a.ts", "// Cloudflare.Env is generated\nexport type Env = Vars;")).toBe(false);
+    expect(namesGeneratedEnv("a.ts", "let e: CloudflareWorkersModule.DurableObject;")).toBe(false);
+  });
+});
+
+describe("checkImports", () => {
+  /** A checkout of three files and a generated Env in a temporary folder. */
+  function tree(generatedTarget: string): string {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "check-imports-"));
+    const write = (file: string, text: string): void => {
+      fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      fs.writeFileSync(path.join(root, file), text);
+    };
+    write("worker-configuration.d.ts", `declare namespace Cloudflare { interface Env { Q: DurableObjectNamespace<import("${generatedTarget}").QueueDO>; } }\n`);
+    write("cluster/env.ts", "export type Env = Cloudflare.Env & { X?: string };\n");
+    write("workers/app.ts", 'import type { Env } from "../cluster/env.js";\nexport const app = (e: Env) => e;\n');
+    write("workers/main.ts", 'export { app } from "./app.js";\n');
+    return root;
+  }
+
+  it("passes the generated Env naming the classes through workers/main.ts", () => {
+    const root = tree("./workers/main");
+    try {
+      expect(checkImports(root)).toEqual([]);
+    } finally {
+      fs.rmSync(root, { recursive: true });
+    }
+  });
+
+  it("fails the generated Env naming anything else above its layer, as a cycle and an upward import", () => {
+    const root = tree("./workers/app");
+    try {
+      expect(checkImports(root)).toEqual([
+        "import cycle: cluster/env.ts, worker-configuration.d.ts, workers/app.ts",
+        "worker-configuration.d.ts imports workers/app.ts (type only): cluster/ may import only protocol, cluster",
+      ]);
+    } finally {
+      fs.rmSync(root, { recursive: true });
+    }
   });
 });

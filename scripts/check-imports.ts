@@ -1,11 +1,14 @@
 /**
  * `npm run check:imports` (part of `npm test`): the import rules of the project's own source.
  * - No import cycle anywhere, type imports included (`import type`, `export type`, `import("x").T`):
- *   a type cycle is the same knot for a reader. The one excused edge below (Env naming the object
- *   classes) is the only cycle the build erases and the only one allowed.
+ *   a type cycle is the same knot for a reader. The one excused edge below (the generated Env
+ *   naming the object classes) is the only cycle the build erases and the only one allowed.
  * - Layers point one way: protocol ← cluster ← durable-objects ← workers; client and dashboard
- *   stand on protocol. The rule covers type imports too, with one stated exception: the Env of
- *   cluster/env.ts names the object classes of its bindings (type only).
+ *   stand on protocol. The rule covers type imports too, with one stated exception: the Env that
+ *   `wrangler types` generates (worker-configuration.d.ts, counted in the cluster layer, whose
+ *   cluster/env.ts builds on it) names the object classes of its bindings through
+ *   workers/main.ts (type only). It is a global declaration, not imported: a file that names
+ *   `Cloudflare.Env` counts as a type import of it.
  * - Only workers/main.ts imports a Durable Object class file as a value.
  * `tsx scripts/check-imports.ts [root]` checks another checkout. Parsed with the TypeScript compiler API, which is already a dependency; nothing is built.
  */
@@ -31,8 +34,14 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   workers: ["protocol", "cluster", "durable-objects", "dashboard", "workers"],
 };
 
-/** Upward imports allowed as types only, each for a reason given at the top of the importing file. */
-export const TYPE_ONLY_EXCEPTIONS: readonly { from: string; toFolder: string }[] = [{ from: "cluster/env.ts", toFolder: "durable-objects" }];
+/** `wrangler types` output (`npm run types`): the bindings of wrangler.toml as the global `Cloudflare.Env`. */
+export const GENERATED_ENV = "worker-configuration.d.ts";
+
+/** Files outside the layer folders that belong to a layer all the same. */
+const LAYER_OF_FILE: Readonly<Record<string, string>> = { [GENERATED_ENV]: "cluster" };
+
+/** Upward imports allowed as types only, each for a reason given above and where the edge starts. */
+export const TYPE_ONLY_EXCEPTIONS: readonly { from: string; to: string }[] = [{ from: GENERATED_ENV, to: "workers/main.ts" }];
 
 /** The one file that imports object classes as values (it exports them to the runtime). */
 export const OBJECT_CLASS_IMPORTER = "workers/main.ts";
@@ -40,7 +49,7 @@ export const OBJECT_CLASS_IMPORTER = "workers/main.ts";
 const SOURCE_FOLDERS = ["protocol", "cluster", "durable-objects", "workers", "client", "dashboard", "cli", "scripts", "bench", "test", "bin"];
 
 function folderOf(file: string): string {
-  return file.split("/")[0]!;
+  return LAYER_OF_FILE[file] ?? file.split("/")[0]!;
 }
 
 /**
@@ -83,7 +92,7 @@ export function findCycles(graph: ReadonlyMap<string, readonly string[]>): strin
 }
 
 function isExcused(e: ImportEdge): boolean {
-  return e.typeOnly && TYPE_ONLY_EXCEPTIONS.some((x) => x.from === e.from && x.toFolder === folderOf(e.to));
+  return e.typeOnly && TYPE_ONLY_EXCEPTIONS.some((x) => x.from === e.from && x.to === e.to);
 }
 
 /** The graph of the given imports, leaving out the excused type-only ones (and all type-only ones when `valuesOnly`). */
@@ -162,18 +171,28 @@ export function importsOf(file: string, text: string): { spec: string; typeOnly:
   return found;
 }
 
+/** Whether a file names a type of the global namespace the generated Env declares (`Cloudflare.Env`). */
+export function namesGeneratedEnv(file: string, text: string): boolean {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, file.endsWith(".js") ? ts.ScriptKind.JS : ts.ScriptKind.TS);
+  const visit = (node: ts.Node): boolean =>
+    (ts.isQualifiedName(node) && ts.isIdentifier(node.left) && node.left.text === "Cloudflare") || (ts.forEachChild(node, visit) ?? false);
+  return visit(source);
+}
+
 export function collectEdges(root: string): { edges: ImportEdge[]; objectClassFiles: Set<string> } {
   const files = listSources(root);
-  const known = new Set(files);
+  const generated = fs.existsSync(path.join(root, GENERATED_ENV));
+  const known = new Set(generated ? [...files, GENERATED_ENV] : files);
   const edges: ImportEdge[] = [];
   const objectClassFiles = new Set<string>();
-  for (const from of files) {
+  for (const from of known) {
     const text = fs.readFileSync(path.join(root, from), "utf8");
     if (/\bextends DurableObject\b/.test(text)) objectClassFiles.add(from);
     for (const { spec, typeOnly } of importsOf(from, text)) {
       const to = resolveSpecifier(root, from, spec, known);
       if (to) edges.push({ from, to, typeOnly });
     }
+    if (generated && from !== GENERATED_ENV && namesGeneratedEnv(from, text)) edges.push({ from, to: GENERATED_ENV, typeOnly: true });
   }
   return { edges, objectClassFiles };
 }

@@ -43,7 +43,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     scriptPath: BUNDLE_PATH,
     modulesRoot: path.dirname(BUNDLE_PATH),
     bindings: {
-      ...(workerOptions.bindings ?? {}),
+      // wrangler's types give these (the vars of wrangler.toml) as `any`.
+      ...((workerOptions.bindings as Record<string, unknown> | undefined) ?? {}),
       // Open without accounts only when bound to loopback: the Worker checks the Host header,
       // which a remote client reaching a server bound to 0.0.0.0 could set to "localhost".
       ALLOW_UNAUTHENTICATED_LOCAL: String(isLoopbackHost(options.host ?? "127.0.0.1")),

@@ -42,7 +42,7 @@ export function secretAccounts(env: Env): Promise<Map<string, StoredAccount>> {
     fromSecret = {
       raw,
       accounts: (async () => {
-        if (raw.trim() === "") return new Map();
+        if (raw.trim() === "") return new Map<string, StoredAccount>();
         const list = z.array(AccountInputSchema).parse(JSON.parse(raw));
         return new Map((await Promise.all(list.map(toStored))).map((a) => [a.accessKey, a]));
       })(),

@@ -11,7 +11,7 @@ export const SESSION_COOKIE = "mq_session";
 async function mac(signingKey: string, accessKey: string, expiresAt: number): Promise<string> {
   const key = await crypto.subtle.importKey(
     "raw",
-    fromBase64Url(signingKey) as Uint8Array<ArrayBuffer>,
+    fromBase64Url(signingKey),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],

@@ -9,7 +9,7 @@ import type { PullResultWire } from "../../protocol/message.js";
 import { checkGroupName } from "../../protocol/names.js";
 import { CommitOffsetsSchema, SendRequestSchema, TransactionDecisionSchema } from "../../protocol/schemas.js";
 import { buildFilter } from "../../protocol/message-filter.js";
-import type { ExpressionType, MemberFence } from "../../protocol/consumer.js";
+import type { MemberFence } from "../../protocol/consumer.js";
 import { readConfig } from "../../cluster/config.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
@@ -84,7 +84,7 @@ export const brokerRoutes = new Hono<AppEnv>()
       offset,
       maxNums,
       expression,
-      expressionType: expressionType as ExpressionType,
+      expressionType,
       maxWaitMs,
       ...member,
       ...(account !== undefined ? { account } : {}),
