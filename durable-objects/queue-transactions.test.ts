@@ -12,7 +12,7 @@ const HOUR = 3600_000;
 /** TRANSACTION_CHECK_MAX and TRANSACTION_CHECK_INTERVAL_MS of wrangler.toml. */
 const CHECK_MAX = 15;
 const CHECK_INTERVAL_MS = 60_000;
-/** How long the queue remembers a decision (DECIDED_RETENTION_MS in queue.ts). */
+/** How long the queue remembers a decision (DECIDED_RETENTION_MS in queue/transactions.ts). */
 const DECIDED_RETENTION_MS = HOUR;
 
 /** A fresh queue object per call, named as the broker names them: every test gets its own storage. */
