@@ -4,6 +4,7 @@
  * the local transaction's state. Each transaction is checked at most `transactionCheckMax`
  * times, `transactionCheckIntervalMs` apart, then given up (half-store.ts keeps that count).
  * A check that cannot be delivered leaves the transaction pending: the next interval asks again.
+ * Tested in transactions.test.ts ("QueueDO transactions: check-back").
  */
 import type { Config } from "../../cluster/config.js";
 import type { MessageQueue } from "../../protocol/message.js";

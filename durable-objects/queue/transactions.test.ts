@@ -1,11 +1,15 @@
+/**
+ * Transactions on a queue: half messages and decisions (transactions.ts), and check-back to the
+ * producer group with its count, interval and give-up (transaction-check.ts), on exact clocks.
+ */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bytesToBase64 } from "../protocol/base64.js";
-import { encodeMessages } from "../protocol/log-codec.js";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
-import type { ProducerGroupDO } from "./producer-group.js";
-import type { QueueDO } from "./queue.js";
-import { rejection, waitForParked } from "./test-support.js";
+import { bytesToBase64 } from "../../protocol/base64.js";
+import { encodeMessages } from "../../protocol/log-codec.js";
+import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
+import type { ProducerGroupDO } from "../producer-group.js";
+import type { QueueDO } from "../queue.js";
+import { rejection, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;

@@ -4,12 +4,12 @@
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MessageQueue } from "../protocol/message.js";
-import { queueObjectName } from "../cluster/stubs.js";
-import { msg, rejection, sleep } from "./test-support.js";
+import type { MessageQueue } from "../../protocol/message.js";
+import { queueObjectName } from "../../cluster/stubs.js";
+import { msg, rejection, sleep } from "../test-support.js";
 
 
-function pair(): { mq: MessageQueue; master: DurableObjectStub<import("./queue.js").QueueDO>; slave: DurableObjectStub<import("./queue.js").QueueDO> } {
+function pair(): { mq: MessageQueue; master: DurableObjectStub<import("../queue.js").QueueDO>; slave: DurableObjectStub<import("../queue.js").QueueDO> } {
   const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
   return {
     mq,
@@ -19,7 +19,7 @@ function pair(): { mq: MessageQueue; master: DurableObjectStub<import("./queue.j
 }
 
 /** Runs the master's alarm until no push is pending (its own alarm may be running it already). */
-async function replicate(master: DurableObjectStub<import("./queue.js").QueueDO>): Promise<void> {
+async function replicate(master: DurableObjectStub<import("../queue.js").QueueDO>): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await runDurableObjectAlarm(master);
     const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replication: { dueAt: number | null } }).replication.dueAt === null);
