@@ -1,13 +1,18 @@
 /**
  * Consume offsets on a queue (consume-offsets.ts): commits and fetches per group, the
  * OFFSET_ILLEGAL bound, admin resets with the sequence a member's commit must have seen, and
- * progress. The slave's replica offsets are tested with replication (replication.ha.test.ts).
+ * progress; alone, with a clock the test sets, the rule by which a slave keeps its own newer
+ * commit over an older one its master pushes. Replication of offsets between real objects is
+ * replication.ha.test.ts.
  */
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MemberFence } from "../../protocol/consumer.js";
 import type { QueueDO } from "../queue.js";
 import { msg, sleep } from "../test-support.js";
+import { CommitLog } from "./commit-log.js";
+import { ConsumeOffsets } from "./consume-offsets.js";
+import { Owners } from "./owners.js";
 
 /**
  * A fresh queue object per call: every test gets its own storage.
@@ -192,5 +197,43 @@ describe("QueueDO offset reset and progress", () => {
     await q.commitOffset(g, 0);
     expect((await q.progress(g)).committed).toBe(0);
     expect((await q.progress(group())).committed).toBe(-1);
+  });
+});
+
+describe("ConsumeOffsets alone", () => {
+  it("keeps a commit the slave took over an older pushed offset, and takes a pushed one at least as new", async () => {
+    await runInDurableObject(queue(), (_i, state) => {
+      const sql = state.storage.sql;
+      const clock = { now: 5000 };
+      const offsets = new ConsumeOffsets(sql, new CommitLog(sql, state.storage), new Owners(sql), () => clock.now);
+      offsets.store("G", 7); // the slave's own commit, at 5000
+      offsets.storeReplicated("G", 3, 4999); // the master's, from before it: kept out
+      expect(offsets.fetch("G")).toEqual({ offset: 7, committed: true });
+      offsets.storeReplicated("G", 9, 5000);
+      expect(offsets.fetch("G")).toEqual({ offset: 9, committed: true });
+      // A master from before updatedAt existed is taken as it is, stamped with the slave's clock.
+      clock.now = 6000;
+      offsets.storeReplicated("G", 2, undefined);
+      expect(offsets.fetch("G")).toEqual({ offset: 2, committed: true });
+      // A group the slave never saw takes the pushed offset with the master's time.
+      offsets.storeReplicated("H", 4, 10);
+      expect(offsets.read({ groups: ["G", "H", "never"] }, 10)).toEqual([
+        { group: "G", offset: 2, updatedAt: 6000 },
+        { group: "H", offset: 4, updatedAt: 10 },
+      ]);
+    });
+  });
+
+  it("reads every group page by page in group order, for a replication push", async () => {
+    await runInDurableObject(queue(), (_i, state) => {
+      const sql = state.storage.sql;
+      const offsets = new ConsumeOffsets(sql, new CommitLog(sql, state.storage), new Owners(sql), () => 1);
+      for (const g of ["c", "a", "d", "b", "e"]) offsets.store(g, g.charCodeAt(0));
+      const first = offsets.read({ after: "" }, 2);
+      const second = offsets.read({ after: first[first.length - 1]!.group }, 2);
+      const third = offsets.read({ after: second[second.length - 1]!.group }, 2);
+      expect([first, second, third].map((page) => page.map((o) => o.group))).toEqual([["a", "b"], ["c", "d"], ["e"]]);
+      expect(third).toEqual([{ group: "e", offset: 101, updatedAt: 1 }]);
+    });
   });
 });

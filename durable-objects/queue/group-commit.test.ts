@@ -1,13 +1,17 @@
 /**
  * Appends through the queue's group commit (group-commit.ts): consecutive offsets, concurrent
  * appends tiled into contiguous runs with few rows, an empty append refused, and every message
- * field and body byte stored exactly (log rows and their chunks: commit-log.ts).
+ * field and body byte stored exactly (log rows and their chunks: commit-log.ts). The piece alone,
+ * with a sync the test releases, shows exactly which appends share a row and when each is answered.
  */
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../../protocol/log-codec.js";
+import type { SendStatus } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
 import { msg } from "../test-support.js";
+import { CommitLog } from "./commit-log.js";
+import { GroupCommit, type AppendResult } from "./group-commit.js";
 
 const MiB = 1024 * 1024;
 
@@ -262,5 +266,121 @@ describe("QueueDO append", () => {
     await check();
     await evictDurableObject(q);
     await check();
+  });
+});
+
+/**
+ * A GroupCommit over a fresh object's storage, with a durability wait the test releases by hand
+ * and a clock fixed at 1000, so every row and every answer is exact.
+ */
+function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK") {
+  const log = new CommitLog(state.storage.sql, state.storage);
+  const syncs: { resolve: () => void; reject: (e: Error) => void }[] = [];
+  const events: string[] = [];
+  const commits = new GroupCommit({
+    log,
+    now: () => 1000,
+    sync: () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })),
+    stored: async () => {
+      events.push(`stored up to ${log.maxOffset}`);
+    },
+    confirm: async (answer) => {
+      events.push("confirmed");
+      answer(confirmWith);
+    },
+  });
+  /** Lets the flush loop run until it waits again. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  return { log, syncs, events, commits, settle };
+}
+
+/** An append whose answer the test can look at without awaiting it. */
+function track(p: Promise<AppendResult>): { result: AppendResult | null; error: string | null } {
+  const t: { result: AppendResult | null; error: string | null } = { result: null, error: null };
+  p.then(
+    (r) => (t.result = r),
+    (e: unknown) => (t.error = (e as Error).message),
+  );
+  return t;
+}
+
+describe("GroupCommit alone", () => {
+  it("writes every append that arrives while a row becomes durable as the next single row, and answers each once durable", async () => {
+    await runInDurableObject(queue(), async (_i, state) => {
+      const { log, syncs, events, commits, settle } = harness(state);
+      const first = track(commits.append([msg(0)], true));
+      await settle();
+      expect([log.rowsWritten, syncs.length, first.result]).toEqual([1, 1, null]);
+
+      // Ten sends of two messages each arrive while the first row waits to become durable.
+      const rest = Array.from({ length: 10 }, (_, i) => track(commits.append([msg(1 + 2 * i), msg(2 + 2 * i)], true)));
+      await settle();
+      expect([log.rowsWritten, syncs.length]).toEqual([1, 1]);
+
+      syncs[0]!.resolve();
+      await settle();
+      expect(first.result).toEqual({ queueOffset: 0, storeTimestamp: 1000 });
+      // All ten went into one row, which now waits for its own durability; none is answered yet.
+      expect([log.rowsWritten, log.messagesAppended, syncs.length]).toEqual([2, 21, 2]);
+      expect(rest.map((t) => t.result)).toEqual(rest.map(() => null));
+
+      syncs[1]!.resolve();
+      await settle();
+      expect(rest.map((t) => t.result)).toEqual(rest.map((_, i) => ({ queueOffset: 1 + 2 * i, storeTimestamp: 1000 })));
+      expect(events).toEqual(["stored up to 1", "confirmed", "stored up to 21", "confirmed"]);
+    });
+  });
+
+  it("answers a producer's retry of a recent send with the first result, and stores an admin resend again", async () => {
+    await runInDurableObject(queue(), async (_i, state) => {
+      const { log, syncs, commits, settle } = harness(state);
+      const sent = track(commits.append([msg(0), msg(1)], true));
+      await settle();
+      syncs[0]!.resolve();
+      await settle();
+      expect(sent.result).toEqual({ queueOffset: 0, storeTimestamp: 1000 });
+
+      expect(await commits.append([msg(0), msg(1)], true)).toEqual({ queueOffset: 0, storeTimestamp: 1000 });
+      expect(log.rowsWritten).toBe(1);
+      // A redelivery (another reconsumeTimes) is not a retry.
+      const redelivered = track(commits.append([msg(0, { reconsumeTimes: 1 })], true));
+      await settle();
+      syncs[1]!.resolve();
+      await settle();
+      expect(redelivered.result).toEqual({ queueOffset: 2, storeTimestamp: 1000 });
+      const resent = track(commits.append([msg(0)], false));
+      await settle();
+      syncs[2]!.resolve();
+      await settle();
+      expect(resent.result).toEqual({ queueOffset: 3, storeTimestamp: 1000 });
+      expect(log.rowsWritten).toBe(3);
+    });
+  });
+
+  it("fails only the group whose write did not become durable; the next group is stored after it", async () => {
+    await runInDurableObject(queue(), async (_i, state) => {
+      const { log, syncs, commits, settle } = harness(state);
+      const lost = track(commits.append([msg(0)], true));
+      await settle();
+      const next = track(commits.append([msg(1)], true));
+      syncs[0]!.reject(new Error("storage reset"));
+      await settle();
+      expect([lost.error, lost.result]).toEqual(["storage reset", null]);
+      syncs[1]!.resolve();
+      await settle();
+      expect(next.result).toEqual({ queueOffset: 1, storeTimestamp: 1000 });
+      expect(log.rowsWritten).toBe(2);
+    });
+  });
+
+  it("carries the status the broker role confirms with (a SYNC_MASTER's slave timeout) in every answer of the group", async () => {
+    await runInDurableObject(queue(), async (_i, state) => {
+      const { syncs, commits, settle } = harness(state, "FLUSH_SLAVE_TIMEOUT");
+      const a = track(commits.append([msg(0)], true));
+      await settle();
+      syncs[0]!.resolve();
+      await settle();
+      expect(a.result).toEqual({ queueOffset: 0, storeTimestamp: 1000, sendStatus: "FLUSH_SLAVE_TIMEOUT" });
+    });
   });
 });
