@@ -36,7 +36,7 @@ import { LongPoll, type PullRequest } from "./queue/long-poll.js";
 import { MasterReplication, type ReplicationStatus } from "./queue/master-replication.js";
 import { Owners } from "./queue/owners.js";
 import type { PullOutcome } from "./queue/pull.js";
-import { applyReplicaBatch } from "./queue/replica.js";
+import { Replica } from "./queue/replica.js";
 import type { OffsetReader, ReplicaAck, ReplicaBatch } from "./queue/replicator.js";
 import { MAX_EXPIRED_ROWS_PER_CALL, expireRows, retentionDueAt } from "./queue/retention.js";
 import { migrate } from "./queue/schema.js";
@@ -67,6 +67,7 @@ export class QueueDO extends DurableObject<Env> {
   private delivery!: DelayedDelivery;
   private transactions!: Transactions;
   private checks!: TransactionCheckBack;
+  private replica!: Replica;
   private alarms!: QueueAlarm;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -86,6 +87,7 @@ export class QueueDO extends DurableObject<Env> {
     const now = () => Date.now();
     const config = () => readConfig(this.env);
     const armAlarm = () => this.alarms.arm();
+    const reservedMs = () => config().fileReservedTimeMs;
     const log = (this.log = new CommitLog(this.sql, storage));
     const delayed = (this.delayed = new DelayedStore(this.sql));
     const half = (this.half = new HalfStore(this.sql));
@@ -95,7 +97,11 @@ export class QueueDO extends DurableObject<Env> {
     const readOffsets: OffsetReader = (page, limit) => offsets.read(page, limit);
     const slaveCall = (mq: MessageQueue, brokerId: number) => slaveReplicateCall(this.env, mq, brokerId);
     const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, armAlarm, now }));
-    const stored = () => this.groupStored();
+    // A durable group commit: retention's alarm (only ever earlier), then parked pulls may read it.
+    const stored = async () => {
+      await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
+      this.waiters.wakeAll();
+    };
     this.commits = new GroupCommit({ log, now, stored, sync: () => storage.sync(), confirm: (answer) => replication.confirm(answer) });
     this.longPoll = new LongPoll({ log, owners, waiters: this.waiters, now });
     // Whatever reaches the log wakes parked pulls and is pushed to the slaves.
@@ -113,7 +119,11 @@ export class QueueDO extends DurableObject<Env> {
       await producerGroupStub(this.env, group).enqueueCheck(check);
     };
     const checks = (this.checks = new TransactionCheckBack({ half, identity, storage, config, send }));
-    const reservedMs = () => config().fileReservedTimeMs;
+    const replicated = async () => {
+      this.waiters.wakeAll();
+      await this.alarms.arm(); // the slave's own retention, as on the master
+    };
+    this.replica = new Replica({ log, identity, offsets, storage, purge: () => this.purge(), stored: replicated });
     this.alarms = new QueueAlarm({
       storage,
       now,
@@ -283,12 +293,7 @@ export class QueueDO extends DurableObject<Env> {
 
   /** Slave side: stores a master's rows and consumer offsets exactly as sent (see replica.ts). */
   replicate(batch: ReplicaBatch): Promise<ReplicaAck> {
-    const stored = async () => {
-      this.waiters.wakeAll();
-      await this.alarms.arm(); // the slave's own retention, as on the master
-    };
-    const { log, identity, offsets } = this;
-    return applyReplicaBatch({ log, identity, offsets, storage: this.ctx.storage, purge: () => this.purge(), stored }, batch);
+    return this.replica.apply(batch);
   }
 
   /** Master side: where each slave stands (cluster list's replication lag). */
@@ -302,11 +307,5 @@ export class QueueDO extends DurableObject<Env> {
    */
   override async alarm(): Promise<void> {
     await this.alarms.run();
-  }
-
-  /** After a group commit is durable: retention's alarm (only ever earlier), then parked pulls may read it. */
-  private async groupStored(): Promise<void> {
-    await this.alarms.moveEarlier(retentionDueAt(this.log, readConfig(this.env).fileReservedTimeMs));
-    this.waiters.wakeAll();
   }
 }

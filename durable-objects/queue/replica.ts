@@ -26,27 +26,33 @@ export interface ReplicaDeps {
   stored(): Promise<void>;
 }
 
-export async function applyReplicaBatch(deps: ReplicaDeps, batch: ReplicaBatch): Promise<ReplicaAck> {
-  const { log, identity } = deps;
-  if (identity.mq && identity.brokerId === 0) throw toRpcError("NO_PERMISSION", "a master queue takes no replication");
-  if (identity.mq && batch.epoch < identity.epoch) throw toRpcError("SERVICE_UNAVAILABLE", "a push from an older log of this queue (it was purged since)");
-  if (identity.mq && batch.epoch > identity.epoch) {
-    // The master's log was purged and started again: drop everything of the old one.
-    await deps.purge();
+export class Replica {
+  constructor(private readonly deps: ReplicaDeps) {}
+
+  /** Takes one push; answers where this slave's log now starts and ends. */
+  async apply(batch: ReplicaBatch): Promise<ReplicaAck> {
+    const { deps } = this;
+    const { log, identity } = deps;
+    if (identity.mq && identity.brokerId === 0) throw toRpcError("NO_PERMISSION", "a master queue takes no replication");
+    if (identity.mq && batch.epoch < identity.epoch) throw toRpcError("SERVICE_UNAVAILABLE", "a push from an older log of this queue (it was purged since)");
+    if (identity.mq && batch.epoch > identity.epoch) {
+      // The master's log was purged and started again: drop everything of the old one.
+      await deps.purge();
+    }
+    identity.remember(batch.mq, batch.brokerId, batch.epoch);
+    let wrote = false;
+    // Row by row (each its own transaction), so memory and disk agree even if one fails.
+    for (const row of batch.rows) wrote = log.appendRaw(row) || wrote;
+    if (batch.offsets.length > 0) {
+      deps.storage.transactionSync(() => {
+        for (const { group, offset, updatedAt } of batch.offsets) deps.offsets.storeReplicated(group, offset, updatedAt);
+      });
+    }
+    // Bounded per push; the master pushes again while the slave's minOffset is behind its own.
+    for (let i = 0; i < MAX_TRUNCATIONS_PER_PUSH && batch.minOffset > log.minOffset; i++) {
+      if (log.truncate({ beforeOffset: batch.minOffset, maxRows: MAX_EXPIRED_ROWS_PER_CALL }) === 0) break;
+    }
+    if (wrote) await deps.stored();
+    return { nextOffset: log.maxOffset, minOffset: log.minOffset };
   }
-  identity.remember(batch.mq, batch.brokerId, batch.epoch);
-  let wrote = false;
-  // Row by row (each its own transaction), so memory and disk agree even if one fails.
-  for (const row of batch.rows) wrote = log.appendRaw(row) || wrote;
-  if (batch.offsets.length > 0) {
-    deps.storage.transactionSync(() => {
-      for (const { group, offset, updatedAt } of batch.offsets) deps.offsets.storeReplicated(group, offset, updatedAt);
-    });
-  }
-  // Bounded per push; the master pushes again while the slave's minOffset is behind its own.
-  for (let i = 0; i < MAX_TRUNCATIONS_PER_PUSH && batch.minOffset > log.minOffset; i++) {
-    if (log.truncate({ beforeOffset: batch.minOffset, maxRows: MAX_EXPIRED_ROWS_PER_CALL }) === 0) break;
-  }
-  if (wrote) await deps.stored();
-  return { nextOffset: log.maxOffset, minOffset: log.minOffset };
 }
