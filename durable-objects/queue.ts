@@ -54,7 +54,8 @@ const MSGID_MAX_SCAN = 20_000;
 export class QueueDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly waiters = new Waiters();
-  // Built once the schema is migrated (under blockConcurrencyWhile, before any call).
+  // Built once the schema is migrated (under blockConcurrencyWhile, before any call). The
+  // stores are fields so object tests can seed them directly.
   private log!: CommitLog;
   private delayed!: DelayedStore;
   private half!: HalfStore;
@@ -66,7 +67,6 @@ export class QueueDO extends DurableObject<Env> {
   private longPoll!: LongPoll;
   private delivery!: DelayedDelivery;
   private transactions!: Transactions;
-  private checks!: TransactionCheckBack;
   private replica!: Replica;
   private alarms!: QueueAlarm;
 
@@ -118,7 +118,7 @@ export class QueueDO extends DurableObject<Env> {
     const send = async (group: string, check: TransactionCheck) => {
       await producerGroupStub(this.env, group).enqueueCheck(check);
     };
-    const checks = (this.checks = new TransactionCheckBack({ half, identity, storage, config, send }));
+    const checks = new TransactionCheckBack({ half, identity, storage, config, send });
     const replicated = async () => {
       this.waiters.wakeAll();
       await this.alarms.arm(); // the slave's own retention, as on the master
