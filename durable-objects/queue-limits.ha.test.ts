@@ -14,6 +14,8 @@ import type { QueueDO } from "./queue.js";
 import type { CommitLog } from "./queue/commit-log.js";
 import type { DelayedStore } from "./queue/delayed-store.js";
 import type { HalfStore } from "./queue/half-store.js";
+import type { QueueIdentity } from "./queue/identity.js";
+import type { MasterReplication } from "./queue/master-replication.js";
 import { msg, sleep } from "./test-support.js";
 
 const HOUR = 3600_000;
@@ -33,8 +35,8 @@ interface Inside {
   log: CommitLog;
   delayed: DelayedStore;
   half: HalfStore;
-  replicationDueAt: number | null;
-  remember(mq: MessageQueue): void;
+  replication: MasterReplication;
+  identity: QueueIdentity;
 }
 
 /** Runs the master's alarm until its slave has acknowledged every row (its own alarm may run pushes too). */
@@ -92,7 +94,7 @@ describe("QueueDO replication at the edge of every limit (issue 12 item 1)", { t
       const inside = instance as unknown as Inside;
       const now = Date.now();
       inside.env = { ...inside.env, FILE_RESERVED_TIME_MS: String(HOUR) }; // retention on: an hour
-      inside.remember(mq); // as the first send does
+      inside.identity.remember(mq); // as the first send does
       inside.log.append([msg(0)], now - 2 * HOUR); // past retention
       inside.log.append([msg(1)], now);
       // A due delayed message whose stored row cannot be decoded: its delivery fails every run.
@@ -100,7 +102,7 @@ describe("QueueDO replication at the edge of every limit (issue 12 item 1)", { t
       state.storage.sql.exec("UPDATE delayed SET data = ?", new Uint8Array([0, 0, 0, 3, 0x7b, 0x7b, 0x7b]));
       // A transaction check due now, and a push to the slave due.
       inside.half.add(msg(3, { msgId: "TXH", properties: { TRAN_MSG: "true", PGROUP: pg } }), pg, now - 10, now - 1);
-      inside.replicationDueAt = now;
+      inside.replication.markDue(now);
       await state.storage.setAlarm(now + HOUR); // workerd's own alarm stays out of the way
     });
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);

@@ -3,6 +3,11 @@
  * read them back by offset, find offsets by store time. Synchronous on purpose: a Durable
  * Object's SQLite calls are synchronous, and writes with no await between them commit
  * atomically.
+ *
+ * Past ~350 lines on purpose: every method here reads or moves the log's position in memory
+ * (min and max offset, oldest and last store time) or its row cache, which must agree with the
+ * rows on disk after every write, truncation and failure; kept in one class, that invariant is
+ * checked in one place.
  */
 import { decodeMessages, encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";

@@ -24,6 +24,11 @@ export class DelayedStore {
     this.seq = (row?.s ?? 0) + 1;
   }
 
+  /** Starts the sequence afresh: the table was emptied with the rest of the object's storage. */
+  reset(): void {
+    this.seq = 1;
+  }
+
   add(message: StoredMessage, dueAt: number, level: number): void {
     const seq = this.seq++;
     const { head, extraChunks } = writeOverflow(this.sql, owner(dueAt, seq), encodeMessages([message]));

@@ -7,7 +7,7 @@ import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
 const LEVELS = Array.from({ length: 18 }, (_, i) => `${(i + 1) * 100}ms`).join(" ");
 const vars = { MESSAGE_DELAY_LEVEL: LEVELS, TIMER_MAX_DELAY_MS: "60000" };
 // The alarm is armed at exactly the due time (asserted with exact times in
-// durable-objects/queue-delayed.test.ts); how late workerd runs it depends on the machine's load,
+// durable-objects/queue/delayed-delivery.test.ts); how late workerd runs it depends on the machine's load,
 // so here lateness is printed, and only "never early" and the order are asserted.
 
 let server: TestServer;

@@ -94,7 +94,7 @@ describe("transactional messages", () => {
       // a decided one sees depends on whether its decision landed within TRANSACTION_TIMEOUT_MS
       // (or the answer to a check within the check interval), which a loaded machine cannot
       // promise at 300 ms; "no check for a transaction decided in time" and "one check per
-      // interval" are asserted with exact clocks in durable-objects/queue-transactions.test.ts.
+      // interval" are asserted with exact clocks in durable-objects/queue/transactions.test.ts.
       for (const [i, seen] of checkTimesSeen) expect(seen, `checks of tx-${i}`).toBeLessThanOrEqual(CHECK_MAX);
       for (let i = 2; i < 120; i += 5) expect(checkTimesSeen.get(i), `checks of tx-${i}`).toBeGreaterThanOrEqual(1);
       for (let i = 3; i < 120; i += 5) expect(checkTimesSeen.get(i), `checks of tx-${i}`).toBeGreaterThanOrEqual(1);

@@ -1,9 +1,14 @@
+/**
+ * Delayed messages on a queue (delayed-delivery.ts, delayed-store.ts): held invisible and
+ * counted per level, delivered by the alarm in due order with their offset given then, exactly
+ * once, overflow bodies byte for byte, and kept across eviction with a lost alarm re-armed.
+ */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { encodeMessages } from "../protocol/log-codec.js";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
-import type { QueueDO } from "./queue.js";
-import { sleep, waitForParked } from "./test-support.js";
+import { encodeMessages } from "../../protocol/log-codec.js";
+import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
+import type { QueueDO } from "../queue.js";
+import { sleep, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;

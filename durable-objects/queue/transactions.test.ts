@@ -1,18 +1,22 @@
+/**
+ * Transactions on a queue: half messages and decisions (transactions.ts), and check-back to the
+ * producer group with its count, interval and give-up (transaction-check.ts), on exact clocks.
+ */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bytesToBase64 } from "../protocol/base64.js";
-import { encodeMessages } from "../protocol/log-codec.js";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
-import type { ProducerGroupDO } from "./producer-group.js";
-import type { QueueDO } from "./queue.js";
-import { rejection, waitForParked } from "./test-support.js";
+import { bytesToBase64 } from "../../protocol/base64.js";
+import { encodeMessages } from "../../protocol/log-codec.js";
+import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
+import type { ProducerGroupDO } from "../producer-group.js";
+import type { QueueDO } from "../queue.js";
+import { rejection, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
 /** TRANSACTION_CHECK_MAX and TRANSACTION_CHECK_INTERVAL_MS of wrangler.toml. */
 const CHECK_MAX = 15;
 const CHECK_INTERVAL_MS = 60_000;
-/** How long the queue remembers a decision (DECIDED_RETENTION_MS in queue.ts). */
+/** How long the queue remembers a decision (DECIDED_RETENTION_MS in queue/transactions.ts). */
 const DECIDED_RETENTION_MS = HOUR;
 
 /** A fresh queue object per call, named as the broker names them: every test gets its own storage. */

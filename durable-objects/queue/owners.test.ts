@@ -1,8 +1,13 @@
+/**
+ * Rebalance fencing on a queue (owners.ts): the owner a group object records lets only that
+ * member's fenced pulls and commits through, across eviction and late updates, and a parked pull
+ * of a member that lost the queue is released.
+ */
 import { env, evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MemberFence } from "../protocol/consumer.js";
-import type { QueueDO } from "./queue.js";
-import { msg, sleep, waitForParked } from "./test-support.js";
+import type { MemberFence } from "../../protocol/consumer.js";
+import type { QueueDO } from "../queue.js";
+import { msg, waitForParked } from "../test-support.js";
 
 /**
  * A fresh queue object per call: every test gets its own storage.
@@ -20,10 +25,6 @@ function group(): string {
 
 function notOwner(group: string, generation: number): string {
   return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
-}
-
-function staleReset(group: string): string {
-  return `[STALE_OFFSET_RESET] the offsets of group "${group}" were reset; reload them before committing`;
 }
 
 /** A pull's outcome from offset 0: its status, or the message it was refused with. */
@@ -196,105 +197,5 @@ describe("QueueDO owners", () => {
     await waitForParked(q, 1);
     await q.append([msg(0)]);
     expect((await parked).entries.map((e) => e.message.msgId)).toEqual(["ID0"]);
-  });
-});
-
-describe("QueueDO offset reset and progress", () => {
-  /** Three rows stored at distinct times: [m0] at t0, [m1, m2] at t1, [m3] at t2. */
-  async function threeRows(q: DurableObjectStub<QueueDO>): Promise<[number, number, number]> {
-    const t0 = (await q.append([msg(0)])).storeTimestamp;
-    await sleep(20);
-    const t1 = (await q.append([msg(1), msg(2)])).storeTimestamp;
-    await sleep(20);
-    const t2 = (await q.append([msg(3)])).storeTimestamp;
-    expect(t0).toBeLessThan(t1);
-    expect(t1 + 1).toBeLessThan(t2);
-    return [t0, t1, t2];
-  }
-
-  it("resetOffset moves the offset to the first message stored at or after the time", async () => {
-    const q = queue();
-    const g = group();
-    const [t0, t1, t2] = await threeRows(q);
-    expect(await q.resetOffset(g, t1, 1)).toBe(1);
-    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
-    expect(await q.resetOffset(g, t1 + 1, 1)).toBe(3);
-    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
-    expect(await q.resetOffset(g, t0, 1)).toBe(0);
-    expect(await q.resetOffset(g, 0, 1)).toBe(0);
-    expect(await q.resetOffset(g, t2, 1)).toBe(3);
-    expect(await q.resetOffset(g, t2 + 1, 1)).toBe(4);
-    expect((await q.progress(g)).committed).toBe(4);
-  });
-
-  it("refuses a commit that has not seen the latest reset with STALE_OFFSET_RESET", async () => {
-    const q = queue();
-    const g = group();
-    const [, t1] = await threeRows(q);
-    await q.commitOffset(g, 4, { clientId: "A", generation: 0, offsetResetSeq: 0 });
-    expect(await q.resetOffset(g, t1, 2)).toBe(1);
-    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 1 })).toBe(staleReset(g));
-    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 0 })).toBe(staleReset(g));
-    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
-    // A member that saw the reset commits again.
-    expect(await commitAs(q, g, 2, { clientId: "A", generation: 0, offsetResetSeq: 2 })).toBe("OK");
-    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 3 })).toBe("OK");
-    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
-    // A commit that does not state a sequence, or carries no fence, is not checked.
-    expect(await commitAs(q, g, 2, { clientId: "A", generation: 0 })).toBe("OK");
-    expect(await commitAs(q, g, 1)).toBe("OK");
-    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
-    // A reset with an older sequence moves the offset but never lowers the sequence.
-    expect(await q.resetOffset(g, 0, 1)).toBe(0);
-    expect(await q.fetchOffset(g)).toEqual({ offset: 0, committed: true });
-    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 1 })).toBe(staleReset(g));
-    expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 2 })).toBe("OK");
-    // A reset of a group that never committed creates its offset with the sequence.
-    const fresh = group();
-    expect(await q.resetOffset(fresh, t1, 5)).toBe(1);
-    expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 4 })).toBe(staleReset(fresh));
-    expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 5 })).toBe("OK");
-  });
-
-  it("stores the reset sequence: it holds after eviction", async () => {
-    const q = queue();
-    const g = group();
-    const [, t1] = await threeRows(q);
-    expect(await q.resetOffset(g, t1, 5)).toBe(1);
-    await evictDurableObject(q);
-    expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
-    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 4 })).toBe(staleReset(g));
-    expect(await commitAs(q, g, 3, { clientId: "A", generation: 0, offsetResetSeq: 5 })).toBe("OK");
-    expect(await q.fetchOffset(g)).toEqual({ offset: 3, committed: true });
-  });
-
-  it("checks the owner before the reset sequence, and the offset bound before both", async () => {
-    const q = queue();
-    const g = group();
-    await threeRows(q);
-    await q.setOwner(g, "A", 1);
-    await q.resetOffset(g, 0, 2);
-    expect(await commitAs(q, g, 1, { clientId: "B", generation: 1, offsetResetSeq: 2 })).toBe(notOwner(g, 1));
-    expect(await commitAs(q, g, 1, { clientId: "A", generation: 1, offsetResetSeq: 1 })).toBe(staleReset(g));
-    expect(await commitAs(q, g, 5, { clientId: "B", generation: 1, offsetResetSeq: 0 })).toBe(
-      "[OFFSET_ILLEGAL] offset 5 is beyond maxOffset 4",
-    );
-    expect(await commitAs(q, g, 4, { clientId: "A", generation: 1, offsetResetSeq: 2 })).toBe("OK");
-    expect(await q.fetchOffset(g)).toEqual({ offset: 4, committed: true });
-  });
-
-  it("progress(group) reports min, max, the committed offset (-1 when none) and the last store time", async () => {
-    const q = queue();
-    const g = group();
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 0, committed: -1, lastStoreTimestamp: 0 });
-    const [, , t2] = await threeRows(q);
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: -1, lastStoreTimestamp: t2 });
-    // fetchOffset answers 0 for an unknown group on a young queue; progress still says "none".
-    expect(await q.fetchOffset(g)).toEqual({ offset: 0, committed: false });
-    await q.commitOffset(g, 3);
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: 3, lastStoreTimestamp: t2 });
-    await q.commitOffset(g, 0);
-    expect((await q.progress(g)).committed).toBe(0);
-    expect((await q.progress(group())).committed).toBe(-1);
   });
 });

@@ -4,12 +4,12 @@
  */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MessageQueue } from "../protocol/message.js";
-import { queueObjectName } from "../cluster/stubs.js";
-import { msg, rejection, sleep } from "./test-support.js";
+import type { MessageQueue } from "../../protocol/message.js";
+import { queueObjectName } from "../../cluster/stubs.js";
+import { msg, rejection, sleep } from "../test-support.js";
 
 
-function pair(): { mq: MessageQueue; master: DurableObjectStub<import("./queue.js").QueueDO>; slave: DurableObjectStub<import("./queue.js").QueueDO> } {
+function pair(): { mq: MessageQueue; master: DurableObjectStub<import("../queue.js").QueueDO>; slave: DurableObjectStub<import("../queue.js").QueueDO> } {
   const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
   return {
     mq,
@@ -19,10 +19,10 @@ function pair(): { mq: MessageQueue; master: DurableObjectStub<import("./queue.j
 }
 
 /** Runs the master's alarm until no push is pending (its own alarm may be running it already). */
-async function replicate(master: DurableObjectStub<import("./queue.js").QueueDO>): Promise<void> {
+async function replicate(master: DurableObjectStub<import("../queue.js").QueueDO>): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await runDurableObjectAlarm(master);
-    const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replicationDueAt: number | null }).replicationDueAt === null);
+    const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replication: { dueAt: number | null } }).replication.dueAt === null);
     if (idle) return;
     await sleep(10);
   }
@@ -149,7 +149,7 @@ describe("QueueDO replication", () => {
     const { mq, master, slave } = pair();
     await master.append([msg(0), msg(1), msg(2)], { mq });
     await replicate(master);
-    const oldEpoch = await runInDurableObject(master, (i) => (i as unknown as { epoch: number }).epoch);
+    const oldEpoch = await runInDurableObject(master, (i) => (i as unknown as { identity: { epoch: number } }).identity.epoch);
     await master.purge(); // the slave is not purged here: the epoch alone must keep them apart
     await master.append([msg(9)], { mq });
     await replicate(master);

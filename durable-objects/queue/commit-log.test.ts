@@ -1,0 +1,106 @@
+/**
+ * Reads of the commit log by time and offset (commit-log.ts): searchOffset over rows with known
+ * store times (which never go backwards, across restarts too) and getMessage out of range.
+ */
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { QueueDO } from "../queue.js";
+import type { CommitLog } from "./commit-log.js";
+import { msg, sleep } from "../test-support.js";
+
+/** A fresh queue object per call: every test gets its own storage. */
+function queue(): DurableObjectStub<QueueDO> {
+  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
+}
+
+describe("QueueDO searchOffset", () => {
+  it("finds the first offset stored at or after a timestamp", async () => {
+    const q = queue();
+    expect(await q.searchOffset(Date.now())).toBe(0);
+
+    const r1 = await q.append([msg(0), msg(1), msg(2)]);
+    await sleep(15);
+    const r2 = await q.append([msg(3), msg(4)]);
+    await sleep(15);
+    const r3 = await q.append([msg(5)]);
+    expect(r2.storeTimestamp).toBeGreaterThan(r1.storeTimestamp);
+    expect(r3.storeTimestamp).toBeGreaterThan(r2.storeTimestamp);
+    expect((await q.getMessage(4))?.storeTimestamp).toBe(r2.storeTimestamp);
+
+    expect(await q.searchOffset(0)).toBe(0);
+    expect(await q.searchOffset(r1.storeTimestamp - 1)).toBe(0);
+    expect(await q.searchOffset(r1.storeTimestamp)).toBe(0);
+    expect(await q.searchOffset(r1.storeTimestamp + 1)).toBe(3);
+    expect(await q.searchOffset(r2.storeTimestamp)).toBe(3);
+    expect(await q.searchOffset(r2.storeTimestamp + 1)).toBe(5);
+    expect(await q.searchOffset(r3.storeTimestamp)).toBe(5);
+    // Later than every message: maxOffset.
+    expect(await q.searchOffset(r3.storeTimestamp + 1)).toBe(6);
+    expect(await q.searchOffset(Date.now() + 3_600_000)).toBe(6);
+  });
+
+  it("searches many rows with known store times, and store times never go backwards", async () => {
+    const q = queue();
+    // Rows at offsets 0,2,3,6,7,... with chosen store times (including a repeat and a clock step back).
+    const plan: Array<{ count: number; now: number }> = [
+      { count: 2, now: 1000 },
+      { count: 1, now: 2000 },
+      { count: 3, now: 2000 },
+      { count: 1, now: 1500 }, // clock went back: stored as 2000
+      { count: 4, now: 5000 },
+      { count: 1, now: 9000 },
+    ];
+    const stored = await runInDurableObject(q, (instance) => {
+      const log = (instance as unknown as { log: CommitLog }).log;
+      let i = 0;
+      return plan.map((p) => log.append(Array.from({ length: p.count }, () => msg(i++)), p.now));
+    });
+    expect(stored).toEqual([
+      { baseOffset: 0, storeTimestamp: 1000 },
+      { baseOffset: 2, storeTimestamp: 2000 },
+      { baseOffset: 3, storeTimestamp: 2000 },
+      { baseOffset: 6, storeTimestamp: 2000 },
+      { baseOffset: 7, storeTimestamp: 5000 },
+      { baseOffset: 11, storeTimestamp: 9000 },
+    ]);
+    const cases: Array<[number, number]> = [
+      [0, 0],
+      [1000, 0],
+      [1001, 2],
+      [1999, 2],
+      [2000, 2],
+      [2001, 7],
+      [4999, 7],
+      [5000, 7],
+      [5001, 11],
+      [9000, 11],
+      [9001, 12],
+      [Number.MAX_SAFE_INTEGER, 12],
+    ];
+    for (const [ts, want] of cases) expect([ts, await q.searchOffset(ts)]).toEqual([ts, want]);
+    await evictDurableObject(q);
+    for (const [ts, want] of cases) expect([ts, await q.searchOffset(ts)]).toEqual([ts, want]);
+    const stats = await q.stats();
+    expect(stats.maxOffset).toBe(12);
+    expect(stats.lastStoreTimestamp).toBe(9000);
+    // The restarted object remembers the newest store time, so the clock still cannot go back.
+    const later = await runInDurableObject(q, (instance) =>
+      (instance as unknown as { log: CommitLog }).log.append([msg(12)], 8000),
+    );
+    expect(later).toEqual({ baseOffset: 12, storeTimestamp: 9000 });
+    expect(await q.searchOffset(9000)).toBe(11);
+    expect(await q.searchOffset(9001)).toBe(13);
+  });
+});
+
+describe("QueueDO getMessage", () => {
+  it("returns null for offsets it does not hold", async () => {
+    const q = queue();
+    expect(await q.getMessage(0)).toBeNull();
+    await q.append([msg(0), msg(1)]);
+    expect(await q.getMessage(2)).toBeNull();
+    expect(await q.getMessage(100)).toBeNull();
+    expect(await q.getMessage(-1)).toBeNull();
+    expect((await q.getMessage(1))?.message.msgId).toBe("ID1");
+  });
+});

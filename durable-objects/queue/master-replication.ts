@@ -1,0 +1,161 @@
+/**
+ * Master side of a queue's replication (RocketMQ's HAService on the master): when to push to
+ * the slaves, and what the broker role asks of a send. An ASYNC_MASTER answers a send once its
+ * own write is durable and pushes later (ASYNC_REPLICATION_DELAY_MS gathers the appends of
+ * that while into one push, carried by the alarm); a SYNC_MASTER answers once a slave holds it
+ * too. A push that fails is retried with backoff. The pushes themselves are replicator.ts; the
+ * slave side is replica.ts.
+ */
+import type { Config } from "../../cluster/config.js";
+import type { MessageQueue, SendStatus } from "../../protocol/message.js";
+import type { CommitLog } from "./commit-log.js";
+import type { QueueIdentity } from "./identity.js";
+import { Replicator, type OffsetReader, type SlaveLink, type SlaveStatus } from "./replicator.js";
+
+export interface ReplicationStatus {
+  brokerId: number;
+  minOffset: number;
+  maxOffset: number;
+  slaves: SlaveStatus[];
+}
+
+export interface MasterReplicationDeps {
+  log: CommitLog;
+  identity: QueueIdentity;
+  /** Consumer offsets for a push (ConsumeOffsets.read). */
+  readOffsets: OffsetReader;
+  /** The call that pushes a batch to slave `brokerId` of `mq`. */
+  slaveCall(mq: MessageQueue, brokerId: number): SlaveLink["replicate"];
+  config(): Pick<Config, "slavesPerBroker" | "asyncReplicationDelayMs" | "brokerRole" | "syncFlushSlaveTimeoutMs">;
+  /** Points the object's alarm at the earliest due work (a push due included). */
+  armAlarm(): Promise<void>;
+  now(): number;
+}
+
+/** Failed pushes are retried 1 s, 2 s, 4 s ... apart, up to this. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+export class MasterReplication {
+  private replicator: Replicator;
+  /** When the next push is due (memory: a start schedules one). */
+  private pushDueAt: number | null = null;
+  private failures = 0;
+  /** The slave links, built once per identity: every append and commit asks for them. */
+  private links: { identity: MessageQueue; links: SlaveLink[] } | null = null;
+
+  constructor(private readonly deps: MasterReplicationDeps) {
+    this.replicator = this.newReplicator();
+    // A master that restarted does not know where its slaves are: one push finds out.
+    if (this.slaveLinks().length > 0) this.pushDueAt = deps.now() + deps.config().asyncReplicationDelayMs;
+  }
+
+  /** When the next push is due, or null when none is. */
+  get dueAt(): number | null {
+    return this.pushDueAt;
+  }
+
+  /** Makes a push due by `at` unless one is due already (the caller's alarm run carries it). */
+  markDue(at: number): void {
+    if (this.pushDueAt === null) this.pushDueAt = at;
+  }
+
+  /** The slaves this queue replicates to: none unless it is a master with an identity. */
+  slaveLinks(): SlaveLink[] {
+    const { identity } = this.deps;
+    const mq = identity.mq;
+    if (!mq || identity.brokerId !== 0) return [];
+    if (this.links?.identity !== mq) this.links = { identity: mq, links: this.buildSlaveLinks(mq) };
+    return this.links.links;
+  }
+
+  /** What the first slave holds while it is healthy, so a consumer far behind may read there. */
+  slaveHolds(): number | undefined {
+    if (this.deps.identity.brokerId !== 0) return undefined;
+    const slave = this.replicator.status(this.slaveLinks())[0];
+    return slave && slave.lastError === null && slave.ackedOffset !== null ? slave.ackedOffset : undefined;
+  }
+
+  /** Where each slave stands (cluster list's replication lag). */
+  status(): ReplicationStatus {
+    const { log, identity } = this.deps;
+    return { brokerId: identity.brokerId, minOffset: log.minOffset, maxOffset: log.maxOffset, slaves: this.replicator.status(this.slaveLinks()) };
+  }
+
+  /** A group's offset changed: the next push carries it. */
+  async offsetChanged(group: string): Promise<void> {
+    if (this.slaveLinks().length === 0) return;
+    this.replicator.markOffsetDirty(group);
+    await this.schedule();
+  }
+
+  /** ASYNC replication: one push after ASYNC_REPLICATION_DELAY_MS gathers every append meanwhile. */
+  async schedule(): Promise<void> {
+    if (this.pushDueAt !== null || this.slaveLinks().length === 0) return;
+    this.pushDueAt = this.deps.now() + this.deps.config().asyncReplicationDelayMs;
+    await this.deps.armAlarm();
+  }
+
+  /**
+   * Answers a durable group commit as the broker role says. A SYNC_MASTER answers once a slave
+   * holds it (not awaited here: the next group is written while this one waits, and the next
+   * push carries both); no slave at all is SLAVE_NOT_AVAILABLE, as in RocketMQ.
+   */
+  async confirm(answer: (status: SendStatus) => void): Promise<void> {
+    const links = this.slaveLinks();
+    const config = this.deps.config();
+    const mq = this.deps.identity.mq;
+    if (config.brokerRole === "SYNC_MASTER" && mq) {
+      const target = this.deps.log.maxOffset;
+      void this.replicator
+        .syncUpTo(links, mq, target, config.syncFlushSlaveTimeoutMs)
+        .then(answer, () => answer("SLAVE_NOT_AVAILABLE"))
+        .then(() => (this.replicator.behind(links) ? this.schedule() : undefined)) // offsets, or a slave left behind
+        .catch((e: unknown) => console.warn(`replication scheduling failed: ${String(e)}`));
+    } else {
+      answer("SEND_OK");
+      await this.schedule();
+    }
+  }
+
+  /** The alarm's push: brings every slave up to date, or schedules a retry with backoff. */
+  async pushNow(): Promise<void> {
+    this.pushDueAt = null;
+    let ok = false;
+    try {
+      const links = this.slaveLinks();
+      const mq = this.deps.identity.mq;
+      if (links.length === 0 || !mq) {
+        ok = true;
+        return;
+      }
+      ok = await this.replicator.pushAll(links, mq);
+      if (ok) {
+        this.failures = 0;
+        if (this.replicator.behind(links)) this.pushDueAt = this.deps.now() + 1;
+      }
+    } finally {
+      if (!ok) {
+        // An unreachable slave (or a push that threw) is retried with backoff, up to 30 s apart.
+        this.failures++;
+        this.pushDueAt = this.deps.now() + Math.min(MAX_RETRY_DELAY_MS, 500 * 2 ** Math.min(this.failures, 6));
+      }
+    }
+  }
+
+  /** Starts afresh after a purge: nothing due, and no cursor into the old log. */
+  reset(): void {
+    this.pushDueAt = null;
+    this.replicator = this.newReplicator();
+  }
+
+  private newReplicator(): Replicator {
+    return new Replicator(this.deps.log, this.deps.readOffsets, () => this.deps.identity.epoch);
+  }
+
+  private buildSlaveLinks(mq: MessageQueue): SlaveLink[] {
+    return Array.from({ length: this.deps.config().slavesPerBroker }, (_, i) => {
+      const brokerId = i + 1;
+      return { brokerId, replicate: this.deps.slaveCall(mq, brokerId) };
+    });
+  }
+}
