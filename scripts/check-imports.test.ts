@@ -1,6 +1,6 @@
 /** The import checker finds cycles and upward imports on small made-up graphs, so `npm test` can fail on them. */
 import { describe, expect, it } from "vitest";
-import { findCycles, importGraph, importsOf, layerViolations, type ImportEdge } from "./check-imports.js";
+import { findCycles, importGraph, importsOf, layerViolations, resolveSpecifier, type ImportEdge } from "./check-imports.js";
 
 const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
 const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
@@ -84,5 +84,23 @@ describe("importsOf", () => {
       { spec: "./f.js", typeOnly: false },
       { spec: "./g.js", typeOnly: true },
     ]);
+  });
+});
+
+describe("resolveSpecifier", () => {
+  const from = "workers/dashboard/routes.ts";
+  const generated = "../../dashboard/generated/scripts.js";
+
+  it("resolves a .js import to the TypeScript file, and a generated module to itself or, not built yet, to its declaration", () => {
+    expect(resolveSpecifier(".", "workers/app.ts", "./auth/routes.js", new Set(["workers/auth/routes.ts"]))).toBe("workers/auth/routes.ts");
+    expect(resolveSpecifier(".", from, generated, new Set(["dashboard/generated/scripts.js", "dashboard/generated/scripts.d.ts"]))).toBe(
+      "dashboard/generated/scripts.js",
+    );
+    expect(resolveSpecifier(".", from, generated, new Set(["dashboard/generated/scripts.d.ts"]))).toBe("dashboard/generated/scripts.d.ts");
+  });
+
+  it("leaves packages alone and fails on a file that is not there", () => {
+    expect(resolveSpecifier(".", from, "hono", new Set())).toBeNull();
+    expect(() => resolveSpecifier(".", from, generated, new Set())).toThrow(/cannot resolve/);
   });
 });

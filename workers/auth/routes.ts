@@ -14,7 +14,7 @@ import { readJson } from "../shared/validate.js";
 import { accountsStub } from "../../cluster/stubs.js";
 import { AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
 import { issueSession, SESSION_COOKIE } from "./session.js";
-import { loginPage } from "./login-page.js";
+import { loginPage } from "../../dashboard/login-page.js";
 import { cspNonce, pageHeaders } from "../shared/page-headers.js";
 
 const AccountBodySchema = AccountInputSchema.omit({ accessKey: true });

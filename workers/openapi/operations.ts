@@ -181,6 +181,7 @@ export const operations: Operation[] = [
   { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: ANY },
   { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
   { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
+  { method: "GET", path: "/dashboard/app.js", tag: "ops", summary: "The web dashboard's script (an ES module built from dashboard/app/)", auth: ANY },
   { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },
   { method: "GET", path: "/auth/session", tag: "auth", summary: "The account (and session expiry) the request signs in as", auth: ANY },
   { method: "POST", path: "/auth/session", tag: "auth", summary: "A dashboard session token (and cookie) for a signed request", auth: ANY },
