@@ -115,6 +115,7 @@ async function refreshActive(): Promise<void> {
       await active.refresh?.();
     } while (refreshing.again);
     refreshStatus.textContent = `updated ${fmtTime(Date.now()).slice(11)} · every ${refreshMs / 1000} s`;
+    refreshStatus.dataset.refreshes = String(Number(refreshStatus.dataset.refreshes ?? 0) + 1);
   } finally {
     refreshing.running = false;
   }

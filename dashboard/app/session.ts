@@ -16,7 +16,7 @@ export class SessionControl {
   private readonly error = h("span", { class: "row-error", "data-testid": "sign-out-error" });
 
   constructor(private readonly admin: Admin) {
-    this.element = h("span", { class: "session", hidden: true }, "signed in as ", this.account, " ", this.signOut, " ", this.error);
+    this.element = h("span", { class: "session", "data-testid": "session", hidden: true }, "signed in as ", this.account, " ", this.signOut, " ", this.error);
     this.signOut.addEventListener("click", () => void this.leave());
   }
 
@@ -25,8 +25,10 @@ export class SessionControl {
       const { accessKey } = await this.admin.session();
       this.account.textContent = accessKey;
       this.element.hidden = false;
+      this.element.dataset.state = "signed-in";
     } catch {
       this.element.hidden = true; // no accounts, no session
+      this.element.dataset.state = "none";
     }
   }
 
