@@ -12,8 +12,9 @@ export type Attrs = Record<string, string | number | boolean | null | undefined 
 function apply(el: Element, attrs: Attrs | null | undefined, children: readonly Child[]): void {
   for (const [name, value] of Object.entries(attrs ?? {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (typeof value === "function") el.addEventListener(name.slice(2), value);
-    else el.setAttribute(name, value === true ? "" : String(value));
+    if (typeof value !== "function") el.setAttribute(name, value === true ? "" : String(value));
+    else if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else throw new TypeError(`attribute ${name} of <${el.tagName.toLowerCase()}> is a function; listeners are named on<event>`);
   }
   for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c);
 }
