@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 /**
  * Three projects: pure logic in Node, Durable Objects inside workerd, and end-to-end tests
  * that start the real server (workerd via Miniflare) and drive it with the real client.
+ * Every project builds the dashboard's generated module first (the Worker's app imports it).
  */
 export default defineConfig({
   test: {
@@ -11,8 +12,9 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "workers/**/*.unit.test.ts", "cluster/**/*.unit.test.ts", "scripts/**/*.test.ts"],
+          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "dashboard/**/*.test.ts", "workers/**/*.unit.test.ts", "cluster/**/*.unit.test.ts", "scripts/**/*.test.ts"],
           environment: "node",
+          globalSetup: ["test/build-dashboard.ts"],
         },
       },
       {
@@ -28,6 +30,7 @@ export default defineConfig({
         test: {
           name: "workerd",
           include: ["durable-objects/**/*.test.ts"],
+          globalSetup: ["test/build-dashboard.ts"],
           exclude: ["durable-objects/**/*.ha.test.ts"],
         },
       },
@@ -50,6 +53,7 @@ export default defineConfig({
         test: {
           name: "workerd-ha",
           include: ["durable-objects/**/*.ha.test.ts"],
+          globalSetup: ["test/build-dashboard.ts"],
         },
       },
       {

@@ -27,6 +27,19 @@ export interface HalfMessageInfo extends HalfInfo {
   messageQueue: MessageQueue;
 }
 
+/** What a producer group's object holds: checks waiting for a producer, parked polls, its webhook. */
+export interface ProducerGroupStatus {
+  group: string;
+  /** Transaction checks waiting for a producer of the group to poll them. */
+  pendingChecks: number;
+  pendingCheckBytes: number;
+  /** Polls held open now: about the number of live producers of the group. */
+  parkedPolls: number;
+  /** When a producer last polled (0: not since the object started). */
+  lastPollAt: number;
+  webhookUrl: string | null;
+}
+
 /** An account as the API shows it: permissions, never secrets. */
 export type AccountInfo = AccountPolicy;
 
@@ -107,16 +120,22 @@ export class Admin {
   /** Half messages of a topic's transactions, optionally of one state (queried in parallel). */
   async listTransactions(topic: string, state?: HalfState, options: CallOptions = {}): Promise<HalfMessageInfo[]> {
     const queues = readQueues(topic, await this.topicRoute(topic, options));
-    const parts = await Promise.all(
-      queues.map(async (mq) => {
-        const r = await this.transport.request<{ transactions: Omit<HalfMessageInfo, "messageQueue">[] }>(
-          `${brokerPath(mq)}/transactions`,
-          { ...options, query: { state, limit: 1000 } },
-        );
-        return r.transactions.map((t) => ({ ...t, messageQueue: mq }));
-      }),
-    );
+    const parts = await Promise.all(queues.map((mq) => this.queueTransactions(mq, state, options)));
     return parts.flat();
+  }
+
+  /** Half messages of one queue, optionally of one state; at most `limit` (default 1000). */
+  async queueTransactions(
+    mq: MessageQueue,
+    state?: HalfState,
+    options: CallOptions & { limit?: number } = {},
+  ): Promise<HalfMessageInfo[]> {
+    const { limit, ...call } = options;
+    const r = await this.transport.request<{ transactions: HalfInfo[] }>(`${brokerPath(mq)}/transactions`, {
+      ...call,
+      query: { state, limit: limit ?? 1000 },
+    });
+    return r.transactions.map((t) => ({ ...t, messageQueue: mq }));
   }
 
   /**
@@ -131,11 +150,13 @@ export class Admin {
     });
   }
 
-  producerGroupStatus(
-    group: string,
-    options: CallOptions = {},
-  ): Promise<{ group: string; pendingChecks: number; pendingCheckBytes: number; parkedPolls: number; lastPollAt: number; webhookUrl: string | null }> {
+  producerGroupStatus(group: string, options: CallOptions = {}): Promise<ProducerGroupStatus> {
     return this.transport.request(`/producers/${pathSegment(group)}`, options);
+  }
+
+  /** Producer groups the server has heard from: a producer polled for checks, a check waited, or a webhook was set. */
+  async listProducerGroups(options: CallOptions = {}): Promise<{ group: string; lastSeenAt: number }[]> {
+    return (await this.transport.request<{ groups: { group: string; lastSeenAt: number }[] }>("/producers", options)).groups;
   }
 
   /** Members of a consumer group, their subscriptions and queues, and the generation. */
@@ -160,6 +181,14 @@ export class Admin {
       method: "POST",
       body: { topic, timestamp: timestampMs },
     });
+  }
+
+  /**
+   * Deletes a consumer group that has no live member (mqadmin deleteSubGroup), with its retry
+   * and dead-letter topics; its committed offsets stay. GROUP_HAS_MEMBERS while members are live.
+   */
+  deleteSubscriptionGroup(group: string, options: CallOptions = {}): Promise<{ group: string; topicsDeleted: string[] }> {
+    return this.transport.request(`/groups/${pathSegment(group)}`, { ...options, method: "DELETE" });
   }
 
   /** Consumer groups that have had members. */
@@ -231,6 +260,21 @@ export class Admin {
 
   async deleteAccount(accessKey: string, options: CallOptions = {}): Promise<void> {
     await this.transport.request(`/admin/accounts/${pathSegment(accessKey)}`, { ...options, method: "DELETE" });
+  }
+
+  /** A dashboard session for the signing account: a token, also set as an HttpOnly cookie in a browser. */
+  createSession(options: CallOptions = {}): Promise<{ token: string; expiresAt: number }> {
+    return this.transport.request("/auth/session", { ...options, method: "POST" });
+  }
+
+  /** The account this client signs in as (by signature or session cookie), and the session's expiry. */
+  session(options: CallOptions = {}): Promise<{ accessKey: string; expiresAt: number | null }> {
+    return this.transport.request("/auth/session", options);
+  }
+
+  /** Signs a browser out: it forgets its session cookie. */
+  async deleteSession(options: CallOptions = {}): Promise<void> {
+    await this.transport.request("/auth/session", { ...options, method: "DELETE" });
   }
 
   /** Adds a broker to the running deployment: it registers with every NameServer and takes new topics. */

@@ -12,6 +12,11 @@ export type { Credentials };
 export const DEV_CREDENTIALS_PATH = [".flaremq", "dev-credentials.json"] as const;
 
 type NodeProcess = { env: Record<string, string | undefined>; versions?: { node?: string } };
+// The little of Node's fs, os and path used here, typed without @types/node: the client is
+// type-checked for browsers too (tsconfig.dashboard.json), where Node's types are absent.
+type NodeFs = { readFile(file: string, encoding: "utf8"): Promise<string> };
+type NodeOs = { homedir(): string };
+type NodePath = { join(...parts: string[]): string };
 
 function nodeProcess(): NodeProcess | undefined {
   const p = (globalThis as { process?: NodeProcess }).process;
@@ -39,9 +44,9 @@ export async function readDevCredentials(endpoint: string, homeDir?: string): Pr
     const fsName = "node:fs/promises";
     const osName = "node:os";
     const pathName = "node:path";
-    const fs = (await import(/* @vite-ignore */ fsName)) as typeof import("node:fs/promises");
-    const os = (await import(/* @vite-ignore */ osName)) as typeof import("node:os");
-    const path = (await import(/* @vite-ignore */ pathName)) as typeof import("node:path");
+    const fs = (await import(/* @vite-ignore */ fsName)) as NodeFs;
+    const os = (await import(/* @vite-ignore */ osName)) as NodeOs;
+    const path = (await import(/* @vite-ignore */ pathName)) as NodePath;
     const file = path.join(homeDir ?? os.homedir(), ...DEV_CREDENTIALS_PATH);
     return pickDevCredentials(JSON.parse(await fs.readFile(file, "utf8")), endpoint);
   } catch {

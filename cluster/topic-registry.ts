@@ -13,7 +13,7 @@ import { readConfig, type Config } from "./config.js";
 import { readNameServer } from "./nameservers.js";
 import type { Env } from "./env.js";
 import { callRpc } from "./rpc-errors.js";
-import { brokerStub } from "./stubs.js";
+import { brokerStub, purgeTopicQueues } from "./stubs.js";
 
 interface CacheEntry<T> {
   value: T;
@@ -131,6 +131,20 @@ export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig 
   await Promise.all(previous.queues.map((q) => callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
   cache.delete(topic);
   return previous;
+}
+
+/**
+ * Deletes a topic and its messages (mqadmin deleteTopic); false when no broker held it.
+ * RocketMQ leaves the files for its cleaner; here the queues are emptied first (slaves, then
+ * masters), so a topic created again starts from offset 0, and a failed purge leaves the topic
+ * in place for a retry. Brokers that stopped heartbeating are included: left out, they would
+ * bring the topic back with its old messages when they return.
+ */
+export async function deleteTopicWithMessages(env: Env, topic: string): Promise<boolean> {
+  const existing = await getTopicEverywhere(env, topic);
+  if (!existing) return false;
+  await purgeTopicQueues(env, existing);
+  return (await deleteTopic(env, topic)) !== null;
 }
 
 /**

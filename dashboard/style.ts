@@ -1,4 +1,4 @@
-/** The dashboard's stylesheet, inlined into the page by page.ts. */
+/** The dashboard's stylesheet, inlined into the page by page.ts (the views in dashboard/app/ use its classes). */
 export const dashboardCss = `
 :root {
   color-scheme: light dark;
@@ -17,7 +17,7 @@ nav button { border: 1px solid transparent; background: none; color: var(--fg); 
 nav button[aria-selected="true"] { border-color: var(--line); background: var(--bg); font-weight: 600; }
 #refresh-status { margin-left: auto; color: var(--muted); font-size: 12px; }
 main { padding: 12px 16px 40px; }
-section[hidden] { display: none; }
+[hidden] { display: none !important; } /* also over the flex rules of forms and bars */
 h2 { font-size: 15px; margin: 16px 0 8px; }
 h3 { font-size: 14px; margin: 14px 0 6px; }
 form, .bar { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; margin: 8px 0; }
@@ -28,6 +28,11 @@ button { cursor: pointer; }
 input.narrow { width: 6em; }
 button.primary { background: var(--accent); border-color: var(--accent); color: #fff; }
 button.link { border: none; background: none; color: var(--accent); padding: 0 4px; }
+button.danger { border-color: var(--err-fg); color: var(--err-fg); }
+.choices { display: inline-flex; gap: 8px; flex-wrap: wrap; }
+.session { font-size: 12px; color: var(--muted); }
+dialog { border: 1px solid var(--line); border-radius: 6px; background: var(--panel); color: var(--fg); max-width: 36em; }
+dialog::backdrop { background: rgb(0 0 0 / 30%); }
 textarea { width: min(640px, 100%); min-height: 70px; font-family: ui-monospace, SFMono-Regular, Menlo, monospace; }
 table { border-collapse: collapse; width: 100%; background: var(--panel); border: 1px solid var(--line); }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }

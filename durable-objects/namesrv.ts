@@ -56,6 +56,9 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL,
      PRIMARY KEY (topic, broker_name)
    ) WITHOUT ROWID;`,
+  // v2: producer groups, registered by their objects when a producer polls for checks, a check
+  // waits for one, or a webhook is set (the dashboard's producer view lists them).
+  "CREATE TABLE IF NOT EXISTS producer_group (grp TEXT PRIMARY KEY, last_seen_at INTEGER NOT NULL) WITHOUT ROWID",
 ];
 
 type MemberRow = {
@@ -244,6 +247,23 @@ export class NameServerDO extends DurableObject<Env> {
   listGroups(): { group: string; lastSeenAt: number }[] {
     return this.sql
       .exec<{ grp: string; last_seen_at: number }>("SELECT grp, last_seen_at FROM consumer_group ORDER BY grp")
+      .toArray()
+      .map((r) => ({ group: r.grp, lastSeenAt: r.last_seen_at }));
+  }
+
+  /** Forgets a deleted consumer group; true when this instance listed it. */
+  unregisterGroup(group: string): boolean {
+    return this.sql.exec("DELETE FROM consumer_group WHERE grp = ?", group).rowsWritten > 0;
+  }
+
+  /** Records a producer group (written by its object now and then, not on every poll). */
+  registerProducerGroup(group: string, now: number): void {
+    this.sql.exec("INSERT OR REPLACE INTO producer_group (grp, last_seen_at) VALUES (?, ?)", group, now);
+  }
+
+  listProducerGroups(): { group: string; lastSeenAt: number }[] {
+    return this.sql
+      .exec<{ grp: string; last_seen_at: number }>("SELECT grp, last_seen_at FROM producer_group ORDER BY grp")
       .toArray()
       .map((r) => ({ group: r.grp, lastSeenAt: r.last_seen_at }));
   }

@@ -8,12 +8,16 @@
  * A group may register a webhook instead (for producers that cannot hold a poll): each check
  * is POSTed to it and the `{ decision }` it answers is applied at once. A webhook that fails
  * leaves the check for pollers and for the next interval.
+ *
+ * The object lists its group with every NameServer (the producer view's list of groups) when
+ * it first hears its name, and again every REGISTER_INTERVAL_MS while it is in use.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { Env } from "../cluster/env.js";
 import { decodeRpcError } from "../cluster/rpc-errors.js";
 import { queueStub } from "../cluster/stubs.js";
+import { writeNameServers } from "../cluster/nameservers.js";
 import { Waiters } from "./shared/waiters.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 import { applyMigrations } from "./shared/migrate.js";
@@ -32,6 +36,8 @@ const POLL_MAX_BYTES = 8 * 1024 * 1024;
 const WEBHOOK_MAX_INFLIGHT_BYTES = 16 * 1024 * 1024;
 const WEBHOOK_TIMEOUT_MS = 5000;
 const DECISIONS: ReadonlySet<string> = new Set(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW"]);
+/** How often a group in use refreshes its entry (and last-seen time) in the NameServers' list. */
+const REGISTER_INTERVAL_MS = 10 * 60_000;
 
 export interface ProducerGroupStatus {
   pendingChecks: number;
@@ -49,6 +55,8 @@ export class ProducerGroupDO extends DurableObject<Env> {
   /** When a producer of this group last polled, for operators and for tests. */
   private lastPollAt = 0;
   private webhookUrl: string | null = null;
+  /** When this object last listed its group with the NameServers (0: not since it started). */
+  private registeredAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -60,6 +68,15 @@ export class ProducerGroupDO extends DurableObject<Env> {
 
   /** Queues a check; a newer check of the same transaction replaces an undelivered older one. */
   async enqueueCheck(check: TransactionCheck): Promise<void> {
+    // Listed after the check is handed on or queued, so checks keep their order of arrival.
+    try {
+      await this.handOn(check);
+    } finally {
+      await this.register(check.producerGroup);
+    }
+  }
+
+  private async handOn(check: TransactionCheck): Promise<void> {
     const bytes = checkBytes(check);
     if (this.webhookUrl && this.webhookBytes + bytes <= WEBHOOK_MAX_INFLIGHT_BYTES) {
       this.webhookBytes += bytes;
@@ -73,8 +90,12 @@ export class ProducerGroupDO extends DurableObject<Env> {
     this.waiters.wakeAll();
   }
 
-  /** Hands up to `max` checks to one producer, waiting up to `maxWaitMs` for the first. */
-  async pollChecks(maxWaitMs: number, max: number): Promise<TransactionCheck[]> {
+  /**
+   * Hands up to `max` checks to one producer, waiting up to `maxWaitMs` for the first. `group`
+   * (the object's own name, which the edge knows) lists the group with the NameServers.
+   */
+  async pollChecks(maxWaitMs: number, max: number, group?: string): Promise<TransactionCheck[]> {
+    if (group !== undefined) await this.register(group);
     const deadline = Date.now() + maxWaitMs;
     for (;;) {
       this.lastPollAt = Date.now();
@@ -85,7 +106,8 @@ export class ProducerGroupDO extends DurableObject<Env> {
     }
   }
 
-  setWebhook(url: string | null): void {
+  async setWebhook(url: string | null, group?: string): Promise<void> {
+    if (url !== null && group !== undefined) await this.register(group);
     if (url === null) this.ctx.storage.sql.exec("DELETE FROM webhook");
     else this.ctx.storage.sql.exec("INSERT OR REPLACE INTO webhook (id, url) VALUES (0, ?)", url);
     this.webhookUrl = url;
@@ -99,6 +121,22 @@ export class ProducerGroupDO extends DurableObject<Env> {
       lastPollAt: this.lastPollAt,
       webhookUrl: this.webhookUrl,
     };
+  }
+
+  /**
+   * Lists the group with every NameServer, at most once per REGISTER_INTERVAL_MS. Best effort:
+   * the list is for operators, and a write that failed is tried again at the next call.
+   */
+  private async register(group: string): Promise<void> {
+    const now = Date.now();
+    if (now - this.registeredAt < REGISTER_INTERVAL_MS) return;
+    this.registeredAt = now;
+    try {
+      await writeNameServers(this.env, (ns) => ns.registerProducerGroup(group, now));
+    } catch (e) {
+      this.registeredAt = 0;
+      console.warn(`listing producer group ${group} with the NameServers failed: ${String(e)}`);
+    }
   }
 
   /** True when the webhook answered a decision that was applied (or UNKNOW). */

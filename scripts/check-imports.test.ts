@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkImports, findCycles, importGraph, importsOf, layerViolations, namesGeneratedEnv, type ImportEdge } from "./check-imports.js";
+import { checkImports, findCycles, importGraph, importsOf, layerViolations, namesGeneratedEnv, resolveSpecifier, type ImportEdge } from "./check-imports.js";
 
 const graph = (edges: Record<string, string[]>) => new Map(Object.entries(edges));
 const edge = (from: string, to: string, typeOnly = false): ImportEdge => ({ from, to, typeOnly });
@@ -151,5 +151,23 @@ describe("checkImports", () => {
     } finally {
       fs.rmSync(root, { recursive: true });
     }
+  });
+});
+
+describe("resolveSpecifier", () => {
+  const from = "workers/dashboard/routes.ts";
+  const generated = "../../dashboard/generated/scripts.js";
+
+  it("resolves a .js import to the TypeScript file, and a generated module to itself or, not built yet, to its declaration", () => {
+    expect(resolveSpecifier(".", "workers/app.ts", "./auth/routes.js", new Set(["workers/auth/routes.ts"]))).toBe("workers/auth/routes.ts");
+    expect(resolveSpecifier(".", from, generated, new Set(["dashboard/generated/scripts.js", "dashboard/generated/scripts.d.ts"]))).toBe(
+      "dashboard/generated/scripts.js",
+    );
+    expect(resolveSpecifier(".", from, generated, new Set(["dashboard/generated/scripts.d.ts"]))).toBe("dashboard/generated/scripts.d.ts");
+  });
+
+  it("leaves packages alone and fails on a file that is not there", () => {
+    expect(resolveSpecifier(".", from, "hono", new Set())).toBeNull();
+    expect(() => resolveSpecifier(".", from, generated, new Set())).toThrow(/cannot resolve/);
   });
 });

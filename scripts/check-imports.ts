@@ -125,14 +125,15 @@ export function layerViolations(edges: readonly ImportEdge[], objectClassFiles: 
   return out;
 }
 
-function listSources(root: string): string[] {
+/** Source files (`.ts`, `.js`), or with `declarations` the `.d.ts` files instead. */
+function listSources(root: string, declarations = false): string[] {
   const files: string[] = [];
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
       const rel = `${dir}/${entry.name}`;
       if (entry.isDirectory()) {
         if (entry.name !== "node_modules" && !entry.name.startsWith(".")) walk(rel);
-      } else if (/\.(ts|js)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) {
+      } else if (entry.name.endsWith(".d.ts") ? declarations : !declarations && /\.(ts|js)$/.test(entry.name)) {
         files.push(rel);
       }
     }
@@ -141,10 +142,14 @@ function listSources(root: string): string[] {
   return files.sort();
 }
 
-function resolveSpecifier(root: string, from: string, spec: string, known: ReadonlySet<string>): string | null {
+/**
+ * The file a relative import names, among `known`. Last comes a declaration beside a generated
+ * module (dashboard/generated/scripts.d.ts for scripts.js), which a fresh checkout has not built.
+ */
+export function resolveSpecifier(root: string, from: string, spec: string, known: ReadonlySet<string>): string | null {
   if (!spec.startsWith(".")) return null;
   const base = path.posix.normalize(path.posix.join(path.posix.dirname(from), spec));
-  const candidates = [base, base.replace(/\.js$/, ".ts"), `${base}.ts`, `${base}/index.ts`, `${base}.js`];
+  const candidates = [base, base.replace(/\.js$/, ".ts"), `${base}.ts`, `${base}/index.ts`, `${base}.js`, base.replace(/\.js$/, ".d.ts")];
   const found = candidates.find((c) => known.has(c));
   if (found) return found;
   throw new Error(`${from}: cannot resolve "${spec}" under ${root}`);
@@ -182,10 +187,12 @@ export function namesGeneratedEnv(file: string, text: string): boolean {
 export function collectEdges(root: string): { edges: ImportEdge[]; objectClassFiles: Set<string> } {
   const files = listSources(root);
   const generated = fs.existsSync(path.join(root, GENERATED_ENV));
-  const known = new Set(generated ? [...files, GENERATED_ENV] : files);
+  const sources = generated ? [...files, GENERATED_ENV] : files;
+  // Declarations resolve imports of modules a fresh checkout has not built; they import nothing of ours.
+  const known = new Set([...sources, ...listSources(root, true)]);
   const edges: ImportEdge[] = [];
   const objectClassFiles = new Set<string>();
-  for (const from of known) {
+  for (const from of sources) {
     const text = fs.readFileSync(path.join(root, from), "utf8");
     if (/\bextends DurableObject\b/.test(text)) objectClassFiles.add(from);
     for (const { spec, typeOnly } of importsOf(from, text)) {

@@ -7,14 +7,14 @@
  * never from whoever reaches an open server first.
  */
 import { Hono, type Context } from "hono";
-import { setCookie } from "hono/cookie";
+import { deleteCookie, setCookie } from "hono/cookie";
 import { MQError } from "../../protocol/errors.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
 import { accountsStub } from "../../cluster/stubs.js";
 import { AccountInputSchema, invalidateAccounts, toStored } from "./accounts.js";
 import { issueSession, SESSION_COOKIE } from "./session.js";
-import { loginPage } from "./login-page.js";
+import { loginPage } from "../../dashboard/login-page.js";
 import { cspNonce, pageHeaders } from "../shared/page-headers.js";
 
 const AccountBodySchema = AccountInputSchema.omit({ accessKey: true });
@@ -69,6 +69,12 @@ export const authRoutes = new Hono<AppEnv>()
       expires: new Date(expiresAt),
     });
     return c.json({ token, expiresAt });
+  })
+  .delete("/session", (c) => {
+    // Signing out makes this browser forget its cookie. A token is stateless (an HMAC of the
+    // account and expiry): a copy taken before stays valid until it expires.
+    deleteCookie(c, SESSION_COOKIE, { path: "/", httpOnly: true, sameSite: "Strict", secure: new URL(c.req.url).protocol === "https:" });
+    return c.json({ signedOut: true });
   });
 
 export const loginRoutes = new Hono<AppEnv>().get("/login", (c) => {

@@ -1,9 +1,9 @@
 /**
  * Consumer group API: heartbeats and leaving, group info, consume progress, offset reset,
- * and send-back of failed messages, mounted at /groups.
+ * send-back of failed messages, and deleting a group, mounted at /groups.
  */
 import { Hono } from "hono";
-import type { GroupProgress, QueueProgress } from "../../protocol/consumer.js";
+import { dlqTopic, retryTopic, type GroupProgress, type QueueProgress } from "../../protocol/consumer.js";
 import { MQError } from "../../protocol/errors.js";
 import { authorize } from "../../protocol/auth/permissions.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
@@ -15,7 +15,8 @@ import { HeartbeatSchema, ResetOffsetSchema, SendBackSchema } from "../../protoc
 import type { Env } from "../../cluster/env.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { consumerGroupStub, queueStub } from "../../cluster/stubs.js";
-import { getTopicConfig } from "../../cluster/topic-registry.js";
+import { deleteTopicWithMessages, getTopicConfig } from "../../cluster/topic-registry.js";
+import { writeNameServers } from "../../cluster/nameservers.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { Limits } from "../../protocol/limits.js";
@@ -80,6 +81,22 @@ export const groupRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     return c.json(await callRpc(() => consumerGroupStub(c.env, group).info(group)));
+  })
+  .delete("/:group", async (c) => {
+    const group = c.req.param("group");
+    checkGroupName(group);
+    // A live member's next heartbeat would list the group again and recreate its retry topic.
+    const { members } = await callRpc(() => consumerGroupStub(c.env, group).info(group));
+    if (members.length > 0)
+      throw new MQError("GROUP_HAS_MEMBERS", `consumer group "${group}" has ${members.length} live member(s); shut them down first`);
+    // As RocketMQ Dashboard's delete: the group's retry and dead-letter topics go with it. Its
+    // committed offsets stay on the queues (mqadmin deleteSubGroup without removeOffset).
+    const topicsDeleted: string[] = [];
+    for (const topic of [retryTopic(group), dlqTopic(group)]) {
+      if (await deleteTopicWithMessages(c.env, topic)) topicsDeleted.push(topic);
+    }
+    await writeNameServers(c.env, (ns) => ns.unregisterGroup(group));
+    return c.json({ group, topicsDeleted });
   })
   .get("/:group/progress", async (c) => {
     const group = c.req.param("group");

@@ -12,14 +12,12 @@ import { readConfig, type Config } from "../../cluster/config.js";
 import { instanceNames, readNameServer } from "../../cluster/nameservers.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
-import { purgeTopicQueues } from "../../cluster/stubs.js";
 import {
   addBroker,
   removeBroker,
   autoCreateTemplate,
-  deleteTopic,
+  deleteTopicWithMessages,
   getTopicConfig,
-  getTopicEverywhere,
   listBrokers,
   listTopicConfigs,
   setBrokerWritePerm,
@@ -75,16 +73,7 @@ export const namesrvRoutes = new Hono<AppEnv>()
   .delete("/topics/:topic", async (c) => {
     const topic = c.req.param("topic");
     checkUserTopic(topic, reservedNames(readConfig(c.env)));
-    // Brokers that stopped heartbeating are included: left out, they would bring the topic
-    // back with its old messages when they return.
-    const existing = await getTopicEverywhere(c.env, topic);
-    if (!existing) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
-    // RocketMQ leaves the files for its cleaner; here the queues are emptied first (slaves,
-    // then masters), so a topic created again starts from offset 0, and a failed purge leaves
-    // the topic in place for a retry.
-    await purgeTopicQueues(c.env, existing);
-    const removed = await deleteTopic(c.env, topic);
-    if (!removed) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+    if (!(await deleteTopicWithMessages(c.env, topic))) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
     return c.json({ deleted: topic });
   })
   .get("/topics/:topic/route", async (c) => {

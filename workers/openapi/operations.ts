@@ -142,6 +142,7 @@ export const operations: Operation[] = [
     auth: TOPIC_SUB, cost: "query",
   },
   { method: "GET", path: "/topics/:topic/messages/by-id/:msgId", tag: "query", summary: "A message by its msgId (client unique key)", auth: TOPIC_SUB, cost: "query" },
+  { method: "GET", path: "/producers", tag: "transactions", summary: "Producer groups the server has heard from (a producer polled for checks, a check waited, a webhook was set)", auth: ANY },
   { method: "GET", path: "/producers/:group", tag: "transactions", summary: "Producer group status: pending checks, pollers, webhook", auth: PRODUCER_GROUP },
   {
     method: "GET",
@@ -156,6 +157,13 @@ export const operations: Operation[] = [
   { method: "POST", path: "/groups/:group/heartbeat", tag: "consumers", summary: "Join or stay in a consumer group; answers the member's queues", body: HeartbeatSchema, auth: GROUP_SUB },
   { method: "DELETE", path: "/groups/:group/members/:clientId", tag: "consumers", summary: "Leave the group at once", auth: GROUP_SUB },
   { method: "GET", path: "/groups/:group", tag: "consumers", summary: "Members, their queues, generation, strategy", auth: GROUP_SUB },
+  {
+    method: "DELETE",
+    path: "/groups/:group",
+    tag: "consumers",
+    summary: "Delete a consumer group without live members (409 GROUP_HAS_MEMBERS otherwise) with its retry and DLQ topics; committed offsets stay",
+    auth: ADMIN,
+  },
   {
     method: "GET",
     path: "/groups/:group/watch",
@@ -173,9 +181,11 @@ export const operations: Operation[] = [
   { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: ANY },
   { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
   { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
+  { method: "GET", path: "/dashboard/app.js", tag: "ops", summary: "The web dashboard's script (an ES module built from dashboard/app/)", auth: ANY },
   { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },
   { method: "GET", path: "/auth/session", tag: "auth", summary: "The account (and session expiry) the request signs in as", auth: ANY },
   { method: "POST", path: "/auth/session", tag: "auth", summary: "A dashboard session token (and cookie) for a signed request", auth: ANY },
+  { method: "DELETE", path: "/auth/session", tag: "auth", summary: "Sign out: the browser forgets its session cookie (the token stays valid until it expires)", auth: ANY },
   { method: "GET", path: "/admin/accounts", tag: "auth", summary: "Accounts managed through the API (no secrets)", auth: ADMIN },
   { method: "PUT", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Create or replace an account", body: AccountBodyDoc, auth: ADMIN },
   { method: "DELETE", path: "/admin/accounts/:accessKey", tag: "auth", summary: "Delete an account", auth: ADMIN },

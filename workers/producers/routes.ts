@@ -1,4 +1,7 @@
-/** Producer group API: live producers long-poll here for transaction checks. */
+/**
+ * Producer group API: live producers long-poll here for transaction checks; operators list
+ * the groups the server has heard from and read a group's status.
+ */
 import { Hono } from "hono";
 import { Limits } from "../../protocol/limits.js";
 import { checkGroupName } from "../../protocol/names.js";
@@ -7,8 +10,13 @@ import { readJson, uintParam } from "../shared/validate.js";
 import { WebhookSchema } from "../../protocol/schemas.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { producerGroupStub } from "../../cluster/stubs.js";
+import { readNameServer } from "../../cluster/nameservers.js";
 
 export const producerRoutes = new Hono<AppEnv>()
+  .get("/", async (c) => {
+    const groups = await readNameServer(c.env, (ns) => ns.listProducerGroups());
+    return c.json({ groups });
+  })
   .get("/:group/checks", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
@@ -17,14 +25,14 @@ export const producerRoutes = new Hono<AppEnv>()
       max: Limits.maxPullWaitMs,
     });
     const max = uintParam(c.req.query("max"), "max", { fallback: 32, max: 256 });
-    const checks = await callRpc(() => producerGroupStub(c.env, group).pollChecks(maxWaitMs, Math.max(1, max)));
+    const checks = await callRpc(() => producerGroupStub(c.env, group).pollChecks(maxWaitMs, Math.max(1, max), group));
     return c.json({ checks });
   })
   .put("/:group/webhook", async (c) => {
     const group = c.req.param("group");
     checkGroupName(group);
     const { url } = await readJson(c, WebhookSchema);
-    await callRpc(() => producerGroupStub(c.env, group).setWebhook(url));
+    await callRpc(() => producerGroupStub(c.env, group).setWebhook(url, group));
     return c.json({ group, webhookUrl: url });
   })
   .delete("/:group/webhook", async (c) => {
