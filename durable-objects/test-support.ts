@@ -1,7 +1,8 @@
 /** Helpers shared by the Durable Object tests (imported by *.test.ts; not a test itself). */
 import { expect } from "vitest";
 import type { StoredMessage } from "../protocol/message.js";
-import type { QueueDO } from "./queue.js";
+import type { PullRequest, QueueDO } from "./queue.js";
+import { holdPull } from "../cluster/long-polls.js";
 import type { QueueData } from "../protocol/route.js";
 import { env } from "cloudflare:test";
 
@@ -25,6 +26,15 @@ export function msg(i: number, extra: Partial<StoredMessage> = {}): StoredMessag
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A pull held as the Worker holds it (cluster/long-polls.ts): answered at once when there is
+ * something to answer, else parked on the queue until woken or `maxWaitMs` passes.
+ */
+export function heldPull(q: DurableObjectStub<QueueDO>, req: PullRequest & { maxWaitMs: number; account?: string }) {
+  const { maxWaitMs, account = "", ...pull } = req;
+  return holdPull(q, pull, { maxWaitMs, account });
 }
 
 /** Waits until `n` pulls are parked on the queue (so a later append really wakes a parked pull). */

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../../protocol/log-codec.js";
 import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
-import { sleep, waitForParked } from "../test-support.js";
+import { heldPull, sleep, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
@@ -60,7 +60,7 @@ function holdAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
 }
 
 async function pullAll(q: DurableObjectStub<QueueDO>): Promise<{ queueOffset: number; storeTimestamp: number; message: StoredMessage }[]> {
-  const r = await q.pull({ offset: 0, maxNums: 100, maxWaitMs: 0 });
+  const r = await q.pull({ offset: 0, maxNums: 100 });
   return r.entries;
 }
 
@@ -79,7 +79,7 @@ describe("QueueDO delayed messages", () => {
     expect(a).toEqual({ queueOffset: 0, storeTimestamp: expect.any(Number) });
     const b = await q.appendDelayed(mq, msg(1), Date.now(), 1);
     expect(b).toEqual({ queueOffset: 1, storeTimestamp: expect.any(Number) });
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries).toEqual([
       { queueOffset: 0, storeTimestamp: a!.storeTimestamp, message: msg(0) },
@@ -93,7 +93,7 @@ describe("QueueDO delayed messages", () => {
     const { q, mq } = queue();
     const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(0), dueAt, 2)).toBeNull();
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual({
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual({
       pullStatus: "NO_NEW_MSG",
       nextBeginOffset: 0,
       minOffset: 0,
@@ -131,11 +131,11 @@ describe("QueueDO delayed messages", () => {
     // A send after the delayed one takes the next offset: the delayed message has none yet.
     expect((await q.append([msg(101)])).queueOffset).toBe(1);
     await sleepUntil(dueAt);
-    expect((await q.pull({ offset: 2, maxNums: 32, maxWaitMs: 0 })).pullStatus).toBe("NO_NEW_MSG");
+    expect((await q.pull({ offset: 2, maxNums: 32 })).pullStatus).toBe("NO_NEW_MSG");
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "1": 1 }, nextDueAt: dueAt });
 
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    const pulled = await q.pull({ offset: 2, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 2, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.nextBeginOffset).toBe(3);
     expect(pulled.maxOffset).toBe(3);
@@ -174,7 +174,7 @@ describe("QueueDO delayed messages", () => {
     const dueAt = Date.now() + 200;
     expect(await q.appendDelayed(mq, msg(7), dueAt, 1)).toBeNull();
     expect(await holdAlarm(q)).toBe(dueAt);
-    const pending = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     await sleepUntil(dueAt);
     const started = Date.now();
@@ -280,7 +280,7 @@ describe("QueueDO delayed messages", () => {
     expect((await q.stats()).maxOffset).toBe(0);
 
     // workerd's own alarm fires at `soon` and wakes this pull.
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pulled = await heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([[0, "ID2"]]);
     expect(pulled.entries[0]!.message).toEqual(msg(2));

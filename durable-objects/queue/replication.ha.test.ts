@@ -6,7 +6,7 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import type { MessageQueue } from "../../protocol/message.js";
 import { queueObjectName } from "../../cluster/stubs.js";
-import { msg, rejection, sleep } from "../test-support.js";
+import { heldPull, msg, rejection, sleep } from "../test-support.js";
 
 
 function pair(): { mq: MessageQueue; master: DurableObjectStub<import("../queue.js").QueueDO>; slave: DurableObjectStub<import("../queue.js").QueueDO> } {
@@ -98,11 +98,11 @@ describe("QueueDO replication", () => {
     await replicate(master);
     await master.append([msg(2), msg(3)], { mq });
     // The consumer read up to 4 on the master; the slave only has 2.
-    const r = await slave.pull({ offset: 4, maxNums: 32, maxWaitMs: 0, replica: true });
+    const r = await slave.pull({ offset: 4, maxNums: 32, replica: true });
     expect(r.pullStatus).toBe("NO_NEW_MSG");
     expect(r.nextBeginOffset).toBe(4);
     // A parked pull on the slave wakes when replication brings the rows.
-    const parked = slave.pull({ offset: 2, maxNums: 32, maxWaitMs: 5000, replica: true });
+    const parked = heldPull(slave, { offset: 2, maxNums: 32, maxWaitMs: 5000, replica: true });
     await replicate(master);
     const woke = await parked;
     expect(woke.pullStatus).toBe("FOUND");

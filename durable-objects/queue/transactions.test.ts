@@ -9,7 +9,8 @@ import { encodeMessages } from "../../protocol/log-codec.js";
 import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
 import type { ProducerGroupDO } from "../producer-group.js";
 import type { QueueDO } from "../queue.js";
-import { rejection, waitForParked } from "../test-support.js";
+import { heldPull, rejection, waitForParked } from "../test-support.js";
+import { holdCheckPoll } from "../../cluster/long-polls.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
@@ -103,7 +104,7 @@ describe("QueueDO transactions: decisions", () => {
     const firstCheckAt = Date.now() + HOUR;
     expect(await q.prepareHalf(mq, m, pg, firstCheckAt)).toBeUndefined();
 
-    expect(await q.pull({ offset: 1, maxNums: 32, maxWaitMs: 0 })).toEqual({ ...NOTHING, nextBeginOffset: 1, maxOffset: 1 });
+    expect(await q.pull({ offset: 1, maxNums: 32 })).toEqual({ ...NOTHING, nextBeginOffset: 1, maxOffset: 1 });
     expect((await q.stats()).maxOffset).toBe(1);
     expect(await q.listTransactions(undefined, 10)).toEqual([
       {
@@ -121,7 +122,7 @@ describe("QueueDO transactions: decisions", () => {
 
     const committed = await q.endTransaction("TX1", pg, "COMMIT_MESSAGE");
     expect(committed).toEqual({ transactionId: "TX1", state: "COMMITTED", queueOffset: 1 });
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([
       [0, "P0"],
@@ -168,7 +169,7 @@ describe("QueueDO transactions: decisions", () => {
     const error = await rejection(q.endTransaction("TX2", pg, "COMMIT_MESSAGE"));
     expect(error.message.startsWith("[TRANSACTION_ALREADY_ROLLED_BACK] ")).toBe(true);
     expect(error.message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction TX2 was already rolled back");
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect((await q.stats()).messagesAppended).toBe(0);
     expect(await halfRows(q)).toEqual([{ txid: "TX2", state: "ROLLED_BACK", check_times: 0, extra_chunks: 0, len: 0 }]);
   });
@@ -198,7 +199,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(again.message).toBe("[TRANSACTION_GROUP_MISMATCH] msgId TX3 is taken by another transaction on this queue; send with a new msgId");
 
     expect(await q.listTransactions(undefined, 10)).toEqual(before);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     // The rightful group still decides.
     expect(await q.endTransaction("TX3", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "TX3", state: "COMMITTED", queueOffset: 0 });
   });
@@ -215,7 +216,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(await q.listTransactions(undefined, 10)).toEqual(before);
     expect(before[0]!.nextCheckAt).toBe(firstCheckAt);
     expect(await halfRows(q)).toEqual(rowsBefore);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect(await getAlarm(q)).toBe(firstCheckAt);
     // Either decision is still open.
     expect(await q.endTransaction("TX4", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TX4", state: "ROLLED_BACK", queueOffset: null });
@@ -237,7 +238,7 @@ describe("QueueDO transactions: decisions", () => {
     // A late retry after the commit changes nothing either.
     await q.prepareHalf(mq, m, pg, firstCheckAt);
     expect((await q.listTransactions(undefined, 10)).map((t) => t.state)).toEqual(["COMMITTED"]);
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.entries).toHaveLength(1);
     expect(pulled.entries[0]!.message).toEqual(visible(m));
     expect((await q.stats()).maxOffset).toBe(1);
@@ -269,7 +270,7 @@ describe("QueueDO transactions: decisions", () => {
     const { q, mq } = queue();
     const pg = group();
     await q.prepareHalf(mq, half("TX6", pg), pg, Date.now() + HOUR);
-    const pending = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     const started = Date.now();
     await q.endTransaction("TX6", pg, "COMMIT_MESSAGE");
@@ -292,7 +293,7 @@ describe("QueueDO transactions: decisions", () => {
     ]);
     expect(await q.endTransaction("A", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "A", state: "COMMITTED", queueOffset: 0 });
     expect(await q.endTransaction("B", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "B", state: "COMMITTED", queueOffset: 1 });
-    expect((await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries.map((e) => e.message.msgId)).toEqual(["A", "B"]);
+    expect((await q.pull({ offset: 0, maxNums: 32 })).entries.map((e) => e.message.msgId)).toEqual(["A", "B"]);
   });
 
   it("applies concurrent decisions once: one copy, one offset, the loser refused", async () => {
@@ -333,8 +334,8 @@ describe("QueueDO transactions: decisions", () => {
     const offsets = [...results.map((r) => r.queueOffset), committed.queueOffset!].sort((a, b) => a - b);
     expect(offsets).toEqual(Array.from({ length: 41 }, (_, i) => i));
     const entries = [
-      ...(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries,
-      ...(await q.pull({ offset: 32, maxNums: 32, maxWaitMs: 0 })).entries,
+      ...(await q.pull({ offset: 0, maxNums: 32 })).entries,
+      ...(await q.pull({ offset: 32, maxNums: 32 })).entries,
     ];
     expect(entries.map((e) => e.queueOffset)).toEqual(Array.from({ length: 41 }, (_, i) => i));
     expect(entries[committed.queueOffset!]!.message.msgId).toBe("MID");
@@ -354,7 +355,7 @@ describe("QueueDO transactions: decisions", () => {
       state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0 WHERE txid = 'G'", CHECK_MAX);
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
 
     const ids = async (state: "PENDING" | "COMMITTED" | "ROLLED_BACK" | "GIVEN_UP" | undefined, limit = 10) =>
       (await q.listTransactions(state, limit)).map((t) => t.transactionId).sort();
@@ -376,7 +377,7 @@ describe("QueueDO transactions: decisions", () => {
       queueOffset: null,
       decidedAt: expect.any(Number),
     });
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toMatchObject({ pullStatus: "FOUND", maxOffset: 1 });
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toMatchObject({ pullStatus: "FOUND", maxOffset: 1 });
   });
 
   it("forgets decisions after the retention time, and only then", async () => {
@@ -399,7 +400,7 @@ describe("QueueDO transactions: decisions", () => {
     const gone = await rejection(q.endTransaction("OLD", pg, "COMMIT_MESSAGE"));
     expect(gone.message).toBe("[TRANSACTION_NOT_FOUND] no transaction OLD of this producer group on this queue (unknown or expired)");
     // The committed message itself stays.
-    expect((await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
+    expect((await q.pull({ offset: 0, maxNums: 32 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
   });
 });
 
@@ -411,7 +412,7 @@ describe("QueueDO transactions: check-back", () => {
     await q.prepareHalf(mq, m, pg, Date.now() - 1000);
     // workerd may fire the (past) alarm on its own first; either way exactly one check is raised.
     await runDurableObjectAlarm(q);
-    const checks = await producerGroup(pg).pollChecks(3000, 10);
+    const checks = await holdCheckPoll(producerGroup(pg), 10, undefined, { maxWaitMs: 3000, account: "" });
     expect(checks).toEqual([
       {
         transactionId: "TXC",
@@ -438,7 +439,7 @@ describe("QueueDO transactions: check-back", () => {
       },
     ]);
     expect(checks[0]!.message.properties.TRANSACTION_CHECK_TIMES).toBe("1");
-    expect(await producerGroup(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
 
     // The next check waits a full interval; the message stays invisible meanwhile.
     const [info] = await q.listTransactions(undefined, 10);
@@ -447,9 +448,9 @@ describe("QueueDO transactions: check-back", () => {
     expect(info!.nextCheckAt! - Date.now()).toBeGreaterThan(CHECK_INTERVAL_MS - 5000);
     expect(info!.nextCheckAt! - Date.now()).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
     expect(await getAlarm(q)).toBe(info!.nextCheckAt);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
 
     // The producer answers the check: the stored message carries no check count or markers.
     expect(await q.endTransaction("TXC", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "TXC", state: "COMMITTED", queueOffset: 0 });
@@ -466,7 +467,7 @@ describe("QueueDO transactions: check-back", () => {
     for (let i = 1; i <= CHECK_MAX; i++) {
       await makeChecksDue(q);
       expect(await runDurableObjectAlarm(q)).toBe(true);
-      const checks = await producers.pollChecks(0, 10);
+      const checks = await producers.pollChecks(10);
       expect(checks.map((c) => [c.transactionId, c.checkTimes, c.message.properties.TRANSACTION_CHECK_TIMES])).toEqual([
         ["TXG", i, String(i)],
       ]);
@@ -479,7 +480,7 @@ describe("QueueDO transactions: check-back", () => {
     // The check after the last one gives up instead of asking again.
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(0, 10)).toEqual([]);
+    expect(await producers.pollChecks(10)).toEqual([]);
     expect(await q.listTransactions("PENDING", 10)).toEqual([]);
     const [given] = await q.listTransactions("GIVEN_UP", 10);
     expect(given).toEqual({
@@ -497,11 +498,11 @@ describe("QueueDO transactions: check-back", () => {
     const late = await rejection(q.endTransaction("TXG", pg, "COMMIT_MESSAGE"));
     expect(late.message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction TXG was already rolled back");
     expect(await q.endTransaction("TXG", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TXG", state: "GIVEN_UP", queueOffset: null });
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     // No more checks: the only alarm left is the one that forgets the decision.
     expect(await getAlarm(q)).toBe(given!.decidedAt! + DECIDED_RETENTION_MS);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(0, 10)).toEqual([]);
+    expect(await producers.pollChecks(10)).toEqual([]);
   });
 
   it("sends the last allowed check when set to one short of the maximum", async () => {
@@ -512,11 +513,11 @@ describe("QueueDO transactions: check-back", () => {
       state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0", CHECK_MAX - 1);
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect((await producerGroup(pg).pollChecks(0, 10)).map((c) => c.checkTimes)).toEqual([CHECK_MAX]);
+    expect((await producerGroup(pg).pollChecks(10)).map((c) => c.checkTimes)).toEqual([CHECK_MAX]);
     expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("PENDING");
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
     expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("GIVEN_UP");
   });
 
@@ -528,9 +529,9 @@ describe("QueueDO transactions: check-back", () => {
       await makeChecksDue(q);
       expect(await runDurableObjectAlarm(q)).toBe(true);
     }
-    const checks = await producerGroup(pg).pollChecks(0, 10);
+    const checks = await producerGroup(pg).pollChecks(10);
     expect(checks.map((c) => [c.transactionId, c.checkTimes])).toEqual([["TXR", 3]]);
-    expect(await producerGroup(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
   });
 
   it("sends each transaction's check to its own producer group, and none for decided ones", async () => {
@@ -544,8 +545,8 @@ describe("QueueDO transactions: check-back", () => {
     await q.endTransaction("T4", g1, "ROLLBACK_MESSAGE");
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    const c1 = await producerGroup(g1).pollChecks(0, 10);
-    const c2 = await producerGroup(g2).pollChecks(0, 10);
+    const c1 = await producerGroup(g1).pollChecks(10);
+    const c2 = await producerGroup(g2).pollChecks(10);
     expect(c1.map((c) => [c.transactionId, c.producerGroup, c.checkTimes]).sort()).toEqual([
       ["T1", g1, 1],
       ["T3", g1, 1],
@@ -561,7 +562,7 @@ describe("QueueDO transactions: check-back", () => {
     await evictDurableObject(q);
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    const checks = await producerGroup(pg).pollChecks(0, 10);
+    const checks = await producerGroup(pg).pollChecks(10);
     expect(checks).toHaveLength(1);
     expect(checks[0]!.messageQueue).toEqual(mq);
     expect(checks[0]!.message).toMatchObject({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId, queueOffset: -1 });
