@@ -24,6 +24,7 @@ import {
   type TopicQueuesInput,
   type TopicRow,
 } from "./topic-row.js";
+import { trackActivity } from "./shared/activity.js";
 
 export interface BrokerState {
   brokerName: string;
@@ -391,6 +392,9 @@ export class BrokerDO extends DurableObject<Env> {
     this.sql.exec("INSERT OR REPLACE INTO broker_meta (key, value) VALUES (?, ?)", key, value);
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(BrokerDO);
 
 function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
   return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;

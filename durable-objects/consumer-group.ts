@@ -30,6 +30,7 @@ import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { configuredShares, illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
+import { trackActivity } from "./shared/activity.js";
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
@@ -414,6 +415,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await upsertTopic(this.env, retryTopic(group), { queueNums: 1 }, "createIfAbsent");
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(ConsumerGroupDO);
 
 /** How long a live member may keep a queue that moves away before it is taken from it. */
 const RELEASE_TIMEOUT_MS = 10_000;

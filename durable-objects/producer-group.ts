@@ -27,6 +27,7 @@ import { writeNameServers } from "../cluster/nameservers.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 import { applyMigrations } from "./shared/migrate.js";
+import { trackActivity } from "./shared/activity.js";
 
 const MIGRATIONS: readonly string[] = [
   // v1: the layout before versions existed.
@@ -188,3 +189,6 @@ export class ProducerGroupDO extends DurableObject<Env> {
     }
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(ProducerGroupDO);

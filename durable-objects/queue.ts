@@ -44,6 +44,7 @@ import { migrate } from "./queue/schema.js";
 import { TransactionCheckBack } from "./queue/transaction-check.js";
 import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
+import { trackActivity } from "./shared/activity.js";
 
 export type { AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
 
@@ -325,3 +326,6 @@ export class QueueDO extends DurableObject<Env> {
     await this.alarms.run();
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(QueueDO);

@@ -5,7 +5,7 @@
  * long-poll tests check the same behaviour against a real object and its 1,000 places.
  */
 import { describe, expect, it, vi } from "vitest";
-import { waitForWake, type WakeReason } from "../../cluster/wake-wait.js";
+import { waitForWake } from "../../cluster/wake-wait.js";
 import { accountToRelease, WakeSockets } from "./wake-sockets.js";
 
 /** Accepted sockets, listed until their close completes. */
@@ -27,7 +27,8 @@ function objectState(): Pick<DurableObjectState, "acceptWebSocket" | "getWebSock
 describe("WakeSockets", () => {
   function setup(max: number) {
     const sockets = new WakeSockets(objectState(), { max, holder: "this queue", waiters: "parked pulls" });
-    const outcome: Record<string, WakeReason | string> = {};
+    /** How each waiter's wait ended, or the refusal it got. */
+    const outcome: Record<string, string> = {};
     /** Parks a waiter of `account`; resolves once the object answered its upgrade. */
     const park = async (account: string, label: string, timeoutMs = 60_000): Promise<void> => {
       let answered!: () => void;
