@@ -393,8 +393,9 @@ export class BrokerDO extends DurableObject<Env> {
   }
 }
 
-// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
-trackActivity(BrokerDO);
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
+// the constructor's helpers are not counted.
+trackActivity(BrokerDO, ["meta"]);
 
 function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
   return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;

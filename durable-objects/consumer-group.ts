@@ -416,8 +416,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   }
 }
 
-// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
-trackActivity(ConsumerGroupDO);
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
+// the constructor's helpers are not counted.
+trackActivity(ConsumerGroupDO, ["armAlarm"]);
 
 /** How long a live member may keep a queue that moves away before it is taken from it. */
 const RELEASE_TIMEOUT_MS = 10_000;

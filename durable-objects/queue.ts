@@ -327,5 +327,6 @@ export class QueueDO extends DurableObject<Env> {
   }
 }
 
-// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
-trackActivity(QueueDO);
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
+// the constructor's helpers are not counted.
+trackActivity(QueueDO, ["wire"]);

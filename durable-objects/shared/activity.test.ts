@@ -5,6 +5,13 @@ import { activityOf, activityTotals, trackActivity } from "./activity.js";
 class Counted {
   release: (() => void) | undefined;
 
+  constructor() {
+    this.setUp();
+  }
+
+  /** A constructor's helper: not counted (see notCounted). */
+  setUp(): void {}
+
   async slow(): Promise<string> {
     await new Promise<void>((resolve) => (this.release = resolve));
     return "done";
@@ -23,7 +30,7 @@ class Counted {
     throw new Error("refused");
   }
 }
-trackActivity(Counted);
+trackActivity(Counted, ["setUp"]);
 
 describe("trackActivity", () => {
   it("counts calls in progress, activations and busy time, nested calls inside their caller's span", async () => {

@@ -8,7 +8,9 @@
  * `trackActivity(Class)` counts every method of an object class: its RPC methods, fetch, alarm
  * and the socket handlers alike. A method calling another of the same object adds no busy time
  * (it runs while the caller is in progress), so the figures hold however the class is split
- * into methods.
+ * into methods. The exception is a method the constructor calls: an object woken from
+ * hibernation is constructed again just before the call that woke it, and counting its
+ * constructor's calls would count that wake-up twice; such methods are named in `notCounted`.
  *
  * Read by the idle-cost test, per object (`activityOf(instance)` inside runInDurableObject), and
  * by the benchmark, per class and summed over the isolate (`activityTotals()`, served under the
@@ -72,12 +74,15 @@ function end(t: Tracked): void {
   }
 }
 
-/** Counts every call to an object of `cls` (see above). Call once, after the class. */
-export function trackActivity(cls: { readonly name: string; readonly prototype: object }): void {
+/**
+ * Counts every call to an object of `cls` but those to the methods in `notCounted` (its
+ * constructor's helpers, see above). Call once, after the class.
+ */
+export function trackActivity(cls: { readonly name: string; readonly prototype: object }, notCounted: readonly string[] = []): void {
   const proto = cls.prototype;
   for (const name of Object.getOwnPropertyNames(proto)) {
     const d = Object.getOwnPropertyDescriptor(proto, name);
-    if (name === "constructor" || !d || typeof d.value !== "function") continue;
+    if (name === "constructor" || notCounted.includes(name) || !d || typeof d.value !== "function") continue;
     const method = d.value as (this: object, ...args: unknown[]) => unknown;
     const counted = function (this: object, ...args: unknown[]): unknown {
       const t = tracked(this, cls.name);

@@ -78,6 +78,7 @@ export const operations: Operation[] = [
   { method: "POST", path: "/namesrv/brokers", tag: "namesrv", summary: "Add a broker to the running deployment; it registers and takes new topics", body: AddBrokerSchema, success: 201, auth: ADMIN },
   { method: "DELETE", path: "/namesrv/brokers/:broker", tag: "namesrv", summary: "Remove a broker that holds no topics (409 BROKER_HAS_TOPICS otherwise); configured brokers are refused", auth: ADMIN },
   { method: "PUT", path: "/_test/faults", tag: "ops", summary: "Test configuration only (404 otherwise): make NameServers or masters unreachable, silence brokers", body: FaultsSchema, auth: ADMIN },
+  { method: "GET", path: "/_test/activity", tag: "ops", summary: "Test configuration only (404 otherwise): per object class, calls in progress, activations and busy time in this isolate (the benchmark's idle cost)", auth: ADMIN },
   { method: "POST", path: "/namesrv/brokers/:broker/wipe-write-perm", tag: "namesrv", summary: "Drain a broker: remove write permission of all its topics", auth: ADMIN },
   { method: "POST", path: "/namesrv/brokers/:broker/add-write-perm", tag: "namesrv", summary: "Restore write permission of all a broker's topics", auth: ADMIN },
   { method: "GET", path: "/namesrv/groups", tag: "namesrv", summary: "Consumer groups that have had members", auth: ANY },
