@@ -162,6 +162,15 @@ export function idleReport(cost: IdleCost): string[] {
     requests += Math.max(0, c.activations - q.activations) * perHour;
     awakeS += (Math.max(0, c.busyMs - q.busyMs) / 1000) * perHour;
   }
+  // Per waiter: what each class holding waiters added, over its waiters (a group object's share
+  // includes the member's heartbeats).
+  const perWaiter = Object.entries(cost.waitingObjects).map(([name, n]) => {
+    const q = cost.background[name] ?? { activations: 0, busyMs: 0 };
+    const c = cost.classes[name] ?? { activations: 0, busyMs: 0 };
+    const what = name === "QueueDO" ? "parked pull" : name === "ConsumerGroupDO" ? "watch (and heartbeats)" : "check poll";
+    return `${what} ${fmt((Math.max(0, c.activations - q.activations) * perHour) / n)} requests, ${fmt((Math.max(0, c.busyMs - q.busyMs) * perHour) / n)} ms awake`;
+  });
+  lines.push(`per waiter and idle hour: ${perWaiter.join("; ")}`);
   const workerRequests = (cost.consumerRequests + cost.producerRequests) * perHour;
   const perMonth = (n: number, pricePerM: number) => (n * HOURS_PER_MONTH * pricePerM) / 1e6;
   const gbS = (s: number) => s * PRICE.gbPerObject;

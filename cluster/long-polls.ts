@@ -15,7 +15,7 @@ type PullAnswer = Awaited<ReturnType<QueueStub["pull"]>>;
 /**
  * RocketMQ's PullRequestHoldService, held in the Worker: reads from `req.offset`; with nothing to
  * answer, parks until an append (or an owner change) wakes it or `maxWaitMs` runs out, then reads
- * again. A filtered pull moves past what it has seen not match, and ends NO_MATCHED_MSG at that
+ * again. A filtered pull moves past what it has read that does not match, and ends NO_MATCHED_MSG at that
  * offset if nothing matching came. Each read is a fresh call, so the queue checks the group's
  * owner every time: a rebalance while parked never hands messages to the old owner.
  */
