@@ -34,6 +34,7 @@ import { MemoryOffsetStore, queueKey, type OffsetStore } from "./offset-store.js
 import { ProcessQueue } from "./process-queue.js";
 import { commitOffset, fetchOffset, pullMessages, queueOffsets, searchOffset } from "./pull-api.js";
 import { readQueues, RouteCache } from "./routes.js";
+import { sleep, withTimeout } from "./timing.js";
 import { pathSegment, Transport, type ClientOptions } from "./transport.js";
 
 export interface PushConsumerOptions extends ClientOptions {
@@ -338,7 +339,8 @@ export class PushConsumer {
     if (commit) {
       this.letting.add(task);
       try {
-        // Bounded: a listener that hangs must not hold the queue (or this member) forever.
+        // Bounded: a listener that hangs must not hold the queue (or this member) forever; past
+        // the bound, what finished is committed and the rest is redelivered to the next owner.
         await withTimeout(
           (async () => {
             await task.done;
@@ -346,7 +348,7 @@ export class PushConsumer {
             while (task.running > 0) await new Promise<void>((resolve) => task.idle.push(resolve));
           })(),
           LET_GO_TIMEOUT_MS,
-        );
+        ).catch(() => undefined);
         task.pq.dropped = true;
         await this.commitTask(task);
       } finally {
@@ -529,7 +531,7 @@ export class PushConsumer {
           if (await this.sendBack(m, -1, max)) task.pq.remove([m]);
         }
         for (const m of batch) localRetries.set(m.queueOffset, (localRetries.get(m.queueOffset) ?? 0) + 1);
-        await sleep(Math.min(30_000, Math.max(10, context.suspendCurrentQueueTimeMillis)));
+        await sleep(Math.min(30_000, Math.max(10, context.suspendCurrentQueueTimeMillis)), task.abort.signal);
       }
     } finally {
       task.orderlyRunning = false;
@@ -581,25 +583,3 @@ export class PushConsumer {
 
 /** How long letting go of a queue waits for its listener calls before committing what is done. */
 const LET_GO_TIMEOUT_MS = 5000;
-
-function withTimeout(work: Promise<void>, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void work.finally(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    }
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
