@@ -17,6 +17,7 @@ import { retryTopic } from "../protocol/consumer.js";
 import { isMQError, MQError } from "../protocol/errors.js";
 import { checkGroupName } from "../protocol/names.js";
 import type { MessageQueue } from "../protocol/message.js";
+import { DEFAULT_MAX_RECONSUME_TIMES, nextRetryStep } from "../protocol/retry-ladder.js";
 import { Semaphore } from "./concurrency.js";
 import {
   toMessageListener,
@@ -476,7 +477,7 @@ export class PushConsumer {
     const done = messages.slice(0, ackIndex + 1);
     if (this.model === "CLUSTERING" && !task.pq.dropped) {
       for (const m of failed) {
-        if (await this.sendBack(m, context.delayLevelWhenNextConsume, this.maxReconsumeTimes ?? 16)) done.push(m);
+        if (await this.sendBack(m, context.delayLevelWhenNextConsume, this.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)) done.push(m);
         else this.retryLocally(task, m);
       }
     } else {
@@ -524,7 +525,7 @@ export class PushConsumer {
           task.pq.remove(batch);
           continue;
         }
-        const exhausted = batch.filter((m) => m.reconsumeTimes >= max);
+        const exhausted = batch.filter((m) => nextRetryStep({ reconsumeTimes: m.reconsumeTimes, maxReconsumeTimes: max }).destination === "DLQ");
         for (const m of exhausted) {
           // Past maxReconsumeTimes the message goes to the dead-letter queue and the queue moves on.
           this.pulledFrom.set(m, task.mq);
