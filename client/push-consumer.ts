@@ -112,7 +112,6 @@ export class PushConsumer {
     this.consumeThreadMax = options.consumeThreadMax ?? 20;
     this.persistConsumerOffsetIntervalMs = options.persistConsumerOffsetIntervalMs ?? 5000;
     const consumeMessageBatchMaxSize = options.consumeMessageBatchMaxSize ?? 1;
-    const heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
     const isRunning = (): boolean => this.running;
     const listener = (): MessageListener | undefined => this.listener;
     this.slots = new Semaphore(this.consumeThreadMax);
@@ -125,7 +124,7 @@ export class PushConsumer {
         allocateStrategy: options.allocateStrategy,
         zone: options.zone,
         configuredQueues: options.configuredQueues,
-        heartbeatIntervalMs,
+        heartbeatIntervalMs: options.heartbeatIntervalMs ?? 30_000,
         sessionTimeoutMs: options.sessionTimeoutMs ?? 120_000,
       },
       () => [...this.subscriptions.values()],
