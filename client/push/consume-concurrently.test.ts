@@ -148,11 +148,14 @@ describe("ConsumeConcurrently", () => {
   it("a send-back that fails consumes the message here again after 5 s, one reconsume later", async () => {
     vi.useFakeTimers();
     const seen: [number, number][] = [];
-    const s = setUp((msgs) => {
-      const m = msgs[0]!;
-      seen.push([m.queueOffset, m.reconsumeTimes]);
-      return m.reconsumeTimes === 0 ? "RECONSUME_LATER" : "CONSUME_SUCCESS";
-    }, { refuse: 1 });
+    const s = setUp(
+      (msgs) => {
+        const m = msgs[0]!;
+        seen.push([m.queueOffset, m.reconsumeTimes]);
+        return m.reconsumeTimes === 0 ? "RECONSUME_LATER" : "CONSUME_SUCCESS";
+      },
+      { refuse: 1 },
+    );
     await deliver(s, [mx(0)]);
     await vi.advanceTimersByTimeAsync(4999);
     expect(seen).toEqual([[0, 0]]);

@@ -203,9 +203,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("the listener may change the pause in its context, within 10 ms .. 30 s", async () => {
-    expect([clampSuspendMs(0), clampSuspendMs(10), clampSuspendMs(500), clampSuspendMs(30_000), clampSuspendMs(60_000)]).toEqual([
-      10, 10, 500, 30_000, 30_000,
-    ]);
+    expect([clampSuspendMs(0), clampSuspendMs(10), clampSuspendMs(500), clampSuspendMs(30_000), clampSuspendMs(60_000)]).toEqual([10, 10, 500, 30_000, 30_000]);
     vi.useFakeTimers();
     const { transport } = fakeSendBack();
     let calls = 0;

@@ -133,7 +133,10 @@ describe("QueuePuller", () => {
 
   it("pauses pullRetryDelayMs after a failed pull, and stopping ends the pause at once", async () => {
     vi.useFakeTimers();
-    const { transport, pulls } = fakeQueue([{ status: 503, code: "SERVICE_UNAVAILABLE" }, { status: 503, code: "SERVICE_UNAVAILABLE" }]);
+    const { transport, pulls } = fakeQueue([
+      { status: 503, code: "SERVICE_UNAVAILABLE" },
+      { status: 503, code: "SERVICE_UNAVAILABLE" },
+    ]);
     const { puller, task } = setUp(transport);
     let ended = false;
     void puller.run(task).then(() => (ended = true));

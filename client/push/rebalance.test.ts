@@ -53,7 +53,9 @@ function setUp(model: MessageModel = "CLUSTERING", routes: Record<string, TopicR
     commits,
     subscriptions,
     stop: () => (running = false),
-    holdCommits: (gate: Promise<void>) => (commitGate = gate),
+    holdCommits: (gate: Promise<void>) => {
+      commitGate = gate;
+    },
   };
 }
 
