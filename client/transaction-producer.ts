@@ -10,6 +10,7 @@ import type { EndTransactionResult, LocalTransactionState, TransactionCheck } fr
 import { fromWireMessage, type Message, type MessageExt } from "./message.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import { brokerPath } from "./routes.js";
+import { sleep } from "./timing.js";
 import { pathSegment } from "./transport.js";
 
 export type { LocalTransactionState };
@@ -128,19 +129,4 @@ export class TransactionProducer extends Producer {
     // A refused or lost answer is retried by the broker's next check.
     await this.endTransaction(check, check.transactionId, state, true).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    // Removed when the pause ends, or every failed poll would leave a listener on the signal.
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
