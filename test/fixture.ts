@@ -58,3 +58,15 @@ export const test = base
   });
 
 export { test as it };
+
+/**
+ * A file-scoped fixture for one more server of a file, in another configuration:
+ * `test.extend("strict", { scope: "file" }, serverFixture({ vars: { ... } }))`.
+ */
+export function serverFixture(options: TestServerOptions = {}) {
+  return async ({}, { onCleanup }: { onCleanup: (cleanup: () => Promise<void>) => void }): Promise<TestServer> => {
+    const server = await startTestServer(options);
+    onCleanup(() => server.destroy());
+    return server;
+  };
+}
