@@ -1,5 +1,5 @@
 /** Helpers for consumer end-to-end tests: fast timings, delivery logs, balance, pulls seen, crashes. */
-import { PushConsumer, type FetchLike, type MessageExt, type PushConsumerOptions } from "../client/index.js";
+import type { FetchLike, MessageExt, PushConsumer, PushConsumerOptions } from "../client/index.js";
 import { waitFor } from "./helpers.js";
 
 /** A short ladder: level 1-2 = 50 ms, the rest 100 ms, so retries take a fraction of a second. */

@@ -44,6 +44,8 @@ export const test = base
     return producer;
   })
   .extend("call", { scope: "file" }, ({ server }): Call => (cred, method, path, options) => signedCall(server.url, cred, method, path, options))
+  // vitest reads the fixtures a function uses from its first parameter: a pattern, empty here.
+  // eslint-disable-next-line no-empty-pattern
   .extend("launchServer", async ({}, { onCleanup }) => {
     const launched: TestServer[] = [];
     // Newest first: a restarted server goes before the stopped one whose storage it took over.
@@ -64,6 +66,8 @@ export { test as it };
  * `test.extend("strict", { scope: "file" }, serverFixture({ vars: { ... } }))`.
  */
 export function serverFixture(options: TestServerOptions = {}) {
+  // vitest reads the fixtures a function uses from its first parameter: a pattern, empty here.
+  // eslint-disable-next-line no-empty-pattern
   return async ({}, { onCleanup }: { onCleanup: (cleanup: () => Promise<void>) => void }): Promise<TestServer> => {
     const server = await startTestServer(options);
     onCleanup(() => server.destroy());

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, concurrently } from "../../client/index.js";
+import { Producer, PullConsumer, PushConsumer, concurrently, type Admin } from "../../client/index.js";
 import { ROOT } from "../../scripts/build.js";
 import { test, it } from "../fixture.js";
 import { http, uniqueName, type TestServer } from "../helpers.js";
