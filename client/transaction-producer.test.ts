@@ -38,7 +38,17 @@ interface Poll {
 
 type Answer = ErrorCode | "OK";
 
+/** How long a local transaction takes, on the real clock (work, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Timers on a driven clock, for a test that waits to see something NOT happen (another poll,
+ * another decision): the wait is advanced, not slept. Date stays real, so "promptly" in those
+ * tests still means wall-clock time; vi.waitFor advances the timers as it polls.
+ */
+function driveTimers(): void {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+}
 
 /**
  * A fake deployment: routes, half-message sends (answered with transactionId `tx-<msgId>`),
@@ -222,6 +232,7 @@ function checkOf(transactionId: string, body: string, extra: Partial<MessageExtW
 afterEach(async () => {
   vi.restoreAllMocks();
   await Promise.all(started.splice(0).map((p) => p.shutdown()));
+  vi.useRealTimers();
 });
 
 describe("TransactionProducer.sendMessageInTransaction", () => {
@@ -415,6 +426,7 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("answers every check of one poll; ROLLBACK is posted, UNKNOW and a throwing check are not", async () => {
+    driveTimers();
     const checks = [checkOf("TX-C", "Yw=="), checkOf("TX-R", "cg=="), checkOf("TX-U", "dQ=="), checkOf("TX-T", "dA==")];
     const cluster = fakeDeployment({ checkScript: [checks] });
     const rec = recordingListener(
@@ -429,7 +441,7 @@ describe("TransactionProducer check-back loop", () => {
     );
     const producer = await startedProducer(cluster.fetch, rec.listener);
     await vi.waitFor(() => expect(producer.checksAnswered).toBe(4));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(rec.checked.map((m) => m.msgId)).toEqual(["TX-C", "TX-R", "TX-U", "TX-T"]);
     expect(cluster.decisions.map((d) => [d.transactionId, d.body.decision, d.body.fromTransactionCheck]).sort()).toEqual([
       ["TX-C", "COMMIT_MESSAGE", true],
@@ -467,6 +479,7 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("does not pile up abort listeners while polls keep failing", async () => {
+    driveTimers();
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => {
       warnings.push(w);
@@ -478,7 +491,7 @@ describe("TransactionProducer check-back loop", () => {
       const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollRetryDelayMs: 1 });
       await vi.waitFor(() => expect(cluster.polls.length).toBeGreaterThan(30), { timeout: 3000 });
       await producer.shutdown();
-      await sleep(10);
+      await vi.advanceTimersByTimeAsync(10);
       expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message)).toEqual([]);
     } finally {
       process.off("warning", onWarning);
@@ -486,15 +499,17 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("start() twice runs one loop only", async () => {
+    driveTimers();
     const cluster = fakeDeployment();
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener);
     await producer.start();
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(cluster.state.maxPollsInflight).toBe(1);
   });
 
   it("shutdown() aborts the held poll promptly and no poll follows", async () => {
+    driveTimers();
     const cluster = fakeDeployment({ checkScript: [[checkOf("TX-1", "eA==")]] });
     const rec = recordingListener(
       () => "UNKNOW",
@@ -509,36 +524,39 @@ describe("TransactionProducer check-back loop", () => {
     expect(cluster.state.abortedPolls).toBe(1);
     expect(cluster.state.pollsInflight).toBe(0);
     const polls = cluster.polls.length;
-    await sleep(150);
+    await vi.advanceTimersByTimeAsync(150);
     expect(cluster.polls.length).toBe(polls);
     expect(rec.checked.length).toBe(1);
   });
 
   it("no poll follows shutdown() with short long polls either", async () => {
+    driveTimers();
     const cluster = fakeDeployment();
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollWaitMs: 5 });
     await vi.waitFor(() => expect(cluster.polls.length).toBeGreaterThanOrEqual(3));
     await producer.shutdown();
     const polls = cluster.polls.length;
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(cluster.polls.length).toBe(polls);
   });
 
   it("shutdown() during the pause after a failed poll returns at once and no poll follows", async () => {
+    driveTimers();
     const cluster = fakeDeployment({ checkScript: ["SERVICE_UNAVAILABLE"] });
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollRetryDelayMs: 10_000 });
     await vi.waitFor(() => expect(cluster.polls.length).toBe(1));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     const t0 = Date.now();
     await producer.shutdown();
     expect(Date.now() - t0).toBeLessThan(1000);
-    await sleep(50);
+    await vi.advanceTimersByTimeAsync(50);
     expect(cluster.polls.length).toBe(1);
   });
 
   it("shutdown() waits for a check being answered, whose decision is still posted", async () => {
+    driveTimers();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -557,13 +575,13 @@ describe("TransactionProducer check-back loop", () => {
     const shutdown = producer.shutdown().then(() => {
       done = true;
     });
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     expect(done).toBe(false);
     release();
     await shutdown;
     expect(cluster.decisions.map((d) => [d.transactionId, d.body.fromTransactionCheck])).toEqual([["TX-1", true]]);
     const polls = cluster.polls.length;
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60);
     expect(cluster.polls.length).toBe(polls);
   });
 

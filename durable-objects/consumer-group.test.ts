@@ -1,5 +1,5 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
 import { retryTopic, type HeartbeatRequest, type MemberFence } from "../protocol/consumer.js";
 import { Limits } from "../protocol/limits.js";
@@ -126,11 +126,7 @@ function silence(cg: DurableObjectStub<ConsumerGroupDO>, clientId: string, ms: n
 }
 
 async function waitForWatchers(cg: DurableObjectStub<ConsumerGroupDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await runInDurableObject(cg, (instance) => (instance as unknown as Internals).watchers.size === n)) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked watches`);
+  await vi.waitUntil(() => runInDurableObject(cg, (instance) => (instance as unknown as Internals).watchers.size === n), { timeout: 5000, interval: 5 });
 }
 
 const SESSION_RANGE = "[SESSION_TIMEOUT_ILLEGAL] sessionTimeoutMs must be within 3000..300000";
@@ -431,7 +427,7 @@ describe("ConsumerGroupDO watch", () => {
     let answered: number | undefined;
     const watching = cg.watch(1, 10_000).then((g) => (answered = g));
     await waitForWatchers(cg, 1);
-    // An unchanged heartbeat does not wake it.
+    // An unchanged heartbeat does not wake it: a wrong answer would arrive within these 20 ms.
     await cg.heartbeat(name, hb("cid-1", [topic]));
     await sleep(20);
     expect(answered).toBeUndefined();

@@ -1,25 +1,16 @@
 /**
  * Every malformed request gets a 4xx JSON error with a stable code and changes nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, isMQError } from "../../client/index.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { http, uniqueName } from "../helpers.js";
 
-let server: TestServer;
-let strict: TestServer;
 const topic = uniqueName("Bad");
 
-beforeAll(async () => {
-  server = await startTestServer();
-  strict = await startTestServer({ vars: { AUTO_CREATE_TOPIC_ENABLE: "false" } });
-  await new Admin({ endpoint: server.url, credentials: server.credentials }).createTopic(topic, { queueNums: 2 });
-  const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "bad_input_pg" });
-  await producer.start();
+test.beforeAll(async ({ admin, producer }) => {
+  await admin.createTopic(topic, { queueNums: 2 });
   await producer.send({ topic, body: "keep me" }, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 } });
-});
-afterAll(async () => {
-  await server?.destroy();
-  await strict?.destroy();
 });
 
 const q0 = () => `/brokers/broker-a/topics/${topic}/queues/0`;
@@ -131,7 +122,7 @@ function heartbeatQueueCases(): Case[] {
 
 describe("bad input", () => {
   for (const c of cases) {
-    it(`${c.name} → ${c.status} ${c.code}`, async () => {
+    it(`${c.name} → ${c.status} ${c.code}`, async ({ server }) => {
       const init: { method: string; body?: unknown; rawBody?: string } = { method: c.method };
       if (c.body !== undefined) init.body = c.body;
       if (c.rawBody !== undefined) init.rawBody = c.rawBody;
@@ -142,8 +133,7 @@ describe("bad input", () => {
     });
   }
 
-  it("changed nothing", async () => {
-    const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  it("changed nothing", async ({ server, admin }) => {
     const topics = (await admin.listTopics()).map((t) => t.topic);
     expect(topics).toEqual([topic]);
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: "g1" });
@@ -156,7 +146,8 @@ describe("bad input", () => {
     expect(r.msgFoundList.length).toBe(1);
   });
 
-  it("refuses a send to an unknown topic when auto-create is off", async () => {
+  it("refuses a send to an unknown topic when auto-create is off", async ({ launchServer }) => {
+    const strict = await launchServer({ vars: { AUTO_CREATE_TOPIC_ENABLE: "false" } });
     const name = uniqueName("NoAuto");
     const res = await http(`${strict.url}/brokers/broker-a/topics/${name}/queues/0/messages`, {
       method: "POST",
@@ -175,7 +166,7 @@ describe("bad input", () => {
     expect((await new Admin({ endpoint: strict.url, credentials: strict.credentials }).listTopics()).length).toBe(0);
   });
 
-  it("raises typed errors in the client before any request for bad names", async () => {
+  it("raises typed errors in the client before any request for bad names", async ({ server }) => {
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "pg" });
     await producer.start();
     let code = "NO_ERROR";

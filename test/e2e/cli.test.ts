@@ -6,10 +6,8 @@
 import { spawn } from "node:child_process";
 import type { ClusterInfo } from "../../protocol/cluster.js";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import {
-  Admin,
-  Producer,
   type GroupInfo,
   type GroupProgress,
   type MessageExt,
@@ -18,27 +16,13 @@ import {
   type TopicRouteData,
 } from "../../client/index.js";
 import type { HalfMessageInfo } from "../../client/admin.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test as e2e } from "../fixture.js";
+import { http, uniqueName } from "../helpers.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
 /** A topic with 2 queues on each broker, created by the first test and used by the rest. */
 const topic = uniqueName("CliTopic");
-
-beforeAll(async () => {
-  // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
-  server = await startTestServer({ vars: { TRANSACTION_TIMEOUT_MS: "600000" } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cli_pg") });
-  await producer.start();
-});
-afterAll(async () => {
-  await producer?.shutdown();
-  await server?.destroy();
-});
 
 interface Run {
   code: number | null;
@@ -46,14 +30,15 @@ interface Run {
   stderr: string;
 }
 
-function spawnCli(args: readonly string[], options: { entry?: string; env?: Record<string, string> } = {}): Promise<Run> {
+/** Runs the CLI against `endpoint` (as $FLAREMQ_ENDPOINT) with no credentials unless `env` gives some. */
+function spawnCli(endpoint: string, args: readonly string[], options: { entry?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const entry = options.entry ?? "cli/main.ts";
   const nodeArgs = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: ROOT,
       // No dev key from the machine's home folder or environment: this server has no accounts.
-      env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", FLAREMQ_ENDPOINT: server.url, ...options.env },
+      env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", FLAREMQ_ENDPOINT: endpoint, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -65,14 +50,21 @@ function spawnCli(args: readonly string[], options: { entry?: string; env?: Reco
   });
 }
 
-const cli = (...args: string[]): Promise<Run> => spawnCli(args);
-
 /** Runs a command with --json, expects exit 0, and parses stdout. */
-async function json<T>(...args: string[]): Promise<T> {
-  const r = await spawnCli([...args, "--json"]);
+async function spawnJson<T>(endpoint: string, args: string[]): Promise<T> {
+  const r = await spawnCli(endpoint, [...args, "--json"]);
   expect(r.code, `flaremq ${args.join(" ")}\n${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout) as T;
 }
+
+const test = e2e
+  // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
+  .override("serverOptions", { vars: { TRANSACTION_TIMEOUT_MS: "600000" } })
+  /** `cli("topic", "list")`: the CLI against the file's server. */
+  .extend("cli", { scope: "file" }, ({ server }) => (...args: string[]): Promise<Run> => spawnCli(server.url, args))
+  /** `json<T>("topic", "list")`: the same with --json, expecting exit 0, stdout parsed. */
+  .extend("json", { scope: "file" }, ({ server }) => <T,>(...args: string[]): Promise<T> => spawnJson<T>(server.url, args));
+const it = test;
 
 type MessageJson = Omit<MessageExt, "body"> & { body: string; bodyEncoding: "utf8" | "base64" };
 
@@ -90,7 +82,7 @@ const queueData = (brokerName: string, read: number, write: number, perm = 6) =>
 });
 
 describe("topic and cluster", () => {
-  it("creates, updates, lists, routes and deletes topics; lists the cluster", async () => {
+  it("creates, updates, lists, routes and deletes topics; lists the cluster", async ({ admin, cli, json }) => {
     const other = uniqueName("CliOther");
     const [created, createdOther] = await Promise.all([
       json<TopicConfig>("topic", "create", "--topic", topic, "--queues", "2"),
@@ -151,7 +143,7 @@ describe("topic and cluster", () => {
 });
 
 describe("messages", () => {
-  it("sends, views by offsetMsgId, msgId and offset, queries by key, and shows topic status", async () => {
+  it("sends, views by offsetMsgId, msgId and offset, queries by key, and shows topic status", async ({ admin, producer, cli, json }) => {
     const before = Date.now();
     const [first, second] = await Promise.all([
       json<SendResult>("message", "send", "--topic", topic, "--body", "hello", "--tags", "TagA", "--keys", "k1,k2", "--property", "color=red", "size=9"),
@@ -239,7 +231,7 @@ function bodyOf(m: MessageExt): string {
 }
 
 describe("groups", () => {
-  it("lists groups, shows members, resets offsets by time and shows progress with lag", async () => {
+  it("lists groups, shows members, resets offsets by time and shows progress with lag", async ({ server, admin, cli, json }) => {
     const group = uniqueName("cli_cg");
     const idle = uniqueName("cli_idle");
     const beat = await http(`${server.url}/groups/${group}/heartbeat`, {
@@ -324,7 +316,7 @@ describe("groups", () => {
 });
 
 describe("dead letters and transactions", () => {
-  it("lists, resends and deletes dead-lettered messages", async () => {
+  it("lists, resends and deletes dead-lettered messages", async ({ server, admin, producer, cli, json }) => {
     const group = uniqueName("cli_dlq");
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     const sent: SendResult[] = [];
@@ -363,7 +355,7 @@ describe("dead letters and transactions", () => {
     expect((await json<MessageJson[]>("dlq", "list", "--group", group)).map((m) => m.offsetMsgId)).toEqual([ids[2]]);
   });
 
-  it("lists half messages by state", async () => {
+  it("lists half messages by state", async ({ server, cli, json }) => {
     const producerGroup = uniqueName("cli_txpg");
     const half = await http(`${server.url}/brokers/broker-b/topics/${topic}/queues/1/messages`, {
       method: "POST",
@@ -395,7 +387,7 @@ describe("dead letters and transactions", () => {
 });
 
 describe("usage and errors", () => {
-  it("exits 2 with a usage line on bad usage, 1 with the error code on server errors, 0 on --help", async () => {
+  it("exits 2 with a usage line on bad usage, 1 with the error code on server errors, 0 on --help", async ({ server, cli }) => {
     const [unknownVerb, unknownNoun, unknownFlag, missingFlag, badInt, badProperty, systemTopic, systemTopicJson, unreachable, help, verbHelp, launcher] =
       await Promise.all([
         cli("topic", "frob"),
@@ -409,7 +401,7 @@ describe("usage and errors", () => {
         cli("topic", "list", "--endpoint", "http://127.0.0.1:1"),
         cli("--help"),
         cli("group", "reset-offset", "--help"),
-        spawnCli(["cluster", "list", "--json", "--endpoint", server.url], { entry: "bin/flaremq.js", env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" } }),
+        spawnCli(server.url, ["cluster", "list", "--json", "--endpoint", server.url], { entry: "bin/flaremq.js", env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" } }),
       ]);
     expect(unknownVerb).toEqual({
       code: 2,
@@ -450,57 +442,40 @@ describe("usage and errors", () => {
 });
 
 describe("account", () => {
-  it("creates, lists and deletes accounts as a signed admin; secrets never come back", async () => {
-    const { startTestServer } = await import("../helpers.js");
-    const { spawn } = await import("node:child_process");
+  it("creates, lists and deletes accounts as a signed admin; secrets never come back", async ({ launchServer }) => {
     // The first account comes from the FLAREMQ_ACCOUNTS secret: no account can be made through
     // a server without accounts (issue 12 item 3).
-    const server = await startTestServer({
+    const server = await launchServer({
       vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: "root", secretKey: "root-secret-0123456789", admin: true }]) },
     });
-    const run = (args: string[], env: Record<string, string> = {}) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args, "--endpoint", server.url, "--json"], {
-          cwd: process.cwd(),
-          env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", ...env },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
-    try {
-      const root = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
-      const unsignedCreate = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"]);
-      expect(unsignedCreate.code).toBe(1);
-      expect(unsignedCreate.stderr).toContain("UNAUTHENTICATED");
-      const created = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"], root);
-      expect(created.code).toBe(0);
-      expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "ops", admin: true });
-      expect(created.stdout).not.toContain("ops-secret-0123456789");
-      const unsigned = await run(["topic", "list"]);
-      expect(unsigned.code).toBe(1);
-      expect(unsigned.stderr).toContain("UNAUTHENTICATED");
-      // The account made through the API signs requests of its own.
-      const admin = { FLAREMQ_ACCESS_KEY: "ops", FLAREMQ_SECRET_KEY: "ops-secret-0123456789" };
-      const app = await run(
-        ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
-        admin,
-      );
-      expect(app.code).toBe(0);
-      // Lists the accounts managed through the API (those of the secret are not stored).
-      const list = await run(["account", "list"], admin);
-      expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "ops"]);
-      expect(list.stdout).not.toContain("secret");
-      const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
-      expect(denied.code).toBe(1);
-      expect(denied.stderr).toContain("ACCESS_DENIED");
-      expect((await run(["account", "delete", "--access-key", "app"], admin)).code).toBe(0);
-      const bad = await run(["account", "create", "--access-key", "x1", "--secret-key", "0123456789abcdef", "--topic", "T1=WRITE"], admin);
-      expect(bad.code).toBe(2);
-    } finally {
-      await server.destroy();
-    }
+    const run = (args: string[], env: Record<string, string> = {}) => spawnCli(server.url, [...args, "--endpoint", server.url, "--json"], { env });
+    const root = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
+    const unsignedCreate = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"]);
+    expect(unsignedCreate.code).toBe(1);
+    expect(unsignedCreate.stderr).toContain("UNAUTHENTICATED");
+    const created = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"], root);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "ops", admin: true });
+    expect(created.stdout).not.toContain("ops-secret-0123456789");
+    const unsigned = await run(["topic", "list"]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain("UNAUTHENTICATED");
+    // The account made through the API signs requests of its own.
+    const admin = { FLAREMQ_ACCESS_KEY: "ops", FLAREMQ_SECRET_KEY: "ops-secret-0123456789" };
+    const app = await run(
+      ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
+      admin,
+    );
+    expect(app.code).toBe(0);
+    // Lists the accounts managed through the API (those of the secret are not stored).
+    const list = await run(["account", "list"], admin);
+    expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "ops"]);
+    expect(list.stdout).not.toContain("secret");
+    const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("ACCESS_DENIED");
+    expect((await run(["account", "delete", "--access-key", "app"], admin)).code).toBe(0);
+    const bad = await run(["account", "create", "--access-key", "x1", "--secret-key", "0123456789abcdef", "--topic", "T1=WRITE"], admin);
+    expect(bad.code).toBe(2);
   }, 60_000);
 });

@@ -1,35 +1,22 @@
 /** Orderly consumption, tag and SQL92 filters, lite pull consumers and offset admin. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import {
-  Admin,
   LitePullConsumer,
   MessageSelector,
-  Producer,
   PushConsumer,
   concurrently,
   isMQError,
   orderly,
   type MessageExt,
 } from "../../client/index.js";
-import { FAST, FAST_LEVELS, record, waitFor, waitForBalance, type Delivery } from "../consumer-helpers.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { FAST, FAST_LEVELS, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { test, it } from "../fixture.js";
+import { clockPast, http, quietPeriod, uniqueName, waitFor } from "../helpers.js";
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "more_pg" });
-  await producer.start();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+test.override("serverOptions", { vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
 
 describe("orderly consumption", () => {
-  it("keeps per-queue order with suspensions and across a member joining and leaving", async () => {
+  it("keeps per-queue order with suspensions and across a member joining and leaving", async ({ server, admin, producer }) => {
     const topic = uniqueName("Orderly");
     const group = uniqueName("og");
     await admin.createTopic(topic, { queueNums: 2 });
@@ -100,7 +87,7 @@ describe("orderly consumption", () => {
 });
 
 describe("filters", () => {
-  it("gives each group exactly its tag or SQL92 subset, filtered on the server", async () => {
+  it("gives each group exactly its tag or SQL92 subset, filtered on the server", async ({ server, admin, producer }) => {
     const topic = uniqueName("Filter");
     await admin.createTopic(topic, { queueNums: 2 });
     const cases = [
@@ -140,14 +127,14 @@ describe("filters", () => {
         console.log(logs.map((l, n) => `${n}: got ${l.length} want ${expected[n]!.length}`).join("; "));
         throw e;
       });
-      await new Promise((r) => setTimeout(r, 400));
+      await quietPeriod(400); // a message outside a group's subset would show up now
       logs.forEach((log, n) => expect(log.map((d) => d.body).sort()).toEqual(expected[n]));
     } finally {
       await Promise.all(consumers.map((c) => c.shutdown()));
     }
   });
 
-  it("refuses a bad SQL92 expression at subscribe time with its position", async () => {
+  it("refuses a bad SQL92 expression at subscribe time with its position", async ({ server }) => {
     const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("bad"), ...FAST });
     let code = "NO_ERROR";
     let message = "";
@@ -176,7 +163,7 @@ describe("filters", () => {
 });
 
 describe("lite pull consumer", () => {
-  it("polls subscribed queues, commits, seeks, pauses and resumes", async () => {
+  it("polls subscribed queues, commits, seeks, pauses and resumes", async ({ server, admin, producer }) => {
     const topic = uniqueName("Lite");
     const group = uniqueName("lg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
@@ -218,7 +205,7 @@ describe("lite pull consumer", () => {
     }
   });
 
-  it("reads assigned queues without a rebalance", async () => {
+  it("reads assigned queues without a rebalance", async ({ server, admin, producer }) => {
     const topic = uniqueName("Assign");
     await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-b"] });
     const mq = { topic, brokerName: "broker-b", queueId: 1 };
@@ -237,7 +224,7 @@ describe("lite pull consumer", () => {
 });
 
 describe("offsets admin", () => {
-  it("shows lag of a stalled group and resets its offsets to a time, applied by live members", async () => {
+  it("shows lag of a stalled group and resets its offsets to a time, applied by live members", async ({ server, admin, producer }) => {
     const topic = uniqueName("Progress");
     const group = uniqueName("pg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
@@ -255,9 +242,8 @@ describe("offsets admin", () => {
     try {
       await waitFor("assignment", () => c.assignedQueues.some((q) => q.topic === topic));
       for (let i = 0; i < 5; i++) await producer.send({ topic, body: `early-${i}` }, { messageQueue: mq });
-      await new Promise((r) => setTimeout(r, 20));
+      await clockPast(Date.now()); // every early message is stored strictly before `middle`
       const middle = Date.now();
-      await new Promise((r) => setTimeout(r, 20));
       for (let i = 0; i < 5; i++) await producer.send({ topic, body: `late-${i}` }, { messageQueue: mq });
       await waitFor("10 deliveries", () => log.length >= 10);
       await waitFor("committed", async () => (await admin.consumerProgress(group, topic)).totalLag === 0);

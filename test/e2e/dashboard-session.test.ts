@@ -9,15 +9,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Admin } from "../../client/index.js";
+import { afterAll, afterEach, describe, expect } from "vitest";
+import type { Admin } from "../../client/index.js";
 import { signRequest } from "../../protocol/auth/signature.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { APP, ROOT } from "../auth-helpers.js";
+import { test, it } from "../fixture.js";
+import { uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const ROOT = { accessKey: "root", secretKey: "root-secret-key-0001" };
-const APP = { accessKey: "app", secretKey: "app-secret-key-00001" };
 const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 let server: TestServer;
@@ -31,12 +31,16 @@ let context: BrowserContext;
 let page: Page;
 let problems: string[] = [];
 
-beforeAll(async () => {
+test.override("serverOptions", {
+  vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }, { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" }]) },
+  credentials: ROOT,
+});
+
+// The browser and the other origin are shared by the file's tests, as the server is (from the fixture).
+test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  server = await startTestServer({
-    vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }, { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" }]) },
-  });
-  admin = new Admin({ endpoint: server.url, credentials: ROOT });
+  server = fileServer;
+  admin = fileAdmin;
   other = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(otherPage);
@@ -53,7 +57,6 @@ afterAll(async () => {
   await context?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   await new Promise((r) => other?.close(r));
-  await server?.destroy();
 });
 
 async function newPage(): Promise<Page> {

@@ -7,10 +7,11 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, concurrently } from "../../client/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import { Producer, PullConsumer, PushConsumer, concurrently, type Admin } from "../../client/index.js";
 import { ROOT } from "../../scripts/build.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { http, uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -35,15 +36,16 @@ let userDataDir: string | undefined;
 let page: Page | undefined;
 let pageErrors: string[] = [];
 
-beforeAll(async () => {
+// The browser and page are shared by the file's tests, as the server is (from the fixture).
+test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: the dashboard test needs it. Install it with \`apt-get install -y chromium\` ` +
         `(.ci/run does so when it is missing) or point CHROMIUM_PATH at a Chromium binary.`,
     );
   }
-  server = await startTestServer();
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  server = fileServer;
+  admin = fileAdmin;
   userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-"));
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -60,7 +62,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  await server?.destroy();
 });
 
 async function open(hash: string): Promise<Page> {

@@ -11,9 +11,10 @@
  * a failure prints the request index, so `FUZZ_SEED=<seed>` replays the same requests.
  */
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { ErrorCodes } from "../../protocol/errors.js";
-import { http, startTestServer, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { http, waitFor, type TestServer } from "../helpers.js";
 import {
   classify,
   generateRequest,
@@ -40,6 +41,8 @@ const PLAY = "FuzzPlay";
 const PLAY_GROUP = "fuzz_play_cg";
 const PLAY_PG = "fuzz_play_pg";
 
+// State built once before the fuzzing and compared after it, across the file's tests: the
+// fixture's server is kept here by the beforeAll that builds the rest.
 let server: TestServer;
 let client: RawHttpClient;
 let ops: ApiOperation[];
@@ -100,9 +103,9 @@ async function snapshot(): Promise<unknown> {
   return { queues: topic.queues, queueStates: queues, webhookUrl: producer.webhookUrl, members: group.members, generation: group.generation };
 }
 
-beforeAll(async () => {
+test.beforeAll(async ({ server: fileServer }) => {
   console.log(`fuzz seed=${SEED} (0x${SEED.toString(16)}; set FUZZ_SEED to replay) count=${COUNT} budget=${TIME_BUDGET_MS}ms concurrency=${CONCURRENCY}`);
-  server = await startTestServer();
+  server = fileServer;
   const url = new URL(server.url);
   client = new RawHttpClient(url.hostname, Number(url.port), CONCURRENCY * 2);
   ops = operationsFromOpenApi(await ok("GET", "/openapi.json"));
@@ -168,9 +171,8 @@ beforeAll(async () => {
   before = await snapshot();
 }, 60_000);
 
-afterAll(async () => {
+test.afterAll(() => {
   client?.close();
-  await server?.destroy();
 });
 
 /** What is wrong with an answer, or undefined when it is fine. */
@@ -401,14 +403,8 @@ describe("out-of-order flows", () => {
 });
 
 describe("limit-edge payloads (issue 12 item 1)", () => {
-  /** Waits for `probe` to hold, polling (alarms and replication run on their own time). */
-  async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  /** Waits for `probe` to hold (alarms and replication run on their own time). */
+  const until = (what: string, probe: () => Promise<boolean>) => waitFor(what, probe, 30_000);
 
   it("item 1: payloads at the edge of every limit go through every write path, and ones just over a limit are refused", { timeout: 180_000 }, async () => {
     const topic = "FuzzEdge";
