@@ -129,8 +129,8 @@ describe("ProducerGroupDO", () => {
 
   it("keeps at most 10000 undelivered checks, dropping the oldest", async () => {
     const { pg, name } = producerGroup();
-    await runInDurableObject(pg, (instance) => {
-      for (let i = 0; i <= 10_000; i++) instance.enqueueCheck(check(`TX${i}`, name));
+    await runInDurableObject(pg, async (instance) => {
+      for (let i = 0; i <= 10_000; i++) await instance.enqueueCheck(check(`TX${i}`, name));
     });
     expect((await pg.status()).pendingChecks).toBe(10_000);
     expect((await pg.pollChecks(0, 2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);

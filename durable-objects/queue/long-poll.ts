@@ -35,7 +35,7 @@ export interface LongPollDeps {
   log: CommitLog;
   owners: Owners;
   waiters: Waiters;
-  now(): number;
+  now: () => number;
 }
 
 export class LongPoll {

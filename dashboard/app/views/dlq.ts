@@ -69,7 +69,7 @@ export class DlqView implements View {
       h(
         "tr",
         { "data-testid": "dlq-row", "data-offset-msg-id": m.offsetMsgId },
-        h("td", null, this.picks[i]!),
+        h("td", null, this.picks[i]),
         h("td", { class: "mono" }, m.offsetMsgId),
         h("td", { class: "mono" }, m.msgId),
         h("td", { class: "mono" }, m.properties.RETRY_TOPIC ?? m.topic),
