@@ -22,10 +22,7 @@ export interface ConsumeOrderlyContext {
 
 export interface MessageListenerConcurrently {
   orderly?: false;
-  consumeMessage(
-    messages: MessageExt[],
-    context: ConsumeConcurrentlyContext,
-  ): ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
+  consumeMessage(messages: MessageExt[], context: ConsumeConcurrentlyContext): ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
 }
 
 export interface MessageListenerOrderly {

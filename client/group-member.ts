@@ -63,10 +63,11 @@ export class GroupMember {
     while (this.running && !signal.aborted) {
       const known = this.current?.generation ?? 0;
       try {
-        const { generation } = await this.transport.request<{ generation: number }>(
-          `/groups/${pathSegment(this.options.group)}/watch`,
-          { query: { generation: known, maxWaitMs: 20_000 }, timeoutMs: 30_000, signal },
-        );
+        const { generation } = await this.transport.request<{ generation: number }>(`/groups/${pathSegment(this.options.group)}/watch`, {
+          query: { generation: known, maxWaitMs: 20_000 },
+          timeoutMs: 30_000,
+          signal,
+        });
         if (generation > known && this.running) {
           await this.beatSoon();
           // A heartbeat that failed leaves us behind; pause rather than spin on the watch.

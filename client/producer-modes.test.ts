@@ -28,9 +28,7 @@ interface Post {
 type SendAnswer = ErrorCode | "OK" | "NETWORK";
 
 /** The write queues of TWO_BROKERS in route order. */
-const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) =>
-  [0, 1, 2, 3].map((queueId) => ({ topic: "T", brokerName, queueId })),
-);
+const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) => [0, 1, 2, 3].map((queueId) => ({ topic: "T", brokerName, queueId })));
 
 /** How long the fake broker takes to answer, on the real clock (latency, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -112,8 +110,6 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   };
   return { fetch, posts, routeGets, events, state };
 }
-
-
 
 const codeOfError = (e: unknown): string => (isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`);
 const where = (p: { brokerName: string; queueId: number }): string => `${p.brokerName}:${p.queueId}`;
@@ -551,18 +547,15 @@ describe("ordered sends by shardingKey", () => {
     expect((await t).messageQueue.topic).toBe("T");
   });
 
-  it.each(["SERVICE_UNAVAILABLE", "INTERNAL_ERROR", "NETWORK"] as const)(
-    "retries a %s failure on the SAME queue with the same msgId",
-    async (failure) => {
-      const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.seq <= 2 ? failure : "OK"));
-      const producer = await startedProducer(cluster.fetch);
-      const r = await producer.send({ topic: "T", body: "x" }, { shardingKey: "order-A" });
-      expect(cluster.posts.map(where)).toEqual(["broker-b:2", "broker-b:2", "broker-b:2"]);
-      expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
-      expect(r.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
-      expect(where(r.messageQueue)).toBe("broker-b:2");
-    },
-  );
+  it.each(["SERVICE_UNAVAILABLE", "INTERNAL_ERROR", "NETWORK"] as const)("retries a %s failure on the SAME queue with the same msgId", async (failure) => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.seq <= 2 ? failure : "OK"));
+    const producer = await startedProducer(cluster.fetch);
+    const r = await producer.send({ topic: "T", body: "x" }, { shardingKey: "order-A" });
+    expect(cluster.posts.map(where)).toEqual(["broker-b:2", "broker-b:2", "broker-b:2"]);
+    expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
+    expect(r.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
+    expect(where(r.messageQueue)).toBe("broker-b:2");
+  });
 
   it("gives up after 1 + retryTimesWhenSendFailed attempts, all on the same queue", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS }, () => "SERVICE_UNAVAILABLE");
@@ -688,8 +681,22 @@ describe("batch send", () => {
   });
 
   it.each([
-    ["mixed topics", [{ topic: "T", body: "a" }, { topic: "U", body: "b" }], "MESSAGE_ILLEGAL"],
-    ["a delay level", [{ topic: "T", body: "a" }, { topic: "T", body: "b", delayTimeLevel: 2 }], "BATCH_DELAY_NOT_SUPPORTED"],
+    [
+      "mixed topics",
+      [
+        { topic: "T", body: "a" },
+        { topic: "U", body: "b" },
+      ],
+      "MESSAGE_ILLEGAL",
+    ],
+    [
+      "a delay level",
+      [
+        { topic: "T", body: "a" },
+        { topic: "T", body: "b", delayTimeLevel: 2 },
+      ],
+      "BATCH_DELAY_NOT_SUPPORTED",
+    ],
     ["a delivery time", [{ topic: "T", body: "a", deliverTimeMs: 1 }], "BATCH_DELAY_NOT_SUPPORTED"],
     ["no message", [], "MESSAGE_ILLEGAL"],
   ] as [string, Message[], string][])("refuses a batch with %s before any network call", async (_name, batch, code) => {

@@ -15,7 +15,6 @@ import { codeOf } from "./test-support/producers.js";
 
 const GROUP = "TPG";
 
-
 interface HalfPost {
   brokerName: string;
   topic: string;
@@ -180,11 +179,7 @@ function recordingListener(
 
 const started: TransactionProducer[] = [];
 
-async function startedProducer(
-  fetch: FetchLike,
-  listener: TransactionListener,
-  extra: Partial<TransactionProducerOptions> = {},
-): Promise<TransactionProducer> {
+async function startedProducer(fetch: FetchLike, listener: TransactionListener, extra: Partial<TransactionProducerOptions> = {}): Promise<TransactionProducer> {
   const spy = vi.spyOn(Math, "random").mockReturnValue(0);
   const producer = new TransactionProducer({
     endpoint: "http://mq.test",
@@ -200,7 +195,6 @@ async function startedProducer(
   started.push(producer);
   return producer;
 }
-
 
 function checkOf(transactionId: string, body: string, extra: Partial<MessageExtWire> = {}): TransactionCheck {
   return {
@@ -236,45 +230,42 @@ afterEach(async () => {
 });
 
 describe("TransactionProducer.sendMessageInTransaction", () => {
-  it.each(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE"] as const)(
-    "sends a half message, runs the local transaction, then posts %s",
-    async (decision) => {
-      const cluster = fakeDeployment();
-      const rec = recordingListener(() => decision, undefined, cluster.log);
-      const producer = await startedProducer(cluster.fetch, rec.listener);
-      const message: Message = { topic: "T", body: "order-1", tags: "TagA", keys: "k1" };
-      const arg = { orderId: 1 };
-      const result = await producer.sendMessageInTransaction(message, arg);
+  it.each(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE"] as const)("sends a half message, runs the local transaction, then posts %s", async (decision) => {
+    const cluster = fakeDeployment();
+    const rec = recordingListener(() => decision, undefined, cluster.log);
+    const producer = await startedProducer(cluster.fetch, rec.listener);
+    const message: Message = { topic: "T", body: "order-1", tags: "TagA", keys: "k1" };
+    const arg = { orderId: 1 };
+    const result = await producer.sendMessageInTransaction(message, arg);
 
-      expect(cluster.sends.length).toBe(1);
-      const half = cluster.sends[0]!;
-      expect(half.body.transaction).toEqual({ producerGroup: GROUP });
-      expect(half.body.messages.length).toBe(1);
-      expect(half.body.messages[0]).toMatchObject({ body: "order-1", bodyEncoding: "utf8", tags: "TagA", keys: ["k1"] });
-      const msgId = half.body.messages[0]!.msgId!;
+    expect(cluster.sends.length).toBe(1);
+    const half = cluster.sends[0]!;
+    expect(half.body.transaction).toEqual({ producerGroup: GROUP });
+    expect(half.body.messages.length).toBe(1);
+    expect(half.body.messages[0]).toMatchObject({ body: "order-1", bodyEncoding: "utf8", tags: "TagA", keys: ["k1"] });
+    const msgId = half.body.messages[0]!.msgId!;
 
-      expect(rec.executed.length).toBe(1);
-      expect(rec.executed[0]!.message).toBe(message);
-      expect(rec.executed[0]!.arg).toBe(arg);
+    expect(rec.executed.length).toBe(1);
+    expect(rec.executed[0]!.message).toBe(message);
+    expect(rec.executed[0]!.arg).toBe(arg);
 
-      expect(cluster.decisions.length).toBe(1);
-      const d = cluster.decisions[0]!;
-      expect({ broker: d.brokerName, topic: d.topic, queueId: d.queueId, transactionId: d.transactionId }).toEqual({
-        broker: half.brokerName,
-        topic: "T",
-        queueId: half.queueId,
-        transactionId: `tx-${msgId}`,
-      });
-      expect(d.body).toEqual({ producerGroup: GROUP, decision, fromTransactionCheck: false });
-      expect(cluster.log.filter((e) => e !== "poll")).toEqual(["half", "execute", `decision ${decision}`]);
+    expect(cluster.decisions.length).toBe(1);
+    const d = cluster.decisions[0]!;
+    expect({ broker: d.brokerName, topic: d.topic, queueId: d.queueId, transactionId: d.transactionId }).toEqual({
+      broker: half.brokerName,
+      topic: "T",
+      queueId: half.queueId,
+      transactionId: `tx-${msgId}`,
+    });
+    expect(d.body).toEqual({ producerGroup: GROUP, decision, fromTransactionCheck: false });
+    expect(cluster.log.filter((e) => e !== "poll")).toEqual(["half", "execute", `decision ${decision}`]);
 
-      expect(result.transactionId).toBe(`tx-${msgId}`);
-      expect(result.localTransactionState).toBe(decision);
-      expect(result.msgId).toBe(msgId);
-      expect(result.sendStatus).toBe("SEND_OK");
-      expect(result.messageQueue).toEqual({ topic: "T", brokerName: half.brokerName, queueId: half.queueId });
-    },
-  );
+    expect(result.transactionId).toBe(`tx-${msgId}`);
+    expect(result.localTransactionState).toBe(decision);
+    expect(result.msgId).toBe(msgId);
+    expect(result.sendStatus).toBe("SEND_OK");
+    expect(result.messageQueue).toEqual({ topic: "T", brokerName: half.brokerName, queueId: half.queueId });
+  });
 
   it("awaits an async local transaction before deciding", async () => {
     const cluster = fakeDeployment();
@@ -301,12 +292,18 @@ describe("TransactionProducer.sendMessageInTransaction", () => {
   });
 
   it.each([
-    ["throws", (): LocalTransactionState => {
-      throw new Error("db down");
-    }],
-    ["rejects", async (): Promise<LocalTransactionState> => {
-      throw new Error("db down");
-    }],
+    [
+      "throws",
+      (): LocalTransactionState => {
+        throw new Error("db down");
+      },
+    ],
+    [
+      "rejects",
+      async (): Promise<LocalTransactionState> => {
+        throw new Error("db down");
+      },
+    ],
   ])("counts a listener that %s as UNKNOW and posts no decision", async (_name, execute) => {
     const cluster = fakeDeployment();
     const rec = recordingListener(execute);

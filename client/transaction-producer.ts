@@ -94,20 +94,21 @@ export class TransactionProducer extends Producer {
     decision: LocalTransactionState,
     fromTransactionCheck = false,
   ): Promise<EndTransactionResult> {
-    return this.transport.request<EndTransactionResult>(
-      `${brokerPath(target.messageQueue)}/transactions/${pathSegment(transactionId)}`,
-      { method: "POST", body: { producerGroup: this.group, decision, fromTransactionCheck } },
-    );
+    return this.transport.request<EndTransactionResult>(`${brokerPath(target.messageQueue)}/transactions/${pathSegment(transactionId)}`, {
+      method: "POST",
+      body: { producerGroup: this.group, decision, fromTransactionCheck },
+    });
   }
 
   private async pollChecks(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let checks: TransactionCheck[];
       try {
-        ({ checks } = await this.transport.request<{ checks: TransactionCheck[] }>(
-          `/producers/${pathSegment(this.group)}/checks`,
-          { query: { maxWaitMs: this.checkPollWaitMs }, timeoutMs: this.checkPollWaitMs + 10_000, signal },
-        ));
+        ({ checks } = await this.transport.request<{ checks: TransactionCheck[] }>(`/producers/${pathSegment(this.group)}/checks`, {
+          query: { maxWaitMs: this.checkPollWaitMs },
+          timeoutMs: this.checkPollWaitMs + 10_000,
+          signal,
+        }));
       } catch (e) {
         if (signal.aborted || (isMQError(e) && e.code === "ABORTED")) return;
         await sleep(this.checkPollRetryDelayMs, signal);

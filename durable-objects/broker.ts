@@ -15,15 +15,7 @@ import { brokerStub } from "../cluster/stubs.js";
 import type { TopicWriteMode } from "../cluster/topic-registry.js";
 import { withTimeout } from "./shared/timeout.js";
 import { applyMigrations } from "./shared/migrate.js";
-import {
-  TOPIC_ROW_COLUMNS,
-  mergeQueues,
-  toTopicConfig,
-  topicRowValues,
-  type TopicQueues,
-  type TopicQueuesInput,
-  type TopicRow,
-} from "./topic-row.js";
+import { TOPIC_ROW_COLUMNS, mergeQueues, toTopicConfig, topicRowValues, type TopicQueues, type TopicQueuesInput, type TopicRow } from "./topic-row.js";
 
 export interface BrokerState {
   brokerName: string;
@@ -54,7 +46,6 @@ const MIGRATIONS: readonly string[] = [
 const RETRY_AFTER_FAILURE_MS = 1000;
 /** A NameServer that has not answered by then counts as failed, so one hung instance never stops the heartbeat to the others. */
 const REGISTER_TIMEOUT_MS = 5000;
-
 
 /** A copy of the master's table and permission that a slave member registers on its own. */
 export interface BrokerTableCopy {
@@ -129,9 +120,7 @@ export class BrokerDO extends DurableObject<Env> {
     if (copy.brokerId === 0) throw toRpcError("NO_PERMISSION", "the master follows nobody");
     // Only a newer table: two handovers crossing must not leave the older one in place.
     const changed =
-      this.brokerName === null ||
-      copy.incarnation > this.incarnation ||
-      (copy.incarnation === this.incarnation && copy.dataVersion > this.dataVersion);
+      this.brokerName === null || copy.incarnation > this.incarnation || (copy.incarnation === this.incarnation && copy.dataVersion > this.dataVersion);
     if (changed) {
       this.ctx.storage.transactionSync(() => {
         this.sql.exec("DELETE FROM topic_config");
@@ -186,7 +175,12 @@ export class BrokerDO extends DurableObject<Env> {
     if (existing && mode === "create" && !sameQueues(existing, queues))
       throw toRpcError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists on broker "${this.name()}"`);
     const now = Date.now();
-    const config: BrokerTopicConfig = { topic, ...queues, createdAt: existing?.createdAt ?? now, updatedAt: existing && sameQueues(existing, queues) ? existing.updatedAt : now };
+    const config: BrokerTopicConfig = {
+      topic,
+      ...queues,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: existing && sameQueues(existing, queues) ? existing.updatedAt : now,
+    };
     if (!existing || config.updatedAt !== existing.updatedAt) {
       this.insertTopic(config);
       this.bumpVersion();
@@ -228,7 +222,10 @@ export class BrokerDO extends DurableObject<Env> {
     if (this.brokerId === 0) {
       const held = this.listTopics().map((t) => t.topic);
       if (held.length > 0)
-        throw toRpcError("BROKER_HAS_TOPICS", `broker "${name}" still holds ${held.length} topic(s), e.g. "${held[0]}"; move them off first (topic update --brokers)`);
+        throw toRpcError(
+          "BROKER_HAS_TOPICS",
+          `broker "${name}" still holds ${held.length} topic(s), e.g. "${held[0]}"; move them off first (topic update --brokers)`,
+        );
       const config = readConfig(this.env);
       for (let id = 1; id <= config.slavesPerBroker; id++) {
         await withTimeout(brokerStub(this.env, name, id).shutdown(), REGISTER_TIMEOUT_MS);
@@ -327,7 +324,14 @@ export class BrokerDO extends DurableObject<Env> {
     const ids = Array.from({ length: config.slavesPerBroker }, (_, i) => i + 1).filter((id) => this.slavesGiven.get(id) !== version);
     await Promise.allSettled(
       ids.map(async (id) => {
-        const copy: BrokerTableCopy = { brokerName: this.name(), brokerId: id, incarnation: this.incarnation, topics, permission: this.permission, dataVersion: version };
+        const copy: BrokerTableCopy = {
+          brokerName: this.name(),
+          brokerId: id,
+          incarnation: this.incarnation,
+          topics,
+          permission: this.permission,
+          dataVersion: version,
+        };
         const stub = brokerStub(this.env, this.name(), id);
         try {
           const held = await withTimeout(stub.follow(copy), REGISTER_TIMEOUT_MS);
@@ -395,4 +399,3 @@ export class BrokerDO extends DurableObject<Env> {
 function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
   return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;
 }
-

@@ -97,10 +97,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     this.nameGroup(group);
     if (req.sessionTimeoutMs < Limits.minSessionTimeoutMs || req.sessionTimeoutMs > Limits.maxSessionTimeoutMs) {
-      throw toRpcError(
-        "SESSION_TIMEOUT_ILLEGAL",
-        `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`,
-      );
+      throw toRpcError("SESSION_TIMEOUT_ILLEGAL", `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`);
     }
     if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
@@ -257,9 +254,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     const subscribed = new Set(req.subscriptions.map((s) => s.topic));
     const topics = [...new Set(configured.map((q) => q.topic))].filter((t) => subscribed.has(t));
     const readable = new Map<string, MessageQueue[]>();
-    await Promise.all(
-      topics.map(async (t) => readable.set(t, readQueuesOf(t, await readNameServer(this.env, (ns) => ns.getTopic(t))))),
-    );
+    await Promise.all(topics.map(async (t) => readable.set(t, readQueuesOf(t, await readNameServer(this.env, (ns) => ns.getTopic(t))))));
     const why = illegalConfiguredQueue(configured, readable);
     if (why) throw toRpcError("CONFIGURED_QUEUE_ILLEGAL", why);
   }
@@ -346,7 +341,11 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       if (!member || !holds(member, key, this.generation) || now - since >= RELEASE_TIMEOUT_MS) continue;
       stillReleasing.set(key, { from, since });
       owners.set(key, from);
-      if (cid !== null) next.set(cid, (next.get(cid) ?? []).filter((q) => queueKey(q) !== key));
+      if (cid !== null)
+        next.set(
+          cid,
+          (next.get(cid) ?? []).filter((q) => queueKey(q) !== key),
+        );
     }
     this.releasing.clear();
     for (const [key, r] of stillReleasing) this.releasing.set(key, r);

@@ -43,7 +43,13 @@ export const test = base
     onCleanup(() => producer.shutdown());
     return producer;
   })
-  .extend("call", { scope: "file" }, ({ server }): Call => (cred, method, path, options) => signedCall(server.url, cred, method, path, options))
+  .extend(
+    "call",
+    { scope: "file" },
+    ({ server }): Call =>
+      (cred, method, path, options) =>
+        signedCall(server.url, cred, method, path, options),
+  )
   // vitest reads the fixtures a function uses from its first parameter: a pattern, empty here.
   // eslint-disable-next-line no-empty-pattern
   .extend("launchServer", async ({}, { onCleanup }) => {

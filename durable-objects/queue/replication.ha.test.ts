@@ -9,7 +9,6 @@ import { queueObjectName } from "../../cluster/stubs.js";
 import type { QueueDO } from "../queue.js";
 import { msg, rejection, sleep } from "../test-support.js";
 
-
 function pair(): { mq: MessageQueue; master: DurableObjectStub<QueueDO>; slave: DurableObjectStub<QueueDO> } {
   const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
   return {

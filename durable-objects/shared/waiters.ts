@@ -68,10 +68,7 @@ export class Waiters {
     }
     // Taking one from an account holding just one more would only swap who is short.
     if (most <= mine + 1) {
-      throw toRpcError(
-        "TOO_MANY_WAITERS",
-        `this queue already holds ${this.max} parked pulls, ${mine} of them this account's (its share); retry later`,
-      );
+      throw toRpcError("TOO_MANY_WAITERS", `this queue already holds ${this.max} parked pulls, ${mine} of them this account's (its share); retry later`);
     }
     for (const waiter of this.waiting) {
       if (waiter.account !== busiest) continue;

@@ -13,9 +13,7 @@ describe("topic admin", () => {
       ["broker-b", 3, 3, 6],
     ]);
     const updated = await admin.updateTopic(topic, { writeQueueNums: 2, brokers: ["broker-b"] });
-    expect(updated.queues).toEqual([
-      { brokerName: "broker-b", readQueueNums: 3, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
-    ]);
+    expect(updated.queues).toEqual([{ brokerName: "broker-b", readQueueNums: 3, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }]);
     const route = await admin.topicRoute(topic);
     expect(route.brokerDatas).toEqual([
       { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b", "1": "/brokers/broker-b?brokerId=1" } },

@@ -44,7 +44,11 @@ const test = e2e
 const it = test;
 
 describe("item 3: deploy fails closed", () => {
-  it("item 3: a Worker without accounts serves nobody unless run locally with ALLOW_UNAUTHENTICATED_LOCAL, and then only loopback names", async ({ open, deployed, raw }) => {
+  it("item 3: a Worker without accounts serves nobody unless run locally with ALLOW_UNAUTHENTICATED_LOCAL, and then only loopback names", async ({
+    open,
+    deployed,
+    raw,
+  }) => {
     const sendBody = { messages: [{ body: "x", bodyEncoding: "utf8" }] };
     const probes = [
       ["GET", "/namesrv/topics", undefined],

@@ -105,9 +105,7 @@ describe("item 2: producer-group permissions", () => {
     expect(outcome(await call(APP, "POST", `${Q0}/messages`, { body: { messages: [{ body: "plain", bodyEncoding: "utf8" }] } }))).toBe("200");
     // The refused sends and decisions changed nothing: the new halves are exactly the allowed
     // ones (two per allowed role and group; oneway ones land once written), all still pending.
-    const allowedSends = (Object.keys(ROLES) as Role[]).flatMap((role) =>
-      GROUPS.filter((g) => ["PUB", "PUB|SUB"].includes(groupPerm(role, g))).map((g) => g),
-    );
+    const allowedSends = (Object.keys(ROLES) as Role[]).flatMap((role) => GROUPS.filter((g) => ["PUB", "PUB|SUB"].includes(groupPerm(role, g))).map((g) => g));
     const expectedCount = before.length + 2 * allowedSends.length;
     await waitFor("every allowed half stored", async () => (await transactions()).length >= expectedCount, 10_000);
     const after = await transactions();
@@ -172,7 +170,10 @@ describe("item 2: producer-group permissions", () => {
 });
 
 describe("item 2: TransactionProducer with a limited account", () => {
-  it("item 2: sends, commits and answers check-backs with PUB on the topic and the producer group; fails with ACCESS_DENIED without the group", async ({ server, call }) => {
+  it("item 2: sends, commits and answers check-backs with PUB on the topic and the producer group; fails with ACCESS_DENIED without the group", async ({
+    server,
+    call,
+  }) => {
     const { transactions } = transactionCalls(call);
     let settle = false;
     const checked: string[] = [];
@@ -197,9 +198,13 @@ describe("item 2: TransactionProducer with a limited account", () => {
       const later = await producer.sendMessageInTransaction({ topic: TOPIC, body: "later" });
       expect(later.localTransactionState).toBe("UNKNOW");
       // The check-back reaches this producer through its poll; once it says COMMIT, it is visible.
-      await waitFor("the check-back of \"later\"", () => checked.includes("later"), 20_000);
+      await waitFor('the check-back of "later"', () => checked.includes("later"), 20_000);
       settle = true;
-      await waitFor("\"later\" committed", async () => (await transactions()).find((t) => t.transactionId === later.transactionId)?.state === "COMMITTED", 20_000);
+      await waitFor(
+        '"later" committed',
+        async () => (await transactions()).find((t) => t.transactionId === later.transactionId)?.state === "COMMITTED",
+        20_000,
+      );
       expect((await transactions()).find((t) => t.transactionId === now.transactionId)?.state).toBe("COMMITTED");
 
       // The victim holds no consumer group: reading is the admin's here.

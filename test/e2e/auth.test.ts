@@ -213,7 +213,9 @@ describe("permission matrix", () => {
 });
 
 describe("producer groups and topic reads through a group", () => {
-  it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async ({ call }) => {
+  it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async ({
+    call,
+  }) => {
     expect(outcome(await call(ROLES.app, "GET", "/producers/GPub/checks?maxWaitMs=0"))).toBe("200");
     // SUB is a consumer group's right, not a producer group's (test/e2e/auth-transactions.test.ts has the whole matrix).
     expect(outcome(await call(ROLES.app, "GET", "/producers/GSub/checks?maxWaitMs=0"))).toBe("403 ACCESS_DENIED");
@@ -331,7 +333,12 @@ describe("no endpoint reachable without credentials", () => {
     // The document is generated from the operation table the middleware authorizes with, and a
     // unit test (workers/openapi) holds it to the routes the app serves.
     expect(routes.length).toBeGreaterThan(40);
-    for (const known of ["GET /healthz", "GET /dashboard/login", "PUT /admin/accounts/{accessKey}", "POST /brokers/{broker}/topics/{topic}/queues/{queueId}/messages"]) {
+    for (const known of [
+      "GET /healthz",
+      "GET /dashboard/login",
+      "PUT /admin/accounts/{accessKey}",
+      "POST /brokers/{broker}/topics/{topic}/queues/{queueId}/messages",
+    ]) {
       expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(known);
     }
     const values: Record<string, string> = {
@@ -416,18 +423,14 @@ describe("accounts API", () => {
 
     // Non-admins may not read, create or delete accounts.
     expect(outcome(await call(APP, "GET", "/admin/accounts"))).toBe("403 ACCESS_DENIED");
-    expect(outcome(await call(APP, "PUT", "/admin/accounts/app-made", { body: { secretKey: "app-made-secret-0001", admin: true } }))).toBe(
-      "403 ACCESS_DENIED",
-    );
+    expect(outcome(await call(APP, "PUT", "/admin/accounts/app-made", { body: { secretKey: "app-made-secret-0001", admin: true } }))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(OPEN, "DELETE", "/admin/accounts/tmp-user"))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(TMP, "GET", "/topics/TBoth/status"))).toBe("200");
     expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: "short" } }))).toBe("400 VALIDATION_FAILED");
 
     // Replacing the account replaces its secret.
     const NEW = { accessKey: "tmp-user", secretKey: "tmp-user-new-secret-43" };
-    expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: NEW.secretKey, topicPerms: { TBoth: "SUB" } } }))).toBe(
-      "200",
-    );
+    expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: NEW.secretKey, topicPerms: { TBoth: "SUB" } } }))).toBe("200");
     expect(outcome(await call(NEW, "GET", "/topics/TBoth/status"))).toBe("200");
     expect(outcome(await call(TMP, "GET", "/topics/TBoth/status"))).toBe("401 SIGNATURE_INVALID");
 
@@ -491,9 +494,7 @@ describe("client with credentials", () => {
     const badProducer = new Producer({ endpoint, group: "pg_app", credentials: wrong, retryTimesWhenSendFailed: 0 });
     await badProducer.start();
     expect(await codeOf(badProducer.send({ topic: "TBoth", body: "x" }, { messageQueue: mq }))).toBe("SIGNATURE_INVALID");
-    expect(await codeOf(new PullConsumer({ endpoint, group: "GSub", credentials: wrong }).pull(mq, "*", 0, 1, { maxWaitMs: 0 }))).toBe(
-      "SIGNATURE_INVALID",
-    );
+    expect(await codeOf(new PullConsumer({ endpoint, group: "GSub", credentials: wrong }).pull(mq, "*", 0, 1, { maxWaitMs: 0 }))).toBe("SIGNATURE_INVALID");
     expect(await codeOf(new Admin({ endpoint, credentials: wrong }).listTopics())).toBe("SIGNATURE_INVALID");
     expect(await codeOf(new Admin({ endpoint, credentials: null }).listTopics())).toBe("UNAUTHENTICATED");
     await producer.shutdown();
@@ -549,7 +550,15 @@ describe("dashboard session", () => {
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = await context.newPage();

@@ -7,14 +7,7 @@ import { spawn } from "node:child_process";
 import type { ClusterInfo } from "../../protocol/cluster.js";
 import { fileURLToPath } from "node:url";
 import { describe, expect } from "vitest";
-import {
-  type GroupInfo,
-  type GroupProgress,
-  type MessageExt,
-  type SendResult,
-  type TopicConfig,
-  type TopicRouteData,
-} from "../../client/index.js";
+import { type GroupInfo, type GroupProgress, type MessageExt, type SendResult, type TopicConfig, type TopicRouteData } from "../../client/index.js";
 import type { HalfMessageInfo } from "../../client/admin.js";
 import { test as e2e } from "../fixture.js";
 import { http, uniqueName } from "../helpers.js";
@@ -61,9 +54,21 @@ const test = e2e
   // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
   .override("serverOptions", { vars: { TRANSACTION_TIMEOUT_MS: "600000" } })
   /** `cli("topic", "list")`: the CLI against the file's server. */
-  .extend("cli", { scope: "file" }, ({ server }) => (...args: string[]): Promise<Run> => spawnCli(server.url, args))
+  .extend(
+    "cli",
+    { scope: "file" },
+    ({ server }) =>
+      (...args: string[]): Promise<Run> =>
+        spawnCli(server.url, args),
+  )
   /** `json<T>("topic", "list")`: the same with --json, expecting exit 0, stdout parsed. */
-  .extend("json", { scope: "file" }, ({ server }) => <T,>(...args: string[]): Promise<T> => spawnJson<T>(server.url, args));
+  .extend(
+    "json",
+    { scope: "file" },
+    ({ server }) =>
+      <T>(...args: string[]): Promise<T> =>
+        spawnJson<T>(server.url, args),
+  );
 const it = test;
 
 type MessageJson = Omit<MessageExt, "body"> & { body: string; bodyEncoding: "utf8" | "base64" };
@@ -115,11 +120,7 @@ describe("topic and cluster", () => {
       ].join("\n"),
     );
     expect(list.map((t) => t.topic).sort()).toEqual([topic, other].sort());
-    const [cluster, topics, clusterText] = await Promise.all([
-      json<ClusterInfo>("cluster", "list"),
-      admin.listTopics(),
-      cli("cluster", "list"),
-    ]);
+    const [cluster, topics, clusterText] = await Promise.all([json<ClusterInfo>("cluster", "list"), admin.listTopics(), cli("cluster", "list")]);
     const on = (broker: string) => topics.filter((t) => t.queues.some((q) => q.brokerName === broker)).map((t) => t.topic);
     expect(cluster).toMatchObject({ clusterName: "DefaultCluster", autoCreateTopicEnable: true, nameServers: ["ns-0", "ns-1"] });
     expect(cluster.brokers.map((b) => [b.brokerName, b.alive, b.brokerIds, b.topics])).toEqual([
@@ -157,7 +158,11 @@ describe("messages", () => {
     // A binary body, sent with the client, is shown as base64.
     const bytes = new Uint8Array([0xff, 0x00, 0xfe, 0x41]);
     const binary = await producer.send({ topic, body: bytes, keys: ["bin"] });
-    const [m1, m2, mb] = await Promise.all([admin.viewMessage(first.offsetMsgId), admin.viewMessage(second.offsetMsgId), admin.viewMessage(binary.offsetMsgId)]);
+    const [m1, m2, mb] = await Promise.all([
+      admin.viewMessage(first.offsetMsgId),
+      admin.viewMessage(second.offsetMsgId),
+      admin.viewMessage(binary.offsetMsgId),
+    ]);
     expect(m1.tags).toBe("TagA");
     expect(m1.keys).toEqual(["k1", "k2"]);
     expect(m1.properties).toEqual({ color: "red", size: "9" });
@@ -185,12 +190,10 @@ describe("messages", () => {
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--max", "1"),
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--begin", future),
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--begin", "0", "--end", String(before - 1)),
-      json<{ topic: string; queues: { messageQueue: SendResult["messageQueue"]; minOffset: number; maxOffset: number; lastUpdateTimestamp: number; storageBytes: number }[] }>(
-        "topic",
-        "status",
-        "--topic",
-        topic,
-      ),
+      json<{
+        topic: string;
+        queues: { messageQueue: SendResult["messageQueue"]; minOffset: number; maxOffset: number; lastUpdateTimestamp: number; storageBytes: number }[];
+      }>("topic", "status", "--topic", topic),
     ]);
     expect(byOffsetId).toEqual(asJson(m1, "hello"));
     expect(byMsgId).toEqual(asJson(m2, "wörld"));
@@ -199,11 +202,7 @@ describe("messages", () => {
     expect(binaryText.stdout).toContain("\nbody (base64):\n/wD+QQ==\n");
     // The server's order: store time, then queue offset, then broker and queue.
     const inStoreOrder = [m1, m2].sort(
-      (a, b) =>
-        a.storeTimestamp - b.storeTimestamp ||
-        a.queueOffset - b.queueOffset ||
-        a.brokerName.localeCompare(b.brokerName) ||
-        a.queueId - b.queueId,
+      (a, b) => a.storeTimestamp - b.storeTimestamp || a.queueOffset - b.queueOffset || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
     );
     expect(query).toEqual([asJson(inStoreOrder[0]!, bodyOf(inStoreOrder[0]!)), asJson(inStoreOrder[1]!, bodyOf(inStoreOrder[1]!))]);
     expect(queryMax.map((m) => m.msgId)).toEqual([inStoreOrder[0]!.msgId]);
@@ -215,9 +214,7 @@ describe("messages", () => {
       sent.filter((s) => s.messageQueue.brokerName === brokerName && s.messageQueue.queueId === queueId).length;
     expect(status.topic).toBe(topic);
     expect(status.queues.map((q) => [q.messageQueue, q.minOffset, q.maxOffset])).toEqual(
-      ["broker-a", "broker-b"].flatMap((brokerName) =>
-        [0, 1].map((queueId) => [{ topic, brokerName, queueId }, 0, count(brokerName, queueId)]),
-      ),
+      ["broker-a", "broker-b"].flatMap((brokerName) => [0, 1].map((queueId) => [{ topic, brokerName, queueId }, 0, count(brokerName, queueId)])),
     );
     for (const q of status.queues) {
       expect(q.storageBytes).toBeGreaterThan(0);
@@ -303,10 +300,19 @@ describe("groups", () => {
       })),
     });
     expect(progressText.stdout.trimEnd().split("\n").at(-1)).toBe(`total lag:  ${totalMessages}`);
-    expect(progressText.stdout.split("\n")[0]).toBe("TOPIC" + " ".repeat(topic.length - 3) + "BROKER    QUEUE  BROKER_OFFSET  CONSUMER_OFFSET  LAG  LAST_STORED");
+    expect(progressText.stdout.split("\n")[0]).toBe(
+      "TOPIC" + " ".repeat(topic.length - 3) + "BROKER    QUEUE  BROKER_OFFSET  CONSUMER_OFFSET  LAG  LAST_STORED",
+    );
 
     const resetEnd = await json<{ offsets: { offset: number }[] }>(
-      "group", "reset-offset", "--group", idle, "--topic", topic, "--timestamp", new Date(Date.now() + 60_000).toISOString(),
+      "group",
+      "reset-offset",
+      "--group",
+      idle,
+      "--topic",
+      topic,
+      "--timestamp",
+      new Date(Date.now() + 60_000).toISOString(),
     );
     expect(resetEnd.offsets.map((o) => o.offset)).toEqual(maxOffsets);
     const caughtUp = await json<GroupProgress>("group", "progress", "--group", idle, "--topic", topic);
@@ -322,7 +328,10 @@ describe("dead letters and transactions", () => {
     const sent: SendResult[] = [];
     for (const body of ["dead-0", "dead-1", "dead-2"]) sent.push(await producer.send({ topic, body, keys: ["dlq-key"] }, { messageQueue: mq }));
     for (const s of sent) {
-      const r = await http(`${server.url}/groups/${group}/sendback`, { method: "POST", body: { messageQueue: mq, queueOffset: s.queueOffset, delayLevel: -1 } });
+      const r = await http(`${server.url}/groups/${group}/sendback`, {
+        method: "POST",
+        body: { messageQueue: mq, queueOffset: s.queueOffset, delayLevel: -1 },
+      });
       expect(r.body.destination).toBe("DLQ");
     }
     const [listed, listedMax, missing] = await Promise.all([
@@ -401,7 +410,10 @@ describe("usage and errors", () => {
         cli("topic", "list", "--endpoint", "http://127.0.0.1:1"),
         cli("--help"),
         cli("group", "reset-offset", "--help"),
-        spawnCli(server.url, ["cluster", "list", "--json", "--endpoint", server.url], { entry: "bin/flaremq.js", env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" } }),
+        spawnCli(server.url, ["cluster", "list", "--json", "--endpoint", server.url], {
+          entry: "bin/flaremq.js",
+          env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" },
+        }),
       ]);
     expect(unknownVerb).toEqual({
       code: 2,
@@ -434,10 +446,7 @@ describe("usage and errors", () => {
     expect(verbHelp.stdout.split("\n")[0]).toBe("usage: flaremq group reset-offset --group G --topic T --timestamp ms|ISO");
     // The npx launcher, with --endpoint taking precedence over $FLAREMQ_ENDPOINT.
     expect(launcher.code).toBe(0);
-    expect((JSON.parse(launcher.stdout) as { brokers: { brokerName: string }[] }).brokers.map((b) => b.brokerName)).toEqual([
-      "broker-a",
-      "broker-b",
-    ]);
+    expect((JSON.parse(launcher.stdout) as { brokers: { brokerName: string }[] }).brokers.map((b) => b.brokerName)).toEqual(["broker-a", "broker-b"]);
   });
 });
 

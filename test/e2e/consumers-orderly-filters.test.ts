@@ -1,14 +1,6 @@
 /** Orderly consumption, tag and SQL92 filters, lite pull consumers and offset admin. */
 import { describe, expect } from "vitest";
-import {
-  LitePullConsumer,
-  MessageSelector,
-  PushConsumer,
-  concurrently,
-  isMQError,
-  orderly,
-  type MessageExt,
-} from "../../client/index.js";
+import { LitePullConsumer, MessageSelector, PushConsumer, concurrently, isMQError, orderly, type MessageExt } from "../../client/index.js";
 import { FAST, FAST_LEVELS, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { clockPast, http, quietPeriod, uniqueName, waitFor } from "../helpers.js";
@@ -122,7 +114,12 @@ describe("filters", () => {
           properties: { a: String(i % 10), ...(colors[i % 4] !== "none" ? { color: colors[i % 4]! } : {}) },
         });
       }
-      const expected = cases.map((c) => Array.from({ length: 60 }, (_, i) => i).filter((i) => c.match(i)).map((i) => `f-${i}`).sort());
+      const expected = cases.map((c) =>
+        Array.from({ length: 60 }, (_, i) => i)
+          .filter((i) => c.match(i))
+          .map((i) => `f-${i}`)
+          .sort(),
+      );
       await waitFor("every group's subset", () => logs.every((log, n) => log.length >= expected[n]!.length)).catch((e: unknown) => {
         console.log(logs.map((l, n) => `${n}: got ${l.length} want ${expected[n]!.length}`).join("; "));
         throw e;
@@ -157,7 +154,9 @@ describe("filters", () => {
       },
     });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "INVALID_FILTER_EXPRESSION" });
-    const pull = await http(`${server.url}/brokers/broker-a/topics/AnyTopic/queues/0/messages?offset=0&expressionType=SQL92&expression=${encodeURIComponent("(a = 1")}`);
+    const pull = await http(
+      `${server.url}/brokers/broker-a/topics/AnyTopic/queues/0/messages?offset=0&expressionType=SQL92&expression=${encodeURIComponent("(a = 1")}`,
+    );
     expect({ status: pull.status, code: pull.body.code }).toEqual({ status: 400, code: "INVALID_FILTER_EXPRESSION" });
   });
 });
@@ -211,7 +210,13 @@ describe("lite pull consumer", () => {
     const mq = { topic, brokerName: "broker-b", queueId: 1 };
     await producer.send({ topic, body: "other" }, { messageQueue: { ...mq, queueId: 0 } });
     await producer.send({ topic, body: "mine" }, { messageQueue: mq });
-    const c = new LitePullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("ag"), consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", brokerSuspendMaxTimeMs: 500 });
+    const c = new LitePullConsumer({
+      endpoint: server.url,
+      credentials: server.credentials,
+      group: uniqueName("ag"),
+      consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+      brokerSuspendMaxTimeMs: 500,
+    });
     c.assign([mq]);
     await c.start();
     try {

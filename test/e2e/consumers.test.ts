@@ -115,7 +115,10 @@ describe("clustering", () => {
         const seenAt = new Map<string, Delivery[]>();
         for (const d of log) seenAt.set(d.body, [...(seenAt.get(d.body) ?? []), d]);
         const dups = [...seenAt.values()].filter((ds) => ds.length > 1).slice(0, 6);
-        console.log("duplicates (consumer:queue@offset:time)", JSON.stringify(dups.map((ds) => ds.map((d) => `${d.consumer}:${d.queue}@${d.queueOffset}:${d.at}`))));
+        console.log(
+          "duplicates (consumer:queue@offset:time)",
+          JSON.stringify(dups.map((ds) => ds.map((d) => `${d.consumer}:${d.queue}@${d.queueOffset}:${d.at}`))),
+        );
       }
       expect(bodies.length - new Set(bodies).size).toBe(0); // not one duplicate
       expect(new Set(bodies)).toEqual(new Set(sent));
@@ -177,14 +180,25 @@ describe("broadcasting", () => {
       await waitFor("queues", () => members.every((c) => c.assignedQueues.length === 4));
       const first = await sendAll(producer, topic, 16, "first");
       await waitFor("32 deliveries", () => log.length >= 32);
-      for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).map((d) => d.body).sort()).toEqual([...first].sort());
+      for (const n of ["x", "y"])
+        expect(
+          log
+            .filter((d) => d.consumer === n)
+            .map((d) => d.body)
+            .sort(),
+        ).toEqual([...first].sort());
       late.subscribe(topic);
       await late.start();
       await waitFor("late joiner's queues", () => late.assignedQueues.length === 4);
       await waitFor("the late joiner to know its start offsets (pulling every queue)", () => lateWatch.pulled.size === 4);
       const second = await sendAll(producer, topic, 4, "second");
       await waitFor("second round", () => log.filter((d) => d.body.startsWith("second")).length >= 12);
-      expect(log.filter((d) => d.consumer === "late").map((d) => d.body).sort()).toEqual([...second].sort());
+      expect(
+        log
+          .filter((d) => d.consumer === "late")
+          .map((d) => d.body)
+          .sort(),
+      ).toEqual([...second].sort());
       for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).length).toBe(20);
     } finally {
       await Promise.all([...members, late].map((c) => c.shutdown()));

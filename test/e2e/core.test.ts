@@ -57,12 +57,7 @@ describe("core message path", () => {
 
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const queues = await consumer.fetchSubscribeMessageQueues(topic);
-    expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
-      "broker-a/0",
-      "broker-a/1",
-      "broker-b/0",
-      "broker-b/1",
-    ]);
+    expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual(["broker-a/0", "broker-a/1", "broker-b/0", "broker-b/1"]);
 
     const received = new Map<string, MessageExt>();
     for (const mq of queues) {

@@ -17,7 +17,15 @@ import { test, it } from "../fixture.js";
 import { uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 let server: TestServer;
@@ -32,7 +40,12 @@ let page: Page;
 let problems: string[] = [];
 
 test.override("serverOptions", {
-  vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }, { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" }]) },
+  vars: {
+    FLAREMQ_ACCOUNTS: JSON.stringify([
+      { ...ROOT, admin: true },
+      { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" },
+    ]),
+  },
   credentials: ROOT,
 });
 
@@ -137,7 +150,11 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
     // Exact answers, with the cookie the browser holds.
     const cookie = `mq_session=${await sessionCookie()}`;
     const create = (headers: Record<string, string>) =>
-      fetch(`${victim}/namesrv/topics`, { method: "POST", headers: { cookie, "content-type": "application/json", ...headers }, body: JSON.stringify({ topic: evil }) });
+      fetch(`${victim}/namesrv/topics`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ topic: evil }),
+      });
     const refused = await create({ origin: otherUrl });
     expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([403, "CROSS_ORIGIN_REFUSED"]);
     const unmarked = await create({});
@@ -193,7 +210,10 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
   });
 
   it("item 9: the sign-in page, the dashboard and /docs carry a CSP with frame-ancestors and cannot be framed", async () => {
-    const session = await fetch(`${server.url}/auth/session`, { method: "POST", headers: await signRequest(ROOT, { method: "POST", url: `${server.url}/auth/session` }) });
+    const session = await fetch(`${server.url}/auth/session`, {
+      method: "POST",
+      headers: await signRequest(ROOT, { method: "POST", url: `${server.url}/auth/session` }),
+    });
     const { token } = (await session.json()) as { token: string };
     for (const pagePath of ["/dashboard/login", "/dashboard", "/docs"]) {
       const res = await fetch(server.url + pagePath, { headers: { authorization: `Bearer ${token}` } });
@@ -208,7 +228,9 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
       // Each response has its own nonce, and the page's inline tags carry it.
       const nonce = /'nonce-([^']+)'/.exec(csp)?.[1] ?? "";
       const html = await res.text();
-      expect(html.match(/<(script|style)\b/g)?.length, pagePath).toBe(html.match(new RegExp(`<(script|style)[^>]* nonce="${nonce.replace(/[+/=]/g, "\\$&")}"`, "g"))?.length);
+      expect(html.match(/<(script|style)\b/g)?.length, pagePath).toBe(
+        html.match(new RegExp(`<(script|style)[^>]* nonce="${nonce.replace(/[+/=]/g, "\\$&")}"`, "g"))?.length,
+      );
     }
     // In a browser: the sign-in page framed by another origin does not render.
     otherPage = `<!doctype html><html><body><iframe id="f" src="${server.url}/dashboard/login"></iframe></body></html>`;

@@ -207,9 +207,7 @@ describe("dashboard", () => {
     expect(await lagRow.locator('[data-col="consumerOffset"]').textContent()).toBe("2");
     expect(await lagRow.locator('[data-col="brokerOffset"]').textContent()).toBe("8");
     // Samples accumulate while the page is open (one per refresh).
-    await expect
-      .poll(async () => Number(await p.locator(byTestId("lag-chart")).getAttribute("data-samples")), { timeout: 10_000 })
-      .toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => Number(await p.locator(byTestId("lag-chart")).getAttribute("data-samples")), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     const points = (await p.locator(`${byTestId("lag-chart")} polyline`).getAttribute("points")) ?? "";
     expect(points.split(" ").length).toBeGreaterThanOrEqual(2);
   });
@@ -301,7 +299,10 @@ describe("dashboard", () => {
     const topic = uniqueName("DashTx");
     await admin.createTopic(topic, { queueNums: 4 });
     const ids: string[] = [];
-    for (const [broker, queueId] of [["broker-a", 1], ["broker-b", 3]] as const) {
+    for (const [broker, queueId] of [
+      ["broker-a", 1],
+      ["broker-b", 3],
+    ] as const) {
       const r = await http(`${server.url}/brokers/${broker}/topics/${topic}/queues/${queueId}/messages`, {
         method: "POST",
         body: { messages: [{ body: "half", bodyEncoding: "utf8" }], transaction: { producerGroup: "dashPg" } },
@@ -322,8 +323,7 @@ describe("dashboard", () => {
   it("lists the cluster's brokers with roles, heartbeats and drained state, and its NameServers", async () => {
     const p = await open("cluster");
     await p.locator(byTestId("cluster-table")).waitFor();
-    const member = (broker: string, id: number) =>
-      p.locator(`[data-testid="cluster-row"][data-broker="${broker}"][data-broker-id="${id}"]`);
+    const member = (broker: string, id: number) => p.locator(`[data-testid="cluster-row"][data-broker="${broker}"][data-broker-id="${id}"]`);
     const cell = (broker: string, id: number, col: string) => member(broker, id).locator(`[data-col="${col}"]`);
 
     await member("broker-a", 0).waitFor();
@@ -358,7 +358,10 @@ describe("dashboard", () => {
 
   it("saves a screenshot of the topics view", async () => {
     const p = await open("topics");
-    await p.locator(`${byTestId("topic-row")}:not([hidden])`).first().waitFor();
+    await p
+      .locator(`${byTestId("topic-row")}:not([hidden])`)
+      .first()
+      .waitFor();
     await p.waitForTimeout(1_500); // statuses and a rate sample
     await mkdir(path.join(ROOT, "test-results"), { recursive: true });
     await p.screenshot({ path: path.join(ROOT, "test-results", "dashboard.png"), fullPage: true });

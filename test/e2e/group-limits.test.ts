@@ -124,8 +124,7 @@ describe("parked pulls", () => {
     const flood = Array.from({ length: 1000 }, (_, i) => poll(i % 2 === 0 ? ro1 : ro2));
     // The stats answer carries the queue object's count of parked pulls beside QueueStats.
     // A busy server may answer slowly while the pulls arrive: a slow answer is asked again.
-    const parked = async () =>
-      ((await admin.queueStats(mq, { timeoutMs: 20_000 }).catch(() => ({}))) as { parkedPulls?: number }).parkedPulls;
+    const parked = async () => ((await admin.queueStats(mq, { timeoutMs: 20_000 }).catch(() => ({}))) as { parkedPulls?: number }).parkedPulls;
     await waitFor("1,000 parked pulls", async () => (await parked()) === 1000, 60_000);
 
     const consumer = poll(puller(APP));

@@ -26,7 +26,12 @@ async function faults(server: TestServer, body: Record<string, string[]>): Promi
 }
 
 async function clearFaults(server: TestServer): Promise<void> {
-  await faults(server, { unreachableNameServers: [], unreachableMasters: [], unreachableSlaves: [], talkingBrokers: ["broker-a", "broker-b", "broker-a@1", "broker-b@1"] });
+  await faults(server, {
+    unreachableNameServers: [],
+    unreachableMasters: [],
+    unreachableSlaves: [],
+    talkingBrokers: ["broker-a", "broker-b", "broker-a@1", "broker-b@1"],
+  });
 }
 
 /** Raw pull of one queue from a given member of its broker (brokerId 0 master, 1 slave). */
@@ -78,14 +83,20 @@ describe("brokers and NameServers", () => {
     await producer.shutdown();
   });
 
-  it("a broker whose master is lost stays readable from its slave: read-only in the routes, producers go elsewhere, consumers drain it", async ({ server, admin }) => {
+  it("a broker whose master is lost stays readable from its slave: read-only in the routes, producers go elsewhere, consumers drain it", async ({
+    server,
+    admin,
+  }) => {
     const topic = uniqueName("MasterLost");
     await admin.createTopic(topic, { queueNums: 1 });
     // A route fetched for every send (no refresh interval to wait out): sends follow the route at once.
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials, pollNameServerIntervalMs: 0 });
     await producer.start();
     const onA = { topic, brokerName: "broker-a", queueId: 0 };
-    const backlog = await producer.send(Array.from({ length: 20 }, (_, i) => ({ topic, body: `a${i}` })), { messageQueue: onA });
+    const backlog = await producer.send(
+      Array.from({ length: 20 }, (_, i) => ({ topic, body: `a${i}` })),
+      { messageQueue: onA },
+    );
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
     // First only the master's broker object falls silent: with just the slave registering, reads
     // go to the slave directly, not by way of a failed call to the master.
@@ -134,10 +145,16 @@ describe("brokers and NameServers", () => {
     expect(route.queueDatas.map((q) => q.brokerName)).toEqual(["broker-a"]);
   });
 
-  it("keeps producers and consumers working with either of two NameServer instances unreachable; the one that was down catches up", async ({ server, admin }) => {
+  it("keeps producers and consumers working with either of two NameServer instances unreachable; the one that was down catches up", async ({
+    server,
+    admin,
+  }) => {
     const topic = uniqueName("Failover");
     await admin.createTopic(topic, { queueNums: 1 });
-    for (const [down, other] of [["ns-0", "ns-1"], ["ns-1", "ns-0"]] as const) {
+    for (const [down, other] of [
+      ["ns-0", "ns-1"],
+      ["ns-1", "ns-0"],
+    ] as const) {
       await faults(server, { unreachableNameServers: [down] });
       const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
       await producer.start();
@@ -225,7 +242,9 @@ describe("broker limit", () => {
 });
 
 describe("replication", () => {
-  it("SYNC_MASTER: each of 1,000 messages is on the slave, same offset and id, when its send answers; SLAVE_NOT_AVAILABLE when the slave is cut off", async ({ launchServer }) => {
+  it("SYNC_MASTER: each of 1,000 messages is on the slave, same offset and id, when its send answers; SLAVE_NOT_AVAILABLE when the slave is cut off", async ({
+    launchServer,
+  }) => {
     const server = await launchServer({ vars: { ...FAST_HA, BROKER_ROLE: "SYNC_MASTER" } });
     const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
     const topic = uniqueName("Sync");
@@ -307,7 +326,10 @@ describe("topic deletion with slaves", () => {
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
-    await producer.send([1, 2, 3].map((i) => ({ topic, body: `old${i}` })), { messageQueue: mq });
+    await producer.send(
+      [1, 2, 3].map((i) => ({ topic, body: `old${i}` })),
+      { messageQueue: mq },
+    );
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
     await admin.deleteTopic(topic);
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
@@ -331,7 +353,11 @@ describe("reading from slaves", () => {
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    for (let i = 0; i < 300; i += 30) await producer.send(Array.from({ length: 30 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
+    for (let i = 0; i < 300; i += 30)
+      await producer.send(
+        Array.from({ length: 30 }, (_, j) => ({ topic, body: `m${i + j}` })),
+        { messageQueue: mq },
+      );
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
 
     // Record which member answered each pull.
@@ -379,11 +405,22 @@ describe("reading from slaves", () => {
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    for (let i = 0; i < 400; i += 40) await producer.send(Array.from({ length: 40 }, (_, j) => ({ topic, body: `p${i + j}` })), { messageQueue: mq });
+    for (let i = 0; i < 400; i += 40)
+      await producer.send(
+        Array.from({ length: 40 }, (_, j) => ({ topic, body: `p${i + j}` })),
+        { messageQueue: mq },
+      );
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
     const got: string[] = [];
     let outageAt = -1;
-    const consumer = new PushConsumer({ endpoint: server.url, group: uniqueName("cg"), credentials: server.credentials, ...FAST, consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", pullBatchSize: 10 });
+    const consumer = new PushConsumer({
+      endpoint: server.url,
+      group: uniqueName("cg"),
+      credentials: server.credentials,
+      ...FAST,
+      consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+      pullBatchSize: 10,
+    });
     consumer.subscribe(topic);
     consumer.registerMessageListener(
       orderly(async (msgs) => {
@@ -416,7 +453,11 @@ describe("reading from slaves", () => {
     const producer = new Producer({ endpoint: server.url, group: uniqueName("pg"), credentials: server.credentials });
     await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    for (let i = 0; i < 100; i += 20) await producer.send(Array.from({ length: 20 }, (_, j) => ({ topic, body: `m${i + j}` })), { messageQueue: mq });
+    for (let i = 0; i < 100; i += 20)
+      await producer.send(
+        Array.from({ length: 20 }, (_, j) => ({ topic, body: `m${i + j}` })),
+        { messageQueue: mq },
+      );
     await waitFor("replication", async () => (await slaveLag(admin, "broker-a")) === 0);
     const seen: { brokerId: number; suggest: number }[] = [];
     const recording: FetchLike = async (input, init) => {

@@ -39,14 +39,18 @@ function expectSame(got: Pick<MessageExt, "tags" | "keys" | "properties" | "body
 async function onSlave(server: TestServer, mq: MessageQueue, offset: number): Promise<MessageExt> {
   const url = `${server.url}/brokers/${mq.brokerName}/topics/${encodeURIComponent(mq.topic)}/queues/${mq.queueId}/messages?offset=${offset}&maxNums=1&maxWaitMs=0&brokerId=1`;
   let found: MessageExt | undefined;
-  await waitFor(`offset ${offset} on the slave`, async () => {
-    const r = await http(url);
-    expect(r.status).toBe(200);
-    const pull = r.body as unknown as PullResultWire;
-    const m = pull.pullStatus === "FOUND" ? pull.messages[0] : undefined;
-    if (m?.queueOffset === offset) found = { ...m, body: new Uint8Array(Buffer.from(m.body, "base64")) };
-    return found !== undefined;
-  }, 30_000);
+  await waitFor(
+    `offset ${offset} on the slave`,
+    async () => {
+      const r = await http(url);
+      expect(r.status).toBe(200);
+      const pull = r.body as unknown as PullResultWire;
+      const m = pull.pullStatus === "FOUND" ? pull.messages[0] : undefined;
+      if (m?.queueOffset === offset) found = { ...m, body: new Uint8Array(Buffer.from(m.body, "base64")) };
+      return found !== undefined;
+    },
+    30_000,
+  );
   return found!;
 }
 
@@ -77,7 +81,10 @@ describe("issue 12 item 1: every write path at the edge of every documented limi
     stored.push({ offset: r.queueOffset, sent: single });
     for (const shape of EDGE_BATCH_SHAPES) {
       const batch = edgeBatch(`${mq.topic}${shape.length}`, shape);
-      const b = await producer.send(batch.map((m) => toMessage(mq.topic, m)), { messageQueue: mq });
+      const b = await producer.send(
+        batch.map((m) => toMessage(mq.topic, m)),
+        { messageQueue: mq },
+      );
       expect({ shape, status: b.sendStatus, count: b.msgIds?.length }).toEqual({ shape, status: "SEND_OK", count: batch.length });
       stored.push({ offset: b.queueOffset, sent: batch[0]! }, { offset: b.queueOffset + batch.length - 1, sent: batch[batch.length - 1]! });
     }
@@ -91,7 +98,12 @@ describe("issue 12 item 1: every write path at the edge of every documented limi
     try {
       const heavy = [edgeBatch(`${mq.topic}H1`, "max keys"), edgeBatch(`${mq.topic}H2`, "max keys")];
       const results = await Promise.all([
-        ...heavy.map((batch) => producer.send(batch.map((m) => toMessage(mq.topic, m)), { messageQueue: mq })),
+        ...heavy.map((batch) =>
+          producer.send(
+            batch.map((m) => toMessage(mq.topic, m)),
+            { messageQueue: mq },
+          ),
+        ),
         ...Array.from({ length: 20 }, (_, i) => other.send({ topic: mq.topic, body: `small-${i}`, keys: [`${mq.topic}-small-${i}`] }, { messageQueue: mq })),
       ]);
       expect(results.map((r) => r.sendStatus)).toEqual(results.map(() => "SEND_OK"));
@@ -114,7 +126,9 @@ describe("issue 12 item 1: every write path at the edge of every documented limi
     // are simply delivered at once, which is correct too).
     const dueAt = Date.now() + 3000;
     for (let i = 0; i < messages.length; i += 10) {
-      const results = await Promise.all(messages.slice(i, i + 10).map((m) => producer.send({ ...toMessage(mq.topic, m), deliverTimeMs: dueAt }, { messageQueue: mq })));
+      const results = await Promise.all(
+        messages.slice(i, i + 10).map((m) => producer.send({ ...toMessage(mq.topic, m), deliverTimeMs: dueAt }, { messageQueue: mq })),
+      );
       expect(results.map((r) => r.sendStatus)).toEqual(results.map(() => "SEND_OK"));
     }
     const big = edgeSingle(`${mq.topic}L`);
@@ -150,7 +164,10 @@ describe("issue 12 item 1: every write path at the edge of every documented limi
     await consumer.start();
     try {
       await waitFor("queues", () => consumer.assignedQueues.some((q) => q.topic === mq.topic));
-      const sent = await producer.send(messages.slice(0, 150).map((m) => toMessage(mq.topic, m)), { messageQueue: mq });
+      const sent = await producer.send(
+        messages.slice(0, 150).map((m) => toMessage(mq.topic, m)),
+        { messageQueue: mq },
+      );
       expect(sent.sendStatus).toBe("SEND_OK");
       expect((await producer.send(toMessage(mq.topic, messages[150]!), { messageQueue: mq })).sendStatus).toBe("SEND_OK");
       // Every message but the dead-lettered one: delivered, failed, retried from %RETRY%.

@@ -105,9 +105,7 @@ describe("restart under a running consumer", () => {
       await sendRound("after");
       await waitFor("80 deliveries", () => deliveries.length >= 80, 30_000);
       release();
-      await waitFor("every offset committed", async () =>
-        (await admin.consumerProgress(group, topic)).queues.every((q) => q.consumerOffset === 20),
-      );
+      await waitFor("every offset committed", async () => (await admin.consumerProgress(group, topic)).queues.every((q) => q.consumerOffset === 20));
       await quietPeriod(1000); // a redelivery would show up now
 
       const seen = deliveries.map((d) => `${d.queue}#${d.queueOffset}`);

@@ -1,14 +1,6 @@
 /** Async, oneway, ordered and batch sends through the real server and client. */
 import { describe, expect } from "vitest";
-import {
-  Producer,
-  PullConsumer,
-  bodyText,
-  splitBatches,
-  type MessageExt,
-  type MessageQueue,
-  type SendResult,
-} from "../../client/index.js";
+import { Producer, PullConsumer, bodyText, splitBatches, type MessageExt, type MessageQueue, type SendResult } from "../../client/index.js";
 import { it } from "../fixture.js";
 import { codeOf, http, uniqueName, type TestServer } from "../helpers.js";
 
@@ -32,7 +24,6 @@ async function drainTopic(server: TestServer, topic: string, expected: number, t
   }
   return byQueue;
 }
-
 
 describe("async send", () => {
   it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async ({ server, admin }) => {
@@ -179,8 +170,22 @@ describe("batch send", () => {
   it("refuses batches with a delay, of mixed topics, or over 4 MiB", async ({ server, admin, producer }) => {
     const topic = uniqueName("BatchRules");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic, body: "b", delayTimeLevel: 1 }]))).toBe("BATCH_DELAY_NOT_SUPPORTED");
-    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic: `${topic}x`, body: "b" }]))).toBe("MESSAGE_ILLEGAL");
+    expect(
+      await codeOf(
+        producer.send([
+          { topic, body: "a" },
+          { topic, body: "b", delayTimeLevel: 1 },
+        ]),
+      ),
+    ).toBe("BATCH_DELAY_NOT_SUPPORTED");
+    expect(
+      await codeOf(
+        producer.send([
+          { topic, body: "a" },
+          { topic: `${topic}x`, body: "b" },
+        ]),
+      ),
+    ).toBe("MESSAGE_ILLEGAL");
     const big = new Uint8Array(1024 * 1024);
     expect(await codeOf(producer.send(Array.from({ length: 5 }, () => ({ topic, body: big }))))).toBe("MESSAGE_BODY_TOO_LARGE");
     const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages`, {

@@ -4,13 +4,7 @@
  * check-back. Check timing is shortened through the deployment's vars.
  */
 import { describe, expect } from "vitest";
-import {
-  PullConsumer,
-  TransactionProducer,
-  bodyText,
-  type LocalTransactionState,
-  type MessageExt,
-} from "../../client/index.js";
+import { PullConsumer, TransactionProducer, bodyText, type LocalTransactionState, type MessageExt } from "../../client/index.js";
 import { test, it } from "../fixture.js";
 import { http, uniqueName, waitFor } from "../helpers.js";
 
@@ -40,8 +34,7 @@ describe("transactional messages", () => {
       group: uniqueName("txpg"),
       checkPollWaitMs: 2000,
       transactionListener: {
-        executeLocalTransaction: (m): LocalTransactionState =>
-          (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[kindOf(m)]!,
+        executeLocalTransaction: (m): LocalTransactionState => (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[kindOf(m)]!,
         checkLocalTransaction: (m: MessageExt): LocalTransactionState => {
           const i = Number(bodyText(m).split("-")[1]);
           checkTimesSeen.set(i, Number(m.properties.TRANSACTION_CHECK_TIMES));
@@ -51,9 +44,7 @@ describe("transactional messages", () => {
     });
     await producer.start();
     try {
-      const results = await Promise.all(
-        Array.from({ length: 120 }, (_, i) => producer.sendMessageInTransaction({ topic, body: `tx-${i}` }, i)),
-      );
+      const results = await Promise.all(Array.from({ length: 120 }, (_, i) => producer.sendMessageInTransaction({ topic, body: `tx-${i}` }, i)));
       expect(results.map((r) => r.localTransactionState)).toEqual(
         Array.from({ length: 120 }, (_, i) => (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[i % 5]),
       );
