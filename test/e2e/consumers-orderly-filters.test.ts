@@ -38,9 +38,12 @@ describe("orderly consumption", () => {
     await a.start();
     const b = make("b");
     const keys = ["k1", "k2", "k3", "k4", "k5", "k6"];
+    // Ordered sends of one key queue behind each other and, as in RocketMQ, the send timeout counts
+    // that wait: 30 in a row can pass the default 3 s on a loaded 2-core machine. This test is about
+    // order, so each send may take as long as it needs.
     const sendRound = async (from: number, to: number) => {
       const sends = [];
-      for (let i = from; i < to; i++) for (const k of keys) sends.push(producer.send({ topic, body: `${k}-x-${i}` }, { shardingKey: k }));
+      for (let i = from; i < to; i++) for (const k of keys) sends.push(producer.send({ topic, body: `${k}-x-${i}` }, { shardingKey: k, timeoutMs: 60_000 }));
       await Promise.all(sends);
     };
     try {
