@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * `npm run lint` (part of `npm test`): ESLint with typescript-eslint's type-aware rules, over the
- * two TypeScript programs of the project (tsconfig.json for the Worker side, tsconfig.node.json
- * for Node and the browser). The base is `recommendedTypeChecked`; on top of it the rules that
+ * three TypeScript programs of the project (tsconfig.json for the Worker side, tsconfig.node.json
+ * for Node, tsconfig.dashboard.json for the dashboard's browser code). The base is `recommendedTypeChecked`; on top of it the rules that
  * catch real bugs in async code (a promise nobody awaits, a promise where a boolean or a void
  * callback is expected, `return` without `await` inside try/catch) and `import type` for
  * type-only imports. Formatting is prettier's job (`npm run format:check`), not ESLint's.
@@ -15,18 +15,20 @@ import tseslint from "typescript-eslint";
 export default defineConfig(
   {
     // worker-configuration.d.ts is `wrangler types` output (`npm run types`), not ours to lint.
-    ignores: ["node_modules/", "dist/", ".wrangler/", ".flaremq/", ".mf/", "test-results/", "worker-configuration.d.ts"],
+    // dashboard/generated/ is esbuild's bundle of dashboard/app/ (scripts/build.ts).
+    ignores: ["node_modules/", "dist/", ".wrangler/", ".flaremq/", ".mf/", "test-results/", "worker-configuration.d.ts", "dashboard/generated/"],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        // The programs `npm run typecheck` builds (the dashboard's aside). A file in several
-        // (protocol/) is linted in the first: Node's, whose DOM lib types WebCrypto more strictly
-        // than workers-types do (BufferSource wants an ArrayBuffer-backed view), so an assertion
-        // needed there stays. The third is test/workerd/: the client classes run inside workerd.
-        project: ["./tsconfig.node.json", "./tsconfig.json", "./tsconfig.workerd-tests.json"],
+        // The programs `npm run typecheck` builds. A file in several (protocol/) is linted in the
+        // first: Node's, whose DOM lib types WebCrypto more strictly than workers-types do
+        // (BufferSource wants an ArrayBuffer-backed view), so an assertion needed there stays.
+        // The dashboard's browser code has its own program (DOM, no Node types), and so has
+        // test/workerd/ (the client classes run inside workerd, under the Workers types).
+        project: ["./tsconfig.node.json", "./tsconfig.json", "./tsconfig.dashboard.json", "./tsconfig.workerd-tests.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -13,7 +13,14 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["protocol/**/*.test.ts", "client/**/*.test.ts", "dashboard/**/*.test.ts", "workers/**/*.unit.test.ts", "cluster/**/*.unit.test.ts", "scripts/**/*.test.ts"],
+          include: [
+            "protocol/**/*.test.ts",
+            "client/**/*.test.ts",
+            "dashboard/**/*.test.ts",
+            "workers/**/*.unit.test.ts",
+            "cluster/**/*.unit.test.ts",
+            "scripts/**/*.test.ts",
+          ],
           environment: "node",
           globalSetup: ["test/build-dashboard.ts"],
         },

@@ -105,13 +105,23 @@ export async function baselineLatency(url: string, ratePerSec: number, durationM
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const t0 = performance.now();
-    calls.push(fetch(url).then(async (res) => {
-      await res.arrayBuffer();
-      latencies.push(performance.now() - t0);
-    }));
+    calls.push(
+      fetch(url).then(async (res) => {
+        await res.arrayBuffer();
+        latencies.push(performance.now() - t0);
+      }),
+    );
   }
   await Promise.all(calls);
   latencies.sort((a, b) => a - b);
   const seconds = (performance.now() - started) / 1000;
-  return { name: `baseline: no-op Worker round trip at ${ratePerSec} req/s`, ops: count, seconds, opsPerSec: count / seconds, p50Ms: percentile(latencies, 0.5), p99Ms: percentile(latencies, 0.99), items: count };
+  return {
+    name: `baseline: no-op Worker round trip at ${ratePerSec} req/s`,
+    ops: count,
+    seconds,
+    opsPerSec: count / seconds,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    items: count,
+  };
 }

@@ -150,7 +150,9 @@ export function idleReport(cost: IdleCost): string[] {
       `| ${name} | ${fmt(q.activations * perHour)} | ${fmt((q.busyMs / 1000) * perHour, 1)} | ${fmt(c.activations * perHour)} | ${fmt((c.busyMs / 1000) * perHour, 1)} | ${waiting} | ${fmt(waiting * 3600)} |`,
     );
   }
-  lines.push(`| all | ${fmt(sum.quietActivations)} | ${fmt(sum.quietS, 1)} | ${fmt(sum.activations)} | ${fmt(sum.busyS, 1)} | ${sum.waiting} | ${fmt(sum.beforeS)} |`);
+  lines.push(
+    `| all | ${fmt(sum.quietActivations)} | ${fmt(sum.quietS, 1)} | ${fmt(sum.activations)} | ${fmt(sum.busyS, 1)} | ${sum.waiting} | ${fmt(sum.beforeS)} |`,
+  );
   // The clients' share: what they added to the background, class by class (never below zero:
   // the brokers' own heartbeats vary from one window to the next). Activations count requests
   // (overlapping ones once); at idle they seldom overlap.

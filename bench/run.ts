@@ -100,9 +100,7 @@ try {
   }
   const noopWorker = await scenario("baseline: no-op Worker", () => fetchOk(`${baselineUrl}/noop`));
   const noopDo = await scenario("baseline: no-op Durable Object RPC", () => fetchOk(`${baselineUrl}/do`));
-  const rawInsert = await scenario("baseline: raw 1 KiB SQLite insert", () =>
-    fetchOk(`${baselineUrl}/sqlite`, { method: "POST", body: body1k }),
-  );
+  const rawInsert = await scenario("baseline: raw 1 KiB SQLite insert", () => fetchOk(`${baselineUrl}/sqlite`, { method: "POST", body: body1k }));
 
   const admin = new Admin({ endpoint: server.url, credentials: null });
   const producer = new Producer({ endpoint: server.url, credentials: null, group: "bench_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: concurrency });
@@ -194,8 +192,7 @@ try {
   const asyncSend = await runAsyncLoad(
     asyncName,
     durationMs,
-    (onDone) =>
-      producer.send({ topic: asyncTopic, body: body1k }, { onSuccess: () => onDone(true), onException: () => onDone(false) }),
+    (onDone) => producer.send({ topic: asyncTopic, body: body1k }, { onSuccess: () => onDone(true), onException: () => onDone(false) }),
     progressBar(asyncName),
   );
   results.push(asyncSend);
@@ -228,7 +225,9 @@ try {
   results.push(latency);
 
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
-  console.log("\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message (master + slave) |");
+  console.log(
+    "\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message (master + slave) |",
+  );
   console.log("|---|---:|---:|---:|---:|---:|---:|---:|");
   for (const r of results) {
     const msgsPerSec = r.name.includes("baseline") ? r.opsPerSec : r.items / r.seconds;
@@ -238,16 +237,26 @@ try {
     );
   }
   const pulledPerSec = pull.items / pull.seconds;
-  console.log(`\npull: ${fmt(pulledPerSec)} messages/s (${fmt(pull.items / Math.max(1, pull.ops), 1)} per pull), ${fmt(pulledPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate`);
+  console.log(
+    `\npull: ${fmt(pulledPerSec)} messages/s (${fmt(pull.items / Math.max(1, pull.ops), 1)} per pull), ${fmt(pulledPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate`,
+  );
   console.log(`send latency p50 ${fmt(send.p50Ms, 2)} ms vs no-op DO RPC p50 ${fmt(noopDo.p50Ms, 2)} ms (${fmt(send.p50Ms / noopDo.p50Ms, 2)}×)`);
   console.log(`single-queue send: ${fmt(sendOne.opsPerSec / rawInsert.opsPerSec, 2)}× the raw one-insert-per-request rate`);
-  console.log(`async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`);
+  console.log(
+    `async send: ${fmt(asyncSend.opsPerSec / send.opsPerSec, 2)}× sync send; batch send: ${fmt(batchSend.items / batchSend.seconds / send.opsPerSec, 2)}× sync send in messages/s`,
+  );
   const noSlaves = roleSends.get("no slaves")!;
   const syncMaster = roleSends.get("SYNC_MASTER")!;
-  console.log(`replication: ASYNC_MASTER with one slave ${fmt(send.opsPerSec / noSlaves.opsPerSec, 2)}× the no-slave rate; SYNC_MASTER ${fmt(syncMaster.opsPerSec / noSlaves.opsPerSec, 2)}× (p50 ${fmt(syncMaster.p50Ms, 2)} ms vs ${fmt(noSlaves.p50Ms, 2)} ms)`);
+  console.log(
+    `replication: ASYNC_MASTER with one slave ${fmt(send.opsPerSec / noSlaves.opsPerSec, 2)}× the no-slave rate; SYNC_MASTER ${fmt(syncMaster.opsPerSec / noSlaves.opsPerSec, 2)}× (p50 ${fmt(syncMaster.p50Ms, 2)} ms vs ${fmt(noSlaves.p50Ms, 2)} ms)`,
+  );
   console.log(`signed sync send (accounts configured): ${fmt(signedSend.opsPerSec / send.opsPerSec, 2)}× the unsigned rate`);
-  console.log(`push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`);
-  console.log(`end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`);
+  console.log(
+    `push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`,
+  );
+  console.log(
+    `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
+  );
   for (const line of await measureIdle(true)) console.log(line);
 } finally {
   await server.stop();

@@ -30,7 +30,10 @@ export interface Noun {
 
 export function createContext(endpointList: string, stderr: { isTTY?: boolean; write(text: string): unknown }): Context {
   // A comma-separated list fails over in order, like RocketMQ's namesrvAddr.
-  const endpoint = endpointList.split(",").map((e) => e.trim()).filter((e) => e.length > 0);
+  const endpoint = endpointList
+    .split(",")
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
   const progress = new Progress(stderr);
   const fetch: FetchLike = progress.wrap((input, init) => globalThis.fetch(input, init));
   const admin = new Admin({ endpoint, fetch });

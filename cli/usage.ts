@@ -30,10 +30,21 @@ export function usageLine(commands: Readonly<Record<string, Noun>>, noun?: strin
 export function helpText(commands: Readonly<Record<string, Noun>>, noun?: string, verb?: string): string {
   const parts = [usageLine(commands, noun, verb)];
   if (noun === undefined) {
-    parts.push(table(["COMMAND", "DESCRIPTION"], Object.entries(commands).map(([name, n]) => [name, n.summary])));
+    parts.push(
+      table(
+        ["COMMAND", "DESCRIPTION"],
+        Object.entries(commands).map(([name, n]) => [name, n.summary]),
+      ),
+    );
   } else if (verb === undefined) {
     const n = commands[noun]!;
-    parts.push(n.summary, table(["VERB", "DESCRIPTION"], Object.entries(n.verbs).map(([name, v]) => [name, v.summary])));
+    parts.push(
+      n.summary,
+      table(
+        ["VERB", "DESCRIPTION"],
+        Object.entries(n.verbs).map(([name, v]) => [name, v.summary]),
+      ),
+    );
   } else {
     const v = commands[noun]!.verbs[verb]!;
     parts.push(v.summary);

@@ -105,9 +105,7 @@ export class Admin {
   /** Delayed messages of a topic, summed over its queues (queried in parallel). */
   async delayStats(topic: string, options: CallOptions = {}): Promise<DelayStats> {
     const queues = readQueues(topic, await this.topicRoute(topic, options));
-    const parts = await Promise.all(
-      queues.map((mq) => this.transport.request<DelayStats>(`${brokerPath(mq)}/delayed`, options)),
-    );
+    const parts = await Promise.all(queues.map((mq) => this.transport.request<DelayStats>(`${brokerPath(mq)}/delayed`, options)));
     const total: DelayStats = { count: 0, byLevel: {}, nextDueAt: null };
     for (const p of parts) {
       total.count += p.count;
@@ -125,11 +123,7 @@ export class Admin {
   }
 
   /** Half messages of one queue, optionally of one state; at most `limit` (default 1000). */
-  async queueTransactions(
-    mq: MessageQueue,
-    state?: HalfState,
-    options: CallOptions & { limit?: number } = {},
-  ): Promise<HalfMessageInfo[]> {
+  async queueTransactions(mq: MessageQueue, state?: HalfState, options: CallOptions & { limit?: number } = {}): Promise<HalfMessageInfo[]> {
     const { limit, ...call } = options;
     const r = await this.transport.request<{ transactions: HalfInfo[] }>(`${brokerPath(mq)}/transactions`, {
       ...call,
@@ -223,9 +217,7 @@ export class Admin {
 
   /** A message by its msgId (the client's unique key) within a topic. */
   async viewMessageById(topic: string, msgId: string, options: CallOptions = {}): Promise<MessageExt> {
-    return fromWireMessage(
-      await this.transport.request<MessageExtWire>(`/topics/${pathSegment(topic)}/messages/by-id/${pathSegment(msgId)}`, options),
-    );
+    return fromWireMessage(await this.transport.request<MessageExtWire>(`/topics/${pathSegment(topic)}/messages/by-id/${pathSegment(msgId)}`, options));
   }
 
   /** Messages in the group's dead-letter queue. */

@@ -48,18 +48,9 @@ describe("splitBatches", () => {
   it("fills a batch up to exactly maxBatchBytes and starts a new one at one byte more", () => {
     // 10 + 10 + 10 = 30 fits exactly; the fourth would make 40.
     const msgs = Array.from({ length: 7 }, (_, i) => sized(10, i));
-    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 30 }))).toEqual([
-      ["m0", "m1", "m2"],
-      ["m3", "m4", "m5"],
-      ["m6"],
-    ]);
+    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 30 }))).toEqual([["m0", "m1", "m2"], ["m3", "m4", "m5"], ["m6"]]);
     // At 29 only two fit.
-    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 29 }))).toEqual([
-      ["m0", "m1"],
-      ["m2", "m3"],
-      ["m4", "m5"],
-      ["m6"],
-    ]);
+    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 29 }))).toEqual([["m0", "m1"], ["m2", "m3"], ["m4", "m5"], ["m6"]]);
   });
 
   it("a message of exactly maxBatchBytes travels alone", () => {
@@ -92,7 +83,10 @@ describe("splitBatches", () => {
     // "é" is 2 bytes: three of them make 6.
     const msgs: Message[] = Array.from({ length: 4 }, (_, i) => ({ topic: "T", body: "é", tags: `m${i}` }));
     expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 6 }))).toEqual([["m0", "m1", "m2"], ["m3"]]);
-    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 5 }))).toEqual([["m0", "m1"], ["m2", "m3"]]);
+    expect(tagsOf(splitBatches(msgs, { maxBatchBytes: 5 }))).toEqual([
+      ["m0", "m1"],
+      ["m2", "m3"],
+    ]);
   });
 
   it("preserves order across batches for many messages", () => {
@@ -137,7 +131,14 @@ describe("splitBatches", () => {
 
 describe("checkBatch", () => {
   it("accepts a batch of one topic", () => {
-    expect(codeOf(() => checkBatch([{ topic: "T", body: "a" }, { topic: "T", body: "b", tags: "x", keys: "k" }]))).toBe("NO_ERROR");
+    expect(
+      codeOf(() =>
+        checkBatch([
+          { topic: "T", body: "a" },
+          { topic: "T", body: "b", tags: "x", keys: "k" },
+        ]),
+      ),
+    ).toBe("NO_ERROR");
   });
 
   it("refuses an empty batch with MESSAGE_ILLEGAL", () => {
@@ -145,21 +146,46 @@ describe("checkBatch", () => {
   });
 
   it("refuses mixed topics with MESSAGE_ILLEGAL", () => {
-    expect(codeOf(() => checkBatch([{ topic: "T", body: "a" }, { topic: "U", body: "b" }]))).toBe("MESSAGE_ILLEGAL");
-    expect(codeOf(() => checkBatch([{ topic: "T", body: "a" }, { topic: "T", body: "b" }, { topic: "t", body: "c" }]))).toBe(
-      "MESSAGE_ILLEGAL",
-    );
+    expect(
+      codeOf(() =>
+        checkBatch([
+          { topic: "T", body: "a" },
+          { topic: "U", body: "b" },
+        ]),
+      ),
+    ).toBe("MESSAGE_ILLEGAL");
+    expect(
+      codeOf(() =>
+        checkBatch([
+          { topic: "T", body: "a" },
+          { topic: "T", body: "b" },
+          { topic: "t", body: "c" },
+        ]),
+      ),
+    ).toBe("MESSAGE_ILLEGAL");
   });
 
   it("refuses a %RETRY% topic with MESSAGE_ILLEGAL", () => {
-    expect(codeOf(() => checkBatch([{ topic: "%RETRY%G", body: "a" }, { topic: "%RETRY%G", body: "b" }]))).toBe("MESSAGE_ILLEGAL");
+    expect(
+      codeOf(() =>
+        checkBatch([
+          { topic: "%RETRY%G", body: "a" },
+          { topic: "%RETRY%G", body: "b" },
+        ]),
+      ),
+    ).toBe("MESSAGE_ILLEGAL");
     expect(codeOf(() => checkBatch([{ topic: "%RETRY%G", body: "a" }]))).toBe("MESSAGE_ILLEGAL");
   });
 
   it("refuses a delay level with BATCH_DELAY_NOT_SUPPORTED", () => {
-    expect(codeOf(() => checkBatch([{ topic: "T", body: "a" }, { topic: "T", body: "b", delayTimeLevel: 1 }]))).toBe(
-      "BATCH_DELAY_NOT_SUPPORTED",
-    );
+    expect(
+      codeOf(() =>
+        checkBatch([
+          { topic: "T", body: "a" },
+          { topic: "T", body: "b", delayTimeLevel: 1 },
+        ]),
+      ),
+    ).toBe("BATCH_DELAY_NOT_SUPPORTED");
   });
 
   it("refuses a delivery time with BATCH_DELAY_NOT_SUPPORTED, even 0", () => {

@@ -30,8 +30,7 @@ export function checkBatch(messages: readonly Message[]): void {
   if (topic.startsWith("%RETRY%")) throw new MQError("MESSAGE_ILLEGAL", "retry topics cannot be batched");
   if (messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined))
     throw new MQError("BATCH_DELAY_NOT_SUPPORTED", "delayed messages cannot be batched");
-  if (messages.length > Limits.maxBatchCount)
-    throw new MQError("VALIDATION_FAILED", `a batch holds at most ${Limits.maxBatchCount} messages`);
+  if (messages.length > Limits.maxBatchCount) throw new MQError("VALIDATION_FAILED", `a batch holds at most ${Limits.maxBatchCount} messages`);
   const total = messages.reduce((n, m) => n + messageSize(m), 0);
   if (total > Limits.maxBatchBodyBytes)
     throw new MQError("MESSAGE_BODY_TOO_LARGE", `batch bodies total ${total} bytes, the limit is ${Limits.maxBatchBodyBytes}; use splitBatches`);

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 
 interface Deferred<T> {
@@ -19,7 +19,12 @@ function deferred<T = void>(): Deferred<T> {
 
 /** Lets every queued microtask (and promise chain hop) run. */
 const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+/** How long a task takes, on the real clock (work, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("Semaphore", () => {
   it("grants up to size slots at once and makes the next caller wait", async () => {
@@ -133,6 +138,7 @@ describe("KeyedSerializer", () => {
   });
 
   it("does not start a task before the earlier one settles", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const s = new KeyedSerializer();
     const first = deferred<string>();
     let secondStarted = false;
@@ -141,7 +147,7 @@ describe("KeyedSerializer", () => {
       secondStarted = true;
       return "second";
     });
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(secondStarted).toBe(false);
     first.resolve("first");
     expect(await p1).toBe("first");

@@ -3,8 +3,16 @@ import { MQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
 import type { MessageExt } from "./message.js";
 
-export type ConsumeConcurrentlyStatus = "CONSUME_SUCCESS" | "RECONSUME_LATER";
-export type ConsumeOrderlyStatus = "SUCCESS" | "SUSPEND_CURRENT_QUEUE_A_MOMENT";
+/**
+ * The statuses as values too, spelled as RocketMQ's enums are (`return
+ * ConsumeConcurrentlyStatus.CONSUME_SUCCESS`). They also spare TypeScript users a trap: an async
+ * listener whose only return is a bare string literal has it widened to `string` against a return
+ * type that unites a status with a promise of one, and fails to compile; a constant keeps its type.
+ */
+export const ConsumeConcurrentlyStatus = { CONSUME_SUCCESS: "CONSUME_SUCCESS", RECONSUME_LATER: "RECONSUME_LATER" } as const;
+export type ConsumeConcurrentlyStatus = (typeof ConsumeConcurrentlyStatus)[keyof typeof ConsumeConcurrentlyStatus];
+export const ConsumeOrderlyStatus = { SUCCESS: "SUCCESS", SUSPEND_CURRENT_QUEUE_A_MOMENT: "SUSPEND_CURRENT_QUEUE_A_MOMENT" } as const;
+export type ConsumeOrderlyStatus = (typeof ConsumeOrderlyStatus)[keyof typeof ConsumeOrderlyStatus];
 
 export interface ConsumeConcurrentlyContext {
   messageQueue: MessageQueue;
@@ -22,10 +30,7 @@ export interface ConsumeOrderlyContext {
 
 export interface MessageListenerConcurrently {
   orderly?: false;
-  consumeMessage(
-    messages: MessageExt[],
-    context: ConsumeConcurrentlyContext,
-  ): ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
+  consumeMessage(messages: MessageExt[], context: ConsumeConcurrentlyContext): ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
 }
 
 export interface MessageListenerOrderly {

@@ -113,10 +113,7 @@ describe("GroupMember heartbeats", () => {
       { topic: "TopicA", brokerName: "broker-a", queueId: 1 },
       { topic: "TopicA", brokerName: "broker-b", queueId: 3 },
     ];
-    const { m } = member(
-      fake,
-      options({ group: "G 1", clientId: "c@1", allocateStrategy: "CONFIG", zone: "zone-1", configuredQueues }),
-    );
+    const { m } = member(fake, options({ group: "G 1", clientId: "c@1", allocateStrategy: "CONFIG", zone: "zone-1", configuredQueues }));
     await m.start();
     expect(fake.heartbeats()).toHaveLength(1);
     const beat = fake.heartbeats()[0]!;
@@ -204,8 +201,7 @@ describe("GroupMember heartbeats", () => {
 
   it("start() fails when the group refuses the member, and starts no watch", async () => {
     const fake = fakeGroup();
-    fake.heartbeat = () =>
-      Response.json({ code: "SESSION_TIMEOUT_ILLEGAL", message: "sessionTimeoutMs must be within 3000..300000" }, { status: 400 });
+    fake.heartbeat = () => Response.json({ code: "SESSION_TIMEOUT_ILLEGAL", message: "sessionTimeoutMs must be within 3000..300000" }, { status: 400 });
     const { m, seen } = member(fake);
     let error: unknown;
     try {

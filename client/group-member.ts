@@ -6,6 +6,7 @@ import type { AllocateStrategyName } from "../protocol/allocate.js";
 import type { HeartbeatRequest, HeartbeatResponse, MessageModel, Subscription } from "../protocol/consumer.js";
 import { isMQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
+import { sleep } from "./timing.js";
 import { pathSegment, type Transport } from "./transport.js";
 
 export interface MemberOptions {
@@ -62,18 +63,19 @@ export class GroupMember {
     while (this.running && !signal.aborted) {
       const known = this.current?.generation ?? 0;
       try {
-        const { generation } = await this.transport.request<{ generation: number }>(
-          `/groups/${pathSegment(this.options.group)}/watch`,
-          { query: { generation: known, maxWaitMs: 20_000 }, timeoutMs: 30_000, signal },
-        );
+        const { generation } = await this.transport.request<{ generation: number }>(`/groups/${pathSegment(this.options.group)}/watch`, {
+          query: { generation: known, maxWaitMs: 20_000 },
+          timeoutMs: 30_000,
+          signal,
+        });
         if (generation > known && this.running) {
           await this.beatSoon();
           // A heartbeat that failed leaves us behind; pause rather than spin on the watch.
-          if ((this.current?.generation ?? 0) <= known) await new Promise((r) => setTimeout(r, Math.min(this.options.heartbeatIntervalMs, 1000)));
+          if ((this.current?.generation ?? 0) <= known) await sleep(Math.min(this.options.heartbeatIntervalMs, 1000), signal);
         }
       } catch {
         if (signal.aborted) return;
-        await new Promise((r) => setTimeout(r, Math.min(this.options.heartbeatIntervalMs, 1000)));
+        await sleep(Math.min(this.options.heartbeatIntervalMs, 1000), signal);
       }
     }
   }

@@ -22,8 +22,8 @@ export { MemoryOffsetStore, LocalStorageOffsetStore, type OffsetStore } from "./
 export {
   concurrently,
   orderly,
-  type ConsumeConcurrentlyStatus,
-  type ConsumeOrderlyStatus,
+  ConsumeConcurrentlyStatus,
+  ConsumeOrderlyStatus,
   type ConsumeConcurrentlyContext,
   type ConsumeConcurrentlyFunction,
   type ConsumeOrderlyContext,

@@ -14,6 +14,7 @@ import type { MessageExt } from "./message.js";
 import { toSubscription, type MessageSelector } from "./message-selector.js";
 import { queueKey } from "./offset-store.js";
 import { commitOffset, fetchOffset, pullMessages, queueOffsets, searchOffset } from "./pull-api.js";
+import { sleep } from "./timing.js";
 import { Transport, type ClientOptions } from "./transport.js";
 
 export interface LitePullConsumerOptions extends ClientOptions {
@@ -156,13 +157,10 @@ export class LitePullConsumer {
       }
       this.buffer = keep;
       if (out.length > 0 || Date.now() >= deadline || !this.running) return out;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-        this.bufferWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      // Until the deadline, or until a pull buffers something.
+      const woken = new AbortController();
+      this.bufferWaiters.push(() => woken.abort());
+      await sleep(Math.max(0, deadline - Date.now()), woken.signal);
     }
   }
 
@@ -284,7 +282,7 @@ export class LitePullConsumer {
           r.consumedOffset = r.pullOffset;
         }
         if (r.paused || this.buffer.length >= threshold) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          await sleep(50, signal);
           continue;
         }
         const fence = this.fence();
@@ -313,7 +311,7 @@ export class LitePullConsumer {
           void this.member?.beatSoon();
           return;
         }
-        await new Promise((resolve) => setTimeout(resolve, 1000));
+        await sleep(1000, signal);
       }
     }
   }

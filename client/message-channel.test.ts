@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { MessageExt } from "./message.js";
 import { mx } from "./test-support/messages.js";
 import { MessageChannel } from "./message-channel.js";
 

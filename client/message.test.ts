@@ -23,11 +23,7 @@ describe("toWireMessage", () => {
   });
 
   it("sends bytes as base64 and copies tags, keys, properties and flag", () => {
-    const wire = toWireMessage(
-      { topic: "T", body: Uint8Array.from([0, 255, 1]), tags: "TagA", keys: "k1 k2", properties: { a: "b" }, flag: 0 },
-      "ID",
-      7,
-    );
+    const wire = toWireMessage({ topic: "T", body: Uint8Array.from([0, 255, 1]), tags: "TagA", keys: "k1 k2", properties: { a: "b" }, flag: 0 }, "ID", 7);
     expect(wire).toEqual({ body: "AP8B", msgId: "ID", bornTimestamp: 7, tags: "TagA", keys: ["k1", "k2"], properties: { a: "b" }, flag: 0 });
   });
 

@@ -41,10 +41,7 @@ export function normaliseKeys(keys: string | string[] | undefined): string[] {
 }
 
 export function toWireMessage(message: Message, msgId: string, bornTimestamp: number): MessageIn {
-  const wire: MessageIn =
-    typeof message.body === "string"
-      ? { body: message.body, bodyEncoding: "utf8" }
-      : { body: bytesToBase64(message.body) };
+  const wire: MessageIn = typeof message.body === "string" ? { body: message.body, bodyEncoding: "utf8" } : { body: bytesToBase64(message.body) };
   wire.msgId = msgId;
   wire.bornTimestamp = bornTimestamp;
   if (message.tags !== undefined && message.tags !== "") wire.tags = message.tags;

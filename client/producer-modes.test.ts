@@ -2,7 +2,7 @@
  * Send modes of the Producer against a fake deployment (an injected fetch): callback sends,
  * the in-flight cap, oneway sends, ordered sends (shardingKey and selector) and batches.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";
 import type { MessageQueue, SendResult } from "../protocol/message.js";
 import type { TopicRouteData } from "../protocol/route.js";
@@ -28,10 +28,9 @@ interface Post {
 type SendAnswer = ErrorCode | "OK" | "NETWORK";
 
 /** The write queues of TWO_BROKERS in route order. */
-const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) =>
-  [0, 1, 2, 3].map((queueId) => ({ topic: "T", brokerName, queueId })),
-);
+const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerName) => [0, 1, 2, 3].map((queueId) => ({ topic: "T", brokerName, queueId })));
 
+/** How long the fake broker takes to answer, on the real clock (latency, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Deferred<T = void> {
@@ -112,8 +111,6 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   return { fetch, posts, routeGets, events, state };
 }
 
-
-
 const codeOfError = (e: unknown): string => (isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`);
 const where = (p: { brokerName: string; queueId: number }): string => `${p.brokerName}:${p.queueId}`;
 
@@ -152,9 +149,16 @@ function hashIndex(key: string, n: number): number {
 
 afterEach(() => {
   vi.restoreAllMocks();
+  vi.useRealTimers();
 });
 
 describe("callback-form send", () => {
+  // The waits for a second callback (which must not come) run on a driven clock: no fake
+  // broker here takes time to answer.
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+
   it("resolves once it holds a slot and calls onSuccess exactly once with the SendResult", async () => {
     const gate = deferred();
     const cluster = fakeCluster({ T: TWO_BROKERS }, async () => {
@@ -170,7 +174,7 @@ describe("callback-form send", () => {
     expect(rec.successes.length + rec.failures.length).toBe(0);
     gate.resolve();
     await rec.settled;
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(rec.successes.length).toBe(1);
     expect(rec.failures.length).toBe(0);
     expect(rec.successes[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
@@ -184,7 +188,7 @@ describe("callback-form send", () => {
     const rec = recordingCallback();
     await producer.send({ topic: "T", body: "x" }, rec.callback);
     await rec.settled;
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(rec.successes.length).toBe(0);
     expect(rec.failures.map(codeOfError)).toEqual(["VALIDATION_FAILED"]);
     expect(cluster.posts.length).toBe(1);
@@ -197,7 +201,7 @@ describe("callback-form send", () => {
     const rec = recordingCallback();
     expect(await codeOf(producer.send({ topic: "bad topic", body: "x" }, rec.callback))).toBe("NO_ERROR");
     await rec.settled;
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(rec.failures.map(codeOfError)).toEqual(["INVALID_TOPIC_NAME"]);
     expect(rec.successes.length).toBe(0);
     expect(cluster.posts.length + cluster.routeGets.length).toBe(0);
@@ -208,7 +212,7 @@ describe("callback-form send", () => {
     const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
     const rec = recordingCallback();
     expect(await codeOf(producer.send({ topic: "T", body: "x" }, rec.callback))).toBe("BAD_REQUEST");
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(rec.successes.length + rec.failures.length).toBe(0);
   });
 
@@ -218,7 +222,7 @@ describe("callback-form send", () => {
     const rec = recordingCallback();
     await producer.send({ topic: "T", body: "x" }, rec.callback);
     await rec.settled;
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(cluster.posts.length).toBe(3);
     expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b", "broker-a"]);
     expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
@@ -232,7 +236,7 @@ describe("callback-form send", () => {
     const rec = recordingCallback();
     await producer.send({ topic: "T", body: "x" }, rec.callback);
     await rec.settled;
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(cluster.posts.length).toBe(1 + n);
     expect(rec.failures.length).toBe(1);
     expect(rec.successes.length).toBe(0);
@@ -247,7 +251,7 @@ describe("callback-form send", () => {
     const rec = recordingCallback();
     await producer.send({ topic: "T", body: "x" }, rec.callback);
     await rec.settled;
-    await sleep(10);
+    await vi.advanceTimersByTimeAsync(10);
     expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-b:0"]);
     expect(rec.successes.length).toBe(1);
     expect(rec.failures.length).toBe(0);
@@ -274,7 +278,7 @@ describe("callback-form send", () => {
         },
       );
       await vi.waitFor(() => expect(successes).toBe(1));
-      await sleep(30);
+      await vi.advanceTimersByTimeAsync(30);
       expect(failures).toBe(0);
       expect(unhandled.reasons).toEqual([]);
       // The one slot was released: another send goes through.
@@ -302,7 +306,7 @@ describe("callback-form send", () => {
         },
       );
       await vi.waitFor(() => expect(failures).toBe(1));
-      await sleep(30);
+      await vi.advanceTimersByTimeAsync(30);
       expect(failures).toBe(1);
       expect(unhandled.reasons).toEqual([]);
       expect(await codeOf(producer.send({ topic: "T", body: "y" }))).toBe("NO_ERROR");
@@ -361,6 +365,7 @@ describe("maxInflightSends", () => {
   });
 
   it("oneway sends count against the cap too", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const gate = deferred();
     const cluster = fakeCluster({ T: TWO_BROKERS }, async () => {
       await gate.promise;
@@ -374,7 +379,7 @@ describe("maxInflightSends", () => {
       thirdStarted = true;
     });
     await vi.waitFor(() => expect(cluster.posts.length).toBe(2));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(thirdStarted).toBe(false);
     expect(producer.inflightStats.inUse).toBe(2);
     gate.resolve();
@@ -387,6 +392,7 @@ describe("maxInflightSends", () => {
 
 describe("sendOneway", () => {
   it("posts with ?oneway=true, resolves before the broker answers, and shutdown() waits for it", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const gate = deferred();
     const cluster = fakeCluster({ T: TWO_BROKERS }, async () => {
       await gate.promise;
@@ -402,7 +408,7 @@ describe("sendOneway", () => {
     const shutdown = producer.shutdown().then(() => {
       shutDown = true;
     });
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     expect(shutDown).toBe(false);
     gate.resolve();
     await shutdown;
@@ -541,18 +547,15 @@ describe("ordered sends by shardingKey", () => {
     expect((await t).messageQueue.topic).toBe("T");
   });
 
-  it.each(["SERVICE_UNAVAILABLE", "INTERNAL_ERROR", "NETWORK"] as const)(
-    "retries a %s failure on the SAME queue with the same msgId",
-    async (failure) => {
-      const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.seq <= 2 ? failure : "OK"));
-      const producer = await startedProducer(cluster.fetch);
-      const r = await producer.send({ topic: "T", body: "x" }, { shardingKey: "order-A" });
-      expect(cluster.posts.map(where)).toEqual(["broker-b:2", "broker-b:2", "broker-b:2"]);
-      expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
-      expect(r.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
-      expect(where(r.messageQueue)).toBe("broker-b:2");
-    },
-  );
+  it.each(["SERVICE_UNAVAILABLE", "INTERNAL_ERROR", "NETWORK"] as const)("retries a %s failure on the SAME queue with the same msgId", async (failure) => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.seq <= 2 ? failure : "OK"));
+    const producer = await startedProducer(cluster.fetch);
+    const r = await producer.send({ topic: "T", body: "x" }, { shardingKey: "order-A" });
+    expect(cluster.posts.map(where)).toEqual(["broker-b:2", "broker-b:2", "broker-b:2"]);
+    expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(1);
+    expect(r.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
+    expect(where(r.messageQueue)).toBe("broker-b:2");
+  });
 
   it("gives up after 1 + retryTimesWhenSendFailed attempts, all on the same queue", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS }, () => "SERVICE_UNAVAILABLE");
@@ -678,8 +681,22 @@ describe("batch send", () => {
   });
 
   it.each([
-    ["mixed topics", [{ topic: "T", body: "a" }, { topic: "U", body: "b" }], "MESSAGE_ILLEGAL"],
-    ["a delay level", [{ topic: "T", body: "a" }, { topic: "T", body: "b", delayTimeLevel: 2 }], "BATCH_DELAY_NOT_SUPPORTED"],
+    [
+      "mixed topics",
+      [
+        { topic: "T", body: "a" },
+        { topic: "U", body: "b" },
+      ],
+      "MESSAGE_ILLEGAL",
+    ],
+    [
+      "a delay level",
+      [
+        { topic: "T", body: "a" },
+        { topic: "T", body: "b", delayTimeLevel: 2 },
+      ],
+      "BATCH_DELAY_NOT_SUPPORTED",
+    ],
     ["a delivery time", [{ topic: "T", body: "a", deliverTimeMs: 1 }], "BATCH_DELAY_NOT_SUPPORTED"],
     ["no message", [], "MESSAGE_ILLEGAL"],
   ] as [string, Message[], string][])("refuses a batch with %s before any network call", async (_name, batch, code) => {

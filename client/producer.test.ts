@@ -17,7 +17,6 @@ interface Post {
 
 type SendAnswer = ErrorCode | "OK" | "HANG" | "NETWORK";
 
-
 /**
  * A fake deployment: GET /namesrv/topics/:t/route answers from `routes` (404 TOPIC_NOT_EXIST
  * otherwise); POST /brokers/:b/topics/:t/queues/:q/messages answers as `answer` decides.
@@ -71,8 +70,6 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   return { fetch, posts, routeGets };
 }
 
-
-
 const where = (p: Post): string => `${p.brokerName}:${p.queueId}`;
 
 afterEach(() => {
@@ -117,9 +114,7 @@ describe("Producer lifecycle and validation", () => {
   it("refuses a messageQueue of another topic", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
     const producer = await startedProducer(cluster.fetch);
-    const code = await codeOf(
-      producer.send({ topic: "T", body: "x" }, { messageQueue: { topic: "Other", brokerName: "broker-a", queueId: 0 } }),
-    );
+    const code = await codeOf(producer.send({ topic: "T", body: "x" }, { messageQueue: { topic: "Other", brokerName: "broker-a", queueId: 0 } }));
     expect(code).toBe("BAD_REQUEST");
     expect(cluster.posts.length).toBe(0);
   });
@@ -191,16 +186,13 @@ describe("Producer.send", () => {
     expect(result.messageQueue.brokerName).toBe("broker-b");
   });
 
-  it.each(["INTERNAL_ERROR", "TOO_MANY_WAITERS", "NETWORK", "NO_PERMISSION"] as const)(
-    "retries after %s on the other broker",
-    async (failure) => {
-      const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
-      const producer = await startedProducer(cluster.fetch);
-      expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
-      expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b"]);
-      expect(cluster.posts[1]!.messages[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
-    },
-  );
+  it.each(["INTERNAL_ERROR", "TOO_MANY_WAITERS", "NETWORK", "NO_PERMISSION"] as const)("retries after %s on the other broker", async (failure) => {
+    const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
+    const producer = await startedProducer(cluster.fetch);
+    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
+    expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b"]);
+    expect(cluster.posts[1]!.messages[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
+  });
 
   it("refetches the route after a route failure (NO_PERMISSION) but not after SERVICE_UNAVAILABLE", async () => {
     const c1 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "NO_PERMISSION" : "OK"));
@@ -288,10 +280,7 @@ describe("Producer.send to a topic that does not exist yet", () => {
     const cluster = fakeCluster({ TBW102: TEMPLATE });
     const producer = await startedProducer(cluster.fetch, { defaultTopicQueueNums: 2 });
     for (let i = 0; i < 8; i++) await producer.send({ topic: "NewTopic", body: `m${i}` });
-    expect(cluster.posts.map(where)).toEqual([
-      "broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1",
-      "broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1",
-    ]);
+    expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1", "broker-a:0", "broker-a:1", "broker-b:0", "broker-b:1"]);
     for (const p of cluster.posts) expect(p.topic).toBe("NewTopic");
     expect(cluster.routeGets.filter((t) => t === "TBW102").length).toBe(1);
   });
@@ -300,10 +289,7 @@ describe("Producer.send to a topic that does not exist yet", () => {
     const cluster = fakeCluster({ TBW102: TEMPLATE });
     const producer = await startedProducer(cluster.fetch);
     for (let i = 0; i < 8; i++) await producer.send({ topic: "NewTopic", body: `m${i}` });
-    expect(cluster.posts.map(where)).toEqual([
-      "broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3",
-      "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3",
-    ]);
+    expect(cluster.posts.map(where)).toEqual(["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3", "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3"]);
   });
 
   it("switches to the topic's own route once it exists", async () => {

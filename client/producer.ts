@@ -128,11 +128,7 @@ export class Producer {
    */
   send(message: Message | Message[], options?: SendOptions): Promise<SendResult>;
   send(message: Message | Message[], callback: SendCallback, options?: SendOptions): Promise<void>;
-  async send(
-    message: Message | Message[],
-    optionsOrCallback: SendOptions | SendCallback = {},
-    maybeOptions: SendOptions = {},
-  ): Promise<SendResult | void> {
+  async send(message: Message | Message[], optionsOrCallback: SendOptions | SendCallback = {}, maybeOptions: SendOptions = {}): Promise<SendResult | void> {
     this.assertStarted();
     if (isCallback(optionsOrCallback)) {
       const callback = optionsOrCallback;
@@ -194,8 +190,7 @@ export class Producer {
     const now = Date.now();
     const body = { messages: messages.map((m) => toWireMessage(m, createMsgId(now), now)), ...extraBody };
     const deadline = now + (options.timeoutMs ?? this.sendMsgTimeoutMs);
-    const orderKey =
-      options.shardingKey !== undefined ? `key:${options.shardingKey}` : options.selector ? `arg:${String(options.arg)}` : undefined;
+    const orderKey = options.shardingKey !== undefined ? `key:${options.shardingKey}` : options.selector ? `arg:${String(options.arg)}` : undefined;
     const run = async (): Promise<SendResult> => {
       const target = await this.target(first, options, retries, deadline);
       return this.attempt(first.topic, body, query, target, deadline, options.signal);
@@ -212,9 +207,7 @@ export class Producer {
     const queues = await publishQueues(this.routes, message.topic, this.defaultTopicQueueNums, call);
     if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${message.topic}" has no writable queues`);
     const mq =
-      options.shardingKey !== undefined
-        ? selectMessageQueueByHash(queues, message, options.shardingKey)
-        : options.selector!(queues, message, options.arg);
+      options.shardingKey !== undefined ? selectMessageQueueByHash(queues, message, options.shardingKey) : options.selector!(queues, message, options.arg);
     if (!queues.some((q) => q.brokerName === mq.brokerName && q.queueId === mq.queueId && q.topic === mq.topic)) {
       throw new MQError("BAD_REQUEST", "the selector returned a queue that is not a write queue of the topic");
     }

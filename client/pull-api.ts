@@ -84,13 +84,7 @@ export async function pullMessages(
   };
 }
 
-export async function commitOffset(
-  transport: Transport,
-  group: string,
-  mq: MessageQueue,
-  offset: number,
-  fence?: MemberFence,
-): Promise<void> {
+export async function commitOffset(transport: Transport, group: string, mq: MessageQueue, offset: number, fence?: MemberFence): Promise<void> {
   await transport.request(`${brokerPath(mq)}/groups/${pathSegment(group)}/offset`, {
     method: "PUT",
     body: fence ? { offset, fence } : { offset },

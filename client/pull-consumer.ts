@@ -77,10 +77,7 @@ export class PullConsumer {
 
   /** The group's committed offset; -1 when it has none (0 while the queue still holds offset 0). */
   async fetchConsumeOffset(mq: MessageQueue, options: CallOptions = {}): Promise<number> {
-    const r = await this.transport.request<{ offset: number }>(
-      `${brokerPath(mq)}/groups/${pathSegment(this.group)}/offset`,
-      options,
-    );
+    const r = await this.transport.request<{ offset: number }>(`${brokerPath(mq)}/groups/${pathSegment(this.group)}/offset`, options);
     return r.offset;
   }
 

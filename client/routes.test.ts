@@ -55,10 +55,16 @@ describe("readQueues", () => {
   it("lists readable brokers' read queues in route order, then queueId", () => {
     const queues = readQueues("T", MIXED);
     expect(ids(queues)).toEqual([
-      "broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3",
-      "broker-c:0", "broker-c:1", "broker-c:2",
+      "broker-a:0",
+      "broker-a:1",
+      "broker-a:2",
+      "broker-a:3",
+      "broker-c:0",
+      "broker-c:1",
+      "broker-c:2",
       "broker-e:0",
-      "broker-f:0", "broker-f:1",
+      "broker-f:0",
+      "broker-f:1",
     ]);
     for (const q of queues) expect(q.topic).toBe("T");
   });
@@ -85,7 +91,6 @@ function nameServer(routes: Record<string, TopicRouteData | number>) {
   };
   return { calls, transport: new Transport({ endpoint: "http://ns.test", fetch }) };
 }
-
 
 describe("RouteCache", () => {
   it("fetches once within the refresh interval", async () => {

@@ -59,12 +59,7 @@ export function readQueues(topic: string, route: TopicRouteData): MessageQueue[]
  * auto-create template (TBW102) limited to `defaultTopicQueueNums`, as RocketMQ's producer
  * does; the broker then creates the topic on the first send.
  */
-export async function publishQueues(
-  routes: RouteCache,
-  topic: string,
-  defaultTopicQueueNums: number,
-  options: CallOptions = {},
-): Promise<MessageQueue[]> {
+export async function publishQueues(routes: RouteCache, topic: string, defaultTopicQueueNums: number, options: CallOptions = {}): Promise<MessageQueue[]> {
   try {
     return writeQueues(topic, await routes.get(topic, options));
   } catch (e) {

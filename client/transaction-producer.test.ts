@@ -15,7 +15,6 @@ import { codeOf } from "./test-support/producers.js";
 
 const GROUP = "TPG";
 
-
 interface HalfPost {
   brokerName: string;
   topic: string;
@@ -38,7 +37,17 @@ interface Poll {
 
 type Answer = ErrorCode | "OK";
 
+/** How long a local transaction takes, on the real clock (work, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Timers on a driven clock, for a test that waits to see something NOT happen (another poll,
+ * another decision): the wait is advanced, not slept. Date stays real, so "promptly" in those
+ * tests still means wall-clock time; vi.waitFor advances the timers as it polls.
+ */
+function driveTimers(): void {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "setInterval", "clearInterval"] });
+}
 
 /**
  * A fake deployment: routes, half-message sends (answered with transactionId `tx-<msgId>`),
@@ -170,11 +179,7 @@ function recordingListener(
 
 const started: TransactionProducer[] = [];
 
-async function startedProducer(
-  fetch: FetchLike,
-  listener: TransactionListener,
-  extra: Partial<TransactionProducerOptions> = {},
-): Promise<TransactionProducer> {
+async function startedProducer(fetch: FetchLike, listener: TransactionListener, extra: Partial<TransactionProducerOptions> = {}): Promise<TransactionProducer> {
   const spy = vi.spyOn(Math, "random").mockReturnValue(0);
   const producer = new TransactionProducer({
     endpoint: "http://mq.test",
@@ -190,7 +195,6 @@ async function startedProducer(
   started.push(producer);
   return producer;
 }
-
 
 function checkOf(transactionId: string, body: string, extra: Partial<MessageExtWire> = {}): TransactionCheck {
   return {
@@ -222,48 +226,46 @@ function checkOf(transactionId: string, body: string, extra: Partial<MessageExtW
 afterEach(async () => {
   vi.restoreAllMocks();
   await Promise.all(started.splice(0).map((p) => p.shutdown()));
+  vi.useRealTimers();
 });
 
 describe("TransactionProducer.sendMessageInTransaction", () => {
-  it.each(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE"] as const)(
-    "sends a half message, runs the local transaction, then posts %s",
-    async (decision) => {
-      const cluster = fakeDeployment();
-      const rec = recordingListener(() => decision, undefined, cluster.log);
-      const producer = await startedProducer(cluster.fetch, rec.listener);
-      const message: Message = { topic: "T", body: "order-1", tags: "TagA", keys: "k1" };
-      const arg = { orderId: 1 };
-      const result = await producer.sendMessageInTransaction(message, arg);
+  it.each(["COMMIT_MESSAGE", "ROLLBACK_MESSAGE"] as const)("sends a half message, runs the local transaction, then posts %s", async (decision) => {
+    const cluster = fakeDeployment();
+    const rec = recordingListener(() => decision, undefined, cluster.log);
+    const producer = await startedProducer(cluster.fetch, rec.listener);
+    const message: Message = { topic: "T", body: "order-1", tags: "TagA", keys: "k1" };
+    const arg = { orderId: 1 };
+    const result = await producer.sendMessageInTransaction(message, arg);
 
-      expect(cluster.sends.length).toBe(1);
-      const half = cluster.sends[0]!;
-      expect(half.body.transaction).toEqual({ producerGroup: GROUP });
-      expect(half.body.messages.length).toBe(1);
-      expect(half.body.messages[0]).toMatchObject({ body: "order-1", bodyEncoding: "utf8", tags: "TagA", keys: ["k1"] });
-      const msgId = half.body.messages[0]!.msgId!;
+    expect(cluster.sends.length).toBe(1);
+    const half = cluster.sends[0]!;
+    expect(half.body.transaction).toEqual({ producerGroup: GROUP });
+    expect(half.body.messages.length).toBe(1);
+    expect(half.body.messages[0]).toMatchObject({ body: "order-1", bodyEncoding: "utf8", tags: "TagA", keys: ["k1"] });
+    const msgId = half.body.messages[0]!.msgId!;
 
-      expect(rec.executed.length).toBe(1);
-      expect(rec.executed[0]!.message).toBe(message);
-      expect(rec.executed[0]!.arg).toBe(arg);
+    expect(rec.executed.length).toBe(1);
+    expect(rec.executed[0]!.message).toBe(message);
+    expect(rec.executed[0]!.arg).toBe(arg);
 
-      expect(cluster.decisions.length).toBe(1);
-      const d = cluster.decisions[0]!;
-      expect({ broker: d.brokerName, topic: d.topic, queueId: d.queueId, transactionId: d.transactionId }).toEqual({
-        broker: half.brokerName,
-        topic: "T",
-        queueId: half.queueId,
-        transactionId: `tx-${msgId}`,
-      });
-      expect(d.body).toEqual({ producerGroup: GROUP, decision, fromTransactionCheck: false });
-      expect(cluster.log.filter((e) => e !== "poll")).toEqual(["half", "execute", `decision ${decision}`]);
+    expect(cluster.decisions.length).toBe(1);
+    const d = cluster.decisions[0]!;
+    expect({ broker: d.brokerName, topic: d.topic, queueId: d.queueId, transactionId: d.transactionId }).toEqual({
+      broker: half.brokerName,
+      topic: "T",
+      queueId: half.queueId,
+      transactionId: `tx-${msgId}`,
+    });
+    expect(d.body).toEqual({ producerGroup: GROUP, decision, fromTransactionCheck: false });
+    expect(cluster.log.filter((e) => e !== "poll")).toEqual(["half", "execute", `decision ${decision}`]);
 
-      expect(result.transactionId).toBe(`tx-${msgId}`);
-      expect(result.localTransactionState).toBe(decision);
-      expect(result.msgId).toBe(msgId);
-      expect(result.sendStatus).toBe("SEND_OK");
-      expect(result.messageQueue).toEqual({ topic: "T", brokerName: half.brokerName, queueId: half.queueId });
-    },
-  );
+    expect(result.transactionId).toBe(`tx-${msgId}`);
+    expect(result.localTransactionState).toBe(decision);
+    expect(result.msgId).toBe(msgId);
+    expect(result.sendStatus).toBe("SEND_OK");
+    expect(result.messageQueue).toEqual({ topic: "T", brokerName: half.brokerName, queueId: half.queueId });
+  });
 
   it("awaits an async local transaction before deciding", async () => {
     const cluster = fakeDeployment();
@@ -290,12 +292,18 @@ describe("TransactionProducer.sendMessageInTransaction", () => {
   });
 
   it.each([
-    ["throws", (): LocalTransactionState => {
-      throw new Error("db down");
-    }],
-    ["rejects", async (): Promise<LocalTransactionState> => {
-      throw new Error("db down");
-    }],
+    [
+      "throws",
+      (): LocalTransactionState => {
+        throw new Error("db down");
+      },
+    ],
+    [
+      "rejects",
+      async (): Promise<LocalTransactionState> => {
+        throw new Error("db down");
+      },
+    ],
   ])("counts a listener that %s as UNKNOW and posts no decision", async (_name, execute) => {
     const cluster = fakeDeployment();
     const rec = recordingListener(execute);
@@ -415,6 +423,7 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("answers every check of one poll; ROLLBACK is posted, UNKNOW and a throwing check are not", async () => {
+    driveTimers();
     const checks = [checkOf("TX-C", "Yw=="), checkOf("TX-R", "cg=="), checkOf("TX-U", "dQ=="), checkOf("TX-T", "dA==")];
     const cluster = fakeDeployment({ checkScript: [checks] });
     const rec = recordingListener(
@@ -429,7 +438,7 @@ describe("TransactionProducer check-back loop", () => {
     );
     const producer = await startedProducer(cluster.fetch, rec.listener);
     await vi.waitFor(() => expect(producer.checksAnswered).toBe(4));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(rec.checked.map((m) => m.msgId)).toEqual(["TX-C", "TX-R", "TX-U", "TX-T"]);
     expect(cluster.decisions.map((d) => [d.transactionId, d.body.decision, d.body.fromTransactionCheck]).sort()).toEqual([
       ["TX-C", "COMMIT_MESSAGE", true],
@@ -467,6 +476,7 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("does not pile up abort listeners while polls keep failing", async () => {
+    driveTimers();
     const warnings: Error[] = [];
     const onWarning = (w: Error): void => {
       warnings.push(w);
@@ -478,7 +488,7 @@ describe("TransactionProducer check-back loop", () => {
       const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollRetryDelayMs: 1 });
       await vi.waitFor(() => expect(cluster.polls.length).toBeGreaterThan(30), { timeout: 3000 });
       await producer.shutdown();
-      await sleep(10);
+      await vi.advanceTimersByTimeAsync(10);
       expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning").map((w) => w.message)).toEqual([]);
     } finally {
       process.off("warning", onWarning);
@@ -486,15 +496,17 @@ describe("TransactionProducer check-back loop", () => {
   });
 
   it("start() twice runs one loop only", async () => {
+    driveTimers();
     const cluster = fakeDeployment();
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener);
     await producer.start();
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(cluster.state.maxPollsInflight).toBe(1);
   });
 
   it("shutdown() aborts the held poll promptly and no poll follows", async () => {
+    driveTimers();
     const cluster = fakeDeployment({ checkScript: [[checkOf("TX-1", "eA==")]] });
     const rec = recordingListener(
       () => "UNKNOW",
@@ -509,36 +521,39 @@ describe("TransactionProducer check-back loop", () => {
     expect(cluster.state.abortedPolls).toBe(1);
     expect(cluster.state.pollsInflight).toBe(0);
     const polls = cluster.polls.length;
-    await sleep(150);
+    await vi.advanceTimersByTimeAsync(150);
     expect(cluster.polls.length).toBe(polls);
     expect(rec.checked.length).toBe(1);
   });
 
   it("no poll follows shutdown() with short long polls either", async () => {
+    driveTimers();
     const cluster = fakeDeployment();
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollWaitMs: 5 });
     await vi.waitFor(() => expect(cluster.polls.length).toBeGreaterThanOrEqual(3));
     await producer.shutdown();
     const polls = cluster.polls.length;
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(100);
     expect(cluster.polls.length).toBe(polls);
   });
 
   it("shutdown() during the pause after a failed poll returns at once and no poll follows", async () => {
+    driveTimers();
     const cluster = fakeDeployment({ checkScript: ["SERVICE_UNAVAILABLE"] });
     const rec = recordingListener(() => "UNKNOW");
     const producer = await startedProducer(cluster.fetch, rec.listener, { checkPollRetryDelayMs: 10_000 });
     await vi.waitFor(() => expect(cluster.polls.length).toBe(1));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     const t0 = Date.now();
     await producer.shutdown();
     expect(Date.now() - t0).toBeLessThan(1000);
-    await sleep(50);
+    await vi.advanceTimersByTimeAsync(50);
     expect(cluster.polls.length).toBe(1);
   });
 
   it("shutdown() waits for a check being answered, whose decision is still posted", async () => {
+    driveTimers();
     let release!: () => void;
     const gate = new Promise<void>((resolve) => {
       release = resolve;
@@ -557,13 +572,13 @@ describe("TransactionProducer check-back loop", () => {
     const shutdown = producer.shutdown().then(() => {
       done = true;
     });
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     expect(done).toBe(false);
     release();
     await shutdown;
     expect(cluster.decisions.map((d) => [d.transactionId, d.body.fromTransactionCheck])).toEqual([["TX-1", true]]);
     const polls = cluster.polls.length;
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(60);
     expect(cluster.polls.length).toBe(polls);
   });
 

@@ -10,6 +10,7 @@ import type { EndTransactionResult, LocalTransactionState, TransactionCheck } fr
 import { fromWireMessage, type Message, type MessageExt } from "./message.js";
 import { Producer, type ProducerOptions } from "./producer.js";
 import { brokerPath } from "./routes.js";
+import { sleep } from "./timing.js";
 import { pathSegment } from "./transport.js";
 
 export type { LocalTransactionState };
@@ -93,20 +94,21 @@ export class TransactionProducer extends Producer {
     decision: LocalTransactionState,
     fromTransactionCheck = false,
   ): Promise<EndTransactionResult> {
-    return this.transport.request<EndTransactionResult>(
-      `${brokerPath(target.messageQueue)}/transactions/${pathSegment(transactionId)}`,
-      { method: "POST", body: { producerGroup: this.group, decision, fromTransactionCheck } },
-    );
+    return this.transport.request<EndTransactionResult>(`${brokerPath(target.messageQueue)}/transactions/${pathSegment(transactionId)}`, {
+      method: "POST",
+      body: { producerGroup: this.group, decision, fromTransactionCheck },
+    });
   }
 
   private async pollChecks(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let checks: TransactionCheck[];
       try {
-        ({ checks } = await this.transport.request<{ checks: TransactionCheck[] }>(
-          `/producers/${pathSegment(this.group)}/checks`,
-          { query: { maxWaitMs: this.checkPollWaitMs }, timeoutMs: this.checkPollWaitMs + 10_000, signal },
-        ));
+        ({ checks } = await this.transport.request<{ checks: TransactionCheck[] }>(`/producers/${pathSegment(this.group)}/checks`, {
+          query: { maxWaitMs: this.checkPollWaitMs },
+          timeoutMs: this.checkPollWaitMs + 10_000,
+          signal,
+        }));
       } catch (e) {
         if (signal.aborted || (isMQError(e) && e.code === "ABORTED")) return;
         await sleep(this.checkPollRetryDelayMs, signal);
@@ -128,19 +130,4 @@ export class TransactionProducer extends Producer {
     // A refused or lost answer is retried by the broker's next check.
     await this.endTransaction(check, check.transactionId, state, true).catch(() => undefined);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    // Removed when the pause ends, or every failed poll would leave a listener on the signal.
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }

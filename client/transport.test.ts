@@ -75,7 +75,10 @@ describe("Transport.request", () => {
     expect(r.seen.length).toBe(1);
     const url = new URL(r.seen[0]!.url);
     expect(url.pathname).toBe("/p");
-    expect([...url.searchParams.entries()]).toEqual([["a", "1"], ["b", "x y"]]);
+    expect([...url.searchParams.entries()]).toEqual([
+      ["a", "1"],
+      ["b", "x y"],
+    ]);
     expect(r.seen[0]!.init.method).toBe("GET");
     expect(r.seen[0]!.init.body).toBeUndefined();
     expect(r.seen[0]!.init.headers).toBeUndefined();
@@ -110,15 +113,9 @@ describe("Transport.request", () => {
 
   it("maps an error answer that is not JSON by its status", async () => {
     const html = (status: number) => () => new Response("<html>oops</html>", { status, headers: { "content-type": "text/html" } });
-    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(502)).fetch }).request("/x"))).code).toBe(
-      "SERVICE_UNAVAILABLE",
-    );
-    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(404)).fetch }).request("/x"))).code).toBe(
-      "NOT_FOUND",
-    );
-    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(400)).fetch }).request("/x"))).code).toBe(
-      "BAD_REQUEST",
-    );
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(502)).fetch }).request("/x"))).code).toBe("SERVICE_UNAVAILABLE");
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(404)).fetch }).request("/x"))).code).toBe("NOT_FOUND");
+    expect((await failure(new Transport({ endpoint: "http://h", fetch: recorder(html(400)).fetch }).request("/x"))).code).toBe("BAD_REQUEST");
   });
 
   it("treats a successful answer that is not JSON as NETWORK_ERROR", async () => {
@@ -231,12 +228,7 @@ describe("Transport endpoint list", () => {
     expect((await failure(t.request("/w", { method: "POST", body: {} }))).code).toBe("SERVICE_UNAVAILABLE");
     expect(await t.request("/r")).toEqual({ from: "b" });
     expect((await failure(t.request("/coded"))).code).toBe("TOPIC_NOT_EXIST");
-    expect(seen.map((s) => `${s.init.method} ${new URL(s.url).host}${new URL(s.url).pathname}`)).toEqual([
-      "POST a/w",
-      "GET a/r",
-      "GET b/r",
-      "GET b/coded",
-    ]);
+    expect(seen.map((s) => `${s.init.method} ${new URL(s.url).host}${new URL(s.url).pathname}`)).toEqual(["POST a/w", "GET a/r", "GET b/r", "GET b/coded"]);
   });
 
   it("reports the last failure when every endpoint fails", async () => {

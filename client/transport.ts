@@ -5,6 +5,7 @@
 import { errorFromBody, MQError } from "../protocol/errors.js";
 import { signRequest } from "../protocol/auth/signature.js";
 import { resolveCredentials, type Credentials } from "./credentials.js";
+import { sleep } from "./timing.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -135,7 +136,8 @@ export class Transport {
       // restarted: signing it again after Retry-After (a second or two) is safe for any call.
       const retryAfterMs = Number(response.headers.get("retry-after") ?? "NaN") * 1000;
       if (error.code === "REQUEST_STALE" && !resigned && retryAfterMs >= 0 && retryAfterMs <= MAX_STALE_WAIT_MS) {
-        await abortableSleep(retryAfterMs, init.signal);
+        await sleep(retryAfterMs, init.signal);
+        if (init.signal?.aborted) throw new MQError("ABORTED", "the call was aborted");
         return this.requestOnce<T>(endpoint, path, init, true);
       }
       throw error;
@@ -146,21 +148,6 @@ export class Transport {
 
 /** Longest Retry-After a REQUEST_STALE answer is waited out for (once) before the call fails. */
 const MAX_STALE_WAIT_MS = 5_000;
-
-function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const aborted = () => {
-      clearTimeout(timer);
-      reject(new MQError("ABORTED", "the call was aborted"));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", aborted);
-      resolve();
-    }, ms);
-    if (signal?.aborted) aborted();
-    else signal?.addEventListener("abort", aborted, { once: true });
-  });
-}
 
 export function pathSegment(value: string | number): string {
   return encodeURIComponent(String(value));

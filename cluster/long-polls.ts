@@ -47,11 +47,7 @@ export function holdPull(stub: QueueStub, req: PullRequest, options: HoldOptions
 
 /** Resolves once the group's generation passes `known`, or with the current one after `maxWaitMs` (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED). */
 export function holdWatch(stub: ConsumerGroupStub, known: number, options: HoldOptions): Promise<number> {
-  return holdPoll(
-    stub,
-    { ask: () => stub.currentGeneration(), answered: (g) => g > known, seen: () => ({ generation: known }), empty: (g) => g },
-    options,
-  );
+  return holdPoll(stub, { ask: () => stub.currentGeneration(), answered: (g) => g > known, seen: () => ({ generation: known }), empty: (g) => g }, options);
 }
 
 /** Hands up to `max` transaction checks to one producer of the group, waiting up to `maxWaitMs` for the first. */

@@ -84,17 +84,11 @@ export async function listTopicConfigs(env: Env): Promise<TopicConfig[]> {
   return readNameServer(env, (ns) => ns.listTopics());
 }
 
-
 /**
  * Creates or updates a topic on the brokers named (default: the brokers holding it, or every
  * live broker for a new topic); a broker dropped from the list loses the topic.
  */
-export async function upsertTopic(
-  env: Env,
-  topic: string,
-  input: TopicConfigInput,
-  mode: TopicWriteMode,
-): Promise<{ created: boolean; config: TopicConfig }> {
+export async function upsertTopic(env: Env, topic: string, input: TopicConfigInput, mode: TopicWriteMode): Promise<{ created: boolean; config: TopicConfig }> {
   await ensureBrokersStarted(env);
   const previous = await readNameServer(env, (ns) => ns.getTopic(topic));
   if (previous && mode === "create") throw new MQError("TOPIC_ALREADY_EXISTS", `topic "${topic}" already exists`);
@@ -106,9 +100,7 @@ export async function upsertTopic(
   if (brokers.length === 0) throw new MQError("SERVICE_UNAVAILABLE", "no live broker to place the topic on");
   // Each broker merges the request with what it holds (one call per broker).
   const { brokers: _placement, ...queues } = input;
-  const results = await Promise.all(
-    brokers.map((b) => callRpc(() => brokerStub(env, b).upsertTopic(topic, queues, mode === "create" ? "create" : "upsert"))),
-  );
+  const results = await Promise.all(brokers.map((b) => callRpc(() => brokerStub(env, b).upsertTopic(topic, queues, mode === "create" ? "create" : "upsert"))));
   for (const q of previous?.queues ?? []) {
     if (!brokers.includes(q.brokerName)) await callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic));
   }

@@ -39,11 +39,7 @@ export class AccountsDO extends DurableObject<Env> {
   }
 
   put(account: StoredAccount): void {
-    this.ctx.storage.sql.exec(
-      "INSERT OR REPLACE INTO account (access_key, record) VALUES (?, ?)",
-      account.accessKey,
-      JSON.stringify(account),
-    );
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO account (access_key, record) VALUES (?, ?)", account.accessKey, JSON.stringify(account));
   }
 
   remove(accessKey: string): boolean {

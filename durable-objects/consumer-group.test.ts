@@ -1,5 +1,5 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";
 import { retryTopic, type HeartbeatRequest, type MemberFence } from "../protocol/consumer.js";
 import { Limits } from "../protocol/limits.js";
@@ -59,11 +59,7 @@ function retryQueues(group: string): MessageQueue[] {
 }
 
 /** What the group should hand out: allocateAll per topic, concatenated in sorted topic order. */
-function expectedShares(
-  strategy: AllocateStrategyName,
-  queuesByTopic: Record<string, MessageQueue[]>,
-  cids: string[],
-): Map<string, MessageQueue[]> {
+function expectedShares(strategy: AllocateStrategyName, queuesByTopic: Record<string, MessageQueue[]>, cids: string[]): Map<string, MessageQueue[]> {
   const result = new Map<string, MessageQueue[]>();
   for (const topic of Object.keys(queuesByTopic).sort()) {
     for (const [cid, share] of allocateAll(strategy, queuesByTopic[topic]!, cids)) {
@@ -99,16 +95,12 @@ async function expectOwner(mq: MessageQueue, group: string, clientId: string, ge
   const where = `${mq.brokerName}/${mq.topic}/${mq.queueId}`;
   expect(await fencedPull(mq, group, { clientId, generation }), where).toBe("NO_NEW_MSG");
   expect(await fencedPull(mq, group, { clientId, generation: generation - 1 }), where).toBe(notOwner(group, generation));
-  expect(await fencedPull(mq, group, { clientId: "intruder", generation: generation + 100 }), where).toBe(
-    notOwner(group, generation),
-  );
+  expect(await fencedPull(mq, group, { clientId: "intruder", generation: generation + 100 }), where).toBe(notOwner(group, generation));
 }
 
 /** A queue nobody of the group owns lets any fence through. */
 async function expectOpen(mq: MessageQueue, group: string): Promise<void> {
-  expect(await fencedPull(mq, group, { clientId: "intruder", generation: 0 }), `${mq.brokerName}/${mq.topic}/${mq.queueId}`).toBe(
-    "NO_NEW_MSG",
-  );
+  expect(await fencedPull(mq, group, { clientId: "intruder", generation: 0 }), `${mq.brokerName}/${mq.topic}/${mq.queueId}`).toBe("NO_NEW_MSG");
 }
 
 type Internals = {
@@ -127,11 +119,7 @@ function silence(cg: DurableObjectStub<ConsumerGroupDO>, clientId: string, ms: n
 }
 
 async function waitForWatchers(cg: DurableObjectStub<ConsumerGroupDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (await runInDurableObject(cg, (instance) => (instance as unknown as Internals).watchers.size === n)) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked watches`);
+  await vi.waitUntil(() => runInDurableObject(cg, (instance) => (instance as unknown as Internals).watchers.size === n), { timeout: 5000, interval: 5 });
 }
 
 const SESSION_RANGE = "[SESSION_TIMEOUT_ILLEGAL] sessionTimeoutMs must be within 3000..300000";
@@ -222,11 +210,7 @@ describe("ConsumerGroupDO assignment", () => {
     expect(r3.generation).toBe(3);
     expect(r3.assignment).toEqual(three.get("cid-3"));
     expect(three.get("cid-1")).toEqual([...mqs(retry, "broker-a", [0]), ...mqs(topic, "broker-a", [0, 1, 2])]);
-    expect(three.get("cid-2")).toEqual([
-      ...mqs(retry, "broker-b", [0]),
-      ...mqs(topic, "broker-a", [3]),
-      ...mqs(topic, "broker-b", [0, 1]),
-    ]);
+    expect(three.get("cid-2")).toEqual([...mqs(retry, "broker-b", [0]), ...mqs(topic, "broker-a", [3]), ...mqs(topic, "broker-b", [0, 1])]);
     expect(three.get("cid-3")).toEqual(mqs(topic, "broker-b", [2, 3]));
     const info = await cg.info(name);
     expect(info.members.map((m) => [m.clientId, m.assignment])).toEqual([
@@ -325,9 +309,7 @@ describe("ConsumerGroupDO leaving and expiry", () => {
     expect(info.generation).toBe(3);
     expect(info.members.map((m) => [m.clientId, m.assignment])).toEqual([["cid-1", topicQueues(topic)]]);
     for (const mq of mqs(topic, "broker-b", [0, 1, 2, 3])) await expectOwner(mq, name, "cid-1", 3);
-    expect(await fencedPull({ topic, brokerName: "broker-b", queueId: 0 }, name, { clientId: "cid-2", generation: 2 })).toBe(
-      notOwner(name, 3),
-    );
+    expect(await fencedPull({ topic, brokerName: "broker-b", queueId: 0 }, name, { clientId: "cid-2", generation: 2 })).toBe(notOwner(name, 3));
     // Leaving twice, or as a stranger, changes nothing.
     expect(await cg.leave(name, "cid-2")).toBe(false);
     expect(await cg.leave(name, "nobody")).toBe(false);
@@ -432,7 +414,7 @@ describe("ConsumerGroupDO watch", () => {
     let answered: number | undefined;
     const watching = holdWatch(cg, 1, { maxWaitMs: 10_000, account: "" }).then((g) => (answered = g));
     await waitForWatchers(cg, 1);
-    // An unchanged heartbeat does not wake it.
+    // An unchanged heartbeat does not wake it: a wrong answer would arrive within these 20 ms.
     await cg.heartbeat(name, hb("cid-1", [topic]));
     await sleep(20);
     expect(answered).toBeUndefined();
@@ -555,17 +537,14 @@ describe("ConsumerGroupDO info and offset resets", () => {
 describe("ConsumerGroupDO configured queues (CONFIG)", () => {
   /** Whether the queue object named for `mq` holds an owner row for `group` (the group told it about an owner). */
   async function toldOwner(mq: MessageQueue, group: string): Promise<boolean> {
-    return runInDurableObject(queueStub(mq), (_i, state) =>
-      state.storage.sql.exec("SELECT grp FROM queue_owner WHERE grp = ?", group).toArray().length > 0,
-    );
+    return runInDurableObject(queueStub(mq), (_i, state) => state.storage.sql.exec("SELECT grp FROM queue_owner WHERE grp = ?", group).toArray().length > 0);
   }
 
   it("item 5: CONFIG allocation names only queues of the topic's route", async () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a", 2));
     const other = await createTopic(qd("broker-a", 2));
-    const config = (configuredQueues: MessageQueue[], topics = [topic]) =>
-      hb("cid-1", topics, { allocateStrategy: "CONFIG", configuredQueues });
+    const config = (configuredQueues: MessageQueue[], topics = [topic]) => hb("cid-1", topics, { allocateStrategy: "CONFIG", configuredQueues });
     const illegal = (why: string) => `[CONFIGURED_QUEUE_ILLEGAL] ${why}`;
 
     // A broker outside the route, a queue id past the route's, a topic not subscribed: refused.
@@ -600,8 +579,7 @@ describe("ConsumerGroupDO configured queues (CONFIG)", () => {
   it("item 5: a queue two members configure goes to one of them, so neither is fenced in a loop", async () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a", 3));
-    const config = (cid: string, ids: number[]) =>
-      hb(cid, [topic], { allocateStrategy: "CONFIG", configuredQueues: mqs(topic, "broker-a", ids) });
+    const config = (cid: string, ids: number[]) => hb(cid, [topic], { allocateStrategy: "CONFIG", configuredQueues: mqs(topic, "broker-a", ids) });
     await cg.heartbeat(name, config("cid-1", [0, 1, 1]));
     const second = await cg.heartbeat(name, config("cid-2", [1, 2]));
     expect(second.assignment).toEqual(mqs(topic, "broker-a", [2]));
@@ -636,9 +614,7 @@ describe("ConsumerGroupDO allocation strategy", () => {
     expect(follower.assignment).toEqual(circle.get("cid-3"));
     // A member already in the group that asks for a new strategy while others name one is refused too.
     await cg.heartbeat(name, hb("cid-4", [topic], { allocateStrategy: "AVERAGELY_BY_CIRCLE" }));
-    expect((await rejection(cg.heartbeat(name, hb("cid-4", [topic], { allocateStrategy: "AVERAGELY" })))).message).toContain(
-      "[ALLOCATE_STRATEGY_CONFLICT]",
-    );
+    expect((await rejection(cg.heartbeat(name, hb("cid-4", [topic], { allocateStrategy: "AVERAGELY" })))).message).toContain("[ALLOCATE_STRATEGY_CONFLICT]");
 
     // Once no other member names a strategy, a new one may: the group follows its members.
     await cg.leave(name, "cid-1");

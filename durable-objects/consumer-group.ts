@@ -13,22 +13,28 @@
  * Members, the generation and the owner each queue was told are kept in SQLite (written only
  * when they change): after a restart a member that heartbeats again with the same client id is
  * the member it was, keeps its queues and is not fenced against itself.
+ *
+ * Beside it in consumer-group/: the assignment (assignment.ts), the hand-over of queues that
+ * move (hand-over.ts), telling queue objects their owners (owner-telling.ts), what is stored
+ * (group-store.ts), one strategy per group (strategy.ts) and CONFIG's queues (configured-queues.ts).
  */
 import { DurableObject } from "cloudflare:workers";
-import { allocateAll, compareMessageQueues, type AllocateStrategyName } from "../protocol/allocate.js";
+import type { AllocateStrategyName } from "../protocol/allocate.js";
 import type { GroupInfo, HeartbeatRequest, HeartbeatResponse, MemberInfo } from "../protocol/consumer.js";
 import { retryTopic } from "../protocol/consumer.js";
 import { toRpcError } from "../cluster/rpc-errors.js";
 import { Limits } from "../protocol/limits.js";
 import type { MessageQueue } from "../protocol/message.js";
-import { canRead, type TopicConfig } from "../protocol/route.js";
+import type { TopicConfig } from "../protocol/route.js";
 import type { Env } from "../cluster/env.js";
-import { queueObjectName, queueStub } from "../cluster/stubs.js";
+import { allocateTopics, isExpired, memberShape, queueKey, readQueuesOf, restoredAssignment, sameAssignment } from "./consumer-group/assignment.js";
 import { upsertTopic } from "../cluster/topic-registry.js";
 import { readNameServer, writeNameServers } from "../cluster/nameservers.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
-import { configuredShares, illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
+import { illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
+import { heldShape, holdBackReleasing, RELEASE_TIMEOUT_MS } from "./consumer-group/hand-over.js";
+import { OwnerTelling } from "./consumer-group/owner-telling.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
 import { trackActivity } from "./shared/activity.js";
 
@@ -47,8 +53,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private offsetResetSeq = 0;
   private strategy: AllocateStrategyName = DEFAULT_STRATEGY;
   private assignment = new Map<string, MessageQueue[]>();
-  /** Owner this object last told each queue, keyed by queue. */
-  private owners = new Map<string, string | null>();
+  /** The owner this object last told each queue, and telling them (fencing). */
+  private readonly owners: OwnerTelling;
   private routesReadAt = 0;
   private routeSignature = "";
   private groupName = "";
@@ -59,20 +65,12 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
-  /**
-   * Queues whose object may name another owner than `owners` does, to be told again at the next
-   * rebalance: one whose setOwner failed (it may have been applied all the same), and after a
-   * restart that cut a telling short, every restored owner (an owner is stored only once its
-   * queue took it, so the queue may have taken a newer one than was stored).
-   */
-  private readonly untold = new Set<string>();
-  /** Rebalances telling queues right now; storage says so while any is, so a restart knows. */
-  private telling = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.watchers = new WakeSockets(ctx, { holder: "this group", waiters: "parked watches" });
     this.store = new GroupStore(ctx.storage.sql);
+    this.owners = new OwnerTelling(env, this.store, () => this.groupName);
     void ctx.blockConcurrencyWhile(async () => {
       const state = this.store.load();
       this.groupName = state.name;
@@ -87,15 +85,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
         this.stored.set(m.clientId, record);
       }
       this.strategy = groupStrategy(this.members.values());
-      // The assignment the members were given: the queues each owns. (A queue being handed
-      // over is counted as its old owner's; its hand-over starts again at the next rebalance.)
-      for (const [key, cid] of state.owners) {
-        this.owners.set(key, cid);
-        if (state.wasTelling) this.untold.add(key);
-        if (this.members.get(cid)?.messageModel !== "CLUSTERING") continue;
-        this.assignment.set(cid, [...(this.assignment.get(cid) ?? []), parseQueueKey(key)]);
-      }
-      for (const queues of this.assignment.values()) queues.sort(compareMessageQueues);
+      this.owners.restore(state.owners, state.wasTelling);
+      // The assignment the members were given: the queues each owns.
+      this.assignment = restoredAssignment(state.owners, this.members);
       if (this.members.size > 0) await this.armAlarm();
     });
   }
@@ -103,10 +95,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     this.nameGroup(group);
     if (req.sessionTimeoutMs < Limits.minSessionTimeoutMs || req.sessionTimeoutMs > Limits.maxSessionTimeoutMs) {
-      throw toRpcError(
-        "SESSION_TIMEOUT_ILLEGAL",
-        `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`,
-      );
+      throw toRpcError("SESSION_TIMEOUT_ILLEGAL", `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`);
     }
     if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
@@ -269,9 +258,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     const subscribed = new Set(req.subscriptions.map((s) => s.topic));
     const topics = [...new Set(configured.map((q) => q.topic))].filter((t) => subscribed.has(t));
     const readable = new Map<string, MessageQueue[]>();
-    await Promise.all(
-      topics.map(async (t) => readable.set(t, readQueuesOf(t, await readNameServer(this.env, (ns) => ns.getTopic(t))))),
-    );
+    await Promise.all(topics.map(async (t) => readable.set(t, readQueuesOf(t, await readNameServer(this.env, (ns) => ns.getTopic(t))))));
     const why = illegalConfiguredQueue(configured, readable);
     if (why) throw toRpcError("CONFIGURED_QUEUE_ILLEGAL", why);
   }
@@ -321,55 +308,28 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await Promise.all(topics.map(async (t) => routes.set(t, await readNameServer(this.env, (ns) => ns.getTopic(t)))));
     this.routesReadAt = now;
     const signature = topics.map((t) => `${t}:${JSON.stringify(routes.get(t)?.queues ?? null)}`).join("|");
-    if (!membershipChanged && !force && signature === this.routeSignature && this.untold.size === 0) return;
+    if (!membershipChanged && !force && signature === this.routeSignature && this.owners.untold.size === 0) return;
     this.routeSignature = signature;
 
-    const next = new Map<string, MessageQueue[]>();
-    const owners = new Map<string, string | null>();
-    for (const topic of topics) {
-      const mqAll = readQueuesOf(topic, routes.get(topic) ?? null);
-      const cidAll = clustering.filter((m) => m.subscriptions.some((s) => s.topic === topic)).map((m) => m.clientId);
-      const clientRooms: Record<string, string> = {};
-      for (const m of clustering) if (m.zone) clientRooms[m.clientId] = m.zone;
-      const named: Record<string, MessageQueue[]> = {};
-      for (const m of clustering) if (m.configuredQueues) named[m.clientId] = m.configuredQueues.filter((q) => q.topic === topic);
-      // Only queues of the route, each to one member: a queue object has one owner per group.
-      const configured = configuredShares(named, mqAll);
-      const shares = allocateAll(this.strategy, mqAll, cidAll, { clientRooms, configured });
-      for (const [cid, queues] of shares) {
-        next.set(cid, [...(next.get(cid) ?? []), ...queues]);
-        for (const q of queues) owners.set(queueKey(q), cid);
-      }
-    }
+    const { assignment: next, owners } = allocateTopics(this.strategy, clustering, topics, routes);
     // Queues this object handed out before and no member holds now become ownerless.
     for (const key of this.owners.keys()) if (!owners.has(key)) owners.set(key, null);
-    // So do those a failed setOwner may have reached (see untold).
-    for (const key of this.untold) if (!owners.has(key)) owners.set(key, null);
+    // So do those a failed setOwner may have reached (see OwnerTelling.untold).
+    for (const key of this.owners.untold) if (!owners.has(key)) owners.set(key, null);
 
-    // Hand-over: a queue moving away from a live member that still reads it stays with that
-    // member at the queue object (so it can commit what it finished) and goes to nobody else
-    // until the member's heartbeat no longer lists it, or RELEASE_TIMEOUT_MS passes.
-    const stillReleasing = new Map<string, { from: string; since: number }>();
-    for (const [key, cid] of owners) {
-      const from = this.owners.get(key);
-      if (from === undefined || from === null || from === cid) continue;
-      const member = this.members.get(from);
-      const since = this.releasing.get(key)?.since ?? now;
-      if (!member || !holds(member, key, this.generation) || now - since >= RELEASE_TIMEOUT_MS) continue;
-      stillReleasing.set(key, { from, since });
-      owners.set(key, from);
-      if (cid !== null) next.set(cid, (next.get(cid) ?? []).filter((q) => queueKey(q) !== key));
-    }
+    // Hand-over (hand-over.ts): a queue moving away from a live member that still reads it stays
+    // that member's until it lets go, or RELEASE_TIMEOUT_MS passes.
+    const stillReleasing = holdBackReleasing(owners, next, this.owners, this.members, this.releasing, this.generation, now);
     this.releasing.clear();
     for (const [key, r] of stillReleasing) this.releasing.set(key, r);
 
     const changedQueues = [...owners].filter(([key, cid]) => (this.owners.get(key) ?? null) !== cid);
-    // Owners the queue may not know (see untold) are told again at the current generation, which
-    // is at least any the queue was told: a queue that took a newer owner just before a crash
-    // goes back to agreeing with this object. (Telling an owner again is left to these cases:
-    // it moves the queue's fence to this generation, which a member that has not heard of it yet
-    // would be refused at.)
-    const retold = [...owners].filter(([key, cid]) => this.untold.has(key) && (this.owners.get(key) ?? null) === cid);
+    // Owners the queue may not know (see OwnerTelling.untold) are told again at the current
+    // generation, which is at least any the queue was told: a queue that took a newer owner just
+    // before a crash goes back to agreeing with this object. (Telling an owner again is left to
+    // these cases: it moves the queue's fence to this generation, which a member that has not
+    // heard of it yet would be refused at.)
+    const retold = [...owners].filter(([key, cid]) => this.owners.untold.has(key) && (this.owners.get(key) ?? null) === cid);
     const assignmentChanged = changedQueues.length > 0 || membershipChanged || !sameAssignment(this.assignment, next);
     if (assignmentChanged) {
       this.generation++;
@@ -381,33 +341,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     if (assignmentChanged) this.watchers.wake();
   }
 
-  /** Tells each queue its owner; what a queue took is stored, what failed is told again later. */
+  /** Tells each queue its owner (owner-telling.ts). */
   private async tellOwners(tell: [string, string | null][], generation: number): Promise<void> {
-    if (this.telling++ === 0) this.store.saveTelling(true);
-    try {
-      await Promise.all(
-        tell.map(async ([key, cid]) => {
-          const q = parseQueueKey(key);
-          const stub = queueStub(this.env, q.brokerName, q.topic, q.queueId);
-          try {
-            await stub.setOwner(this.groupName, cid, generation);
-          } catch (e) {
-            // The queue keeps its old owner (or took the new one and the answer was lost) until the
-            // next rebalance tells it again.
-            console.warn(`setOwner ${q.topic}/${q.brokerName}/${q.queueId} failed: ${String(e)}`);
-            this.untold.add(key);
-            return;
-          }
-          this.untold.delete(key);
-          if ((this.owners.get(key) ?? null) === cid) return;
-          if (cid === null) this.owners.delete(key);
-          else this.owners.set(key, cid);
-          this.store.saveOwner(key, cid);
-        }),
-      );
-    } finally {
-      if (--this.telling === 0) this.store.saveTelling(false);
-    }
+    await this.owners.tell(tell, generation);
   }
 
   private async ensureRetryTopic(group: string): Promise<void> {
@@ -419,63 +355,3 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 // Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
 // the constructor's helpers are not counted.
 trackActivity(ConsumerGroupDO, ["armAlarm"]);
-
-/** How long a live member may keep a queue that moves away before it is taken from it. */
-const RELEASE_TIMEOUT_MS = 10_000;
-
-/**
- * Whether a member may still be reading a queue: it says so, or its report predates the latest
- * assignment (it may have started the queue since). A member that does not report held queues
- * (a plain HTTP client) gets no hand-over: it is fenced at once.
- */
-function holds(member: HeartbeatRequest, key: string, generation: number): boolean {
-  if (member.heldQueues === undefined) return false;
-  if ((member.generation ?? -1) < generation) return true;
-  return member.heldQueues.some((q) => queueKey(q) === key);
-}
-
-function heldShape(m: HeartbeatRequest): string {
-  return JSON.stringify([m.generation ?? -1, (m.heldQueues ?? []).map(queueKey).sort()]);
-}
-
-/**
- * Whether every member has the same queues in both. A member with no queue counts the same
- * listed empty or not listed: the assignment restored after a restart lists only owners, while
- * a recomputed one lists each subscribed member, so an idle member would otherwise look moved.
- */
-function sameAssignment(a: Map<string, MessageQueue[]>, b: Map<string, MessageQueue[]>): boolean {
-  const shape = (m: Map<string, MessageQueue[]>) =>
-    JSON.stringify(
-      [...m]
-        .filter(([, qs]) => qs.length > 0)
-        .map(([cid, qs]) => [cid, qs.map(queueKey).sort()])
-        .sort((x, y) => (x[0]! < y[0]! ? -1 : 1)),
-    );
-  return shape(a) === shape(b);
-}
-
-function memberShape(m: HeartbeatRequest): string {
-  return JSON.stringify([m.messageModel, m.subscriptions, m.zone ?? null, m.configuredQueues ?? null, m.allocateStrategy ?? null]);
-}
-
-function isExpired(m: Member, now: number): boolean {
-  return now - m.lastHeartbeatAt > m.sessionTimeoutMs;
-}
-
-function readQueuesOf(topic: string, config: TopicConfig | null): MessageQueue[] {
-  if (!config) return [];
-  return config.queues
-    .filter((q) => canRead(q.perm))
-    .flatMap((q) => Array.from({ length: q.readQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
-}
-
-/** The queue object's name doubles as the key: `<broker>/<topic>/<queueId>`. */
-function queueKey(q: MessageQueue): string {
-  return queueObjectName(q.brokerName, q.topic, q.queueId);
-}
-
-function parseQueueKey(key: string): MessageQueue {
-  const first = key.indexOf("/");
-  const last = key.lastIndexOf("/");
-  return { brokerName: key.slice(0, first), topic: key.slice(first + 1, last), queueId: Number(key.slice(last + 1)) };
-}

@@ -3,10 +3,10 @@
  * 1000 in this project), and the broker object that owns a topic table and registers it.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { BrokerRegistration, BrokerTopicConfig } from "../protocol/route.js";
 import type { NameServerDO } from "./namesrv.js";
-import { rejection, sleep } from "./test-support.js";
+import { rejection } from "./test-support.js";
 
 const EXPIRY_MS = 1000;
 
@@ -175,11 +175,13 @@ describe("BrokerDO", () => {
     expect(state.brokerIds).toEqual({ "0": "ASYNC_MASTER", "1": "SLAVE" });
     for (const ns of instances) {
       // The master registered before answering; its slave member registers on its own alarm.
-      let seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
-      for (let i = 0; i < 100 && seen.members.length < 2; i++) {
-        await sleep(20);
-        seen = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
-      }
+      const seen = await vi.waitUntil(
+        async () => {
+          const listed = (await ns.listBrokers()).find((x) => x.brokerName === name)!;
+          return listed.members.length >= 2 && listed;
+        },
+        { timeout: 5000, interval: 20 },
+      );
       expect(seen.members.map((m) => [m.brokerId, m.role, m.alive])).toEqual([
         [0, "ASYNC_MASTER", true],
         [1, "SLAVE", true],
@@ -217,9 +219,11 @@ describe("BrokerDO", () => {
     const b = broker(name);
     await b.start(name);
     await b.upsertTopic("HaTopic-3", { readQueueNums: 1, writeQueueNums: 1, perm: 6 }, "create");
-    const seen = async () => (await instances[1]!.listBrokers()).find((x) => x.brokerName === name)!;
+    // The NameServer is asked as of a given time (its injected clock): the broker and its
+    // alarms run on the real one, and the test reads the routes later than that, not after it.
+    const seen = async (now = Date.now()) => (await instances[1]!.listBrokers(now)).find((x) => x.brokerName === name)!;
     const first = (await seen()).lastUpdateTimestamp;
-    await new Promise((r) => setTimeout(r, 20));
+    await vi.waitUntil(() => Date.now() > first, { interval: 1 }); // the next registration is dated later
     expect(await runDurableObjectAlarm(b)).toBe(true);
     expect((await seen()).lastUpdateTimestamp).toBeGreaterThan(first);
 
@@ -227,12 +231,15 @@ describe("BrokerDO", () => {
     await b.testSetSilent(true);
     await slaveMember.testSetSilent(true);
     await runDurableObjectAlarm(b); // a silent broker's alarm registers nothing
-    await new Promise((r) => setTimeout(r, EXPIRY_MS + 50));
-    expect((await seen()).alive).toBe(false);
-    expect(await instances[1]!.getTopic("HaTopic-3")).toBeNull();
+    const last = (await seen()).lastUpdateTimestamp;
+    // Just past the expiry of its last registration (master or slave member, whichever was later).
+    const expired = last + EXPIRY_MS + 1;
+    expect((await seen(expired)).alive).toBe(false);
+    expect(await instances[1]!.getTopic("HaTopic-3", expired)).toBeNull();
+    await vi.waitUntil(() => Date.now() > last + 1, { interval: 1 }); // speaking again is dated after `expired - EXPIRY_MS`
     await b.testSetSilent(false);
     await slaveMember.testSetSilent(false);
-    expect((await seen()).alive).toBe(true);
-    expect((await instances[1]!.getTopic("HaTopic-3"))!.queues[0]!.brokerName).toBe(name);
+    expect((await seen(expired)).alive).toBe(true);
+    expect((await instances[1]!.getTopic("HaTopic-3", expired))!.queues[0]!.brokerName).toBe(name);
   });
 });

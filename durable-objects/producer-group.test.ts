@@ -5,7 +5,6 @@ import type { LocalTransactionState, TransactionCheck } from "../protocol/transa
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
 import { checkBytes } from "./producer-group/pending-checks.js";
-import { sleep } from "./test-support.js";
 import { holdCheckPoll } from "../cluster/long-polls.js";
 
 const MiB = 1024 * 1024;
@@ -47,11 +46,7 @@ function check(transactionId: string, group: string, checkTimes = 1): Transactio
 }
 
 async function waitForParked(pg: DurableObjectStub<ProducerGroupDO>, n: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await pg.status()).parkedPolls === n) return;
-    await sleep(5);
-  }
-  throw new Error(`never saw ${n} parked polls`);
+  await vi.waitUntil(async () => (await pg.status()).parkedPolls === n, { timeout: 5000, interval: 5 });
 }
 
 describe("ProducerGroupDO", () => {
@@ -135,8 +130,8 @@ describe("ProducerGroupDO", () => {
 
   it("keeps at most 10000 undelivered checks, dropping the oldest", async () => {
     const { pg, name } = producerGroup();
-    await runInDurableObject(pg, (instance) => {
-      for (let i = 0; i <= 10_000; i++) instance.enqueueCheck(check(`TX${i}`, name));
+    await runInDurableObject(pg, async (instance) => {
+      for (let i = 0; i <= 10_000; i++) await instance.enqueueCheck(check(`TX${i}`, name));
     });
     expect((await pg.status()).pendingChecks).toBe(10_000);
     expect((await pg.pollChecks(2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);
@@ -317,7 +312,7 @@ describe("ProducerGroupDO check-back webhook", () => {
       // 16 MiB of checks in flight at most: three of these; the other three are left to pollers.
       expect(3 * checkBytes(big(0))).toBeLessThanOrEqual(16 * MiB);
       expect(4 * checkBytes(big(0))).toBeGreaterThan(16 * MiB);
-      for (let i = 0; i < 400 && ((await pg.status()).pendingChecks < 3 || hook.calls.length < 3); i++) await sleep(5);
+      await vi.waitUntil(async () => (await pg.status()).pendingChecks >= 3 && hook.calls.length >= 3, { timeout: 5000, interval: 5 });
       expect(hook.calls.map((c) => (c.body as TransactionCheck).transactionId).sort()).toEqual(["TX0", "TX1", "TX2"]);
       expect((await pg.status()).pendingChecks).toBe(3);
       release();

@@ -170,7 +170,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
         body: JSON.stringify(check),
         signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
       });
-      const body = (await res.json()) as { decision?: unknown };
+      const body = await res.json<{ decision?: unknown }>();
       if (!res.ok || typeof body.decision !== "string" || !DECISIONS.has(body.decision)) return false;
       decision = body.decision as LocalTransactionState;
     } catch {

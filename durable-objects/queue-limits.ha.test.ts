@@ -51,7 +51,17 @@ async function replicate(master: DurableObjectStub<QueueDO>): Promise<void> {
 }
 
 function stored(m: EdgeMessage, msgId: string): StoredMessage {
-  return { msgId, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: 1_700_000_000_000, bornHost: "10.0.0.1:1", flag: 0, reconsumeTimes: 0, body: m.body };
+  return {
+    msgId,
+    tags: m.tags,
+    keys: m.keys,
+    properties: m.properties,
+    bornTimestamp: 1_700_000_000_000,
+    bornHost: "10.0.0.1:1",
+    flag: 0,
+    reconsumeTimes: 0,
+    body: m.body,
+  };
 }
 
 function summary(e: { queueOffset: number; storeTimestamp: number; message: StoredMessage } | null): unknown {
@@ -113,7 +123,9 @@ describe("QueueDO replication at the edge of every limit (issue 12 item 1)", { t
 
     // The delayed message is still waiting; every other step ran.
     expect((await master.delayedStats()).count).toBe(1);
-    expect((await master.listTransactions("PENDING", 10)).map((t) => ({ id: t.transactionId, checkTimes: t.checkTimes }))).toEqual([{ id: "TXH", checkTimes: 1 }]);
+    expect((await master.listTransactions("PENDING", 10)).map((t) => ({ id: t.transactionId, checkTimes: t.checkTimes }))).toEqual([
+      { id: "TXH", checkTimes: 1 },
+    ]);
     expect(await master.stats()).toMatchObject({ minOffset: 1, maxOffset: 2 });
     expect(await slave.stats()).toMatchObject({ minOffset: 1, maxOffset: 2 });
     expect(summary(await slave.getMessage(1))).toEqual(summary(await master.getMessage(1)));

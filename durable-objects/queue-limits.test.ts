@@ -25,7 +25,17 @@ function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
 }
 
 function stored(m: EdgeMessage, msgId: string): StoredMessage {
-  return { msgId, tags: m.tags, keys: m.keys, properties: m.properties, bornTimestamp: 1_700_000_000_000, bornHost: "10.0.0.1:1", flag: 0, reconsumeTimes: 0, body: m.body };
+  return {
+    msgId,
+    tags: m.tags,
+    keys: m.keys,
+    properties: m.properties,
+    bornTimestamp: 1_700_000_000_000,
+    bornHost: "10.0.0.1:1",
+    flag: 0,
+    reconsumeTimes: 0,
+    body: m.body,
+  };
 }
 
 /** A short, exact summary of a message (deep-equal on megabytes would print megabytes on failure). */
@@ -155,7 +165,10 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
     }
     // A group stops growing at 4 MiB of stored bytes: no row holds two key-heavy batches.
     const rows = await runInDurableObject(q, (_i, state) =>
-      state.storage.sql.exec<{ count: number }>("SELECT count FROM log ORDER BY base_offset").toArray().map((r) => r.count),
+      state.storage.sql
+        .exec<{ count: number }>("SELECT count FROM log ORDER BY base_offset")
+        .toArray()
+        .map((r) => r.count),
     );
     expect(rows.every((n) => n <= heavy.length)).toBe(true);
     // Small sends were group-committed together (the group commit was exercised).
@@ -206,7 +219,10 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
     await deliverAll(q);
     // One message per row: two would pass the 4 MiB a row takes from the alarm.
     const counts = await runInDurableObject(q, (_i, state) =>
-      state.storage.sql.exec<{ count: number }>("SELECT count FROM log WHERE base_offset > 0 ORDER BY base_offset").toArray().map((r) => r.count),
+      state.storage.sql
+        .exec<{ count: number }>("SELECT count FROM log WHERE base_offset > 0 ORDER BY base_offset")
+        .toArray()
+        .map((r) => r.count),
     );
     expect(counts).toEqual([1, 1, 1]);
     const back = await readAll(q, 1, 4);
@@ -233,7 +249,11 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
     // Three rows of 3 MiB of data each, then three rows of ~6 MB of keys each.
     for (let i = 0; i < 3; i++) await q.append([stored(edgeMessage("RB", i, { bodyBytes: 3 * MiB, fillProperties: false }), `RB${i}`)], { mq });
     const heavy = edgeBatch("RK", "max keys");
-    for (let i = 0; i < 3; i++) await q.append(heavy.map((m, j) => stored(m, `RK${i}-${j}`)), { mq });
+    for (let i = 0; i < 3; i++)
+      await q.append(
+        heavy.map((m, j) => stored(m, `RK${i}-${j}`)),
+        { mq },
+      );
     const pushes = await runInDurableObject(q, (instance) => {
       const log = (instance as unknown as { log: CommitLog }).log;
       const read = (from: number) => log.rawRows(from, 256, 8 * MiB);

@@ -99,7 +99,12 @@ describe("QueueDO durability", () => {
     expect(after.entries.map((e) => e.storeTimestamp)).toEqual([r0.storeTimestamp, r1.storeTimestamp, r1.storeTimestamp]);
     expect(after.entries[0]!.message.tags).toBe("TagA");
     expect(after.entries[0]!.message.keys).toEqual(["k"]);
-    expect(firstDiff(after.entries[2]!.message.body, Uint8Array.from({ length: 256 }, (_, i) => i))).toBe(-1);
+    expect(
+      firstDiff(
+        after.entries[2]!.message.body,
+        Uint8Array.from({ length: 256 }, (_, i) => i),
+      ),
+    ).toBe(-1);
 
     // Appends continue where the log left off.
     expect((await q.append([msg(3)])).queueOffset).toBe(3);

@@ -65,10 +65,6 @@ export async function registerTopic(topic: string, queues: readonly QueueData[])
   for (const q of queues) {
     const broker = env.BROKER.get(env.BROKER.idFromName(q.brokerName));
     await broker.start(q.brokerName);
-    await broker.upsertTopic(
-      topic,
-      { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm },
-      "upsert",
-    );
+    await broker.upsertTopic(topic, { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm }, "upsert");
   }
 }

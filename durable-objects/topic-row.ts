@@ -20,7 +20,6 @@ export interface TopicQueuesInput {
   perm?: number | undefined;
 }
 
-
 export type TopicRow = {
   topic: string;
   read_queue_nums: number;

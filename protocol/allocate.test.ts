@@ -242,10 +242,7 @@ describe("MACHINE_ROOM_NEARBY (AllocateMachineRoomNearby over AVERAGELY)", () =>
 describe("CONFIG (AllocateMessageQueueByConfig)", () => {
   it("returns the configured queues of the consumer, as given", () => {
     const configured = { c0: [mq("broker-b", 3), mq("broker-a", 1)], c1: [] };
-    expect(allocate("CONFIG", "c0", queues(4), ["c0", "c1", "c2"], { configured })).toEqual([
-      mq("broker-b", 3),
-      mq("broker-a", 1),
-    ]);
+    expect(allocate("CONFIG", "c0", queues(4), ["c0", "c1", "c2"], { configured })).toEqual([mq("broker-b", 3), mq("broker-a", 1)]);
     expect(allocate("CONFIG", "c1", queues(4), ["c0", "c1", "c2"], { configured })).toEqual([]);
     expect(allocate("CONFIG", "c2", queues(4), ["c0", "c1", "c2"], { configured })).toEqual([]);
     expect(allocate("CONFIG", "constructor", queues(4), ["constructor"], { configured })).toEqual([]);
@@ -329,12 +326,7 @@ describe("properties over random cases", () => {
   const CASES = 400;
   const random = prng(20240601);
   const cases = Array.from({ length: CASES }, () => randomCase(random));
-  const PARTITIONING: readonly AllocateStrategyName[] = [
-    "AVERAGELY",
-    "AVERAGELY_BY_CIRCLE",
-    "CONSISTENT_HASH",
-    "MACHINE_ROOM_NEARBY",
-  ];
+  const PARTITIONING: readonly AllocateStrategyName[] = ["AVERAGELY", "AVERAGELY_BY_CIRCLE", "CONSISTENT_HASH", "MACHINE_ROOM_NEARBY"];
 
   function expectPartition(shares: Map<string, MessageQueue[]>, mqs: readonly MessageQueue[]): void {
     const assigned = [...shares.values()].flat().map(key);

@@ -10,13 +10,7 @@
 import type { MessageQueue } from "./message.js";
 import { md5 } from "./md5.js";
 
-export type AllocateStrategyName =
-  | "AVERAGELY"
-  | "AVERAGELY_BY_CIRCLE"
-  | "CONSISTENT_HASH"
-  | "MACHINE_ROOM"
-  | "MACHINE_ROOM_NEARBY"
-  | "CONFIG";
+export type AllocateStrategyName = "AVERAGELY" | "AVERAGELY_BY_CIRCLE" | "CONSISTENT_HASH" | "MACHINE_ROOM" | "MACHINE_ROOM_NEARBY" | "CONFIG";
 
 export interface AllocateOptions {
   /** CONSISTENT_HASH: virtual nodes per consumer, default 10. */
@@ -177,11 +171,7 @@ function messageQueueKey(mq: MessageQueue): string {
  * replaces an earlier one on a hash collision, as TreeMap.put does); a queue belongs to the
  * first node whose hash is ≥ the queue key's hash, wrapping around to the lowest.
  */
-function consistentHash(
-  mqs: readonly MessageQueue[],
-  cids: readonly string[],
-  virtualNodeCount: number,
-): (cid: string) => MessageQueue[] {
+function consistentHash(mqs: readonly MessageQueue[], cids: readonly string[], virtualNodeCount: number): (cid: string) => MessageQueue[] {
   const ring = new Map<number, string>();
   /** Virtual nodes each consumer currently has on the ring (ConsistentHashRouter.getExistingReplicas). */
   const replicas = new Map<string, number>();
@@ -236,12 +226,7 @@ function brokerRoom(brokerName: string): string | undefined {
  * AllocateMessageQueueByMachineRoom: keep the queues of brokers "room@name" whose room is in
  * `rooms`; consumer i gets the block [i*mod, i*mod+mod) plus queue i + mod*n when i < rem.
  */
-function byMachineRoom(
-  cid: string,
-  mqs: readonly MessageQueue[],
-  cids: readonly string[],
-  rooms: ReadonlySet<string>,
-): MessageQueue[] {
+function byMachineRoom(cid: string, mqs: readonly MessageQueue[], cids: readonly string[], rooms: ReadonlySet<string>): MessageQueue[] {
   const currentIndex = cids.indexOf(cid);
   if (currentIndex < 0) return [];
   const premqAll = mqs.filter((mq) => {
@@ -267,12 +252,7 @@ function byMachineRoom(
  * clientRooms entry has no room: such queues are shared among all consumers (after the rooms),
  * and such consumers only take part in that sharing.
  */
-function machineRoomNearby(
-  cid: string,
-  mqs: readonly MessageQueue[],
-  cids: readonly string[],
-  clientRooms: Readonly<Record<string, string>>,
-): MessageQueue[] {
+function machineRoomNearby(cid: string, mqs: readonly MessageQueue[], cids: readonly string[], clientRooms: Readonly<Record<string, string>>): MessageQueue[] {
   if (!cids.includes(cid)) return [];
   const roomOfConsumer = (id: string): string | undefined => {
     const room = Object.hasOwn(clientRooms, id) ? clientRooms[id] : undefined;

@@ -86,12 +86,9 @@ describe("bytesToBase64 / base64ToBytes", () => {
     expect(base64DecodedLength("Zm9v")).toBe(3);
   });
 
-  it.each(["a", "Zg=", "Z===", "@@@@", "Zg==Zg==", "-_-_", "Zm9v!", "Zm9v\u00e9", "=Zm9", "Zm=9"])(
-    "returns undefined for invalid base64 %j",
-    (text) => {
-      expect(base64ToBytes(text)).toBeUndefined();
-    },
-  );
+  it.each(["a", "Zg=", "Z===", "@@@@", "Zg==Zg==", "-_-_", "Zm9v!", "Zm9v\u00e9", "=Zm9", "Zm=9"])("returns undefined for invalid base64 %j", (text) => {
+    expect(base64ToBytes(text)).toBeUndefined();
+  });
 });
 
 describe("bytesToBase64Url / base64UrlToBytes", () => {

@@ -6,11 +6,7 @@ const M = 60 * S;
 const H = 60 * M;
 
 /** RocketMQ's messageDelayLevel default, level by level (level N at index N - 1). */
-const ROCKETMQ_DEFAULT_MS = [
-  1 * S, 5 * S, 10 * S, 30 * S,
-  1 * M, 2 * M, 3 * M, 4 * M, 5 * M, 6 * M, 7 * M, 8 * M, 9 * M, 10 * M, 20 * M, 30 * M,
-  1 * H, 2 * H,
-];
+const ROCKETMQ_DEFAULT_MS = [1 * S, 5 * S, 10 * S, 30 * S, 1 * M, 2 * M, 3 * M, 4 * M, 5 * M, 6 * M, 7 * M, 8 * M, 9 * M, 10 * M, 20 * M, 30 * M, 1 * H, 2 * H];
 
 describe("parseDelayLevels", () => {
   it("the default table is RocketMQ's 18 levels", () => {
@@ -21,8 +17,7 @@ describe("parseDelayLevels", () => {
     const levels = parseDelayLevels(DEFAULT_DELAY_LEVELS);
     expect(levels).toEqual(ROCKETMQ_DEFAULT_MS);
     expect(levels).toEqual([
-      1000, 5000, 10000, 30000, 60000, 120000, 180000, 240000, 300000, 360000, 420000, 480000, 540000, 600000,
-      1200000, 1800000, 3600000, 7200000,
+      1000, 5000, 10000, 30000, 60000, 120000, 180000, 240000, 300000, 360000, 420000, 480000, 540000, 600000, 1200000, 1800000, 3600000, 7200000,
     ]);
   });
 

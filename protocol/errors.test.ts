@@ -1,12 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  ErrorCodes,
-  errorFromBody,
-  isErrorCode,
-  isMQError,
-  MQError,
-  type ErrorCode,
-} from "./errors.js";
+import { ErrorCodes, errorFromBody, isErrorCode, isMQError, MQError, type ErrorCode } from "./errors.js";
 
 const ALL_CODES = Object.keys(ErrorCodes) as ErrorCode[];
 const RETRIABLE: ErrorCode[] = ["INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "NETWORK_ERROR", "TOO_MANY_WAITERS", "RATE_LIMITED", "REQUEST_STALE"];

@@ -22,7 +22,7 @@ describe("propertiesSize", () => {
 
   it("counts UTF-8 bytes, not UTF-16 units", () => {
     expect(propertiesSize("é", [], {})).toBe(4 + 2 + 2);
-    expect(propertiesSize("", [], { "é": "中" })).toBe(2 + 3 + 2);
+    expect(propertiesSize("", [], { é: "中" })).toBe(2 + 3 + 2);
     expect(propertiesSize("", ["😀"], {})).toBe(4 + 4 + 2);
   });
 

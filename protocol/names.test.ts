@@ -1,16 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isMQError } from "./errors.js";
 import { Limits } from "./limits.js";
-import {
-  AUTO_CREATE_TOPIC_KEY,
-  checkGroupName,
-  checkTopicName,
-  checkUserTopic,
-  DLQ_PREFIX,
-  isSystemTopic,
-  isValidBrokerName,
-  RETRY_PREFIX,
-} from "./names.js";
+import { AUTO_CREATE_TOPIC_KEY, checkGroupName, checkTopicName, checkUserTopic, DLQ_PREFIX, isSystemTopic, isValidBrokerName, RETRY_PREFIX } from "./names.js";
 
 /** The MQError code `fn` throws, or "NO_ERROR" when it returns normally. */
 function codeOf(fn: () => unknown): string {
@@ -39,20 +30,7 @@ const SYSTEM_TOPICS = [
   "OFFSET_MOVED_EVENT",
 ];
 
-const ILLEGAL_CHARACTER_TOPICS = [
-  "a b",
-  "a.b",
-  "a/b",
-  "a:b",
-  "a*",
-  "a#b",
-  "a\tb",
-  "主题",
-  "topic\u0000",
-  "é",
-  "a+b",
-  "a,b",
-];
+const ILLEGAL_CHARACTER_TOPICS = ["a b", "a.b", "a/b", "a:b", "a*", "a#b", "a\tb", "主题", "topic\u0000", "é", "a+b", "a,b"];
 
 describe("constants", () => {
   it("match RocketMQ", () => {
@@ -65,12 +43,9 @@ describe("constants", () => {
 });
 
 describe("checkTopicName", () => {
-  it.each(["a", "TopicTest", "topic-1_2", "a|b", "%RETRY%group", "0123456789", "A-Z_a-z|%"])(
-    "accepts legal name %j",
-    (topic) => {
-      expect(codeOf(() => checkTopicName(topic))).toBe("NO_ERROR");
-    },
-  );
+  it.each(["a", "TopicTest", "topic-1_2", "a|b", "%RETRY%group", "0123456789", "A-Z_a-z|%"])("accepts legal name %j", (topic) => {
+    expect(codeOf(() => checkTopicName(topic))).toBe("NO_ERROR");
+  });
 
   it("accepts 127 characters and refuses 128", () => {
     expect(codeOf(() => checkTopicName("t".repeat(127)))).toBe("NO_ERROR");
@@ -80,7 +55,10 @@ describe("checkTopicName", () => {
 
   it("refuses blank names and names with surrounding whitespace", () => {
     for (const topic of ["", " ", "  ", " a", "a ", "\ta", "a\n"]) {
-      expect(codeOf(() => checkTopicName(topic)), JSON.stringify(topic)).toBe("INVALID_TOPIC_NAME");
+      expect(
+        codeOf(() => checkTopicName(topic)),
+        JSON.stringify(topic),
+      ).toBe("INVALID_TOPIC_NAME");
     }
   });
 
@@ -99,7 +77,11 @@ describe("checkTopicName", () => {
   });
 
   it("does not refuse system topics (only checkUserTopic does)", () => {
-    for (const topic of SYSTEM_TOPICS) expect(codeOf(() => checkTopicName(topic)), topic).toBe("NO_ERROR");
+    for (const topic of SYSTEM_TOPICS)
+      expect(
+        codeOf(() => checkTopicName(topic)),
+        topic,
+      ).toBe("NO_ERROR");
   });
 });
 

@@ -38,23 +38,19 @@ export function checkTopicName(topic: string): void {
   // Retry and dead-letter topics embed a group name, so they may be as long as a group name allows (as RocketMQ 5).
   const max = topic.startsWith(RETRY_PREFIX) || topic.startsWith(DLQ_PREFIX) ? Limits.maxGroupLength + RETRY_PREFIX.length : Limits.maxTopicLength;
   if (topic.length > max) throw new MQError("INVALID_TOPIC_NAME", `topic name is longer than ${max} characters`);
-  if (!NAME_PATTERN.test(topic))
-    throw new MQError("INVALID_TOPIC_NAME", `topic name "${topic}" has characters outside ^[%|a-zA-Z0-9_-]+$`);
+  if (!NAME_PATTERN.test(topic)) throw new MQError("INVALID_TOPIC_NAME", `topic name "${topic}" has characters outside ^[%|a-zA-Z0-9_-]+$`);
 }
 
 /** Throws unless `topic` is legal and not reserved: the check for user creates and sends. */
 export function checkUserTopic(topic: string, reservedNames: readonly string[] = []): void {
   checkTopicName(topic);
-  if (isSystemTopic(topic, reservedNames))
-    throw new MQError("SYSTEM_TOPIC_FORBIDDEN", `topic "${topic}" is a system topic and cannot be used directly`);
+  if (isSystemTopic(topic, reservedNames)) throw new MQError("SYSTEM_TOPIC_FORBIDDEN", `topic "${topic}" is a system topic and cannot be used directly`);
 }
 
 export function checkGroupName(group: string): void {
   if (group.length === 0) throw new MQError("INVALID_GROUP_NAME", "group name is blank");
-  if (group.length > Limits.maxGroupLength)
-    throw new MQError("INVALID_GROUP_NAME", `group name is longer than ${Limits.maxGroupLength} characters`);
-  if (!NAME_PATTERN.test(group))
-    throw new MQError("INVALID_GROUP_NAME", `group name "${group}" has characters outside ^[%|a-zA-Z0-9_-]+$`);
+  if (group.length > Limits.maxGroupLength) throw new MQError("INVALID_GROUP_NAME", `group name is longer than ${Limits.maxGroupLength} characters`);
+  if (!NAME_PATTERN.test(group)) throw new MQError("INVALID_GROUP_NAME", `group name "${group}" has characters outside ^[%|a-zA-Z0-9_-]+$`);
 }
 
 /** Broker names are configuration, but they travel in URLs, so they obey the same alphabet. */

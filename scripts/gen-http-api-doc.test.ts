@@ -68,7 +68,13 @@ const made: ApiSources = {
     {
       method: "PUT",
       path: "/things/:id",
-      auth: { kind: "all", of: [{ kind: "topic", param: "id", action: "PUB" }, { kind: "group", param: "g", action: "SUB" }] },
+      auth: {
+        kind: "all",
+        of: [
+          { kind: "topic", param: "id", action: "PUB" },
+          { kind: "group", param: "g", action: "SUB" },
+        ],
+      },
       cost: "query",
     },
   ],
@@ -105,7 +111,10 @@ describe("renderHttpApiDoc", () => {
 
 describe("bodyFields and githubSlug", () => {
   it("names nested object fields with a dot", () => {
-    const rows = bodyFields({ type: "object", properties: { fence: { type: "object", required: ["clientId"], properties: { clientId: { type: "string", maxLength: 9 } } } } }, "");
+    const rows = bodyFields(
+      { type: "object", properties: { fence: { type: "object", required: ["clientId"], properties: { clientId: { type: "string", maxLength: 9 } } } } },
+      "",
+    );
     expect(rows).toEqual([
       { name: "fence", type: "object", required: false, constraints: "" },
       { name: "fence.clientId", type: "string", required: true, constraints: "at most 9 characters" },

@@ -102,5 +102,10 @@ for (const f of failures) console.log(`run ${f.run}: ${f.file} > ${f.test}\n    
 process.exit(failedRuns === 0 ? 0 : 1);
 
 function firstLine(text: string): string {
-  return text.split("\n").find((l) => l.trim() !== "")?.trim() ?? "";
+  return (
+    text
+      .split("\n")
+      .find((l) => l.trim() !== "")
+      ?.trim() ?? ""
+  );
 }

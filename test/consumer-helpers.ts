@@ -1,5 +1,6 @@
-/** Helpers for consumer end-to-end tests: fast timings, delivery logs, waiting for conditions. */
-import { PushConsumer, type MessageExt, type PushConsumerOptions } from "../client/index.js";
+/** Helpers for consumer end-to-end tests: fast timings, delivery logs, balance, pulls seen, crashes. */
+import type { FetchLike, MessageExt, PushConsumer, PushConsumerOptions } from "../client/index.js";
+import { waitFor } from "./helpers.js";
 
 /** A short ladder: level 1-2 = 50 ms, the rest 100 ms, so retries take a fraction of a second. */
 export const FAST_LEVELS = ["50ms", "50ms", ...Array.from({ length: 16 }, () => "100ms")].join(" ");
@@ -37,14 +38,6 @@ export function record(log: Delivery[], consumer: string, m: MessageExt): void {
   });
 }
 
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 /** Waits until the consumers' assignments cover `queueCount` queues of `topic` with no overlap. */
 export async function waitForBalance(consumers: PushConsumer[], topic: string, queueCount: number): Promise<void> {
   await waitFor(`balanced assignment of ${topic}`, () => {
@@ -72,6 +65,24 @@ export function killableFetch(): { fetch: typeof fetch; kill: () => void } {
     kill: () => {
       dead = true;
       for (const c of controllers) c.abort();
+    },
+  };
+}
+
+/**
+ * A fetch that notes the queues of `topic` a consumer has pulled from, as "broker/queueId". A
+ * consumer pulls a queue only once it knows where to start in it, so "every queue pulled" is the
+ * moment from which a message sent is one it will read.
+ */
+export function pullWatch(topic: string): { fetch: FetchLike; pulled: Set<string> } {
+  const pulled = new Set<string>();
+  const pullPath = /\/brokers\/([^/]+)\/topics\/([^/]+)\/queues\/(\d+)\/messages\?/;
+  return {
+    pulled,
+    fetch: (input, init) => {
+      const pull = pullPath.exec(input);
+      if (pull && (init.method ?? "GET") === "GET" && decodeURIComponent(pull[2]!) === topic) pulled.add(`${decodeURIComponent(pull[1]!)}/${pull[3]}`);
+      return fetch(input, init);
     },
   };
 }

@@ -62,12 +62,7 @@ app.route("/groups", dlqRoutes);
 app.route("/topics", topicRoutes);
 app.route("/_test", faultRoutes);
 
-app.notFound((c) =>
-  c.json(
-    { code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") },
-    404,
-  ),
-);
+app.notFound((c) => c.json({ code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }, 404));
 
 app.onError((err, c) => {
   const requestId = c.get("requestId");

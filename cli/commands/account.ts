@@ -39,8 +39,12 @@ export const account: Noun = {
             accounts.map((a) => [
               a.accessKey,
               a.admin ? "yes" : "no",
-              Object.entries(a.topicPerms).map(([k, v]) => `${k}=${v}`).join(" "),
-              Object.entries(a.groupPerms).map(([k, v]) => `${k}=${v}`).join(" "),
+              Object.entries(a.topicPerms)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" "),
+              Object.entries(a.groupPerms)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" "),
               a.defaultTopicPerm,
               a.defaultGroupPerm,
             ]),

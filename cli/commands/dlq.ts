@@ -27,7 +27,7 @@ export const dlq: Noun = {
       async run(ctx, flags) {
         const all = flags.bool("all");
         const ids = flags.list("offset-id");
-        if (all === (ids.length > 0)) throw new UsageError("give either --all or --offset-id");
+        if (all === ids.length > 0) throw new UsageError("give either --all or --offset-id");
         const group = flags.requiredString("group");
         const result = await ctx.progress.serverSide(
           all ? `resending every dead-lettered message of ${group}` : `resending ${count(ids.length, "message")}`,

@@ -13,7 +13,13 @@ export const group: Noun = {
       flags: {},
       async run(ctx) {
         const groups = await ctx.admin.listGroups();
-        return { data: groups, text: table(["GROUP", "LAST_SEEN"], groups.map((g) => [g.group, time(g.lastSeenAt)])) };
+        return {
+          data: groups,
+          text: table(
+            ["GROUP", "LAST_SEEN"],
+            groups.map((g) => [g.group, time(g.lastSeenAt)]),
+          ),
+        };
       },
     },
     progress: {

@@ -73,9 +73,8 @@ export const message: Noun = {
         if (begin !== undefined) options.beginMs = begin;
         if (end !== undefined) options.endMs = end;
         if (max !== undefined) options.maxNum = max;
-        const messages = await ctx.progress.serverSide(
-          `querying the queues of ${topic}`,
-          () => ctx.admin.queryMessage(topic, flags.requiredString("key"), options),
+        const messages = await ctx.progress.serverSide(`querying the queues of ${topic}`, () =>
+          ctx.admin.queryMessage(topic, flags.requiredString("key"), options),
         );
         return { data: messages.map(messageJson), text: messagesTable(messages) };
       },

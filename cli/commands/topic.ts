@@ -74,8 +74,7 @@ export const topic: Noun = {
       flags: {},
       async run(ctx) {
         const topics = await ctx.admin.listTopics();
-        const sum = (t: TopicConfig, f: (q: TopicConfig["queues"][number]) => number): number =>
-          t.queues.reduce((n, q) => n + f(q), 0);
+        const sum = (t: TopicConfig, f: (q: TopicConfig["queues"][number]) => number): number => t.queues.reduce((n, q) => n + f(q), 0);
         return {
           data: topics,
           text: table(

@@ -23,8 +23,10 @@ export const transaction: Noun = {
         const topic = flags.requiredString("topic");
         const state = flags.string("state");
         if (state !== undefined && !isHalfState(state)) throw new UsageError(`--state must be one of ${STATES.join(", ")}`);
-        const list = await ctx.progress.perQueue("querying", () => ctx.readQueueCount(topic), () =>
-          ctx.admin.listTransactions(topic, state),
+        const list = await ctx.progress.perQueue(
+          "querying",
+          () => ctx.readQueueCount(topic),
+          () => ctx.admin.listTransactions(topic, state),
         );
         return {
           data: list,

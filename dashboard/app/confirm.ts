@@ -10,7 +10,12 @@ export class ConfirmDialog {
     this.element = h(
       "dialog",
       { "data-testid": "confirm-dialog" },
-      h("form", { method: "dialog" }, this.question, h("div", { class: "bar" }, this.yes, h("button", { type: "submit", value: "no", "data-testid": "confirm-no" }, "Cancel"))),
+      h(
+        "form",
+        { method: "dialog" },
+        this.question,
+        h("div", { class: "bar" }, this.yes, h("button", { type: "submit", value: "no", "data-testid": "confirm-no" }, "Cancel")),
+      ),
     );
   }
 

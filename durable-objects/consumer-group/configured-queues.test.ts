@@ -13,9 +13,7 @@ describe("configured queues (CONFIG strategy)", () => {
     expect(illegalConfiguredQueue([q("b", 1)], readable)).toBe('configured queue T/b/1 is not a readable queue of the route of topic "T"');
     expect(illegalConfiguredQueue([q("a", 0, "U")], readable)).toBe('configured queue U/a/0: the member does not subscribe to topic "U"');
     // A subscribed topic that does not exist has no queue to name.
-    expect(illegalConfiguredQueue([q("a", 0, "V")], new Map([["V", []]]))).toBe(
-      'configured queue V/a/0 is not a readable queue of the route of topic "V"',
-    );
+    expect(illegalConfiguredQueue([q("a", 0, "V")], new Map([["V", []]]))).toBe('configured queue V/a/0 is not a readable queue of the route of topic "V"');
   });
 
   it("item 5: shares keep each member's order, drop queues the route no longer has, and give a queue to one member", () => {

@@ -16,10 +16,7 @@ function key(q: MessageQueue): string {
  * subscribed topic. `readable` maps each subscribed topic to its readable queues (empty for a
  * topic that does not exist).
  */
-export function illegalConfiguredQueue(
-  configured: readonly MessageQueue[],
-  readable: ReadonlyMap<string, readonly MessageQueue[]>,
-): string | null {
+export function illegalConfiguredQueue(configured: readonly MessageQueue[], readable: ReadonlyMap<string, readonly MessageQueue[]>): string | null {
   const known = new Set([...readable.values()].flat().map(key));
   for (const q of configured) {
     const name = `${q.topic}/${q.brokerName}/${q.queueId}`;

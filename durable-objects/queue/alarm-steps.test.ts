@@ -3,7 +3,13 @@ import { AlarmSteps, stepBackoffMs } from "./alarm-steps.js";
 
 function steps(): { s: AlarmSteps; lines: string[] } {
   const lines: string[] = [];
-  return { s: new AlarmSteps(() => "TopicA/broker-a/3", (line) => lines.push(line)), lines };
+  return {
+    s: new AlarmSteps(
+      () => "TopicA/broker-a/3",
+      (line) => lines.push(line),
+    ),
+    lines,
+  };
 }
 
 describe("AlarmSteps", () => {
@@ -12,9 +18,11 @@ describe("AlarmSteps", () => {
     const ran: string[] = [];
     let now = 1_000_000;
     for (let run = 0; run < 5; run++) {
-      expect(await s.run("delayed delivery", now, () => {
-        throw new Error("string or blob too big: SQLITE_TOOBIG");
-      })).toBe(false);
+      expect(
+        await s.run("delayed delivery", now, () => {
+          throw new Error("string or blob too big: SQLITE_TOOBIG");
+        }),
+      ).toBe(false);
       expect(await s.run("retention", now, () => void ran.push(`retention@${run}`))).toBe(true);
       now += 60_000; // past any backoff: the failing step really runs (and fails) again
     }

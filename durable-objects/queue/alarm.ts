@@ -23,8 +23,8 @@ export interface QueueAlarmDeps {
   /** The steps, in the order a run takes them. */
   steps: readonly AlarmStep[];
   /** Names the queue in log lines (read when logging: a queue learns its name late). */
-  queueName(): string;
-  now(): number;
+  queueName: () => string;
+  now: () => number;
 }
 
 export class QueueAlarm {

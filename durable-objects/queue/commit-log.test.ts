@@ -53,7 +53,12 @@ describe("QueueDO searchOffset", () => {
     const stored = await runInDurableObject(q, (instance) => {
       const log = (instance as unknown as { log: CommitLog }).log;
       let i = 0;
-      return plan.map((p) => log.append(Array.from({ length: p.count }, () => msg(i++)), p.now));
+      return plan.map((p) =>
+        log.append(
+          Array.from({ length: p.count }, () => msg(i++)),
+          p.now,
+        ),
+      );
     });
     expect(stored).toEqual([
       { baseOffset: 0, storeTimestamp: 1000 },
@@ -84,9 +89,7 @@ describe("QueueDO searchOffset", () => {
     expect(stats.maxOffset).toBe(12);
     expect(stats.lastStoreTimestamp).toBe(9000);
     // The restarted object remembers the newest store time, so the clock still cannot go back.
-    const later = await runInDurableObject(q, (instance) =>
-      (instance as unknown as { log: CommitLog }).log.append([msg(12)], 8000),
-    );
+    const later = await runInDurableObject(q, (instance) => (instance as unknown as { log: CommitLog }).log.append([msg(12)], 8000));
     expect(later).toEqual({ baseOffset: 12, storeTimestamp: 9000 });
     expect(await q.searchOffset(9000)).toBe(11);
     expect(await q.searchOffset(9001)).toBe(13);

@@ -68,14 +68,10 @@ export class CommitLog {
     private readonly storage: DurableObjectStorage,
   ) {
     this.keys = new RowKeys(sql);
-    const first = sql
-      .exec<{ base_offset: number; store_ts: number }>("SELECT base_offset, store_ts FROM log ORDER BY base_offset LIMIT 1")
-      .toArray()[0];
+    const first = sql.exec<{ base_offset: number; store_ts: number }>("SELECT base_offset, store_ts FROM log ORDER BY base_offset LIMIT 1").toArray()[0];
     this.oldestTs = first?.store_ts ?? 0;
     const last = sql
-      .exec<{ base_offset: number; count: number; store_ts: number }>(
-        "SELECT base_offset, count, store_ts FROM log ORDER BY base_offset DESC LIMIT 1",
-      )
+      .exec<{ base_offset: number; count: number; store_ts: number }>("SELECT base_offset, count, store_ts FROM log ORDER BY base_offset DESC LIMIT 1")
       .toArray()[0];
     this.min = first?.base_offset ?? 0;
     this.next = last ? last.base_offset + last.count : 0;
@@ -128,9 +124,7 @@ export class CommitLog {
     // Memory follows only once the deletes are committed, so a failed truncation changes nothing.
     for (const offset of gone) this.cache.delete(offset);
     this.min = min;
-    const first = this.sql
-      .exec<{ store_ts: number }>("SELECT store_ts FROM log ORDER BY base_offset LIMIT 1")
-      .toArray()[0];
+    const first = this.sql.exec<{ store_ts: number }>("SELECT store_ts FROM log ORDER BY base_offset LIMIT 1").toArray()[0];
     this.oldestTs = first?.store_ts ?? 0;
     this.cacheBytes = [...this.cache.values()].reduce((n, r) => n + r.bytes, 0);
     return removed;
@@ -286,10 +280,7 @@ export class CommitLog {
   *read(fromOffset: number): Generator<LogEntry> {
     if (fromOffset < this.min || fromOffset >= this.next) return;
     const start = this.sql
-      .exec<{ base_offset: number }>(
-        "SELECT base_offset FROM log WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1",
-        fromOffset,
-      )
+      .exec<{ base_offset: number }>("SELECT base_offset FROM log WHERE base_offset <= ? ORDER BY base_offset DESC LIMIT 1", fromOffset)
       .toArray()[0];
     if (!start) return;
     let rowOffset = start.base_offset;
@@ -346,9 +337,7 @@ export class CommitLog {
   private loadRow(baseOffset: number): DecodedRow | undefined {
     const cached = this.cache.get(baseOffset);
     if (cached) return cached;
-    const row = this.sql
-      .exec<LogRow>("SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset = ?", baseOffset)
-      .toArray()[0];
+    const row = this.sql.exec<LogRow>("SELECT base_offset, count, store_ts, extra_chunks, data FROM log WHERE base_offset = ?", baseOffset).toArray()[0];
     if (!row) return undefined;
     const data = this.rowData(row);
     const decoded: DecodedRow = {

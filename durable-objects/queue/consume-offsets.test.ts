@@ -177,9 +177,7 @@ describe("QueueDO offset reset and progress", () => {
     await q.resetOffset(g, 0, 2);
     expect(await commitAs(q, g, 1, { clientId: "B", generation: 1, offsetResetSeq: 2 })).toBe(notOwner(g, 1));
     expect(await commitAs(q, g, 1, { clientId: "A", generation: 1, offsetResetSeq: 1 })).toBe(staleReset(g));
-    expect(await commitAs(q, g, 5, { clientId: "B", generation: 1, offsetResetSeq: 0 })).toBe(
-      "[OFFSET_ILLEGAL] offset 5 is beyond maxOffset 4",
-    );
+    expect(await commitAs(q, g, 5, { clientId: "B", generation: 1, offsetResetSeq: 0 })).toBe("[OFFSET_ILLEGAL] offset 5 is beyond maxOffset 4");
     expect(await commitAs(q, g, 4, { clientId: "A", generation: 1, offsetResetSeq: 2 })).toBe("OK");
     expect(await q.fetchOffset(g)).toEqual({ offset: 4, committed: true });
   });

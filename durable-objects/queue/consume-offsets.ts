@@ -41,9 +41,7 @@ export class ConsumeOffsets {
   ) {}
 
   fetch(group: string): ConsumeOffset {
-    const row = this.sql
-      .exec<{ queue_offset: number }>("SELECT queue_offset FROM consumer_offset WHERE grp = ?", group)
-      .toArray()[0];
+    const row = this.sql.exec<{ queue_offset: number }>("SELECT queue_offset FROM consumer_offset WHERE grp = ?", group).toArray()[0];
     if (row) return { offset: row.queue_offset, committed: true };
     // RocketMQ's broker answers 0 for a group it has never seen while offset 0 is still
     // there, so a new group on a young queue reads it from the start.
@@ -130,12 +128,8 @@ export class ConsumeOffsets {
     type Row = { grp: string; queue_offset: number; updated_at: number };
     const rows =
       "after" in page
-        ? this.sql
-            .exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp > ? ORDER BY grp LIMIT ?", page.after, limit)
-            .toArray()
-        : page.groups.flatMap((g) =>
-            this.sql.exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp = ?", g).toArray(),
-          );
+        ? this.sql.exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp > ? ORDER BY grp LIMIT ?", page.after, limit).toArray()
+        : page.groups.flatMap((g) => this.sql.exec<Row>("SELECT grp, queue_offset, updated_at FROM consumer_offset WHERE grp = ?", g).toArray());
     return rows.map((r) => ({ group: r.grp, offset: r.queue_offset, updatedAt: r.updated_at }));
   }
 }

@@ -231,9 +231,7 @@ describe("QueueDO delayed messages", () => {
     expect(await q.appendDelayed(mq, big, dueAt, 4)).toBeNull();
     expect(await holdAlarm(q)).toBe(dueAt);
     const stored = await runInDurableObject(q, (_i, state) => ({
-      delayed: state.storage.sql
-        .exec("SELECT due_at, seq, level, extra_chunks, length(data) AS len FROM delayed")
-        .toArray(),
+      delayed: state.storage.sql.exec("SELECT due_at, seq, level, extra_chunks, length(data) AS len FROM delayed").toArray(),
       overflow: state.storage.sql.exec("SELECT owner, chunk, length(data) AS len FROM overflow ORDER BY chunk").toArray(),
     }));
     expect(stored.delayed).toEqual([{ due_at: dueAt, seq: 1, level: 4, extra_chunks: chunks - 1, len: MiB }]);

@@ -32,14 +32,7 @@ export class DelayedStore {
   add(message: StoredMessage, dueAt: number, level: number): void {
     const seq = this.seq++;
     const { head, extraChunks } = writeOverflow(this.sql, owner(dueAt, seq), encodeMessages([message]));
-    this.sql.exec(
-      "INSERT INTO delayed (due_at, seq, level, extra_chunks, data) VALUES (?, ?, ?, ?, ?)",
-      dueAt,
-      seq,
-      level,
-      extraChunks,
-      head,
-    );
+    this.sql.exec("INSERT INTO delayed (due_at, seq, level, extra_chunks, data) VALUES (?, ?, ?, ?, ?)", dueAt, seq, level, extraChunks, head);
   }
 
   nextDueAt(): number | null {
@@ -52,9 +45,7 @@ export class DelayedStore {
    * returned), so the log row they become stays a bounded size. Call inside a transaction.
    */
   takeDue(now: number, limit: number, maxBytes: number = Number.POSITIVE_INFINITY): StoredMessage[] {
-    const rows = this.sql
-      .exec<DelayedRow>("SELECT * FROM delayed WHERE due_at <= ? ORDER BY due_at, seq LIMIT ?", now, limit)
-      .toArray();
+    const rows = this.sql.exec<DelayedRow>("SELECT * FROM delayed WHERE due_at <= ? ORDER BY due_at, seq LIMIT ?", now, limit).toArray();
     const out: StoredMessage[] = [];
     let bytes = 0;
     for (const row of rows) {

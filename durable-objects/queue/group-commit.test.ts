@@ -88,7 +88,7 @@ describe("QueueDO append", () => {
       msgId: "C0A80001000118B4AAC2",
       tags: "TagA",
       keys: ["k1", "k 2", "ключ"],
-      properties: { a: "1", UNIQ_KEY: "x", "é": "ü" },
+      properties: { a: "1", UNIQ_KEY: "x", é: "ü" },
       bornTimestamp: 1_700_000_000_123,
       bornHost: "10.0.0.1:5555",
       flag: 3,
@@ -132,12 +132,8 @@ describe("QueueDO append", () => {
     const q = queue();
     const sizes = Array.from({ length: 30 }, (_, i) => (i % 4) + 1);
     const total = sizes.reduce((s, x) => s + x, 0);
-    const results = await Promise.all(
-      sizes.map((size, caller) => q.append(Array.from({ length: size }, (_, j) => msg(caller * 100 + j)))),
-    );
-    const runs = results
-      .map((r, caller) => ({ start: r.queueOffset, size: sizes[caller]!, caller }))
-      .sort((a, b) => a.start - b.start);
+    const results = await Promise.all(sizes.map((size, caller) => q.append(Array.from({ length: size }, (_, j) => msg(caller * 100 + j)))));
+    const runs = results.map((r, caller) => ({ start: r.queueOffset, size: sizes[caller]!, caller })).sort((a, b) => a.start - b.start);
     let expected = 0;
     for (const run of runs) {
       expect(run.start).toBe(expected);
@@ -150,9 +146,7 @@ describe("QueueDO append", () => {
     // Group commit never splits a caller's batch: each run lies inside one stored row.
     expect(stats.rowsWritten).toBeLessThanOrEqual(sizes.length);
     const logRows = await runInDurableObject(q, (_i, state) =>
-      state.storage.sql
-        .exec<{ base_offset: number; count: number }>("SELECT base_offset, count FROM log ORDER BY base_offset")
-        .toArray(),
+      state.storage.sql.exec<{ base_offset: number; count: number }>("SELECT base_offset, count FROM log ORDER BY base_offset").toArray(),
     );
     expect(logRows.length).toBe(stats.rowsWritten);
     expect(logRows.reduce((n, r) => n + r.count, 0)).toBe(total);
@@ -224,9 +218,7 @@ describe("QueueDO append", () => {
         )
         .toArray();
       const chunkRows = state.storage.sql
-        .exec<{ base_offset: number; chunk: number; len: number }>(
-          "SELECT base_offset, chunk, length(data) AS len FROM log_chunk ORDER BY base_offset, chunk",
-        )
+        .exec<{ base_offset: number; chunk: number; len: number }>("SELECT base_offset, chunk, length(data) AS len FROM log_chunk ORDER BY base_offset, chunk")
         .toArray();
       return { log, chunkRows };
     });

@@ -93,7 +93,10 @@ export class GroupCommit {
         let stored: { baseOffset: number; storeTimestamp: number };
         try {
           // One row for the whole group; each caller learns where its run starts.
-          stored = this.deps.log.append(group.flatMap((p) => p.messages), this.deps.now());
+          stored = this.deps.log.append(
+            group.flatMap((p) => p.messages),
+            this.deps.now(),
+          );
         } catch (e) {
           // The append stored nothing. One send that cannot be stored must not fail the sends
           // grouped with it: each goes again in a row of its own.

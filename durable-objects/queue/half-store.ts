@@ -24,7 +24,6 @@ type HalfRow = {
   data: ArrayBuffer;
 };
 
-
 export interface DueCheck {
   transactionId: string;
   producerGroup: string;
@@ -65,19 +64,11 @@ export class HalfStore {
     const row = this.sql.exec<{ extra_chunks: number }>("SELECT extra_chunks FROM half WHERE txid = ?", txid).toArray()[0];
     if (!row) return;
     deleteOverflow(this.sql, owner(txid), row.extra_chunks);
-    this.sql.exec(
-      "UPDATE half SET state = ?, decided_at = ?, queue_offset = ?, extra_chunks = 0, data = x'' WHERE txid = ?",
-      state,
-      now,
-      queueOffset,
-      txid,
-    );
+    this.sql.exec("UPDATE half SET state = ?, decided_at = ?, queue_offset = ?, extra_chunks = 0, data = x'' WHERE txid = ?", state, now, queueOffset, txid);
   }
 
   nextCheckAt(): number | null {
-    return (
-      this.sql.exec<{ t: number | null }>("SELECT MIN(check_at) AS t FROM half WHERE state = 'PENDING'").toArray()[0]?.t ?? null
-    );
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(check_at) AS t FROM half WHERE state = 'PENDING'").toArray()[0]?.t ?? null;
   }
 
   /**
@@ -85,16 +76,8 @@ export class HalfStore {
    * `checkMax` times, otherwise its check count goes up and its next check is scheduled.
    * Call inside a transaction; returns the checks to send.
    */
-  takeDueChecks(
-    now: number,
-    limit: number,
-    checkMax: number,
-    intervalMs: number,
-    maxBytes: number = Number.POSITIVE_INFINITY,
-  ): DueCheck[] {
-    const rows = this.sql
-      .exec<HalfRow>("SELECT * FROM half WHERE state = 'PENDING' AND check_at <= ? ORDER BY check_at LIMIT ?", now, limit)
-      .toArray();
+  takeDueChecks(now: number, limit: number, checkMax: number, intervalMs: number, maxBytes: number = Number.POSITIVE_INFINITY): DueCheck[] {
+    const rows = this.sql.exec<HalfRow>("SELECT * FROM half WHERE state = 'PENDING' AND check_at <= ? ORDER BY check_at LIMIT ?", now, limit).toArray();
     const checks: DueCheck[] = [];
     let bytes = 0;
     for (const row of rows) {
@@ -124,17 +107,12 @@ export class HalfStore {
 
   /** Forgets decided transactions older than `before`, in bounded chunks. */
   forgetDecided(before: number, limit: number): number {
-    return this.sql.exec(
-      "DELETE FROM half WHERE txid IN (SELECT txid FROM half WHERE state <> 'PENDING' AND decided_at < ? LIMIT ?)",
-      before,
-      limit,
-    ).rowsWritten;
+    return this.sql.exec("DELETE FROM half WHERE txid IN (SELECT txid FROM half WHERE state <> 'PENDING' AND decided_at < ? LIMIT ?)", before, limit)
+      .rowsWritten;
   }
 
   oldestDecidedAt(): number | null {
-    return (
-      this.sql.exec<{ t: number | null }>("SELECT MIN(decided_at) AS t FROM half WHERE state <> 'PENDING'").toArray()[0]?.t ?? null
-    );
+    return this.sql.exec<{ t: number | null }>("SELECT MIN(decided_at) AS t FROM half WHERE state <> 'PENDING'").toArray()[0]?.t ?? null;
   }
 }
 

@@ -56,7 +56,11 @@ describe("QueueDO long poll", () => {
   it("item 7: two accounts filling a queue's parked pulls do not refuse another account's long poll", { timeout: 60_000 }, async () => {
     const q = queue();
     await q.append([msg(0)]);
-    const outcome = (p: Promise<{ pullStatus: string }>) => p.then((r) => r.pullStatus, (e: unknown) => (e as Error).message);
+    const outcome = (p: Promise<{ pullStatus: string }>) =>
+      p.then(
+        (r) => r.pullStatus,
+        (e: unknown) => (e as Error).message,
+      );
     // Two read-only accounts park 500 pulls each: the queue's 1,000 places.
     const flood = Array.from({ length: 1000 }, (_, i) =>
       outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: i % 2 === 0 ? "ro-1" : "ro-2" })),

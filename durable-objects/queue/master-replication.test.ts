@@ -91,9 +91,7 @@ describe("MasterReplication alone", () => {
         gaps.push(replication.dueAt! - clock.now);
       }
       expect(gaps).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
-      expect(replication.status().slaves).toEqual([
-        { brokerId: 1, ackedOffset: null, lagMessages: null, lastAckAt: null, lastError: "slave unreachable" },
-      ]);
+      expect(replication.status().slaves).toEqual([{ brokerId: 1, ackedOffset: null, lagMessages: null, lastAckAt: null, lastError: "slave unreachable" }]);
       expect(replication.slaveHolds()).toBeUndefined();
 
       slave.down = false;

@@ -9,12 +9,7 @@ export const CHUNK_BYTES = 1024 * 1024;
 export function writeOverflow(sql: SqlStorage, owner: string, data: Uint8Array): { head: Uint8Array; extraChunks: number } {
   const chunks = Math.max(1, Math.ceil(data.length / CHUNK_BYTES));
   for (let i = 1; i < chunks; i++) {
-    sql.exec(
-      "INSERT INTO overflow (owner, chunk, data) VALUES (?, ?, ?)",
-      owner,
-      i,
-      data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES),
-    );
+    sql.exec("INSERT INTO overflow (owner, chunk, data) VALUES (?, ?, ?)", owner, i, data.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
   }
   return { head: data.subarray(0, CHUNK_BYTES), extraChunks: chunks - 1 };
 }

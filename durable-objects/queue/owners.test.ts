@@ -22,7 +22,6 @@ function group(): string {
   return `G-${crypto.randomUUID()}`;
 }
 
-
 function notOwner(group: string, generation: number): string {
   return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
 }

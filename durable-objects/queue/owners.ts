@@ -32,12 +32,7 @@ export class Owners {
     if (current && current.generation > generation) return;
     if (current && current.clientId === clientId && current.generation === generation) return;
     this.owners.set(group, { clientId, generation });
-    this.sql.exec(
-      "INSERT OR REPLACE INTO queue_owner (grp, client_id, generation) VALUES (?, ?, ?)",
-      group,
-      clientId ?? "",
-      generation,
-    );
+    this.sql.exec("INSERT OR REPLACE INTO queue_owner (grp, client_id, generation) VALUES (?, ?, ?)", group, clientId ?? "", generation);
   }
 
   get(group: string): Owner | undefined {
@@ -51,10 +46,7 @@ export class Owners {
     const owner = this.get(group);
     if (!owner) return;
     if (owner.clientId !== fence.clientId || fence.generation < owner.generation) {
-      throw toRpcError(
-        "NOT_QUEUE_OWNER",
-        `this queue belongs to another member of group "${group}" since generation ${owner.generation}; rebalance`,
-      );
+      throw toRpcError("NOT_QUEUE_OWNER", `this queue belongs to another member of group "${group}" since generation ${owner.generation}; rebalance`);
     }
   }
 

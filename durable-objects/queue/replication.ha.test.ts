@@ -6,10 +6,10 @@ import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } fr
 import { describe, expect, it } from "vitest";
 import type { MessageQueue } from "../../protocol/message.js";
 import { queueObjectName } from "../../cluster/stubs.js";
+import type { QueueDO } from "../queue.js";
 import { heldPull, msg, rejection, sleep } from "../test-support.js";
 
-
-function pair(): { mq: MessageQueue; master: DurableObjectStub<import("../queue.js").QueueDO>; slave: DurableObjectStub<import("../queue.js").QueueDO> } {
+function pair(): { mq: MessageQueue; master: DurableObjectStub<QueueDO>; slave: DurableObjectStub<QueueDO> } {
   const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
   return {
     mq,
@@ -19,7 +19,7 @@ function pair(): { mq: MessageQueue; master: DurableObjectStub<import("../queue.
 }
 
 /** Runs the master's alarm until no push is pending (its own alarm may be running it already). */
-async function replicate(master: DurableObjectStub<import("../queue.js").QueueDO>): Promise<void> {
+async function replicate(master: DurableObjectStub<QueueDO>): Promise<void> {
   for (let i = 0; i < 100; i++) {
     await runDurableObjectAlarm(master);
     const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replication: { dueAt: number | null } }).replication.dueAt === null);
@@ -136,7 +136,7 @@ describe("QueueDO replication", () => {
     await master.append([msg(0)], { mq });
     // Committed inside the object: 1,200 RPC round trips took over 5 s on a loaded machine.
     await runInDurableObject(master, async (instance) => {
-      for (let g = 0; g < 1200; g++) await instance.commitOffset(`G${String(g).padStart(4, "0")}`, 1);
+      for (let g = 0; g < 1200; g++) instance.commitOffset(`G${String(g).padStart(4, "0")}`, 1);
     });
     await evictDurableObject(master); // a restart sends every group's offset again, page by page
     await master.append([msg(1)], { mq });

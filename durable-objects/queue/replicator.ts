@@ -149,9 +149,7 @@ export class Replicator {
   }
 
   private caughtUp(c: Cursor, target: number): boolean {
-    return (
-      c.acked !== null && c.acked >= target && c.fullPass === null && c.dirty.size === 0 && c.ackedMin !== null && c.ackedMin >= this.log.minOffset
-    );
+    return c.acked !== null && c.acked >= target && c.fullPass === null && c.dirty.size === 0 && c.ackedMin !== null && c.ackedMin >= this.log.minOffset;
   }
 
   private pushOnce(link: SlaveLink, mq: MessageQueue): Promise<void> {
@@ -163,7 +161,11 @@ export class Replicator {
       const pass = c.fullPass;
       const groups = pass ? [] : [...c.dirty].slice(0, PUSH_MAX_OFFSETS);
       for (const g of groups) c.dirty.delete(g);
-      const offsets = pass ? this.readOffsets({ after: pass.after }, PUSH_MAX_OFFSETS) : groups.length > 0 ? this.readOffsets({ groups }, PUSH_MAX_OFFSETS) : [];
+      const offsets = pass
+        ? this.readOffsets({ after: pass.after }, PUSH_MAX_OFFSETS)
+        : groups.length > 0
+          ? this.readOffsets({ groups }, PUSH_MAX_OFFSETS)
+          : [];
       const minOffset = this.log.minOffset;
       try {
         const ack = await withTimeout(link.replicate({ mq, brokerId: link.brokerId, epoch: this.epoch(), rows, offsets, minOffset }), PUSH_TIMEOUT_MS);
@@ -191,4 +193,3 @@ export class Replicator {
     return c;
   }
 }
-

@@ -83,9 +83,7 @@ function makeChecksDue(q: DurableObjectStub<QueueDO>): Promise<void> {
 
 function halfRows(q: DurableObjectStub<QueueDO>): Promise<Record<string, unknown>[]> {
   return runInDurableObject(q, (_i, state) =>
-    state.storage.sql
-      .exec("SELECT txid, state, check_times, extra_chunks, length(data) AS len FROM half ORDER BY txid")
-      .toArray(),
+    state.storage.sql.exec("SELECT txid, state, check_times, extra_chunks, length(data) AS len FROM half ORDER BY txid").toArray(),
   );
 }
 
@@ -299,26 +297,18 @@ describe("QueueDO transactions: decisions", () => {
   it("applies concurrent decisions once: one copy, one offset, the loser refused", async () => {
     const { q, mq } = queue();
     const pg = group();
-    await Promise.all([
-      q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR),
-      q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR),
-    ]);
+    await Promise.all([q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR), q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR)]);
     expect(await q.listTransactions(undefined, 10)).toHaveLength(1);
     const commits = await Promise.all(Array.from({ length: 5 }, () => q.endTransaction("CC", pg, "COMMIT_MESSAGE")));
     for (const r of commits) expect(r).toEqual({ transactionId: "CC", state: "COMMITTED", queueOffset: 0 });
     expect((await q.stats()).maxOffset).toBe(1);
 
     await q.prepareHalf(mq, half("RC", pg), pg, Date.now() + HOUR);
-    const [rollback, commit] = await Promise.allSettled([
-      q.endTransaction("RC", pg, "ROLLBACK_MESSAGE"),
-      q.endTransaction("RC", pg, "COMMIT_MESSAGE"),
-    ]);
+    const [rollback, commit] = await Promise.allSettled([q.endTransaction("RC", pg, "ROLLBACK_MESSAGE"), q.endTransaction("RC", pg, "COMMIT_MESSAGE")]);
     // Calls are handled in arrival order: the rollback wins and the commit is refused.
     expect(rollback).toEqual({ status: "fulfilled", value: { transactionId: "RC", state: "ROLLED_BACK", queueOffset: null } });
     expect(commit.status).toBe("rejected");
-    expect(((commit as PromiseRejectedResult).reason as Error).message).toBe(
-      "[TRANSACTION_ALREADY_ROLLED_BACK] transaction RC was already rolled back",
-    );
+    expect(((commit as PromiseRejectedResult).reason as Error).message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction RC was already rolled back");
     expect((await q.stats()).maxOffset).toBe(1);
   });
 
@@ -333,10 +323,7 @@ describe("QueueDO transactions: decisions", () => {
     const committed = await commit;
     const offsets = [...results.map((r) => r.queueOffset), committed.queueOffset!].sort((a, b) => a - b);
     expect(offsets).toEqual(Array.from({ length: 41 }, (_, i) => i));
-    const entries = [
-      ...(await q.pull({ offset: 0, maxNums: 32 })).entries,
-      ...(await q.pull({ offset: 32, maxNums: 32 })).entries,
-    ];
+    const entries = [...(await q.pull({ offset: 0, maxNums: 32 })).entries, ...(await q.pull({ offset: 32, maxNums: 32 })).entries];
     expect(entries.map((e) => e.queueOffset)).toEqual(Array.from({ length: 41 }, (_, i) => i));
     expect(entries[committed.queueOffset!]!.message.msgId).toBe("MID");
     results.forEach((r, i) => expect(entries[r.queueOffset]!.message.msgId).toBe(`P${i}`));
@@ -468,9 +455,7 @@ describe("QueueDO transactions: check-back", () => {
       await makeChecksDue(q);
       expect(await runDurableObjectAlarm(q)).toBe(true);
       const checks = await producers.pollChecks(10);
-      expect(checks.map((c) => [c.transactionId, c.checkTimes, c.message.properties.TRANSACTION_CHECK_TIMES])).toEqual([
-        ["TXG", i, String(i)],
-      ]);
+      expect(checks.map((c) => [c.transactionId, c.checkTimes, c.message.properties.TRANSACTION_CHECK_TIMES])).toEqual([["TXG", i, String(i)]]);
       const [info] = await q.listTransactions(undefined, 10);
       expect(info!.state).toBe("PENDING");
       expect(info!.checkTimes).toBe(i);

@@ -62,8 +62,7 @@ export class Transactions {
     if (decision === "UNKNOW") return result(info.state, info.queueOffset);
     if (decision === "COMMIT_MESSAGE") {
       if (info.state === "COMMITTED") return result("COMMITTED", info.queueOffset);
-      if (info.state !== "PENDING")
-        throw toRpcError("TRANSACTION_ALREADY_ROLLED_BACK", `transaction ${transactionId} was already rolled back`);
+      if (info.state !== "PENDING") throw toRpcError("TRANSACTION_ALREADY_ROLLED_BACK", `transaction ${transactionId} was already rolled back`);
       const message = half.message(transactionId);
       if (!message) throw toRpcError("TRANSACTION_NOT_FOUND", `transaction ${transactionId} has no message`);
       const now = this.deps.now();
@@ -81,8 +80,7 @@ export class Transactions {
       await this.deps.committed();
       return result("COMMITTED", offset);
     }
-    if (info.state === "COMMITTED")
-      throw toRpcError("TRANSACTION_ALREADY_COMMITTED", `transaction ${transactionId} was already committed`);
+    if (info.state === "COMMITTED") throw toRpcError("TRANSACTION_ALREADY_COMMITTED", `transaction ${transactionId} was already committed`);
     if (info.state === "PENDING") {
       half.decide(transactionId, "ROLLED_BACK", this.deps.now(), null);
       await storage.sync();

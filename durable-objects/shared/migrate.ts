@@ -11,9 +11,6 @@ export function applyMigrations(sql: SqlStorage, migrations: readonly string[], 
   const current = sql.exec<{ value: number }>(`SELECT value FROM ${metaTable} WHERE key = 'schema_version'`).toArray()[0]?.value ?? 0;
   for (let v = current; v < migrations.length; v++) sql.exec(migrations[v]!);
   if (current < migrations.length) {
-    sql.exec(
-      `INSERT INTO ${metaTable} (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-      migrations.length,
-    );
+    sql.exec(`INSERT INTO ${metaTable} (key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, migrations.length);
   }
 }

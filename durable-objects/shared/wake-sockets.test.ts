@@ -131,7 +131,15 @@ describe("accountToRelease", () => {
     expect(accountToRelease(counts, "app")).toBe("ro-1");
     expect(accountToRelease(counts, "ro-2")).toBe("ro-1");
     expect(accountToRelease(counts, "ro-1")).toBeNull();
-    expect(accountToRelease(new Map([["a", 2], ["b", 2]]), "a")).toBeNull();
+    expect(
+      accountToRelease(
+        new Map([
+          ["a", 2],
+          ["b", 2],
+        ]),
+        "a",
+      ),
+    ).toBeNull();
     expect(accountToRelease(new Map([["a", 1]]), "b")).toBeNull();
   });
 });

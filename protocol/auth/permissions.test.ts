@@ -51,9 +51,7 @@ describe("authorize", () => {
   });
 
   it("applies each topic permission to PUB and SUB", () => {
-    const table = Object.fromEntries(
-      ["TPub", "TSub", "TBoth", "TDeny", "TUnlisted"].map((t) => [t, { pub: topicPub(app, t), sub: topicSub(app, t) }]),
-    );
+    const table = Object.fromEntries(["TPub", "TSub", "TBoth", "TDeny", "TUnlisted"].map((t) => [t, { pub: topicPub(app, t), sub: topicSub(app, t) }]));
     expect(table).toEqual({
       TPub: { pub: true, sub: false },
       TSub: { pub: false, sub: true },
@@ -70,9 +68,7 @@ describe("authorize", () => {
 
   it("applies each group permission to PUB (a producer group's right): only PUB and PUB|SUB allow it", () => {
     const GROUP_PUB: Requirement = { kind: "group", param: "producerGroup", action: "PUB" };
-    const table = Object.fromEntries(
-      ["GSub", "GPub", "GBoth", "GDeny", "GUnlisted"].map((g) => [g, authorize(app, GROUP_PUB, { producerGroup: g })]),
-    );
+    const table = Object.fromEntries(["GSub", "GPub", "GBoth", "GDeny", "GUnlisted"].map((g) => [g, authorize(app, GROUP_PUB, { producerGroup: g })]));
     expect(table).toEqual({ GSub: false, GPub: true, GBoth: true, GDeny: false, GUnlisted: false });
     expect(authorize(account({ defaultGroupPerm: "PUB" }), GROUP_PUB, { producerGroup: "Any" })).toBe(true);
     expect(authorize(account({ defaultGroupPerm: "SUB" }), GROUP_PUB, { producerGroup: "Any" })).toBe(false);
@@ -102,9 +98,10 @@ describe("authorize", () => {
       defaultTopicPerm: "PUB|SUB",
     });
     const table = Object.fromEntries(
-      ["%RETRY%GSub", "%DLQ%GSub", "%RETRY%GPub", "%DLQ%GPub", "%RETRY%GDeny", "%DLQ%GDeny", "%RETRY%GUnlisted", "%DLQ%GUnlisted"].map(
-        (t) => [t, { pub: topicPub(a, t), sub: topicSub(a, t) }],
-      ),
+      ["%RETRY%GSub", "%DLQ%GSub", "%RETRY%GPub", "%DLQ%GPub", "%RETRY%GDeny", "%DLQ%GDeny", "%RETRY%GUnlisted", "%DLQ%GUnlisted"].map((t) => [
+        t,
+        { pub: topicPub(a, t), sub: topicSub(a, t) },
+      ]),
     );
     expect(table).toEqual({
       // The group decides; topic entries for the system topic are not consulted.

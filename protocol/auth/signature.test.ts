@@ -28,7 +28,10 @@ const SHA256 = {
 async function independentHmac(key: Uint8Array, message: string): Promise<string> {
   const k = await crypto.subtle.importKey("raw", key as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(message)));
-  return btoa(String.fromCharCode(...sig)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...sig))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 }
 function independentUnBase64Url(text: string): Uint8Array {
   const bin = atob(text.replace(/-/g, "+").replace(/_/g, "/") + "=".repeat((4 - (text.length % 4)) % 4));
@@ -79,9 +82,7 @@ describe("canonicalRequest", () => {
       date: "1700000000000",
       nonce: "nonce-123",
     };
-    expect(canonicalRequest(parts)).toBe(
-      "POST\n/brokers/broker-a/topics/%25RETRY%25g/queues/0/messages\na=1&oneway=true\nabc\n1700000000000\nnonce-123",
-    );
+    expect(canonicalRequest(parts)).toBe("POST\n/brokers/broker-a/topics/%25RETRY%25g/queues/0/messages\na=1&oneway=true\nabc\n1700000000000\nnonce-123");
   });
 });
 
@@ -114,7 +115,7 @@ describe("hashing and encoding", () => {
     expect(timingSafeEqual("ab", "abc")).toBe(false);
   });
 
-  it("deriveSigningKey is HMAC-SHA256(secret, \"flaremq-v1\") in base64url, and is not the secret", async () => {
+  it('deriveSigningKey is HMAC-SHA256(secret, "flaremq-v1") in base64url, and is not the secret', async () => {
     const key = await deriveSigningKey(SECRET);
     expect(key).toBe(SECRET_SIGNING_KEY);
     expect(key).toBe(await independentHmac(new TextEncoder().encode(SECRET), "flaremq-v1"));

@@ -54,10 +54,7 @@ const UNSUPPORTED_WORDS: ReadonlySet<string> = new Set(["LIKE", "ESCAPE", "CONTA
 /** Parses and checks `expression`; throws Sql92Error with the offending position. */
 export function parseSql92(expression: string): Sql92Node {
   if (expression.length > MAX_SQL92_LENGTH) {
-    throw new Sql92Error(
-      `expression too long (${expression.length} characters, at most ${MAX_SQL92_LENGTH})`,
-      MAX_SQL92_LENGTH,
-    );
+    throw new Sql92Error(`expression too long (${expression.length} characters, at most ${MAX_SQL92_LENGTH})`, MAX_SQL92_LENGTH);
   }
   return new Parser(tokenize(expression)).parseExpression();
 }
@@ -334,10 +331,7 @@ function asCondition(node: Sql92Node): Sql92Node {
 
 function rejectBareNot(bareNot: boolean, op: Token): void {
   if (bareNot) {
-    throw new Sql92Error(
-      `NOT applies only to the operand before ${JSON.stringify(op.text)}; write NOT (...) around the whole comparison`,
-      op.start,
-    );
+    throw new Sql92Error(`NOT applies only to the operand before ${JSON.stringify(op.text)}; write NOT (...) around the whole comparison`, op.start);
   }
 }
 

@@ -419,8 +419,8 @@ describe("errors", () => {
     // unexpected end
     ["unexpected end after AND", "a > 5 AND", "unexpected end of expression at position 9", 9],
     ["unexpected end after an operator", "a >", "unexpected end of expression at position 3", 3],
-    ["unexpected end inside IS", "a IS", 'expected NULL but found end of expression at position 4', 4],
-    ["unexpected end inside BETWEEN", "a BETWEEN 1", 'expected AND but found end of expression at position 11', 11],
+    ["unexpected end inside IS", "a IS", "expected NULL but found end of expression at position 4", 4],
+    ["unexpected end inside BETWEEN", "a BETWEEN 1", "expected AND but found end of expression at position 11", 11],
     ["empty expression", "", "empty expression at position 0", 0],
     ["blank expression", "   ", "empty expression at position 3", 3],
     ["only a comment", "-- nothing", "empty expression at position 10", 10],

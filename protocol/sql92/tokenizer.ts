@@ -27,11 +27,9 @@ export type Token =
 const KEYWORD_SET: ReadonlySet<string> = new Set(KEYWORDS);
 
 const isDigit = (c: string | undefined): boolean => c !== undefined && c >= "0" && c <= "9";
-const isIdentStart = (c: string | undefined): boolean =>
-  c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" || c === "$");
+const isIdentStart = (c: string | undefined): boolean => c !== undefined && ((c >= "a" && c <= "z") || (c >= "A" && c <= "Z") || c === "_" || c === "$");
 const isIdentPart = (c: string | undefined): boolean => isIdentStart(c) || isDigit(c) || c === ".";
-const isSpace = (c: string | undefined): boolean =>
-  c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f";
+const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\r" || c === "\f";
 
 /** Length of `E[+-]?[0-9]+` at `i`, or 0 when there is no complete exponent there. */
 function exponentLength(s: string, i: number): number {

@@ -1,22 +1,11 @@
 /** Topic admin, routes, auto-create and message lookup through the real server and client. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, bodyText } from "../../client/index.js";
-import { codeOf, startTestServer, uniqueName, type TestServer } from "../helpers.js";
-
-let server: TestServer;
-let admin: Admin;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-});
-afterAll(async () => {
-  await server?.destroy();
-});
-
+import { describe, expect } from "vitest";
+import { PullConsumer, bodyText } from "../../client/index.js";
+import { it } from "../fixture.js";
+import { codeOf, uniqueName } from "../helpers.js";
 
 describe("topic admin", () => {
-  it("creates, updates, lists, routes and deletes topics", async () => {
+  it("creates, updates, lists, routes and deletes topics", async ({ admin }) => {
     const topic = uniqueName("Admin");
     const created = await admin.createTopic(topic, { queueNums: 3 });
     expect(created.queues.map((q) => [q.brokerName, q.readQueueNums, q.writeQueueNums, q.perm])).toEqual([
@@ -24,9 +13,7 @@ describe("topic admin", () => {
       ["broker-b", 3, 3, 6],
     ]);
     const updated = await admin.updateTopic(topic, { writeQueueNums: 2, brokers: ["broker-b"] });
-    expect(updated.queues).toEqual([
-      { brokerName: "broker-b", readQueueNums: 3, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
-    ]);
+    expect(updated.queues).toEqual([{ brokerName: "broker-b", readQueueNums: 3, writeQueueNums: 2, perm: 6, topicSysFlag: 0 }]);
     const route = await admin.topicRoute(topic);
     expect(route.brokerDatas).toEqual([
       { cluster: "DefaultCluster", brokerName: "broker-b", brokerAddrs: { "0": "/brokers/broker-b", "1": "/brokers/broker-b?brokerId=1" } },
@@ -39,11 +26,9 @@ describe("topic admin", () => {
     expect(await codeOf(admin.deleteTopic(topic))).toBe("TOPIC_NOT_EXIST");
   });
 
-  it("restarts offsets at 0 when a deleted topic is created again", async () => {
+  it("restarts offsets at 0 when a deleted topic is created again", async ({ admin, producer }) => {
     const topic = uniqueName("Recreate");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     await producer.send({ topic, body: "one" }, { messageQueue: mq });
     await producer.send({ topic, body: "two" }, { messageQueue: mq });
@@ -53,10 +38,8 @@ describe("topic admin", () => {
     expect(again.queueOffset).toBe(0);
   });
 
-  it("auto-creates a topic on its first send with 4 queues per broker", async () => {
+  it("auto-creates a topic on its first send with 4 queues per broker", async ({ admin, producer }) => {
     const topic = uniqueName("Auto");
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const result = await producer.send({ topic, body: "first" });
     expect(result.sendStatus).toBe("SEND_OK");
     const route = await admin.topicRoute(topic);
@@ -66,11 +49,9 @@ describe("topic admin", () => {
     ]);
   });
 
-  it("looks a message up by offsetMsgId and by queue offset", async () => {
+  it("looks a message up by offsetMsgId and by queue offset", async ({ admin, producer }) => {
     const topic = uniqueName("Lookup");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const results = [];
     for (let i = 0; i < 6; i++) results.push(await producer.send({ topic, body: `look-${i}`, keys: `k${i}` }));
     for (const [i, r] of results.entries()) {
@@ -86,7 +67,7 @@ describe("topic admin", () => {
     expect(await codeOf(admin.viewMessageByOffset(last.messageQueue, 999))).toBe("MESSAGE_NOT_FOUND");
   });
 
-  it("pulls the same queues the route lists", async () => {
+  it("pulls the same queues the route lists", async ({ server, admin }) => {
     const topic = uniqueName("Subscribe");
     await admin.createTopic(topic, { readQueueNums: 2, writeQueueNums: 1, brokers: ["broker-a"] });
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
@@ -99,11 +80,9 @@ describe("topic admin", () => {
 });
 
 describe("draining a broker", () => {
-  it("wipeWritePerm makes producers stop sending there while consumers finish reading it", async () => {
+  it("wipeWritePerm makes producers stop sending there while consumers finish reading it", async ({ server, admin, producer }) => {
     const topic = uniqueName("Drain");
     await admin.createTopic(topic, { queueNums: 2 });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const before = [];
     for (let i = 0; i < 8; i++) before.push(await producer.send({ topic, body: `before-${i}` }));
     expect(new Set(before.map((r) => r.messageQueue.brokerName))).toEqual(new Set(["broker-a", "broker-b"]));

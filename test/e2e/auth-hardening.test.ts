@@ -4,22 +4,19 @@
  * the API; replayed signed requests are refused after a restart; names with `%` are authorized
  * as the router reads them; unknown access keys are refused like known ones.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin } from "../../client/index.js";
+import type { Credentials as Cred } from "../../client/credentials.js";
 import { AuthHeaders, signRequest } from "../../protocol/auth/signature.js";
 import { CEILING_STEP_MS } from "../../durable-objects/replay-guard/policy.js";
 import { RawHttpClient } from "../fuzz/raw-http.js";
-import { startTestServer, type TestServer } from "../helpers.js";
+import { ROOT as ADMIN, fetchAnswer, outcome, signedCall as call, signedHeaders as signed, type Answer } from "../auth-helpers.js";
+import { serverFixture, test as e2e } from "../fixture.js";
 import { startServer } from "../../scripts/server.js";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 
-interface Cred {
-  accessKey: string;
-  secretKey: string;
-}
-const ADMIN: Cred = { accessKey: "root", secretKey: "root-secret-key-0001" };
 /** Everything allowed but a few groups: the shape of account a bypass would matter for. */
 const NOSY: Cred = { accessKey: "nosy", secretKey: "nosy-secret-key-0001" };
 const ACCOUNTS = JSON.stringify([
@@ -27,61 +24,31 @@ const ACCOUNTS = JSON.stringify([
   { ...NOSY, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB", groupPerms: { GDeny: "DENY", "a%b%41": "DENY" } },
 ]);
 
-interface Answer {
-  status: number;
-  code: string | undefined;
-  body: Record<string, unknown>;
-  retryAfter: string | null;
-}
-
-async function send(url: string, init: RequestInit): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, code: typeof body.code === "string" ? body.code : undefined, body, retryAfter: res.headers.get("retry-after") };
-}
-
-/** Signed headers (plus content-type when there is a body) for one request. */
-async function signed(cred: Cred, method: string, url: string, body?: string, now?: number): Promise<Record<string, string>> {
-  const headers = await signRequest(cred, { method, url, body }, now ?? Date.now());
-  return body === undefined ? headers : { ...headers, "content-type": "application/json" };
-}
-
-async function call(base: string, cred: Cred | null, method: string, path: string, body?: unknown): Promise<Answer> {
-  const url = base + path;
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers = cred ? await signed(cred, method, url, text) : text === undefined ? {} : { "content-type": "application/json" };
-  return send(url, { method, headers, ...(text === undefined ? {} : { body: text }) });
-}
-
-const outcome = (a: Answer) => (a.status < 300 ? String(a.status) : `${a.status} ${a.code}`);
 /** "ok" for any 2xx (a create answers 201). */
 const okOrCode = (a: Answer) => (a.status < 300 ? "ok" : `${a.status} ${a.code}`);
 
-describe("item 3: deploy fails closed", () => {
-  let open: TestServer;
-  let deployed: TestServer;
-  let raw: RawHttpClient;
-
-  beforeAll(async () => {
-    // What `npm start` and the tests run (ALLOW_UNAUTHENTICATED_LOCAL from the local runner), and
-    // what a deployed Worker gets from either level of wrangler.toml (no such var).
-    [open, deployed] = await Promise.all([startTestServer(), startTestServer({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } })]);
+const test = e2e
+  // The file's server, with accounts, for item 10.
+  .override("serverOptions", { vars: { FLAREMQ_ACCOUNTS: ACCOUNTS }, credentials: ADMIN })
+  // What `npm start` and the tests run (ALLOW_UNAUTHENTICATED_LOCAL from the local runner), and
+  // what a deployed Worker gets from either level of wrangler.toml (no such var).
+  .extend("open", { scope: "file" }, serverFixture())
+  .extend("deployed", { scope: "file" }, serverFixture({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } }))
+  /** Raw HTTP to `open`, to send any Host header. */
+  .extend("raw", { scope: "file" }, ({ open }, { onCleanup }) => {
     const url = new URL(open.url);
-    raw = new RawHttpClient(url.hostname, Number(url.port), 2);
+    const raw = new RawHttpClient(url.hostname, Number(url.port), 2);
+    onCleanup(() => raw.close());
+    return raw;
   });
+const it = test;
 
-  afterAll(async () => {
-    raw?.close();
-    await Promise.all([open?.destroy(), deployed?.destroy()]);
-  });
-
-  it("item 3: a Worker without accounts serves nobody unless run locally with ALLOW_UNAUTHENTICATED_LOCAL, and then only loopback names", async () => {
+describe("item 3: deploy fails closed", () => {
+  it("item 3: a Worker without accounts serves nobody unless run locally with ALLOW_UNAUTHENTICATED_LOCAL, and then only loopback names", async ({
+    open,
+    deployed,
+    raw,
+  }) => {
     const sendBody = { messages: [{ body: "x", bodyEncoding: "utf8" }] };
     const probes = [
       ["GET", "/namesrv/topics", undefined],
@@ -89,9 +56,9 @@ describe("item 3: deploy fails closed", () => {
       ["PUT", "/admin/accounts/intruder", { secretKey: "intruder-secret-0001", admin: true }],
     ] as const;
     for (const [method, path, body] of probes) {
-      expect(`${method} ${path}: ${outcome(await call(deployed.url, null, method, path, body))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
+      expect(`${method} ${path}: ${outcome(await call(deployed.url, null, method, path, { body }))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
       // A signature does not help when there is no account to check it against.
-      expect(`${method} ${path}: ${outcome(await call(deployed.url, ADMIN, method, path, body))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
+      expect(`${method} ${path}: ${outcome(await call(deployed.url, ADMIN, method, path, { body }))}`).toBe(`${method} ${path}: 503 AUTH_NOT_CONFIGURED`);
     }
     expect(outcome(await call(deployed.url, null, "GET", "/healthz"))).toBe("200");
 
@@ -122,13 +89,13 @@ describe("item 3: deploy fails closed", () => {
     }
   });
 
-  it("item 3: no account can be created or deleted through the API on a server without accounts, even from this machine", async () => {
+  it("item 3: no account can be created or deleted through the API on a server without accounts, even from this machine", async ({ open }) => {
     const intruder = { secretKey: "intruder-secret-0001", admin: true };
-    expect(outcome(await call(open.url, null, "PUT", "/admin/accounts/intruder", intruder))).toBe("403 ACCESS_DENIED");
-    expect(outcome(await call(open.url, { accessKey: "intruder", secretKey: intruder.secretKey }, "PUT", "/admin/accounts/intruder", intruder))).toBe(
+    expect(outcome(await call(open.url, null, "PUT", "/admin/accounts/intruder", { body: intruder }))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(open.url, { accessKey: "intruder", secretKey: intruder.secretKey }, "PUT", "/admin/accounts/intruder", { body: intruder }))).toBe(
       "403 ACCESS_DENIED",
     );
-    expect(outcome(await call(open.url, null, "PUT", "/admin/%61ccounts/intruder", intruder))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(open.url, null, "PUT", "/admin/%61ccounts/intruder", { body: intruder }))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(open.url, null, "DELETE", "/admin/accounts/intruder"))).toBe("403 ACCESS_DENIED");
     expect((await call(open.url, null, "GET", "/admin/accounts")).body.accounts).toEqual([]);
     // Nobody was locked out: the server is as open (to this machine) as before.
@@ -137,66 +104,50 @@ describe("item 3: deploy fails closed", () => {
 });
 
 describe("item 4: replay protection across restarts", () => {
-  it("item 4: a signed request replayed after a server restart is refused and stores nothing", async () => {
-    const first = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
+  it("item 4: a signed request replayed after a server restart is refused and stores nothing", async ({ launchServer }) => {
+    const first = await launchServer({ vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
     const stateDir = first.stateDir;
     const statusPath = "/topics/TReplay/status";
     const sendPath = "/brokers/broker-a/topics/TReplay/queues/0/messages";
     const body = JSON.stringify({ messages: [{ body: "once", bodyEncoding: "utf8" }] });
-    let statusHeaders: Record<string, string>;
-    let sendHeaders: Record<string, string>;
-    try {
-      expect(okOrCode(await call(first.url, ADMIN, "PUT", "/namesrv/topics/TReplay", { queueNums: 1, brokers: ["broker-a"] }))).toBe("ok");
-      statusHeaders = await signed(ADMIN, "GET", first.url + statusPath);
-      sendHeaders = await signed(ADMIN, "POST", first.url + sendPath, body);
-      expect(outcome(await send(first.url + statusPath, { headers: statusHeaders }))).toBe("200");
-      expect(outcome(await send(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("200");
-      expect(outcome(await send(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_REPLAYED");
-    } finally {
-      await first.stop();
-    }
+    expect(okOrCode(await call(first.url, ADMIN, "PUT", "/namesrv/topics/TReplay", { body: { queueNums: 1, brokers: ["broker-a"] } }))).toBe("ok");
+    const statusHeaders = await signed(ADMIN, "GET", first.url + statusPath);
+    const sendHeaders = await signed(ADMIN, "POST", first.url + sendPath, body);
+    expect(outcome(await fetchAnswer(first.url + statusPath, { headers: statusHeaders }))).toBe("200");
+    expect(outcome(await fetchAnswer(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("200");
+    expect(outcome(await fetchAnswer(first.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_REPLAYED");
+    await first.stop();
 
     // A new process: new Worker isolates and new replay guard objects, with only the storage kept.
-    const second = await startTestServer({ stateDir, vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
-    try {
-      // The signature covers the path, not the port: the captured requests are valid on the new server.
-      const replayed = await send(second.url + statusPath, { headers: statusHeaders });
-      expect(outcome(replayed)).toBe("401 REQUEST_STALE");
-      expect(replayed.retryAfter).toBe("2");
-      expect(outcome(await send(second.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_STALE");
-      // A client signing right after the restart may be refused as stale once (signed within 1 s of
-      // the last request accepted before it); its transport waits out Retry-After and signs again.
-      const admin = new Admin({ endpoint: second.url, credentials: ADMIN });
-      expect((await admin.queueStats({ topic: "TReplay", brokerName: "broker-a", queueId: 0 })).maxOffset).toBe(1);
-      // A request signed after the last one accepted before the restart goes through.
-      const lastDate = Number(sendHeaders[AuthHeaders.date]);
-      const fresh = await signed(ADMIN, "GET", second.url + statusPath, undefined, Math.max(Date.now(), lastDate + CEILING_STEP_MS + 1));
-      expect(outcome(await send(second.url + statusPath, { headers: fresh }))).toBe("200");
-      expect(outcome(await send(second.url + statusPath, { headers: fresh }))).toBe("401 REQUEST_REPLAYED");
-    } finally {
-      await second.destroy();
-    }
+    const second = await launchServer({ stateDir, vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
+    // The signature covers the path, not the port: the captured requests are valid on the new server.
+    const replayed = await fetchAnswer(second.url + statusPath, { headers: statusHeaders });
+    expect(outcome(replayed)).toBe("401 REQUEST_STALE");
+    expect(replayed.headers.get("retry-after")).toBe("2");
+    expect(outcome(await fetchAnswer(second.url + sendPath, { method: "POST", headers: sendHeaders, body }))).toBe("401 REQUEST_STALE");
+    // A client signing right after the restart may be refused as stale once (signed within 1 s of
+    // the last request accepted before it); its transport waits out Retry-After and signs again.
+    const admin = new Admin({ endpoint: second.url, credentials: ADMIN });
+    expect((await admin.queueStats({ topic: "TReplay", brokerName: "broker-a", queueId: 0 })).maxOffset).toBe(1);
+    // A request signed after the last one accepted before the restart goes through.
+    const lastDate = Number(sendHeaders[AuthHeaders.date]);
+    const fresh = await signed(ADMIN, "GET", second.url + statusPath, undefined, Math.max(Date.now(), lastDate + CEILING_STEP_MS + 1));
+    expect(outcome(await fetchAnswer(second.url + statusPath, { headers: fresh }))).toBe("200");
+    expect(outcome(await fetchAnswer(second.url + statusPath, { headers: fresh }))).toBe("401 REQUEST_REPLAYED");
   });
 });
 
 describe("item 10: authentication edge cases", () => {
-  let server: TestServer;
-
-  beforeAll(async () => {
-    server = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: ACCOUNTS } });
+  test.beforeAll(async ({ server }) => {
     const ok = async (a: Promise<Answer>) => expect(okOrCode(await a)).toBe("ok");
-    await ok(call(server.url, ADMIN, "PUT", "/namesrv/topics/TPct", { queueNums: 1, brokers: ["broker-a"] }));
-    await ok(call(server.url, ADMIN, "POST", "/brokers/broker-a/topics/TPct/queues/0/messages", { messages: [{ body: "x", bodyEncoding: "utf8" }] }));
+    await ok(call(server.url, ADMIN, "PUT", "/namesrv/topics/TPct", { body: { queueNums: 1, brokers: ["broker-a"] } }));
+    await ok(call(server.url, ADMIN, "POST", "/brokers/broker-a/topics/TPct/queues/0/messages", { body: { messages: [{ body: "x", bodyEncoding: "utf8" }] } }));
     // GDeny's retry topic, made by the admin.
     const mq = { topic: "TPct", brokerName: "broker-a", queueId: 0 };
-    await ok(call(server.url, ADMIN, "POST", "/groups/GDeny/sendback", { messageQueue: mq, queueOffset: 0, delayLevel: 1 }));
+    await ok(call(server.url, ADMIN, "POST", "/groups/GDeny/sendback", { body: { messageQueue: mq, queueOffset: 0, delayLevel: 1 } }));
   });
 
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  it("item 10: a deny rule on a group holds however its name is %-escaped, also for names with a %", async () => {
+  it("item 10: a deny rule on a group holds however its name is %-escaped, also for names with a %", async ({ server }) => {
     // The router reads every one of these as a denied name: GDeny's retry topic, or the group
     // "a%b%41" (valid escapes decoded, invalid ones kept, %25 decoded last).
     const denied = [
@@ -223,7 +174,7 @@ describe("item 10: authentication edge cases", () => {
     expect(outcome(await call(server.url, NOSY, "GET", "/topics/TPct/status"))).toBe("200");
   });
 
-  it("item 10: an unknown access key is refused exactly like a known one, whatever else is wrong", async () => {
+  it("item 10: an unknown access key is refused exactly like a known one, whatever else is wrong", async ({ server }) => {
     const url = server.url + "/topics/TPct/status";
     const known = NOSY;
     const unknown: Cred = { accessKey: "nobody-here", secretKey: NOSY.secretKey };
@@ -246,8 +197,8 @@ describe("item 10: authentication edge cases", () => {
     const ofKnown: string[] = [];
     const ofUnknown: string[] = [];
     for (const [name, headersFor] of Object.entries(cases)) {
-      const a = await send(url, { headers: await headersFor(known) });
-      const b = await send(url, { headers: await headersFor(unknown) });
+      const a = await fetchAnswer(url, { headers: await headersFor(known) });
+      const b = await fetchAnswer(url, { headers: await headersFor(unknown) });
       ofKnown.push(`${name}: ${outcome(a)} ${String(a.body.message)}`);
       ofUnknown.push(`${name}: ${outcome(b)} ${String(b.body.message)}`);
       expect(`${name}: ${outcome(a)}`).toBe(`${name}: ${want[name]}`);

@@ -5,19 +5,14 @@
  * working for an account holding the right permissions. Raw signed HTTP for the matrix and the
  * attack, the real client for the producer.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { PullConsumer, TransactionProducer, bodyText, type LocalTransactionState } from "../../client/index.js";
+import type { Credentials as Cred } from "../../client/credentials.js";
 import type { Perm } from "../../protocol/auth/permissions.js";
-import { signRequest } from "../../protocol/auth/signature.js";
-import { codeOf, startTestServer, type TestServer } from "../helpers.js";
+import { APP, OPEN, ROOT, outcome, type Answer } from "../auth-helpers.js";
+import { test, it, type Call } from "../fixture.js";
+import { codeOf, waitFor } from "../helpers.js";
 
-interface Cred {
-  accessKey: string;
-  secretKey: string;
-}
-const ROOT: Cred = { accessKey: "root", secretKey: "root-secret-key-0001" };
-const APP: Cred = { accessKey: "app", secretKey: "app-secret-key-00001" };
-const OPEN: Cred = { accessKey: "open", secretKey: "open-secret-key-0001" };
 const VICTIM: Cred = { accessKey: "victim", secretKey: "victim-secret-key-01" };
 const ATTACKER: Cred = { accessKey: "attacker", secretKey: "attacker-secret-k-01" };
 const ROLES = { root: ROOT, app: APP, open: OPEN } as const;
@@ -40,78 +35,48 @@ function groupPerm(role: Role, group: string): Perm {
 }
 
 const Q0 = `/brokers/broker-a/topics/${TOPIC}/queues/0`;
-let server: TestServer;
 
-interface Answer {
-  status: number;
-  code: string | undefined;
-  body: Record<string, unknown>;
-  text: string;
-}
+/** The calls of this file's tables, on the file's server. */
+function transactionCalls(call: Call) {
+  const halfSend = (cred: Cred, producerGroup: string, body: string, query = "") =>
+    call(cred, "POST", `${Q0}/messages${query}`, { body: { messages: [{ body, bodyEncoding: "utf8" }], transaction: { producerGroup } } });
 
-async function call(cred: Cred, method: string, urlPath: string, body?: unknown): Promise<Answer> {
-  const url = server.url + urlPath;
-  const text = body === undefined ? undefined : JSON.stringify(body);
-  const headers: Record<string, string> = await signRequest(cred, { method, url, body: text });
-  if (text !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(url, { method, headers, ...(text !== undefined ? { body: text } : {}) });
-  const answer = await res.text();
-  let parsed: Record<string, unknown> = {};
-  try {
-    parsed = JSON.parse(answer) as Record<string, unknown>;
-  } catch {
-    // not JSON
+  const decide = (cred: Cred, transactionId: string, producerGroup: string, decision: LocalTransactionState) =>
+    call(cred, "POST", `${Q0}/transactions/${transactionId}`, { body: { producerGroup, decision } });
+
+  async function halfOf(producerGroup: string, body: string): Promise<string> {
+    const sent = await halfSend(ROOT, producerGroup, body);
+    if (sent.status !== 200) throw new Error(`half for ${producerGroup}: ${sent.status} ${sent.text}`);
+    return sent.body.transactionId as string;
   }
-  return { status: res.status, code: typeof parsed.code === "string" ? parsed.code : undefined, body: parsed, text: answer };
-}
 
-const outcome = (a: Answer) => (a.status < 300 ? String(a.status) : `${a.status} ${a.code}`);
-
-const halfSend = (cred: Cred, producerGroup: string, body: string, query = "") =>
-  call(cred, "POST", `${Q0}/messages${query}`, { messages: [{ body, bodyEncoding: "utf8" }], transaction: { producerGroup } });
-
-const decide = (cred: Cred, transactionId: string, producerGroup: string, decision: LocalTransactionState) =>
-  call(cred, "POST", `${Q0}/transactions/${transactionId}`, { producerGroup, decision });
-
-async function halfOf(producerGroup: string, body: string): Promise<string> {
-  const sent = await halfSend(ROOT, producerGroup, body);
-  if (sent.status !== 200) throw new Error(`half for ${producerGroup}: ${sent.status} ${sent.text}`);
-  return sent.body.transactionId as string;
-}
-
-async function transactions(state?: string): Promise<{ transactionId: string; producerGroup: string; state: string }[]> {
-  const answer = await call(ROOT, "GET", `${Q0}/transactions${state ? `?state=${state}` : ""}`);
-  return (answer.body as { transactions: { transactionId: string; producerGroup: string; state: string }[] }).transactions;
-}
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
+  async function transactions(state?: string): Promise<{ transactionId: string; producerGroup: string; state: string }[]> {
+    const answer = await call(ROOT, "GET", `${Q0}/transactions${state ? `?state=${state}` : ""}`);
+    return (answer.body as { transactions: { transactionId: string; producerGroup: string; state: string }[] }).transactions;
   }
+
+  return { halfSend, decide, halfOf, transactions };
 }
 
-beforeAll(async () => {
-  server = await startTestServer({
-    vars: {
-      FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS),
-      // Checks come quickly and never give up, so the producer test does not wait on the clock.
-      TRANSACTION_TIMEOUT_MS: "300",
-      TRANSACTION_CHECK_INTERVAL_MS: "300",
-      TRANSACTION_CHECK_MAX: "100000",
-    },
-  });
-  const created = await call(ROOT, "PUT", `/namesrv/topics/${TOPIC}`, { queueNums: 1, brokers: ["broker-a"] });
+test.override("serverOptions", {
+  vars: {
+    FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS),
+    // Checks come quickly and never give up, so the producer test does not wait on the clock.
+    TRANSACTION_TIMEOUT_MS: "300",
+    TRANSACTION_CHECK_INTERVAL_MS: "300",
+    TRANSACTION_CHECK_MAX: "100000",
+  },
+  credentials: ROOT,
+});
+
+test.beforeAll(async ({ call }) => {
+  const created = await call(ROOT, "PUT", `/namesrv/topics/${TOPIC}`, { body: { queueNums: 1, brokers: ["broker-a"] } });
   if (created.status >= 300) throw new Error(`create ${TOPIC}: ${created.text}`);
 });
 
-afterAll(async () => {
-  await server?.destroy();
-});
-
 describe("item 2: producer-group permissions", () => {
-  it("item 2: a half send, a decision, a check poll and the group's status need PUB on the producer group", async () => {
+  it("item 2: a half send, a decision, a check poll and the group's status need PUB on the producer group", async ({ call }) => {
+    const { halfSend, decide, halfOf, transactions } = transactionCalls(call);
     // One pending half message per group, made by the admin, for the decisions to name.
     const txOf = Object.fromEntries(await Promise.all(GROUPS.map(async (g) => [g, await halfOf(g, `half of ${g}`)] as const)));
     const before = await transactions();
@@ -137,14 +102,12 @@ describe("item 2: producer-group permissions", () => {
     expect(actual).toEqual(expected);
 
     // A plain send names no producer group: the topic permission is all it needs.
-    expect(outcome(await call(APP, "POST", `${Q0}/messages`, { messages: [{ body: "plain", bodyEncoding: "utf8" }] }))).toBe("200");
+    expect(outcome(await call(APP, "POST", `${Q0}/messages`, { body: { messages: [{ body: "plain", bodyEncoding: "utf8" }] } }))).toBe("200");
     // The refused sends and decisions changed nothing: the new halves are exactly the allowed
     // ones (two per allowed role and group; oneway ones land once written), all still pending.
-    const allowedSends = (Object.keys(ROLES) as Role[]).flatMap((role) =>
-      GROUPS.filter((g) => ["PUB", "PUB|SUB"].includes(groupPerm(role, g))).map((g) => g),
-    );
+    const allowedSends = (Object.keys(ROLES) as Role[]).flatMap((role) => GROUPS.filter((g) => ["PUB", "PUB|SUB"].includes(groupPerm(role, g))).map((g) => g));
     const expectedCount = before.length + 2 * allowedSends.length;
-    await waitFor(async () => (await transactions()).length >= expectedCount, 10_000);
+    await waitFor("every allowed half stored", async () => (await transactions()).length >= expectedCount, 10_000);
     const after = await transactions();
     expect(after).toHaveLength(expectedCount);
     const newGroups = after.filter((t) => !before.some((b) => b.transactionId === t.transactionId)).map((t) => t.producerGroup);
@@ -154,7 +117,8 @@ describe("item 2: producer-group permissions", () => {
     for (const t of after) await decide(ROOT, t.transactionId, t.producerGroup, "ROLLBACK_MESSAGE");
   });
 
-  it("item 2: another group's transaction cannot be found, decided or attributed, and its id is not guessable", async () => {
+  it("item 2: another group's transaction cannot be found, decided or attributed, and its id is not guessable", async ({ call }) => {
+    const { halfSend, decide, transactions } = transactionCalls(call);
     // The victim's half message, the way the attacker's own comes back to it.
     const own = await halfSend(ATTACKER, "PGAttacker", "attacker's own");
     expect(own.status).toBe(200);
@@ -206,7 +170,11 @@ describe("item 2: producer-group permissions", () => {
 });
 
 describe("item 2: TransactionProducer with a limited account", () => {
-  it("item 2: sends, commits and answers check-backs with PUB on the topic and the producer group; fails with ACCESS_DENIED without the group", async () => {
+  it("item 2: sends, commits and answers check-backs with PUB on the topic and the producer group; fails with ACCESS_DENIED without the group", async ({
+    server,
+    call,
+  }) => {
+    const { transactions } = transactionCalls(call);
     let settle = false;
     const checked: string[] = [];
     const producer = new TransactionProducer({
@@ -230,9 +198,13 @@ describe("item 2: TransactionProducer with a limited account", () => {
       const later = await producer.sendMessageInTransaction({ topic: TOPIC, body: "later" });
       expect(later.localTransactionState).toBe("UNKNOW");
       // The check-back reaches this producer through its poll; once it says COMMIT, it is visible.
-      await waitFor(async () => checked.includes("later"), 20_000);
+      await waitFor('the check-back of "later"', () => checked.includes("later"), 20_000);
       settle = true;
-      await waitFor(async () => (await transactions()).find((t) => t.transactionId === later.transactionId)?.state === "COMMITTED", 20_000);
+      await waitFor(
+        '"later" committed',
+        async () => (await transactions()).find((t) => t.transactionId === later.transactionId)?.state === "COMMITTED",
+        20_000,
+      );
       expect((await transactions()).find((t) => t.transactionId === now.transactionId)?.state).toBe("COMMITTED");
 
       // The victim holds no consumer group: reading is the admin's here.

@@ -9,19 +9,15 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, bodyText } from "../../client/index.js";
+import type { Credentials as Cred } from "../../client/credentials.js";
 import { AuthHeaders, deriveSigningKey, sha256Hex, signRequest } from "../../protocol/auth/signature.js";
 import type { Perm } from "../../protocol/auth/permissions.js";
-import { codeOf, startTestServer, type TestServer } from "../helpers.js";
+import { APP, OPEN, ROOT, fetchAnswer, outcome, signedCall, type Answer } from "../auth-helpers.js";
+import { test, it } from "../fixture.js";
+import { codeOf } from "../helpers.js";
 
-interface Cred {
-  accessKey: string;
-  secretKey: string;
-}
-const ROOT: Cred = { accessKey: "root", secretKey: "root-secret-key-0001" };
-const APP: Cred = { accessKey: "app", secretKey: "app-secret-key-00001" };
-const OPEN: Cred = { accessKey: "open", secretKey: "open-secret-key-0001" };
 /** Signs only the 4-minutes-late request below: no newer request of its key, so no replay floor above it. */
 const LATE: Cred = { accessKey: "late", secretKey: "late-secret-key-0001" };
 const ROLES = { root: ROOT, app: APP, open: OPEN } as const;
@@ -52,46 +48,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const enc = encodeURIComponent;
 const Q0 = (topic: string) => `/brokers/broker-a/topics/${enc(topic)}/queues/0`;
 
-let server: TestServer;
 let offsetMsgIdOfTBoth = "";
-
-interface Answer {
-  status: number;
-  code: string | undefined;
-  body: Record<string, unknown>;
-  text: string;
-  headers: Headers;
-}
-
-async function send(url: string, init: RequestInit): Promise<Answer> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  let body: Record<string, unknown> = {};
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // HTML pages and empty HEAD answers
-  }
-  return { status: res.status, code: typeof body.code === "string" ? body.code : undefined, body, text, headers: res.headers };
-}
-
-/** One HTTP call, signed with `cred` (unsigned when null). */
-async function call(
-  cred: Cred | null,
-  method: string,
-  urlPath: string,
-  options: { body?: unknown; now?: number; headers?: Record<string, string>; base?: string } = {},
-): Promise<Answer> {
-  const url = (options.base ?? server.url) + urlPath;
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-  const headers: Record<string, string> = { ...options.headers };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  if (cred) Object.assign(headers, await signRequest(cred, { method, url, body }, options.now ?? Date.now()));
-  return send(url, { method, headers, ...(body !== undefined ? { body } : {}) });
-}
-
-/** "200", "201" or "403 ACCESS_DENIED": what the matrix compares. */
-const outcome = (a: Answer) => (a.status < 300 ? String(a.status) : `${a.status} ${a.code}`);
 
 async function ok(a: Promise<Answer>, what: string): Promise<Answer> {
   const answer = await a;
@@ -99,8 +56,9 @@ async function ok(a: Promise<Answer>, what: string): Promise<Answer> {
   return answer;
 }
 
-beforeAll(async () => {
-  server = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) } });
+test.override("serverOptions", { vars: { FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) }, credentials: ROOT });
+
+test.beforeAll(async ({ call }) => {
   for (const topic of TOPICS) {
     await ok(call(ROOT, "PUT", `/namesrv/topics/${topic}`, { body: { queueNums: 1, brokers: ["broker-a"] } }), `create ${topic}`);
     const sent = await ok(
@@ -117,12 +75,8 @@ beforeAll(async () => {
   await ok(call(ROOT, "POST", "/groups/GDeny/sendback", { body: { messageQueue: mq, queueOffset: 0, delayLevel: 1 } }), "GDeny retry");
 });
 
-afterAll(async () => {
-  await server?.destroy();
-});
-
 describe("permission matrix", () => {
-  it("topic operations: send needs PUB; pull, status and query by key need SUB", async () => {
+  it("topic operations: send needs PUB; pull, status and query by key need SUB", async ({ call }) => {
     const ops: Record<string, { needs: "PUB" | "SUB"; run: (cred: Cred, topic: string) => Promise<Answer> }> = {
       send: {
         needs: "PUB",
@@ -157,7 +111,7 @@ describe("permission matrix", () => {
     expect((status.body as { maxOffset: number }).maxOffset).toBe(3);
   });
 
-  it("group operations need SUB on the group", async () => {
+  it("group operations need SUB on the group", async ({ call }) => {
     const heartbeat = (clientId: string) => ({
       clientId,
       messageModel: "CLUSTERING",
@@ -193,7 +147,7 @@ describe("permission matrix", () => {
     expect(actual.sort()).toEqual(expected.sort());
   });
 
-  it("retry and dead-letter topics take the permission of their group", async () => {
+  it("retry and dead-letter topics take the permission of their group", async ({ call }) => {
     const cases: [string, string][] = [
       [`${Q0("%DLQ%GSub")}/messages?offset=0&maxWaitMs=0`, "200"],
       [`/topics/${enc("%DLQ%GSub")}/status`, "200"],
@@ -210,7 +164,7 @@ describe("permission matrix", () => {
     expect((dlq.body as { messages: unknown[] }).messages).toHaveLength(1);
   });
 
-  it("send-back needs SUB on the topic the message is copied from, not only on the group", async () => {
+  it("send-back needs SUB on the topic the message is copied from, not only on the group", async ({ call }) => {
     const back = (topic: string) =>
       call(APP, "POST", "/groups/GSub/sendback", { body: { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 0, delayLevel: -1 } });
     // Otherwise a SUB on GSub would copy TDeny's message into GSub's DLQ and read it there.
@@ -223,7 +177,7 @@ describe("permission matrix", () => {
     expect(dlq.text).not.toContain("first of TPub");
   });
 
-  it("admin operations are refused to every non-admin account, whatever its permissions", async () => {
+  it("admin operations are refused to every non-admin account, whatever its permissions", async ({ call }) => {
     const ops: [string, (cred: Cred, role: Role) => Promise<Answer>, number][] = [
       ["createTopic", (cred, role) => call(cred, "POST", "/namesrv/topics", { body: { topic: `Made_${role}`, queueNums: 1 } }), 201],
       ["updateTopic", (cred) => call(cred, "PUT", "/namesrv/topics/TBoth", { body: { queueNums: 1, brokers: ["broker-a"] } }), 200],
@@ -248,7 +202,7 @@ describe("permission matrix", () => {
     expect(actual).toEqual(expected);
   });
 
-  it("route reads need only a valid account", async () => {
+  it("route reads need only a valid account", async ({ call }) => {
     // (Producer-group check polls and status need PUB on the producer group: they carry messages.)
     const paths = ["/namesrv/topics", "/namesrv/topics/TDeny", "/namesrv/topics/TDeny/route", "/namesrv/brokers", "/namesrv/groups", "/openapi.json"];
     const actual = await Promise.all(
@@ -259,7 +213,9 @@ describe("permission matrix", () => {
 });
 
 describe("producer groups and topic reads through a group", () => {
-  it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async () => {
+  it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async ({
+    call,
+  }) => {
     expect(outcome(await call(ROLES.app, "GET", "/producers/GPub/checks?maxWaitMs=0"))).toBe("200");
     // SUB is a consumer group's right, not a producer group's (test/e2e/auth-transactions.test.ts has the whole matrix).
     expect(outcome(await call(ROLES.app, "GET", "/producers/GSub/checks?maxWaitMs=0"))).toBe("403 ACCESS_DENIED");
@@ -280,32 +236,32 @@ describe("producer groups and topic reads through a group", () => {
 describe("authentication failures", () => {
   const STATUS = "/topics/TBoth/status";
 
-  it("refuses a request without a signature, or with part of one", async () => {
+  it("refuses a request without a signature, or with part of one", async ({ server, call }) => {
     expect(outcome(await call(null, "GET", STATUS))).toBe("401 UNAUTHENTICATED");
     for (const dropped of Object.values(AuthHeaders)) {
       const headers = await signRequest(APP, { method: "GET", url: server.url + STATUS });
       delete headers[dropped];
-      expect(`${dropped}: ${outcome(await send(server.url + STATUS, { headers }))}`).toBe(`${dropped}: 401 UNAUTHENTICATED`);
+      expect(`${dropped}: ${outcome(await fetchAnswer(server.url + STATUS, { headers }))}`).toBe(`${dropped}: 401 UNAUTHENTICATED`);
     }
   });
 
-  it("refuses a wrong secret, an unknown access key, and a signature made for another request", async () => {
+  it("refuses a wrong secret, an unknown access key, and a signature made for another request", async ({ server, call }) => {
     expect(outcome(await call({ accessKey: "app", secretKey: "not-the-app-secret-01" }, "GET", STATUS))).toBe("401 SIGNATURE_INVALID");
     expect(outcome(await call({ accessKey: "nobody", secretKey: APP.secretKey }, "GET", STATUS))).toBe("401 SIGNATURE_INVALID");
     // The signing key itself is not the secret.
     expect(outcome(await call({ accessKey: "app", secretKey: await deriveSigningKey(APP.secretKey) }, "GET", STATUS))).toBe("401 SIGNATURE_INVALID");
     const signedForOther = await signRequest(APP, { method: "GET", url: `${server.url}/topics/TSub/status` });
-    expect(outcome(await send(server.url + STATUS, { headers: signedForOther }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(server.url + STATUS, { headers: signedForOther }))).toBe("401 SIGNATURE_INVALID");
     const signedForQuery = await signRequest(APP, { method: "GET", url: `${server.url}/topics/TBoth/messages?key=a` });
-    expect(outcome(await send(`${server.url}/topics/TBoth/messages?key=b`, { headers: signedForQuery }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(`${server.url}/topics/TBoth/messages?key=b`, { headers: signedForQuery }))).toBe("401 SIGNATURE_INVALID");
     const signedAsGet = await signRequest(APP, { method: "GET", url: `${server.url}/groups/GSub/members/x` });
-    expect(outcome(await send(`${server.url}/groups/GSub/members/x`, { method: "DELETE", headers: signedAsGet }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(`${server.url}/groups/GSub/members/x`, { method: "DELETE", headers: signedAsGet }))).toBe("401 SIGNATURE_INVALID");
     const badSignature = await signRequest(APP, { method: "GET", url: server.url + STATUS });
     badSignature[AuthHeaders.signature] = badSignature[AuthHeaders.signature]!.replace(/^./, (c) => (c === "A" ? "B" : "A"));
-    expect(outcome(await send(server.url + STATUS, { headers: badSignature }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(server.url + STATUS, { headers: badSignature }))).toBe("401 SIGNATURE_INVALID");
   });
 
-  it("refuses a date outside the 5 minute window, either way", async () => {
+  it("refuses a date outside the 5 minute window, either way", async ({ server, call }) => {
     const now = Date.now();
     expect(outcome(await call(APP, "GET", STATUS, { now: now - 10 * 60_000 }))).toBe("401 REQUEST_EXPIRED");
     expect(outcome(await call(APP, "GET", STATUS, { now: now + 10 * 60_000 }))).toBe("401 REQUEST_EXPIRED");
@@ -314,41 +270,41 @@ describe("authentication failures", () => {
     expect(outcome(await call(LATE, "GET", STATUS, { now: now - 4 * 60_000 }))).toBe("200");
     const headers = await signRequest(APP, { method: "GET", url: server.url + STATUS });
     headers[AuthHeaders.date] = "yesterday";
-    expect(outcome(await send(server.url + STATUS, { headers }))).toBe("401 REQUEST_EXPIRED");
+    expect(outcome(await fetchAnswer(server.url + STATUS, { headers }))).toBe("401 REQUEST_EXPIRED");
   });
 
-  it("refuses the same signed request the second time", async () => {
+  it("refuses the same signed request the second time", async ({ server, call }) => {
     const headers = await signRequest(APP, { method: "GET", url: server.url + STATUS });
-    expect(outcome(await send(server.url + STATUS, { headers }))).toBe("200");
-    expect(outcome(await send(server.url + STATUS, { headers }))).toBe("401 REQUEST_REPLAYED");
+    expect(outcome(await fetchAnswer(server.url + STATUS, { headers }))).toBe("200");
+    expect(outcome(await fetchAnswer(server.url + STATUS, { headers }))).toBe("401 REQUEST_REPLAYED");
 
     // A replayed send stores nothing.
     const url = `${server.url}${Q0("TBoth")}/messages`;
     const before = ((await call(ROOT, "GET", `${Q0("TBoth")}/stats`)).body as { maxOffset: number }).maxOffset;
     const body = JSON.stringify({ messages: [{ body: "once", bodyEncoding: "utf8" }] });
     const signed = { ...(await signRequest(APP, { method: "POST", url, body })), "content-type": "application/json" };
-    expect(outcome(await send(url, { method: "POST", headers: signed, body }))).toBe("200");
-    expect(outcome(await send(url, { method: "POST", headers: signed, body }))).toBe("401 REQUEST_REPLAYED");
+    expect(outcome(await fetchAnswer(url, { method: "POST", headers: signed, body }))).toBe("200");
+    expect(outcome(await fetchAnswer(url, { method: "POST", headers: signed, body }))).toBe("401 REQUEST_REPLAYED");
     const after = ((await call(ROOT, "GET", `${Q0("TBoth")}/stats`)).body as { maxOffset: number }).maxOffset;
     expect(after).toBe(before + 1);
   });
 
-  it("refuses a body changed after signing, with or without a matching digest header", async () => {
+  it("refuses a body changed after signing, with or without a matching digest header", async ({ server, call }) => {
     const url = `${server.url}${Q0("TBoth")}/messages`;
     const before = ((await call(ROOT, "GET", `${Q0("TBoth")}/stats`)).body as { maxOffset: number }).maxOffset;
     const signedBody = JSON.stringify({ messages: [{ body: "signed", bodyEncoding: "utf8" }] });
     const tampered = JSON.stringify({ messages: [{ body: "tampered", bodyEncoding: "utf8" }] });
     const headers = { ...(await signRequest(APP, { method: "POST", url, body: signedBody })), "content-type": "application/json" };
-    expect(outcome(await send(url, { method: "POST", headers, body: tampered }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(url, { method: "POST", headers, body: tampered }))).toBe("401 SIGNATURE_INVALID");
     const rehashed = { ...headers, [AuthHeaders.contentSha256]: await sha256Hex(tampered) };
-    expect(outcome(await send(url, { method: "POST", headers: rehashed, body: tampered }))).toBe("401 SIGNATURE_INVALID");
+    expect(outcome(await fetchAnswer(url, { method: "POST", headers: rehashed, body: tampered }))).toBe("401 SIGNATURE_INVALID");
     const after = ((await call(ROOT, "GET", `${Q0("TBoth")}/stats`)).body as { maxOffset: number }).maxOffset;
     expect(after).toBe(before);
     // The untouched request still goes through: the refusals did not burn its nonce.
-    expect(outcome(await send(url, { method: "POST", headers, body: signedBody }))).toBe("200");
+    expect(outcome(await fetchAnswer(url, { method: "POST", headers, body: signedBody }))).toBe("200");
   });
 
-  it("checks the operation the router runs: percent-encoded paths and HEAD", async () => {
+  it("checks the operation the router runs: percent-encoded paths and HEAD", async ({ call }) => {
     expect(outcome(await call(null, "GET", "/admin/%61ccounts"))).toBe("401 UNAUTHENTICATED");
     expect(outcome(await call(null, "PUT", "/admin/%61ccounts/intruder", { body: { secretKey: "intruder-secret-0001", admin: true } }))).toBe(
       "401 UNAUTHENTICATED",
@@ -371,13 +327,18 @@ describe("authentication failures", () => {
 });
 
 describe("no endpoint reachable without credentials", () => {
-  it("answers 401 UNAUTHENTICATED to every documented operation but /healthz and /dashboard/login", async () => {
+  it("answers 401 UNAUTHENTICATED to every documented operation but /healthz and /dashboard/login", async ({ call }) => {
     const doc = (await call(ROOT, "GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path: p })));
     // The document is generated from the operation table the middleware authorizes with, and a
     // unit test (workers/openapi) holds it to the routes the app serves.
     expect(routes.length).toBeGreaterThan(40);
-    for (const known of ["GET /healthz", "GET /dashboard/login", "PUT /admin/accounts/{accessKey}", "POST /brokers/{broker}/topics/{topic}/queues/{queueId}/messages"]) {
+    for (const known of [
+      "GET /healthz",
+      "GET /dashboard/login",
+      "PUT /admin/accounts/{accessKey}",
+      "POST /brokers/{broker}/topics/{topic}/queues/{queueId}/messages",
+    ]) {
       expect(routes.map((r) => `${r.method} ${r.path}`)).toContain(known);
     }
     const values: Record<string, string> = {
@@ -426,7 +387,7 @@ describe("no endpoint reachable without credentials", () => {
 });
 
 describe("accounts API", () => {
-  it("creates accounts that sign requests, never shows secrets or signing keys, and deletes them", async () => {
+  it("creates accounts that sign requests, never shows secrets or signing keys, and deletes them", async ({ call }) => {
     const TMP = { accessKey: "tmp-user", secretKey: "tmp-user-secret-key-42" };
     const put = await call(ROOT, "PUT", "/admin/accounts/tmp-user", {
       body: { secretKey: TMP.secretKey, topicPerms: { TBoth: "SUB" }, groupPerms: { GSub: "PUB|SUB" } },
@@ -462,18 +423,14 @@ describe("accounts API", () => {
 
     // Non-admins may not read, create or delete accounts.
     expect(outcome(await call(APP, "GET", "/admin/accounts"))).toBe("403 ACCESS_DENIED");
-    expect(outcome(await call(APP, "PUT", "/admin/accounts/app-made", { body: { secretKey: "app-made-secret-0001", admin: true } }))).toBe(
-      "403 ACCESS_DENIED",
-    );
+    expect(outcome(await call(APP, "PUT", "/admin/accounts/app-made", { body: { secretKey: "app-made-secret-0001", admin: true } }))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(OPEN, "DELETE", "/admin/accounts/tmp-user"))).toBe("403 ACCESS_DENIED");
     expect(outcome(await call(TMP, "GET", "/topics/TBoth/status"))).toBe("200");
     expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: "short" } }))).toBe("400 VALIDATION_FAILED");
 
     // Replacing the account replaces its secret.
     const NEW = { accessKey: "tmp-user", secretKey: "tmp-user-new-secret-43" };
-    expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: NEW.secretKey, topicPerms: { TBoth: "SUB" } } }))).toBe(
-      "200",
-    );
+    expect(outcome(await call(ROOT, "PUT", "/admin/accounts/tmp-user", { body: { secretKey: NEW.secretKey, topicPerms: { TBoth: "SUB" } } }))).toBe("200");
     expect(outcome(await call(NEW, "GET", "/topics/TBoth/status"))).toBe("200");
     expect(outcome(await call(TMP, "GET", "/topics/TBoth/status"))).toBe("401 SIGNATURE_INVALID");
 
@@ -495,25 +452,20 @@ describe("accounts API", () => {
 });
 
 describe("no account configured", () => {
-  it("refuses to serve, except /healthz, unless run locally with ALLOW_UNAUTHENTICATED_LOCAL", async () => {
-    const locked = await startTestServer({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } });
-    try {
-      const base = { base: locked.url };
-      expect(outcome(await call(null, "GET", "/namesrv/topics", base))).toBe("503 AUTH_NOT_CONFIGURED");
-      expect(outcome(await call(null, "POST", `${Q0("T")}/messages`, { ...base, body: { messages: [{ body: "x", bodyEncoding: "utf8" }] } }))).toBe(
-        "503 AUTH_NOT_CONFIGURED",
-      );
-      // A signature does not help when there is no account to check it against.
-      expect(outcome(await call(ROOT, "GET", "/namesrv/topics", base))).toBe("503 AUTH_NOT_CONFIGURED");
-      expect(outcome(await call(null, "GET", "/healthz", base))).toBe("200");
-    } finally {
-      await locked.destroy();
-    }
+  it("refuses to serve, except /healthz, unless run locally with ALLOW_UNAUTHENTICATED_LOCAL", async ({ launchServer }) => {
+    const locked = await launchServer({ vars: { ALLOW_UNAUTHENTICATED_LOCAL: "false" } });
+    expect(outcome(await signedCall(locked.url, null, "GET", "/namesrv/topics"))).toBe("503 AUTH_NOT_CONFIGURED");
+    expect(outcome(await signedCall(locked.url, null, "POST", `${Q0("T")}/messages`, { body: { messages: [{ body: "x", bodyEncoding: "utf8" }] } }))).toBe(
+      "503 AUTH_NOT_CONFIGURED",
+    );
+    // A signature does not help when there is no account to check it against.
+    expect(outcome(await signedCall(locked.url, ROOT, "GET", "/namesrv/topics"))).toBe("503 AUTH_NOT_CONFIGURED");
+    expect(outcome(await signedCall(locked.url, null, "GET", "/healthz"))).toBe("200");
   });
 });
 
 describe("client with credentials", () => {
-  it("sends, pulls, commits and administers when signed; fails with SIGNATURE_INVALID on a wrong secret", async () => {
+  it("sends, pulls, commits and administers when signed; fails with SIGNATURE_INVALID on a wrong secret", async ({ server }) => {
     const endpoint = server.url;
     const mq = { topic: "TBoth", brokerName: "broker-a", queueId: 0 };
     const producer = new Producer({ endpoint, group: "pg_app", credentials: APP });
@@ -542,9 +494,7 @@ describe("client with credentials", () => {
     const badProducer = new Producer({ endpoint, group: "pg_app", credentials: wrong, retryTimesWhenSendFailed: 0 });
     await badProducer.start();
     expect(await codeOf(badProducer.send({ topic: "TBoth", body: "x" }, { messageQueue: mq }))).toBe("SIGNATURE_INVALID");
-    expect(await codeOf(new PullConsumer({ endpoint, group: "GSub", credentials: wrong }).pull(mq, "*", 0, 1, { maxWaitMs: 0 }))).toBe(
-      "SIGNATURE_INVALID",
-    );
+    expect(await codeOf(new PullConsumer({ endpoint, group: "GSub", credentials: wrong }).pull(mq, "*", 0, 1, { maxWaitMs: 0 }))).toBe("SIGNATURE_INVALID");
     expect(await codeOf(new Admin({ endpoint, credentials: wrong }).listTopics())).toBe("SIGNATURE_INVALID");
     expect(await codeOf(new Admin({ endpoint, credentials: null }).listTopics())).toBe("UNAUTHENTICATED");
     await producer.shutdown();
@@ -553,7 +503,7 @@ describe("client with credentials", () => {
 });
 
 describe("dashboard session", () => {
-  it("trades a signed request for a session token and an HttpOnly cookie", async () => {
+  it("trades a signed request for a session token and an HttpOnly cookie", async ({ server, call }) => {
     const before = Date.now();
     const res = await fetch(`${server.url}/auth/session`, {
       method: "POST",
@@ -572,7 +522,7 @@ describe("dashboard session", () => {
     expect(cookie).toMatch(/;\s*SameSite=Strict/i);
     expect(cookie).toMatch(/;\s*Path=\//i);
 
-    const dashboard = (headers: Record<string, string>) => send(`${server.url}/dashboard`, { headers });
+    const dashboard = (headers: Record<string, string>) => fetchAnswer(`${server.url}/dashboard`, { headers });
     const withBearer = await dashboard({ authorization: `Bearer ${token}` });
     expect(withBearer.status).toBe(200);
     expect(withBearer.headers.get("content-type")).toMatch(/^text\/html/);
@@ -594,13 +544,21 @@ describe("dashboard session", () => {
     expect(outcome(await call(null, "POST", "/auth/session"))).toBe("401 UNAUTHENTICATED");
   });
 
-  it("signs in through /dashboard/login in a browser and lands on the dashboard with its topics", async () => {
+  it("signs in through /dashboard/login in a browser and lands on the dashboard with its topics", async ({ server }) => {
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
     const userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-auth-"));
     const context = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = await context.newPage();
@@ -650,7 +608,7 @@ describe("dashboard session", () => {
 });
 
 describe("offsets name a topic too", () => {
-  it("item 10: offset reads and commits need SUB on the topic as well as on the group", async () => {
+  it("item 10: offset reads and commits need SUB on the topic as well as on the group", async ({ call }) => {
     const offsetPath = (topic: string, group: string) => `${Q0(topic)}/groups/${group}/offset`;
     const before = (await ok(call(ROOT, "GET", offsetPath("TDeny", "GSub")), "root reads")).body;
     const cases: [string, () => Promise<Answer>, string][] = [
@@ -677,7 +635,7 @@ describe("offsets name a topic too", () => {
     expect((await call(ROOT, "GET", offsetPath("TDeny", "GSub"))).body).toEqual(before);
   });
 
-  it("item 10: a group's progress without ?topic reports only the topics the caller may read", async () => {
+  it("item 10: a group's progress without ?topic reports only the topics the caller may read", async ({ call }) => {
     // An admin's member subscribes the group to a topic the app account may not read.
     const heartbeat = {
       clientId: "progress-root-1",
@@ -705,7 +663,7 @@ describe("offsets name a topic too", () => {
 });
 
 describe("cluster list", () => {
-  it("item 10: cluster list asks the queue objects for replication lag only for admins", async () => {
+  it("item 10: cluster list asks the queue objects for replication lag only for admins", async ({ call }) => {
     const replication = async (cred: Cred) => {
       const answer = await ok(call(cred, "GET", "/namesrv/brokers"), `cluster list as ${cred.accessKey}`);
       const brokers = (answer.body as { brokers: { brokerName: string; topics: string[]; replication: unknown }[] }).brokers;

@@ -1,25 +1,16 @@
 /**
  * Every malformed request gets a 4xx JSON error with a stable code and changes nothing.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, isMQError } from "../../client/index.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { http, uniqueName } from "../helpers.js";
 
-let server: TestServer;
-let strict: TestServer;
 const topic = uniqueName("Bad");
 
-beforeAll(async () => {
-  server = await startTestServer();
-  strict = await startTestServer({ vars: { AUTO_CREATE_TOPIC_ENABLE: "false" } });
-  await new Admin({ endpoint: server.url, credentials: server.credentials }).createTopic(topic, { queueNums: 2 });
-  const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "bad_input_pg" });
-  await producer.start();
+test.beforeAll(async ({ admin, producer }) => {
+  await admin.createTopic(topic, { queueNums: 2 });
   await producer.send({ topic, body: "keep me" }, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 } });
-});
-afterAll(async () => {
-  await server?.destroy();
-  await strict?.destroy();
 });
 
 const q0 = () => `/brokers/broker-a/topics/${topic}/queues/0`;
@@ -39,10 +30,24 @@ const cases: Case[] = [
   { name: "bad JSON on send", method: "POST", path: () => `${q0()}/messages`, rawBody: "{not json", status: 400, code: "INVALID_JSON" },
   { name: "send without messages", method: "POST", path: () => `${q0()}/messages`, body: {}, status: 400, code: "VALIDATION_FAILED" },
   { name: "wrongly typed body", method: "POST", path: () => `${q0()}/messages`, body: { messages: [{ body: 42 }] }, status: 400, code: "VALIDATION_FAILED" },
-  { name: "unknown field", method: "POST", path: () => `${q0()}/messages`, body: { messages: [{ body: "eA==", bogus: 1 }] }, status: 400, code: "VALIDATION_FAILED" },
+  {
+    name: "unknown field",
+    method: "POST",
+    path: () => `${q0()}/messages`,
+    body: { messages: [{ body: "eA==", bogus: 1 }] },
+    status: 400,
+    code: "VALIDATION_FAILED",
+  },
   { name: "empty body", method: "POST", path: () => `${q0()}/messages`, body: { messages: [{ body: "" }] }, status: 400, code: "MESSAGE_ILLEGAL" },
   { name: "body not base64", method: "POST", path: () => `${q0()}/messages`, body: { messages: [{ body: "***" }] }, status: 400, code: "MESSAGE_ILLEGAL" },
-  { name: "reserved property", method: "POST", path: () => `${q0()}/messages`, body: { messages: [{ body: "eA==", properties: { UNIQ_KEY: "x" } }] }, status: 400, code: "VALIDATION_FAILED" },
+  {
+    name: "reserved property",
+    method: "POST",
+    path: () => `${q0()}/messages`,
+    body: { messages: [{ body: "eA==", properties: { UNIQ_KEY: "x" } }] },
+    status: 400,
+    code: "VALIDATION_FAILED",
+  },
   {
     name: "body over 4 MiB",
     method: "POST",
@@ -67,18 +72,58 @@ const cases: Case[] = [
     status: 413,
     code: "REQUEST_TOO_LARGE",
   },
-  { name: "illegal topic name in URL", method: "POST", path: () => `/brokers/broker-a/topics/bad%20name/queues/0/messages`, body: { messages: [{ body: "eA==" }] }, status: 400, code: "INVALID_TOPIC_NAME" },
+  {
+    name: "illegal topic name in URL",
+    method: "POST",
+    path: () => `/brokers/broker-a/topics/bad%20name/queues/0/messages`,
+    body: { messages: [{ body: "eA==" }] },
+    status: 400,
+    code: "INVALID_TOPIC_NAME",
+  },
   { name: "topic name too long", method: "PUT", path: () => `/namesrv/topics/${"T".repeat(128)}`, body: {}, status: 400, code: "INVALID_TOPIC_NAME" },
   { name: "create a system topic", method: "PUT", path: () => `/namesrv/topics/TBW102`, body: {}, status: 403, code: "SYSTEM_TOPIC_FORBIDDEN" },
   { name: "create a retry topic", method: "POST", path: () => `/namesrv/topics`, body: { topic: "%RETRY%g" }, status: 403, code: "SYSTEM_TOPIC_FORBIDDEN" },
   { name: "create RMQ_SYS_ topic", method: "PUT", path: () => `/namesrv/topics/RMQ_SYS_X`, body: {}, status: 403, code: "SYSTEM_TOPIC_FORBIDDEN" },
-  { name: "send to a DLQ topic", method: "POST", path: () => `/brokers/broker-a/topics/%25DLQ%25g/queues/0/messages`, body: { messages: [{ body: "eA==" }] }, status: 403, code: "SYSTEM_TOPIC_FORBIDDEN" },
+  {
+    name: "send to a DLQ topic",
+    method: "POST",
+    path: () => `/brokers/broker-a/topics/%25DLQ%25g/queues/0/messages`,
+    body: { messages: [{ body: "eA==" }] },
+    status: 403,
+    code: "SYSTEM_TOPIC_FORBIDDEN",
+  },
   { name: "create an existing topic", method: "POST", path: () => `/namesrv/topics`, body: { topic }, status: 409, code: "TOPIC_ALREADY_EXISTS" },
-  { name: "create on an unknown broker", method: "PUT", path: () => `/namesrv/topics/${uniqueName("X")}`, body: { brokers: ["broker-z"] }, status: 400, code: "BROKER_NOT_EXIST" },
+  {
+    name: "create on an unknown broker",
+    method: "PUT",
+    path: () => `/namesrv/topics/${uniqueName("X")}`,
+    body: { brokers: ["broker-z"] },
+    status: 400,
+    code: "BROKER_NOT_EXIST",
+  },
   { name: "zero queues", method: "PUT", path: () => `/namesrv/topics/${uniqueName("X")}`, body: { queueNums: 0 }, status: 400, code: "VALIDATION_FAILED" },
-  { name: "queueId out of range", method: "POST", path: () => `/brokers/broker-a/topics/${topic}/queues/2/messages`, body: { messages: [{ body: "eA==" }] }, status: 400, code: "QUEUE_ID_ILLEGAL" },
-  { name: "queueId not a number", method: "GET", path: () => `/brokers/broker-a/topics/${topic}/queues/x/messages?offset=0`, status: 400, code: "QUEUE_ID_ILLEGAL" },
-  { name: "negative queueId", method: "GET", path: () => `/brokers/broker-a/topics/${topic}/queues/-1/messages?offset=0`, status: 400, code: "QUEUE_ID_ILLEGAL" },
+  {
+    name: "queueId out of range",
+    method: "POST",
+    path: () => `/brokers/broker-a/topics/${topic}/queues/2/messages`,
+    body: { messages: [{ body: "eA==" }] },
+    status: 400,
+    code: "QUEUE_ID_ILLEGAL",
+  },
+  {
+    name: "queueId not a number",
+    method: "GET",
+    path: () => `/brokers/broker-a/topics/${topic}/queues/x/messages?offset=0`,
+    status: 400,
+    code: "QUEUE_ID_ILLEGAL",
+  },
+  {
+    name: "negative queueId",
+    method: "GET",
+    path: () => `/brokers/broker-a/topics/${topic}/queues/-1/messages?offset=0`,
+    status: 400,
+    code: "QUEUE_ID_ILLEGAL",
+  },
   { name: "negative offset", method: "GET", path: () => `${q0()}/messages?offset=-1`, status: 400, code: "OFFSET_ILLEGAL" },
   { name: "non-integer offset", method: "GET", path: () => `${q0()}/messages?offset=1.5`, status: 400, code: "OFFSET_ILLEGAL" },
   { name: "missing offset", method: "GET", path: () => `${q0()}/messages`, status: 400, code: "OFFSET_ILLEGAL" },
@@ -89,7 +134,13 @@ const cases: Case[] = [
   { name: "commit beyond maxOffset", method: "PUT", path: () => `${q0()}/groups/g1/offset`, body: { offset: 99 }, status: 400, code: "OFFSET_ILLEGAL" },
   { name: "illegal group name", method: "PUT", path: () => `${q0()}/groups/bad%20group/offset`, body: { offset: 0 }, status: 400, code: "INVALID_GROUP_NAME" },
   { name: "unknown broker", method: "GET", path: () => `/brokers/broker-z/topics/${topic}/queues/0/messages?offset=0`, status: 400, code: "BROKER_NOT_EXIST" },
-  { name: "pull of an unknown topic", method: "GET", path: () => `/brokers/broker-a/topics/${uniqueName("None")}/queues/0/messages?offset=0`, status: 404, code: "TOPIC_NOT_EXIST" },
+  {
+    name: "pull of an unknown topic",
+    method: "GET",
+    path: () => `/brokers/broker-a/topics/${uniqueName("None")}/queues/0/messages?offset=0`,
+    status: 404,
+    code: "TOPIC_NOT_EXIST",
+  },
   { name: "route of an unknown topic", method: "GET", path: () => `/namesrv/topics/${uniqueName("None")}/route`, status: 404, code: "TOPIC_NOT_EXIST" },
   { name: "search without timestamp", method: "GET", path: () => `${q0()}/offsets/search`, status: 400, code: "VALIDATION_FAILED" },
   { name: "malformed offsetMsgId", method: "GET", path: () => `/messages/%%%`, status: 400, code: "MESSAGE_ID_ILLEGAL" },
@@ -131,7 +182,7 @@ function heartbeatQueueCases(): Case[] {
 
 describe("bad input", () => {
   for (const c of cases) {
-    it(`${c.name} → ${c.status} ${c.code}`, async () => {
+    it(`${c.name} → ${c.status} ${c.code}`, async ({ server }) => {
       const init: { method: string; body?: unknown; rawBody?: string } = { method: c.method };
       if (c.body !== undefined) init.body = c.body;
       if (c.rawBody !== undefined) init.rawBody = c.rawBody;
@@ -142,8 +193,7 @@ describe("bad input", () => {
     });
   }
 
-  it("changed nothing", async () => {
-    const admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  it("changed nothing", async ({ server, admin }) => {
     const topics = (await admin.listTopics()).map((t) => t.topic);
     expect(topics).toEqual([topic]);
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: "g1" });
@@ -156,7 +206,8 @@ describe("bad input", () => {
     expect(r.msgFoundList.length).toBe(1);
   });
 
-  it("refuses a send to an unknown topic when auto-create is off", async () => {
+  it("refuses a send to an unknown topic when auto-create is off", async ({ launchServer }) => {
+    const strict = await launchServer({ vars: { AUTO_CREATE_TOPIC_ENABLE: "false" } });
     const name = uniqueName("NoAuto");
     const res = await http(`${strict.url}/brokers/broker-a/topics/${name}/queues/0/messages`, {
       method: "POST",
@@ -175,7 +226,7 @@ describe("bad input", () => {
     expect((await new Admin({ endpoint: strict.url, credentials: strict.credentials }).listTopics()).length).toBe(0);
   });
 
-  it("raises typed errors in the client before any request for bad names", async () => {
+  it("raises typed errors in the client before any request for bad names", async ({ server }) => {
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "pg" });
     await producer.start();
     let code = "NO_ERROR";

@@ -6,39 +6,16 @@
 import { spawn } from "node:child_process";
 import type { ClusterInfo } from "../../protocol/cluster.js";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  Admin,
-  Producer,
-  type GroupInfo,
-  type GroupProgress,
-  type MessageExt,
-  type SendResult,
-  type TopicConfig,
-  type TopicRouteData,
-} from "../../client/index.js";
+import { describe, expect } from "vitest";
+import { type GroupInfo, type GroupProgress, type MessageExt, type SendResult, type TopicConfig, type TopicRouteData } from "../../client/index.js";
 import type { HalfMessageInfo } from "../../client/admin.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test as e2e } from "../fixture.js";
+import { http, uniqueName } from "../helpers.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
 /** A topic with 2 queues on each broker, created by the first test and used by the rest. */
 const topic = uniqueName("CliTopic");
-
-beforeAll(async () => {
-  // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
-  server = await startTestServer({ vars: { TRANSACTION_TIMEOUT_MS: "600000" } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cli_pg") });
-  await producer.start();
-});
-afterAll(async () => {
-  await producer?.shutdown();
-  await server?.destroy();
-});
 
 interface Run {
   code: number | null;
@@ -46,14 +23,15 @@ interface Run {
   stderr: string;
 }
 
-function spawnCli(args: readonly string[], options: { entry?: string; env?: Record<string, string> } = {}): Promise<Run> {
+/** Runs the CLI against `endpoint` (as $FLAREMQ_ENDPOINT) with no credentials unless `env` gives some. */
+function spawnCli(endpoint: string, args: readonly string[], options: { entry?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const entry = options.entry ?? "cli/main.ts";
   const nodeArgs = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...nodeArgs, ...args], {
       cwd: ROOT,
       // No dev key from the machine's home folder or environment: this server has no accounts.
-      env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", FLAREMQ_ENDPOINT: server.url, ...options.env },
+      env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", FLAREMQ_ENDPOINT: endpoint, ...options.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -65,14 +43,33 @@ function spawnCli(args: readonly string[], options: { entry?: string; env?: Reco
   });
 }
 
-const cli = (...args: string[]): Promise<Run> => spawnCli(args);
-
 /** Runs a command with --json, expects exit 0, and parses stdout. */
-async function json<T>(...args: string[]): Promise<T> {
-  const r = await spawnCli([...args, "--json"]);
+async function spawnJson<T>(endpoint: string, args: string[]): Promise<T> {
+  const r = await spawnCli(endpoint, [...args, "--json"]);
   expect(r.code, `flaremq ${args.join(" ")}\n${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout) as T;
 }
+
+const test = e2e
+  // Transaction checks far off, so a half message stays PENDING with 0 checks while the test looks.
+  .override("serverOptions", { vars: { TRANSACTION_TIMEOUT_MS: "600000" } })
+  /** `cli("topic", "list")`: the CLI against the file's server. */
+  .extend(
+    "cli",
+    { scope: "file" },
+    ({ server }) =>
+      (...args: string[]): Promise<Run> =>
+        spawnCli(server.url, args),
+  )
+  /** `json<T>("topic", "list")`: the same with --json, expecting exit 0, stdout parsed. */
+  .extend(
+    "json",
+    { scope: "file" },
+    ({ server }) =>
+      <T>(...args: string[]): Promise<T> =>
+        spawnJson<T>(server.url, args),
+  );
+const it = test;
 
 type MessageJson = Omit<MessageExt, "body"> & { body: string; bodyEncoding: "utf8" | "base64" };
 
@@ -90,7 +87,7 @@ const queueData = (brokerName: string, read: number, write: number, perm = 6) =>
 });
 
 describe("topic and cluster", () => {
-  it("creates, updates, lists, routes and deletes topics; lists the cluster", async () => {
+  it("creates, updates, lists, routes and deletes topics; lists the cluster", async ({ admin, cli, json }) => {
     const other = uniqueName("CliOther");
     const [created, createdOther] = await Promise.all([
       json<TopicConfig>("topic", "create", "--topic", topic, "--queues", "2"),
@@ -123,11 +120,7 @@ describe("topic and cluster", () => {
       ].join("\n"),
     );
     expect(list.map((t) => t.topic).sort()).toEqual([topic, other].sort());
-    const [cluster, topics, clusterText] = await Promise.all([
-      json<ClusterInfo>("cluster", "list"),
-      admin.listTopics(),
-      cli("cluster", "list"),
-    ]);
+    const [cluster, topics, clusterText] = await Promise.all([json<ClusterInfo>("cluster", "list"), admin.listTopics(), cli("cluster", "list")]);
     const on = (broker: string) => topics.filter((t) => t.queues.some((q) => q.brokerName === broker)).map((t) => t.topic);
     expect(cluster).toMatchObject({ clusterName: "DefaultCluster", autoCreateTopicEnable: true, nameServers: ["ns-0", "ns-1"] });
     expect(cluster.brokers.map((b) => [b.brokerName, b.alive, b.brokerIds, b.topics])).toEqual([
@@ -151,7 +144,7 @@ describe("topic and cluster", () => {
 });
 
 describe("messages", () => {
-  it("sends, views by offsetMsgId, msgId and offset, queries by key, and shows topic status", async () => {
+  it("sends, views by offsetMsgId, msgId and offset, queries by key, and shows topic status", async ({ admin, producer, cli, json }) => {
     const before = Date.now();
     const [first, second] = await Promise.all([
       json<SendResult>("message", "send", "--topic", topic, "--body", "hello", "--tags", "TagA", "--keys", "k1,k2", "--property", "color=red", "size=9"),
@@ -165,7 +158,11 @@ describe("messages", () => {
     // A binary body, sent with the client, is shown as base64.
     const bytes = new Uint8Array([0xff, 0x00, 0xfe, 0x41]);
     const binary = await producer.send({ topic, body: bytes, keys: ["bin"] });
-    const [m1, m2, mb] = await Promise.all([admin.viewMessage(first.offsetMsgId), admin.viewMessage(second.offsetMsgId), admin.viewMessage(binary.offsetMsgId)]);
+    const [m1, m2, mb] = await Promise.all([
+      admin.viewMessage(first.offsetMsgId),
+      admin.viewMessage(second.offsetMsgId),
+      admin.viewMessage(binary.offsetMsgId),
+    ]);
     expect(m1.tags).toBe("TagA");
     expect(m1.keys).toEqual(["k1", "k2"]);
     expect(m1.properties).toEqual({ color: "red", size: "9" });
@@ -193,12 +190,10 @@ describe("messages", () => {
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--max", "1"),
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--begin", future),
       json<MessageJson[]>("message", "query", "--topic", topic, "--key", "k1", "--begin", "0", "--end", String(before - 1)),
-      json<{ topic: string; queues: { messageQueue: SendResult["messageQueue"]; minOffset: number; maxOffset: number; lastUpdateTimestamp: number; storageBytes: number }[] }>(
-        "topic",
-        "status",
-        "--topic",
-        topic,
-      ),
+      json<{
+        topic: string;
+        queues: { messageQueue: SendResult["messageQueue"]; minOffset: number; maxOffset: number; lastUpdateTimestamp: number; storageBytes: number }[];
+      }>("topic", "status", "--topic", topic),
     ]);
     expect(byOffsetId).toEqual(asJson(m1, "hello"));
     expect(byMsgId).toEqual(asJson(m2, "wörld"));
@@ -207,11 +202,7 @@ describe("messages", () => {
     expect(binaryText.stdout).toContain("\nbody (base64):\n/wD+QQ==\n");
     // The server's order: store time, then queue offset, then broker and queue.
     const inStoreOrder = [m1, m2].sort(
-      (a, b) =>
-        a.storeTimestamp - b.storeTimestamp ||
-        a.queueOffset - b.queueOffset ||
-        a.brokerName.localeCompare(b.brokerName) ||
-        a.queueId - b.queueId,
+      (a, b) => a.storeTimestamp - b.storeTimestamp || a.queueOffset - b.queueOffset || a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId,
     );
     expect(query).toEqual([asJson(inStoreOrder[0]!, bodyOf(inStoreOrder[0]!)), asJson(inStoreOrder[1]!, bodyOf(inStoreOrder[1]!))]);
     expect(queryMax.map((m) => m.msgId)).toEqual([inStoreOrder[0]!.msgId]);
@@ -223,9 +214,7 @@ describe("messages", () => {
       sent.filter((s) => s.messageQueue.brokerName === brokerName && s.messageQueue.queueId === queueId).length;
     expect(status.topic).toBe(topic);
     expect(status.queues.map((q) => [q.messageQueue, q.minOffset, q.maxOffset])).toEqual(
-      ["broker-a", "broker-b"].flatMap((brokerName) =>
-        [0, 1].map((queueId) => [{ topic, brokerName, queueId }, 0, count(brokerName, queueId)]),
-      ),
+      ["broker-a", "broker-b"].flatMap((brokerName) => [0, 1].map((queueId) => [{ topic, brokerName, queueId }, 0, count(brokerName, queueId)])),
     );
     for (const q of status.queues) {
       expect(q.storageBytes).toBeGreaterThan(0);
@@ -239,7 +228,7 @@ function bodyOf(m: MessageExt): string {
 }
 
 describe("groups", () => {
-  it("lists groups, shows members, resets offsets by time and shows progress with lag", async () => {
+  it("lists groups, shows members, resets offsets by time and shows progress with lag", async ({ server, admin, cli, json }) => {
     const group = uniqueName("cli_cg");
     const idle = uniqueName("cli_idle");
     const beat = await http(`${server.url}/groups/${group}/heartbeat`, {
@@ -311,10 +300,19 @@ describe("groups", () => {
       })),
     });
     expect(progressText.stdout.trimEnd().split("\n").at(-1)).toBe(`total lag:  ${totalMessages}`);
-    expect(progressText.stdout.split("\n")[0]).toBe("TOPIC" + " ".repeat(topic.length - 3) + "BROKER    QUEUE  BROKER_OFFSET  CONSUMER_OFFSET  LAG  LAST_STORED");
+    expect(progressText.stdout.split("\n")[0]).toBe(
+      "TOPIC" + " ".repeat(topic.length - 3) + "BROKER    QUEUE  BROKER_OFFSET  CONSUMER_OFFSET  LAG  LAST_STORED",
+    );
 
     const resetEnd = await json<{ offsets: { offset: number }[] }>(
-      "group", "reset-offset", "--group", idle, "--topic", topic, "--timestamp", new Date(Date.now() + 60_000).toISOString(),
+      "group",
+      "reset-offset",
+      "--group",
+      idle,
+      "--topic",
+      topic,
+      "--timestamp",
+      new Date(Date.now() + 60_000).toISOString(),
     );
     expect(resetEnd.offsets.map((o) => o.offset)).toEqual(maxOffsets);
     const caughtUp = await json<GroupProgress>("group", "progress", "--group", idle, "--topic", topic);
@@ -324,13 +322,16 @@ describe("groups", () => {
 });
 
 describe("dead letters and transactions", () => {
-  it("lists, resends and deletes dead-lettered messages", async () => {
+  it("lists, resends and deletes dead-lettered messages", async ({ server, admin, producer, cli, json }) => {
     const group = uniqueName("cli_dlq");
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     const sent: SendResult[] = [];
     for (const body of ["dead-0", "dead-1", "dead-2"]) sent.push(await producer.send({ topic, body, keys: ["dlq-key"] }, { messageQueue: mq }));
     for (const s of sent) {
-      const r = await http(`${server.url}/groups/${group}/sendback`, { method: "POST", body: { messageQueue: mq, queueOffset: s.queueOffset, delayLevel: -1 } });
+      const r = await http(`${server.url}/groups/${group}/sendback`, {
+        method: "POST",
+        body: { messageQueue: mq, queueOffset: s.queueOffset, delayLevel: -1 },
+      });
       expect(r.body.destination).toBe("DLQ");
     }
     const [listed, listedMax, missing] = await Promise.all([
@@ -363,7 +364,7 @@ describe("dead letters and transactions", () => {
     expect((await json<MessageJson[]>("dlq", "list", "--group", group)).map((m) => m.offsetMsgId)).toEqual([ids[2]]);
   });
 
-  it("lists half messages by state", async () => {
+  it("lists half messages by state", async ({ server, cli, json }) => {
     const producerGroup = uniqueName("cli_txpg");
     const half = await http(`${server.url}/brokers/broker-b/topics/${topic}/queues/1/messages`, {
       method: "POST",
@@ -395,7 +396,7 @@ describe("dead letters and transactions", () => {
 });
 
 describe("usage and errors", () => {
-  it("exits 2 with a usage line on bad usage, 1 with the error code on server errors, 0 on --help", async () => {
+  it("exits 2 with a usage line on bad usage, 1 with the error code on server errors, 0 on --help", async ({ server, cli }) => {
     const [unknownVerb, unknownNoun, unknownFlag, missingFlag, badInt, badProperty, systemTopic, systemTopicJson, unreachable, help, verbHelp, launcher] =
       await Promise.all([
         cli("topic", "frob"),
@@ -409,7 +410,10 @@ describe("usage and errors", () => {
         cli("topic", "list", "--endpoint", "http://127.0.0.1:1"),
         cli("--help"),
         cli("group", "reset-offset", "--help"),
-        spawnCli(["cluster", "list", "--json", "--endpoint", server.url], { entry: "bin/flaremq.js", env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" } }),
+        spawnCli(server.url, ["cluster", "list", "--json", "--endpoint", server.url], {
+          entry: "bin/flaremq.js",
+          env: { FLAREMQ_ENDPOINT: "http://127.0.0.1:1" },
+        }),
       ]);
     expect(unknownVerb).toEqual({
       code: 2,
@@ -442,65 +446,45 @@ describe("usage and errors", () => {
     expect(verbHelp.stdout.split("\n")[0]).toBe("usage: flaremq group reset-offset --group G --topic T --timestamp ms|ISO");
     // The npx launcher, with --endpoint taking precedence over $FLAREMQ_ENDPOINT.
     expect(launcher.code).toBe(0);
-    expect((JSON.parse(launcher.stdout) as { brokers: { brokerName: string }[] }).brokers.map((b) => b.brokerName)).toEqual([
-      "broker-a",
-      "broker-b",
-    ]);
+    expect((JSON.parse(launcher.stdout) as { brokers: { brokerName: string }[] }).brokers.map((b) => b.brokerName)).toEqual(["broker-a", "broker-b"]);
   });
 });
 
 describe("account", () => {
-  it("creates, lists and deletes accounts as a signed admin; secrets never come back", async () => {
-    const { startTestServer } = await import("../helpers.js");
-    const { spawn } = await import("node:child_process");
+  it("creates, lists and deletes accounts as a signed admin; secrets never come back", async ({ launchServer }) => {
     // The first account comes from the FLAREMQ_ACCOUNTS secret: no account can be made through
     // a server without accounts (issue 12 item 3).
-    const server = await startTestServer({
+    const server = await launchServer({
       vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: "root", secretKey: "root-secret-0123456789", admin: true }]) },
     });
-    const run = (args: string[], env: Record<string, string> = {}) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, ["--import", "tsx", "cli/main.ts", ...args, "--endpoint", server.url, "--json"], {
-          cwd: process.cwd(),
-          env: { ...process.env, HOME: "/nonexistent-home", FLAREMQ_ACCESS_KEY: "", FLAREMQ_SECRET_KEY: "", ...env },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-        child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-      });
-    try {
-      const root = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
-      const unsignedCreate = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"]);
-      expect(unsignedCreate.code).toBe(1);
-      expect(unsignedCreate.stderr).toContain("UNAUTHENTICATED");
-      const created = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"], root);
-      expect(created.code).toBe(0);
-      expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "ops", admin: true });
-      expect(created.stdout).not.toContain("ops-secret-0123456789");
-      const unsigned = await run(["topic", "list"]);
-      expect(unsigned.code).toBe(1);
-      expect(unsigned.stderr).toContain("UNAUTHENTICATED");
-      // The account made through the API signs requests of its own.
-      const admin = { FLAREMQ_ACCESS_KEY: "ops", FLAREMQ_SECRET_KEY: "ops-secret-0123456789" };
-      const app = await run(
-        ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
-        admin,
-      );
-      expect(app.code).toBe(0);
-      // Lists the accounts managed through the API (those of the secret are not stored).
-      const list = await run(["account", "list"], admin);
-      expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "ops"]);
-      expect(list.stdout).not.toContain("secret");
-      const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
-      expect(denied.code).toBe(1);
-      expect(denied.stderr).toContain("ACCESS_DENIED");
-      expect((await run(["account", "delete", "--access-key", "app"], admin)).code).toBe(0);
-      const bad = await run(["account", "create", "--access-key", "x1", "--secret-key", "0123456789abcdef", "--topic", "T1=WRITE"], admin);
-      expect(bad.code).toBe(2);
-    } finally {
-      await server.destroy();
-    }
+    const run = (args: string[], env: Record<string, string> = {}) => spawnCli(server.url, [...args, "--endpoint", server.url, "--json"], { env });
+    const root = { FLAREMQ_ACCESS_KEY: "root", FLAREMQ_SECRET_KEY: "root-secret-0123456789" };
+    const unsignedCreate = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"]);
+    expect(unsignedCreate.code).toBe(1);
+    expect(unsignedCreate.stderr).toContain("UNAUTHENTICATED");
+    const created = await run(["account", "create", "--access-key", "ops", "--secret-key", "ops-secret-0123456789", "--admin"], root);
+    expect(created.code).toBe(0);
+    expect(JSON.parse(created.stdout)).toMatchObject({ accessKey: "ops", admin: true });
+    expect(created.stdout).not.toContain("ops-secret-0123456789");
+    const unsigned = await run(["topic", "list"]);
+    expect(unsigned.code).toBe(1);
+    expect(unsigned.stderr).toContain("UNAUTHENTICATED");
+    // The account made through the API signs requests of its own.
+    const admin = { FLAREMQ_ACCESS_KEY: "ops", FLAREMQ_SECRET_KEY: "ops-secret-0123456789" };
+    const app = await run(
+      ["account", "create", "--access-key", "app", "--secret-key", "app-secret-0123456789", "--topic", "T1=PUB", "--group", "G1=SUB"],
+      admin,
+    );
+    expect(app.code).toBe(0);
+    // Lists the accounts managed through the API (those of the secret are not stored).
+    const list = await run(["account", "list"], admin);
+    expect(JSON.parse(list.stdout).map((a: { accessKey: string }) => a.accessKey)).toEqual(["app", "ops"]);
+    expect(list.stdout).not.toContain("secret");
+    const denied = await run(["topic", "create", "--topic", "T9"], { FLAREMQ_ACCESS_KEY: "app", FLAREMQ_SECRET_KEY: "app-secret-0123456789" });
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toContain("ACCESS_DENIED");
+    expect((await run(["account", "delete", "--access-key", "app"], admin)).code).toBe(0);
+    const bad = await run(["account", "create", "--access-key", "x1", "--secret-key", "0123456789abcdef", "--topic", "T1=WRITE"], admin);
+    expect(bad.code).toBe(2);
   }, 60_000);
 });

@@ -1,35 +1,14 @@
 /** Orderly consumption, tag and SQL92 filters, lite pull consumers and offset admin. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  Admin,
-  LitePullConsumer,
-  MessageSelector,
-  Producer,
-  PushConsumer,
-  concurrently,
-  isMQError,
-  orderly,
-  type MessageExt,
-} from "../../client/index.js";
-import { FAST, FAST_LEVELS, record, waitFor, waitForBalance, type Delivery } from "../consumer-helpers.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { describe, expect } from "vitest";
+import { LitePullConsumer, MessageSelector, PushConsumer, concurrently, isMQError, orderly, type MessageExt } from "../../client/index.js";
+import { FAST, FAST_LEVELS, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { test, it } from "../fixture.js";
+import { clockPast, http, quietPeriod, uniqueName, waitFor } from "../helpers.js";
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "more_pg" });
-  await producer.start();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+test.override("serverOptions", { vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
 
 describe("orderly consumption", () => {
-  it("keeps per-queue order with suspensions and across a member joining and leaving", async () => {
+  it("keeps per-queue order with suspensions and across a member joining and leaving", async ({ server, admin, producer }) => {
     const topic = uniqueName("Orderly");
     const group = uniqueName("og");
     await admin.createTopic(topic, { queueNums: 2 });
@@ -59,9 +38,12 @@ describe("orderly consumption", () => {
     await a.start();
     const b = make("b");
     const keys = ["k1", "k2", "k3", "k4", "k5", "k6"];
+    // Ordered sends of one key queue behind each other and, as in RocketMQ, the send timeout counts
+    // that wait: 30 in a row can pass the default 3 s on a loaded 2-core machine. This test is about
+    // order, so each send may take as long as it needs.
     const sendRound = async (from: number, to: number) => {
       const sends = [];
-      for (let i = from; i < to; i++) for (const k of keys) sends.push(producer.send({ topic, body: `${k}-x-${i}` }, { shardingKey: k }));
+      for (let i = from; i < to; i++) for (const k of keys) sends.push(producer.send({ topic, body: `${k}-x-${i}` }, { shardingKey: k, timeoutMs: 60_000 }));
       await Promise.all(sends);
     };
     try {
@@ -100,7 +82,7 @@ describe("orderly consumption", () => {
 });
 
 describe("filters", () => {
-  it("gives each group exactly its tag or SQL92 subset, filtered on the server", async () => {
+  it("gives each group exactly its tag or SQL92 subset, filtered on the server", async ({ server, admin, producer }) => {
     const topic = uniqueName("Filter");
     await admin.createTopic(topic, { queueNums: 2 });
     const cases = [
@@ -135,19 +117,24 @@ describe("filters", () => {
           properties: { a: String(i % 10), ...(colors[i % 4] !== "none" ? { color: colors[i % 4]! } : {}) },
         });
       }
-      const expected = cases.map((c) => Array.from({ length: 60 }, (_, i) => i).filter((i) => c.match(i)).map((i) => `f-${i}`).sort());
+      const expected = cases.map((c) =>
+        Array.from({ length: 60 }, (_, i) => i)
+          .filter((i) => c.match(i))
+          .map((i) => `f-${i}`)
+          .sort(),
+      );
       await waitFor("every group's subset", () => logs.every((log, n) => log.length >= expected[n]!.length)).catch((e: unknown) => {
         console.log(logs.map((l, n) => `${n}: got ${l.length} want ${expected[n]!.length}`).join("; "));
         throw e;
       });
-      await new Promise((r) => setTimeout(r, 400));
+      await quietPeriod(400); // a message outside a group's subset would show up now
       logs.forEach((log, n) => expect(log.map((d) => d.body).sort()).toEqual(expected[n]));
     } finally {
       await Promise.all(consumers.map((c) => c.shutdown()));
     }
   });
 
-  it("refuses a bad SQL92 expression at subscribe time with its position", async () => {
+  it("refuses a bad SQL92 expression at subscribe time with its position", async ({ server }) => {
     const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("bad"), ...FAST });
     let code = "NO_ERROR";
     let message = "";
@@ -170,13 +157,15 @@ describe("filters", () => {
       },
     });
     expect({ status: res.status, code: res.body.code }).toEqual({ status: 400, code: "INVALID_FILTER_EXPRESSION" });
-    const pull = await http(`${server.url}/brokers/broker-a/topics/AnyTopic/queues/0/messages?offset=0&expressionType=SQL92&expression=${encodeURIComponent("(a = 1")}`);
+    const pull = await http(
+      `${server.url}/brokers/broker-a/topics/AnyTopic/queues/0/messages?offset=0&expressionType=SQL92&expression=${encodeURIComponent("(a = 1")}`,
+    );
     expect({ status: pull.status, code: pull.body.code }).toEqual({ status: 400, code: "INVALID_FILTER_EXPRESSION" });
   });
 });
 
 describe("lite pull consumer", () => {
-  it("polls subscribed queues, commits, seeks, pauses and resumes", async () => {
+  it("polls subscribed queues, commits, seeks, pauses and resumes", async ({ server, admin, producer }) => {
     const topic = uniqueName("Lite");
     const group = uniqueName("lg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
@@ -218,13 +207,19 @@ describe("lite pull consumer", () => {
     }
   });
 
-  it("reads assigned queues without a rebalance", async () => {
+  it("reads assigned queues without a rebalance", async ({ server, admin, producer }) => {
     const topic = uniqueName("Assign");
     await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-b"] });
     const mq = { topic, brokerName: "broker-b", queueId: 1 };
     await producer.send({ topic, body: "other" }, { messageQueue: { ...mq, queueId: 0 } });
     await producer.send({ topic, body: "mine" }, { messageQueue: mq });
-    const c = new LitePullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("ag"), consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET", brokerSuspendMaxTimeMs: 500 });
+    const c = new LitePullConsumer({
+      endpoint: server.url,
+      credentials: server.credentials,
+      group: uniqueName("ag"),
+      consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+      brokerSuspendMaxTimeMs: 500,
+    });
     c.assign([mq]);
     await c.start();
     try {
@@ -237,7 +232,7 @@ describe("lite pull consumer", () => {
 });
 
 describe("offsets admin", () => {
-  it("shows lag of a stalled group and resets its offsets to a time, applied by live members", async () => {
+  it("shows lag of a stalled group and resets its offsets to a time, applied by live members", async ({ server, admin, producer }) => {
     const topic = uniqueName("Progress");
     const group = uniqueName("pg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
@@ -255,9 +250,8 @@ describe("offsets admin", () => {
     try {
       await waitFor("assignment", () => c.assignedQueues.some((q) => q.topic === topic));
       for (let i = 0; i < 5; i++) await producer.send({ topic, body: `early-${i}` }, { messageQueue: mq });
-      await new Promise((r) => setTimeout(r, 20));
+      await clockPast(Date.now()); // every early message is stored strictly before `middle`
       const middle = Date.now();
-      await new Promise((r) => setTimeout(r, 20));
       for (let i = 0; i < 5; i++) await producer.send({ topic, body: `late-${i}` }, { messageQueue: mq });
       await waitFor("10 deliveries", () => log.length >= 10);
       await waitFor("committed", async () => (await admin.consumerProgress(group, topic)).totalLag === 0);

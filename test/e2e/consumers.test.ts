@@ -1,24 +1,13 @@
 /** Push consumers: clustering with rebalance and fencing, crashes, broadcasting, retries and DLQ. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
-import { FAST, FAST_LEVELS, killableFetch, record, waitFor, waitForBalance, type Delivery } from "../consumer-helpers.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { describe, expect } from "vitest";
+import { PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt, type Producer } from "../../client/index.js";
+import { FAST, FAST_LEVELS, killableFetch, pullWatch, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { test, it } from "../fixture.js";
+import { quietPeriod, uniqueName, waitFor, type TestServer } from "../helpers.js";
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
+test.override("serverOptions", { vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
 
-beforeAll(async () => {
-  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "consumers_pg" });
-  await producer.start();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
-
-function pushConsumer(group: string, name: string, log: Delivery[], extra: Record<string, unknown> = {}): PushConsumer {
+function pushConsumer(server: TestServer, group: string, name: string, log: Delivery[], extra: Record<string, unknown> = {}): PushConsumer {
   const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, ...extra });
   c.registerMessageListener(
     concurrently((msgs) => {
@@ -29,7 +18,7 @@ function pushConsumer(group: string, name: string, log: Delivery[], extra: Recor
   return c;
 }
 
-async function sendAll(topic: string, n: number, prefix = "m"): Promise<string[]> {
+async function sendAll(producer: Producer, topic: string, n: number, prefix = "m"): Promise<string[]> {
   const bodies: string[] = [];
   for (let i = 0; i < n; i += 50) {
     const chunk = Array.from({ length: Math.min(50, n - i) }, (_, k) => `${prefix}-${i + k}`);
@@ -40,19 +29,19 @@ async function sendAll(topic: string, n: number, prefix = "m"): Promise<string[]
 }
 
 describe("clustering", () => {
-  it("3 consumers receive 1,000 messages exactly once between them", async () => {
+  it("3 consumers receive 1,000 messages exactly once between them", async ({ server, admin, producer }) => {
     const topic = uniqueName("Cluster");
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 4 });
     const log: Delivery[] = [];
-    const consumers = ["c1", "c2", "c3"].map((n) => pushConsumer(group, n, log));
+    const consumers = ["c1", "c2", "c3"].map((n) => pushConsumer(server, group, n, log));
     for (const c of consumers) c.subscribe(topic, "*");
     await Promise.all(consumers.map((c) => c.start()));
     try {
       await waitForBalance(consumers, topic, 8);
-      const sent = await sendAll(topic, 1000);
+      const sent = await sendAll(producer, topic, 1000);
       await waitFor("1,000 deliveries", () => log.length >= 1000);
-      await new Promise((r) => setTimeout(r, 500)); // anything extra would show up now
+      await quietPeriod(500); // anything extra would show up now
       expect(log.map((d) => d.body).sort()).toEqual([...sent].sort());
       const info = await admin.groupInfo(group);
       expect(info.members.length).toBe(3);
@@ -65,17 +54,17 @@ describe("clustering", () => {
   });
 
   for (const n of [2, 4]) {
-    it(`${n} consumers over 8 queues each get an even share (±10 %)`, async () => {
+    it(`${n} consumers over 8 queues each get an even share (±10 %)`, async ({ server, admin, producer }) => {
       const topic = uniqueName("Share");
       const group = uniqueName("cg");
       await admin.createTopic(topic, { queueNums: 4 });
       const log: Delivery[] = [];
-      const consumers = Array.from({ length: n }, (_, i) => pushConsumer(group, `c${i}`, log));
+      const consumers = Array.from({ length: n }, (_, i) => pushConsumer(server, group, `c${i}`, log));
       for (const c of consumers) c.subscribe(topic);
       await Promise.all(consumers.map((c) => c.start()));
       try {
         await waitForBalance(consumers, topic, 8);
-        await sendAll(topic, 800);
+        await sendAll(producer, topic, 800);
         await waitFor("800 deliveries", () => log.length >= 800);
         for (let i = 0; i < n; i++) {
           const share = log.filter((d) => d.consumer === `c${i}`).length;
@@ -88,7 +77,7 @@ describe("clustering", () => {
     });
   }
 
-  it("hands queues over without duplicates when members join and leave gracefully mid-stream", async () => {
+  it("hands queues over without duplicates when members join and leave gracefully mid-stream", async ({ server, admin, producer }) => {
     const topic = uniqueName("Handover");
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 4 });
@@ -113,20 +102,23 @@ describe("clustering", () => {
     try {
       await waitForBalance([a, b], topic, 8);
       const sent: string[] = [];
-      sent.push(...(await sendAll(topic, 200, "one")));
+      sent.push(...(await sendAll(producer, topic, 200, "one")));
       await c.start(); // joins while messages are being consumed
-      sent.push(...(await sendAll(topic, 200, "two")));
+      sent.push(...(await sendAll(producer, topic, 200, "two")));
       await waitForBalance([a, b, c], topic, 8);
       await a.shutdown(); // leaves while messages are being consumed
-      sent.push(...(await sendAll(topic, 200, "three")));
+      sent.push(...(await sendAll(producer, topic, 200, "three")));
       await waitFor("all 600", () => new Set(log.map((d) => d.body)).size >= 600, 20_000);
-      await new Promise((r) => setTimeout(r, 500));
+      await quietPeriod(500); // a duplicate would show up now
       const bodies = log.map((d) => d.body);
       if (bodies.length !== new Set(bodies).size) {
         const seenAt = new Map<string, Delivery[]>();
         for (const d of log) seenAt.set(d.body, [...(seenAt.get(d.body) ?? []), d]);
         const dups = [...seenAt.values()].filter((ds) => ds.length > 1).slice(0, 6);
-        console.log("duplicates (consumer:queue@offset:time)", JSON.stringify(dups.map((ds) => ds.map((d) => `${d.consumer}:${d.queue}@${d.queueOffset}:${d.at}`))));
+        console.log(
+          "duplicates (consumer:queue@offset:time)",
+          JSON.stringify(dups.map((ds) => ds.map((d) => `${d.consumer}:${d.queue}@${d.queueOffset}:${d.at}`))),
+        );
       }
       expect(bodies.length - new Set(bodies).size).toBe(0); // not one duplicate
       expect(new Set(bodies)).toEqual(new Set(sent));
@@ -135,24 +127,24 @@ describe("clustering", () => {
     }
   });
 
-  it("moves a crashed member's queues to the others; duplicates only of what it had not committed", async () => {
+  it("moves a crashed member's queues to the others; duplicates only of what it had not committed", async ({ server, admin, producer }) => {
     const topic = uniqueName("Crash");
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 4 });
     const log: Delivery[] = [];
     const cut = killableFetch();
-    const a = pushConsumer(group, "a", log);
-    const b = pushConsumer(group, "b", log);
-    const crashing = pushConsumer(group, "crash", log, { fetch: cut.fetch });
+    const a = pushConsumer(server, group, "a", log);
+    const b = pushConsumer(server, group, "b", log);
+    const crashing = pushConsumer(server, group, "crash", log, { fetch: cut.fetch });
     for (const c of [a, b, crashing]) c.subscribe(topic);
     await Promise.all([a, b, crashing].map((c) => c.start()));
     try {
       await waitForBalance([a, b, crashing], topic, 8);
-      const sent = await sendAll(topic, 300, "before");
+      const sent = await sendAll(producer, topic, 300, "before");
       await waitFor("first 300", () => new Set(log.map((d) => d.body)).size >= 300);
       cut.kill(); // no shutdown, no leave: it simply vanishes
       const crashedAt = Date.now();
-      sent.push(...(await sendAll(topic, 300, "after")));
+      sent.push(...(await sendAll(producer, topic, 300, "after")));
       await waitFor("all 600 after the crash", () => new Set(log.map((d) => d.body)).size >= 600, 20_000);
       expect(new Set(log.map((d) => d.body))).toEqual(new Set(sent));
       const seen = new Map<string, Delivery[]>();
@@ -174,27 +166,39 @@ describe("clustering", () => {
 });
 
 describe("broadcasting", () => {
-  it("gives every member every message; a late joiner starts at the newest", async () => {
+  it("gives every member every message; a late joiner starts at the newest", async ({ server, admin, producer }) => {
     const topic = uniqueName("Broadcast");
     const group = uniqueName("bg");
     await admin.createTopic(topic, { queueNums: 2 });
     const log: Delivery[] = [];
-    const members = ["x", "y"].map((n) => pushConsumer(group, n, log, { messageModel: "BROADCASTING" }));
+    const members = ["x", "y"].map((n) => pushConsumer(server, group, n, log, { messageModel: "BROADCASTING" }));
     for (const c of members) c.subscribe(topic);
     await Promise.all(members.map((c) => c.start()));
-    const late = pushConsumer(group, "late", log, { messageModel: "BROADCASTING" });
+    const lateWatch = pullWatch(topic);
+    const late = pushConsumer(server, group, "late", log, { messageModel: "BROADCASTING", fetch: lateWatch.fetch });
     try {
       await waitFor("queues", () => members.every((c) => c.assignedQueues.length === 4));
-      const first = await sendAll(topic, 16, "first");
+      const first = await sendAll(producer, topic, 16, "first");
       await waitFor("32 deliveries", () => log.length >= 32);
-      for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).map((d) => d.body).sort()).toEqual([...first].sort());
+      for (const n of ["x", "y"])
+        expect(
+          log
+            .filter((d) => d.consumer === n)
+            .map((d) => d.body)
+            .sort(),
+        ).toEqual([...first].sort());
       late.subscribe(topic);
       await late.start();
       await waitFor("late joiner's queues", () => late.assignedQueues.length === 4);
-      await new Promise((r) => setTimeout(r, 300)); // it has read its start offsets
-      const second = await sendAll(topic, 4, "second");
+      await waitFor("the late joiner to know its start offsets (pulling every queue)", () => lateWatch.pulled.size === 4);
+      const second = await sendAll(producer, topic, 4, "second");
       await waitFor("second round", () => log.filter((d) => d.body.startsWith("second")).length >= 12);
-      expect(log.filter((d) => d.consumer === "late").map((d) => d.body).sort()).toEqual([...second].sort());
+      expect(
+        log
+          .filter((d) => d.consumer === "late")
+          .map((d) => d.body)
+          .sort(),
+      ).toEqual([...second].sort());
       for (const n of ["x", "y"]) expect(log.filter((d) => d.consumer === n).length).toBe(20);
     } finally {
       await Promise.all([...members, late].map((c) => c.shutdown()));
@@ -203,7 +207,7 @@ describe("broadcasting", () => {
 });
 
 describe("retries and dead letters", () => {
-  it("redelivers a failing message with reconsumeTimes 0, 1, 2 under its original topic", async () => {
+  it("redelivers a failing message with reconsumeTimes 0, 1, 2 under its original topic", async ({ server, admin, producer }) => {
     const topic = uniqueName("Retry");
     const group = uniqueName("rg");
     await admin.createTopic(topic, { queueNums: 1 });
@@ -221,7 +225,7 @@ describe("retries and dead letters", () => {
       await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
       const sent = await producer.send({ topic, body: "flaky", tags: "T" });
       await waitFor("3 deliveries", () => seen.length >= 3);
-      await new Promise((r) => setTimeout(r, 500));
+      await quietPeriod(500); // a fourth delivery would show up now
       expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
       expect(seen.map((m) => m.topic)).toEqual([topic, topic, topic]);
       expect(seen.map((m) => m.msgId)).toEqual([sent.msgId, sent.msgId, sent.msgId]);
@@ -233,7 +237,7 @@ describe("retries and dead letters", () => {
     }
   });
 
-  it("dead-letters a message that always fails after maxReconsumeTimes, and nowhere else", async () => {
+  it("dead-letters a message that always fails after maxReconsumeTimes, and nowhere else", async ({ server, admin, producer }) => {
     const topic = uniqueName("Dead");
     const group = uniqueName("dg");
     await admin.createTopic(topic, { queueNums: 1 });
@@ -262,7 +266,7 @@ describe("retries and dead letters", () => {
           return false;
         }
       });
-      await new Promise((r) => setTimeout(r, 500));
+      await quietPeriod(500); // a fourth delivery would show up now
       expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
       expect(dlq.length).toBe(1);
       expect(dlq[0]!.msgId).toBe(sent.msgId);
@@ -275,7 +279,7 @@ describe("retries and dead letters", () => {
 });
 
 describe("async iterator and offset stores", () => {
-  it("yields messages to a for-await loop and shuts down when the loop ends", async () => {
+  it("yields messages to a for-await loop and shuts down when the loop ends", async ({ server, admin, producer }) => {
     const topic = uniqueName("Iter");
     const group = uniqueName("ig");
     await admin.createTopic(topic, { queueNums: 1 });
@@ -294,7 +298,7 @@ describe("async iterator and offset stores", () => {
     expect(progress.totalLag).toBe(0); // all five were committed at shutdown
   });
 
-  it("item 14: a throw inside the for-await loop is a failure: the message is redelivered through the retry topic", async () => {
+  it("item 14: a throw inside the for-await loop is a failure: the message is redelivered through the retry topic", async ({ server, admin, producer }) => {
     const topic = uniqueName("IterThrow");
     const group = uniqueName("itg");
     await admin.createTopic(topic, { queueNums: 1 });
@@ -331,7 +335,7 @@ describe("async iterator and offset stores", () => {
     expect((await admin.consumerProgress(group, topic)).totalLag).toBe(0);
   });
 
-  it("keeps broadcasting offsets in a file across consumer restarts", async () => {
+  it("keeps broadcasting offsets in a file across consumer restarts", async ({ server, admin, producer }) => {
     const { FileOffsetStore } = await import("../../client/node/file-offset-store.js");
     const { mkdtemp, rm } = await import("node:fs/promises");
     const os = await import("node:os");
@@ -342,26 +346,28 @@ describe("async iterator and offset stores", () => {
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const run = async (expected: number) => {
       const log: Delivery[] = [];
-      const c = pushConsumer(group, "b", log, {
+      const watch = pullWatch(topic);
+      const c = pushConsumer(server, group, "b", log, {
+        fetch: watch.fetch,
         messageModel: "BROADCASTING",
         clientId: "fixed-client",
         offsetStore: FileOffsetStore.forGroup(dir, "fixed-client", group),
       });
       c.subscribe(topic);
       await c.start();
-      return { c, log, expected };
+      return { c, log, expected, watch };
     };
     try {
       const first = await run(3);
       await waitFor("queues", () => first.c.assignedQueues.length === 1);
-      await new Promise((r) => setTimeout(r, 200));
+      await waitFor("the consumer to know its start offset (pulling the queue)", () => first.watch.pulled.size === 1);
       for (let i = 0; i < 3; i++) await producer.send({ topic, body: `a-${i}` });
       await waitFor("3", () => first.log.length >= 3);
       await first.c.shutdown();
       for (let i = 0; i < 2; i++) await producer.send({ topic, body: `b-${i}` }); // sent while it is down
       const second = await run(2);
       await waitFor("2 after restart", () => second.log.length >= 2);
-      await new Promise((r) => setTimeout(r, 300));
+      await quietPeriod(300); // a delivery of a-0..a-2 again would show up now
       expect(second.log.map((d) => d.body)).toEqual(["b-0", "b-1"]);
       await second.c.shutdown();
     } finally {

@@ -1,20 +1,10 @@
 /**
  * The core message path end to end: real server (workerd via Miniflare), real client.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, bodyText, type MessageExt, type MessageQueue } from "../../client/index.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
-
-let server: TestServer;
-let admin: Admin;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+import { describe, expect } from "vitest";
+import { PullConsumer, bodyText, type MessageExt, type MessageQueue } from "../../client/index.js";
+import { it } from "../fixture.js";
+import { clockPast, uniqueName, waitFor } from "../helpers.js";
 
 function bodyFor(i: number): Uint8Array {
   // Every byte value appears, and each body is distinct.
@@ -38,11 +28,9 @@ async function drain(consumer: PullConsumer, mq: MessageQueue): Promise<MessageE
 }
 
 describe("core message path", () => {
-  it("delivers 1,000 messages sent round-robin over 4 queues exactly once, in offset order, intact", async () => {
+  it("delivers 1,000 messages sent round-robin over 4 queues exactly once, in offset order, intact", async ({ server, admin, producer }) => {
     const topic = uniqueName("RoundRobin");
     await admin.createTopic(topic, { queueNums: 2 }); // 2 per broker x 2 brokers = 4 queues
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
 
     const total = 1000;
     const sent = new Map<string, { i: number; queue: string; offset: number }>();
@@ -69,12 +57,7 @@ describe("core message path", () => {
 
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const queues = await consumer.fetchSubscribeMessageQueues(topic);
-    expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual([
-      "broker-a/0",
-      "broker-a/1",
-      "broker-b/0",
-      "broker-b/1",
-    ]);
+    expect(queues.map((q) => `${q.brokerName}/${q.queueId}`)).toEqual(["broker-a/0", "broker-a/1", "broker-b/0", "broker-b/1"]);
 
     const received = new Map<string, MessageExt>();
     for (const mq of queues) {
@@ -104,11 +87,9 @@ describe("core message path", () => {
     }
   });
 
-  it("wakes a parked pull within 200 ms of a send", async () => {
+  it("wakes a parked pull within 200 ms of a send", async ({ server, admin, producer }) => {
     const topic = uniqueName("LongPoll");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const [mq] = await consumer.fetchSubscribeMessageQueues(topic);
     if (!mq) throw new Error("no queue");
@@ -120,7 +101,8 @@ describe("core message path", () => {
         returnedAt = performance.now();
         return r;
       });
-      await new Promise((r) => setTimeout(r, 150)); // let the pull park
+      // The stats answer carries the queue object's count of parked pulls beside QueueStats.
+      await waitFor("the pull to park", async () => ((await admin.queueStats(mq)) as { parkedPulls?: number }).parkedPulls === 1);
       expect(returnedAt).toBe(0);
       const sentAt = performance.now();
       await producer.send({ topic, body: `wake-${round}` }, { messageQueue: mq });
@@ -132,7 +114,7 @@ describe("core message path", () => {
     for (const ms of latencies) expect(ms).toBeLessThan(200);
   });
 
-  it("answers NO_NEW_MSG after the requested wait when nothing arrives", async () => {
+  it("answers NO_NEW_MSG after the requested wait when nothing arrives", async ({ server, admin }) => {
     const topic = uniqueName("Idle");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-b"] });
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
@@ -143,11 +125,9 @@ describe("core message path", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
   });
 
-  it("filters by tag expression on the broker", async () => {
+  it("filters by tag expression on the broker", async ({ server, admin, producer }) => {
     const topic = uniqueName("Tags");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     for (const tags of ["TagA", "TagB", "TagC", "", "TagA"]) {
       await producer.send({ topic, body: tags || "none", ...(tags ? { tags } : {}) }, { messageQueue: mq });
@@ -162,17 +142,15 @@ describe("core message path", () => {
     expect(none.nextBeginOffset).toBe(5);
   });
 
-  it("commits, fetches and searches offsets", async () => {
+  it("commits, fetches and searches offsets", async ({ server, admin, producer }) => {
     const topic = uniqueName("Offsets");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     // A brand-new group on a fresh queue starts at 0.
     expect(await consumer.fetchConsumeOffset(mq)).toBe(0);
     const before = Date.now();
-    await new Promise((r) => setTimeout(r, 5));
+    await clockPast(before);
     const results = [];
     for (let i = 0; i < 5; i++) results.push(await producer.send({ topic, body: `m${i}` }, { messageQueue: mq }));
     expect(results.map((r) => r.queueOffset)).toEqual([0, 1, 2, 3, 4]);

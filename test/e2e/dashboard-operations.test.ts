@@ -13,7 +13,15 @@ import { Admin, Producer, PullConsumer, PushConsumer, TransactionProducer, concu
 import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 /** Every page wait and poll (a loaded machine misses expect.poll's 1 s default). */
 const UI_WAIT_MS = 10_000;
 const byTestId = (id: string) => `[data-testid="${id}"]`;
@@ -26,7 +34,12 @@ let pageErrors: string[] = [];
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-ops-"));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 900 } });
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 900 },
+  });
 });
 
 afterAll(async () => {
@@ -94,7 +107,9 @@ describe("dashboard operations", () => {
     await p.locator(`${byTestId("topic-form")}[data-ready=true]`).waitFor();
     expect(await form.getAttribute("data-mode")).toBe("create");
     // Every live broker is offered, and checked for a new topic.
-    const offered = await form.locator(byTestId("topic-form-broker")).evaluateAll((els) => els.map((el) => [(el as HTMLInputElement).value, (el as HTMLInputElement).checked]));
+    const offered = await form
+      .locator(byTestId("topic-form-broker"))
+      .evaluateAll((els) => els.map((el) => [(el as HTMLInputElement).value, (el as HTMLInputElement).checked]));
     expect(offered).toEqual([
       ["broker-a", true],
       ["broker-b", true],
@@ -217,9 +232,7 @@ describe("dashboard operations", () => {
       running = false;
       await p.click(byTestId("group-delete"));
       await answer(p, group, true);
-      await expect
-        .poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS })
-        .toBe(`deleted ${group} with %RETRY%${group}`);
+      await expect.poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS }).toBe(`deleted ${group} with %RETRY%${group}`);
       expect(await p.locator(byTestId("group-detail")).isHidden()).toBe(true);
       await row.waitFor({ state: "detached" });
       expect((await admin.listGroups()).map((g) => g.group)).not.toContain(group);

@@ -9,15 +9,23 @@ import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Admin } from "../../client/index.js";
+import { afterAll, afterEach, describe, expect } from "vitest";
+import type { Admin } from "../../client/index.js";
 import { signRequest } from "../../protocol/auth/signature.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { APP, ROOT } from "../auth-helpers.js";
+import { test, it } from "../fixture.js";
+import { uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const ROOT = { accessKey: "root", secretKey: "root-secret-key-0001" };
-const APP = { accessKey: "app", secretKey: "app-secret-key-00001" };
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
 const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 let server: TestServer;
@@ -31,12 +39,21 @@ let context: BrowserContext;
 let page: Page;
 let problems: string[] = [];
 
-beforeAll(async () => {
+test.override("serverOptions", {
+  vars: {
+    FLAREMQ_ACCOUNTS: JSON.stringify([
+      { ...ROOT, admin: true },
+      { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" },
+    ]),
+  },
+  credentials: ROOT,
+});
+
+// The browser and the other origin are shared by the file's tests, as the server is (from the fixture).
+test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  server = await startTestServer({
-    vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }, { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "SUB" }]) },
-  });
-  admin = new Admin({ endpoint: server.url, credentials: ROOT });
+  server = fileServer;
+  admin = fileAdmin;
   other = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     res.end(otherPage);
@@ -53,7 +70,6 @@ afterAll(async () => {
   await context?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
   await new Promise((r) => other?.close(r));
-  await server?.destroy();
 });
 
 async function newPage(): Promise<Page> {
@@ -134,7 +150,11 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
     // Exact answers, with the cookie the browser holds.
     const cookie = `mq_session=${await sessionCookie()}`;
     const create = (headers: Record<string, string>) =>
-      fetch(`${victim}/namesrv/topics`, { method: "POST", headers: { cookie, "content-type": "application/json", ...headers }, body: JSON.stringify({ topic: evil }) });
+      fetch(`${victim}/namesrv/topics`, {
+        method: "POST",
+        headers: { cookie, "content-type": "application/json", ...headers },
+        body: JSON.stringify({ topic: evil }),
+      });
     const refused = await create({ origin: otherUrl });
     expect([refused.status, ((await refused.json()) as { code: string }).code]).toEqual([403, "CROSS_ORIGIN_REFUSED"]);
     const unmarked = await create({});
@@ -190,7 +210,10 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
   });
 
   it("item 9: the sign-in page, the dashboard and /docs carry a CSP with frame-ancestors and cannot be framed", async () => {
-    const session = await fetch(`${server.url}/auth/session`, { method: "POST", headers: await signRequest(ROOT, { method: "POST", url: `${server.url}/auth/session` }) });
+    const session = await fetch(`${server.url}/auth/session`, {
+      method: "POST",
+      headers: await signRequest(ROOT, { method: "POST", url: `${server.url}/auth/session` }),
+    });
     const { token } = (await session.json()) as { token: string };
     for (const pagePath of ["/dashboard/login", "/dashboard", "/docs"]) {
       const res = await fetch(server.url + pagePath, { headers: { authorization: `Bearer ${token}` } });
@@ -205,7 +228,9 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
       // Each response has its own nonce, and the page's inline tags carry it.
       const nonce = /'nonce-([^']+)'/.exec(csp)?.[1] ?? "";
       const html = await res.text();
-      expect(html.match(/<(script|style)\b/g)?.length, pagePath).toBe(html.match(new RegExp(`<(script|style)[^>]* nonce="${nonce.replace(/[+/=]/g, "\\$&")}"`, "g"))?.length);
+      expect(html.match(/<(script|style)\b/g)?.length, pagePath).toBe(
+        html.match(new RegExp(`<(script|style)[^>]* nonce="${nonce.replace(/[+/=]/g, "\\$&")}"`, "g"))?.length,
+      );
     }
     // In a browser: the sign-in page framed by another origin does not render.
     otherPage = `<!doctype html><html><body><iframe id="f" src="${server.url}/dashboard/login"></iframe></body></html>`;

@@ -7,10 +7,11 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, concurrently } from "../../client/index.js";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import { Producer, PullConsumer, PushConsumer, concurrently, type Admin } from "../../client/index.js";
 import { ROOT } from "../../scripts/build.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { http, uniqueName, type TestServer } from "../helpers.js";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const CHROMIUM_ARGS = [
@@ -35,15 +36,16 @@ let userDataDir: string | undefined;
 let page: Page | undefined;
 let pageErrors: string[] = [];
 
-beforeAll(async () => {
+// The browser and page are shared by the file's tests, as the server is (from the fixture).
+test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `Chromium not found at ${CHROMIUM}: the dashboard test needs it. Install it with \`apt-get install -y chromium\` ` +
         `(.ci/run does so when it is missing) or point CHROMIUM_PATH at a Chromium binary.`,
     );
   }
-  server = await startTestServer();
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
+  server = fileServer;
+  admin = fileAdmin;
   userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-"));
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -60,7 +62,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await context?.close();
   if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
-  await server?.destroy();
 });
 
 async function open(hash: string): Promise<Page> {
@@ -206,9 +207,7 @@ describe("dashboard", () => {
     expect(await lagRow.locator('[data-col="consumerOffset"]').textContent()).toBe("2");
     expect(await lagRow.locator('[data-col="brokerOffset"]').textContent()).toBe("8");
     // Samples accumulate while the page is open (one per refresh).
-    await expect
-      .poll(async () => Number(await p.locator(byTestId("lag-chart")).getAttribute("data-samples")), { timeout: 10_000 })
-      .toBeGreaterThanOrEqual(2);
+    await expect.poll(async () => Number(await p.locator(byTestId("lag-chart")).getAttribute("data-samples")), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     const points = (await p.locator(`${byTestId("lag-chart")} polyline`).getAttribute("points")) ?? "";
     expect(points.split(" ").length).toBeGreaterThanOrEqual(2);
   });
@@ -300,7 +299,10 @@ describe("dashboard", () => {
     const topic = uniqueName("DashTx");
     await admin.createTopic(topic, { queueNums: 4 });
     const ids: string[] = [];
-    for (const [broker, queueId] of [["broker-a", 1], ["broker-b", 3]] as const) {
+    for (const [broker, queueId] of [
+      ["broker-a", 1],
+      ["broker-b", 3],
+    ] as const) {
       const r = await http(`${server.url}/brokers/${broker}/topics/${topic}/queues/${queueId}/messages`, {
         method: "POST",
         body: { messages: [{ body: "half", bodyEncoding: "utf8" }], transaction: { producerGroup: "dashPg" } },
@@ -321,8 +323,7 @@ describe("dashboard", () => {
   it("lists the cluster's brokers with roles, heartbeats and drained state, and its NameServers", async () => {
     const p = await open("cluster");
     await p.locator(byTestId("cluster-table")).waitFor();
-    const member = (broker: string, id: number) =>
-      p.locator(`[data-testid="cluster-row"][data-broker="${broker}"][data-broker-id="${id}"]`);
+    const member = (broker: string, id: number) => p.locator(`[data-testid="cluster-row"][data-broker="${broker}"][data-broker-id="${id}"]`);
     const cell = (broker: string, id: number, col: string) => member(broker, id).locator(`[data-col="${col}"]`);
 
     await member("broker-a", 0).waitFor();
@@ -357,7 +358,10 @@ describe("dashboard", () => {
 
   it("saves a screenshot of the topics view", async () => {
     const p = await open("topics");
-    await p.locator(`${byTestId("topic-row")}:not([hidden])`).first().waitFor();
+    await p
+      .locator(`${byTestId("topic-row")}:not([hidden])`)
+      .first()
+      .waitFor();
     await p.waitForTimeout(1_500); // statuses and a rate sample
     await mkdir(path.join(ROOT, "test-results"), { recursive: true });
     await p.screenshot({ path: path.join(ROOT, "test-results", "dashboard.png"), fullPage: true });

@@ -1,7 +1,8 @@
 /** Delayed messages: levels from a shortened table, absolute times, and survival across restarts. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, bodyText, isMQError, type MessageExt } from "../../client/index.js";
-import { startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { test, it } from "../fixture.js";
+import { uniqueName, type TestServer } from "../helpers.js";
 
 // 18 levels from 100 ms to 1,800 ms, in RocketMQ's format (ms is flaremq's extension).
 const LEVELS = Array.from({ length: 18 }, (_, i) => `${(i + 1) * 100}ms`).join(" ");
@@ -10,16 +11,7 @@ const vars = { MESSAGE_DELAY_LEVEL: LEVELS, TIMER_MAX_DELAY_MS: "60000" };
 // durable-objects/queue/delayed-delivery.test.ts); how late workerd runs it depends on the machine's load,
 // so here lateness is printed, and only "never early" and the order are asserted.
 
-let server: TestServer;
-let admin: Admin;
-
-beforeAll(async () => {
-  server = await startTestServer({ vars });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+test.override("serverOptions", { vars });
 
 async function collect(server: TestServer, topic: string, count: number, timeoutMs: number): Promise<{ m: MessageExt; at: number }[]> {
   const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
@@ -39,11 +31,9 @@ async function collect(server: TestServer, topic: string, count: number, timeout
 }
 
 describe("delayed messages", () => {
-  it("delivers every level no earlier than due, in due order", async () => {
+  it("delivers every level no earlier than due, in due order", async ({ server, admin, producer }) => {
     const topic = uniqueName("Delay");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const due = new Map<string, number>();
     for (let level = 18; level >= 1; level--) {
       const r = await producer.send({ topic, body: `level-${level}`, delayTimeLevel: level });
@@ -81,11 +71,9 @@ describe("delayed messages", () => {
     expect((await admin.delayStats(topic)).count).toBe(0);
   });
 
-  it("delivers at an absolute time, at once for a past time, and refuses one beyond the maximum", async () => {
+  it("delivers at an absolute time, at once for a past time, and refuses one beyond the maximum", async ({ server, admin, producer }) => {
     const topic = uniqueName("Timer");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const past = await producer.send({ topic, body: "past", deliverTimeMs: Date.now() - 1000 });
     expect(past.queueOffset).toBe(0);
     const at = Date.now() + 400;
@@ -105,27 +93,19 @@ describe("delayed messages", () => {
     expect(timer.properties.TIMER_DELIVER_MS).toBe(String(at));
   });
 
-  it("keeps a pending delayed message across a restart and still delivers it", async () => {
-    const first = await startTestServer({ vars });
+  it("keeps a pending delayed message across a restart and still delivers it", async ({ launchServer }) => {
+    const first = await launchServer({ vars });
     const topic = uniqueName("DelayRestart");
-    let dueAt = 0;
-    try {
-      await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-      const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
-      await producer.start();
-      dueAt = (await producer.send({ topic, body: "survivor", deliverTimeMs: Date.now() + 4000 })).deliverTimeMs!;
-      // Still pending when the server stops (what the restart must keep), however slow the machine.
-      expect((await new Admin({ endpoint: first.url, credentials: first.credentials }).delayStats(topic)).count).toBe(1);
-    } finally {
-      await first.stop();
-    }
-    const second = await startTestServer({ stateDir: first.stateDir, vars });
-    try {
-      const received = await collect(second, topic, 1, 8000);
-      expect(received.map(({ m }) => bodyText(m))).toEqual(["survivor"]);
-      expect(received[0]!.m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
-    } finally {
-      await second.destroy();
-    }
+    await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
+    await producer.start();
+    const dueAt = (await producer.send({ topic, body: "survivor", deliverTimeMs: Date.now() + 4000 })).deliverTimeMs!;
+    // Still pending when the server stops (what the restart must keep), however slow the machine.
+    expect((await new Admin({ endpoint: first.url, credentials: first.credentials }).delayStats(topic)).count).toBe(1);
+    await first.stop();
+    const second = await launchServer({ stateDir: first.stateDir, vars });
+    const received = await collect(second, topic, 1, 8000);
+    expect(received.map(({ m }) => bodyText(m))).toEqual(["survivor"]);
+    expect(received[0]!.m.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
   });
 });

@@ -11,17 +11,11 @@
  * a failure prints the request index, so `FUZZ_SEED=<seed>` replays the same requests.
  */
 import net from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { ErrorCodes } from "../../protocol/errors.js";
-import { http, startTestServer, type TestServer } from "../helpers.js";
-import {
-  classify,
-  generateRequest,
-  operationsFromOpenApi,
-  type ApiOperation,
-  type FuzzRequest,
-  type FuzzWorld,
-} from "../fuzz/generator.js";
+import { test, it } from "../fixture.js";
+import { http, waitFor, type TestServer } from "../helpers.js";
+import { classify, generateRequest, operationsFromOpenApi, type ApiOperation, type FuzzRequest, type FuzzWorld } from "../fuzz/generator.js";
 import { RawHttpClient, type RawResponse } from "../fuzz/raw-http.js";
 import { EDGE_BATCH_SHAPES, edgeBatch, edgeMessage, edgeSingle, overEdges, toWire } from "../fuzz/limit-edge.js";
 
@@ -40,6 +34,8 @@ const PLAY = "FuzzPlay";
 const PLAY_GROUP = "fuzz_play_cg";
 const PLAY_PG = "fuzz_play_pg";
 
+// State built once before the fuzzing and compared after it, across the file's tests: the
+// fixture's server is kept here by the beforeAll that builds the rest.
 let server: TestServer;
 let client: RawHttpClient;
 let ops: ApiOperation[];
@@ -48,8 +44,7 @@ let before: unknown;
 let keepTransactionId = "";
 
 type Answer = { status: number; body: Record<string, unknown> };
-const call = (method: string, path: string, body?: unknown): Promise<Answer> =>
-  http(server.url + path, body === undefined ? { method } : { method, body });
+const call = (method: string, path: string, body?: unknown): Promise<Answer> => http(server.url + path, body === undefined ? { method } : { method, body });
 
 async function ok(method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await call(method, path, body);
@@ -57,8 +52,7 @@ async function ok(method: string, path: string, body?: unknown): Promise<Record<
   return res.body;
 }
 
-const queuePath = (topic: string, broker: string, queueId: number) =>
-  `/brokers/${broker}/topics/${encodeURIComponent(topic)}/queues/${queueId}`;
+const queuePath = (topic: string, broker: string, queueId: number) => `/brokers/${broker}/topics/${encodeURIComponent(topic)}/queues/${queueId}`;
 
 async function send(topic: string, broker: string, queueId: number, body: unknown): Promise<Record<string, unknown>> {
   return ok("POST", `${queuePath(topic, broker, queueId)}/messages`, body);
@@ -100,9 +94,9 @@ async function snapshot(): Promise<unknown> {
   return { queues: topic.queues, queueStates: queues, webhookUrl: producer.webhookUrl, members: group.members, generation: group.generation };
 }
 
-beforeAll(async () => {
+test.beforeAll(async ({ server: fileServer }) => {
   console.log(`fuzz seed=${SEED} (0x${SEED.toString(16)}; set FUZZ_SEED to replay) count=${COUNT} budget=${TIME_BUDGET_MS}ms concurrency=${CONCURRENCY}`);
-  server = await startTestServer();
+  server = fileServer;
   const url = new URL(server.url);
   client = new RawHttpClient(url.hostname, Number(url.port), CONCURRENCY * 2);
   ops = operationsFromOpenApi(await ok("GET", "/openapi.json"));
@@ -168,9 +162,8 @@ beforeAll(async () => {
   before = await snapshot();
 }, 60_000);
 
-afterAll(async () => {
+test.afterAll(() => {
   client?.close();
-  await server?.destroy();
 });
 
 /** What is wrong with an answer, or undefined when it is fine. */
@@ -194,7 +187,8 @@ function problem(req: FuzzRequest, res: RawResponse): string | undefined {
   const { code, message } = (body ?? {}) as { code?: unknown; message?: unknown };
   if (typeof code !== "string" || !Object.hasOwn(ErrorCodes, code)) return `undocumented code ${JSON.stringify(code)}: ${res.text.slice(0, 200)}`;
   if (typeof message !== "string") return `code ${code} without a string message`;
-  if (ErrorCodes[code as keyof typeof ErrorCodes] !== res.status) return `code ${code} documented as ${ErrorCodes[code as keyof typeof ErrorCodes]} but answered ${res.status}`;
+  if (ErrorCodes[code as keyof typeof ErrorCodes] !== res.status)
+    return `code ${code} documented as ${ErrorCodes[code as keyof typeof ErrorCodes]} but answered ${res.status}`;
   return undefined;
 }
 
@@ -255,7 +249,10 @@ describe("fuzz", () => {
       .join(" ");
     console.log(
       `fuzz summary: seed=${SEED} requests=${sent} (limit-edge sends: ${limitEdge}) in ${ms} ms over ${Object.keys(byOp).length}/${ops.length} operations; ` +
-        `by status class: ${Object.entries(byClass).sort().map(([c, n]) => `${c}=${n}`).join(" ")}; by code: ${codes}`,
+        `by status class: ${Object.entries(byClass)
+          .sort()
+          .map(([c, n]) => `${c}=${n}`)
+          .join(" ")}; by code: ${codes}`,
     );
     if (failures.length > 0) console.log(`fuzz failures (${failures.length}, first 25):\n  ${failures.slice(0, 25).join("\n  ")}`);
     expect(failures).toEqual([]);
@@ -292,11 +289,35 @@ describe("out-of-order flows", () => {
     await runSteps([
       { name: "commit 0 on an empty queue", method: "PUT", path: `${q}/groups/fuzz_flow_cg/offset`, body: { offset: 0 }, status: 200 },
       { name: "commit past maxOffset", method: "PUT", path: `${q}/groups/fuzz_flow_cg/offset`, body: { offset: 1 }, status: 400, code: "OFFSET_ILLEGAL" },
-      { name: "read it back", method: "GET", path: `${q}/groups/fuzz_flow_cg/offset`, status: 200, check: (b) => expect(b).toEqual({ offset: 0, committed: true }) },
-      { name: "pull an empty queue with a small wait", method: "GET", path: `${q}/messages?offset=0&maxWaitMs=100`, status: 200, check: (b) => expect(b.pullStatus).toBe("NO_NEW_MSG") },
-      { name: "pull past the end", method: "GET", path: `${q}/messages?offset=5&maxWaitMs=0`, status: 200, check: (b) => expect(b.pullStatus).toBe("OFFSET_ILLEGAL") },
+      {
+        name: "read it back",
+        method: "GET",
+        path: `${q}/groups/fuzz_flow_cg/offset`,
+        status: 200,
+        check: (b) => expect(b).toEqual({ offset: 0, committed: true }),
+      },
+      {
+        name: "pull an empty queue with a small wait",
+        method: "GET",
+        path: `${q}/messages?offset=0&maxWaitMs=100`,
+        status: 200,
+        check: (b) => expect(b.pullStatus).toBe("NO_NEW_MSG"),
+      },
+      {
+        name: "pull past the end",
+        method: "GET",
+        path: `${q}/messages?offset=5&maxWaitMs=0`,
+        status: 200,
+        check: (b) => expect(b.pullStatus).toBe("OFFSET_ILLEGAL"),
+      },
       { name: "message past the end", method: "GET", path: `${q}/messages/7`, status: 404, code: "MESSAGE_NOT_FOUND" },
-      { name: "search far in the future", method: "GET", path: `${q}/offsets/search?timestamp=${Number.MAX_SAFE_INTEGER}`, status: 200, check: (b) => expect(b.offset).toBe(0) },
+      {
+        name: "search far in the future",
+        method: "GET",
+        path: `${q}/offsets/search?timestamp=${Number.MAX_SAFE_INTEGER}`,
+        status: 200,
+        check: (b) => expect(b.offset).toBe(0),
+      },
     ]);
   });
 
@@ -347,14 +368,60 @@ describe("out-of-order flows", () => {
         status: 404,
         code: "TOPIC_NOT_EXIST",
       },
-      { name: "reset-offset of an unknown topic", method: "POST", path: `/groups/${PLAY_GROUP}/reset-offset`, body: { topic: "FuzzNoSuchTopic", timestamp: 0 }, status: 404, code: "TOPIC_NOT_EXIST" },
-      { name: "leave a group never joined", method: "DELETE", path: "/groups/fuzz_never_cg/members/ghost", status: 200, check: (b) => expect(b.left).toBe(false) },
-      { name: "watch with a future generation", method: "GET", path: "/groups/fuzz_never_cg/watch?generation=99&maxWaitMs=150", status: 200, check: (b) => expect(b.generation).toBe(0) },
+      {
+        name: "reset-offset of an unknown topic",
+        method: "POST",
+        path: `/groups/${PLAY_GROUP}/reset-offset`,
+        body: { topic: "FuzzNoSuchTopic", timestamp: 0 },
+        status: 404,
+        code: "TOPIC_NOT_EXIST",
+      },
+      {
+        name: "leave a group never joined",
+        method: "DELETE",
+        path: "/groups/fuzz_never_cg/members/ghost",
+        status: 200,
+        check: (b) => expect(b.left).toBe(false),
+      },
+      {
+        name: "watch with a future generation",
+        method: "GET",
+        path: "/groups/fuzz_never_cg/watch?generation=99&maxWaitMs=150",
+        status: 200,
+        check: (b) => expect(b.generation).toBe(0),
+      },
       { name: "progress of a group never seen", method: "GET", path: "/groups/fuzz_never_cg/progress", status: 200, check: (b) => expect(b.totalLag).toBe(0) },
-      { name: "checks of an unknown producer group", method: "GET", path: "/producers/fuzz_never_pg/checks?maxWaitMs=100", status: 200, check: (b) => expect(b.checks).toEqual([]) },
-      { name: "resend an empty DLQ", method: "POST", path: "/groups/fuzz_never_cg/dlq/resend", body: { all: true }, status: 200, check: (b) => expect(b.resent).toBe(0) },
-      { name: "delete from a DLQ that does not exist", method: "POST", path: "/groups/fuzz_never_cg/dlq/delete", body: { brokerName: "broker-a", beforeOffset: 1 }, status: 404, code: "TOPIC_NOT_EXIST" },
-      { name: "resend an id from another group's DLQ", method: "POST", path: "/groups/fuzz_never_cg/dlq/resend", body: { offsetMsgIds: [world.pools.offsetMsgId.at(-1)] }, status: 400, code: "MESSAGE_ID_ILLEGAL" },
+      {
+        name: "checks of an unknown producer group",
+        method: "GET",
+        path: "/producers/fuzz_never_pg/checks?maxWaitMs=100",
+        status: 200,
+        check: (b) => expect(b.checks).toEqual([]),
+      },
+      {
+        name: "resend an empty DLQ",
+        method: "POST",
+        path: "/groups/fuzz_never_cg/dlq/resend",
+        body: { all: true },
+        status: 200,
+        check: (b) => expect(b.resent).toBe(0),
+      },
+      {
+        name: "delete from a DLQ that does not exist",
+        method: "POST",
+        path: "/groups/fuzz_never_cg/dlq/delete",
+        body: { brokerName: "broker-a", beforeOffset: 1 },
+        status: 404,
+        code: "TOPIC_NOT_EXIST",
+      },
+      {
+        name: "resend an id from another group's DLQ",
+        method: "POST",
+        path: "/groups/fuzz_never_cg/dlq/resend",
+        body: { offsetMsgIds: [world.pools.offsetMsgId.at(-1)] },
+        status: 400,
+        code: "MESSAGE_ID_ILLEGAL",
+      },
     ]);
   });
 
@@ -370,7 +437,14 @@ describe("out-of-order flows", () => {
       { name: "commit", method: "PUT", path: `${q}/groups/fuzz_flow_cg/offset`, body: { offset: 0 }, status: 404, code: "TOPIC_NOT_EXIST" },
       { name: "stats", method: "GET", path: `${q}/stats`, status: 404, code: "TOPIC_NOT_EXIST" },
       { name: "status", method: "GET", path: `/topics/${topic}/status`, status: 404, code: "TOPIC_NOT_EXIST" },
-      { name: "sendback", method: "POST", path: `/groups/${PLAY_GROUP}/sendback`, body: { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 0 }, status: 404, code: "TOPIC_NOT_EXIST" },
+      {
+        name: "sendback",
+        method: "POST",
+        path: `/groups/${PLAY_GROUP}/sendback`,
+        body: { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 0 },
+        status: 404,
+        code: "TOPIC_NOT_EXIST",
+      },
     ]);
   });
 
@@ -388,12 +462,45 @@ describe("out-of-order flows", () => {
     const generation = joined.generation as number;
     const q = queuePath(topic, "broker-a", 0);
     await runSteps([
-      { name: "session timeout out of range", method: "POST", path: `/groups/${group}/heartbeat`, body: { clientId: "x", messageModel: "CLUSTERING", subscriptions: [], heartbeatIntervalMs: 1000, sessionTimeoutMs: 1000 }, status: 400, code: "SESSION_TIMEOUT_ILLEGAL" },
-      { name: "commit from a non-owner", method: "PUT", path: `${q}/groups/${group}/offset`, body: { offset: 0, fence: { clientId: "owner-B", generation } }, status: 409, code: "NOT_QUEUE_OWNER" },
-      { name: "pull from a non-owner", method: "GET", path: `${q}/messages?offset=0&maxWaitMs=0&group=${group}&clientId=owner-B&generation=${generation}`, status: 409, code: "NOT_QUEUE_OWNER" },
-      { name: "pull with an old generation", method: "GET", path: `${q}/messages?offset=0&maxWaitMs=0&group=${group}&clientId=owner-A&generation=0`, status: generation > 0 ? 409 : 200, ...(generation > 0 ? { code: "NOT_QUEUE_OWNER" } : {}) },
+      {
+        name: "session timeout out of range",
+        method: "POST",
+        path: `/groups/${group}/heartbeat`,
+        body: { clientId: "x", messageModel: "CLUSTERING", subscriptions: [], heartbeatIntervalMs: 1000, sessionTimeoutMs: 1000 },
+        status: 400,
+        code: "SESSION_TIMEOUT_ILLEGAL",
+      },
+      {
+        name: "commit from a non-owner",
+        method: "PUT",
+        path: `${q}/groups/${group}/offset`,
+        body: { offset: 0, fence: { clientId: "owner-B", generation } },
+        status: 409,
+        code: "NOT_QUEUE_OWNER",
+      },
+      {
+        name: "pull from a non-owner",
+        method: "GET",
+        path: `${q}/messages?offset=0&maxWaitMs=0&group=${group}&clientId=owner-B&generation=${generation}`,
+        status: 409,
+        code: "NOT_QUEUE_OWNER",
+      },
+      {
+        name: "pull with an old generation",
+        method: "GET",
+        path: `${q}/messages?offset=0&maxWaitMs=0&group=${group}&clientId=owner-A&generation=0`,
+        status: generation > 0 ? 409 : 200,
+        ...(generation > 0 ? { code: "NOT_QUEUE_OWNER" } : {}),
+      },
       { name: "reset the group's offsets", method: "POST", path: `/groups/${group}/reset-offset`, body: { topic, timestamp: 0 }, status: 200 },
-      { name: "commit with a stale reset sequence", method: "PUT", path: `${q}/groups/${group}/offset`, body: { offset: 0, fence: { clientId: "owner-A", generation, offsetResetSeq: 0 } }, status: 409, code: "STALE_OFFSET_RESET" },
+      {
+        name: "commit with a stale reset sequence",
+        method: "PUT",
+        path: `${q}/groups/${group}/offset`,
+        body: { offset: 0, fence: { clientId: "owner-A", generation, offsetResetSeq: 0 } },
+        status: 409,
+        code: "STALE_OFFSET_RESET",
+      },
       { name: "leave", method: "DELETE", path: `/groups/${group}/members/owner-A`, status: 200, check: (b) => expect(b.left).toBe(true) },
       { name: "leave twice", method: "DELETE", path: `/groups/${group}/members/owner-A`, status: 200, check: (b) => expect(b.left).toBe(false) },
     ]);
@@ -401,14 +508,8 @@ describe("out-of-order flows", () => {
 });
 
 describe("limit-edge payloads (issue 12 item 1)", () => {
-  /** Waits for `probe` to hold, polling (alarms and replication run on their own time). */
-  async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  /** Waits for `probe` to hold (alarms and replication run on their own time). */
+  const until = (what: string, probe: () => Promise<boolean>) => waitFor(what, probe, 30_000);
 
   it("item 1: payloads at the edge of every limit go through every write path, and ones just over a limit are refused", { timeout: 180_000 }, async () => {
     const topic = "FuzzEdge";
@@ -452,19 +553,32 @@ describe("limit-edge payloads (issue 12 item 1)", () => {
       accepted("delay level, 4 MiB at every limit", "POST", `${q}/messages`, { messages: [{ ...toWire(edgeSingle("FEL")), delayTimeLevel: 1 }] }),
       accepted("commit the half", "POST", `${q}/transactions/${halves[0]!.transactionId}`, { producerGroup, decision: "COMMIT_MESSAGE" }),
       // Retry and dead letter: the 4 MiB message to %RETRY% (level 1), the first of a batch to the DLQ, and back.
-      accepted("sendback to %RETRY%", "POST", `/groups/${group}/sendback`, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 0, delayLevel: 1 }),
-      accepted("sendback to the DLQ", "POST", `/groups/${group}/sendback`, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 }, queueOffset: 1, delayLevel: -1 }),
+      accepted("sendback to %RETRY%", "POST", `/groups/${group}/sendback`, {
+        messageQueue: { topic, brokerName: "broker-a", queueId: 0 },
+        queueOffset: 0,
+        delayLevel: 1,
+      }),
+      accepted("sendback to the DLQ", "POST", `/groups/${group}/sendback`, {
+        messageQueue: { topic, brokerName: "broker-a", queueId: 0 },
+        queueOffset: 1,
+        delayLevel: -1,
+      }),
       accepted("resend the DLQ", "POST", `/groups/${group}/dlq/resend`, { all: true }),
     ]);
     firstKeys.push(timers[0]!.keys[0]!, timers[39]!.keys[0]!);
     stored += timers.length + 1 + 1; // the timers, the delayed one, the resent one (the commit is counted above)
 
     // Just over a limit: the documented refusal, nothing stored.
-    await runSteps(overEdges("FEX").map((o) => ({ name: o.name, method: "POST", path: `${q}/messages`, body: { messages: o.messages }, status: o.status, code: o.code })));
+    await runSteps(
+      overEdges("FEX").map((o) => ({ name: o.name, method: "POST", path: `${q}/messages`, body: { messages: o.messages }, status: o.status, code: o.code })),
+    );
 
     // The alarm delivered every delayed and retried message: it was not stopped by any of them.
     const retry = queuePath(`%RETRY%${group}`, "broker-a", 0);
-    await until("delayed delivery", async () => ((await ok("GET", `${q}/delayed`)).count as number) === 0 && ((await ok("GET", `${retry}/delayed`)).count as number) === 0);
+    await until(
+      "delayed delivery",
+      async () => ((await ok("GET", `${q}/delayed`)).count as number) === 0 && ((await ok("GET", `${retry}/delayed`)).count as number) === 0,
+    );
     await until("every message stored", async () => ((await ok("GET", `${q}/stats`)).maxOffset as number) === stored);
     expect((await ok("GET", `${retry}/stats`)).maxOffset).toBe(1);
     // Found by key, replicated to the slave, and still writable.

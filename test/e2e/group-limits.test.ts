@@ -3,15 +3,14 @@
  * server and client: name queues outside the route (CONFIG), make the group flip between
  * allocation strategies, or take every parked-pull place of a queue.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, concurrently, type PushConsumerOptions } from "../../client/index.js";
+import { describe, expect } from "vitest";
+import { Producer, PullConsumer, PushConsumer, concurrently, type Admin, type PushConsumerOptions } from "../../client/index.js";
 import type { Credentials } from "../../client/credentials.js";
 import type { MessageQueue } from "../../protocol/message.js";
-import { waitFor } from "../consumer-helpers.js";
-import { codeOf, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { APP, ROOT } from "../auth-helpers.js";
+import { test, it } from "../fixture.js";
+import { codeOf, uniqueName, waitFor, type TestServer } from "../helpers.js";
 
-const ROOT: Credentials = { accessKey: "root", secretKey: "root-secret-key-0001" };
-const APP: Credentials = { accessKey: "app", secretKey: "app-secret-key-00001" };
 const RO_1: Credentials = { accessKey: "ro-1", secretKey: "ro-1-secret-key-0001" };
 const RO_2: Credentials = { accessKey: "ro-2", secretKey: "ro-2-secret-key-0001" };
 const ACCOUNTS = [
@@ -22,19 +21,11 @@ const ACCOUNTS = [
   { ...RO_2, defaultTopicPerm: "SUB", defaultGroupPerm: "SUB" },
 ];
 
-let server: TestServer;
-let admin: Admin;
-
-beforeAll(async () => {
-  server = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) } });
-  admin = new Admin({ endpoint: server.url, credentials: ROOT });
-});
-afterAll(async () => {
-  await server?.destroy();
-});
+// The file's admin and clients sign as ROOT unless a test names another account.
+test.override("serverOptions", { vars: { FLAREMQ_ACCOUNTS: JSON.stringify(ACCOUNTS) }, credentials: ROOT });
 
 /** Fast heartbeats; the generation watch would otherwise answer a flip at once anyway. */
-function pushConsumer(group: string, extra: Partial<PushConsumerOptions> = {}): PushConsumer {
+function pushConsumer(server: TestServer, group: string, extra: Partial<PushConsumerOptions> = {}): PushConsumer {
   const c = new PushConsumer({
     endpoint: server.url,
     credentials: APP,
@@ -49,19 +40,19 @@ function pushConsumer(group: string, extra: Partial<PushConsumerOptions> = {}): 
 }
 
 /** Waits until the group has seen `n` more heartbeats of every member. */
-async function heartbeatsPass(group: string, n: number): Promise<void> {
+async function heartbeatsPass(admin: Admin, group: string, n: number): Promise<void> {
   const seen = (await admin.groupInfo(group)).members.map((m) => m.lastHeartbeatAt);
   const enough = (now: number[]) => now.length === seen.length && now.every((t, i) => t >= (seen[i] ?? 0) + n * 200);
   await waitFor(`${n} heartbeats of ${group}`, async () => enough((await admin.groupInfo(group)).members.map((m) => m.lastHeartbeatAt)));
 }
 
 describe("consumer group config", () => {
-  it("item 5: CONFIG allocation names only queues of the topic's route", async () => {
+  it("item 5: CONFIG allocation names only queues of the topic's route", async ({ server, admin }) => {
     const topic = uniqueName("Config");
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 2 });
     const named = (queues: MessageQueue[]) => {
-      const c = pushConsumer(group, { allocateStrategy: "CONFIG", configuredQueues: queues });
+      const c = pushConsumer(server, group, { allocateStrategy: "CONFIG", configuredQueues: queues });
       c.subscribe(topic, "*");
       return c;
     };
@@ -88,13 +79,13 @@ describe("consumer group config", () => {
     }
   });
 
-  it("item 6: two PushConsumers with different strategies leave the group's generation stable", async () => {
+  it("item 6: two PushConsumers with different strategies leave the group's generation stable", async ({ server, admin }) => {
     const topic = uniqueName("Strategy");
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 4 });
-    const circle = pushConsumer(group, { allocateStrategy: "AVERAGELY_BY_CIRCLE" });
-    const hash = pushConsumer(group, { allocateStrategy: "CONSISTENT_HASH" });
-    const follower = pushConsumer(group);
+    const circle = pushConsumer(server, group, { allocateStrategy: "AVERAGELY_BY_CIRCLE" });
+    const hash = pushConsumer(server, group, { allocateStrategy: "CONSISTENT_HASH" });
+    const follower = pushConsumer(server, group);
     for (const c of [circle, hash, follower]) c.subscribe(topic, "*");
     await circle.start();
     try {
@@ -108,7 +99,7 @@ describe("consumer group config", () => {
       expect(settled.allocateStrategy).toBe("AVERAGELY_BY_CIRCLE");
       expect(settled.members.map((m) => m.clientId).sort()).toEqual([circle.clientId, follower.clientId].sort());
       expect(await codeOf(hash.start())).toBe("ALLOCATE_STRATEGY_CONFLICT");
-      await heartbeatsPass(group, 5);
+      await heartbeatsPass(admin, group, 5);
       // Five heartbeats of each member later, nothing moved.
       expect((await admin.groupInfo(group)).generation).toBe(settled.generation);
     } finally {
@@ -118,7 +109,7 @@ describe("consumer group config", () => {
 });
 
 describe("parked pulls", () => {
-  it("item 7: two read-only accounts filling a queue's parked pulls do not turn a consumer's long poll into a 429", async () => {
+  it("item 7: two read-only accounts filling a queue's parked pulls do not turn a consumer's long poll into a 429", async ({ server, admin }) => {
     const topic = uniqueName("Fair");
     await admin.createTopic(topic, { queueNums: 1 });
     const mq: MessageQueue = { topic, brokerName: "broker-a", queueId: 0 };
@@ -133,8 +124,7 @@ describe("parked pulls", () => {
     const flood = Array.from({ length: 1000 }, (_, i) => poll(i % 2 === 0 ? ro1 : ro2));
     // The stats answer carries the queue object's count of parked pulls beside QueueStats.
     // A busy server may answer slowly while the pulls arrive: a slow answer is asked again.
-    const parked = async () =>
-      ((await admin.queueStats(mq, { timeoutMs: 20_000 }).catch(() => ({}))) as { parkedPulls?: number }).parkedPulls;
+    const parked = async () => ((await admin.queueStats(mq, { timeoutMs: 20_000 }).catch(() => ({}))) as { parkedPulls?: number }).parkedPulls;
     await waitFor("1,000 parked pulls", async () => (await parked()) === 1000, 60_000);
 
     const consumer = poll(puller(APP));

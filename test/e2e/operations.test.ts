@@ -1,28 +1,19 @@
-/** Operating flaremq: message query, retention, dead-letter resend, topic status, group registry. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
-import { FAST, FAST_LEVELS, waitFor } from "../consumer-helpers.js";
-import { codeOf, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+/**
+ * Operating flaremq: message query, dead-letter resend, topic status, group registry.
+ * (Retention has a server of its own, in retention.test.ts.)
+ */
+import { describe, expect } from "vitest";
+import { PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
+import { FAST, FAST_LEVELS } from "../consumer-helpers.js";
+import { test, it } from "../fixture.js";
+import { codeOf, uniqueName, waitFor } from "../helpers.js";
 
-let server: TestServer;
-let admin: Admin;
-let producer: Producer;
-
-beforeAll(async () => {
-  // Default retention here: a 1.5 s retention (the retention test's own server) deleted the
-  // first messages of the query test whenever sending 20 took longer than that.
-  server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "ops_pg" });
-  await producer.start();
-});
-afterAll(async () => {
-  await server?.destroy();
-});
-
+// Default retention here: a 1.5 s retention (retention.test.ts's server) deleted the first
+// messages of the query test whenever sending 20 took longer than that.
+test.override("serverOptions", { vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS } });
 
 describe("message query", () => {
-  it("finds exactly the 20 messages sent with a key, by msgId and by offsetMsgId; made-up ids are clean not-founds", async () => {
+  it("finds exactly the 20 messages sent with a key, by msgId and by offsetMsgId; made-up ids are clean not-founds", async ({ admin, producer }) => {
     const topic = uniqueName("Query");
     await admin.createTopic(topic, { queueNums: 4 });
     const before = Date.now();
@@ -47,55 +38,8 @@ describe("message query", () => {
   });
 });
 
-describe("retention", () => {
-  let server: TestServer;
-  let admin: Admin;
-  let producer: Producer;
-  beforeAll(async () => {
-    server = await startTestServer({ vars: { MESSAGE_DELAY_LEVEL: FAST_LEVELS, FILE_RESERVED_TIME_MS: "1500" } });
-    admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-    producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: "retention_pg" });
-    await producer.start();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  it("deletes messages older than fileReservedTime; minOffset moves; a consumer behind resumes at minOffset", async () => {
-    const topic = uniqueName("Retention");
-    const group = uniqueName("rg");
-    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `old-${i}` }, { messageQueue: mq });
-    const pull = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    await pull.updateConsumeOffset(mq, 2);
-    await waitFor("retention", async () => (await pull.minOffset(mq)) === 5, 10_000);
-    for (let i = 0; i < 3; i++) await producer.send({ topic, body: `new-${i}` }, { messageQueue: mq });
-    const progress = await admin.consumerProgress(group, topic);
-    const q = progress.queues.find((p) => p.messageQueue.brokerName === "broker-a")!;
-    expect(q).toMatchObject({ minOffset: 5, brokerOffset: 8, consumerOffset: 2, behindMinOffset: true, lag: 3 });
-    const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        seen.push(...msgs);
-        return "CONSUME_SUCCESS";
-      }),
-    );
-    await c.start();
-    try {
-      await waitFor("the kept messages", () => seen.length >= 3);
-      expect(seen.map(bodyText)).toEqual(["new-0", "new-1", "new-2"]);
-      expect(seen.map((m) => m.queueOffset)).toEqual([5, 6, 7]);
-    } finally {
-      await c.shutdown();
-    }
-  });
-});
-
 describe("dead-letter queue", () => {
-  it("resends a dead-lettered message, which its group then consumes again", async () => {
+  it("resends a dead-lettered message, which its group then consumes again", async ({ server, admin, producer }) => {
     const topic = uniqueName("DlqResend");
     const group = uniqueName("dg");
     await admin.createTopic(topic, { queueNums: 1 });

@@ -68,9 +68,7 @@ describe("on an open server", () => {
     });
     await producer.start();
     try {
-      await expect
-        .poll(async () => (await admin.listProducerGroups()).find((g) => g.group === group), { timeout: 10_000, interval: 100 })
-        .toBeDefined();
+      await expect.poll(async () => (await admin.listProducerGroups()).find((g) => g.group === group), { timeout: 10_000, interval: 100 }).toBeDefined();
       const listed = (await admin.listProducerGroups()).find((g) => g.group === group)!;
       expect(listed.lastSeenAt).toBeGreaterThanOrEqual(before);
       const status = await admin.producerGroupStatus(group);
@@ -100,7 +98,12 @@ describe("with accounts", () => {
 
   beforeAll(async () => {
     server = await startTestServer({
-      vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }, { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" }]) },
+      vars: {
+        FLAREMQ_ACCOUNTS: JSON.stringify([
+          { ...ROOT, admin: true },
+          { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" },
+        ]),
+      },
     });
     root = new Admin({ endpoint: server.url, credentials: ROOT });
     app = new Admin({ endpoint: server.url, credentials: APP });

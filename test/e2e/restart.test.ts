@@ -2,21 +2,20 @@
  * Stopping and starting the server on the same storage keeps every message and offset, and a
  * consumer running through the restart keeps its queues and position.
  */
-import { rm } from "node:fs/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, PushConsumer, bodyText, concurrently } from "../../client/index.js";
 import type { FetchLike } from "../../client/transport.js";
-import { FAST, record, waitFor, type Delivery } from "../consumer-helpers.js";
-import { startTestServer, uniqueName } from "../helpers.js";
+import { FAST, record, type Delivery } from "../consumer-helpers.js";
+import { it } from "../fixture.js";
+import { quietPeriod, uniqueName, waitFor } from "../helpers.js";
 
 describe("restart", () => {
-  it("keeps messages, offsets and topics across a restart", async () => {
-    const first = await startTestServer();
-    const stateDir = first.stateDir;
+  it("keeps messages, offsets and topics across a restart", async ({ launchServer }) => {
+    const first = await launchServer();
     const topic = uniqueName("Durable");
     const group = uniqueName("cg");
     const sent: string[] = [];
-    try {
+    {
       await new Admin({ endpoint: first.url, credentials: first.credentials }).createTopic(topic, { queueNums: 2 });
       const producer = new Producer({ endpoint: first.url, credentials: first.credentials, group: uniqueName("pg") });
       await producer.start();
@@ -24,41 +23,35 @@ describe("restart", () => {
       const consumer = new PullConsumer({ endpoint: first.url, credentials: first.credentials, group });
       const queues = await consumer.fetchSubscribeMessageQueues(topic);
       for (const [k, mq] of queues.entries()) await consumer.updateConsumeOffset(mq, k + 1);
-    } finally {
       await first.stop();
     }
 
-    const second = await startTestServer({ stateDir });
-    try {
-      const consumer = new PullConsumer({ endpoint: second.url, credentials: second.credentials, group });
-      const queues = await consumer.fetchSubscribeMessageQueues(topic);
-      expect(queues.length).toBe(4);
-      const received: string[] = [];
-      for (const [k, mq] of queues.entries()) {
-        expect(await consumer.fetchConsumeOffset(mq)).toBe(k + 1);
-        const r = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 });
-        expect(r.pullStatus).toBe("FOUND");
-        expect(r.msgFoundList.length).toBe(10);
-        expect(r.msgFoundList.map((m) => m.queueOffset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
-        received.push(...r.msgFoundList.map((m) => m.msgId));
-        for (const m of r.msgFoundList) expect(bodyText(m)).toMatch(/^durable-\d+$/);
-      }
-      expect(received.sort()).toEqual([...sent].sort());
-      // Appends continue after the last offset.
-      const producer = new Producer({ endpoint: second.url, credentials: second.credentials, group: uniqueName("pg") });
-      await producer.start();
-      const next = await producer.send({ topic, body: "after" }, { messageQueue: queues[0]! });
-      expect(next.queueOffset).toBe(10);
-    } finally {
-      await second.stop();
-      await rm(stateDir, { recursive: true, force: true });
+    const second = await launchServer({ stateDir: first.stateDir });
+    const consumer = new PullConsumer({ endpoint: second.url, credentials: second.credentials, group });
+    const queues = await consumer.fetchSubscribeMessageQueues(topic);
+    expect(queues.length).toBe(4);
+    const received: string[] = [];
+    for (const [k, mq] of queues.entries()) {
+      expect(await consumer.fetchConsumeOffset(mq)).toBe(k + 1);
+      const r = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 });
+      expect(r.pullStatus).toBe("FOUND");
+      expect(r.msgFoundList.length).toBe(10);
+      expect(r.msgFoundList.map((m) => m.queueOffset)).toEqual(Array.from({ length: 10 }, (_, i) => i));
+      received.push(...r.msgFoundList.map((m) => m.msgId));
+      for (const m of r.msgFoundList) expect(bodyText(m)).toMatch(/^durable-\d+$/);
     }
+    expect(received.sort()).toEqual([...sent].sort());
+    // Appends continue after the last offset.
+    const producer = new Producer({ endpoint: second.url, credentials: second.credentials, group: uniqueName("pg") });
+    await producer.start();
+    const next = await producer.send({ topic, body: "after" }, { messageQueue: queues[0]! });
+    expect(next.queueOffset).toBe(10);
   });
 });
 
 describe("restart under a running consumer", () => {
-  it("crash item: a consumer that never left gets nothing again after a server restart", async () => {
-    let server = await startTestServer();
+  it("crash item: a consumer that never left gets nothing again after a server restart", async ({ launchServer }) => {
+    let server = await launchServer();
     const stateDir = server.stateDir;
     // The clients keep their endpoint; their calls reach whichever server runs now (a restarted
     // server listens on a new port). While none runs, calls fail as they would against a dead one.
@@ -108,14 +101,12 @@ describe("restart under a running consumer", () => {
       const generation = (await admin.groupInfo(group)).generation;
 
       await server.stop();
-      server = await startTestServer({ stateDir });
+      server = await launchServer({ stateDir });
       await sendRound("after");
       await waitFor("80 deliveries", () => deliveries.length >= 80, 30_000);
       release();
-      await waitFor("every offset committed", async () =>
-        (await admin.consumerProgress(group, topic)).queues.every((q) => q.consumerOffset === 20),
-      );
-      await new Promise((r) => setTimeout(r, 1000)); // a redelivery would show up now
+      await waitFor("every offset committed", async () => (await admin.consumerProgress(group, topic)).queues.every((q) => q.consumerOffset === 20));
+      await quietPeriod(1000); // a redelivery would show up now
 
       const seen = deliveries.map((d) => `${d.queue}#${d.queueOffset}`);
       expect(seen.length).toBe(80);
@@ -125,8 +116,6 @@ describe("restart under a running consumer", () => {
     } finally {
       release();
       await consumer.shutdown();
-      await server.stop();
-      await rm(stateDir, { recursive: true, force: true });
     }
   });
 });

@@ -1,29 +1,10 @@
 /** Async, oneway, ordered and batch sends through the real server and client. */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  Admin,
-  Producer,
-  PullConsumer,
-  bodyText,
-  splitBatches,
-  type MessageExt,
-  type MessageQueue,
-  type SendResult,
-} from "../../client/index.js";
-import { codeOf, http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { describe, expect } from "vitest";
+import { Producer, PullConsumer, bodyText, splitBatches, type MessageExt, type MessageQueue, type SendResult } from "../../client/index.js";
+import { it } from "../fixture.js";
+import { codeOf, http, uniqueName, type TestServer } from "../helpers.js";
 
-let server: TestServer;
-let admin: Admin;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-});
-afterAll(async () => {
-  await server?.destroy();
-});
-
-async function drainTopic(topic: string, expected: number, timeoutMs = 10_000): Promise<Map<string, MessageExt[]>> {
+async function drainTopic(server: TestServer, topic: string, expected: number, timeoutMs = 10_000): Promise<Map<string, MessageExt[]>> {
   const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
   const queues = await consumer.fetchSubscribeMessageQueues(topic);
   const byQueue = new Map<string, MessageExt[]>();
@@ -44,9 +25,8 @@ async function drainTopic(topic: string, expected: number, timeoutMs = 10_000): 
   return byQueue;
 }
 
-
 describe("async send", () => {
-  it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async () => {
+  it("delivers 200 callback sends, every callback succeeds, in-flight cap respected", async ({ server, admin }) => {
     const topic = uniqueName("Async");
     await admin.createTopic(topic, { queueNums: 2 });
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg"), maxInflightSends: 16 });
@@ -75,11 +55,11 @@ describe("async send", () => {
     expect(failures).toEqual([]);
     expect(successes.length).toBe(200);
     expect(producer.inflightStats.peak).toBe(16); // the cap was reached, never passed
-    const received = [...(await drainTopic(topic, 200)).values()].flat();
+    const received = [...(await drainTopic(server, topic, 200)).values()].flat();
     expect(received.map(bodyText).sort()).toEqual(Array.from({ length: 200 }, (_, i) => `async-${i}`).sort());
   });
 
-  it("pipelines promise sends: 64 outstanding sends share the connection pool", async () => {
+  it("pipelines promise sends: 64 outstanding sends share the connection pool", async ({ server, admin }) => {
     const topic = uniqueName("Pipeline");
     await admin.createTopic(topic, { queueNums: 4 });
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
@@ -91,18 +71,18 @@ describe("async send", () => {
 });
 
 describe("oneway send", () => {
-  it("delivers 50 oneway sends", async () => {
+  it("delivers 50 oneway sends", async ({ server, admin }) => {
     const topic = uniqueName("Oneway");
     await admin.createTopic(topic, { queueNums: 2 });
     const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
     await producer.start();
     for (let i = 0; i < 50; i++) await producer.sendOneway({ topic, body: `oneway-${i}` });
     await producer.shutdown();
-    const received = [...(await drainTopic(topic, 50)).values()].flat();
+    const received = [...(await drainTopic(server, topic, 50)).values()].flat();
     expect(received.map(bodyText).sort()).toEqual(Array.from({ length: 50 }, (_, i) => `oneway-${i}`).sort());
   });
 
-  it("is answered 202 before the write is durable", async () => {
+  it("is answered 202 before the write is durable", async ({ server, admin }) => {
     const topic = uniqueName("Oneway202");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages?oneway=true`, {
@@ -115,22 +95,23 @@ describe("oneway send", () => {
 });
 
 describe("ordered send", () => {
-  it("keeps each sharding key in one queue, in send order, when sends are not awaited", async () => {
+  it("keeps each sharding key in one queue, in send order, when sends are not awaited", async ({ server, admin, producer }) => {
     const topic = uniqueName("Ordered");
     await admin.createTopic(topic, { queueNums: 4 });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const keys = ["order-A", "order-B", "order-C"];
     const sends: Promise<SendResult>[] = [];
+    // Ordered sends of one key queue behind each other and, as in RocketMQ, the send timeout counts
+    // that wait: 100 in a row can pass the default 3 s on a loaded 2-core machine. This test is about
+    // order, so each send may take as long as it needs.
     for (let i = 0; i < 100; i++) {
-      for (const key of keys) sends.push(producer.send({ topic, body: `${key}:${i}`, keys: key }, { shardingKey: key }));
+      for (const key of keys) sends.push(producer.send({ topic, body: `${key}:${i}`, keys: key }, { shardingKey: key, timeoutMs: 60_000 }));
     }
     const results = await Promise.all(sends);
     for (const key of keys) {
       const queuesOfKey = new Set(results.filter((r, j) => keys[j % 3] === key).map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`));
       expect(queuesOfKey.size).toBe(1);
     }
-    const byQueue = await drainTopic(topic, 300);
+    const byQueue = await drainTopic(server, topic, 300);
     for (const key of keys) {
       const mine = [...byQueue.values()].flat().filter((m) => m.keys[0] === key);
       expect(mine.length).toBe(100);
@@ -140,11 +121,9 @@ describe("ordered send", () => {
     }
   });
 
-  it("uses a MessageQueueSelector with its argument", async () => {
+  it("uses a MessageQueueSelector with its argument", async ({ admin, producer }) => {
     const topic = uniqueName("Selector");
     await admin.createTopic(topic, { queueNums: 4 });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         producer.send({ topic, body: `s-${i}` }, { selector: (mqs, _m, arg) => mqs[(arg as number) % mqs.length]!, arg: 5 }),
@@ -157,11 +136,9 @@ describe("ordered send", () => {
 });
 
 describe("batch send", () => {
-  it("stores 100 messages in one batch with consecutive offsets and returns every id", async () => {
+  it("stores 100 messages in one batch with consecutive offsets and returns every id", async ({ server, admin, producer }) => {
     const topic = uniqueName("Batch");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     await producer.send({ topic, body: "before" });
     const batch = Array.from({ length: 100 }, (_, i) => ({ topic, body: `b-${i}`, tags: "Batch", keys: [`k${i}`] }));
     const result = await producer.send(batch);
@@ -170,7 +147,7 @@ describe("batch send", () => {
     expect(result.offsetMsgIds.length).toBe(100);
     expect(new Set(result.msgIds).size).toBe(100);
     expect(result.msgId).toBe(result.msgIds.join(","));
-    const messages = [...(await drainTopic(topic, 101)).values()].flat();
+    const messages = [...(await drainTopic(server, topic, 101)).values()].flat();
     expect(messages.map((m) => m.queueOffset)).toEqual(Array.from({ length: 101 }, (_, i) => i));
     expect(messages.slice(1).map((m) => m.msgId)).toEqual(result.msgIds);
     for (const [i, id] of result.offsetMsgIds.entries()) {
@@ -181,7 +158,7 @@ describe("batch send", () => {
     expect(stats.rowsWritten).toBe(3);
   });
 
-  it("stores none of a batch that holds one invalid message", async () => {
+  it("stores none of a batch that holds one invalid message", async ({ server, admin }) => {
     const topic = uniqueName("Atomic");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages`, {
@@ -193,13 +170,25 @@ describe("batch send", () => {
     expect(await consumer.maxOffset({ topic, brokerName: "broker-a", queueId: 0 })).toBe(0);
   });
 
-  it("refuses batches with a delay, of mixed topics, or over 4 MiB", async () => {
+  it("refuses batches with a delay, of mixed topics, or over 4 MiB", async ({ server, admin, producer }) => {
     const topic = uniqueName("BatchRules");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
-    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic, body: "b", delayTimeLevel: 1 }]))).toBe("BATCH_DELAY_NOT_SUPPORTED");
-    expect(await codeOf(producer.send([{ topic, body: "a" }, { topic: `${topic}x`, body: "b" }]))).toBe("MESSAGE_ILLEGAL");
+    expect(
+      await codeOf(
+        producer.send([
+          { topic, body: "a" },
+          { topic, body: "b", delayTimeLevel: 1 },
+        ]),
+      ),
+    ).toBe("BATCH_DELAY_NOT_SUPPORTED");
+    expect(
+      await codeOf(
+        producer.send([
+          { topic, body: "a" },
+          { topic: `${topic}x`, body: "b" },
+        ]),
+      ),
+    ).toBe("MESSAGE_ILLEGAL");
     const big = new Uint8Array(1024 * 1024);
     expect(await codeOf(producer.send(Array.from({ length: 5 }, () => ({ topic, body: big }))))).toBe("MESSAGE_BODY_TOO_LARGE");
     const res = await http(`${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages`, {
@@ -217,7 +206,7 @@ describe("batch send", () => {
 });
 
 describe("oneway refusals", () => {
-  it("refuses a oneway send that could never be stored with its 4xx, not a 202", async () => {
+  it("refuses a oneway send that could never be stored with its 4xx, not a 202", async ({ server, admin }) => {
     const topic = uniqueName("OnewayBad");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const q = `${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages?oneway=true`;

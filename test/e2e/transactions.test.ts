@@ -3,33 +3,19 @@
  * transaction commits, rolls back, or answers UNKNOW and is then resolved (or never) by
  * check-back. Check timing is shortened through the deployment's vars.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  Admin,
-  PullConsumer,
-  TransactionProducer,
-  bodyText,
-  type LocalTransactionState,
-  type MessageExt,
-} from "../../client/index.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { describe, expect } from "vitest";
+import { PullConsumer, TransactionProducer, bodyText, type LocalTransactionState, type MessageExt } from "../../client/index.js";
+import { test, it } from "../fixture.js";
+import { http, uniqueName, waitFor } from "../helpers.js";
 
 const CHECK_MAX = 3;
-let server: TestServer;
-let admin: Admin;
 
-beforeAll(async () => {
-  server = await startTestServer({
-    // The check interval must be longer than one check's round trip (queue alarm → producer
-    // group → the producer's long poll → checkLocalTransaction → decision), or an answered
-    // transaction is given up before its answer lands: at 300 ms, three round trips in a row took
-    // longer on a loaded 2-core machine and a COMMIT answer came after GIVEN_UP.
-    vars: { TRANSACTION_TIMEOUT_MS: "300", TRANSACTION_CHECK_INTERVAL_MS: "1000", TRANSACTION_CHECK_MAX: String(CHECK_MAX) },
-  });
-  admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-});
-afterAll(async () => {
-  await server?.destroy();
+test.override("serverOptions", {
+  // The check interval must be longer than one check's round trip (queue alarm → producer
+  // group → the producer's long poll → checkLocalTransaction → decision), or an answered
+  // transaction is given up before its answer lands: at 300 ms, three round trips in a row took
+  // longer on a loaded 2-core machine and a COMMIT answer came after GIVEN_UP.
+  vars: { TRANSACTION_TIMEOUT_MS: "300", TRANSACTION_CHECK_INTERVAL_MS: "1000", TRANSACTION_CHECK_MAX: String(CHECK_MAX) },
 });
 
 function kindOf(m: { body: Uint8Array | string }): number {
@@ -37,16 +23,8 @@ function kindOf(m: { body: Uint8Array | string }): number {
   return Number(text.split("-")[1]) % 5;
 }
 
-async function waitFor(condition: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 describe("transactional messages", () => {
-  it("delivers exactly the committed messages; UNKNOW is settled by check-back or given up", async () => {
+  it("delivers exactly the committed messages; UNKNOW is settled by check-back or given up", async ({ server, admin }) => {
     const topic = uniqueName("Tx");
     await admin.createTopic(topic, { queueNums: 2 });
     const checkTimesSeen = new Map<number, number>();
@@ -56,8 +34,7 @@ describe("transactional messages", () => {
       group: uniqueName("txpg"),
       checkPollWaitMs: 2000,
       transactionListener: {
-        executeLocalTransaction: (m): LocalTransactionState =>
-          (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[kindOf(m)]!,
+        executeLocalTransaction: (m): LocalTransactionState => (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[kindOf(m)]!,
         checkLocalTransaction: (m: MessageExt): LocalTransactionState => {
           const i = Number(bodyText(m).split("-")[1]);
           checkTimesSeen.set(i, Number(m.properties.TRANSACTION_CHECK_TIMES));
@@ -67,16 +44,14 @@ describe("transactional messages", () => {
     });
     await producer.start();
     try {
-      const results = await Promise.all(
-        Array.from({ length: 120 }, (_, i) => producer.sendMessageInTransaction({ topic, body: `tx-${i}` }, i)),
-      );
+      const results = await Promise.all(Array.from({ length: 120 }, (_, i) => producer.sendMessageInTransaction({ topic, body: `tx-${i}` }, i)));
       expect(results.map((r) => r.localTransactionState)).toEqual(
         Array.from({ length: 120 }, (_, i) => (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[i % 5]),
       );
       expect(results.every((r) => r.queueOffset === -1 && r.transactionId === r.msgId)).toBe(true);
 
       // Kind 4 is given up after exactly CHECK_MAX checks; everything else is decided before.
-      await waitFor(async () => (await admin.listTransactions(topic, "PENDING")).length === 0, 20_000);
+      await waitFor("no transaction pending", async () => (await admin.listTransactions(topic, "PENDING")).length === 0, 20_000);
       const all = await admin.listTransactions(topic);
       const stateOf = new Map(all.map((t) => [t.transactionId, t]));
       for (const [i, r] of results.entries()) {
@@ -88,7 +63,7 @@ describe("transactional messages", () => {
       // The last check of a given-up transaction may still be on its way to the producer when
       // the broker gives up (one interval after raising it).
       const kind4 = Array.from({ length: 24 }, (_, k) => 5 * k + 4);
-      await waitFor(async () => kind4.every((i) => checkTimesSeen.get(i) === CHECK_MAX), 10_000);
+      await waitFor("the last check of every given-up transaction", async () => kind4.every((i) => checkTimesSeen.get(i) === CHECK_MAX), 10_000);
       // What the product promises about check-backs, whatever the machine's load: an UNKNOW
       // transaction is checked at least once and never more than CHECK_MAX times. How many checks
       // a decided one sees depends on whether its decision landed within TRANSACTION_TIMEOUT_MS
@@ -126,7 +101,7 @@ describe("transactional messages", () => {
     }
   });
 
-  it("makes decisions idempotent and refuses contradicting, unknown and foreign ones", async () => {
+  it("makes decisions idempotent and refuses contradicting, unknown and foreign ones", async ({ server, admin }) => {
     const topic = uniqueName("TxRules");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const q = `${server.url}/brokers/broker-a/topics/${topic}/queues/0`;
@@ -174,7 +149,7 @@ describe("transactional messages", () => {
 });
 
 describe("transaction check webhook", () => {
-  it("settles undecided half messages through a producer group's webhook", async () => {
+  it("settles undecided half messages through a producer group's webhook", async ({ server, admin }) => {
     const { createServer } = await import("node:http");
     const seen: { transactionId: string; checkTimes: number; body: string }[] = [];
     const hook = createServer((req, res) => {
@@ -204,7 +179,7 @@ describe("transaction check webhook", () => {
         });
         expect(r.status).toBe(200);
       }
-      await waitFor(async () => (await admin.listTransactions(topic, "PENDING")).length === 0, 10_000);
+      await waitFor("both settled by the webhook", async () => (await admin.listTransactions(topic, "PENDING")).length === 0, 10_000);
       const states = (await admin.listTransactions(topic)).map((t) => t.state).sort();
       expect(states).toEqual(["COMMITTED", "ROLLED_BACK"]);
       expect(seen.map((s) => s.body).sort()).toEqual(["commit-me", "roll-me-back"]);

@@ -132,9 +132,7 @@ export function operationsFromOpenApi(doc: unknown): ApiOperation[] {
         method: method.toUpperCase(),
         template,
         pathParams: params.filter((p) => p.in === "path").map((p) => p.name),
-        query: params
-          .filter((p) => p.in === "query")
-          .map((p) => ({ name: p.name, required: p.required ?? false, type: p.schema?.type ?? "string" })),
+        query: params.filter((p) => p.in === "query").map((p) => ({ name: p.name, required: p.required ?? false, type: p.schema?.type ?? "string" })),
         regex: templateRegex(template),
       };
       if (body) operation.body = body;
@@ -210,15 +208,99 @@ function big(char: string, length: number): string {
 
 /** Path segment values that are wrong for any parameter, in wire form. */
 const GARBAGE_SEGMENTS = [
-  "%20", "%09", "%00", "%00abc", "abc%00", "..", "%2e%2e", "%2E%2E", ".", "%2e", "...", "%2F", "a%2Fb", "..%2F..%2F",
-  "%", "%%", "%zz", "%Z", "%C3%28", "%C0%AF", "%ED%A0%80", "%FF%FE", "%E2%80%AE", "%F0%9F%98%80", "%EF%BB%BF",
-  "\u00e9", "\u00ff\u00fe", "%D1%82%D0%B5%D0%BC%D0%B0", "-1", "0", "1", "1.5", "1e3", "NaN", "Infinity", "-0", "+1",
-  "0x10", "00", "007", "9007199254740993", "99999999999999999999", "18446744073709551616", "true", "null",
-  "undefined", "[]", "{}", "%5B%5D", "%7B%7D", "'", "%22", "%3Cscript%3E", "%25", "%25RETRY%25x", "%25DLQ%25x",
-  "%25RETRY%25", "%25DLQ%25", "TBW102", "RMQ_SYS_TRANS_HALF_TOPIC", "rmq_sys_x", "SCHEDULE_TOPIC_XXXX",
-  "DefaultCluster", "broker-a", "broker-z", "BROKER-A", "%7C%7C", "*", "~", "a;b", "a,b", "a=b", "%3F", "%23",
-  "%26", "%2B", "+", "a+b", "%5C", "\\", "^", "`", "%60", "|", "%7C", "_", "-", "__proto__", "constructor",
-  "AQhicm9rZXItYQlUb3BpY1Rlc3QAAAAAAAAAAAAA", "AQ", "AQAA", "BgAAAAAAAAAAAAAAAAAAAA",
+  "%20",
+  "%09",
+  "%00",
+  "%00abc",
+  "abc%00",
+  "..",
+  "%2e%2e",
+  "%2E%2E",
+  ".",
+  "%2e",
+  "...",
+  "%2F",
+  "a%2Fb",
+  "..%2F..%2F",
+  "%",
+  "%%",
+  "%zz",
+  "%Z",
+  "%C3%28",
+  "%C0%AF",
+  "%ED%A0%80",
+  "%FF%FE",
+  "%E2%80%AE",
+  "%F0%9F%98%80",
+  "%EF%BB%BF",
+  "\u00e9",
+  "\u00ff\u00fe",
+  "%D1%82%D0%B5%D0%BC%D0%B0",
+  "-1",
+  "0",
+  "1",
+  "1.5",
+  "1e3",
+  "NaN",
+  "Infinity",
+  "-0",
+  "+1",
+  "0x10",
+  "00",
+  "007",
+  "9007199254740993",
+  "99999999999999999999",
+  "18446744073709551616",
+  "true",
+  "null",
+  "undefined",
+  "[]",
+  "{}",
+  "%5B%5D",
+  "%7B%7D",
+  "'",
+  "%22",
+  "%3Cscript%3E",
+  "%25",
+  "%25RETRY%25x",
+  "%25DLQ%25x",
+  "%25RETRY%25",
+  "%25DLQ%25",
+  "TBW102",
+  "RMQ_SYS_TRANS_HALF_TOPIC",
+  "rmq_sys_x",
+  "SCHEDULE_TOPIC_XXXX",
+  "DefaultCluster",
+  "broker-a",
+  "broker-z",
+  "BROKER-A",
+  "%7C%7C",
+  "*",
+  "~",
+  "a;b",
+  "a,b",
+  "a=b",
+  "%3F",
+  "%23",
+  "%26",
+  "%2B",
+  "+",
+  "a+b",
+  "%5C",
+  "\\",
+  "^",
+  "`",
+  "%60",
+  "|",
+  "%7C",
+  "_",
+  "-",
+  "__proto__",
+  "constructor",
+  "AQhicm9rZXItYQlUb3BpY1Rlc3QAAAAAAAAAAAAA",
+  "AQ",
+  "AQAA",
+  "BgAAAAAAAAAAAAAAAAAAAA",
 ];
 
 /** Long strings for any segment: around every name limit, and far over. */
@@ -284,7 +366,10 @@ function garbageParam(world: FuzzWorld, rng: Rng, name: string): { wire: string;
       return { wire, what: "swapped" };
     }
     case "unicode":
-      return { wire: encodeURIComponent(rng.pick(["тема", "主题", "😀", "\u202etopic", "a\u0000b", "\u0001", "\u0002", "\ufeff", "\ud7ff", "é"])), what: "unicode" };
+      return {
+        wire: encodeURIComponent(rng.pick(["тема", "主题", "😀", "\u202etopic", "a\u0000b", "\u0001", "\u0002", "\ufeff", "\ud7ff", "é"])),
+        what: "unicode",
+      };
     case "encodedName": {
       // a plausible name, percent-encoded character by character (decodes to the same name)
       const plain = plausibleParam(world, rng, name);
@@ -294,16 +379,70 @@ function garbageParam(world: FuzzWorld, rng: Rng, name: string): { wire: string;
 }
 
 const INT_GARBAGE = [
-  "-1", "1.5", "NaN", "Infinity", "-Infinity", "1e3", "", "0x1F", "+5", "%205", "5%20", "9007199254740993",
-  "99999999999999999999", "00", "-0", "%00", "abc", "%C3%A9", "0b11", "1_000", "１２", "%EF%BC%91", "[]", "true", "%",
+  "-1",
+  "1.5",
+  "NaN",
+  "Infinity",
+  "-Infinity",
+  "1e3",
+  "",
+  "0x1F",
+  "+5",
+  "%205",
+  "5%20",
+  "9007199254740993",
+  "99999999999999999999",
+  "00",
+  "-0",
+  "%00",
+  "abc",
+  "%C3%A9",
+  "0b11",
+  "1_000",
+  "１２",
+  "%EF%BC%91",
+  "[]",
+  "true",
+  "%",
 ];
 const STRING_GARBAGE = [
-  "", "*", "%", "%zz", "%00", "%C3%28", "%E2%80%AE", "||", "a%20||%20b", "((((", "a%20BETWEEN", "a%20%3E%201e999",
-  "a%20IN%20()", "'unterminated", "NOT%20NOT%20a", "TAGS%20IS%20NULL", "%0A", "null", "undefined", "SQL92", "TAG",
-  "sql92", "PENDING", "pending", "GIVEN_UP", "a=b", "%26", "%3D", "a%20%3E%2099999999999999999999999",
-  "a%20BETWEEN%205%20AND%201", "a%20%3D%20-9223372036854775809", "a%20IN%20('x'%2C%201)", "a%20LIKE%20'x'",
-  encodeURIComponent("(".repeat(150) + "a > 1" + ")".repeat(150)), encodeURIComponent("NOT ".repeat(120) + "(a > 1)"),
-  encodeURIComponent("a > 1 AND ".repeat(400) + "a > 1"), encodeURIComponent("TagA || ".repeat(600) + "TagB"),
+  "",
+  "*",
+  "%",
+  "%zz",
+  "%00",
+  "%C3%28",
+  "%E2%80%AE",
+  "||",
+  "a%20||%20b",
+  "((((",
+  "a%20BETWEEN",
+  "a%20%3E%201e999",
+  "a%20IN%20()",
+  "'unterminated",
+  "NOT%20NOT%20a",
+  "TAGS%20IS%20NULL",
+  "%0A",
+  "null",
+  "undefined",
+  "SQL92",
+  "TAG",
+  "sql92",
+  "PENDING",
+  "pending",
+  "GIVEN_UP",
+  "a=b",
+  "%26",
+  "%3D",
+  "a%20%3E%2099999999999999999999999",
+  "a%20BETWEEN%205%20AND%201",
+  "a%20%3D%20-9223372036854775809",
+  "a%20IN%20('x'%2C%201)",
+  "a%20LIKE%20'x'",
+  encodeURIComponent("(".repeat(150) + "a > 1" + ")".repeat(150)),
+  encodeURIComponent("NOT ".repeat(120) + "(a > 1)"),
+  encodeURIComponent("a > 1 AND ".repeat(400) + "a > 1"),
+  encodeURIComponent("TagA || ".repeat(600) + "TagB"),
 ];
 const BOOL_GARBAGE = ["true", "TRUE", "1", "", "false", "yes", "%00", "true%00"];
 /** Values of maxWaitMs a fuzzed request may carry: refused or at most a few ms, never a long hold. */
@@ -327,7 +466,19 @@ function plausibleQuery(world: FuzzWorld, rng: Rng, p: ApiParam): string {
       return String(rng.int(0, 3));
     case "expression":
       return encodeURIComponent(
-        rng.pick(["*", "TagA", "TagA || TagB", "a > 1", "a BETWEEN 0 AND 3", "color IN ('red', 'x')", "TAGS = 'TagA'", "NOT (a > 1)", "a IS NULL", "KEYS = 'k1'", "a = 1.5 OR a <> 'x'"]),
+        rng.pick([
+          "*",
+          "TagA",
+          "TagA || TagB",
+          "a > 1",
+          "a BETWEEN 0 AND 3",
+          "color IN ('red', 'x')",
+          "TAGS = 'TagA'",
+          "NOT (a > 1)",
+          "a IS NULL",
+          "KEYS = 'k1'",
+          "a = 1.5 OR a <> 'x'",
+        ]),
       );
     case "expressionType":
       return rng.pick(["TAG", "SQL92"]);
@@ -387,8 +538,25 @@ function buildQuery(world: FuzzWorld, rng: Rng, op: ApiOperation, mutations: str
   }
   if (fuzz && rng.chance(0.3)) {
     const junk = rng.pick([
-      "&&&", "=", "=x", "a", "%", "%zz=%zz", "?x=1", "a[]=1&a[]=2", "a[b]=c", "__proto__=1", "constructor=x",
-      "%00=%00", "x=" + big("y", 10_000), "offset=1&offset=2", "maxNums", "generation", "#frag", "%23=1", ";a=b",
+      "&&&",
+      "=",
+      "=x",
+      "a",
+      "%",
+      "%zz=%zz",
+      "?x=1",
+      "a[]=1&a[]=2",
+      "a[b]=c",
+      "__proto__=1",
+      "constructor=x",
+      "%00=%00",
+      "x=" + big("y", 10_000),
+      "offset=1&offset=2",
+      "maxNums",
+      "generation",
+      "#frag",
+      "%23=1",
+      ";a=b",
     ]);
     parts.push(junk);
     mutations.push("query:junk");
@@ -488,9 +656,7 @@ function plausibleString(world: FuzzWorld, rng: Rng, key: string, schema: JsonSc
   }
   const candidates = ["x", "fuzz_1", "A1", "value", "12345"];
   const pattern = schema.pattern ? new RegExp(schema.pattern) : undefined;
-  const fits = candidates.filter(
-    (c) => (!pattern || pattern.test(c)) && c.length >= (schema.minLength ?? 0) && c.length <= (schema.maxLength ?? Infinity),
-  );
+  const fits = candidates.filter((c) => (!pattern || pattern.test(c)) && c.length >= (schema.minLength ?? 0) && c.length <= (schema.maxLength ?? Infinity));
   return fits.length > 0 ? rng.pick(fits) : "x".repeat(Math.max(1, schema.minLength ?? 1));
 }
 
@@ -565,13 +731,67 @@ function getSlot(slot: Slot): Json {
 
 const WRONG_TYPES: Json[] = [null, true, false, 0, -1, 1.5, "", "x", "1", [], {}, [1, 2], { a: 1 }, [null], [[]]];
 const BOUNDARY_NUMBERS = [
-  -1, -0.5, 0.5, 1e21, 2 ** 31, 2 ** 31 - 1, -(2 ** 31) - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2, Number.MAX_SAFE_INTEGER,
-  -Number.MAX_SAFE_INTEGER, 1e308, -1e308, 5e-324, 1025, 33, 32, 30_001, 300_001, 2999, 10_001, 1001, 65, 19, 0,
+  -1,
+  -0.5,
+  0.5,
+  1e21,
+  2 ** 31,
+  2 ** 31 - 1,
+  -(2 ** 31) - 1,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  Number.MAX_SAFE_INTEGER,
+  -Number.MAX_SAFE_INTEGER,
+  1e308,
+  -1e308,
+  5e-324,
+  1025,
+  33,
+  32,
+  30_001,
+  300_001,
+  2999,
+  10_001,
+  1001,
+  65,
+  19,
+  0,
 ];
 const STRING_JUNK = [
-  "", " ", "\u0000", "\u0001", "\u0002", "a\u0001b", "\ud800", "\udfff", "\ud83d", "😀", "\u202e", "\ufeff", "тема",
-  "||", "*", " TagA ", "Tag\nA", "a b", "\\", "\"", "'", "%00", "../..", "%RETRY%x", "%DLQ%x", "TBW102", "${x}",
-  "<script>", "9007199254740993", "-1", "NaN", "true", "null",
+  "",
+  " ",
+  "\u0000",
+  "\u0001",
+  "\u0002",
+  "a\u0001b",
+  "\ud800",
+  "\udfff",
+  "\ud83d",
+  "😀",
+  "\u202e",
+  "\ufeff",
+  "тема",
+  "||",
+  "*",
+  " TagA ",
+  "Tag\nA",
+  "a b",
+  "\\",
+  '"',
+  "'",
+  "%00",
+  "../..",
+  "%RETRY%x",
+  "%DLQ%x",
+  "TBW102",
+  "${x}",
+  "<script>",
+  "9007199254740993",
+  "-1",
+  "NaN",
+  "true",
+  "null",
 ];
 const BASE64_JUNK = ["***", "eA=", "e", "====", "eA==eA==", " eA== ", "eA\n==", "%%%", "-_-_", "ZZZZZ", "=eA=", "\u00ff\u00fe", "ｅＡ＝＝"];
 
@@ -672,7 +892,10 @@ function buildBody(world: FuzzWorld, rng: Rng, schema: JsonSchema, mutate: boole
         const max = s.schema!.maxItems!;
         const n = rng.pick([max, max + 1]);
         const item = s.schema!.items ? validValue(world, rng, s.schema!.items, singular(s.name)) : 1;
-        setSlot(s, Array.from({ length: n }, () => structuredClone(item)));
+        setSlot(
+          s,
+          Array.from({ length: n }, () => structuredClone(item)),
+        );
         mutations.push(`array ${s.name} x${n}`);
         break;
       }
@@ -736,7 +959,29 @@ function rawBody(rng: Rng, valid: Json, mutations: string[]): BodyPlan {
   switch (kind) {
     case "junk":
       return {
-        text: rng.pick(["", " ", "{", "{not json", "}", "[", "{'a':1}", '{"a":}', '{"a" 1}', "/* c */ {}", "a=1&b=2", "<a/>", "\u0000", "nul", "tru", '"', "{\"offset\": NaN}", "{\"offset\": Infinity}", "{,}", "[,]", "1 2"]),
+        text: rng.pick([
+          "",
+          " ",
+          "{",
+          "{not json",
+          "}",
+          "[",
+          "{'a':1}",
+          '{"a":}',
+          '{"a" 1}',
+          "/* c */ {}",
+          "a=1&b=2",
+          "<a/>",
+          "\u0000",
+          "nul",
+          "tru",
+          '"',
+          '{"offset": NaN}',
+          '{"offset": Infinity}',
+          "{,}",
+          "[,]",
+          "1 2",
+        ]),
         mutations,
       };
     case "wrongTop":
@@ -759,7 +1004,13 @@ function rawBody(rng: Rng, valid: Json, mutations: string[]): BodyPlan {
       return { text: Buffer.concat([Buffer.from(validText.slice(0, at)), bad, Buffer.from(validText.slice(at))]), mutations };
     }
     case "bigNumber":
-      return { text: validText.replace(/(:)(-?\d+(?:\.\d+)?)/, `$1${rng.pick(["1e400", "-1e400", "1" + big("0", 400), "-0", "0.0000000000000000000001", "1E2", "01"])}`), mutations };
+      return {
+        text: validText.replace(
+          /(:)(-?\d+(?:\.\d+)?)/,
+          `$1${rng.pick(["1e400", "-1e400", "1" + big("0", 400), "-0", "0.0000000000000000000001", "1E2", "01"])}`,
+        ),
+        mutations,
+      };
     case "dupKeys":
       return { text: validText.replace(/^\{"([^"]+)":/, (_m, k: string) => `{"${k}":${rng.pick(['"x"', "null", "[]", "{}"])},"${k}":`), mutations };
     case "deep": {
@@ -825,9 +1076,18 @@ function limitEdgeBody(world: FuzzWorld, rng: Rng): BodyPlan {
 }
 
 const CONTENT_TYPES = [
-  "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=----fuzz", "application/json; charset=utf-16",
-  "application/octet-stream", "*/*", "application/jsonx", "APPLICATION/JSON", "application/json;;;charset=", "json",
-  "application/xml", "a/b; c=\"d\"",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=----fuzz",
+  "application/json; charset=utf-16",
+  "application/octet-stream",
+  "*/*",
+  "application/jsonx",
+  "APPLICATION/JSON",
+  "application/json;;;charset=",
+  "json",
+  "application/xml",
+  'a/b; c="d"',
 ];
 
 // ---------------------------------------------------------------------------------------------

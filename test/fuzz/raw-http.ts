@@ -44,17 +44,14 @@ export class RawHttpClient {
       };
       const headers: Record<string, string | number> = { ...(req.headers ?? {}) };
       if (req.body !== undefined) headers["content-length"] = req.body.length;
-      const outgoing = http.request(
-        { host: this.host, port: this.port, method: req.method, path: req.target, headers, agent: this.agent },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on("data", (c: Buffer) => chunks.push(c));
-          res.on("end", () =>
-            done({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), text: Buffer.concat(chunks).toString("utf8") }),
-          );
-          res.on("error", (e) => done({ status: res.statusCode ?? 0, contentType: "", text: "", error: String(e) }));
-        },
-      );
+      const outgoing = http.request({ host: this.host, port: this.port, method: req.method, path: req.target, headers, agent: this.agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          done({ status: res.statusCode ?? 0, contentType: String(res.headers["content-type"] ?? ""), text: Buffer.concat(chunks).toString("utf8") }),
+        );
+        res.on("error", (e) => done({ status: res.statusCode ?? 0, contentType: "", text: "", error: String(e) }));
+      });
       const timer = setTimeout(() => {
         outgoing.destroy(new Error(`no answer within ${timeoutMs} ms`));
       }, timeoutMs);

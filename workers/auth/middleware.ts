@@ -96,8 +96,7 @@ async function authenticate(c: Context<AppEnv>, accounts: Map<string, StoredAcco
     throw new MQError("REQUEST_EXPIRED", `x-mq-date is more than ${SIGNATURE_WINDOW_MS / 1000} s away from the server's clock`);
   if (nonce.length < 8 || nonce.length > 64) throw new MQError("SIGNATURE_INVALID", "x-mq-nonce must be 8-64 characters");
   const body = new Uint8Array(await c.req.arrayBuffer());
-  if (!timingSafeEqual(await sha256Hex(body), contentSha256))
-    throw new MQError("SIGNATURE_INVALID", "x-mq-content-sha256 does not match the body");
+  if (!timingSafeEqual(await sha256Hex(body), contentSha256)) throw new MQError("SIGNATURE_INVALID", "x-mq-content-sha256 does not match the body");
   const account = accounts.get(accessKey);
   const url = new URL(c.req.url);
   const expected = await signWithKey(account?.signingKey ?? NO_ACCOUNT_KEY, {
@@ -133,8 +132,7 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
   if (matched?.op.auth.kind === "public") return next();
   const accounts = await allAccounts(c.env);
   if (accounts.size === 0) {
-    if (!servesOpenLocally(c))
-      throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
+    if (!servesOpenLocally(c)) throw new MQError("AUTH_NOT_CONFIGURED", "no account is configured: set FLAREMQ_ACCOUNTS with wrangler secret put");
     return next();
   }
   let account: StoredAccount;

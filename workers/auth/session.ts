@@ -9,13 +9,7 @@ export const SESSION_TTL_MS = 12 * 3600_000;
 export const SESSION_COOKIE = "mq_session";
 
 async function mac(signingKey: string, accessKey: string, expiresAt: number): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    fromBase64Url(signingKey),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
+  const key = await crypto.subtle.importKey("raw", fromBase64Url(signingKey), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sig = await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(`session\n${accessKey}\n${expiresAt}`));
   return base64Url(new Uint8Array(sig));
 }

@@ -12,11 +12,7 @@ export const lookupRoutes = new Hono<AppEnv>().get("/:offsetMsgId", async (c) =>
   const id = c.req.param("offsetMsgId");
   const parts = decodeOffsetMsgId(id);
   if (!parts) throw new MQError("MESSAGE_ID_ILLEGAL", "not an offsetMsgId issued by this cluster");
-  const { mq } = await resolveQueue(
-    c.env,
-    { broker: parts.brokerName, topic: parts.topic, queueId: String(parts.queueId) },
-    "read",
-  );
+  const { mq } = await resolveQueue(c.env, { broker: parts.brokerName, topic: parts.topic, queueId: String(parts.queueId) }, "read");
   const entry = await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).getMessage(parts.queueOffset));
   if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `message ${id} not found`);
   return c.json(toMessageExt(mq, entry));

@@ -42,4 +42,3 @@ export function memberFor(target: { masterAlive: boolean; aliveSlaves: readonly 
   if (target.masterAlive) return asked;
   return target.aliveSlaves.includes(asked) ? asked : (target.aliveSlaves[0] ?? 1);
 }
-

@@ -14,8 +14,7 @@ export function toStoredMessages(input: readonly MessageIn[], now: number, bornH
     const at = input.length > 1 ? ` (message ${i})` : "";
     const encoding = m.bodyEncoding ?? "base64";
     const size = encoding === "utf8" ? encoder.encode(m.body).length : base64DecodedLength(m.body);
-    if (size > Limits.maxBodyBytes)
-      throw new MQError("MESSAGE_BODY_TOO_LARGE", `body is ${size} bytes, the limit is ${Limits.maxBodyBytes}${at}`);
+    if (size > Limits.maxBodyBytes) throw new MQError("MESSAGE_BODY_TOO_LARGE", `body is ${size} bytes, the limit is ${Limits.maxBodyBytes}${at}`);
     const body = encoding === "utf8" ? encoder.encode(m.body) : base64ToBytes(m.body);
     if (!body) throw new MQError("MESSAGE_ILLEGAL", `body is not valid base64${at}`);
     if (body.length === 0) throw new MQError("MESSAGE_ILLEGAL", `body is empty${at}`);
@@ -24,14 +23,10 @@ export function toStoredMessages(input: readonly MessageIn[], now: number, bornH
     const keys = m.keys ?? [];
     const properties = m.properties ?? {};
     const texts = [tags, ...keys, ...Object.keys(properties), ...Object.values(properties)];
-    if (texts.some(hasPropertySeparator))
-      throw new MQError("MESSAGE_ILLEGAL", `tags, keys and properties may not contain \\u0001 or \\u0002${at}`);
+    if (texts.some(hasPropertySeparator)) throw new MQError("MESSAGE_ILLEGAL", `tags, keys and properties may not contain \\u0001 or \\u0002${at}`);
     const propsSize = propertiesSize(tags, keys, properties);
     if (propsSize > Limits.maxPropertiesBytes)
-      throw new MQError(
-        "PROPERTIES_SIZE_EXCEEDED",
-        `properties are ${propsSize} bytes encoded, the limit is ${Limits.maxPropertiesBytes}${at}`,
-      );
+      throw new MQError("PROPERTIES_SIZE_EXCEEDED", `properties are ${propsSize} bytes encoded, the limit is ${Limits.maxPropertiesBytes}${at}`);
     return {
       msgId: m.msgId ?? createMsgId(now),
       tags,

@@ -27,11 +27,7 @@ export interface ResolvedQueue {
   aliveSlaves: number[];
 }
 
-export async function resolveQueue(
-  env: Env,
-  params: { broker: string; topic: string; queueId: string },
-  access: Access,
-): Promise<ResolvedQueue> {
+export async function resolveQueue(env: Env, params: { broker: string; topic: string; queueId: string }, access: Access): Promise<ResolvedQueue> {
   const config = readConfig(env);
   const { broker, topic } = params;
   const info = isValidBrokerName(broker) ? (await listBrokers(env)).find((b) => b.brokerName === broker && b.alive) : undefined;
@@ -48,12 +44,10 @@ export async function resolveQueue(
   const queueData = topicConfig.queues.find((q) => q.brokerName === broker);
   if (!queueData) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues on broker "${broker}"`);
   const queueCount = Math.max(queueData.readQueueNums, queueData.writeQueueNums);
-  if (queueId >= queueCount)
-    throw new MQError("QUEUE_ID_ILLEGAL", `queueId ${queueId} is illegal: topic "${topic}" has ${queueCount} queues on "${broker}"`);
+  if (queueId >= queueCount) throw new MQError("QUEUE_ID_ILLEGAL", `queueId ${queueId} is illegal: topic "${topic}" has ${queueCount} queues on "${broker}"`);
   if ((access === "write" || access === "write-admin") && !canWrite(queueData.perm))
     throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
-  if (access === "read" && !canRead(queueData.perm))
-    throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
+  if (access === "read" && !canRead(queueData.perm)) throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
   const aliveSlaves = Object.keys(info.brokerAddrs)
     .map(Number)
     .filter((id) => id > 0)

@@ -28,11 +28,7 @@ import { suggestBrokerId } from "./slave-read.js";
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
 async function target(c: QueueContext, access: Access) {
-  const resolved = await resolveQueue(
-    c.env,
-    { broker: c.req.param("broker"), topic: c.req.param("topic"), queueId: c.req.param("queueId") },
-    access,
-  );
+  const resolved = await resolveQueue(c.env, { broker: c.req.param("broker"), topic: c.req.param("topic"), queueId: c.req.param("queueId") }, access);
   const { brokerName, topic, queueId } = resolved.mq;
   return { ...resolved, stub: routedQueueStub(c.env, brokerName, topic, queueId) };
 }
@@ -73,8 +69,7 @@ export const brokerRoutes = new Hono<AppEnv>()
     if (expression.length > Limits.maxExpressionLength)
       throw new MQError("VALIDATION_FAILED", `expression is longer than ${Limits.maxExpressionLength} characters`);
     const expressionType = c.req.query("expressionType") ?? "TAG";
-    if (expressionType !== "TAG" && expressionType !== "SQL92")
-      throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
+    if (expressionType !== "TAG" && expressionType !== "SQL92") throw new MQError("VALIDATION_FAILED", "expressionType must be TAG or SQL92");
     buildFilter(expressionType, expression); // a bad expression is a 400 with its position
     const member = memberOf(c.req.query("group"), c.req.query("clientId"), c.req.query("generation"));
     const queue = await target(c, "read");
@@ -122,7 +117,9 @@ export const brokerRoutes = new Hono<AppEnv>()
     const group = c.req.param("group");
     checkGroupName(group);
     const queue = await target(c, "read");
-    return c.json((await onMember(c.env, queue, memberFor(queue, 0), { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value);
+    return c.json(
+      (await onMember(c.env, queue, memberFor(queue, 0), { master: (s) => s.fetchOffset(group), replica: (s) => s.fetchReplicaOffset(group) })).value,
+    );
   })
   .put(`${Q}/groups/:group/offset`, async (c) => {
     const group = c.req.param("group");
@@ -151,8 +148,7 @@ export const brokerRoutes = new Hono<AppEnv>()
   })
   .get(`${Q}/transactions`, async (c) => {
     const state = c.req.query("state");
-    if (state !== undefined && !HALF_STATES.has(state))
-      throw new MQError("VALIDATION_FAILED", `state must be one of ${[...HALF_STATES].join(", ")}`);
+    if (state !== undefined && !HALF_STATES.has(state)) throw new MQError("VALIDATION_FAILED", `state must be one of ${[...HALF_STATES].join(", ")}`);
     const limit = uintParam(c.req.query("limit"), "limit", { fallback: 100, max: 1000 });
     const { stub } = await target(c, "admin");
     return c.json({ transactions: await callRpc(() => stub.listTransactions(state as HalfState | undefined, limit)) });
@@ -161,11 +157,7 @@ export const brokerRoutes = new Hono<AppEnv>()
 const HALF_STATES: ReadonlySet<string> = new Set(["PENDING", "COMMITTED", "ROLLED_BACK", "GIVEN_UP"]);
 
 /** A pull from a group member names group, clientId and generation; all three or none. */
-function memberOf(
-  group: string | undefined,
-  clientId: string | undefined,
-  generation: string | undefined,
-): { group?: string; fence?: MemberFence } {
+function memberOf(group: string | undefined, clientId: string | undefined, generation: string | undefined): { group?: string; fence?: MemberFence } {
   if (group === undefined && clientId === undefined && generation === undefined) return {};
   if (group === undefined || clientId === undefined || generation === undefined)
     throw new MQError("VALIDATION_FAILED", "group, clientId and generation go together");

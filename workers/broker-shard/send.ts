@@ -19,12 +19,7 @@ interface SendContext {
   now: number;
 }
 
-export function sendResult(
-  mq: MessageQueue,
-  messages: readonly StoredMessage[],
-  queueOffset: number,
-  sendStatus: SendStatus = "SEND_OK",
-): SendResult {
+export function sendResult(mq: MessageQueue, messages: readonly StoredMessage[], queueOffset: number, sendStatus: SendStatus = "SEND_OK"): SendResult {
   const msgIds = messages.map((m) => m.msgId);
   const offsetMsgIds = queueOffset < 0 ? messages.map(() => "") : messages.map((_, i) => encodeOffsetMsgId({ ...mq, queueOffset: queueOffset + i }));
   return {

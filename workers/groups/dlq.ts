@@ -19,7 +19,6 @@ import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { DlqDeleteSchema as DeleteSchema, DlqResendSchema as ResendSchema } from "../../protocol/schemas.js";
 
-
 /** Most DLQ messages one list or resend handles. */
 const DLQ_MAX = 1000;
 
@@ -60,7 +59,9 @@ async function resendOne(env: Env, group: string, offsetMsgId: string): Promise<
   const queueId = entry.queueOffset % target.writeQueueNums;
   const { RECONSUME_TIME: _r, MAX_RECONSUME_TIMES: _m, DELAY: _d, ...properties } = entry.message.properties;
   const message = { ...entry.message, reconsumeTimes: 0, properties: { ...properties, DLQ_RESENT_FROM: offsetMsgId } };
-  await callRpc(() => queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false, mq: { topic: original, brokerName: target.brokerName, queueId } }));
+  await callRpc(() =>
+    queueStub(env, target.brokerName, original, queueId).append([message], { dedupe: false, mq: { topic: original, brokerName: target.brokerName, queueId } }),
+  );
 }
 
 export const dlqRoutes = new Hono<AppEnv>()

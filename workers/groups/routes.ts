@@ -89,8 +89,7 @@ export const groupRoutes = new Hono<AppEnv>()
     checkGroupName(group);
     // A live member's next heartbeat would list the group again and recreate its retry topic.
     const { members } = await callRpc(() => consumerGroupStub(c.env, group).info(group));
-    if (members.length > 0)
-      throw new MQError("GROUP_HAS_MEMBERS", `consumer group "${group}" has ${members.length} live member(s); shut them down first`);
+    if (members.length > 0) throw new MQError("GROUP_HAS_MEMBERS", `consumer group "${group}" has ${members.length} live member(s); shut them down first`);
     // As RocketMQ Dashboard's delete: the group's retry and dead-letter topics go with it. Its
     // committed offsets stay on the queues (mqadmin deleteSubGroup without removeOffset).
     const topicsDeleted: string[] = [];

@@ -2,21 +2,20 @@
  * Consumer send-back (RocketMQ's CONSUMER_SEND_MSG_BACK): a message a clustering consumer
  * failed goes to `%RETRY%<group>` with delay level 3 + reconsumeTimes, keeping its msgId,
  * original topic (RETRY_TOPIC) and first msgId (ORIGIN_MESSAGE_ID); past maxReconsumeTimes
- * it goes to `%DLQ%<group>` instead. The body is read from the queue it was pulled from, so
- * the consumer does not upload it again.
+ * it goes to `%DLQ%<group>` instead (the decision: protocol/retry-ladder.ts). The body is read
+ * from the queue it was pulled from, so the consumer does not upload it again.
  */
 import { dlqTopic, retryTopic } from "../../protocol/consumer.js";
 import { delayForLevel } from "../../protocol/delay-levels.js";
 import { MQError } from "../../protocol/errors.js";
 import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
+import { DEFAULT_MAX_RECONSUME_TIMES, nextRetryStep } from "../../protocol/retry-ladder.js";
 import { readConfig } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
 import { upsertTopic } from "../../cluster/topic-registry.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { queueStub } from "../../cluster/stubs.js";
 import { resolveQueue } from "../broker-shard/resolve-queue.js";
-
-export const DEFAULT_MAX_RECONSUME_TIMES = 16;
 
 export interface SendBackResult {
   /** Where the message went: the retry topic (with its due time) or the dead-letter queue. */
@@ -48,17 +47,22 @@ export async function sendBack(
   };
   delete properties.DELAY;
   const message: StoredMessage = { ...original, reconsumeTimes, properties };
-  const toDlq = (options.delayLevel ?? 0) < 0 || original.reconsumeTimes >= maxReconsumeTimes;
+  const config = readConfig(env);
+  const step = nextRetryStep({
+    reconsumeTimes: original.reconsumeTimes,
+    maxReconsumeTimes,
+    delayLevel: options.delayLevel,
+    maxDelayLevel: config.delayLevelsMs.length,
+  });
 
-  if (toDlq) {
+  if (step.destination === "DLQ") {
     const topic = dlqTopic(group);
     // One dead-letter queue per broker, created on first use (RocketMQ: DLQ_NUMS_PER_GROUP = 1).
     await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");
     await callRpc(() => queueStub(env, mq.brokerName, topic, 0).append([message], { mq: { topic, brokerName: mq.brokerName, queueId: 0 } }));
     return { destination: "DLQ", topic, reconsumeTimes, deliverTimeMs: null };
   }
-  const config = readConfig(env);
-  const level = Math.min(options.delayLevel && options.delayLevel > 0 ? options.delayLevel : 3 + original.reconsumeTimes, config.delayLevelsMs.length);
+  const level = step.delayLevel;
   message.properties.DELAY = String(level);
   const topic = retryTopic(group);
   await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");

@@ -22,10 +22,7 @@ const replicationCalls = new SharedCalls<Replication>();
 
 /** `replication: false` leaves the lag out (null) and wakes no queue object. */
 export async function clusterList(env: Env, options: { replication: boolean }): Promise<ClusterBroker[]> {
-  const [brokers, topics] = await Promise.all([
-    listBrokers(env, { fresh: true }),
-    readNameServer(env, (ns) => ns.listTopics()),
-  ]);
+  const [brokers, topics] = await Promise.all([listBrokers(env, { fresh: true }), readNameServer(env, (ns) => ns.listTopics())]);
   const slaves = readConfig(env).slavesPerBroker;
   return Promise.all(
     brokers.map(async (b) => {
@@ -37,9 +34,7 @@ export async function clusterList(env: Env, options: { replication: boolean }): 
             );
             const asked = slaves > 0 ? queues.slice(0, MAX_QUEUES_PER_BROKER) : [];
             const statuses = await Promise.all(
-              asked.map(({ topic, queueId }) =>
-                callRpc(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null),
-              ),
+              asked.map(({ topic, queueId }) => callRpc(() => queueStub(env, b.brokerName, topic, queueId).replicationStatus()).catch(() => null)),
             );
             return { queuesChecked: asked.length, partial: asked.length < queues.length, slaves: summarise(slaves, statuses) };
           })

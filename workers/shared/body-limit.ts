@@ -10,10 +10,7 @@ import type { AppEnv } from "./app-env.js";
 
 export function requestSizeLimit(maxBytes: number, drainMaxBytes: number = maxBytes * 4): MiddlewareHandler<AppEnv> {
   const tooLarge = (c: Parameters<MiddlewareHandler<AppEnv>>[0]) =>
-    c.json(
-      { code: "REQUEST_TOO_LARGE", message: `request body is larger than ${maxBytes} bytes`, requestId: c.get("requestId") },
-      413,
-    );
+    c.json({ code: "REQUEST_TOO_LARGE", message: `request body is larger than ${maxBytes} bytes`, requestId: c.get("requestId") }, 413);
   const streaming = bodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async (c, next) => {
     const declared = Number(c.req.header("content-length") ?? "NaN");

@@ -25,11 +25,7 @@ export function parseWith<T extends z.ZodType>(schema: T, raw: unknown): z.infer
 }
 
 /** A required or optional non-negative integer from the query string or path. */
-export function uintParam(
-  value: string | undefined,
-  name: string,
-  opts: { code?: ErrorCode; fallback?: number; max?: number } = {},
-): number {
+export function uintParam(value: string | undefined, name: string, opts: { code?: ErrorCode; fallback?: number; max?: number } = {}): number {
   const code = opts.code ?? "VALIDATION_FAILED";
   if (value === undefined) {
     if (opts.fallback !== undefined) return opts.fallback;

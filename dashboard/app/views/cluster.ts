@@ -24,7 +24,12 @@ export class ClusterView implements View {
     this.section = h(
       "section",
       { "data-view": this.name, "data-testid": "view-cluster" },
-      h("div", { class: "bar" }, h("button", { type: "button", "data-testid": "cluster-refresh", onclick: () => void this.refresh() }, "Refresh"), this.summary),
+      h(
+        "div",
+        { class: "bar" },
+        h("button", { type: "button", "data-testid": "cluster-refresh", onclick: () => void this.refresh() }, "Refresh"),
+        this.summary,
+      ),
       this.error,
       table("cluster-table", headers, this.body, ["Id", "Last heartbeat", "Topics", "Replication lag"]),
       this.replicationNote,

@@ -8,7 +8,13 @@ export class DlqView implements View {
   readonly name = "dlq";
   readonly label = "Dead letters";
   readonly section: HTMLElement;
-  private readonly group = h("input", { "data-testid": "dlq-group", list: "group-list", placeholder: "consumer group", "aria-label": "consumer group", required: true });
+  private readonly group = h("input", {
+    "data-testid": "dlq-group",
+    list: "group-list",
+    placeholder: "consumer group",
+    "aria-label": "consumer group",
+    required: true,
+  });
   private readonly max = h("input", { "data-testid": "dlq-max", type: "number", min: 1, max: 1000, value: 50, class: "narrow" });
   private readonly all = h("input", { type: "checkbox", "data-testid": "dlq-all", "aria-label": "select all" });
   private readonly resendResult = h("span", { class: "ok", "data-testid": "dlq-resend-result" });
@@ -69,7 +75,7 @@ export class DlqView implements View {
       h(
         "tr",
         { "data-testid": "dlq-row", "data-offset-msg-id": m.offsetMsgId },
-        h("td", null, this.picks[i]!),
+        h("td", null, this.picks[i]),
         h("td", { class: "mono" }, m.offsetMsgId),
         h("td", { class: "mono" }, m.msgId),
         h("td", { class: "mono" }, m.properties.RETRY_TOPIC ?? m.topic),

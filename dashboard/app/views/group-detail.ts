@@ -28,7 +28,13 @@ export class GroupDetail {
   private readonly chart = new LagChart();
   private readonly lagBody = h("tbody");
   private readonly membersBody = h("tbody");
-  private readonly resetTopic = h("input", { list: "topic-list", placeholder: "topic", "aria-label": "topic to reset", required: true, "data-testid": "group-reset-topic" });
+  private readonly resetTopic = h("input", {
+    list: "topic-list",
+    placeholder: "topic",
+    "aria-label": "topic to reset",
+    required: true,
+    "data-testid": "group-reset-topic",
+  });
   private readonly resetTime = h("input", { type: "datetime-local", step: 1, required: true, "aria-label": "reset to", "data-testid": "group-reset-time" });
   private readonly opResult = h("span", { class: "ok", "data-testid": "group-op-result" });
 

@@ -25,7 +25,13 @@ export class GroupsView implements View {
   private readonly rows = new Map<string, GroupRow>();
   private readonly history: LagHistory;
   private readonly detail: GroupDetail;
-  private readonly nameInput = h("input", { "data-testid": "group-name", list: "group-list", placeholder: "consumer group", "aria-label": "consumer group", required: true });
+  private readonly nameInput = h("input", {
+    "data-testid": "group-name",
+    list: "group-list",
+    placeholder: "consumer group",
+    "aria-label": "consumer group",
+    required: true,
+  });
   private readonly topicInput = h("input", { "data-testid": "group-topic", list: "topic-list", placeholder: "topic (optional)", "aria-label": "topic" });
   private readonly count = h("span", { class: "muted", "data-testid": "groups-count" });
   private readonly result = h("span", { class: "ok", "data-testid": "groups-result" });
@@ -97,7 +103,10 @@ export class GroupsView implements View {
       return;
     }
     groups.sort(byKey((g) => g.group));
-    setDatalist(this.ctx.groupList, groups.map((g) => g.group));
+    setDatalist(
+      this.ctx.groupList,
+      groups.map((g) => g.group),
+    );
     const seen = new Set<string>();
     const selected = this.detail.selected?.group;
     for (const g of groups) {

@@ -111,7 +111,13 @@ export class ProducersView implements View {
         null,
         h(
           "button",
-          { class: "link", type: "button", title: "a topic's pending transactions of this group", "data-testid": "producer-transactions", onclick: () => this.ctx.go.transactions("", group) },
+          {
+            class: "link",
+            type: "button",
+            title: "a topic's pending transactions of this group",
+            "data-testid": "producer-transactions",
+            onclick: () => this.ctx.go.transactions("", group),
+          },
           "transactions",
         ),
       ),

@@ -12,11 +12,29 @@ export class SearchView implements View {
   readonly name = "search";
   readonly label = "Message search";
   readonly section: HTMLElement;
-  private readonly offsetId = h("input", { "data-testid": "search-offset-id", placeholder: "offsetMsgId", "aria-label": "offsetMsgId", size: 40, required: true });
+  private readonly offsetId = h("input", {
+    "data-testid": "search-offset-id",
+    placeholder: "offsetMsgId",
+    "aria-label": "offsetMsgId",
+    size: 40,
+    required: true,
+  });
   private readonly offsetForm: HTMLFormElement;
-  private readonly msgIdTopic = h("input", { "data-testid": "search-msgid-topic", list: "topic-list", placeholder: "topic", "aria-label": "topic", required: true });
+  private readonly msgIdTopic = h("input", {
+    "data-testid": "search-msgid-topic",
+    list: "topic-list",
+    placeholder: "topic",
+    "aria-label": "topic",
+    required: true,
+  });
   private readonly msgId = h("input", { "data-testid": "search-msgid-id", placeholder: "msgId", "aria-label": "msgId", size: 36, required: true });
-  private readonly keyTopic = h("input", { "data-testid": "search-key-topic", list: "topic-list", placeholder: "topic", "aria-label": "topic", required: true });
+  private readonly keyTopic = h("input", {
+    "data-testid": "search-key-topic",
+    list: "topic-list",
+    placeholder: "topic",
+    "aria-label": "topic",
+    required: true,
+  });
   private readonly key = h("input", { "data-testid": "search-key", placeholder: "key", "aria-label": "key", required: true });
   private readonly keyBegin = h("input", { "data-testid": "search-key-begin", type: "datetime-local", step: 1 });
   private readonly keyEnd = h("input", { "data-testid": "search-key-end", type: "datetime-local", step: 1 });

@@ -79,7 +79,10 @@ export class TopicsView implements View {
       return;
     }
     list.sort(byKey((t) => t.topic));
-    setDatalist(this.ctx.topicList, list.map((t) => t.topic));
+    setDatalist(
+      this.ctx.topicList,
+      list.map((t) => t.topic),
+    );
     const seen = new Set<string>();
     for (const config of list) {
       seen.add(config.topic);
