@@ -13,6 +13,7 @@ import { javaStringHash, type MessageQueueSelector } from "./queue-selector.js";
 import type { FetchLike } from "./transport.js";
 import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf, startedProducer } from "./test-support/producers.js";
+import { deferred } from "./test-support/promises.js";
 
 interface Post {
   /** 1-based arrival number. */
@@ -32,19 +33,6 @@ const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerNam
 
 /** How long the fake broker takes to answer, on the real clock (latency, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
 
 /**
  * A fake deployment. GET /namesrv/topics/:t/route answers from `routes`; POST
