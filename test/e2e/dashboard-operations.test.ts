@@ -5,9 +5,10 @@
  */
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
-import { PullConsumer, PushConsumer, TransactionProducer, concurrently } from "../../client/index.js";
+import { PullConsumer, TransactionProducer } from "../../client/index.js";
 import { ROOT } from "../auth-helpers.js";
 import { byTestId, launchChromium, type TestBrowser } from "../browser.js";
+import { collectingConsumer } from "../consumer-helpers.js";
 import { serverFixture, test as e2e } from "../fixture.js";
 import { http, uniqueName, type TestServer } from "../helpers.js";
 
@@ -19,8 +20,6 @@ const test = e2e.extend("withAccounts", { scope: "file" }, serverFixture({ vars:
 const it = test;
 
 let browser: TestBrowser;
-let page: Page | undefined;
-let pageErrors: string[] = [];
 
 beforeAll(async () => {
   browser = await launchChromium("ops", { viewport: { width: 1400, height: 900 } });
@@ -30,21 +29,8 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function newPage(): Promise<Page> {
-  const p = await browser.context.newPage();
-  page = p;
-  pageErrors = [];
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.setDefaultTimeout(UI_WAIT_MS);
-  return p;
-}
-
 afterEach(async () => {
-  const errors = pageErrors;
-  pageErrors = [];
-  await page?.close();
-  page = undefined;
-  expect(errors, "uncaught errors in the page").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors in the page").toEqual([]);
 });
 
 /** A datetime-local input's value for an epoch time (local time, to the second). */
@@ -56,7 +42,7 @@ function localDateTime(ms: number): string {
 
 describe("dashboard operations", () => {
   async function open(server: TestServer, view: string): Promise<Page> {
-    const p = await newPage();
+    const p = await browser.newPage();
     await p.goto(`${server.url}/dashboard?refresh=1000#${view}`);
     await p.waitForSelector("body[data-ready=true]");
     return p;
@@ -176,39 +162,30 @@ describe("dashboard operations", () => {
     const topic = uniqueName("DashDelGroup");
     const group = uniqueName("delgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
-    let running = true;
-    try {
-      const p = await open(server, "groups");
-      const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
-      await row.waitFor();
-      await row.click();
-      await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
-      await p.click(byTestId("group-delete"));
-      await answer(p, group, true);
-      await expect.poll(() => p.locator(byTestId("group-error")).textContent(), { timeout: UI_WAIT_MS }).toMatch(/^GROUP_HAS_MEMBERS: /);
-      // The refusal stays on screen through the next refreshes.
-      const refreshes = async () => Number(await p.locator(byTestId("refresh-status")).getAttribute("data-refreshes"));
-      const seen = await refreshes();
-      await expect.poll(refreshes, { timeout: UI_WAIT_MS }).toBeGreaterThanOrEqual(seen + 2);
-      expect(await p.locator(byTestId("group-error")).textContent()).toMatch(/^GROUP_HAS_MEMBERS: /);
-      expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
+    const { consumer } = await collectingConsumer(server, group, topic); // a live member
+    const p = await open(server, "groups");
+    const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
+    await row.waitFor();
+    await row.click();
+    await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
+    await p.click(byTestId("group-delete"));
+    await answer(p, group, true);
+    await expect.poll(() => p.locator(byTestId("group-error")).textContent(), { timeout: UI_WAIT_MS }).toMatch(/^GROUP_HAS_MEMBERS: /);
+    // The refusal stays on screen through the next refreshes.
+    const refreshes = async () => Number(await p.locator(byTestId("refresh-status")).getAttribute("data-refreshes"));
+    const seen = await refreshes();
+    await expect.poll(refreshes, { timeout: UI_WAIT_MS }).toBeGreaterThanOrEqual(seen + 2);
+    expect(await p.locator(byTestId("group-error")).textContent()).toMatch(/^GROUP_HAS_MEMBERS: /);
+    expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
 
-      await consumer.shutdown();
-      running = false;
-      await p.click(byTestId("group-delete"));
-      await answer(p, group, true);
-      await expect.poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS }).toBe(`deleted ${group} with %RETRY%${group}`);
-      expect(await p.locator(byTestId("group-detail")).isHidden()).toBe(true);
-      await row.waitFor({ state: "detached" });
-      expect((await admin.listGroups()).map((g) => g.group)).not.toContain(group);
-      expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(`%RETRY%${group}`);
-    } finally {
-      if (running) await consumer.shutdown();
-    }
+    await consumer.shutdown();
+    await p.click(byTestId("group-delete"));
+    await answer(p, group, true);
+    await expect.poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS }).toBe(`deleted ${group} with %RETRY%${group}`);
+    expect(await p.locator(byTestId("group-detail")).isHidden()).toBe(true);
+    await row.waitFor({ state: "detached" });
+    expect((await admin.listGroups()).map((g) => g.group)).not.toContain(group);
+    expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(`%RETRY%${group}`);
   });
 
   it("lists producer groups with their polls and webhooks, and a group's pending transactions", async ({ server, admin }) => {
@@ -266,7 +243,7 @@ describe("dashboard sign-out", () => {
 
   it("shows the signed-in account and signs out to the sign-in page, forgetting the session", async ({ withAccounts: server }) => {
     await browser.context.clearCookies();
-    const p = await newPage();
+    const p = await browser.newPage();
     await p.goto(`${server.url}/dashboard/login`);
     await p.fill(byTestId("access-key"), ROOT.accessKey);
     await p.fill(byTestId("secret-key"), ROOT.secretKey);
@@ -286,7 +263,7 @@ describe("dashboard sign-out", () => {
   });
 
   it("hides the account and sign-out on a server without accounts", async ({ server: open }) => {
-    const p = await newPage();
+    const p = await browser.newPage();
     await p.goto(`${open.url}/dashboard`);
     await p.waitForSelector("body[data-ready=true]");
     await p.locator(`${byTestId("session")}[data-state="none"]`).waitFor({ state: "attached" });

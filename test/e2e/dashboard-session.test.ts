@@ -20,8 +20,6 @@ let other: Server;
 let otherUrl = "";
 let otherPage = "";
 let browser: TestBrowser;
-let page: Page;
-let problems: string[] = [];
 
 test.override("serverOptions", {
   vars: {
@@ -54,22 +52,17 @@ afterAll(async () => {
 });
 
 async function newPage(): Promise<Page> {
-  page = await browser.context.newPage();
-  problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
+  const page = await browser.newPage();
+  const problems = browser.problems;
   // A CSP that blocked the page's own script or style shows up here.
   page.on("console", (m) => {
     if (m.type() === "error" && /Content Security Policy/i.test(m.text()) && page.url().startsWith(server.url)) problems.push(m.text());
   });
-  page.setDefaultTimeout(10_000);
   return page;
 }
 
 afterEach(async () => {
-  await page?.close();
-  const seen = problems;
-  problems = [];
-  expect(seen, "uncaught errors or CSP violations in our pages").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors or CSP violations in our pages").toEqual([]);
 });
 
 async function signIn(p: Page, cred: { accessKey: string; secretKey: string }): Promise<void> {

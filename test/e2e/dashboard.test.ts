@@ -6,9 +6,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
-import { Producer, PullConsumer, PushConsumer, concurrently, type Admin } from "../../client/index.js";
+import { Producer, PullConsumer, type Admin } from "../../client/index.js";
 import { ROOT } from "../../scripts/build.js";
 import { byTestId, launchChromium, type TestBrowser } from "../browser.js";
+import { collectingConsumer } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { http, uniqueName, type TestServer } from "../helpers.js";
 
@@ -21,8 +22,6 @@ const UI_WAIT_MS = 10_000;
 let server: TestServer;
 let admin: Admin;
 let browser: TestBrowser;
-let page: Page | undefined;
-let pageErrors: string[] = [];
 
 // The browser and page are shared by the file's tests, as the server is (from the fixture).
 test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
@@ -36,22 +35,14 @@ afterAll(async () => {
 });
 
 async function open(hash: string): Promise<Page> {
-  const p = await browser.context.newPage();
-  page = p;
-  pageErrors = [];
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.setDefaultTimeout(UI_WAIT_MS);
+  const p = await browser.newPage();
   await p.goto(`${server.url}/dashboard${REFRESH}#${hash}`);
   await p.waitForSelector("body[data-ready=true]");
   return p;
 }
 
 afterEach(async () => {
-  const errors = pageErrors;
-  pageErrors = [];
-  await page?.close();
-  page = undefined;
-  expect(errors, "uncaught errors in the page").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors in the page").toEqual([]);
 });
 
 describe("dashboard", () => {
@@ -64,7 +55,6 @@ describe("dashboard", () => {
     const html = await res.text();
     expect(html).toContain('<script type="module"');
     expect(html).not.toMatch(/https?:\/\//); // nothing from the network
-    page = await browser.context.newPage(); // for afterEach
   });
 
   it("renders a 64-queue topic's row within a few seconds, then its status and message rate", async () => {
@@ -185,24 +175,17 @@ describe("dashboard", () => {
     const topic = uniqueName("DashGroups");
     const group = uniqueName("live");
     await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
-    try {
-      const p = await open("groups");
-      const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
-      await row.waitFor();
-      await expect.poll(() => row.locator('[data-col="members"]').textContent(), { timeout: UI_WAIT_MS }).toBe("1");
-      await row.click();
-      await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
-      await p.locator(byTestId("member-row")).first().waitFor();
-      expect(await p.locator(byTestId("member-row")).count()).toBe(1);
-      // Its topic's two queues (the group also reads its %RETRY% topic).
-      expect(await p.locator(`[data-testid="lag-row"][data-queue^="${topic}/"]`).count()).toBe(2);
-    } finally {
-      await consumer.shutdown();
-    }
+    await collectingConsumer(server, group, topic); // a live member
+    const p = await open("groups");
+    const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('[data-col="members"]').textContent(), { timeout: UI_WAIT_MS }).toBe("1");
+    await row.click();
+    await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
+    await p.locator(byTestId("member-row")).first().waitFor();
+    expect(await p.locator(byTestId("member-row")).count()).toBe(1);
+    // Its topic's two queues (the group also reads its %RETRY% topic).
+    expect(await p.locator(`[data-testid="lag-row"][data-queue^="${topic}/"]`).count()).toBe(2);
   });
 
   it("sends test messages round-robin over the topic's write queues", async () => {

@@ -4,8 +4,9 @@
  * accounts (who may call them).
  */
 import { describe, expect } from "vitest";
-import { Admin, PushConsumer, TransactionProducer, concurrently } from "../../client/index.js";
+import { Admin, TransactionProducer } from "../../client/index.js";
 import { APP, ROOT } from "../auth-helpers.js";
+import { collectingConsumer } from "../consumer-helpers.js";
 import { serverFixture, test as e2e } from "../fixture.js";
 import { codeOf, http, uniqueName } from "../helpers.js";
 
@@ -33,10 +34,7 @@ describe("on an open server", () => {
     const topic = uniqueName("DelGroup");
     const group = uniqueName("delgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
+    const { consumer } = await collectingConsumer(server, group, topic); // a live member
     const sent = await producer.send({ topic, body: "to the DLQ" });
     const back = await http(`${server.url}/groups/${group}/sendback`, {
       method: "POST",
