@@ -433,13 +433,7 @@ describe("accounts API", () => {
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ deleted: "tmp-user" });
     // Other isolates may trust their account cache for up to 5 s; this server has one isolate.
-    const deadline = Date.now() + 5_500;
-    let after = outcome(await call(NEW, "GET", "/topics/TBoth/status"));
-    while (after !== "401 SIGNATURE_INVALID" && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      after = outcome(await call(NEW, "GET", "/topics/TBoth/status"));
-    }
-    expect(after).toBe("401 SIGNATURE_INVALID");
+    await expect.poll(async () => outcome(await call(NEW, "GET", "/topics/TBoth/status")), { timeout: 5_500, interval: 250 }).toBe("401 SIGNATURE_INVALID");
     expect(outcome(await call(ROOT, "DELETE", "/admin/accounts/tmp-user"))).toBe("404 NOT_FOUND");
     const listAfter = (await call(ROOT, "GET", "/admin/accounts")).body as { accounts: { accessKey: string }[] };
     expect(listAfter.accounts.map((a) => a.accessKey)).not.toContain("tmp-user");
