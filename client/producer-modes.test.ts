@@ -1,6 +1,8 @@
 /**
  * Send modes of the Producer against a fake deployment (an injected fetch): callback sends,
  * the in-flight cap, oneway sends, ordered sends (shardingKey and selector) and batches.
+ * Longer than ~350 lines because every mode is tested against the same fake deployment and its
+ * request log, set up once at the top; one describe per send mode keeps each findable.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";

@@ -1,6 +1,8 @@
 /**
  * TransactionProducer against a fake deployment (an injected fetch): half message, local
  * transaction, decision, and the check-back loop.
+ * Longer than ~350 lines because the send path and the check-back loop share one fake deployment
+ * (half messages, decisions and checks are one conversation); the two describes split it.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, type ErrorCode } from "../protocol/errors.js";

@@ -3,6 +3,8 @@
  * appends tiled into contiguous runs with few rows, an empty append refused, and every message
  * field and body byte stored exactly (log rows and their chunks: commit-log.ts). The piece alone,
  * with a sync the test releases, shows exactly which appends share a row and when each is answered.
+ * Longer than ~350 lines: the byte-exact storage checks of every message field belong with the
+ * appends that write them.
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
