@@ -1,24 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets every queued microtask (and promise chain hop) run. */
-const flush = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
+import { deferred, flush } from "./test-support/promises.js";
 /** How long a task takes, on the real clock (work, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,6 +4,7 @@ import { isMQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { GroupMember, newClientId, type MemberOptions } from "./group-member.js";
 import { Transport, type FetchLike } from "./transport.js";
+import { deferred } from "./test-support/promises.js";
 
 interface Call {
   method: string;
@@ -15,12 +16,6 @@ interface Call {
 }
 
 type Answer = Response | Promise<Response>;
-
-function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
-  let resolve!: (v: T) => void;
-  const promise = new Promise<T>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** A call that never answers until its signal aborts (the default watch long poll). */
 function hang(signal: AbortSignal): Promise<Response> {
@@ -104,6 +99,7 @@ function member(
 afterEach(async () => {
   // Ends every watch loop and timer a test left behind.
   await Promise.all(members.splice(0).map((m) => m.stop(false)));
+  vi.useRealTimers();
 });
 
 describe("GroupMember heartbeats", () => {
@@ -171,7 +167,7 @@ describe("GroupMember heartbeats", () => {
     const c = m.beatSoon();
     expect(b).toBe(a);
     expect(c).toBe(a);
-    await new Promise((r) => setTimeout(r, 0)); // the request goes out after the credentials lookup
+    await vi.waitFor(() => expect(fake.heartbeats()).toHaveLength(2)); // the request goes out after the credentials lookup
     expect(fake.heartbeats()).toHaveLength(2);
     gate.resolve(Response.json(response(2)));
     await Promise.all([a, b, c]);
@@ -200,6 +196,7 @@ describe("GroupMember heartbeats", () => {
   });
 
   it("start() fails when the group refuses the member, and starts no watch", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const fake = fakeGroup();
     fake.heartbeat = () => Response.json({ code: "SESSION_TIMEOUT_ILLEGAL", message: "sessionTimeoutMs must be within 3000..300000" }, { status: 400 });
     const { m, seen } = member(fake);
@@ -211,7 +208,7 @@ describe("GroupMember heartbeats", () => {
     }
     expect(isMQError(error) && error.code).toBe("SESSION_TIMEOUT_ILLEGAL");
     expect((error as Error).message).toBe("sessionTimeoutMs must be within 3000..300000");
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(10);
     expect(fake.watches()).toHaveLength(0);
     expect(seen).toEqual([]);
     expect(m.current).toBeUndefined();
@@ -229,13 +226,14 @@ describe("GroupMember heartbeats", () => {
   });
 
   it("heartbeats on its interval until stopped", async () => {
+    vi.useFakeTimers(); // the interval and the wait for what must not happen run on a driven clock
     const fake = fakeGroup();
     const { m, seen } = member(fake, options({ heartbeatIntervalMs: 20 }));
     await m.start();
     await vi.waitFor(() => expect(fake.heartbeats().length).toBeGreaterThanOrEqual(3), { timeout: 2000, interval: 5 });
     await m.stop(false);
     const count = fake.heartbeats().length;
-    await new Promise((r) => setTimeout(r, 100));
+    await vi.advanceTimersByTimeAsync(100); // five intervals: a timer left running would beat again
     expect(fake.heartbeats()).toHaveLength(count);
     // Every answer before the stop reached the handler (one in flight at the stop may not).
     expect(seen.length).toBeGreaterThanOrEqual(count - 1);
@@ -245,6 +243,7 @@ describe("GroupMember heartbeats", () => {
 
 describe("GroupMember stop", () => {
   it("stop(true) leaves the group with DELETE /groups/<g>/members/<id> and ends the watch", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const fake = fakeGroup();
     const { m } = member(fake, options({ group: "G1", clientId: "c@1/x" }));
     await m.start();
@@ -256,8 +255,8 @@ describe("GroupMember stop", () => {
     expect(fake.deletes()[0]!.path).toBe("/groups/G1/members/c%401%2Fx");
     expect(fake.deletes()[0]!.body).toBeUndefined();
     expect(watch.signal.aborted).toBe(true);
-    await new Promise((r) => setTimeout(r, 10));
-    // No new watch after the stop.
+    // No new watch after the stop, not even after the pause a failed poll takes (1 s at most).
+    await vi.advanceTimersByTimeAsync(1_000);
     expect(fake.watches()).toHaveLength(1);
   });
 
@@ -277,6 +276,7 @@ describe("GroupMember stop", () => {
   });
 
   it("waits for a heartbeat in flight, whose answer no longer reaches the handler", async () => {
+    vi.useFakeTimers(); // the wait below, for what must not happen, runs on a driven clock
     const fake = fakeGroup();
     const { m, seen } = member(fake);
     await m.start();
@@ -285,7 +285,7 @@ describe("GroupMember stop", () => {
     void m.beatSoon();
     let stopped = false;
     const stopping = m.stop(false).then(() => (stopped = true));
-    await new Promise((r) => setTimeout(r, 10));
+    await vi.advanceTimersByTimeAsync(10);
     expect(stopped).toBe(false);
     gate.resolve(Response.json(response(9)));
     await stopping;
@@ -327,6 +327,7 @@ describe("GroupMember watch", () => {
   });
 
   it("pauses after a failed poll before polling again", async () => {
+    vi.useFakeTimers(); // the pause runs on a driven clock, which Date.now() reads too
     const fake = fakeGroup();
     const at: number[] = [];
     fake.watch = (call, n) => {

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { mx } from "./test-support/messages.js";
 import { MessageChannel } from "./message-channel.js";
+import { flush } from "./test-support/promises.js";
 
-/** Lets every pending promise callback run. */
-function flush(): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 0));
-}
-
-/** A promise's state after pending callbacks ran: "pending" or its value. */
+/**
+ * A promise's state once every pending callback ran: "pending" or its value. The channel only
+ * chains promises (no timers), so a flush is the whole wait: a promise still pending after it
+ * stays pending until the test calls the channel again.
+ */
 async function state<T>(p: Promise<T>): Promise<T | "pending"> {
   let result: T | "pending" = "pending";
   void p.then((v) => (result = v));

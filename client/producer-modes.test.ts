@@ -1,6 +1,8 @@
 /**
  * Send modes of the Producer against a fake deployment (an injected fetch): callback sends,
  * the in-flight cap, oneway sends, ordered sends (shardingKey and selector) and batches.
+ * Longer than ~350 lines because every mode is tested against the same fake deployment and its
+ * request log, set up once at the top; one describe per send mode keeps each findable.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, isMQError, type ErrorCode } from "../protocol/errors.js";
@@ -11,8 +13,9 @@ import type { Message } from "./message.js";
 import { Producer, type SendCallback } from "./producer.js";
 import { javaStringHash, type MessageQueueSelector } from "./queue-selector.js";
 import type { FetchLike } from "./transport.js";
-import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
+import { qd, route, routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf, startedProducer } from "./test-support/producers.js";
+import { deferred } from "./test-support/promises.js";
 
 interface Post {
   /** 1-based arrival number. */
@@ -33,19 +36,6 @@ const WRITE_QUEUES: MessageQueue[] = ["broker-a", "broker-b"].flatMap((brokerNam
 /** How long the fake broker takes to answer, on the real clock (latency, not a wait for anything). */
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface Deferred<T = void> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
 /**
  * A fake deployment. GET /namesrv/topics/:t/route answers from `routes`; POST
  * /brokers/:b/topics/:t/queues/:q/messages answers as `answer` decides, possibly after a
@@ -59,14 +49,8 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   const fetch: FetchLike = async (input, init) => {
     const url = new URL(input);
     const path = url.pathname;
-    const r = /^\/namesrv\/topics\/([^/]+)\/route$/.exec(path);
-    if (r && init.method === "GET") {
-      const topic = decodeURIComponent(r[1]!);
-      routeGets.push(topic);
-      const found = routes[topic];
-      if (found) return Response.json(found);
-      return Response.json({ code: "TOPIC_NOT_EXIST", message: `no route for ${topic}` }, { status: 404 });
-    }
+    const routed = routeAnswer(path, init.method, routes, routeGets);
+    if (routed) return routed;
     const s = /^\/brokers\/([^/]+)\/topics\/([^/]+)\/queues\/(\d+)\/messages$/.exec(path);
     if (s && init.method === "POST") {
       const body = JSON.parse(init.body as string) as Post["body"];

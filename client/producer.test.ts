@@ -5,7 +5,7 @@ import type { TopicRouteData } from "../protocol/route.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import { Producer } from "./producer.js";
 import type { FetchLike } from "./transport.js";
-import { qd, route, TWO_BROKERS } from "./test-support/routes.js";
+import { qd, route, routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf, startedProducer } from "./test-support/producers.js";
 
 interface Post {
@@ -26,14 +26,8 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
   const posts: Post[] = [];
   const fetch: FetchLike = async (input, init) => {
     const path = new URL(input).pathname;
-    const r = /^\/namesrv\/topics\/([^/]+)\/route$/.exec(path);
-    if (r && init.method === "GET") {
-      const topic = decodeURIComponent(r[1]!);
-      routeGets.push(topic);
-      const found = routes[topic];
-      if (found) return Response.json(found);
-      return Response.json({ code: "TOPIC_NOT_EXIST", message: `no route for ${topic}` }, { status: 404 });
-    }
+    const routed = routeAnswer(path, init.method, routes, routeGets);
+    if (routed) return routed;
     const s = /^\/brokers\/([^/]+)\/topics\/([^/]+)\/queues\/(\d+)\/messages$/.exec(path);
     if (s && init.method === "POST") {
       const post: Post = {

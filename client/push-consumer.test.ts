@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { isMQError } from "../protocol/errors.js";
 import type { ConsumeConcurrentlyContext, MessageListener } from "./consume-types.js";
 import { bodyText, type MessageExt } from "./message.js";
@@ -22,14 +22,6 @@ function consumer(fetch: ReturnType<typeof fakeBroker>["fetch"]): PushConsumer {
   return c;
 }
 
-async function waitFor(what: string, condition: () => boolean): Promise<void> {
-  const deadline = Date.now() + 4_000; // inside the test timeout, so a failure names what it waited for
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe("PushConsumer listeners", () => {
   it("item 12: a plain async function is a concurrent listener; returning nothing consumes the messages", async () => {
     const broker = fakeBroker(TOPIC, GROUP, ["a", "b", "c"]);
@@ -41,7 +33,8 @@ describe("PushConsumer listeners", () => {
       contexts.push(ctx);
     });
     await c.start();
-    await waitFor("three deliveries", () => seen.length === 3);
+    // Inside the test timeout, so a failure says what was delivered.
+    await vi.waitFor(() => expect(seen, "deliveries").toHaveLength(3), { timeout: 4_000, interval: 5 });
     await c.shutdown();
     expect(seen.sort()).toEqual(["a", "b", "c"]);
     expect(contexts.map((ctx) => ctx.messageQueue)).toEqual([broker.mq, broker.mq, broker.mq]);
@@ -61,7 +54,7 @@ describe("PushConsumer listeners", () => {
       return body === "success" ? "CONSUME_SUCCESS" : undefined;
     });
     await c.start();
-    await waitFor("four deliveries", () => seen.length === 4);
+    await vi.waitFor(() => expect(seen, "deliveries").toHaveLength(4), { timeout: 4_000, interval: 5 });
     await c.shutdown();
     expect(broker.sendBacks.map((s) => s.queueOffset).sort()).toEqual([1, 2]);
     expect(broker.commits.at(-1)).toBe(4);

@@ -1,6 +1,8 @@
 /**
  * TransactionProducer against a fake deployment (an injected fetch): half message, local
  * transaction, decision, and the check-back loop.
+ * Longer than ~350 lines because the send path and the check-back loop share one fake deployment
+ * (half messages, decisions and checks are one conversation); the two describes split it.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ErrorCodes, type ErrorCode } from "../protocol/errors.js";
@@ -10,7 +12,7 @@ import type { EndTransactionResult, LocalTransactionState, TransactionCheck } fr
 import type { Message, MessageExt } from "./message.js";
 import { TransactionProducer, type TransactionListener, type TransactionProducerOptions } from "./transaction-producer.js";
 import type { FetchLike } from "./transport.js";
-import { TWO_BROKERS } from "./test-support/routes.js";
+import { routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf } from "./test-support/producers.js";
 
 const GROUP = "TPG";
@@ -71,12 +73,8 @@ function fakeDeployment(
   const fetch: FetchLike = async (input, init) => {
     const url = new URL(input);
     const path = url.pathname;
-    const r = /^\/namesrv\/topics\/([^/]+)\/route$/.exec(path);
-    if (r && init.method === "GET") {
-      const topic = decodeURIComponent(r[1]!);
-      if (topic === "T") return Response.json(TWO_BROKERS);
-      return Response.json({ code: "TOPIC_NOT_EXIST", message: topic }, { status: 404 });
-    }
+    const routed = routeAnswer(path, init.method, { T: TWO_BROKERS });
+    if (routed) return routed;
     const s = /^\/brokers\/([^/]+)\/topics\/([^/]+)\/queues\/(\d+)\/messages$/.exec(path);
     if (s && init.method === "POST") {
       const post: HalfPost = {

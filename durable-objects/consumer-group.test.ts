@@ -8,7 +8,7 @@ import type { QueueData } from "../protocol/route.js";
 import type { ConsumerGroupDO } from "./consumer-group.js";
 import { storedMember } from "./consumer-group/group-store.js";
 import type { QueueDO } from "./queue.js";
-import { registerTopic, rejection, sleep } from "./test-support.js";
+import { notOwner, quietPeriod, registerTopic, rejection } from "./test-support.js";
 import { holdWatch } from "../cluster/long-polls.js";
 
 /** The NameServer instance the group object reads its routes from. */
@@ -81,10 +81,6 @@ async function fencedPull(mq: MessageQueue, group: string, fence: MemberFence): 
   } catch (e) {
     return (e as Error).message;
   }
-}
-
-function notOwner(group: string, generation: number): string {
-  return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
 }
 
 /**
@@ -416,7 +412,7 @@ describe("ConsumerGroupDO watch", () => {
     await waitForWatchers(cg, 1);
     // An unchanged heartbeat does not wake it: a wrong answer would arrive within these 20 ms.
     await cg.heartbeat(name, hb("cid-1", [topic]));
-    await sleep(20);
+    await quietPeriod(20);
     expect(answered).toBeUndefined();
     await cg.heartbeat(name, hb("cid-2", [topic]));
     expect(await watching).toBe(2);

@@ -1,10 +1,11 @@
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
+import type { StoredMessage } from "../protocol/message.js";
 import type { LocalTransactionState, TransactionCheck } from "../protocol/transaction.js";
 import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
 import { checkBytes } from "./producer-group/pending-checks.js";
+import { newQueue } from "./test-support.js";
 import { holdCheckPoll } from "../cluster/long-polls.js";
 
 const MiB = 1024 * 1024;
@@ -168,13 +169,6 @@ describe("ProducerGroupDO", () => {
   });
 });
 
-/** A fresh queue object, named as the broker names them. */
-function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
-  const topic = `W-${crypto.randomUUID()}`;
-  const mq: MessageQueue = { brokerName: "broker-a", topic, queueId: 0 };
-  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq };
-}
-
 function half(id: string, group: string): StoredMessage {
   return {
     msgId: id,
@@ -227,7 +221,7 @@ describe("ProducerGroupDO check-back webhook", () => {
     ["ROLLBACK_MESSAGE", "ROLLED_BACK", null],
   ] as const) {
     it(`applies a webhook's ${decision} to the queue at once, leaving nothing to poll`, async () => {
-      const { q, mq } = queue();
+      const { q, mq } = newQueue("W");
       const { pg, name } = producerGroup();
       await pg.setWebhook(HOOK);
       await q.prepareHalf(mq, half("TXW", name), name, Date.now() + 3600_000);
@@ -250,7 +244,7 @@ describe("ProducerGroupDO check-back webhook", () => {
   }
 
   it("consumes the check on UNKNOW and on a decision the queue already has", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("W");
     const { pg, name } = producerGroup();
     await pg.setWebhook(HOOK);
     await q.prepareHalf(mq, half("U", name), name, Date.now() + 3600_000);
@@ -349,7 +343,7 @@ describe("ProducerGroupDO check-back webhook", () => {
 
 describe("ProducerGroupDO byte bound with queues", () => {
   it("item 8: a check dropped for room is raised again by its queue at the next interval, so every transaction is settled", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("W");
     const { pg, name } = producerGroup();
     const body = new Uint8Array(3 * MiB).fill(7);
     // Six: one alarm run raises all of them (it decodes up to 16 MiB of bodies, the sixth

@@ -4,30 +4,19 @@
  * delivery, as the oversized key index made it) no longer stops transaction checks, retention
  * or the replication push.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
-import { edgeBatch, edgeSingle, type EdgeMessage } from "../test/fuzz/limit-edge.js";
-import { queueObjectName } from "../cluster/stubs.js";
+import type { StoredMessage } from "../protocol/message.js";
+import { edgeBatch, edgeSingle } from "../test/fuzz/limit-edge.js";
 import type { Env } from "../cluster/env.js";
-import type { QueueDO } from "./queue.js";
 import type { CommitLog } from "./queue/commit-log.js";
 import type { DelayedStore } from "./queue/delayed-store.js";
 import type { HalfStore } from "./queue/half-store.js";
 import type { QueueIdentity } from "./queue/identity.js";
 import type { MasterReplication } from "./queue/master-replication.js";
-import { msg, sleep } from "./test-support.js";
+import { msg, newReplicatedQueue, replicate, storedEdge } from "./test-support.js";
 
 const HOUR = 3600_000;
-
-function pair(): { mq: MessageQueue; master: DurableObjectStub<QueueDO>; slave: DurableObjectStub<QueueDO> } {
-  const mq: MessageQueue = { topic: `LH-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
-  return {
-    mq,
-    master: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId))),
-    slave: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId, 1))),
-  };
-}
 
 /** The parts of a queue object this test sets up directly (the stores its RPC methods write to). */
 interface Inside {
@@ -37,31 +26,6 @@ interface Inside {
   half: HalfStore;
   replication: MasterReplication;
   identity: QueueIdentity;
-}
-
-/** Runs the master's alarm until its slave has acknowledged every row (its own alarm may run pushes too). */
-async function replicate(master: DurableObjectStub<QueueDO>): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const status = await master.replicationStatus();
-    if (status.slaves.every((s) => s.ackedOffset === status.maxOffset)) return;
-    await runInDurableObject(master, (instance) => instance.alarm());
-    await sleep(10);
-  }
-  throw new Error("replication did not settle");
-}
-
-function stored(m: EdgeMessage, msgId: string): StoredMessage {
-  return {
-    msgId,
-    tags: m.tags,
-    keys: m.keys,
-    properties: m.properties,
-    bornTimestamp: 1_700_000_000_000,
-    bornHost: "10.0.0.1:1",
-    flag: 0,
-    reconsumeTimes: 0,
-    body: m.body,
-  };
 }
 
 function summary(e: { queueOffset: number; storeTimestamp: number; message: StoredMessage } | null): unknown {
@@ -78,10 +42,10 @@ afterEach(() => {
 
 describe("QueueDO replication at the edge of every limit (issue 12 item 1)", { timeout: 120_000 }, () => {
   it("item 1: a slave takes rows whose keys span several key rows, byte for byte, and finds their messages by key", async () => {
-    const { mq, master, slave } = pair();
-    const heavy = edgeBatch("RS", "max keys").map((m, i) => stored(m, `RS${i}`));
+    const { mq, master, slave } = newReplicatedQueue("LH");
+    const heavy = edgeBatch("RS", "max keys").map((m, i) => storedEdge(m, `RS${i}`));
     await master.append(heavy, { mq });
-    await master.append([stored(edgeSingle("RB"), "RB")], { mq });
+    await master.append([storedEdge(edgeSingle("RB"), "RB")], { mq });
     await replicate(master);
     expect((await slave.stats()).maxOffset).toBe(heavy.length + 1);
     for (const offset of [0, heavy.length - 1, heavy.length]) {
@@ -98,7 +62,7 @@ describe("QueueDO replication at the edge of every limit (issue 12 item 1)", { t
   });
 
   it("item 1: a failing alarm step does not stop transaction checks, retention or the replication push; the alarm stays armed and the failure is logged once with the queue's name", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("LH");
     const pg = `PG-${crypto.randomUUID()}`;
     await runInDurableObject(master, async (instance, state) => {
       const inside = instance as unknown as Inside;

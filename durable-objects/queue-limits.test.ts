@@ -4,39 +4,19 @@
  * write path of a queue object: append (single, batch, group commit), delayed delivery by the
  * alarm, transaction commit, and the rows a replication push reads.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MessageQueue, StoredMessage } from "../protocol/message.js";
+import type { StoredMessage } from "../protocol/message.js";
 import { Limits } from "../protocol/limits.js";
-import { EDGE_BATCH_SHAPES, edgeBatch, edgeMessage, edgeSingle, type EdgeMessage } from "../test/fuzz/limit-edge.js";
+import { EDGE_BATCH_SHAPES, edgeBatch, edgeMessage, edgeSingle } from "../test/fuzz/limit-edge.js";
 import type { DelayedStore } from "./queue/delayed-store.js";
 import type { QueueDO } from "./queue.js";
 import type { CommitLog } from "./queue/commit-log.js";
 import { migrate } from "./queue/schema.js";
-import { msg, rejection } from "./test-support.js";
+import { msg, newQueue, rejection, storedEdge } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
-
-function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
-  const topic = `L-${crypto.randomUUID()}`;
-  const mq: MessageQueue = { brokerName: "broker-a", topic, queueId: 0 };
-  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq };
-}
-
-function stored(m: EdgeMessage, msgId: string): StoredMessage {
-  return {
-    msgId,
-    tags: m.tags,
-    keys: m.keys,
-    properties: m.properties,
-    bornTimestamp: 1_700_000_000_000,
-    bornHost: "10.0.0.1:1",
-    flag: 0,
-    reconsumeTimes: 0,
-    body: m.body,
-  };
-}
 
 /** A short, exact summary of a message (deep-equal on megabytes would print megabytes on failure). */
 function fingerprint(m: StoredMessage): string {
@@ -112,7 +92,7 @@ async function deliverAll(q: DurableObjectStub<QueueDO>): Promise<void> {
 // Megabytes per test, on a shared machine.
 describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { timeout: 120_000 }, () => {
   it("item 1: every within-limits batch shape is stored by one append, read back exactly and found by its keys", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     let next = 0;
     for (const shape of EDGE_BATCH_SHAPES) {
       const batch = edgeBatch("W", shape);
@@ -120,7 +100,7 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
       if (shape === "max count") expect(batch).toHaveLength(Limits.maxBatchCount);
       if (shape === "max bodies") expect(batch.reduce((n, m) => n + m.body.length, 0)).toBe(Limits.maxBatchBodyBytes);
       if (shape === "max keys") expect(batch.reduce((n, m) => n + m.keys.join("").length, 0)).toBeGreaterThan(5 * MiB);
-      const messages = batch.map((m, i) => stored(m, `${shape.replace(/\W/g, "")}-${i}`));
+      const messages = batch.map((m, i) => storedEdge(m, `${shape.replace(/\W/g, "")}-${i}`));
       const r = await q.append(messages, { mq });
       expect({ shape, queueOffset: r.queueOffset }).toEqual({ shape, queueOffset: next });
       const back = await readAll(q, next, next + messages.length);
@@ -137,11 +117,11 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: key-heavy sends group-committed with small sends of others all succeed, in bounded rows", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     const heavy = edgeBatch("G", "max keys");
     const sends: StoredMessage[][] = [];
     for (let i = 0; i < 12; i++) {
-      sends.push(i % 3 === 0 ? heavy.map((m, j) => stored(m, `H${i}-${j}`)) : [msg(i, { msgId: `S${i}`, keys: [`small-${i}`] })]);
+      sends.push(i % 3 === 0 ? heavy.map((m, j) => storedEdge(m, `H${i}-${j}`)) : [msg(i, { msgId: `S${i}`, keys: [`small-${i}`] })]);
     }
     const expected = sends.map((messages) => ({ size: messages.length, first: messages[0]!.msgId }));
     // Sent together inside the object: the first append flushes alone, the rest queue up
@@ -176,7 +156,7 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: a send that cannot be stored fails alone, not the sends group-committed with it", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     // A key no edge lets through (3 MB: over one SQLite value even on its own); the queue object
     // must still not let it take down the small sends that share its group commit.
     const poison = msg(1, { msgId: "POISON", keys: ["p".repeat(3_000_000)] });
@@ -198,9 +178,9 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: the alarm moves 150 due delayed messages at every limit into the log and keeps them findable by key", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     expect((await q.append([msg(0)], { mq })).queueOffset).toBe(0);
-    const messages = Array.from({ length: 150 }, (_, i) => stored(edgeMessage("D", i), `D${i}`));
+    const messages = Array.from({ length: 150 }, (_, i) => storedEdge(edgeMessage("D", i), `D${i}`));
     // 150 × (64 keys of 255 characters, a full properties block): ~2.4 MB of keys due at once.
     await dueNow(q, messages);
     await deliverAll(q);
@@ -212,9 +192,9 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: delayed messages with 4 MiB bodies beside full properties blocks move one bounded row at a time", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     await q.append([msg(0)], { mq });
-    const messages = [0, 1, 2].map((i) => stored(edgeSingle("DB", i), `DB${i}`));
+    const messages = [0, 1, 2].map((i) => storedEdge(edgeSingle("DB", i), `DB${i}`));
     await dueNow(q, messages);
     await deliverAll(q);
     // One message per row: two would pass the 4 MiB a row takes from the alarm.
@@ -231,9 +211,9 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: a transaction commit of a message at every limit is stored and found by key", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     const pg = `PG-${crypto.randomUUID()}`;
-    const half = stored(edgeSingle("TX"), "TXEDGE");
+    const half = storedEdge(edgeSingle("TX"), "TXEDGE");
     half.properties = { ...half.properties, TRAN_MSG: "true", PGROUP: pg };
     await q.prepareHalf(mq, half, pg, Date.now() + HOUR);
     const r = await q.endTransaction("TXEDGE", pg, "COMMIT_MESSAGE");
@@ -245,13 +225,13 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: a replication push reads rows within its byte budget, counting overflow chunks and keys", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     // Three rows of 3 MiB of data each, then three rows of ~6 MB of keys each.
-    for (let i = 0; i < 3; i++) await q.append([stored(edgeMessage("RB", i, { bodyBytes: 3 * MiB, fillProperties: false }), `RB${i}`)], { mq });
+    for (let i = 0; i < 3; i++) await q.append([storedEdge(edgeMessage("RB", i, { bodyBytes: 3 * MiB, fillProperties: false }), `RB${i}`)], { mq });
     const heavy = edgeBatch("RK", "max keys");
     for (let i = 0; i < 3; i++)
       await q.append(
-        heavy.map((m, j) => stored(m, `RK${i}-${j}`)),
+        heavy.map((m, j) => storedEdge(m, `RK${i}-${j}`)),
         { mq },
       );
     const pushes = await runInDurableObject(q, (instance) => {
@@ -272,7 +252,7 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: queues stored before the key split keep working after the migration (schema v7 to v8)", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     await q.append([msg(0, { keys: ["old-a", "old-b"] })], { mq });
     // Back to a v7 store: no row_keys_chunk table; then the migration runs again, as on a deploy.
     await runInDurableObject(q, (_i, state) => {
@@ -284,15 +264,15 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
       expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM row_keys_chunk").one().n).toBe(0);
     });
     expect((await q.queryKey("old-b", 0, Number.MAX_SAFE_INTEGER, 64)).map((e) => e.queueOffset)).toEqual([0]);
-    const heavy = edgeBatch("M", "max keys").map((m, i) => stored(m, `M${i}`));
+    const heavy = edgeBatch("M", "max keys").map((m, i) => storedEdge(m, `M${i}`));
     expect((await q.append(heavy, { mq })).queueOffset).toBe(1);
     await expectFoundByKeys(q, await readAll(q, 1, 1 + heavy.length));
     expect((await q.queryKey("old-a", 0, Number.MAX_SAFE_INTEGER, 64)).map((e) => e.queueOffset)).toEqual([0]);
   });
 
   it("item 1: retention drops a row's key parts with it", async () => {
-    const { q, mq } = queue();
-    const heavy = edgeBatch("T", "max keys").map((m, i) => stored(m, `T${i}`));
+    const { q, mq } = newQueue("L");
+    const heavy = edgeBatch("T", "max keys").map((m, i) => storedEdge(m, `T${i}`));
     await q.append(heavy, { mq });
     await q.append([msg(0, { keys: ["kept"] })], { mq });
     expect((await keyRows(q)).chunks).toBeGreaterThan(0);
@@ -303,7 +283,7 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: a query by key answers at most 4 MiB of bodies per queue (at least one message), so the answer fits an RPC", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     // Three 3 MiB messages sharing a key (within every limit; 11 of 4 MiB would pass an RPC's 32 MiB).
     for (let i = 0; i < 3; i++) await q.append([msg(i, { msgId: `Q${i}`, keys: ["shared"], body: new Uint8Array(3 * MiB) })], { mq });
     const found = await q.queryKey("shared", 0, Number.MAX_SAFE_INTEGER, 64);
@@ -312,7 +292,7 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
   });
 
   it("item 1: an append beyond one SQLite value fails with nothing stored, and the queue stays writable", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("L");
     await rejection(q.append([msg(0, { keys: ["p".repeat(3_000_000)] })], { mq }));
     expect((await q.stats()).maxOffset).toBe(0);
     expect((await q.append([msg(1)], { mq })).queueOffset).toBe(0);

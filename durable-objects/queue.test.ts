@@ -3,28 +3,15 @@
  * parked pulls, and messages and offsets survive eviction. Each concept's own tests sit beside
  * its piece in queue/ (group-commit, pull, long-poll, consume-offsets, commit-log, ...).
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueDO } from "./queue.js";
-import { heldPull, msg, sleep, waitForParked } from "./test-support.js";
+import { clockPast, firstDiff, heldPull, msg, newQueue, NOTHING, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 
-/** A fresh queue object per call: every test gets its own storage. */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
-
-/** Index of the first differing byte, -1 when equal (length mismatch counts at the shorter length). */
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
-
 describe("QueueDO purge", () => {
   it("empties the queue, drops offsets and restarts at 0", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0), msg(1), msg(2)]);
     await q.append([msg(3, { body: new Uint8Array(2 * MiB).fill(7) })]);
     await q.commitOffset("G", 3);
@@ -36,13 +23,7 @@ describe("QueueDO purge", () => {
     expect(stats.lastStoreTimestamp).toBe(0);
     expect(await q.getMessage(0)).toBeNull();
     expect(await q.fetchOffset("G")).toEqual({ offset: 0, committed: false });
-    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual({
-      pullStatus: "NO_NEW_MSG",
-      nextBeginOffset: 0,
-      minOffset: 0,
-      maxOffset: 0,
-      entries: [],
-    });
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     const rows = await runInDurableObject(q, (_i, state) => ({
       log: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log").one().n,
       chunks: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log_chunk").one().n,
@@ -65,7 +46,7 @@ describe("QueueDO purge", () => {
   });
 
   it("releases parked pulls, which then see the offset is gone", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0), msg(1), msg(2)]);
     const started = Date.now();
     const pending = heldPull(q, { offset: 3, maxNums: 32, maxWaitMs: 5000 });
@@ -79,9 +60,9 @@ describe("QueueDO purge", () => {
 
 describe("QueueDO durability", () => {
   it("keeps messages and consumer offsets across eviction", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const r0 = await q.append([msg(0, { tags: "TagA", keys: ["k"] })]);
-    await sleep(15);
+    await clockPast(r0.storeTimestamp); // the next append is stored later
     const r1 = await q.append([msg(1), msg(2, { body: Uint8Array.from({ length: 256 }, (_, i) => i) })]);
     expect(r1.storeTimestamp).toBeGreaterThan(r0.storeTimestamp);
     await q.commitOffset("G", 2);

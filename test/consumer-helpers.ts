@@ -1,6 +1,15 @@
-/** Helpers for consumer end-to-end tests: fast timings, delivery logs, balance, pulls seen, crashes. */
-import type { FetchLike, MessageExt, PushConsumer, PushConsumerOptions } from "../client/index.js";
-import { waitFor } from "./helpers.js";
+/** Helpers for consumer end-to-end tests: fast timings, collecting consumers, delivery logs, balance, pulls seen, crashes. */
+import { onTestFinished } from "vitest";
+import {
+  PushConsumer,
+  concurrently,
+  type ConsumeConcurrentlyFunction,
+  type FetchLike,
+  type MessageExt,
+  type MessageSelector,
+  type PushConsumerOptions,
+} from "../client/index.js";
+import { waitFor, type TestServer } from "./helpers.js";
 
 /** A short ladder: level 1-2 = 50 ms, the rest 100 ms, so retries take a fraction of a second. */
 export const FAST_LEVELS = ["50ms", "50ms", ...Array.from({ length: 16 }, () => "100ms")].join(" ");
@@ -13,6 +22,40 @@ export const FAST: Partial<PushConsumerOptions> = {
   pollMaxWaitMs: 2000,
   pullRetryDelayMs: 200,
 };
+
+export interface CollectingConsumerOptions {
+  /** The subscription of `topic`; default "*". */
+  expression?: string | MessageSelector;
+  /** What the listener answers for each call (nothing: CONSUME_SUCCESS); it sees every message first. */
+  answer?: ConsumeConcurrentlyFunction;
+  /** Consumer options beyond endpoint, credentials and group, over FAST. */
+  options?: Partial<PushConsumerOptions>;
+}
+
+/**
+ * A started push consumer of `group` on `topic` of `server` (FAST timings, signing as the
+ * server's credentials) whose listener keeps every message it is given, in the order given, in
+ * `seen`, then answers as `answer` says. It is shut down when the test ends, whatever happens.
+ */
+export async function collectingConsumer(
+  server: TestServer,
+  group: string,
+  topic: string,
+  { expression = "*", answer = () => "CONSUME_SUCCESS", options = {} }: CollectingConsumerOptions = {},
+): Promise<{ consumer: PushConsumer; seen: MessageExt[] }> {
+  const seen: MessageExt[] = [];
+  const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, ...options });
+  consumer.subscribe(topic, expression);
+  consumer.registerMessageListener(
+    concurrently((msgs, context) => {
+      seen.push(...msgs);
+      return answer(msgs, context);
+    }),
+  );
+  onTestFinished(() => consumer.shutdown());
+  await consumer.start();
+  return { consumer, seen };
+}
 
 export interface Delivery {
   consumer: string;

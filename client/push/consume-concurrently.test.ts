@@ -5,18 +5,11 @@ import { Semaphore } from "../concurrency.js";
 import type { ConsumeConcurrentlyContext, ConsumeConcurrentlyStatus, MessageListener } from "../consume-types.js";
 import type { MessageExt } from "../message.js";
 import { mx } from "../test-support/messages.js";
-import { Transport, type FetchLike } from "../transport.js";
+import { sendBackBroker } from "../test-support/send-back-broker.js";
 import { ConsumeConcurrently } from "./consume-concurrently.js";
 import { QueueTask } from "./queue-task.js";
 
 const MQ: MessageQueue = { topic: "T", brokerName: "broker-a", queueId: 0 };
-
-interface SendBackBody {
-  messageQueue: MessageQueue;
-  queueOffset: number;
-  delayLevel: number;
-  maxReconsumeTimes: number;
-}
 
 type Listener = (msgs: MessageExt[], context: ConsumeConcurrentlyContext) => ConsumeConcurrentlyStatus | Promise<ConsumeConcurrentlyStatus>;
 
@@ -25,25 +18,12 @@ type Listener = (msgs: MessageExt[], context: ConsumeConcurrentlyContext) => Con
  * listener given; `running` and the queue's messages in flight can be looked at.
  */
 function setUp(listener: Listener, opts: { model?: MessageModel; batch?: number; slots?: number; refuse?: number } = {}) {
-  const sendBacks: SendBackBody[] = [];
-  let refused = 0;
-  const fetch: FetchLike = async (input, init) => {
-    const path = new URL(input).pathname;
-    if (init.method === "POST" && path === "/groups/G1/sendback") {
-      if (refused < (opts.refuse ?? 0)) {
-        refused++;
-        return Response.json({ code: "SERVICE_UNAVAILABLE", message: "busy" }, { status: 503 });
-      }
-      sendBacks.push(JSON.parse(init.body as string) as SendBackBody);
-      return Response.json({ ok: true });
-    }
-    return Response.json({ code: "NOT_FOUND", message: path }, { status: 404 });
-  };
+  const { sendBacks, transport } = sendBackBroker(opts.refuse);
   const l: MessageListener = { consumeMessage: listener };
   const slots = new Semaphore(opts.slots ?? 4);
   let running = true;
   const service = new ConsumeConcurrently({
-    transport: new Transport({ endpoint: "http://mq.test", credentials: null, fetch }),
+    transport,
     group: "G1",
     model: opts.model ?? "CLUSTERING",
     consumeMessageBatchMaxSize: opts.batch ?? 1,

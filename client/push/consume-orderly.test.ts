@@ -4,37 +4,12 @@ import { Semaphore } from "../concurrency.js";
 import { orderly, type ConsumeOrderlyStatus } from "../consume-types.js";
 import type { MessageExt } from "../message.js";
 import { mx } from "../test-support/messages.js";
-import { Transport, type FetchLike } from "../transport.js";
+import { sendBackBroker } from "../test-support/send-back-broker.js";
+import type { Transport } from "../transport.js";
 import { clampSuspendMs, ConsumeOrderly, ORDERLY_MAX_RECONSUME_TIMES, type ConsumeOrderlyOptions } from "./consume-orderly.js";
 import { QueueTask } from "./queue-task.js";
 
 const MQ: MessageQueue = { topic: "T", brokerName: "broker-a", queueId: 0 };
-
-interface SendBackBody {
-  messageQueue: MessageQueue;
-  queueOffset: number;
-  delayLevel: number;
-  maxReconsumeTimes: number;
-}
-
-/** A broker that records send-backs; `refuse` of them are answered 503 first. */
-function fakeSendBack(refuse = 0) {
-  const sendBacks: SendBackBody[] = [];
-  let refused = 0;
-  const fetch: FetchLike = async (input, init) => {
-    const path = new URL(input).pathname;
-    if (init.method === "POST" && path === "/groups/G1/sendback") {
-      if (refused < refuse) {
-        refused++;
-        return Response.json({ code: "SERVICE_UNAVAILABLE", message: "busy" }, { status: 503 });
-      }
-      sendBacks.push(JSON.parse(init.body as string) as SendBackBody);
-      return Response.json({ ok: true });
-    }
-    return Response.json({ code: "NOT_FOUND", message: path }, { status: 404 });
-  };
-  return { sendBacks, transport: new Transport({ endpoint: "http://mq.test", credentials: null, fetch }) };
-}
 
 function setUp(
   transport: Transport,
@@ -63,7 +38,7 @@ afterEach(() => {
 
 describe("ConsumeOrderly", () => {
   it("offers the queue's messages in offset order, one call at a time, and removes each on SUCCESS", async () => {
-    const { transport, sendBacks } = fakeSendBack();
+    const { transport, sendBacks } = sendBackBroker();
     const seen: number[] = [];
     let running = 0;
     let peak = 0;
@@ -86,7 +61,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("offers a suspended message again with one more reconsumeTimes, then dead-letters it at maxReconsumeTimes and moves on", async () => {
-    const { transport, sendBacks } = fakeSendBack();
+    const { transport, sendBacks } = sendBackBroker();
     const seen: [number, number][] = [];
     const { service, task } = setUp(
       transport,
@@ -111,7 +86,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("starts counting from the reconsumeTimes the broker delivered", async () => {
-    const { transport, sendBacks } = fakeSendBack();
+    const { transport, sendBacks } = sendBackBroker();
     const seen: number[] = [];
     const { service, task } = setUp(
       transport,
@@ -129,7 +104,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("keeps a message the broker would not dead-letter, and offers it again after the pause", async () => {
-    const { transport, sendBacks } = fakeSendBack(1);
+    const { transport, sendBacks } = sendBackBroker(1);
     const seen: number[] = [];
     const { service, task } = setUp(
       transport,
@@ -149,7 +124,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("a throw or no status suspends the queue, like SUSPEND_CURRENT_QUEUE_A_MOMENT", async () => {
-    const { transport } = fakeSendBack();
+    const { transport } = sendBackBroker();
     const seen: number[] = [];
     const { service, task } = setUp(transport, (msgs) => {
       const m = msgs[0]!;
@@ -165,7 +140,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("an unlimited maxReconsumeTimes never dead-letters", async () => {
-    const { transport, sendBacks } = fakeSendBack();
+    const { transport, sendBacks } = sendBackBroker();
     let calls = 0;
     const { service, task } = setUp(transport, () => (++calls < 20 ? "SUSPEND_CURRENT_QUEUE_A_MOMENT" : "SUCCESS"));
     task.pq.add([mx(0, { reconsumeTimes: 1_000 })]);
@@ -177,7 +152,7 @@ describe("ConsumeOrderly", () => {
 
   it("letting the queue go ends the suspend pause at once and stops offering messages", async () => {
     vi.useFakeTimers();
-    const { transport } = fakeSendBack();
+    const { transport } = sendBackBroker();
     let calls = 0;
     const { service, task } = setUp(
       transport,
@@ -205,7 +180,7 @@ describe("ConsumeOrderly", () => {
   it("the listener may change the pause in its context, within 10 ms .. 30 s", async () => {
     expect([clampSuspendMs(0), clampSuspendMs(10), clampSuspendMs(500), clampSuspendMs(30_000), clampSuspendMs(60_000)]).toEqual([10, 10, 500, 30_000, 30_000]);
     vi.useFakeTimers();
-    const { transport } = fakeSendBack();
+    const { transport } = sendBackBroker();
     let calls = 0;
     const slots = new Semaphore(1);
     const l = orderly((_msgs, context) => {
@@ -235,7 +210,7 @@ describe("ConsumeOrderly", () => {
   });
 
   it("takes one listener-call slot per call and gives it back", async () => {
-    const { transport } = fakeSendBack();
+    const { transport } = sendBackBroker();
     let inUse = -1;
     const { service, task, slots } = setUp(transport, () => {
       inUse = slots.inUse;

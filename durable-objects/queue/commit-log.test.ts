@@ -2,26 +2,21 @@
  * Reads of the commit log by time and offset (commit-log.ts): searchOffset over rows with known
  * store times (which never go backwards, across restarts too) and getMessage out of range.
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueDO } from "../queue.js";
 import type { CommitLog } from "./commit-log.js";
-import { msg, sleep } from "../test-support.js";
-
-/** A fresh queue object per call: every test gets its own storage. */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
+import { clockPast, msg, newQueue } from "../test-support.js";
 
 describe("QueueDO searchOffset", () => {
   it("finds the first offset stored at or after a timestamp", async () => {
-    const q = queue();
+    const { q } = newQueue();
     expect(await q.searchOffset(Date.now())).toBe(0);
 
+    // Each append is stored once the clock has passed the one before.
     const r1 = await q.append([msg(0), msg(1), msg(2)]);
-    await sleep(15);
+    await clockPast(r1.storeTimestamp);
     const r2 = await q.append([msg(3), msg(4)]);
-    await sleep(15);
+    await clockPast(r2.storeTimestamp);
     const r3 = await q.append([msg(5)]);
     expect(r2.storeTimestamp).toBeGreaterThan(r1.storeTimestamp);
     expect(r3.storeTimestamp).toBeGreaterThan(r2.storeTimestamp);
@@ -40,7 +35,7 @@ describe("QueueDO searchOffset", () => {
   });
 
   it("searches many rows with known store times, and store times never go backwards", async () => {
-    const q = queue();
+    const { q } = newQueue();
     // Rows at offsets 0,2,3,6,7,... with chosen store times (including a repeat and a clock step back).
     const plan: Array<{ count: number; now: number }> = [
       { count: 2, now: 1000 },
@@ -98,7 +93,7 @@ describe("QueueDO searchOffset", () => {
 
 describe("QueueDO getMessage", () => {
   it("returns null for offsets it does not hold", async () => {
-    const q = queue();
+    const { q } = newQueue();
     expect(await q.getMessage(0)).toBeNull();
     await q.append([msg(0), msg(1)]);
     expect(await q.getMessage(2)).toBeNull();

@@ -5,49 +5,20 @@
  * commit over an older one its master pushes. Replication of offsets between real objects is
  * replication.ha.test.ts.
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MemberFence } from "../../protocol/consumer.js";
 import type { QueueDO } from "../queue.js";
-import { msg, sleep } from "../test-support.js";
+import { clockPast, commitAs, msg, newQueue, notOwner, staleReset, uniqueName } from "../test-support.js";
 import { CommitLog } from "./commit-log.js";
 import { ConsumeOffsets } from "./consume-offsets.js";
 import { Owners } from "./owners.js";
 
-/**
- * A fresh queue object per call: every test gets its own storage.
- * evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
- * tests evict an object before any of its calls is refused.
- */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
-
-function group(): string {
-  return `G-${crypto.randomUUID()}`;
-}
-
-function notOwner(group: string, generation: number): string {
-  return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
-}
-
-function staleReset(group: string): string {
-  return `[STALE_OFFSET_RESET] the offsets of group "${group}" were reset; reload them before committing`;
-}
-
-/** A commit's outcome: "OK", or the message it was refused with. */
-async function commitAs(q: DurableObjectStub<QueueDO>, grp: string, offset: number, fence?: MemberFence): Promise<string> {
-  try {
-    await q.commitOffset(grp, offset, fence);
-    return "OK";
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
+// evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
+// tests evict an object before any of its calls is refused.
 
 describe("QueueDO consumer offsets", () => {
   it("starts uncommitted at 0 and returns what was committed", async () => {
-    const q = queue();
+    const { q } = newQueue();
     expect(await q.fetchOffset("G1")).toEqual({ offset: 0, committed: false });
     await q.append([msg(0), msg(1), msg(2), msg(3)]);
     expect(await q.fetchOffset("G1")).toEqual({ offset: 0, committed: false });
@@ -68,13 +39,13 @@ describe("QueueDO consumer offsets", () => {
   });
 
   it("allows committing 0 on an empty queue", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.commitOffset("G", 0);
     expect(await q.fetchOffset("G")).toEqual({ offset: 0, committed: true });
   });
 
   it("refuses a commit beyond maxOffset with OFFSET_ILLEGAL and keeps the old value", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0), msg(1), msg(2)]);
     await q.commitOffset("G", 2);
     let error: unknown;
@@ -104,9 +75,9 @@ describe("QueueDO offset reset and progress", () => {
   /** Three rows stored at distinct times: [m0] at t0, [m1, m2] at t1, [m3] at t2. */
   async function threeRows(q: DurableObjectStub<QueueDO>): Promise<[number, number, number]> {
     const t0 = (await q.append([msg(0)])).storeTimestamp;
-    await sleep(20);
+    await clockPast(t0);
     const t1 = (await q.append([msg(1), msg(2)])).storeTimestamp;
-    await sleep(20);
+    await clockPast(t1 + 1); // a time strictly between t1 and t2 exists
     const t2 = (await q.append([msg(3)])).storeTimestamp;
     expect(t0).toBeLessThan(t1);
     expect(t1 + 1).toBeLessThan(t2);
@@ -114,8 +85,8 @@ describe("QueueDO offset reset and progress", () => {
   }
 
   it("resetOffset moves the offset to the first message stored at or after the time", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     const [t0, t1, t2] = await threeRows(q);
     expect(await q.resetOffset(g, t1, 1)).toBe(1);
     expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
@@ -129,8 +100,8 @@ describe("QueueDO offset reset and progress", () => {
   });
 
   it("refuses a commit that has not seen the latest reset with STALE_OFFSET_RESET", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     const [, t1] = await threeRows(q);
     await q.commitOffset(g, 4, { clientId: "A", generation: 0, offsetResetSeq: 0 });
     expect(await q.resetOffset(g, t1, 2)).toBe(1);
@@ -151,15 +122,15 @@ describe("QueueDO offset reset and progress", () => {
     expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 1 })).toBe(staleReset(g));
     expect(await commitAs(q, g, 4, { clientId: "A", generation: 0, offsetResetSeq: 2 })).toBe("OK");
     // A reset of a group that never committed creates its offset with the sequence.
-    const fresh = group();
+    const fresh = uniqueName("G");
     expect(await q.resetOffset(fresh, t1, 5)).toBe(1);
     expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 4 })).toBe(staleReset(fresh));
     expect(await commitAs(q, fresh, 2, { clientId: "A", generation: 0, offsetResetSeq: 5 })).toBe("OK");
   });
 
   it("stores the reset sequence: it holds after eviction", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     const [, t1] = await threeRows(q);
     expect(await q.resetOffset(g, t1, 5)).toBe(1);
     await evictDurableObject(q);
@@ -170,8 +141,8 @@ describe("QueueDO offset reset and progress", () => {
   });
 
   it("checks the owner before the reset sequence, and the offset bound before both", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await threeRows(q);
     await q.setOwner(g, "A", 1);
     await q.resetOffset(g, 0, 2);
@@ -183,8 +154,8 @@ describe("QueueDO offset reset and progress", () => {
   });
 
   it("progress(group) reports min, max, the committed offset (-1 when none) and the last store time", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 0, committed: -1, lastStoreTimestamp: 0 });
     const [, , t2] = await threeRows(q);
     expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: -1, lastStoreTimestamp: t2 });
@@ -194,13 +165,13 @@ describe("QueueDO offset reset and progress", () => {
     expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: 3, lastStoreTimestamp: t2 });
     await q.commitOffset(g, 0);
     expect((await q.progress(g)).committed).toBe(0);
-    expect((await q.progress(group())).committed).toBe(-1);
+    expect((await q.progress(uniqueName("G"))).committed).toBe(-1);
   });
 });
 
 describe("ConsumeOffsets alone", () => {
   it("keeps a commit the slave took over an older pushed offset, and takes a pushed one at least as new", async () => {
-    await runInDurableObject(queue(), (_i, state) => {
+    await runInDurableObject(newQueue().q, (_i, state) => {
       const sql = state.storage.sql;
       const clock = { now: 5000 };
       const offsets = new ConsumeOffsets(sql, new CommitLog(sql, state.storage), new Owners(sql), () => clock.now);
@@ -223,7 +194,7 @@ describe("ConsumeOffsets alone", () => {
   });
 
   it("reads every group page by page in group order, for a replication push", async () => {
-    await runInDurableObject(queue(), (_i, state) => {
+    await runInDurableObject(newQueue().q, (_i, state) => {
       const sql = state.storage.sql;
       const offsets = new ConsumeOffsets(sql, new CommitLog(sql, state.storage), new Owners(sql), () => 1);
       for (const g of ["c", "a", "d", "b", "e"]) offsets.store(g, g.charCodeAt(0));

@@ -2,23 +2,18 @@
  * Delayed messages on a queue (delayed-delivery.ts, delayed-store.ts): held invisible and
  * counted per level, delivered by the alarm in due order with their offset given then, exactly
  * once, overflow bodies byte for byte, and kept across eviction with a lost alarm re-armed.
+ * Messages are due an hour out, so workerd's own alarm stays away, and a test runs the alarm
+ * itself with the clock at the due time (atTime); only the restart test waits for workerd's.
  */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../../protocol/log-codec.js";
-import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
+import type { StoredMessage } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
-import { heldPull, sleep, waitForParked } from "../test-support.js";
+import { alarmOf, atTime, firstDiff, heldPull, newQueue, NOTHING, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
-
-/** A fresh queue object per call, named as the broker names them: every test gets its own storage. */
-function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
-  const topic = `D-${crypto.randomUUID()}`;
-  const mq: MessageQueue = { brokerName: "broker-a", topic, queueId: 0 };
-  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq };
-}
 
 const encoder = new TextEncoder();
 
@@ -37,19 +32,9 @@ function msg(i: number, extra: Partial<StoredMessage> = {}): StoredMessage {
   };
 }
 
-/** Sleeps until the clock has passed `t`. */
-async function sleepUntil(t: number): Promise<void> {
-  while (Date.now() <= t) await sleep(Math.max(1, t - Date.now() + 2));
-}
-
-function getAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
-  return runInDurableObject(q, (_i, state) => state.storage.getAlarm());
-}
-
 /**
- * Returns the alarm the queue has set and moves it an hour out, so workerd's own alarm
- * cannot fire while the test waits for a near due time; the test then runs the handler
- * itself with runDurableObjectAlarm, at a moment it chooses.
+ * Returns the alarm the queue has set and moves it an hour out, so workerd's own alarm cannot
+ * fire before the test has restarted the object.
  */
 function holdAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
   return runInDurableObject(q, async (_i, state) => {
@@ -64,17 +49,11 @@ async function pullAll(q: DurableObjectStub<QueueDO>): Promise<{ queueOffset: nu
   return r.entries;
 }
 
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
-
 const EMPTY_STATS = { count: 0, byLevel: {}, nextDueAt: null };
 
 describe("QueueDO delayed messages", () => {
   it("appends at once when the due time has already passed", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("D");
     const a = await q.appendDelayed(mq, msg(0), Date.now() - 5000, 3);
     expect(a).toEqual({ queueOffset: 0, storeTimestamp: expect.any(Number) });
     const b = await q.appendDelayed(mq, msg(1), Date.now(), 1);
@@ -86,55 +65,48 @@ describe("QueueDO delayed messages", () => {
       { queueOffset: 1, storeTimestamp: b!.storeTimestamp, message: msg(1) },
     ]);
     expect(await q.delayedStats()).toEqual(EMPTY_STATS);
-    expect(await getAlarm(q)).toBeNull();
+    expect(await alarmOf(q)).toBeNull();
   });
 
   it("keeps a future message invisible, counts it per level and arms the alarm at its due time", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("D");
     const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(0), dueAt, 2)).toBeNull();
-    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual({
-      pullStatus: "NO_NEW_MSG",
-      nextBeginOffset: 0,
-      minOffset: 0,
-      maxOffset: 0,
-      entries: [],
-    });
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     const stats = await q.stats();
     expect(stats.maxOffset).toBe(0);
     expect(stats.messagesAppended).toBe(0);
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "2": 1 }, nextDueAt: dueAt });
-    expect(await getAlarm(q)).toBe(dueAt);
+    expect(await alarmOf(q)).toBe(dueAt);
 
     // A later message leaves the alarm where it is; an earlier one moves it earlier.
     expect(await q.appendDelayed(mq, msg(1), dueAt + 1000, 5)).toBeNull();
     expect(await q.appendDelayed(mq, msg(2), dueAt + 2000, 2)).toBeNull();
-    expect(await getAlarm(q)).toBe(dueAt);
+    expect(await alarmOf(q)).toBe(dueAt);
     const earlier = dueAt - HOUR / 2;
     expect(await q.appendDelayed(mq, msg(3), earlier, 0)).toBeNull();
-    expect(await getAlarm(q)).toBe(earlier);
+    expect(await alarmOf(q)).toBe(earlier);
     expect(await q.delayedStats()).toEqual({ count: 4, byLevel: { "0": 1, "2": 2, "5": 1 }, nextDueAt: earlier });
 
     // An alarm that runs before anything is due delivers nothing and re-arms at the earliest.
     expect(await runDurableObjectAlarm(q)).toBe(true);
     expect((await q.stats()).maxOffset).toBe(0);
     expect(await q.delayedStats()).toEqual({ count: 4, byLevel: { "0": 1, "2": 2, "5": 1 }, nextDueAt: earlier });
-    expect(await getAlarm(q)).toBe(earlier);
+    expect(await alarmOf(q)).toBe(earlier);
   });
 
   it("delivers a due message from the alarm, giving it its offset then, exactly once", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("D");
     expect((await q.append([msg(100)])).queueOffset).toBe(0);
-    const dueAt = Date.now() + 300;
+    const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(1), dueAt, 1)).toBeNull();
-    expect(await holdAlarm(q)).toBe(dueAt);
+    expect(await alarmOf(q)).toBe(dueAt);
     // A send after the delayed one takes the next offset: the delayed message has none yet.
     expect((await q.append([msg(101)])).queueOffset).toBe(1);
-    await sleepUntil(dueAt);
     expect((await q.pull({ offset: 2, maxNums: 32 })).pullStatus).toBe("NO_NEW_MSG");
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "1": 1 }, nextDueAt: dueAt });
 
-    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await atTime(dueAt, () => runDurableObjectAlarm(q))).toBe(true);
     const pulled = await q.pull({ offset: 2, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.nextBeginOffset).toBe(3);
@@ -145,7 +117,7 @@ describe("QueueDO delayed messages", () => {
     expect(pulled.entries[0]!.storeTimestamp).toBeGreaterThanOrEqual(dueAt);
     expect(await q.delayedStats()).toEqual(EMPTY_STATS);
     // Nothing left to do: no alarm.
-    expect(await getAlarm(q)).toBeNull();
+    expect(await alarmOf(q)).toBeNull();
 
     // At-least-once alarms: a second run (scheduled or a retried handler) delivers nothing again.
     expect(await runDurableObjectAlarm(q)).toBe(false);
@@ -170,15 +142,14 @@ describe("QueueDO delayed messages", () => {
   });
 
   it("wakes a parked pull when the alarm delivers", async () => {
-    const { q, mq } = queue();
-    const dueAt = Date.now() + 200;
+    const { q, mq } = newQueue("D");
+    const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(7), dueAt, 1)).toBeNull();
-    expect(await holdAlarm(q)).toBe(dueAt);
+    expect(await alarmOf(q)).toBe(dueAt);
     const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
-    await sleepUntil(dueAt);
     const started = Date.now();
-    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await atTime(dueAt, () => runDurableObjectAlarm(q))).toBe(true);
     const result = await pending;
     expect(Date.now() - started).toBeLessThan(1000);
     expect(result.pullStatus).toBe("FOUND");
@@ -187,8 +158,8 @@ describe("QueueDO delayed messages", () => {
   });
 
   it("delivers several due messages in due order, whatever order they were sent in", async () => {
-    const { q, mq } = queue();
-    const base = Date.now() + 400;
+    const { q, mq } = newQueue("D");
+    const base = Date.now() + HOUR / 2;
     // Sent in the order 1, 2, 3, 4, 5; due in the order 2, 4 (same time as 2, sent later), 3, 1; 5 is not due.
     const far = Date.now() + HOUR;
     const sends: [number, number, number][] = [
@@ -200,10 +171,9 @@ describe("QueueDO delayed messages", () => {
     ];
     for (const [i, dueAt, level] of sends) expect(await q.appendDelayed(mq, msg(i), dueAt, level)).toBeNull();
     expect(await q.delayedStats()).toEqual({ count: 5, byLevel: { "1": 2, "2": 1, "3": 1, "4": 1 }, nextDueAt: base });
-    expect(await holdAlarm(q)).toBe(base);
-    await sleepUntil(base + 60);
+    expect(await alarmOf(q)).toBe(base);
 
-    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await atTime(base + 60, () => runDurableObjectAlarm(q))).toBe(true);
     const entries = await pullAll(q);
     expect(entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([
       [0, "ID2"],
@@ -214,11 +184,11 @@ describe("QueueDO delayed messages", () => {
     for (const e of entries) expect(e.message).toEqual(msg(Number(e.message.msgId.slice(2))));
     // The one not yet due stays, and the alarm now points at it.
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "4": 1 }, nextDueAt: far });
-    expect(await getAlarm(q)).toBe(far);
+    expect(await alarmOf(q)).toBe(far);
   });
 
   it("stores a 3 MiB delayed body in overflow chunks and delivers it byte for byte", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("D");
     const body = new Uint8Array(3 * MiB);
     for (let i = 0; i < body.length; i++) body[i] = (i * 31 + 7) & 0xff;
     const big = msg(9, { body });
@@ -226,10 +196,9 @@ describe("QueueDO delayed messages", () => {
     const chunks = Math.ceil(encodedLength / MiB);
     expect(chunks).toBe(4);
 
-    // Far enough ahead that storing the body and holding the alarm finish first, even on a busy machine.
-    const dueAt = Date.now() + 700;
+    const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, big, dueAt, 4)).toBeNull();
-    expect(await holdAlarm(q)).toBe(dueAt);
+    expect(await alarmOf(q)).toBe(dueAt);
     const stored = await runInDurableObject(q, (_i, state) => ({
       delayed: state.storage.sql.exec("SELECT due_at, seq, level, extra_chunks, length(data) AS len FROM delayed").toArray(),
       overflow: state.storage.sql.exec("SELECT owner, chunk, length(data) AS len FROM overflow ORDER BY chunk").toArray(),
@@ -242,8 +211,7 @@ describe("QueueDO delayed messages", () => {
     ]);
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "4": 1 }, nextDueAt: dueAt });
 
-    await sleepUntil(dueAt);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await atTime(dueAt, () => runDurableObjectAlarm(q))).toBe(true);
     const after = await runInDurableObject(q, (_i, state) => ({
       delayed: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM delayed").one().n,
       overflow: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM overflow").one().n,
@@ -264,7 +232,7 @@ describe("QueueDO delayed messages", () => {
   });
 
   it("keeps delayed messages across eviction, re-arms a lost alarm, and delivers after restart", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("D");
     const later = Date.now() + HOUR;
     const soon = Date.now() + 800;
     expect(await q.appendDelayed(mq, msg(1), later, 3)).toBeNull();
@@ -274,7 +242,7 @@ describe("QueueDO delayed messages", () => {
     expect(await holdAlarm(q)).toBe(soon);
     await evictDurableObject(q);
     expect(await q.delayedStats()).toEqual({ count: 2, byLevel: { "1": 1, "3": 1 }, nextDueAt: soon });
-    expect(await getAlarm(q)).toBe(soon);
+    expect(await alarmOf(q)).toBe(soon);
     expect((await q.stats()).maxOffset).toBe(0);
 
     // workerd's own alarm fires at `soon` and wakes this pull.
@@ -283,14 +251,14 @@ describe("QueueDO delayed messages", () => {
     expect(pulled.entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([[0, "ID2"]]);
     expect(pulled.entries[0]!.message).toEqual(msg(2));
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "3": 1 }, nextDueAt: later });
-    expect(await getAlarm(q)).toBe(later);
+    expect(await alarmOf(q)).toBe(later);
 
     // A lost alarm (deleted outright) is set again when the object starts.
     await runInDurableObject(q, (_i, state) => state.storage.deleteAlarm());
-    expect(await getAlarm(q)).toBeNull();
+    expect(await alarmOf(q)).toBeNull();
     await evictDurableObject(q);
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "3": 1 }, nextDueAt: later });
-    expect(await getAlarm(q)).toBe(later);
+    expect(await alarmOf(q)).toBe(later);
 
     // Make the remaining message due (its body has no overflow rows, so its key may move) and deliver it.
     await runInDurableObject(q, (_i, state) => {
@@ -303,6 +271,6 @@ describe("QueueDO delayed messages", () => {
       [1, "ID1"],
     ]);
     expect(await q.delayedStats()).toEqual(EMPTY_STATS);
-    expect(await getAlarm(q)).toBeNull();
+    expect(await alarmOf(q)).toBeNull();
   });
 });

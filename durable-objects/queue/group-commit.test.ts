@@ -3,32 +3,21 @@
  * appends tiled into contiguous runs with few rows, an empty append refused, and every message
  * field and body byte stored exactly (log rows and their chunks: commit-log.ts). The piece alone,
  * with a sync the test releases, shows exactly which appends share a row and when each is answered.
+ * Longer than ~350 lines: the byte-exact storage checks of every message field belong with the
+ * appends that write them.
  */
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../../protocol/log-codec.js";
-import type { SendStatus } from "../../protocol/message.js";
-import type { QueueDO } from "../queue.js";
-import { msg } from "../test-support.js";
+import type { SendStatus, StoredMessage } from "../../protocol/message.js";
+import { firstDiff, msg, newQueue } from "../test-support.js";
 import { CommitLog } from "./commit-log.js";
 import { GroupCommit, type AppendResult } from "./group-commit.js";
 
 const MiB = 1024 * 1024;
 
-/** A fresh queue object per call: every test gets its own storage. */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-/** Index of the first differing byte, -1 when equal (length mismatch counts at the shorter length). */
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
 
 function text(body: Uint8Array): string {
   return decoder.decode(body);
@@ -36,7 +25,7 @@ function text(body: Uint8Array): string {
 
 describe("QueueDO append", () => {
   it("appends with consecutive offsets from 0", async () => {
-    const q = queue();
+    const { q } = newQueue();
     expect((await q.append([msg(0)])).queueOffset).toBe(0);
     expect((await q.append([msg(1), msg(2), msg(3)])).queueOffset).toBe(1);
     expect((await q.append([msg(4)])).queueOffset).toBe(4);
@@ -58,7 +47,7 @@ describe("QueueDO append", () => {
   });
 
   it("refuses an empty append and stays writable", async () => {
-    const q = queue();
+    const { q } = newQueue();
     let error: unknown;
     try {
       await q.append([]);
@@ -83,7 +72,7 @@ describe("QueueDO append", () => {
   });
 
   it("round-trips every message field exactly", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const full = msg(7, {
       msgId: "C0A80001000118B4AAC2",
       tags: "TagA",
@@ -108,7 +97,7 @@ describe("QueueDO append", () => {
   });
 
   it("gives 50 concurrent appends distinct contiguous offsets with group commit", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const n = 50;
     const results = await Promise.all(Array.from({ length: n }, (_, i) => q.append([msg(i)])));
     const offsets = results.map((r) => r.queueOffset).sort((a, b) => a - b);
@@ -129,7 +118,7 @@ describe("QueueDO append", () => {
   });
 
   it("tiles concurrent multi-message appends into one contiguous run", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const sizes = Array.from({ length: 30 }, (_, i) => (i % 4) + 1);
     const total = sizes.reduce((s, x) => s + x, 0);
     const results = await Promise.all(sizes.map((size, caller) => q.append(Array.from({ length: size }, (_, j) => msg(caller * 100 + j)))));
@@ -171,7 +160,7 @@ describe("QueueDO append", () => {
   });
 
   it("round-trips binary bodies byte for byte, all 256 byte values", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const all = Uint8Array.from({ length: 256 }, (_, i) => i);
     const reversed = Uint8Array.from({ length: 256 }, (_, i) => 255 - i);
     const repeated = Uint8Array.from({ length: 256 * 40 }, (_, i) => (i * 7 + (i >>> 8)) & 0xff);
@@ -199,7 +188,7 @@ describe("QueueDO append", () => {
   });
 
   it("stores a 4 MiB body across log_chunk rows and reads it back exactly", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const size = 4 * MiB;
     const body = new Uint8Array(size);
     for (let i = 0; i < size; i++) body[i] = (i * 31 + (i >>> 10) + (i >>> 20)) & 0xff;
@@ -281,9 +270,20 @@ function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK")
       answer(confirmWith);
     },
   });
-  /** Lets the flush loop run until it waits again. */
+  /**
+   * Lets the flush loop run until it waits again: a macrotask runs after every promise callback
+   * queued before it, and the loop's only waits are the syncs the test holds (it has no timers).
+   */
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return { log, syncs, events, commits, settle };
+  /** An append that goes out alone: its row is written, made durable at once, and answered. */
+  const appendDurably = async (messages: StoredMessage[], dedupe: boolean) => {
+    const appended = track(commits.append(messages, dedupe));
+    await settle();
+    syncs.at(-1)!.resolve();
+    await settle();
+    return appended;
+  };
+  return { log, syncs, events, commits, settle, appendDurably };
 }
 
 /** An append whose answer the test can look at without awaiting it. */
@@ -298,7 +298,7 @@ function track(p: Promise<AppendResult>): { result: AppendResult | null; error: 
 
 describe("GroupCommit alone", () => {
   it("writes every append that arrives while a row becomes durable as the next single row, and answers each once durable", async () => {
-    await runInDurableObject(queue(), async (_i, state) => {
+    await runInDurableObject(newQueue().q, async (_i, state) => {
       const { log, syncs, events, commits, settle } = harness(state);
       const first = track(commits.append([msg(0)], true));
       await settle();
@@ -324,33 +324,27 @@ describe("GroupCommit alone", () => {
   });
 
   it("answers a producer's retry of a recent send with the first result, and stores an admin resend again", async () => {
-    await runInDurableObject(queue(), async (_i, state) => {
-      const { log, syncs, commits, settle } = harness(state);
-      const sent = track(commits.append([msg(0), msg(1)], true));
-      await settle();
-      syncs[0]!.resolve();
-      await settle();
+    await runInDurableObject(newQueue().q, async (_i, state) => {
+      const { log, syncs, commits, appendDurably } = harness(state);
+      const sent = await appendDurably([msg(0), msg(1)], true);
+      expect(syncs).toHaveLength(1);
       expect(sent.result).toEqual({ queueOffset: 0, storeTimestamp: 1000 });
 
       expect(await commits.append([msg(0), msg(1)], true)).toEqual({ queueOffset: 0, storeTimestamp: 1000 });
       expect(log.rowsWritten).toBe(1);
       // A redelivery (another reconsumeTimes) is not a retry.
-      const redelivered = track(commits.append([msg(0, { reconsumeTimes: 1 })], true));
-      await settle();
-      syncs[1]!.resolve();
-      await settle();
+      const redelivered = await appendDurably([msg(0, { reconsumeTimes: 1 })], true);
+      expect(syncs).toHaveLength(2);
       expect(redelivered.result).toEqual({ queueOffset: 2, storeTimestamp: 1000 });
-      const resent = track(commits.append([msg(0)], false));
-      await settle();
-      syncs[2]!.resolve();
-      await settle();
+      const resent = await appendDurably([msg(0)], false);
+      expect(syncs).toHaveLength(3);
       expect(resent.result).toEqual({ queueOffset: 3, storeTimestamp: 1000 });
       expect(log.rowsWritten).toBe(3);
     });
   });
 
   it("fails only the group whose write did not become durable; the next group is stored after it", async () => {
-    await runInDurableObject(queue(), async (_i, state) => {
+    await runInDurableObject(newQueue().q, async (_i, state) => {
       const { log, syncs, commits, settle } = harness(state);
       const lost = track(commits.append([msg(0)], true));
       await settle();
@@ -366,12 +360,9 @@ describe("GroupCommit alone", () => {
   });
 
   it("carries the status the broker role confirms with (a SYNC_MASTER's slave timeout) in every answer of the group", async () => {
-    await runInDurableObject(queue(), async (_i, state) => {
-      const { syncs, commits, settle } = harness(state, "FLUSH_SLAVE_TIMEOUT");
-      const a = track(commits.append([msg(0)], true));
-      await settle();
-      syncs[0]!.resolve();
-      await settle();
+    await runInDurableObject(newQueue().q, async (_i, state) => {
+      const { appendDurably } = harness(state, "FLUSH_SLAVE_TIMEOUT");
+      const a = await appendDurably([msg(0)], true);
       expect(a.result).toEqual({ queueOffset: 0, storeTimestamp: 1000, sendStatus: "FLUSH_SLAVE_TIMEOUT" });
     });
   });

@@ -3,19 +3,12 @@
  * side (long-poll.ts): parked pulls woken by an append, filtered pulls parked through
  * non-matching appends, timeouts, and parked places shared fairly between accounts.
  */
-import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueDO } from "../queue.js";
-import { heldPull, msg, sleep, waitForParked } from "../test-support.js";
-
-/** A fresh queue object per call: every test gets its own storage. */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
+import { heldPull, msg, newQueue, waitForParked } from "../test-support.js";
 
 describe("QueueDO long poll", () => {
   it("wakes a parked pull as soon as another call appends", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0)]);
     const started = Date.now();
     const pending = heldPull(q, { offset: 1, maxNums: 32, maxWaitMs: 5000 });
@@ -35,7 +28,7 @@ describe("QueueDO long poll", () => {
   });
 
   it("wakes every parked pull on one append", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const started = Date.now();
     const a = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     const b = heldPull(q, { offset: 0, maxNums: 1, maxWaitMs: 5000 });
@@ -54,7 +47,7 @@ describe("QueueDO long poll", () => {
 
   // A thousand long polls, each a Worker-side wait with its own socket, take seconds to park and wake on a loaded machine.
   it("item 7: two accounts filling a queue's parked pulls do not refuse another account's long poll", { timeout: 60_000 }, async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0)]);
     const outcome = (p: Promise<{ pullStatus: string }>) =>
       p.then(
@@ -65,8 +58,7 @@ describe("QueueDO long poll", () => {
     const flood = Array.from({ length: 1000 }, (_, i) =>
       outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: i % 2 === 0 ? "ro-1" : "ro-2" })),
     );
-    for (let i = 0; i < 600 && (await q.stats()).parkedPulls < 1000; i++) await sleep(50);
-    expect((await q.stats()).parkedPulls).toBe(1000);
+    await waitForParked(q, 1000, 30_000);
 
     // The consumer's long poll parks: the oldest pull of a filling account makes room.
     const consumer = outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "app" }));
@@ -84,7 +76,7 @@ describe("QueueDO long poll", () => {
   });
 
   it("returns NO_NEW_MSG when the wait runs out", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0), msg(1)]);
     const started = Date.now();
     const result = await heldPull(q, { offset: 2, maxNums: 32, maxWaitMs: 300 });
@@ -96,7 +88,7 @@ describe("QueueDO long poll", () => {
   });
 
   it("keeps a filtered pull parked through non-matching appends", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const started = Date.now();
     const pending = heldPull(q, { offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 5000 });
     await waitForParked(q, 1);
@@ -113,7 +105,7 @@ describe("QueueDO long poll", () => {
   });
 
   it("answers NO_MATCHED_MSG when only non-matching messages arrived before the timeout", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const started = Date.now();
     const pending = heldPull(q, { offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 300 });
     await waitForParked(q, 1);

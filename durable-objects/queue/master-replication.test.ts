@@ -4,23 +4,17 @@
  * that fails, and what each broker role answers a send. Replication between real objects is
  * replication.ha.test.ts.
  */
-import { env, runInDurableObject } from "cloudflare:test";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MasterRole } from "../../cluster/config.js";
-import type { MessageQueue, SendStatus } from "../../protocol/message.js";
-import type { QueueDO } from "../queue.js";
-import { msg } from "../test-support.js";
+import type { SendStatus } from "../../protocol/message.js";
+import { msg, newQueue } from "../test-support.js";
 import { CommitLog } from "./commit-log.js";
 import { QueueIdentity } from "./identity.js";
 import { MasterReplication } from "./master-replication.js";
 import type { ReplicaAck, ReplicaBatch } from "./replicator.js";
 
 const DELAY_MS = 250;
-
-function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
-  const topic = `MR-${crypto.randomUUID()}`;
-  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq: { brokerName: "broker-a", topic, queueId: 0 } };
-}
 
 /** A slave that holds whatever it is sent, or, while `down`, refuses every push. */
 class FakeSlave {
@@ -59,7 +53,7 @@ function harness(state: DurableObjectState, role: MasterRole = "ASYNC_MASTER", s
 
 describe("MasterReplication alone", () => {
   it("schedules one push ASYNC_REPLICATION_DELAY_MS after a change and arms the alarm for it; a queue with no slave schedules nothing", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("MR");
     await runInDurableObject(q, async (_i, state) => {
       const { identity, clock, replication, armedCount } = harness(state);
       // Unnamed yet: no slave to push to.
@@ -79,7 +73,7 @@ describe("MasterReplication alone", () => {
   });
 
   it("retries a failed push 1 s, 2 s, 4 s ... apart up to 30 s, and has nothing due once the slave caught up", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("MR");
     await runInDurableObject(q, async (_i, state) => {
       const { log, identity, clock, slave, replication } = harness(state);
       identity.remember(mq);
@@ -114,7 +108,7 @@ describe("MasterReplication alone", () => {
   });
 
   it("answers an ASYNC_MASTER's send at once and schedules the push", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("MR");
     await runInDurableObject(q, async (_i, state) => {
       const { log, identity, clock, slave, replication, confirmed } = harness(state, "ASYNC_MASTER");
       identity.remember(mq);
@@ -125,7 +119,7 @@ describe("MasterReplication alone", () => {
   });
 
   it("answers a SYNC_MASTER's send once a slave holds it, and SLAVE_NOT_AVAILABLE when none can or none exists", async () => {
-    const { q, mq } = queue();
+    const { q, mq } = newQueue("MR");
     await runInDurableObject(q, async (_i, state) => {
       const { log, identity, clock, slave, confirmed } = harness(state, "SYNC_MASTER");
       identity.remember(mq);
@@ -137,7 +131,7 @@ describe("MasterReplication alone", () => {
       expect(await confirmed()).toBe("SLAVE_NOT_AVAILABLE");
       expect(slave.held).toBe(3);
     });
-    const other = queue();
+    const other = newQueue("MR");
     await runInDurableObject(other.q, async (_i, state) => {
       const { log, identity, clock, confirmed } = harness(state, "SYNC_MASTER", 0);
       identity.remember(other.mq);

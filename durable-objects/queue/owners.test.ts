@@ -3,28 +3,14 @@
  * member's fenced pulls and commits through, across eviction and late updates, and a parked pull
  * of a member that lost the queue is released.
  */
-import { env, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MemberFence } from "../../protocol/consumer.js";
 import type { QueueDO } from "../queue.js";
-import { heldPull, msg, waitForParked } from "../test-support.js";
+import { commitAs, heldPull, msg, newQueue, notOwner, uniqueName, waitForParked } from "../test-support.js";
 
-/**
- * A fresh queue object per call: every test gets its own storage.
- * evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
- * tests evict an object before any of its calls is refused.
- */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
-
-function group(): string {
-  return `G-${crypto.randomUUID()}`;
-}
-
-function notOwner(group: string, generation: number): string {
-  return `[NOT_QUEUE_OWNER] this queue belongs to another member of group "${group}" since generation ${generation}; rebalance`;
-}
+// evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
+// tests evict an object before any of its calls is refused.
 
 /** A pull's outcome from offset 0: its status, or the message it was refused with. */
 async function pullAs(q: DurableObjectStub<QueueDO>, grp: string | undefined, fence?: MemberFence, maxWaitMs = 0): Promise<string> {
@@ -42,20 +28,10 @@ async function pullAs(q: DurableObjectStub<QueueDO>, grp: string | undefined, fe
   }
 }
 
-/** A commit's outcome: "OK", or the message it was refused with. */
-async function commitAs(q: DurableObjectStub<QueueDO>, grp: string, offset: number, fence?: MemberFence): Promise<string> {
-  try {
-    await q.commitOffset(grp, offset, fence);
-    return "OK";
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-
 describe("QueueDO owners", () => {
   it("lets the owner's fenced pulls and commits through and refuses everyone else", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0), msg(1)]);
     await q.setOwner(g, "A", 3);
     expect(await pullAs(q, g, { clientId: "A", generation: 3 })).toBe("FOUND");
@@ -72,15 +48,15 @@ describe("QueueDO owners", () => {
     expect(await q.fetchOffset(g)).toEqual({ offset: 1, committed: true });
 
     // Ownership is per group: another group's members are not fenced here.
-    const other = group();
+    const other = uniqueName("G");
     expect(await pullAs(q, other, { clientId: "B", generation: 0 })).toBe("FOUND");
     expect(await commitAs(q, other, 2, { clientId: "B", generation: 0 })).toBe("OK");
     expect(await q.fetchOffset(other)).toEqual({ offset: 2, committed: true });
   });
 
   it("never refuses a call without a fence (a raw PullConsumer)", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0), msg(1), msg(2)]);
     await q.setOwner(g, "A", 1);
     expect(await pullAs(q, undefined)).toBe("FOUND");
@@ -92,8 +68,8 @@ describe("QueueDO owners", () => {
   });
 
   it("setOwner(null) opens the queue to any member", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0)]);
     await q.setOwner(g, "A", 1);
     expect(await pullAs(q, g, { clientId: "B", generation: 1 })).toBe(notOwner(g, 1));
@@ -108,8 +84,8 @@ describe("QueueDO owners", () => {
   });
 
   it("keeps a newer owner when a late setOwner from an older generation arrives", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0)]);
     await q.setOwner(g, "B", 5);
     await q.setOwner(g, "A", 4);
@@ -122,8 +98,8 @@ describe("QueueDO owners", () => {
   });
 
   it("stores the owner: an evicted object still fences and still ignores older updates", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0)]);
     await q.setOwner(g, "B", 5);
     await evictDurableObject(q);
@@ -134,8 +110,8 @@ describe("QueueDO owners", () => {
   });
 
   it("keeps a queue open when a late setOwner from an older generation arrives after a newer release", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0)]);
     await q.setOwner(g, "A", 5);
     await q.setOwner(g, null, 6);
@@ -149,8 +125,8 @@ describe("QueueDO owners", () => {
   });
 
   it("remembers a release across eviction, so a late older owner is still ignored", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.append([msg(0)]);
     await q.setOwner(g, "A", 5);
     await q.setOwner(g, null, 6);
@@ -161,8 +137,8 @@ describe("QueueDO owners", () => {
   });
 
   it("releases the old owner's parked pull with NOT_QUEUE_OWNER when the queue moves", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.setOwner(g, "A", 1);
     const started = Date.now();
     const fenced = pullAs(q, g, { clientId: "A", generation: 1 }, 10_000).then((outcome) => ({ outcome, at: Date.now() }));
@@ -182,8 +158,8 @@ describe("QueueDO owners", () => {
   });
 
   it("a parked pull of the new owner keeps waiting through the move and gets the message", async () => {
-    const q = queue();
-    const g = group();
+    const { q } = newQueue();
+    const g = uniqueName("G");
     await q.setOwner(g, "A", 1);
     // Not the owner yet: refused at once rather than parked.
     expect(await pullAs(q, g, { clientId: "B", generation: 2 })).toBe(notOwner(g, 1));

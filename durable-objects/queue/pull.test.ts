@@ -2,21 +2,15 @@
  * One read of a queue for a pull (pull.ts): FOUND, NO_NEW_MSG, NO_MATCHED_MSG and
  * OFFSET_ILLEGAL with exact offsets, maxNums, reads across rows, tag filters.
  */
-import { env, evictDurableObject } from "cloudflare:test";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { QueueDO } from "../queue.js";
-import { heldPull, msg } from "../test-support.js";
-
-/** A fresh queue object per call: every test gets its own storage. */
-function queue(): DurableObjectStub<QueueDO> {
-  return env.QUEUE.get(env.QUEUE.idFromName(`broker-a/T-${crypto.randomUUID()}/0`));
-}
+import { heldPull, msg, newQueue, NOTHING } from "../test-support.js";
 
 describe("QueueDO pull", () => {
   it("answers FOUND, NO_NEW_MSG and OFFSET_ILLEGAL with exact offsets", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const empty = await q.pull({ offset: 0, maxNums: 32 });
-    expect(empty).toEqual({ pullStatus: "NO_NEW_MSG", nextBeginOffset: 0, minOffset: 0, maxOffset: 0, entries: [] });
+    expect(empty).toEqual(NOTHING);
 
     await q.append([msg(0), msg(1), msg(2), msg(3), msg(4)]);
 
@@ -44,7 +38,7 @@ describe("QueueDO pull", () => {
   });
 
   it("caps the result count at maxNums", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append(Array.from({ length: 10 }, (_, i) => msg(i)));
     const first = await q.pull({ offset: 0, maxNums: 3 });
     expect(first.pullStatus).toBe("FOUND");
@@ -62,7 +56,7 @@ describe("QueueDO pull", () => {
   });
 
   it("reads across row boundaries starting mid-row", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0), msg(1), msg(2)]);
     await q.append([msg(3)]);
     await q.append([msg(4), msg(5)]);
@@ -75,7 +69,7 @@ describe("QueueDO pull", () => {
   });
 
   it("filters by tag expression", async () => {
-    const q = queue();
+    const { q } = newQueue();
     const tags = ["TagA", "TagB", "", "TagC", "TagA", "", "TagB", "TagAB"];
     await q.append(tags.map((t, i) => msg(i, { tags: t })));
 
@@ -111,7 +105,7 @@ describe("QueueDO pull", () => {
   });
 
   it("answers NO_MATCHED_MSG with nextBeginOffset advanced past the scanned messages", async () => {
-    const q = queue();
+    const { q } = newQueue();
     await q.append([msg(0, { tags: "TagA" }), msg(1, { tags: "TagB" }), msg(2), msg(3, { tags: "TagC" })]);
     const none = await q.pull({ offset: 1, maxNums: 32, expression: "TagA" });
     expect(none).toEqual({ pullStatus: "NO_MATCHED_MSG", nextBeginOffset: 4, minOffset: 0, maxOffset: 4, entries: [] });

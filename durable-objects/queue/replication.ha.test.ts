@@ -2,36 +2,13 @@
  * Master → slave replication of a queue (ASYNC_MASTER, one slave, in this project): rows with
  * identical offsets, ids and store times, consumer offsets, retention, restarts.
  */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { MessageQueue } from "../../protocol/message.js";
-import { queueObjectName } from "../../cluster/stubs.js";
-import type { QueueDO } from "../queue.js";
-import { heldPull, msg, rejection, sleep } from "../test-support.js";
-
-function pair(): { mq: MessageQueue; master: DurableObjectStub<QueueDO>; slave: DurableObjectStub<QueueDO> } {
-  const mq: MessageQueue = { topic: `R-${crypto.randomUUID()}`, brokerName: "broker-a", queueId: 0 };
-  return {
-    mq,
-    master: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId))),
-    slave: env.QUEUE.get(env.QUEUE.idFromName(queueObjectName(mq.brokerName, mq.topic, mq.queueId, 1))),
-  };
-}
-
-/** Runs the master's alarm until no push is pending (its own alarm may be running it already). */
-async function replicate(master: DurableObjectStub<QueueDO>): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    await runDurableObjectAlarm(master);
-    const idle = await runInDurableObject(master, (instance) => (instance as unknown as { replication: { dueAt: number | null } }).replication.dueAt === null);
-    if (idle) return;
-    await sleep(10);
-  }
-  throw new Error("replication did not settle");
-}
+import { clockPast, heldPull, msg, newReplicatedQueue, rejection, replicate } from "../test-support.js";
 
 describe("QueueDO replication", () => {
   it("copies rows with the same offsets, ids and store times, and reports the lag", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0), msg(1)], { mq });
     await master.append([msg(2)], { mq });
     await replicate(master);
@@ -55,7 +32,7 @@ describe("QueueDO replication", () => {
   });
 
   it("replicates consumer offsets, and never twice the same row across a master restart", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0), msg(1), msg(2)], { mq });
     await master.commitOffset("G1", 2);
     await replicate(master);
@@ -72,7 +49,7 @@ describe("QueueDO replication", () => {
   });
 
   it("mirrors the master's retention: rows the master dropped leave the slave", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0)], { mq });
     await master.append([msg(1)], { mq });
     await master.append([msg(2)], { mq });
@@ -84,7 +61,7 @@ describe("QueueDO replication", () => {
   });
 
   it("keeps the roles apart: a slave takes no appends, a master no replication", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0)], { mq });
     await replicate(master);
     expect((await rejection(slave.append([msg(1)], { mq }))).message).toContain("NO_PERMISSION");
@@ -93,7 +70,7 @@ describe("QueueDO replication", () => {
   });
 
   it("a slave behind the consumer answers NO_NEW_MSG at the consumer's offset, never moving it back", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0), msg(1)], { mq });
     await replicate(master);
     await master.append([msg(2), msg(3)], { mq });
@@ -110,29 +87,29 @@ describe("QueueDO replication", () => {
   });
 
   it("an empty slave knows nothing: no offsets to guess, and a commit it takes is not checked against its log", async () => {
-    const { slave } = pair();
+    const { slave } = newReplicatedQueue("R");
     expect((await rejection(slave.fetchReplicaOffset("G"))).message).toContain("SERVICE_UNAVAILABLE");
     await slave.commitReplicaOffset("G", 42);
     expect(await slave.fetchOffset("G")).toEqual({ offset: 42, committed: true });
   });
 
   it("keeps a commit the slave took while its master was unreachable over an older offset the master pushes later", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0), msg(1), msg(2)], { mq });
     await master.commitOffset("G", 1); // not pushed yet when the edge loses the master
-    await sleep(5);
+    await clockPast(Date.now()); // the slave's commit is dated after the master's
     await slave.commitReplicaOffset("G", 3); // the consumer's commit while the master is away
     await replicate(master); // the master, alive all along, pushes its older offset
     expect(await slave.fetchReplicaOffset("G")).toEqual({ offset: 3, committed: true });
     // A commit on the master after that one is newer, and replaces it.
-    await sleep(5);
+    await clockPast(Date.now());
     await master.commitOffset("G", 2);
     await replicate(master);
     expect(await slave.fetchReplicaOffset("G")).toEqual({ offset: 2, committed: true });
   });
 
   it("replicates the offsets of more groups than one push carries", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0)], { mq });
     // Committed inside the object: 1,200 RPC round trips took over 5 s on a loaded machine.
     await runInDurableObject(master, async (instance) => {
@@ -146,7 +123,7 @@ describe("QueueDO replication", () => {
   });
 
   it("a purged master starts a new epoch: its slave drops the old log and refuses late pushes of it", async () => {
-    const { mq, master, slave } = pair();
+    const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0), msg(1), msg(2)], { mq });
     await replicate(master);
     const oldEpoch = await runInDurableObject(master, (i) => (i as unknown as { identity: { epoch: number } }).identity.epoch);

@@ -1,102 +1,48 @@
 /**
- * Transactions on a queue: half messages and decisions (transactions.ts), and check-back to the
- * producer group with its count, interval and give-up (transaction-check.ts), on exact clocks.
+ * Transactions on a queue (transactions.ts, half-store.ts): half messages kept invisible until a
+ * decision, decisions applied once and idempotently, listed by state, remembered for a while and
+ * kept across eviction. Check-back is transaction-check.test.ts.
  */
-import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { bytesToBase64 } from "../../protocol/base64.js";
 import { encodeMessages } from "../../protocol/log-codec.js";
-import type { MessageQueue, StoredMessage } from "../../protocol/message.js";
-import type { ProducerGroupDO } from "../producer-group.js";
+import type { StoredMessage } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
-import { heldPull, rejection, waitForParked } from "../test-support.js";
-import { holdCheckPoll } from "../../cluster/long-polls.js";
+import {
+  alarmOf,
+  CHECK_MAX,
+  DECIDED_RETENTION_MS,
+  firstDiff,
+  givenUp,
+  half,
+  halfRows,
+  heldPull,
+  newQueue,
+  NOTHING,
+  producerGroupObject,
+  rejection,
+  uniqueName,
+  visible,
+  waitForParked,
+} from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
-/** TRANSACTION_CHECK_MAX and TRANSACTION_CHECK_INTERVAL_MS of wrangler.toml. */
-const CHECK_MAX = 15;
-const CHECK_INTERVAL_MS = 60_000;
-/** How long the queue remembers a decision (DECIDED_RETENTION_MS in queue/transactions.ts). */
-const DECIDED_RETENTION_MS = HOUR;
-
-/** A fresh queue object per call, named as the broker names them: every test gets its own storage. */
-function queue(): { q: DurableObjectStub<QueueDO>; mq: MessageQueue } {
-  const topic = `X-${crypto.randomUUID()}`;
-  const mq: MessageQueue = { brokerName: "broker-a", topic, queueId: 0 };
-  return { q: env.QUEUE.get(env.QUEUE.idFromName(`broker-a/${topic}/0`)), mq };
-}
-
-/** A producer group name no other test uses, so its ProducerGroupDO starts empty. */
-function group(): string {
-  return `PG-${crypto.randomUUID()}`;
-}
-
-function producerGroup(name: string): DurableObjectStub<ProducerGroupDO> {
-  return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(name));
-}
 
 const encoder = new TextEncoder();
 
-/** A half message as the broker stores it: the transaction properties set, as RocketMQ does. */
-function half(id: string, pgroup: string, extra: Partial<StoredMessage> = {}): StoredMessage {
-  return {
-    msgId: id,
-    tags: "TagT",
-    keys: ["order-1", "k 2"],
-    properties: { TRAN_MSG: "true", PGROUP: pgroup, user: "v", CHECK_IMMUNITY_TIME_IN_SECONDS: "6" },
-    bornTimestamp: 1_700_000_000_123,
-    bornHost: "10.0.0.2:4321",
-    flag: 0,
-    reconsumeTimes: 0,
-    body: encoder.encode(`body of ${id}`),
-    ...extra,
-  };
-}
-
-/** The message as it becomes visible: the transaction markers are gone, everything else kept. */
-function visible(m: StoredMessage): StoredMessage {
-  const { TRAN_MSG: _t, PGROUP: _g, ...properties } = m.properties;
-  return { ...m, properties };
-}
-
 function plain(i: number): StoredMessage {
   return { ...half(`P${i}`, "none"), properties: {}, tags: "", keys: [] };
-}
-
-function firstDiff(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
-
-function getAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
-  return runInDurableObject(q, (_i, state) => state.storage.getAlarm());
-}
-
-/** Makes every pending check due now, without waiting out the check interval. */
-function makeChecksDue(q: DurableObjectStub<QueueDO>): Promise<void> {
-  return runInDurableObject(q, (_i, state) => {
-    state.storage.sql.exec("UPDATE half SET check_at = 0 WHERE state = 'PENDING'");
-  });
-}
-
-function halfRows(q: DurableObjectStub<QueueDO>): Promise<Record<string, unknown>[]> {
-  return runInDurableObject(q, (_i, state) =>
-    state.storage.sql.exec("SELECT txid, state, check_times, extra_chunks, length(data) AS len FROM half ORDER BY txid").toArray(),
-  );
 }
 
 function overflowCount(q: DurableObjectStub<QueueDO>): Promise<number> {
   return runInDurableObject(q, (_i, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM overflow").one().n);
 }
 
-const NOTHING = { pullStatus: "NO_NEW_MSG", nextBeginOffset: 0, minOffset: 0, maxOffset: 0, entries: [] };
-
 describe("QueueDO transactions: decisions", () => {
   it("keeps a half message invisible until COMMIT, then appends it once without the transaction markers", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     const m = half("TX1", pg);
     expect((await q.append([plain(0)])).queueOffset).toBe(0);
     const firstCheckAt = Date.now() + HOUR;
@@ -116,7 +62,7 @@ describe("QueueDO transactions: decisions", () => {
         decidedAt: null,
       },
     ]);
-    expect(await getAlarm(q)).toBe(firstCheckAt);
+    expect(await alarmOf(q)).toBe(firstCheckAt);
 
     const committed = await q.endTransaction("TX1", pg, "COMMIT_MESSAGE");
     expect(committed).toEqual({ transactionId: "TX1", state: "COMMITTED", queueOffset: 1 });
@@ -158,8 +104,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("discards a half message on ROLLBACK, idempotently, and refuses a later COMMIT", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("TX2", pg), pg, Date.now() + HOUR);
     expect(await q.endTransaction("TX2", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TX2", state: "ROLLED_BACK", queueOffset: null });
     expect(await q.endTransaction("TX2", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TX2", state: "ROLLED_BACK", queueOffset: null });
@@ -173,8 +119,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("item 2: refuses unknown transactions, and answers another producer group's decision exactly as an unknown one, changing nothing", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     const m = half("TX3", pg);
     await q.prepareHalf(mq, m, pg, Date.now() + HOUR);
     const before = await q.listTransactions(undefined, 10);
@@ -203,8 +149,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("changes nothing on UNKNOW", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     const firstCheckAt = Date.now() + HOUR;
     await q.prepareHalf(mq, half("TX4", pg), pg, firstCheckAt);
     const before = await q.listTransactions(undefined, 10);
@@ -215,14 +161,14 @@ describe("QueueDO transactions: decisions", () => {
     expect(before[0]!.nextCheckAt).toBe(firstCheckAt);
     expect(await halfRows(q)).toEqual(rowsBefore);
     expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
-    expect(await getAlarm(q)).toBe(firstCheckAt);
+    expect(await alarmOf(q)).toBe(firstCheckAt);
     // Either decision is still open.
     expect(await q.endTransaction("TX4", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TX4", state: "ROLLED_BACK", queueOffset: null });
   });
 
   it("stores a half message once when prepared twice with the same msgId", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     const m = half("TX5", pg);
     const firstCheckAt = Date.now() + HOUR;
     await q.prepareHalf(mq, m, pg, firstCheckAt);
@@ -243,8 +189,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("commits a 3 MiB half message stored in overflow chunks, byte for byte", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     const body = new Uint8Array(3 * MiB);
     for (let i = 0; i < body.length; i++) body[i] = (i * 17 + 3) & 0xff;
     const m = half("TXBIG", pg, { body });
@@ -265,8 +211,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("wakes a parked pull when a transaction commits", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("TX6", pg), pg, Date.now() + HOUR);
     const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
@@ -279,8 +225,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("keeps pending and decided transactions across eviction", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("A", pg), pg, Date.now() + HOUR);
     await q.prepareHalf(mq, half("B", pg), pg, Date.now() + HOUR);
     await q.endTransaction("A", pg, "COMMIT_MESSAGE");
@@ -295,8 +241,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("applies concurrent decisions once: one copy, one offset, the loser refused", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await Promise.all([q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR), q.prepareHalf(mq, half("CC", pg), pg, Date.now() + HOUR)]);
     expect(await q.listTransactions(undefined, 10)).toHaveLength(1);
     const commits = await Promise.all(Array.from({ length: 5 }, () => q.endTransaction("CC", pg, "COMMIT_MESSAGE")));
@@ -313,8 +259,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("gives a commit racing concurrent sends its own offset in one contiguous run", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("MID", pg), pg, Date.now() + HOUR);
     const sends = Array.from({ length: 20 }, (_, i) => q.append([plain(i)]));
     const commit = q.endTransaction("MID", pg, "COMMIT_MESSAGE");
@@ -330,8 +276,8 @@ describe("QueueDO transactions: decisions", () => {
   });
 
   it("lists transactions by state, up to a limit", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     for (const id of ["C", "R", "P", "G"]) {
       await q.prepareHalf(mq, half(id, pg), pg, Date.now() + HOUR);
     }
@@ -342,7 +288,7 @@ describe("QueueDO transactions: decisions", () => {
       state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0 WHERE txid = 'G'", CHECK_MAX);
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
 
     const ids = async (state: "PENDING" | "COMMITTED" | "ROLLED_BACK" | "GIVEN_UP" | undefined, limit = 10) =>
       (await q.listTransactions(state, limit)).map((t) => t.transactionId).sort();
@@ -354,28 +300,19 @@ describe("QueueDO transactions: decisions", () => {
     expect(await q.listTransactions(undefined, 2)).toHaveLength(2);
     expect(await q.listTransactions("PENDING", 0)).toEqual([]);
     const [given] = await q.listTransactions("GIVEN_UP", 10);
-    expect(given).toEqual({
-      transactionId: "G",
-      producerGroup: pg,
-      state: "GIVEN_UP",
-      bornTimestamp: expect.any(Number),
-      checkTimes: CHECK_MAX,
-      nextCheckAt: null,
-      queueOffset: null,
-      decidedAt: expect.any(Number),
-    });
+    expect(given).toEqual(givenUp("G", pg));
     expect(await q.pull({ offset: 0, maxNums: 32 })).toMatchObject({ pullStatus: "FOUND", maxOffset: 1 });
   });
 
   it("forgets decisions after the retention time, and only then", async () => {
-    const { q, mq } = queue();
-    const pg = group();
+    const { q, mq } = newQueue("X");
+    const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("OLD", pg), pg, Date.now() + HOUR);
     await q.endTransaction("OLD", pg, "COMMIT_MESSAGE");
     const decidedAt = (await q.listTransactions("COMMITTED", 1))[0]!.decidedAt!;
     // The alarm left from the first check finds nothing due and re-arms for the forgetting.
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await getAlarm(q)).toBe(decidedAt + DECIDED_RETENTION_MS);
+    expect(await alarmOf(q)).toBe(decidedAt + DECIDED_RETENTION_MS);
     expect(await q.listTransactions(undefined, 10)).toHaveLength(1);
 
     await runInDurableObject(q, (_i, state) => {
@@ -383,173 +320,10 @@ describe("QueueDO transactions: decisions", () => {
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
     expect(await q.listTransactions(undefined, 10)).toEqual([]);
-    expect(await getAlarm(q)).toBeNull();
+    expect(await alarmOf(q)).toBeNull();
     const gone = await rejection(q.endTransaction("OLD", pg, "COMMIT_MESSAGE"));
     expect(gone.message).toBe("[TRANSACTION_NOT_FOUND] no transaction OLD of this producer group on this queue (unknown or expired)");
     // The committed message itself stays.
     expect((await q.pull({ offset: 0, maxNums: 32 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
-  });
-});
-
-describe("QueueDO transactions: check-back", () => {
-  it("raises a check to the producer group once the first check is due", async () => {
-    const { q, mq } = queue();
-    const pg = group();
-    const m = half("TXC", pg);
-    await q.prepareHalf(mq, m, pg, Date.now() - 1000);
-    // workerd may fire the (past) alarm on its own first; either way exactly one check is raised.
-    await runDurableObjectAlarm(q);
-    const checks = await holdCheckPoll(producerGroup(pg), 10, undefined, { maxWaitMs: 3000, account: "" });
-    expect(checks).toEqual([
-      {
-        transactionId: "TXC",
-        producerGroup: pg,
-        messageQueue: mq,
-        checkTimes: 1,
-        message: {
-          topic: mq.topic,
-          brokerName: "broker-a",
-          queueId: 0,
-          queueOffset: -1,
-          msgId: "TXC",
-          offsetMsgId: "",
-          tags: m.tags,
-          keys: m.keys,
-          properties: { ...m.properties, TRANSACTION_CHECK_TIMES: "1" },
-          bornTimestamp: m.bornTimestamp,
-          bornHost: m.bornHost,
-          storeTimestamp: m.bornTimestamp,
-          reconsumeTimes: 0,
-          flag: 0,
-          body: bytesToBase64(m.body),
-        },
-      },
-    ]);
-    expect(checks[0]!.message.properties.TRANSACTION_CHECK_TIMES).toBe("1");
-    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
-
-    // The next check waits a full interval; the message stays invisible meanwhile.
-    const [info] = await q.listTransactions(undefined, 10);
-    expect(info!.state).toBe("PENDING");
-    expect(info!.checkTimes).toBe(1);
-    expect(info!.nextCheckAt! - Date.now()).toBeGreaterThan(CHECK_INTERVAL_MS - 5000);
-    expect(info!.nextCheckAt! - Date.now()).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
-    expect(await getAlarm(q)).toBe(info!.nextCheckAt);
-    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
-
-    // The producer answers the check: the stored message carries no check count or markers.
-    expect(await q.endTransaction("TXC", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "TXC", state: "COMMITTED", queueOffset: 0 });
-    const stored = (await q.getMessage(0))!.message;
-    expect(stored).toEqual(visible(m));
-    expect(stored.properties).toEqual({ user: "v", CHECK_IMMUNITY_TIME_IN_SECONDS: "6" });
-  });
-
-  it(`checks ${CHECK_MAX} times, then gives the transaction up`, async () => {
-    const { q, mq } = queue();
-    const pg = group();
-    await q.prepareHalf(mq, half("TXG", pg), pg, Date.now() + HOUR);
-    const producers = producerGroup(pg);
-    for (let i = 1; i <= CHECK_MAX; i++) {
-      await makeChecksDue(q);
-      expect(await runDurableObjectAlarm(q)).toBe(true);
-      const checks = await producers.pollChecks(10);
-      expect(checks.map((c) => [c.transactionId, c.checkTimes, c.message.properties.TRANSACTION_CHECK_TIMES])).toEqual([["TXG", i, String(i)]]);
-      const [info] = await q.listTransactions(undefined, 10);
-      expect(info!.state).toBe("PENDING");
-      expect(info!.checkTimes).toBe(i);
-      // Each check is followed by the next one an interval later.
-      expect(await getAlarm(q)).toBe(info!.nextCheckAt);
-    }
-    // The check after the last one gives up instead of asking again.
-    await makeChecksDue(q);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(10)).toEqual([]);
-    expect(await q.listTransactions("PENDING", 10)).toEqual([]);
-    const [given] = await q.listTransactions("GIVEN_UP", 10);
-    expect(given).toEqual({
-      transactionId: "TXG",
-      producerGroup: pg,
-      state: "GIVEN_UP",
-      bornTimestamp: expect.any(Number),
-      checkTimes: CHECK_MAX,
-      nextCheckAt: null,
-      queueOffset: null,
-      decidedAt: expect.any(Number),
-    });
-    expect(await halfRows(q)).toEqual([{ txid: "TXG", state: "GIVEN_UP", check_times: CHECK_MAX, extra_chunks: 0, len: 0 }]);
-    // Given up counts as rolled back: a late COMMIT is refused, a late ROLLBACK agrees.
-    const late = await rejection(q.endTransaction("TXG", pg, "COMMIT_MESSAGE"));
-    expect(late.message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction TXG was already rolled back");
-    expect(await q.endTransaction("TXG", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TXG", state: "GIVEN_UP", queueOffset: null });
-    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
-    // No more checks: the only alarm left is the one that forgets the decision.
-    expect(await getAlarm(q)).toBe(given!.decidedAt! + DECIDED_RETENTION_MS);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(10)).toEqual([]);
-  });
-
-  it("sends the last allowed check when set to one short of the maximum", async () => {
-    const { q, mq } = queue();
-    const pg = group();
-    await q.prepareHalf(mq, half("TXL", pg), pg, Date.now() + HOUR);
-    await runInDurableObject(q, (_i, state) => {
-      state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0", CHECK_MAX - 1);
-    });
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect((await producerGroup(pg).pollChecks(10)).map((c) => c.checkTimes)).toEqual([CHECK_MAX]);
-    expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("PENDING");
-    await makeChecksDue(q);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
-    expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("GIVEN_UP");
-  });
-
-  it("replaces an undelivered check with the newer one of the same transaction", async () => {
-    const { q, mq } = queue();
-    const pg = group();
-    await q.prepareHalf(mq, half("TXR", pg), pg, Date.now() + HOUR);
-    for (let i = 0; i < 3; i++) {
-      await makeChecksDue(q);
-      expect(await runDurableObjectAlarm(q)).toBe(true);
-    }
-    const checks = await producerGroup(pg).pollChecks(10);
-    expect(checks.map((c) => [c.transactionId, c.checkTimes])).toEqual([["TXR", 3]]);
-    expect(await producerGroup(pg).pollChecks(10)).toEqual([]);
-  });
-
-  it("sends each transaction's check to its own producer group, and none for decided ones", async () => {
-    const { q, mq } = queue();
-    const g1 = group();
-    const g2 = group();
-    await q.prepareHalf(mq, half("T1", g1), g1, Date.now() + HOUR);
-    await q.prepareHalf(mq, half("T2", g2), g2, Date.now() + HOUR);
-    await q.prepareHalf(mq, half("T3", g1), g1, Date.now() + HOUR);
-    await q.prepareHalf(mq, half("T4", g1), g1, Date.now() + HOUR);
-    await q.endTransaction("T4", g1, "ROLLBACK_MESSAGE");
-    await makeChecksDue(q);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    const c1 = await producerGroup(g1).pollChecks(10);
-    const c2 = await producerGroup(g2).pollChecks(10);
-    expect(c1.map((c) => [c.transactionId, c.producerGroup, c.checkTimes]).sort()).toEqual([
-      ["T1", g1, 1],
-      ["T3", g1, 1],
-    ]);
-    expect(c2.map((c) => [c.transactionId, c.producerGroup, c.checkTimes])).toEqual([["T2", g2, 1]]);
-    for (const c of [...c1, ...c2]) expect(c.messageQueue).toEqual(mq);
-  });
-
-  it("remembers the queue's identity across eviction for the checks it raises", async () => {
-    const { q, mq } = queue();
-    const pg = group();
-    await q.prepareHalf(mq, half("TXE", pg), pg, Date.now() + HOUR);
-    await evictDurableObject(q);
-    await makeChecksDue(q);
-    expect(await runDurableObjectAlarm(q)).toBe(true);
-    const checks = await producerGroup(pg).pollChecks(10);
-    expect(checks).toHaveLength(1);
-    expect(checks[0]!.messageQueue).toEqual(mq);
-    expect(checks[0]!.message).toMatchObject({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId, queueOffset: -1 });
   });
 });

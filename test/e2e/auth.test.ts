@@ -4,17 +4,13 @@
  * route list called unsigned, the accounts API, a Worker without accounts, the client classes and the
  * dashboard session (with Chromium for the sign-in page).
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { chromium } from "playwright-core";
 import { describe, expect } from "vitest";
 import { Admin, Producer, PullConsumer, bodyText } from "../../client/index.js";
 import type { Credentials as Cred } from "../../client/credentials.js";
 import { AuthHeaders, deriveSigningKey, sha256Hex, signRequest } from "../../protocol/auth/signature.js";
 import type { Perm } from "../../protocol/auth/permissions.js";
 import { APP, OPEN, ROOT, fetchAnswer, outcome, signedCall, type Answer } from "../auth-helpers.js";
+import { launchChromium } from "../browser.js";
 import { test, it } from "../fixture.js";
 import { codeOf } from "../helpers.js";
 
@@ -44,7 +40,6 @@ function groupPerm(role: Role, group: string): Perm {
   return APP_GROUP_PERMS[group] ?? "DENY";
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const enc = encodeURIComponent;
 const Q0 = (topic: string) => `/brokers/broker-a/topics/${enc(topic)}/queues/0`;
 
@@ -438,13 +433,7 @@ describe("accounts API", () => {
     expect(deleted.status).toBe(200);
     expect(deleted.body).toEqual({ deleted: "tmp-user" });
     // Other isolates may trust their account cache for up to 5 s; this server has one isolate.
-    const deadline = Date.now() + 5_500;
-    let after = outcome(await call(NEW, "GET", "/topics/TBoth/status"));
-    while (after !== "401 SIGNATURE_INVALID" && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      after = outcome(await call(NEW, "GET", "/topics/TBoth/status"));
-    }
-    expect(after).toBe("401 SIGNATURE_INVALID");
+    await expect.poll(async () => outcome(await call(NEW, "GET", "/topics/TBoth/status")), { timeout: 5_500, interval: 250 }).toBe("401 SIGNATURE_INVALID");
     expect(outcome(await call(ROOT, "DELETE", "/admin/accounts/tmp-user"))).toBe("404 NOT_FOUND");
     const listAfter = (await call(ROOT, "GET", "/admin/accounts")).body as { accounts: { accessKey: string }[] };
     expect(listAfter.accounts.map((a) => a.accessKey)).not.toContain("tmp-user");
@@ -545,21 +534,8 @@ describe("dashboard session", () => {
   });
 
   it("signs in through /dashboard/login in a browser and lands on the dashboard with its topics", async ({ server }) => {
-    if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}; set CHROMIUM_PATH`);
-    const userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-auth-"));
-    const context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium("auth");
+    const context = browser.context;
     try {
       const page = await context.newPage();
       const pageErrors: string[] = [];
@@ -601,8 +577,7 @@ describe("dashboard session", () => {
       expect((await context.cookies(server.url)).some((c) => c.name === "mq_session")).toBe(true);
       expect(pageErrors).toEqual([]);
     } finally {
-      await context.close();
-      await rm(userDataDir, { recursive: true, force: true });
+      await browser.close();
     }
   });
 });

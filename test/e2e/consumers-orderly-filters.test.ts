@@ -1,7 +1,7 @@
 /** Orderly consumption, tag and SQL92 filters, lite pull consumers and offset admin. */
 import { describe, expect } from "vitest";
-import { LitePullConsumer, MessageSelector, PushConsumer, concurrently, isMQError, orderly, type MessageExt } from "../../client/index.js";
-import { FAST, FAST_LEVELS, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { LitePullConsumer, MessageSelector, PushConsumer, bodyText, isMQError, orderly, type MessageExt } from "../../client/index.js";
+import { FAST, FAST_LEVELS, collectingConsumer, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { clockPast, http, quietPeriod, uniqueName, waitFor } from "../helpers.js";
 
@@ -93,45 +93,31 @@ describe("filters", () => {
       { expr: MessageSelector.bySql("color IN ('red', 'blue') OR a > 8"), match: (i: number) => i % 4 <= 1 || i % 10 > 8 },
       { expr: MessageSelector.bySql("missing IS NULL AND NOT (a = 0)"), match: (i: number) => i % 10 !== 0 },
     ];
-    const logs: Delivery[][] = cases.map(() => []);
-    const consumers = cases.map((c, n) => {
-      const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName(`fg${n}`), ...FAST });
-      consumer.subscribe(topic, c.expr);
-      consumer.registerMessageListener(
-        concurrently((msgs) => {
-          for (const m of msgs) record(logs[n]!, `g${n}`, m);
-          return "CONSUME_SUCCESS";
-        }),
-      );
-      return consumer;
-    });
-    await Promise.all(consumers.map((c) => c.start()));
-    try {
-      await waitFor("assignments", () => consumers.every((c) => c.assignedQueues.filter((q) => q.topic === topic).length === 4));
-      const colors = ["red", "blue", "green", "none"];
-      for (let i = 0; i < 60; i++) {
-        await producer.send({
-          topic,
-          body: `f-${i}`,
-          tags: ["TagA", "TagB", "TagC"][i % 3]!,
-          properties: { a: String(i % 10), ...(colors[i % 4] !== "none" ? { color: colors[i % 4]! } : {}) },
-        });
-      }
-      const expected = cases.map((c) =>
-        Array.from({ length: 60 }, (_, i) => i)
-          .filter((i) => c.match(i))
-          .map((i) => `f-${i}`)
-          .sort(),
-      );
-      await waitFor("every group's subset", () => logs.every((log, n) => log.length >= expected[n]!.length)).catch((e: unknown) => {
-        console.log(logs.map((l, n) => `${n}: got ${l.length} want ${expected[n]!.length}`).join("; "));
-        throw e;
+    const groups = await Promise.all(cases.map((c, n) => collectingConsumer(server, uniqueName(`fg${n}`), topic, { expression: c.expr })));
+    const consumers = groups.map((g) => g.consumer);
+    const logs = groups.map((g) => g.seen);
+    await waitFor("assignments", () => consumers.every((c) => c.assignedQueues.filter((q) => q.topic === topic).length === 4));
+    const colors = ["red", "blue", "green", "none"];
+    for (let i = 0; i < 60; i++) {
+      await producer.send({
+        topic,
+        body: `f-${i}`,
+        tags: ["TagA", "TagB", "TagC"][i % 3]!,
+        properties: { a: String(i % 10), ...(colors[i % 4] !== "none" ? { color: colors[i % 4]! } : {}) },
       });
-      await quietPeriod(400); // a message outside a group's subset would show up now
-      logs.forEach((log, n) => expect(log.map((d) => d.body).sort()).toEqual(expected[n]));
-    } finally {
-      await Promise.all(consumers.map((c) => c.shutdown()));
     }
+    const expected = cases.map((c) =>
+      Array.from({ length: 60 }, (_, i) => i)
+        .filter((i) => c.match(i))
+        .map((i) => `f-${i}`)
+        .sort(),
+    );
+    await waitFor("every group's subset", () => logs.every((log, n) => log.length >= expected[n]!.length)).catch((e: unknown) => {
+      console.log(logs.map((l, n) => `${n}: got ${l.length} want ${expected[n]!.length}`).join("; "));
+      throw e;
+    });
+    await quietPeriod(400); // a message outside a group's subset would show up now
+    logs.forEach((log, n) => expect(log.map(bodyText).sort()).toEqual(expected[n]));
   });
 
   it("refuses a bad SQL92 expression at subscribe time with its position", async ({ server }) => {
@@ -236,32 +222,20 @@ describe("offsets admin", () => {
     const topic = uniqueName("Progress");
     const group = uniqueName("pg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const log: Delivery[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        for (const m of msgs) record(log, "c", m);
-        return "CONSUME_SUCCESS";
-      }),
-    );
-    await c.start();
+    const { consumer: c, seen } = await collectingConsumer(server, group, topic);
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
-    try {
-      await waitFor("assignment", () => c.assignedQueues.some((q) => q.topic === topic));
-      for (let i = 0; i < 5; i++) await producer.send({ topic, body: `early-${i}` }, { messageQueue: mq });
-      await clockPast(Date.now()); // every early message is stored strictly before `middle`
-      const middle = Date.now();
-      for (let i = 0; i < 5; i++) await producer.send({ topic, body: `late-${i}` }, { messageQueue: mq });
-      await waitFor("10 deliveries", () => log.length >= 10);
-      await waitFor("committed", async () => (await admin.consumerProgress(group, topic)).totalLag === 0);
-      const reset = await admin.resetOffsetByTime(group, topic, middle);
-      expect(reset.offsets.map((o) => o.offset)).toEqual([5]);
-      await waitFor("redelivery from the reset point", () => log.length >= 15);
-      expect(log.slice(10).map((d) => d.body)).toEqual(["late-0", "late-1", "late-2", "late-3", "late-4"]);
-    } finally {
-      await c.shutdown();
-    }
+    await waitFor("assignment", () => c.assignedQueues.some((q) => q.topic === topic));
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `early-${i}` }, { messageQueue: mq });
+    await clockPast(Date.now()); // every early message is stored strictly before `middle`
+    const middle = Date.now();
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `late-${i}` }, { messageQueue: mq });
+    await waitFor("10 deliveries", () => seen.length >= 10);
+    await waitFor("committed", async () => (await admin.consumerProgress(group, topic)).totalLag === 0);
+    const reset = await admin.resetOffsetByTime(group, topic, middle);
+    expect(reset.offsets.map((o) => o.offset)).toEqual([5]);
+    await waitFor("redelivery from the reset point", () => seen.length >= 15);
+    expect(seen.slice(10).map(bodyText)).toEqual(["late-0", "late-1", "late-2", "late-3", "late-4"]);
+    await c.shutdown();
     // Stalled group: nobody consumes, lag grows.
     for (let i = 0; i < 3; i++) await producer.send({ topic, body: `more-${i}` }, { messageQueue: mq });
     const progress = await admin.consumerProgress(group, topic);

@@ -1,7 +1,7 @@
 /** Push consumers: clustering with rebalance and fencing, crashes, broadcasting, retries and DLQ. */
 import { describe, expect } from "vitest";
 import { PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt, type Producer } from "../../client/index.js";
-import { FAST, FAST_LEVELS, killableFetch, pullWatch, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
+import { FAST, FAST_LEVELS, collectingConsumer, killableFetch, pullWatch, record, waitForBalance, type Delivery } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { quietPeriod, uniqueName, waitFor, type TestServer } from "../helpers.js";
 
@@ -211,70 +211,46 @@ describe("retries and dead letters", () => {
     const topic = uniqueName("Retry");
     const group = uniqueName("rg");
     await admin.createTopic(topic, { queueNums: 1 });
-    const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        seen.push(...msgs);
-        return msgs.every((m) => m.reconsumeTimes >= 2) ? "CONSUME_SUCCESS" : "RECONSUME_LATER";
-      }),
-    );
-    await c.start();
-    try {
-      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
-      const sent = await producer.send({ topic, body: "flaky", tags: "T" });
-      await waitFor("3 deliveries", () => seen.length >= 3);
-      await quietPeriod(500); // a fourth delivery would show up now
-      expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
-      expect(seen.map((m) => m.topic)).toEqual([topic, topic, topic]);
-      expect(seen.map((m) => m.msgId)).toEqual([sent.msgId, sent.msgId, sent.msgId]);
-      expect(seen.map(bodyText)).toEqual(["flaky", "flaky", "flaky"]);
-      expect(seen[2]!.properties.ORIGIN_MESSAGE_ID).toBe(sent.msgId);
-      expect(seen[2]!.properties.RETRY_TOPIC).toBe(topic);
-    } finally {
-      await c.shutdown();
-    }
+    const { consumer: c, seen } = await collectingConsumer(server, group, topic, {
+      answer: (msgs) => (msgs.every((m) => m.reconsumeTimes >= 2) ? "CONSUME_SUCCESS" : "RECONSUME_LATER"),
+    });
+    await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+    const sent = await producer.send({ topic, body: "flaky", tags: "T" });
+    await waitFor("3 deliveries", () => seen.length >= 3);
+    await quietPeriod(500); // a fourth delivery would show up now
+    expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
+    expect(seen.map((m) => m.topic)).toEqual([topic, topic, topic]);
+    expect(seen.map((m) => m.msgId)).toEqual([sent.msgId, sent.msgId, sent.msgId]);
+    expect(seen.map(bodyText)).toEqual(["flaky", "flaky", "flaky"]);
+    expect(seen[2]!.properties.ORIGIN_MESSAGE_ID).toBe(sent.msgId);
+    expect(seen[2]!.properties.RETRY_TOPIC).toBe(topic);
   });
 
   it("dead-letters a message that always fails after maxReconsumeTimes, and nowhere else", async ({ server, admin, producer }) => {
     const topic = uniqueName("Dead");
     const group = uniqueName("dg");
     await admin.createTopic(topic, { queueNums: 1 });
-    const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, maxReconsumeTimes: 2 });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        seen.push(...msgs);
-        return "RECONSUME_LATER";
-      }),
-    );
-    await c.start();
+    const { consumer: c, seen } = await collectingConsumer(server, group, topic, { answer: () => "RECONSUME_LATER", options: { maxReconsumeTimes: 2 } });
     let dlq: MessageExt[] = [];
-    try {
-      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
-      const sent = await producer.send({ topic, body: "poison" });
-      const reader = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("inspect") });
-      await waitFor("the DLQ", async () => {
-        try {
-          const queues = await reader.fetchSubscribeMessageQueues(`%DLQ%${group}`);
-          dlq = [];
-          for (const q of queues) dlq.push(...(await reader.pull(q, "*", 0, 32, { maxWaitMs: 0 })).msgFoundList);
-          return dlq.length > 0;
-        } catch {
-          return false;
-        }
-      });
-      await quietPeriod(500); // a fourth delivery would show up now
-      expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
-      expect(dlq.length).toBe(1);
-      expect(dlq[0]!.msgId).toBe(sent.msgId);
-      expect(dlq[0]!.properties.RETRY_TOPIC).toBe(topic);
-      expect(bodyText(dlq[0]!)).toBe("poison");
-    } finally {
-      await c.shutdown();
-    }
+    await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+    const sent = await producer.send({ topic, body: "poison" });
+    const reader = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("inspect") });
+    await waitFor("the DLQ", async () => {
+      try {
+        const queues = await reader.fetchSubscribeMessageQueues(`%DLQ%${group}`);
+        dlq = [];
+        for (const q of queues) dlq.push(...(await reader.pull(q, "*", 0, 32, { maxWaitMs: 0 })).msgFoundList);
+        return dlq.length > 0;
+      } catch {
+        return false;
+      }
+    });
+    await quietPeriod(500); // a fourth delivery would show up now
+    expect(seen.map((m) => m.reconsumeTimes)).toEqual([0, 1, 2]);
+    expect(dlq.length).toBe(1);
+    expect(dlq[0]!.msgId).toBe(sent.msgId);
+    expect(dlq[0]!.properties.RETRY_TOPIC).toBe(topic);
+    expect(bodyText(dlq[0]!)).toBe("poison");
   });
 });
 

@@ -3,65 +3,34 @@
  * server: create, update and delete a topic; reset a group's offset by time and delete a
  * group; the producer groups view; and, on a server with accounts, signing out.
  */
-import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PullConsumer, PushConsumer, TransactionProducer, concurrently } from "../../client/index.js";
-import { http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import type { Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
+import { PullConsumer, TransactionProducer } from "../../client/index.js";
+import { ROOT } from "../auth-helpers.js";
+import { byTestId, launchChromium, type TestBrowser } from "../browser.js";
+import { collectingConsumer } from "../consumer-helpers.js";
+import { serverFixture, test as e2e } from "../fixture.js";
+import { http, uniqueName, type TestServer } from "../helpers.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** Every page wait and poll (a loaded machine misses expect.poll's 1 s default). */
 const UI_WAIT_MS = 10_000;
-const byTestId = (id: string) => `[data-testid="${id}"]`;
 
-let context: BrowserContext;
-let userDataDir = "";
-let page: Page | undefined;
-let pageErrors: string[] = [];
+// The file's server (from the fixture) has no accounts; sign-out needs a second one that has.
+const test = e2e.extend("withAccounts", { scope: "file" }, serverFixture({ vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }]) } }));
+const it = test;
+
+let browser: TestBrowser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-ops-"));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_ARGS,
-    viewport: { width: 1400, height: 900 },
-  });
+  browser = await launchChromium("ops", { viewport: { width: 1400, height: 900 } });
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
-async function newPage(): Promise<Page> {
-  const p = await context.newPage();
-  page = p;
-  pageErrors = [];
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.setDefaultTimeout(UI_WAIT_MS);
-  return p;
-}
-
 afterEach(async () => {
-  const errors = pageErrors;
-  pageErrors = [];
-  await page?.close();
-  page = undefined;
-  expect(errors, "uncaught errors in the page").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors in the page").toEqual([]);
 });
 
 /** A datetime-local input's value for an epoch time (local time, to the second). */
@@ -72,19 +41,8 @@ function localDateTime(ms: number): string {
 }
 
 describe("dashboard operations", () => {
-  let server: TestServer;
-  let admin: Admin;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  async function open(view: string): Promise<Page> {
-    const p = await newPage();
+  async function open(server: TestServer, view: string): Promise<Page> {
+    const p = await browser.newPage();
     await p.goto(`${server.url}/dashboard?refresh=1000#${view}`);
     await p.waitForSelector("body[data-ready=true]");
     return p;
@@ -99,9 +57,9 @@ describe("dashboard operations", () => {
     await p.locator(`${byTestId("confirm-dialog")}:not([open])`).waitFor({ state: "attached" });
   }
 
-  it("creates a topic, updates its queues, permission and brokers, and deletes it after asking", async () => {
+  it("creates a topic, updates its queues, permission and brokers, and deletes it after asking", async ({ server, admin }) => {
     const topic = uniqueName("DashOps");
-    const p = await open("topics");
+    const p = await open(server, "topics");
     const form = p.locator(byTestId("topic-form"));
     await p.click(byTestId("topic-new"));
     await p.locator(`${byTestId("topic-form")}[data-ready=true]`).waitFor();
@@ -162,8 +120,8 @@ describe("dashboard operations", () => {
     expect(await p.locator(byTestId("topics-error")).isHidden()).toBe(true);
   });
 
-  it("shows a topic form error inline", async () => {
-    const p = await open("topics");
+  it("shows a topic form error inline", async ({ server }) => {
+    const p = await open(server, "topics");
     await p.click(byTestId("topic-new"));
     await p.locator(`${byTestId("topic-form")}[data-ready=true]`).waitFor();
     await p.fill(byTestId("topic-form-name"), "%RETRY%not-yours");
@@ -173,19 +131,16 @@ describe("dashboard operations", () => {
     expect(await p.locator(byTestId("topic-form")).isVisible()).toBe(true);
   });
 
-  it("resets a group's offset on a topic to a time", async () => {
+  it("resets a group's offset on a topic to a time", async ({ server, admin, producer }) => {
     const topic = uniqueName("DashReset");
     const group = uniqueName("resetgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const mq = { topic, brokerName: "broker-a", queueId: 0 };
     const before = Date.now() - 60_000;
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
     for (let i = 0; i < 5; i++) await producer.send({ topic, body: `r${i}` }, { messageQueue: mq });
-    await producer.shutdown();
     await new PullConsumer({ endpoint: server.url, credentials: server.credentials, group }).updateConsumeOffset(mq, 5);
 
-    const p = await open("groups");
+    const p = await open(server, "groups");
     await p.fill(byTestId("group-name"), group);
     await p.fill(byTestId("group-topic"), topic);
     await p.click(byTestId("group-show"));
@@ -203,46 +158,37 @@ describe("dashboard operations", () => {
     expect(progress.queues.map((q) => q.consumerOffset)).toEqual([0]);
   });
 
-  it("refuses to delete a group with a live member, then deletes it with its retry topic once the member is gone", async () => {
+  it("refuses to delete a group with a live member, then deletes it with its retry topic once the member is gone", async ({ server, admin }) => {
     const topic = uniqueName("DashDelGroup");
     const group = uniqueName("delgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
-    let running = true;
-    try {
-      const p = await open("groups");
-      const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
-      await row.waitFor();
-      await row.click();
-      await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
-      await p.click(byTestId("group-delete"));
-      await answer(p, group, true);
-      await expect.poll(() => p.locator(byTestId("group-error")).textContent(), { timeout: UI_WAIT_MS }).toMatch(/^GROUP_HAS_MEMBERS: /);
-      // The refusal stays on screen through the next refreshes.
-      const refreshes = async () => Number(await p.locator(byTestId("refresh-status")).getAttribute("data-refreshes"));
-      const seen = await refreshes();
-      await expect.poll(refreshes, { timeout: UI_WAIT_MS }).toBeGreaterThanOrEqual(seen + 2);
-      expect(await p.locator(byTestId("group-error")).textContent()).toMatch(/^GROUP_HAS_MEMBERS: /);
-      expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
+    const { consumer } = await collectingConsumer(server, group, topic); // a live member
+    const p = await open(server, "groups");
+    const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
+    await row.waitFor();
+    await row.click();
+    await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
+    await p.click(byTestId("group-delete"));
+    await answer(p, group, true);
+    await expect.poll(() => p.locator(byTestId("group-error")).textContent(), { timeout: UI_WAIT_MS }).toMatch(/^GROUP_HAS_MEMBERS: /);
+    // The refusal stays on screen through the next refreshes.
+    const refreshes = async () => Number(await p.locator(byTestId("refresh-status")).getAttribute("data-refreshes"));
+    const seen = await refreshes();
+    await expect.poll(refreshes, { timeout: UI_WAIT_MS }).toBeGreaterThanOrEqual(seen + 2);
+    expect(await p.locator(byTestId("group-error")).textContent()).toMatch(/^GROUP_HAS_MEMBERS: /);
+    expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
 
-      await consumer.shutdown();
-      running = false;
-      await p.click(byTestId("group-delete"));
-      await answer(p, group, true);
-      await expect.poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS }).toBe(`deleted ${group} with %RETRY%${group}`);
-      expect(await p.locator(byTestId("group-detail")).isHidden()).toBe(true);
-      await row.waitFor({ state: "detached" });
-      expect((await admin.listGroups()).map((g) => g.group)).not.toContain(group);
-      expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(`%RETRY%${group}`);
-    } finally {
-      if (running) await consumer.shutdown();
-    }
+    await consumer.shutdown();
+    await p.click(byTestId("group-delete"));
+    await answer(p, group, true);
+    await expect.poll(() => p.locator(byTestId("groups-result")).textContent(), { timeout: UI_WAIT_MS }).toBe(`deleted ${group} with %RETRY%${group}`);
+    expect(await p.locator(byTestId("group-detail")).isHidden()).toBe(true);
+    await row.waitFor({ state: "detached" });
+    expect((await admin.listGroups()).map((g) => g.group)).not.toContain(group);
+    expect((await admin.listTopics()).map((t) => t.topic)).not.toContain(`%RETRY%${group}`);
   });
 
-  it("lists producer groups with their polls and webhooks, and a group's pending transactions", async () => {
+  it("lists producer groups with their polls and webhooks, and a group's pending transactions", async ({ server, admin }) => {
     const topic = uniqueName("DashProd");
     const polling = uniqueName("pollpg");
     const hooked = uniqueName("hookpg");
@@ -265,7 +211,7 @@ describe("dashboard operations", () => {
       });
       expect(other.status).toBe(200);
 
-      const p = await open("producers");
+      const p = await open(server, "producers");
       const row = (group: string) => p.locator(`[data-testid="producer-row"][data-group="${group}"]`);
       await row(polling).waitFor();
       await p.locator(`[data-testid="producer-row"][data-group="${polling}"][data-loaded="true"]`).waitFor();
@@ -293,21 +239,11 @@ describe("dashboard operations", () => {
 });
 
 describe("dashboard sign-out", () => {
-  const ROOT = { accessKey: "root", secretKey: "root-secret-key-0001" };
-  let server: TestServer;
+  const sessionCookie = async (server: TestServer) => (await browser.context.cookies(server.url)).find((c) => c.name === "mq_session");
 
-  beforeAll(async () => {
-    server = await startTestServer({ vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }]) } });
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  const sessionCookie = async () => (await context.cookies(server.url)).find((c) => c.name === "mq_session");
-
-  it("shows the signed-in account and signs out to the sign-in page, forgetting the session", async () => {
-    await context.clearCookies();
-    const p = await newPage();
+  it("shows the signed-in account and signs out to the sign-in page, forgetting the session", async ({ withAccounts: server }) => {
+    await browser.context.clearCookies();
+    const p = await browser.newPage();
     await p.goto(`${server.url}/dashboard/login`);
     await p.fill(byTestId("access-key"), ROOT.accessKey);
     await p.fill(byTestId("secret-key"), ROOT.secretKey);
@@ -316,26 +252,21 @@ describe("dashboard sign-out", () => {
     await p.waitForSelector("body[data-ready=true]");
     await p.locator(`${byTestId("session")}[data-state="signed-in"]`).waitFor();
     expect(await p.locator(byTestId("session-account")).textContent()).toBe("root");
-    expect(await sessionCookie()).toBeDefined();
+    expect(await sessionCookie(server)).toBeDefined();
 
     await p.click(byTestId("sign-out"));
     await p.waitForURL((u) => u.pathname === "/dashboard/login");
-    expect(await sessionCookie()).toBeUndefined();
+    expect(await sessionCookie(server)).toBeUndefined();
     // Without the cookie the dashboard sends the browser to sign in again.
     await p.goto(`${server.url}/dashboard`);
     expect(new URL(p.url()).pathname).toBe("/dashboard/login");
   });
 
-  it("hides the account and sign-out on a server without accounts", async () => {
-    const open = await startTestServer();
-    try {
-      const p = await newPage();
-      await p.goto(`${open.url}/dashboard`);
-      await p.waitForSelector("body[data-ready=true]");
-      await p.locator(`${byTestId("session")}[data-state="none"]`).waitFor({ state: "attached" });
-      expect(await p.locator(byTestId("session")).isHidden()).toBe(true);
-    } finally {
-      await open.destroy();
-    }
+  it("hides the account and sign-out on a server without accounts", async ({ server: open }) => {
+    const p = await browser.newPage();
+    await p.goto(`${open.url}/dashboard`);
+    await p.waitForSelector("body[data-ready=true]");
+    await p.locator(`${byTestId("session")}[data-state="none"]`).waitFor({ state: "attached" });
+    expect(await p.locator(byTestId("session")).isHidden()).toBe(true);
   });
 });

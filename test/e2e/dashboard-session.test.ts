@@ -3,30 +3,15 @@
  * dashboard.test.ts) against a server with accounts: what a page of another origin can do
  * with the session cookie, the sign-in link, framing, and where an unsigned visit lands.
  */
-import { existsSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, afterEach, describe, expect } from "vitest";
 import type { Admin } from "../../client/index.js";
 import { signRequest } from "../../protocol/auth/signature.js";
 import { APP, ROOT } from "../auth-helpers.js";
+import { byTestId, launchChromium, type TestBrowser } from "../browser.js";
 import { test, it } from "../fixture.js";
 import { uniqueName, type TestServer } from "../helpers.js";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
-const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 let server: TestServer;
 let admin: Admin;
@@ -34,10 +19,7 @@ let admin: Admin;
 let other: Server;
 let otherUrl = "";
 let otherPage = "";
-let userDataDir = "";
-let context: BrowserContext;
-let page: Page;
-let problems: string[] = [];
+let browser: TestBrowser;
 
 test.override("serverOptions", {
   vars: {
@@ -51,7 +33,6 @@ test.override("serverOptions", {
 
 // The browser and the other origin are shared by the file's tests, as the server is (from the fixture).
 test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH`);
   server = fileServer;
   admin = fileAdmin;
   other = createServer((_req, res) => {
@@ -62,33 +43,26 @@ test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
   const address = other.address();
   if (address === null || typeof address === "string") throw new Error("no port");
   otherUrl = `http://127.0.0.1:${address.port}`;
-  userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-session-"));
-  context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium("session");
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
   await new Promise((r) => other?.close(r));
 });
 
 async function newPage(): Promise<Page> {
-  page = await context.newPage();
-  problems = [];
-  page.on("pageerror", (e) => problems.push(e.message));
+  const page = await browser.newPage();
+  const problems = browser.problems;
   // A CSP that blocked the page's own script or style shows up here.
   page.on("console", (m) => {
     if (m.type() === "error" && /Content Security Policy/i.test(m.text()) && page.url().startsWith(server.url)) problems.push(m.text());
   });
-  page.setDefaultTimeout(10_000);
   return page;
 }
 
 afterEach(async () => {
-  await page?.close();
-  const seen = problems;
-  problems = [];
-  expect(seen, "uncaught errors or CSP violations in our pages").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors or CSP violations in our pages").toEqual([]);
 });
 
 async function signIn(p: Page, cred: { accessKey: string; secretKey: string }): Promise<void> {
@@ -107,7 +81,7 @@ async function onDashboard(p: Page): Promise<void> {
 }
 
 async function sessionCookie(): Promise<string | undefined> {
-  return (await context.cookies(server.url)).find((c) => c.name === "mq_session")?.value;
+  return (await browser.context.cookies(server.url)).find((c) => c.name === "mq_session")?.value;
 }
 
 describe("dashboard session", () => {
@@ -122,7 +96,7 @@ describe("dashboard session", () => {
 fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no-cors", credentials: "include", headers: { "content-type": "text/plain" }, body: JSON.stringify({ topic: ${JSON.stringify(evil)} }) })
   .then(() => { document.body.dataset.fetched = "true"; }, () => { document.body.dataset.fetched = "error"; });
 </script></body></html>`;
-    const attacker = await context.newPage();
+    const attacker = await browser.context.newPage();
     try {
       const answered = attacker.waitForResponse((r) => r.url() === `${victim}/namesrv/topics` && r.request().method() === "POST");
       await attacker.goto(otherUrl);
@@ -172,7 +146,7 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
   });
 
   it("item 9: the sign-in link does not replace a session of another account without asking", async () => {
-    await context.clearCookies();
+    await browser.context.clearCookies();
     const p = await newPage();
     await signIn(p, ROOT);
     const rootCookie = await sessionCookie();
@@ -203,7 +177,7 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
     expect(await sessionCookie()).toBe(appCookie);
 
     // Without a session the link signs in by itself, as npm start promises.
-    await context.clearCookies();
+    await browser.context.clearCookies();
     await p.goto(`${server.url}/dashboard/login#ak=${ROOT.accessKey}&sk=${encodeURIComponent(ROOT.secretKey)}`);
     await onDashboard(p);
     expect(await sessionCookie()).toMatch(/^root\./);
@@ -243,7 +217,7 @@ fetch(${JSON.stringify(`${victim}/namesrv/topics`)}, { method: "POST", mode: "no
   });
 
   it("item 13: an unsigned browser visit to /dashboard is sent to the sign-in page; API callers still get a JSON 401", async () => {
-    await context.clearCookies();
+    await browser.context.clearCookies();
     const p = await newPage();
     const response = await p.goto(`${server.url}/dashboard`);
     expect(new URL(p.url()).pathname).toBe("/dashboard/login");

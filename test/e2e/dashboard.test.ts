@@ -2,27 +2,17 @@
  * The web dashboard at GET /dashboard, driven in headless Chromium (Debian's /usr/bin/chromium,
  * through playwright-core) against a real server with data made by the real client.
  */
-import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect } from "vitest";
-import { Producer, PullConsumer, PushConsumer, concurrently, type Admin } from "../../client/index.js";
+import { Producer, PullConsumer, type Admin } from "../../client/index.js";
 import { ROOT } from "../../scripts/build.js";
+import { byTestId, launchChromium, type TestBrowser } from "../browser.js";
+import { collectingConsumer } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { http, uniqueName, type TestServer } from "../helpers.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 /** The dashboard refreshes every second here (5 s by default). */
 const REFRESH = "?refresh=1000";
 /** How long a UI wait may take: every page wait and poll uses it (expect.poll defaults to 1 s,
@@ -31,59 +21,29 @@ const UI_WAIT_MS = 10_000;
 
 let server: TestServer;
 let admin: Admin;
-let context: BrowserContext;
-let userDataDir: string | undefined;
-let page: Page | undefined;
-let pageErrors: string[] = [];
+let browser: TestBrowser;
 
 // The browser and page are shared by the file's tests, as the server is (from the fixture).
 test.beforeAll(async ({ server: fileServer, admin: fileAdmin }) => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium not found at ${CHROMIUM}: the dashboard test needs it. Install it with \`apt-get install -y chromium\` ` +
-        `(.ci/run does so when it is missing) or point CHROMIUM_PATH at a Chromium binary.`,
-    );
-  }
   server = fileServer;
   admin = fileAdmin;
-  userDataDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-chromium-"));
-  try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: CHROMIUM_ARGS,
-      viewport: { width: 1400, height: 900 },
-    });
-  } catch (e) {
-    throw new Error(`Chromium at ${CHROMIUM} failed to start: ${e instanceof Error ? e.message : String(e)}`);
-  }
+  browser = await launchChromium("dashboard", { viewport: { width: 1400, height: 900 } });
 });
 
 afterAll(async () => {
-  await context?.close();
-  if (userDataDir) await rm(userDataDir, { recursive: true, force: true });
+  await browser?.close();
 });
 
 async function open(hash: string): Promise<Page> {
-  const p = await context.newPage();
-  page = p;
-  pageErrors = [];
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  p.setDefaultTimeout(UI_WAIT_MS);
+  const p = await browser.newPage();
   await p.goto(`${server.url}/dashboard${REFRESH}#${hash}`);
   await p.waitForSelector("body[data-ready=true]");
   return p;
 }
 
 afterEach(async () => {
-  const errors = pageErrors;
-  pageErrors = [];
-  await page?.close();
-  page = undefined;
-  expect(errors, "uncaught errors in the page").toEqual([]);
+  expect(await browser.closePage(), "uncaught errors in the page").toEqual([]);
 });
-
-const byTestId = (id: string) => `[data-testid="${id}"]`;
 
 describe("dashboard", () => {
   it("is served by the Worker as no-store HTML that only talks to its own origin", async () => {
@@ -95,7 +55,6 @@ describe("dashboard", () => {
     const html = await res.text();
     expect(html).toContain('<script type="module"');
     expect(html).not.toMatch(/https?:\/\//); // nothing from the network
-    page = await context.newPage(); // for afterEach
   });
 
   it("renders a 64-queue topic's row within a few seconds, then its status and message rate", async () => {
@@ -216,24 +175,17 @@ describe("dashboard", () => {
     const topic = uniqueName("DashGroups");
     const group = uniqueName("live");
     await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
-    try {
-      const p = await open("groups");
-      const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
-      await row.waitFor();
-      await expect.poll(() => row.locator('[data-col="members"]').textContent(), { timeout: UI_WAIT_MS }).toBe("1");
-      await row.click();
-      await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
-      await p.locator(byTestId("member-row")).first().waitFor();
-      expect(await p.locator(byTestId("member-row")).count()).toBe(1);
-      // Its topic's two queues (the group also reads its %RETRY% topic).
-      expect(await p.locator(`[data-testid="lag-row"][data-queue^="${topic}/"]`).count()).toBe(2);
-    } finally {
-      await consumer.shutdown();
-    }
+    await collectingConsumer(server, group, topic); // a live member
+    const p = await open("groups");
+    const row = p.locator(`[data-testid="group-row"][data-group="${group}"]`);
+    await row.waitFor();
+    await expect.poll(() => row.locator('[data-col="members"]').textContent(), { timeout: UI_WAIT_MS }).toBe("1");
+    await row.click();
+    await p.locator(`${byTestId("group-detail")}[data-group="${group}"]`).waitFor();
+    await p.locator(byTestId("member-row")).first().waitFor();
+    expect(await p.locator(byTestId("member-row")).count()).toBe(1);
+    // Its topic's two queues (the group also reads its %RETRY% topic).
+    expect(await p.locator(`[data-testid="lag-row"][data-queue^="${topic}/"]`).count()).toBe(2);
   });
 
   it("sends test messages round-robin over the topic's write queues", async () => {

@@ -3,8 +3,8 @@
  * (Retention has a server of its own, in retention.test.ts.)
  */
 import { describe, expect } from "vitest";
-import { PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
-import { FAST, FAST_LEVELS } from "../consumer-helpers.js";
+import { bodyText } from "../../client/index.js";
+import { FAST_LEVELS, collectingConsumer } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { codeOf, uniqueName, waitFor } from "../helpers.js";
 
@@ -44,37 +44,27 @@ describe("dead-letter queue", () => {
     const group = uniqueName("dg");
     await admin.createTopic(topic, { queueNums: 1 });
     let healed = false;
-    const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST, maxReconsumeTimes: 1 });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        seen.push(...msgs);
-        return healed ? "CONSUME_SUCCESS" : "RECONSUME_LATER";
-      }),
-    );
-    await c.start();
-    try {
-      await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
-      const sent = await producer.send({ topic, body: "needs-a-fix" });
-      await waitFor("dead-lettered", async () => (await admin.listDlq(group)).length === 1);
-      const [dead] = await admin.listDlq(group);
-      expect(dead!.msgId).toBe(sent.msgId);
-      expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
-      healed = true;
-      const before = seen.length;
-      expect(await admin.resendDlq(group, { offsetMsgIds: [dead!.offsetMsgId] })).toEqual({ resent: 1 });
-      await waitFor("consumed again", () => seen.length > before);
-      const again = seen[seen.length - 1]!;
-      expect(again.msgId).toBe(sent.msgId);
-      expect(again.topic).toBe(topic);
-      expect(again.reconsumeTimes).toBe(0);
-      expect(bodyText(again)).toBe("needs-a-fix");
-      const { deleted } = await admin.deleteDlq(group, { brokerName: dead!.brokerName, beforeOffset: dead!.queueOffset + 1 });
-      expect(deleted).toBe(1);
-      expect(await admin.listDlq(group)).toEqual([]);
-    } finally {
-      await c.shutdown();
-    }
+    const { consumer: c, seen } = await collectingConsumer(server, group, topic, {
+      answer: () => (healed ? "CONSUME_SUCCESS" : "RECONSUME_LATER"),
+      options: { maxReconsumeTimes: 1 },
+    });
+    await waitFor("queues", () => c.assignedQueues.some((q) => q.topic === topic));
+    const sent = await producer.send({ topic, body: "needs-a-fix" });
+    await waitFor("dead-lettered", async () => (await admin.listDlq(group)).length === 1);
+    const [dead] = await admin.listDlq(group);
+    expect(dead!.msgId).toBe(sent.msgId);
+    expect((await admin.listGroups()).map((g) => g.group)).toContain(group);
+    healed = true;
+    const before = seen.length;
+    expect(await admin.resendDlq(group, { offsetMsgIds: [dead!.offsetMsgId] })).toEqual({ resent: 1 });
+    await waitFor("consumed again", () => seen.length > before);
+    const again = seen[seen.length - 1]!;
+    expect(again.msgId).toBe(sent.msgId);
+    expect(again.topic).toBe(topic);
+    expect(again.reconsumeTimes).toBe(0);
+    expect(bodyText(again)).toBe("needs-a-fix");
+    const { deleted } = await admin.deleteDlq(group, { brokerName: dead!.brokerName, beforeOffset: dead!.queueOffset + 1 });
+    expect(deleted).toBe(1);
+    expect(await admin.listDlq(group)).toEqual([]);
   });
 });

@@ -3,34 +3,39 @@
  * producer groups, and signing a browser session out, on an open server and on one with
  * accounts (who may call them).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Admin, Producer, PushConsumer, TransactionProducer, concurrently } from "../../client/index.js";
-import { codeOf, http, startTestServer, uniqueName, type TestServer } from "../helpers.js";
+import { describe, expect } from "vitest";
+import { Admin, TransactionProducer } from "../../client/index.js";
+import { APP, ROOT } from "../auth-helpers.js";
+import { collectingConsumer } from "../consumer-helpers.js";
+import { serverFixture, test as e2e } from "../fixture.js";
+import { codeOf, http, uniqueName } from "../helpers.js";
+
+const test = e2e
+  // The file's server (from the fixture) is open; a second one has accounts.
+  .extend(
+    "withAccounts",
+    { scope: "file" },
+    serverFixture({
+      vars: {
+        FLAREMQ_ACCOUNTS: JSON.stringify([
+          { ...ROOT, admin: true },
+          { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" },
+        ]),
+      },
+      credentials: ROOT,
+    }),
+  )
+  .extend("root", { scope: "file" }, ({ withAccounts }) => new Admin({ endpoint: withAccounts.url, credentials: ROOT }))
+  .extend("app", { scope: "file" }, ({ withAccounts }) => new Admin({ endpoint: withAccounts.url, credentials: APP }));
+const it = test;
 
 describe("on an open server", () => {
-  let server: TestServer;
-  let admin: Admin;
-
-  beforeAll(async () => {
-    server = await startTestServer();
-    admin = new Admin({ endpoint: server.url, credentials: server.credentials });
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  it("deletes a consumer group once its members are gone, with its retry and dead-letter topics", async () => {
+  it("deletes a consumer group once its members are gone, with its retry and dead-letter topics", async ({ server, admin, producer }) => {
     const topic = uniqueName("DelGroup");
     const group = uniqueName("delgroup");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
-    const consumer = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group });
-    consumer.subscribe(topic, "*");
-    consumer.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
-    await consumer.start();
-    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
-    await producer.start();
+    const { consumer } = await collectingConsumer(server, group, topic); // a live member
     const sent = await producer.send({ topic, body: "to the DLQ" });
-    await producer.shutdown();
     const back = await http(`${server.url}/groups/${group}/sendback`, {
       method: "POST",
       body: { messageQueue: sent.messageQueue, queueOffset: sent.queueOffset, delayLevel: -1 },
@@ -55,7 +60,7 @@ describe("on an open server", () => {
     expect(await codeOf(admin.deleteSubscriptionGroup("bad group name"))).toBe("INVALID_GROUP_NAME");
   });
 
-  it("lists a producer group once a producer of it polls for checks, and shows its status", async () => {
+  it("lists a producer group once a producer of it polls for checks, and shows its status", async ({ server, admin }) => {
     const group = uniqueName("listedpg");
     expect((await admin.listProducerGroups()).map((g) => g.group)).not.toContain(group);
     const before = Date.now();
@@ -81,7 +86,7 @@ describe("on an open server", () => {
     }
   });
 
-  it("lists a producer group that registers a check-back webhook", async () => {
+  it("lists a producer group that registers a check-back webhook", async ({ admin }) => {
     const group = uniqueName("hookpg");
     await admin.setProducerWebhook(group, "https://example.com/checks");
     expect((await admin.listProducerGroups()).map((g) => g.group)).toContain(group);
@@ -90,29 +95,7 @@ describe("on an open server", () => {
 });
 
 describe("with accounts", () => {
-  const ROOT = { accessKey: "root", secretKey: "root-secret-key-0001" };
-  const APP = { accessKey: "app", secretKey: "app-secret-key-00001" };
-  let server: TestServer;
-  let root: Admin;
-  let app: Admin;
-
-  beforeAll(async () => {
-    server = await startTestServer({
-      vars: {
-        FLAREMQ_ACCOUNTS: JSON.stringify([
-          { ...ROOT, admin: true },
-          { ...APP, defaultTopicPerm: "PUB|SUB", defaultGroupPerm: "PUB|SUB" },
-        ]),
-      },
-    });
-    root = new Admin({ endpoint: server.url, credentials: ROOT });
-    app = new Admin({ endpoint: server.url, credentials: APP });
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
-
-  it("lets only an admin delete a consumer group; any account lists producer groups", async () => {
+  it("lets only an admin delete a consumer group; any account lists producer groups", async ({ withAccounts: server, root, app }) => {
     const group = uniqueName("guarded");
     expect(await codeOf(app.deleteSubscriptionGroup(group))).toBe("ACCESS_DENIED");
     expect(await root.deleteSubscriptionGroup(group)).toEqual({ group, topicsDeleted: [] });
@@ -121,7 +104,7 @@ describe("with accounts", () => {
     expect(await codeOf(new Admin({ endpoint: server.url, credentials: null }).listProducerGroups())).toBe("UNAUTHENTICATED");
   });
 
-  it("signs a browser session out: the cookie is cleared, and only a request from the dashboard's origin may do it", async () => {
+  it("signs a browser session out: the cookie is cleared, and only a request from the dashboard's origin may do it", async ({ withAccounts: server, app }) => {
     const { token } = await app.createSession();
     expect(await app.session()).toEqual({ accessKey: "app", expiresAt: null });
     const signOut = (headers: Record<string, string>) =>

@@ -4,8 +4,8 @@
  * would delete what the other operations tests still read.
  */
 import { describe, expect } from "vitest";
-import { PullConsumer, PushConsumer, bodyText, concurrently, type MessageExt } from "../../client/index.js";
-import { FAST, FAST_LEVELS } from "../consumer-helpers.js";
+import { PullConsumer, bodyText } from "../../client/index.js";
+import { FAST_LEVELS, collectingConsumer } from "../consumer-helpers.js";
 import { test, it } from "../fixture.js";
 import { uniqueName, waitFor } from "../helpers.js";
 
@@ -25,22 +25,9 @@ describe("retention", () => {
     const progress = await admin.consumerProgress(group, topic);
     const q = progress.queues.find((p) => p.messageQueue.brokerName === "broker-a")!;
     expect(q).toMatchObject({ minOffset: 5, brokerOffset: 8, consumerOffset: 2, behindMinOffset: true, lag: 3 });
-    const seen: MessageExt[] = [];
-    const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, ...FAST });
-    c.subscribe(topic);
-    c.registerMessageListener(
-      concurrently((msgs) => {
-        seen.push(...msgs);
-        return "CONSUME_SUCCESS";
-      }),
-    );
-    await c.start();
-    try {
-      await waitFor("the kept messages", () => seen.length >= 3);
-      expect(seen.map(bodyText)).toEqual(["new-0", "new-1", "new-2"]);
-      expect(seen.map((m) => m.queueOffset)).toEqual([5, 6, 7]);
-    } finally {
-      await c.shutdown();
-    }
+    const { seen } = await collectingConsumer(server, group, topic);
+    await waitFor("the kept messages", () => seen.length >= 3);
+    expect(seen.map(bodyText)).toEqual(["new-0", "new-1", "new-2"]);
+    expect(seen.map((m) => m.queueOffset)).toEqual([5, 6, 7]);
   });
 });

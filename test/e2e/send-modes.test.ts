@@ -2,26 +2,31 @@
 import { describe, expect } from "vitest";
 import { Producer, PullConsumer, bodyText, splitBatches, type MessageExt, type MessageQueue, type SendResult } from "../../client/index.js";
 import { it } from "../fixture.js";
-import { codeOf, http, uniqueName, type TestServer } from "../helpers.js";
+import { codeOf, http, uniqueName, waitFor, type TestServer } from "../helpers.js";
 
 async function drainTopic(server: TestServer, topic: string, expected: number, timeoutMs = 10_000): Promise<Map<string, MessageExt[]>> {
   const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
   const queues = await consumer.fetchSubscribeMessageQueues(topic);
   const byQueue = new Map<string, MessageExt[]>();
   const offsets = new Map<MessageQueue, number>(queues.map((q) => [q, 0]));
-  const deadline = Date.now() + timeoutMs;
   let total = 0;
-  while (total < expected && Date.now() < deadline) {
-    for (const mq of queues) {
-      const r = await consumer.pull(mq, "*", offsets.get(mq)!, 32, { maxWaitMs: 0 });
-      if (r.pullStatus !== "FOUND") continue;
-      const key = `${mq.brokerName}/${mq.queueId}`;
-      byQueue.set(key, [...(byQueue.get(key) ?? []), ...r.msgFoundList]);
-      offsets.set(mq, r.nextBeginOffset);
-      total += r.msgFoundList.length;
-    }
-    if (total < expected) await new Promise((r) => setTimeout(r, 20));
-  }
+  // Reads every queue again until `expected` messages came; on a timeout the caller's
+  // assertions say what is missing, so what came is returned all the same.
+  await waitFor(
+    `${expected} messages of ${topic}`,
+    async () => {
+      for (const mq of queues) {
+        const r = await consumer.pull(mq, "*", offsets.get(mq)!, 32, { maxWaitMs: 0 });
+        if (r.pullStatus !== "FOUND") continue;
+        const key = `${mq.brokerName}/${mq.queueId}`;
+        byQueue.set(key, [...(byQueue.get(key) ?? []), ...r.msgFoundList]);
+        offsets.set(mq, r.nextBeginOffset);
+        total += r.msgFoundList.length;
+      }
+      return total >= expected;
+    },
+    timeoutMs,
+  ).catch(() => undefined);
   return byQueue;
 }
 
