@@ -6,9 +6,8 @@
  * each queue object is told its new owner, so a stale member is refused there (fencing) and
  * a queue is read by at most one member of the group.
  *
- * A member watches the generation to hear of a rebalance at once: the Worker holds that long
- * poll (cluster/long-polls.ts) and parks a hibernatable socket here (shared/wake-sockets.ts) that
- * a new generation wakes, so an idle group is not kept awake by its members' watches.
+ * Members watch the generation through long polls the Worker holds (cluster/long-polls.ts), each
+ * parked here as a hibernatable socket (shared/wake-sockets.ts) that a new generation wakes.
  *
  * Members, the generation and the owner each queue was told are kept in SQLite (written only
  * when they change): after a restart a member that heartbeats again with the same client id is
@@ -194,15 +193,10 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     return this.generation;
   }
 
-  /**
-   * A member's watch parks here until the generation moves (cluster/wake-wait.ts): a WebSocket
-   * upgrade, answered "wake" at once if it already passed the generation the member knows.
-   */
+  /** A member's watch parks here (cluster/wake-wait.ts), told "wake" at once if the generation passed the one it knows. */
   override fetch(request: Request): Response {
-    return this.watchers.accept(request, (seen) => {
-      const known = (seen as { generation?: unknown } | null)?.generation;
-      return typeof known !== "number" || this.generation > known;
-    });
+    // NaN (no generation named) compares false: stale.
+    return this.watchers.accept(request, (seen) => !(this.generation <= Number((seen as { generation?: unknown } | null)?.generation)));
   }
 
   /** The Worker let a parked watch go (its time ran out, or its client left). */
@@ -352,6 +346,5 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   }
 }
 
-// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
-// the constructor's helpers are not counted.
+// Calls in progress and time awake (shared/activity.ts), but for the constructor's helper.
 trackActivity(ConsumerGroupDO, ["armAlarm"]);
