@@ -21,9 +21,9 @@
 import { isErrorCode } from "../protocol/errors.js";
 import { toRpcError } from "./rpc-errors.js";
 
-/** The caller's account: parked places are shared fairly between accounts. */
+/** The caller's account (URI-encoded): parked places are shared fairly between accounts. */
 export const WAKE_ACCOUNT_HEADER = "x-flaremq-wake-account";
-/** JSON of what the caller last saw; each object says what it expects. */
+/** What the caller last saw, as URI-encoded JSON; each object says what it expects. */
 export const WAKE_SEEN_HEADER = "x-flaremq-wake-seen";
 /** Sent by the object when something changed: ask again. */
 export const WAKE_MESSAGE = "wake";
@@ -47,7 +47,8 @@ export interface WakeTarget {
  */
 export async function waitForWake(target: WakeTarget, seen: unknown, options: { timeoutMs: number; account: string }): Promise<WakeReason> {
   const res = await target.fetch("https://object/wake", {
-    headers: { Upgrade: "websocket", [WAKE_ACCOUNT_HEADER]: options.account, [WAKE_SEEN_HEADER]: JSON.stringify(seen) },
+    // URI-encoded: a header carries only Latin-1, and a client id may be any text.
+    headers: { Upgrade: "websocket", [WAKE_ACCOUNT_HEADER]: encodeURIComponent(options.account), [WAKE_SEEN_HEADER]: encodeURIComponent(JSON.stringify(seen)) },
   });
   const ws = res.webSocket;
   if (res.status !== 101 || !ws) {

@@ -116,8 +116,10 @@ describe("WakeSockets", () => {
           return true;
         }),
     };
-    expect(await waitForWake(target, { maxOffset: 3 }, { timeoutMs: 60_000, account: "a" })).toBe("wake");
-    expect(seen).toEqual([{ maxOffset: 3 }]);
+    // What was seen travels intact whatever its text (a client id may be any), as does the account.
+    const view = { maxOffset: 3, group: "G", fence: { clientId: "客户-1 ü", generation: 2 } };
+    expect(await waitForWake(target, view, { timeoutMs: 60_000, account: "ä-1" })).toBe("wake");
+    expect(seen).toEqual([view]);
     expect(sockets.size).toBe(0);
   });
 });

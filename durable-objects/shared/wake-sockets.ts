@@ -82,12 +82,17 @@ export class WakeSockets {
     if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
     let seen: unknown;
     try {
-      seen = JSON.parse(request.headers.get(WAKE_SEEN_HEADER) ?? "null");
+      seen = JSON.parse(decodeURIComponent(request.headers.get(WAKE_SEEN_HEADER) ?? "null"));
     } catch {
-      return new Response(`${WAKE_SEEN_HEADER} is not JSON`, { status: 400 });
+      return new Response(`${WAKE_SEEN_HEADER} is not URI-encoded JSON`, { status: 400 });
     }
     if (isStale(seen)) return new Response(WAKE_MESSAGE);
-    const account = request.headers.get(WAKE_ACCOUNT_HEADER) ?? "";
+    let account: string;
+    try {
+      account = decodeURIComponent(request.headers.get(WAKE_ACCOUNT_HEADER) ?? "");
+    } catch {
+      return new Response(`${WAKE_ACCOUNT_HEADER} is not URI-encoded`, { status: 400 });
+    }
     try {
       this.makeRoomFor(account);
     } catch (e) {
