@@ -14,6 +14,10 @@ export const ErrorCodes = {
   INVALID_TOPIC_NAME: 400,
   INVALID_GROUP_NAME: 400,
   QUEUE_ID_ILLEGAL: 400,
+  /** A receipt handle that cannot be read, names no message held for the group, or was already used: nothing changed. */
+  RECEIPT_HANDLE_INVALID: 400,
+  /** An invisible duration outside 10 s – 12 h (SimpleConsumer receive, changeInvisibleDuration). */
+  INVISIBLE_DURATION_ILLEGAL: 400,
   OFFSET_ILLEGAL: 400,
   MESSAGE_ILLEGAL: 400,
   BROKER_NOT_EXIST: 400,
@@ -52,6 +56,10 @@ export const ErrorCodes = {
   STALE_OFFSET_RESET: 409,
   /** A member names an allocation strategy other than the one the group's other members use. */
   ALLOCATE_STRATEGY_CONFLICT: 409,
+  /** A POP (SimpleConsumer) call for a group that consumes by offsets on this queue, or the other way round. */
+  CONSUME_MODE_MISMATCH: 409,
+  /** A receipt handle whose invisibility ran out, or whose message was received again since: nothing changed. */
+  RECEIPT_HANDLE_EXPIRED: 410,
   REQUEST_TOO_LARGE: 413,
   MESSAGE_BODY_TOO_LARGE: 413,
   PROPERTIES_SIZE_EXCEEDED: 413,

@@ -22,6 +22,15 @@ export const Limits = {
   maxPullNums: 32,
   /** A pull returns at most this many body bytes (at least one message always). */
   maxPullBytes: 4 * 1024 * 1024,
+  /** Most messages one SimpleConsumer receive returns (RocketMQ 5.x's maxMessageNum). */
+  maxReceiveNum: 32,
+  /** Longest a SimpleConsumer receive waits for a message (RocketMQ 5.x's long-polling timeout). */
+  maxReceiveWaitMs: 20_000,
+  /** Shortest and longest invisible duration of a received message (RocketMQ 5.x's bounds). */
+  minInvisibleDurationMs: 10_000,
+  maxInvisibleDurationMs: 12 * 3600_000,
+  /** Received and unacked messages one group holds per queue; a receive hands out no new ones past it. */
+  maxInflightPerQueue: 2048,
   /** Default and largest long-poll hold. */
   defaultPullWaitMs: 15_000,
   maxPullWaitMs: 30_000,
