@@ -10,11 +10,15 @@
  * - long-poll.ts, pull.ts: pulls, answered at once; waiting callers park a hibernatable socket
  *   (shared/wake-sockets.ts) that an append wakes, while the Worker holds the wait
  * - consume-offsets.ts: commits, fetches, resets, progress; owners.ts: rebalance fencing
+ * - pop.ts, pop-state.ts: POP consumption (SimpleConsumer): receive, ack, change invisibility
  * - delayed-delivery.ts, delayed-store.ts: delayed messages, held until due
  * - transactions.ts, transaction-check.ts, half-store.ts: half messages, decisions, check-back
  * - master-replication.ts, replicator.ts, replica.ts: master → slave replication
  * - alarm.ts, alarm-plan.ts, alarm-steps.ts, retention.ts: the one alarm, when it fires, what it runs
  * - commit-log.ts, identity.ts, schema.ts: storage, which queue this is, migrations
+ *
+ * Over ~350 lines because it is the whole RPC surface of the queue, one thin method per call
+ * with the comment its callers read; the work is in the pieces.
  */
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../cluster/config.js";
@@ -36,6 +40,8 @@ import { QueueIdentity } from "./queue/identity.js";
 import { LongPoll, type PullRequest } from "./queue/long-poll.js";
 import { MasterReplication, type ReplicationStatus } from "./queue/master-replication.js";
 import { Owners } from "./queue/owners.js";
+import { Pop, type PopHandle, type PopReceiveRequest, type PopReceiveResult } from "./queue/pop.js";
+import type { HandleOutcome } from "./queue/pop-state.js";
 import type { PullOutcome } from "./queue/pull.js";
 import { Replica } from "./queue/replica.js";
 import type { OffsetReader, ReplicaAck, ReplicaBatch } from "./queue/replicator.js";
@@ -46,7 +52,7 @@ import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { trackActivity } from "./shared/activity.js";
 
-export type { AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
+export type { AppendResult, ConsumeOffset, HandleOutcome, PopHandle, PopReceiveRequest, PopReceiveResult, PullRequest, QueueProgressRaw, ReplicationStatus };
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
 const QUERY_MAX_PER_QUEUE = 64;
@@ -72,6 +78,7 @@ export class QueueDO extends DurableObject<Env> {
   private transactions!: Transactions;
   private replica!: Replica;
   private alarms!: QueueAlarm;
+  private pop!: Pop;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -98,6 +105,13 @@ export class QueueDO extends DurableObject<Env> {
     const owners = (this.owners = new Owners(this.sql));
     const identity = (this.identity = new QueueIdentity(this.sql, now));
     const offsets = (this.offsets = new ConsumeOffsets(this.sql, log, owners, now));
+    const pop = (this.pop = new Pop({
+      sql: this.sql,
+      log,
+      usesOffsets: (group) => offsets.fetch(group).committed,
+      delayLevelsMs: () => config().delayLevelsMs,
+      now,
+    }));
     const readOffsets: OffsetReader = (page, limit) => offsets.read(page, limit);
     const slaveCall = (mq: MessageQueue, brokerId: number) => slaveReplicateCall(this.env, mq, brokerId);
     const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, armAlarm, now }));
@@ -139,6 +153,8 @@ export class QueueDO extends DurableObject<Env> {
         // Retention: whole rows older than fileReservedTime go, in bounded chunks.
         { name: "retention", dueAt: () => retentionDueAt(log, reservedMs()), run: (at) => expireRows(log, reservedMs(), at) },
         { name: "replication push", dueAt: () => replication.dueAt, run: () => replication.pushNow(), onlyWhenScheduled: true },
+        // POP: held messages whose invisibility ran out are visible again; parked receivers read.
+        { name: "pop visibility", dueAt: () => pop.nextDueAt(), run: (at) => (pop.wakeDue(at) ? this.waiters.wake() : undefined) },
       ],
     });
   }
@@ -216,8 +232,42 @@ export class QueueDO extends DurableObject<Env> {
 
   /** Commits a consume offset; a member's commit is refused if it is not the owner or missed a reset. */
   commitOffset(group: string, offset: number, fence?: MemberFence): void {
+    if (this.pop.has(group)) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" consumes this queue by POP (SimpleConsumer); it cannot commit offsets`);
+    }
     this.offsets.commit(group, offset, fence);
     void this.replication.offsetChanged(group);
+  }
+
+  /**
+   * POP receive (SimpleConsumer): up to maxNum visible messages for `group`, each invisible to
+   * the group until its invisibleUntil, in one row written. The Worker makes the receipt
+   * handles (protocol/receipt-handle.ts) from the nonces, and holds the long poll.
+   */
+  async popReceive(group: string, req: PopReceiveRequest): Promise<PopReceiveResult> {
+    if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue hands out no POP messages");
+    const result = this.pop.receive(group, req);
+    await this.alarms.arm(); // the earliest invisible-until may be new
+    return result;
+  }
+
+  /** Acks POP handles of this queue, one outcome each, in one row written. */
+  popAck(group: string, handles: PopHandle[]): HandleOutcome[] {
+    const outcomes = this.pop.ack(group, handles);
+    // An orderly group's next message may now go out: parked receivers read again.
+    if (outcomes.includes("OK")) this.waiters.wake();
+    return outcomes;
+  }
+
+  /** A held POP message's new invisible duration (from now); a new nonce replaces the handle. */
+  async popChangeInvisible(
+    group: string,
+    handle: PopHandle,
+    invisibleDurationMs: number,
+  ): Promise<{ outcome: HandleOutcome; nonce?: number; invisibleUntil?: number }> {
+    const result = this.pop.changeInvisible(group, handle, invisibleDurationMs);
+    if (result.outcome === "OK") await this.alarms.arm();
+    return result;
   }
 
   /**

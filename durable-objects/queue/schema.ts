@@ -98,6 +98,14 @@ const MIGRATIONS: readonly string[] = [
      keys TEXT NOT NULL,
      PRIMARY KEY (base_offset, chunk)
    ) WITHOUT ROWID;`,
+  // v9: POP (SimpleConsumer) state, one row per group holding its cursor and every message it
+  // has in flight (durable-objects/queue/pop-state.ts), so a receive or an ack writes one row.
+  // `due_at`: the next time one of them becomes visible, which the alarm wakes receivers for.
+  `CREATE TABLE IF NOT EXISTS pop_group (
+     grp TEXT PRIMARY KEY,
+     state TEXT NOT NULL,
+     due_at INTEGER
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

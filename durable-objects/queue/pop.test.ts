@@ -1,0 +1,148 @@
+/**
+ * POP on the queue object (pop.ts through the QueueDO facade): receive, batch ack and change of
+ * invisibility over RPC, the codes for stale handles, bad durations and mixed consume modes, one
+ * row written per receive and per ack call, redelivery once invisibility and the ladder's delay
+ * pass (on an injected clock), and the alarm pointing at the next visible time, or at nothing.
+ */
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { alarmOf, msg, newQueue } from "../test-support.js";
+import type { CommitLog } from "./commit-log.js";
+import { Pop } from "./pop.js";
+
+const INVISIBLE = 30_000;
+
+/** The message of an RPC call's refusal (awaited in try/catch: an RPC promise given to `rejects` goes unhandled). */
+async function refusal(call: () => Promise<unknown>): Promise<string> {
+  try {
+    await call();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return "no refusal";
+}
+/** Delay level 3 of the default table: the ladder's wait after a first delivery timed out. */
+const LADDER_FIRST_MS = 10_000;
+
+describe("QueueDO POP", () => {
+  it("hands out visible messages once, acks a batch and answers stale and unknown handles with codes", async () => {
+    const { q } = newQueue("POP");
+    await q.append([0, 1, 2, 3, 4].map((i) => msg(i)));
+    const first = await q.popReceive("G", { maxNum: 3, invisibleDurationMs: INVISIBLE });
+    expect(first.messages.map((m) => [m.entry.queueOffset, m.entry.message.msgId, m.nonce, m.reconsumeTimes])).toEqual([
+      [0, "ID0", 1, 0],
+      [1, "ID1", 2, 0],
+      [2, "ID2", 3, 0],
+    ]);
+    expect(first.maxOffset).toBe(5);
+    const second = await q.popReceive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+    expect(second.messages.map((m) => m.entry.queueOffset)).toEqual([3, 4]);
+    expect((await q.popReceive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE })).messages).toEqual([]);
+    // Another group receives everything on its own.
+    expect((await q.popReceive("OTHER", { maxNum: 32, invisibleDurationMs: INVISIBLE })).messages).toHaveLength(5);
+
+    const outcomes = await q.popAck("G", [
+      { offset: 0, nonce: 1 },
+      { offset: 1, nonce: 2 },
+      { offset: 2, nonce: 99 },
+    ]);
+    expect(outcomes).toEqual(["OK", "OK", "RECEIPT_HANDLE_INVALID"]);
+    expect(await q.popAck("G", [{ offset: 0, nonce: 1 }])).toEqual(["RECEIPT_HANDLE_INVALID"]);
+    expect(await q.popAck("NEVER", [{ offset: 0, nonce: 1 }])).toEqual(["RECEIPT_HANDLE_INVALID"]);
+
+    const changed = await q.popChangeInvisible("G", { offset: 2, nonce: 3 }, 60_000);
+    expect(changed.outcome).toBe("OK");
+    expect(changed.nonce).toBe(6);
+    expect(await q.popChangeInvisible("G", { offset: 2, nonce: 3 }, 60_000)).toEqual({ outcome: "RECEIPT_HANDLE_EXPIRED" });
+    expect(await q.popAck("G", [{ offset: 2, nonce: 3 }])).toEqual(["RECEIPT_HANDLE_EXPIRED"]);
+    expect(await q.popAck("G", [{ offset: 2, nonce: 6 }])).toEqual(["OK"]);
+  });
+
+  it("refuses invisible durations outside 10 s - 12 h and more than 32 messages", async () => {
+    const { q } = newQueue("POP");
+    expect(await refusal(() => q.popReceive("G", { maxNum: 1, invisibleDurationMs: 9_999 }))).toMatch(/^\[INVISIBLE_DURATION_ILLEGAL\] /);
+    expect(await refusal(() => q.popReceive("G", { maxNum: 1, invisibleDurationMs: 12 * 3600_000 + 1 }))).toMatch(/^\[INVISIBLE_DURATION_ILLEGAL\] /);
+    expect(await refusal(() => q.popReceive("G", { maxNum: 33, invisibleDurationMs: INVISIBLE }))).toMatch(/^\[VALIDATION_FAILED\] /);
+    expect(await refusal(() => q.popChangeInvisible("G", { offset: 0, nonce: 1 }, 1_000))).toMatch(/^\[INVISIBLE_DURATION_ILLEGAL\] /);
+  });
+
+  it("refuses mixing POP and offset consumption for one group", async () => {
+    const { q } = newQueue("POP");
+    await q.append([msg(0), msg(1)]);
+    await q.commitOffset("PUSHED", 1);
+    expect(await refusal(() => q.popReceive("PUSHED", { maxNum: 1, invisibleDurationMs: INVISIBLE }))).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
+    await q.popReceive("POPPED", { maxNum: 1, invisibleDurationMs: INVISIBLE });
+    expect(await refusal(() => q.commitOffset("POPPED", 1))).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
+  });
+
+  it("points the alarm at the next visible time, and at nothing once everything is acked", async () => {
+    const { q } = newQueue("POP");
+    await q.append([msg(0), msg(1)]);
+    const got = await q.popReceive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+    expect(await alarmOf(q)).toBe(got.messages[0]!.invisibleUntil + LADDER_FIRST_MS);
+    // An early run (alarms are at-least-once) changes nothing and keeps the alarm.
+    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await alarmOf(q)).toBe(got.messages[0]!.invisibleUntil + LADDER_FIRST_MS);
+    expect(
+      await q.popAck(
+        "G",
+        got.messages.map((m) => ({ offset: m.entry.queueOffset, nonce: m.nonce })),
+      ),
+    ).toEqual(["OK", "OK"]);
+    expect(await runDurableObjectAlarm(q)).toBe(true);
+    expect(await alarmOf(q)).toBeNull();
+  });
+
+  it("writes one row per receive and per batch ack, and hands unacked messages out again after invisibility and the ladder", async () => {
+    const { q } = newQueue("POP");
+    await q.append(Array.from({ length: 40 }, (_, i) => msg(i)));
+    await runInDurableObject(q, (instance, state) => {
+      let written = 0;
+      const sql = state.storage.sql;
+      // Counts rows written by every statement the piece runs (reads consume their cursors).
+      const counting = {
+        exec: (query: string, ...bindings: unknown[]) => {
+          const cursor = sql.exec(query, ...bindings);
+          const rows = cursor.toArray();
+          written += cursor.rowsWritten;
+          return { toArray: () => rows };
+        },
+      } as unknown as SqlStorage;
+      let clock = 1_000_000;
+      const log = (instance as unknown as { log: CommitLog }).log;
+      const pop = new Pop({ sql: counting, log, usesOffsets: () => false, delayLevelsMs: () => [1000, 5000, 10_000, 30_000], now: () => clock });
+
+      const first = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+      expect(first.messages).toHaveLength(32);
+      expect(written).toBe(1);
+      const second = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+      expect(second.messages.map((m) => m.entry.queueOffset)).toEqual([32, 33, 34, 35, 36, 37, 38, 39]);
+      expect(written).toBe(2);
+      expect(pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE }).messages).toEqual([]);
+      expect(written).toBe(2); // nothing changed, nothing written
+
+      const outcomes = pop.ack(
+        "G",
+        first.messages.map((m) => ({ offset: m.entry.queueOffset, nonce: m.nonce })),
+      );
+      expect(outcomes.every((o) => o === "OK")).toBe(true);
+      expect(written).toBe(3);
+
+      clock += INVISIBLE + LADDER_FIRST_MS - 1;
+      expect(pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE }).messages).toEqual([]);
+      expect(pop.nextDueAt()).toBe(clock + 1);
+      clock += 1;
+      expect(pop.wakeDue(clock)).toBe(true);
+      expect(pop.nextDueAt()).toBeNull();
+      const again = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+      expect(again.messages.map((m) => [m.entry.queueOffset, m.reconsumeTimes, m.entry.message.reconsumeTimes])).toEqual(
+        [32, 33, 34, 35, 36, 37, 38, 39].map((o) => [o, 1, 1]),
+      );
+      expect(written).toBe(5); // the wake moved one due time, the receive wrote one row
+      // The second delivery's wait is the ladder's next level (30 s).
+      expect(pop.nextDueAt()).toBe(clock + INVISIBLE + 30_000);
+      // The handles of the first delivery are spent.
+      expect(pop.ack("G", [{ offset: 32, nonce: second.messages[0]!.nonce }])).toEqual(["RECEIPT_HANDLE_EXPIRED"]);
+    });
+  });
+});

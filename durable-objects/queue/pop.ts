@@ -1,0 +1,199 @@
+/**
+ * POP consumption (RocketMQ 5.x SimpleConsumer) on one queue: receive, ack and change of
+ * invisibility for the groups that consume this way, stored as one `pop_group` row per group
+ * (the decisions are pure, in pop-state.ts). A receive writes that one row, an ack of any
+ * number of handles writes it once, and a call that changes nothing writes nothing.
+ *
+ * A group consumes a queue either by POP or by offsets (push and pull consumers): a POP call
+ * for a group with a committed offset here, or a commit for a group with POP state, is refused
+ * with CONSUME_MODE_MISMATCH, since the two would hand the same messages out twice.
+ *
+ * The queue's alarm calls `wakeDue` when an in-flight message becomes visible again, so parked
+ * receivers read again; `nextDueAt` is when that is.
+ */
+import { toRpcError } from "../../cluster/rpc-errors.js";
+import type { ExpressionType } from "../../protocol/consumer.js";
+import { delayForLevel } from "../../protocol/delay-levels.js";
+import { isMQError } from "../../protocol/errors.js";
+import { Limits } from "../../protocol/limits.js";
+import { buildFilter, type MessageFilter } from "../../protocol/message-filter.js";
+import { DEFAULT_MAX_RECONSUME_TIMES, nextRetryStep } from "../../protocol/retry-ladder.js";
+import type { LogEntry } from "./commit-log.js";
+import { ack, changeInvisible, nextVisibleAt, receive, type HandleOutcome, type InflightMessage, type LogSource, type PopState } from "./pop-state.js";
+import { MAX_SCAN_MESSAGES } from "./pull.js";
+
+export interface PopReceiveRequest {
+  maxNum: number;
+  invisibleDurationMs: number;
+  expression?: string;
+  expressionType?: ExpressionType;
+  /** An orderly (FIFO) group: one message group at a time (pop-state.ts). Default false. */
+  orderly?: boolean;
+  /** Redeliveries before a message stops being handed out. Default DEFAULT_MAX_RECONSUME_TIMES (16). */
+  maxReconsumeTimes?: number;
+  /**
+   * Whether a message not acked in time waits the retry ladder's delay (level 3 +
+   * reconsumeTimes) after its invisibility before it is visible again. Default true; false makes
+   * it visible right at invisibleUntil (the HTTP protocol's NextConsumeTime).
+   */
+  retryLadder?: boolean;
+}
+
+/** One received message: the log entry and the delivery its receipt handle names. */
+export interface PopMessage {
+  entry: LogEntry;
+  nonce: number;
+  invisibleUntil: number;
+  reconsumeTimes: number;
+  firstReceivedAt: number;
+}
+
+export interface PopReceiveResult {
+  messages: PopMessage[];
+  /** The queue's maxOffset at the read, for a receiver that parks until it moves. */
+  maxOffset: number;
+}
+
+export interface PopHandle {
+  offset: number;
+  nonce: number;
+}
+
+export interface PopDeps {
+  sql: SqlStorage;
+  log: LogSource & { readonly minOffset: number; readonly maxOffset: number };
+  /** Whether `group` has a committed offset on this queue (it consumes by offsets). */
+  usesOffsets: (group: string) => boolean;
+  delayLevelsMs: () => readonly number[];
+  now: () => number;
+}
+
+export class Pop {
+  constructor(private readonly deps: PopDeps) {}
+
+  /** Whether `group` consumes this queue by POP. */
+  has(group: string): boolean {
+    return this.load(group) !== null;
+  }
+
+  receive(group: string, req: PopReceiveRequest): PopReceiveResult {
+    checkInvisibleDuration(req.invisibleDurationMs);
+    if (!Number.isSafeInteger(req.maxNum) || req.maxNum < 1 || req.maxNum > Limits.maxReceiveNum) {
+      throw toRpcError("VALIDATION_FAILED", `maxMessageNum must be 1 to ${Limits.maxReceiveNum}`);
+    }
+    const filter = toFilter(req.expressionType, req.expression);
+    if (this.deps.usesOffsets(group)) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" consumes this queue by offsets (push or pull); it cannot receive by POP`);
+    }
+    const { log, now } = this.deps;
+    const at = now();
+    const prev = this.load(group) ?? { cursor: log.minOffset, nonce: 0, inflight: [] };
+    const levels = this.deps.delayLevelsMs();
+    const ladder = req.retryLadder !== false;
+    const result = receive(prev, log, {
+      now: at,
+      maxNum: req.maxNum,
+      invisibleDurationMs: req.invisibleDurationMs,
+      filter,
+      orderly: req.orderly === true,
+      maxReconsumeTimes: req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES,
+      retryDelayMs: (reconsumeTimes) => (ladder ? retryDelayMs(levels, reconsumeTimes) : 0),
+      maxInflight: Limits.maxInflightPerQueue,
+      maxScan: MAX_SCAN_MESSAGES,
+      minOffset: log.minOffset,
+    });
+    if (result.changed) this.store(group, result.state, at);
+    return {
+      messages: result.received.map(({ entry, handed }) => toPopMessage(entry, handed)),
+      maxOffset: log.maxOffset,
+    };
+  }
+
+  /** Acks many handles in one write; each gets its outcome, and a bad one does not stop the others. */
+  ack(group: string, handles: readonly PopHandle[]): HandleOutcome[] {
+    const prev = this.load(group);
+    if (!prev) return handles.map(() => "RECEIPT_HANDLE_INVALID");
+    const at = this.deps.now();
+    const { state, outcomes } = ack(prev, handles, at);
+    if (state !== prev) this.store(group, state, at);
+    return outcomes;
+  }
+
+  /** A held message's new invisibility; the answer's nonce and invisibleUntil make its new handle. */
+  changeInvisible(group: string, handle: PopHandle, invisibleDurationMs: number): { outcome: HandleOutcome; nonce?: number; invisibleUntil?: number } {
+    checkInvisibleDuration(invisibleDurationMs);
+    const prev = this.load(group);
+    if (!prev) return { outcome: "RECEIPT_HANDLE_INVALID" };
+    const at = this.deps.now();
+    const { state, outcome, changed } = changeInvisible(prev, handle, invisibleDurationMs, at);
+    if (outcome !== "OK" || !changed) return { outcome };
+    this.store(group, state, at);
+    return { outcome, nonce: changed.nonce, invisibleUntil: changed.invisibleUntil };
+  }
+
+  /** When a held message next becomes visible, over every group: when the alarm must wake receivers. */
+  nextDueAt(): number | null {
+    const row = this.deps.sql.exec<{ at: number | null }>("SELECT MIN(due_at) AS at FROM pop_group").toArray()[0];
+    return row?.at ?? null;
+  }
+
+  /** Moves each group's due time past `now`; returns whether any message became visible (receivers must read again). */
+  wakeDue(now: number): boolean {
+    const due = this.deps.sql.exec<{ grp: string; state: string }>("SELECT grp, state FROM pop_group WHERE due_at <= ?", now).toArray();
+    for (const row of due) {
+      const state = JSON.parse(row.state) as PopState;
+      this.deps.sql.exec("UPDATE pop_group SET due_at = ? WHERE grp = ?", nextVisibleAt(state, now), row.grp);
+    }
+    return due.length > 0;
+  }
+
+  /** The in-flight messages of a group (progress, tests). */
+  inflight(group: string): InflightMessage[] {
+    return this.load(group)?.inflight ?? [];
+  }
+
+  private load(group: string): PopState | null {
+    const row = this.deps.sql.exec<{ state: string }>("SELECT state FROM pop_group WHERE grp = ?", group).toArray()[0];
+    return row ? (JSON.parse(row.state) as PopState) : null;
+  }
+
+  private store(group: string, state: PopState, now: number): void {
+    this.deps.sql.exec(
+      `INSERT INTO pop_group (grp, state, due_at) VALUES (?, ?, ?)
+       ON CONFLICT(grp) DO UPDATE SET state = excluded.state, due_at = excluded.due_at`,
+      group,
+      JSON.stringify(state),
+      nextVisibleAt(state, now),
+    );
+  }
+}
+
+/** The retry ladder's wait after a delivery numbered `reconsumeTimes` timed out (level 3 + reconsumeTimes). */
+export function retryDelayMs(levels: readonly number[], reconsumeTimes: number): number {
+  const step = nextRetryStep({ reconsumeTimes, maxReconsumeTimes: Number.MAX_SAFE_INTEGER, maxDelayLevel: levels.length });
+  return step.destination === "RETRY" ? delayForLevel(levels, step.delayLevel) : 0;
+}
+
+function checkInvisibleDuration(ms: number): void {
+  if (!Number.isSafeInteger(ms) || ms < Limits.minInvisibleDurationMs || ms > Limits.maxInvisibleDurationMs) {
+    throw toRpcError("INVISIBLE_DURATION_ILLEGAL", `invisibleDuration must be ${Limits.minInvisibleDurationMs} to ${Limits.maxInvisibleDurationMs} ms`);
+  }
+}
+
+function toFilter(expressionType: ExpressionType | undefined, expression: string | undefined): MessageFilter {
+  try {
+    return buildFilter(expressionType, expression);
+  } catch (e) {
+    throw isMQError(e) ? toRpcError(e.code, e.message) : e;
+  }
+}
+
+function toPopMessage(entry: LogEntry, handed: InflightMessage): PopMessage {
+  return {
+    entry: { ...entry, message: { ...entry.message, reconsumeTimes: handed.reconsumeTimes } },
+    nonce: handed.nonce,
+    invisibleUntil: handed.invisibleUntil,
+    reconsumeTimes: handed.reconsumeTimes,
+    firstReceivedAt: handed.firstReceivedAt,
+  };
+}
