@@ -11,6 +11,8 @@ type ConsumerGroupStub = ReturnType<Env["CONSUMER_GROUP"]["get"]>;
 type ProducerGroupStub = ReturnType<Env["PRODUCER_GROUP"]["get"]>;
 type PullRequest = Parameters<QueueStub["pull"]>[0];
 type PullAnswer = Awaited<ReturnType<QueueStub["pull"]>>;
+type PopReceiveRequest = Parameters<QueueStub["popReceive"]>[1];
+type PopReceiveAnswer = Awaited<ReturnType<QueueStub["popReceive"]>>;
 
 /**
  * RocketMQ's PullRequestHoldService, held in the Worker: reads from `req.offset`; with nothing to
@@ -40,6 +42,24 @@ export function holdPull(stub: QueueStub, req: PullRequest, options: HoldOptions
         (req.replica === true && a.nextBeginOffset > a.maxOffset && now() >= deadline),
       seen: (a) => ({ maxOffset: a.maxOffset, ...(req.group !== undefined ? { group: req.group } : {}), ...(req.fence ? { fence: req.fence } : {}) }),
       empty: (a) => ({ ...a, pullStatus: a.nextBeginOffset > req.offset ? "NO_MATCHED_MSG" : "NO_NEW_MSG" }),
+    },
+    options,
+  );
+}
+
+/**
+ * A SimpleConsumer's receive on one queue: answered as soon as any message is visible to the
+ * group, else parked until an append, an ack or a change of invisibility, or a held message's
+ * visible time (the queue's alarm) wakes it, or `maxWaitMs` runs out.
+ */
+export function holdPopReceive(stub: QueueStub, group: string, req: PopReceiveRequest, options: HoldOptions): Promise<PopReceiveAnswer> {
+  return holdPoll(
+    stub,
+    {
+      ask: () => stub.popReceive(group, req),
+      answered: (a) => a.messages.length > 0,
+      seen: (a) => ({ maxOffset: a.maxOffset, pop: a.pop }),
+      empty: (a) => a,
     },
     options,
   );

@@ -40,7 +40,7 @@ import { QueueIdentity } from "./queue/identity.js";
 import { LongPoll, type PullRequest } from "./queue/long-poll.js";
 import { MasterReplication, type ReplicationStatus } from "./queue/master-replication.js";
 import { Owners } from "./queue/owners.js";
-import { Pop, type PopHandle, type PopReceiveRequest, type PopReceiveResult } from "./queue/pop.js";
+import { Pop, type PopHandle, type PopSeen, type PopReceiveRequest, type PopReceiveResult } from "./queue/pop.js";
 import type { HandleOutcome } from "./queue/pop-state.js";
 import type { PullOutcome } from "./queue/pull.js";
 import { Replica } from "./queue/replica.js";
@@ -185,7 +185,12 @@ export class QueueDO extends DurableObject<Env> {
    * WebSocket upgrade, answered "wake" at once if the queue moved since the caller's read.
    */
   override fetch(request: Request): Response {
-    return this.waiters.accept(request, (seen) => this.longPoll.isStale(seen));
+    // A parked POP receive (its seen carries `pop`) also reads again once the group's in-flight messages changed.
+    const popSeen = (seen: unknown) => (seen as { pop?: PopSeen } | null)?.pop;
+    return this.waiters.accept(request, (seen) => {
+      const pop = popSeen(seen);
+      return this.longPoll.isStale(seen) || (typeof pop?.group === "string" && this.pop.isStale(pop));
+    });
   }
 
   /** The Worker let a parked pull go (its time ran out, or its client left). */

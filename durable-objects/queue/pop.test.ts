@@ -5,10 +5,12 @@
  * pass (on an injected clock), and the alarm pointing at the next visible time, or at nothing.
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
-import { alarmOf, msg, newQueue } from "../test-support.js";
+import { describe, expect, it, vi } from "vitest";
+import { holdPopReceive } from "../../cluster/long-polls.js";
+import { alarmOf, msg, newQueue, waitForParked } from "../test-support.js";
 import type { CommitLog } from "./commit-log.js";
 import { Pop } from "./pop.js";
+import { SHARDING_KEY_PROPERTY } from "./pop-state.js";
 
 const INVISIBLE = 30_000;
 
@@ -144,5 +146,37 @@ describe("QueueDO POP", () => {
       // The handles of the first delivery are spent.
       expect(pop.ack("G", [{ offset: 32, nonce: second.messages[0]!.nonce }])).toEqual(["RECEIPT_HANDLE_EXPIRED"]);
     });
+  });
+
+  it("a parked receive of an orderly group is woken by the ack that frees its message group", async () => {
+    const { q } = newQueue("POP");
+    const keyed = { properties: { [SHARDING_KEY_PROPERTY]: "k" } };
+    await q.append([msg(0, keyed), msg(1, keyed)]);
+    const req = { maxNum: 32, invisibleDurationMs: INVISIBLE, orderly: true };
+    const first = await q.popReceive("G", { ...req, maxNum: 1 });
+    expect(first.messages.map((m) => m.entry.queueOffset)).toEqual([0]);
+    const held = holdPopReceive(q, "G", req, { maxWaitMs: 10_000, account: "" });
+    await waitForParked(q, 1);
+    expect(await q.popAck("G", [{ offset: 0, nonce: first.messages[0]!.nonce }])).toEqual(["OK"]);
+    expect((await held).messages.map((m) => m.entry.queueOffset)).toEqual([1]);
+  });
+
+  it("a parked receive is woken by the alarm when a held message becomes visible again", async () => {
+    const { q } = newQueue("POP");
+    await q.append([msg(0)]);
+    // Only Date is faked: the object runs in this isolate, so its clock reads the faked time.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    try {
+      const first = await q.popReceive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+      const visibleAt = first.messages[0]!.invisibleUntil + LADDER_FIRST_MS;
+      const held = holdPopReceive(q, "G", { maxNum: 32, invisibleDurationMs: INVISIBLE }, { maxWaitMs: 10_000, account: "" });
+      await waitForParked(q, 1);
+      vi.setSystemTime(visibleAt);
+      expect(await runDurableObjectAlarm(q)).toBe(true);
+      const again = await held;
+      expect(again.messages.map((m) => [m.entry.queueOffset, m.reconsumeTimes])).toEqual([[0, 1]]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -52,6 +52,19 @@ export interface PopReceiveResult {
   messages: PopMessage[];
   /** The queue's maxOffset at the read, for a receiver that parks until it moves. */
   maxOffset: number;
+  /** What a receiver that parks saw of the group's POP state (`isStale` compares it). */
+  pop: PopSeen;
+}
+
+/**
+ * What a parked receiver saw: how many messages the group had in flight and when the next one
+ * becomes visible. Either changing (an ack, a change of invisibility, the time passing) means
+ * the receiver may find something now, so it is told to read again rather than park.
+ */
+export interface PopSeen {
+  group: string;
+  inflight: number;
+  dueAt: number | null;
 }
 
 export interface PopHandle {
@@ -106,6 +119,7 @@ export class Pop {
     return {
       messages: result.received.map(({ entry, handed }) => toPopMessage(entry, handed)),
       maxOffset: log.maxOffset,
+      pop: seenOf(group, result.state, at),
     };
   }
 
@@ -147,6 +161,14 @@ export class Pop {
     return due.length > 0;
   }
 
+  /** Whether a receiver that saw `seen` must read again (the queue's maxOffset is checked by the caller). */
+  isStale(seen: PopSeen): boolean {
+    const state = this.load(seen.group);
+    if (!state) return seen.inflight !== 0;
+    const now = seenOf(seen.group, state, this.deps.now());
+    return now.inflight !== seen.inflight || now.dueAt !== seen.dueAt;
+  }
+
   /** The in-flight messages of a group (progress, tests). */
   inflight(group: string): InflightMessage[] {
     return this.load(group)?.inflight ?? [];
@@ -186,6 +208,10 @@ function toFilter(expressionType: ExpressionType | undefined, expression: string
   } catch (e) {
     throw isMQError(e) ? toRpcError(e.code, e.message) : e;
   }
+}
+
+function seenOf(group: string, state: PopState, now: number): PopSeen {
+  return { group, inflight: state.inflight.length, dueAt: nextVisibleAt(state, now) };
 }
 
 function toPopMessage(entry: LogEntry, handed: InflightMessage): PopMessage {
