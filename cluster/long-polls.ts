@@ -5,7 +5,7 @@
  */
 import type { Env } from "./env.js";
 import type { QueueStub } from "./stubs.js";
-import { holdPoll, type HoldOptions } from "./wake-wait.js";
+import { holdPoll, waitForWake, type HoldOptions } from "./wake-wait.js";
 
 type ConsumerGroupStub = ReturnType<Env["CONSUMER_GROUP"]["get"]>;
 type ProducerGroupStub = ReturnType<Env["PRODUCER_GROUP"]["get"]>;
@@ -63,6 +63,56 @@ export function holdPopReceive(stub: QueueStub, group: string, req: PopReceiveRe
     },
     options,
   );
+}
+
+/** What one queue of a receive across several answered: its index in the list, and the answer. */
+export interface QueueReceive {
+  index: number;
+  answer: PopReceiveAnswer;
+}
+
+/**
+ * A SimpleConsumer's receive across several queues (a topic's): asks them in order for what is
+ * left of `req.maxNum` (in order, so no more than maxNum messages turn invisible), and when none
+ * has anything, parks on all of them at once until the first wakes or `maxWaitMs` runs out,
+ * then asks again. The caller rotates the order so receivers spread over the queues. Answers
+ * only the queues that handed out messages (none when the time ran out).
+ */
+export async function holdPopReceiveAcross(stubs: readonly QueueStub[], group: string, req: PopReceiveRequest, options: HoldOptions): Promise<QueueReceive[]> {
+  const now = options.now ?? Date.now;
+  const deadline = now() + options.maxWaitMs;
+  const askAll = async () => {
+    const got: QueueReceive[] = [];
+    const all: PopReceiveAnswer[] = [];
+    let count = 0;
+    for (const [index, stub] of stubs.entries()) {
+      if (count >= req.maxNum) break;
+      const answer = await stub.popReceive(group, { ...req, maxNum: req.maxNum - count });
+      all[index] = answer;
+      count += answer.messages.length;
+      if (answer.messages.length > 0) got.push({ index, answer });
+    }
+    return { got, all };
+  };
+  for (;;) {
+    const { got, all } = await askAll();
+    if (got.length > 0) return got;
+    const remainingMs = deadline - now();
+    if (remainingMs <= 0) return [];
+    const parked = new AbortController();
+    const waits = stubs.map((stub, i) =>
+      waitForWake(stub, { maxOffset: all[i]!.maxOffset, pop: all[i]!.pop }, { timeoutMs: remainingMs, account: options.account, signal: parked.signal }),
+    );
+    for (const w of waits) w.catch(() => undefined); // the first refusal is answered below; the others are dropped
+    let reason;
+    try {
+      reason = await Promise.race(waits);
+    } finally {
+      parked.abort(); // the other queues' sockets close
+    }
+    if (reason === "timeout" || reason === "released") return [];
+    if (reason === "closed") return (await askAll()).got; // one more look, as holdPoll does
+  }
 }
 
 /** Resolves once the group's generation passes `known`, or with the current one after `maxWaitMs` (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED). */

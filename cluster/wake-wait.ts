@@ -45,7 +45,11 @@ export interface WakeTarget {
  * Parks on `target` until it sends a wake-up or `timeoutMs` passes. A refusal (TOO_MANY_WAITERS)
  * is thrown as a coded RPC error, as if the object had thrown it from a method.
  */
-export async function waitForWake(target: WakeTarget, seen: unknown, options: { timeoutMs: number; account: string }): Promise<WakeReason> {
+export async function waitForWake(
+  target: WakeTarget,
+  seen: unknown,
+  options: { timeoutMs: number; account: string; /** Ends the wait as timed out (a wait on several objects, one of which woke). */ signal?: AbortSignal },
+): Promise<WakeReason> {
   const res = await target.fetch("https://object/wake", {
     // URI-encoded: a header carries only Latin-1, and a client id may be any text.
     headers: { Upgrade: "websocket", [WAKE_ACCOUNT_HEADER]: encodeURIComponent(options.account), [WAKE_SEEN_HEADER]: encodeURIComponent(JSON.stringify(seen)) },
@@ -78,6 +82,8 @@ export async function waitForWake(target: WakeTarget, seen: unknown, options: { 
       resolve(reason);
     };
     const timer = setTimeout(() => finish("timeout"), options.timeoutMs);
+    if (options.signal?.aborted) finish("timeout");
+    options.signal?.addEventListener("abort", () => finish("timeout"), { once: true });
     ws.addEventListener("message", (event) => finish(event.data === RELEASED_MESSAGE ? "released" : "wake"));
     ws.addEventListener("close", () => finish("closed"));
     ws.addEventListener("error", () => finish("closed"));

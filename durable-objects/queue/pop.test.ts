@@ -6,7 +6,7 @@
  */
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { holdPopReceive } from "../../cluster/long-polls.js";
+import { holdPopReceive, holdPopReceiveAcross } from "../../cluster/long-polls.js";
 import { alarmOf, msg, newQueue, waitForParked } from "../test-support.js";
 import type { CommitLog } from "./commit-log.js";
 import { Pop } from "./pop.js";
@@ -178,5 +178,30 @@ describe("QueueDO POP", () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it("a receive across queues takes what is left of maxNum from each in turn, and parks on all of them", async () => {
+    const a = newQueue("POP").q;
+    const b = newQueue("POP").q;
+    const req = { maxNum: 4, invisibleDurationMs: INVISIBLE };
+    const hold = { maxWaitMs: 10_000, account: "" };
+    await a.append([msg(0), msg(1), msg(2)]);
+    await b.append([msg(10), msg(11), msg(12)]);
+    const first = await holdPopReceiveAcross([a, b], "G", req, hold);
+    expect(first.map((r) => [r.index, r.answer.messages.map((m) => m.entry.message.msgId)])).toEqual([
+      [0, ["ID0", "ID1", "ID2"]],
+      [1, ["ID10"]],
+    ]);
+    const second = await holdPopReceiveAcross([a, b], "G", req, hold);
+    expect(second.map((r) => [r.index, r.answer.messages.map((m) => m.entry.message.msgId)])).toEqual([[1, ["ID11", "ID12"]]]);
+
+    const parked = holdPopReceiveAcross([a, b], "G", req, hold);
+    await waitForParked(a, 1);
+    await waitForParked(b, 1);
+    await b.append([msg(13)]);
+    expect((await parked).map((r) => [r.index, r.answer.messages.map((m) => m.entry.message.msgId)])).toEqual([[1, ["ID13"]]]);
+    // The other queue's socket was let go.
+    await waitForParked(a, 0);
+    expect(await holdPopReceiveAcross([a, b], "G", req, { maxWaitMs: 0, account: "" })).toEqual([]);
   });
 });
