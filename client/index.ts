@@ -17,6 +17,7 @@ export { Limits } from "../protocol/limits.js";
 export type { TopicRouteData, TopicConfig, BrokerData, QueueData } from "../protocol/route.js";
 export { PushConsumer, type PushConsumerOptions } from "./push-consumer.js";
 export { LitePullConsumer, type LitePullConsumerOptions } from "./lite-pull-consumer.js";
+export { SimpleConsumer, type SimpleConsumerOptions, type ReceivedMessage, type AckStatus } from "./simple-consumer.js";
 export { MessageSelector } from "./message-selector.js";
 export { MemoryOffsetStore, LocalStorageOffsetStore, type OffsetStore } from "./offset-store.js";
 export {

@@ -29,6 +29,9 @@ export const Limits = {
   /** Shortest and longest invisible duration of a received message (RocketMQ 5.x's bounds). */
   minInvisibleDurationMs: 10_000,
   maxInvisibleDurationMs: 12 * 3600_000,
+  /** Receipt handles one ack call takes, and the longest handle. */
+  maxAckHandles: 1024,
+  maxReceiptHandleLength: 2048,
   /** Received and unacked messages one group holds per queue; a receive hands out no new ones past it. */
   maxInflightPerQueue: 2048,
   /** Default and largest long-poll hold. */

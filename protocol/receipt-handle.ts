@@ -8,6 +8,8 @@
  * authority, the nonce only tells one delivery from the next, so a stale handle changes nothing.
  */
 import { base64UrlToBytes, bytesToBase64Url } from "./base64.js";
+import { Limits } from "./limits.js";
+import type { MessageExtWire } from "./message.js";
 
 export interface ReceiptHandle {
   brokerName: string;
@@ -31,7 +33,7 @@ export function encodeReceiptHandle(h: ReceiptHandle): string {
 
 /** The handle, or null when `text` is not one this version wrote. */
 export function decodeReceiptHandle(text: string): ReceiptHandle | null {
-  if (text.length === 0 || text.length > 2048 || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
+  if (text.length === 0 || text.length > Limits.maxReceiptHandleLength || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
   const bytes = base64UrlToBytes(text);
   if (!bytes) return null;
   let parsed: unknown;
@@ -53,4 +55,20 @@ export function decodeReceiptHandle(text: string): ReceiptHandle | null {
     nonce: nonce as number,
     invisibleUntil: invisibleUntil as number,
   };
+}
+
+/** A received message on the wire: the message, its handle, and the delivery's times. */
+export interface ReceivedMessageWire extends MessageExtWire {
+  receiptHandle: string;
+  /** When the handle expires and, unless acked, the message may be received again (epoch ms). */
+  invisibleUntil: number;
+  /** The first delivery of this message to the group (epoch ms). */
+  firstReceivedAt: number;
+}
+
+/** What happened to one handle of an ack. */
+export type AckStatus = "OK" | "RECEIPT_HANDLE_EXPIRED" | "RECEIPT_HANDLE_INVALID";
+
+export interface PopAckResultWire {
+  results: { receiptHandle: string; status: AckStatus }[];
 }

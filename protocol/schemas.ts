@@ -224,3 +224,28 @@ export const FaultsSchema = z.strictObject({
   silentBrokers: z.array(z.string().max(64)).max(64).optional(),
   talkingBrokers: z.array(z.string().max(64)).max(64).optional(),
 });
+
+/** Invisible duration of a SimpleConsumer message: RocketMQ 5.x's 10 s - 12 h. */
+const invisibleDurationMs = z.number().int().min(Limits.minInvisibleDurationMs).max(Limits.maxInvisibleDurationMs);
+const receiptHandle = z.string().min(1).max(Limits.maxReceiptHandleLength);
+
+/** A SimpleConsumer receive (POP) of one topic's queues. */
+export const PopReceiveSchema = z.strictObject({
+  topic: z.string(),
+  expressionType: z.enum(["TAG", "SQL92"]).optional(),
+  expression: z.string().max(Limits.maxExpressionLength).optional(),
+  maxMessageNum: z.number().int().min(1).max(Limits.maxReceiveNum),
+  invisibleDurationMs,
+  /** How long to wait for a first visible message; default and most Limits.maxReceiveWaitMs (20 s). */
+  maxWaitMs: z.number().int().min(0).max(Limits.maxReceiveWaitMs).optional(),
+  /** An orderly (FIFO) group: one message group (`__SHARDINGKEY`) at a time. Default false. */
+  orderly: z.boolean().optional(),
+  /** Redeliveries before a message stops being handed out; default 16. */
+  maxReconsumeTimes: z.number().int().min(0).max(10_000).optional(),
+});
+
+/** Acks of received messages, any number of queues and topics in one call. */
+export const PopAckSchema = z.strictObject({ receiptHandles: z.array(receiptHandle).min(1).max(Limits.maxAckHandles) });
+
+/** A held message's new invisible duration, counted from now. */
+export const PopChangeInvisibleSchema = z.strictObject({ receiptHandle, invisibleDurationMs });

@@ -11,6 +11,7 @@ import { namesrvRoutes } from "./namesrv/routes.js";
 import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import { dlqRoutes } from "./groups/dlq.js";
+import { popRoutes } from "./groups/pop-routes.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
@@ -59,6 +60,7 @@ app.route("/dashboard", dashboardRoutes);
 app.route("/auth", authRoutes);
 app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
+app.route("/groups", popRoutes);
 app.route("/topics", topicRoutes);
 app.route("/_test", faultRoutes);
 

@@ -25,18 +25,18 @@ import { MAX_SCAN_MESSAGES } from "./pull.js";
 export interface PopReceiveRequest {
   maxNum: number;
   invisibleDurationMs: number;
-  expression?: string;
-  expressionType?: ExpressionType;
+  expression?: string | undefined;
+  expressionType?: ExpressionType | undefined;
   /** An orderly (FIFO) group: one message group at a time (pop-state.ts). Default false. */
-  orderly?: boolean;
+  orderly?: boolean | undefined;
   /** Redeliveries before a message stops being handed out. Default DEFAULT_MAX_RECONSUME_TIMES (16). */
-  maxReconsumeTimes?: number;
+  maxReconsumeTimes?: number | undefined;
   /**
    * Whether a message not acked in time waits the retry ladder's delay (level 3 +
    * reconsumeTimes) after its invisibility before it is visible again. Default true; false makes
    * it visible right at invisibleUntil (the HTTP protocol's NextConsumeTime).
    */
-  retryLadder?: boolean;
+  retryLadder?: boolean | undefined;
 }
 
 /** One received message: the log entry and the delivery its receipt handle names. */

@@ -30,7 +30,7 @@ function requireTopicSub(account: StoredAccount | undefined, topic: string): voi
   }
 }
 
-async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {
+export async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {
   checkTopicName(topic);
   const config = await getTopicConfig(env, topic);
   if (!config) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);

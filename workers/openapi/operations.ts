@@ -13,6 +13,9 @@ import {
   CreateTopicSchema,
   DlqDeleteSchema,
   DlqResendSchema,
+  PopAckSchema,
+  PopChangeInvisibleSchema,
+  PopReceiveSchema,
   HeartbeatSchema,
   ResetOffsetSchema,
   SendBackSchema,
@@ -63,6 +66,8 @@ const GROUP_AND_TOPIC_SUB: Requirement = { kind: "all", of: [GROUP_SUB, TOPIC_SU
 const PRODUCER_GROUP: Requirement = { kind: "group", param: "group", action: "PUB" };
 /** The producer group a transactional send or a decision names in its body. */
 const BODY_PRODUCER_GROUP: Requirement = { kind: "group", param: "producerGroup", action: "PUB" };
+/** The topic a SimpleConsumer call names in its body or its receipt handles. */
+const BODY_TOPIC_SUB: Requirement = { kind: "topic", param: "topic", action: "SUB" };
 const int = (name: string, description: string, required = false): Param => ({ name, description, required, type: "integer" });
 const str = (name: string, description: string, required = false): Param => ({ name, description, required, type: "string" });
 
@@ -303,6 +308,35 @@ export const operations: Operation[] = [
     summary: "Send a failed message to the retry topic or the DLQ",
     body: SendBackSchema,
     auth: GROUP_SUB,
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/receive",
+    tag: "simple consumer",
+    summary:
+      "Receive (POP) up to 32 visible messages of a topic, each invisible to the group until acked or its invisible duration passes; long polls up to 20 s",
+    body: PopReceiveSchema,
+    auth: GROUP_SUB,
+    bodyAuth: BODY_TOPIC_SUB,
+    cost: "longPoll",
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/ack",
+    tag: "simple consumer",
+    summary: "Ack received messages by receipt handle; each handle's status (OK, RECEIPT_HANDLE_EXPIRED, RECEIPT_HANDLE_INVALID)",
+    body: PopAckSchema,
+    auth: GROUP_SUB,
+    bodyAuth: BODY_TOPIC_SUB,
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/change-invisible",
+    tag: "simple consumer",
+    summary: "Change a received message's invisible duration (from now); answers its new receipt handle",
+    body: PopChangeInvisibleSchema,
+    auth: GROUP_SUB,
+    bodyAuth: BODY_TOPIC_SUB,
   },
   {
     method: "GET",
