@@ -76,7 +76,8 @@ export interface QueueReceive {
  * left of `req.maxNum` (in order, so no more than maxNum messages turn invisible), and when none
  * has anything, parks on all of them at once until the first wakes or `maxWaitMs` runs out,
  * then asks again. The caller rotates the order so receivers spread over the queues. Answers
- * only the queues that handed out messages (none when the time ran out).
+ * only the queues that handed out messages or claimed dead letters (none when the time ran
+ * out); claimed dead letters alone end the wait too, so the caller moves them at once.
  */
 export async function holdPopReceiveAcross(stubs: readonly QueueStub[], group: string, req: PopReceiveRequest, options: HoldOptions): Promise<QueueReceive[]> {
   const now = options.now ?? Date.now;
@@ -90,7 +91,7 @@ export async function holdPopReceiveAcross(stubs: readonly QueueStub[], group: s
       const answer = await stub.popReceive(group, { ...req, maxNum: req.maxNum - count });
       all[index] = answer;
       count += answer.messages.length;
-      if (answer.messages.length > 0) got.push({ index, answer });
+      if (answer.messages.length > 0 || answer.deadLetters.length > 0) got.push({ index, answer });
     }
     return { got, all };
   };

@@ -32,6 +32,7 @@ function opts(over: Partial<ReceiveOptions> = {}): ReceiveOptions {
     filter: buildFilter(undefined, undefined),
     orderly: false,
     maxReconsumeTimes: 16,
+    deadLetterClaimMs: 60_000,
     retryDelayMs: () => LADDER,
     maxInflight: 2048,
     maxScan: 2000,
@@ -90,7 +91,18 @@ describe("POP receive", () => {
       state = r.state;
       now += INVISIBLE + LADDER;
     }
-    expect(receive(state, log, opts({ now, maxReconsumeTimes: 2 })).received).toEqual([]);
+    const dead = receive(state, log, opts({ now, maxReconsumeTimes: 2 }));
+    expect(dead.received).toEqual([]);
+    // Claimed for the dead-letter queue: a new nonce, held for the claim's time, not redelivered.
+    expect(dead.deadLetters.map((d) => [d.entry.queueOffset, d.handed.nonce, d.handed.reconsumeTimes, d.handed.invisibleUntil])).toEqual([
+      [0, 4, 2, now + 60_000],
+    ]);
+    expect(receive(dead.state, log, opts({ now: now + 59_999, maxReconsumeTimes: 2 })).deadLetters).toEqual([]);
+    // A claim not acked lapses and is made again; one acked is gone.
+    expect(receive(dead.state, log, opts({ now: now + 60_000, maxReconsumeTimes: 2 })).deadLetters.map((d) => d.handed.nonce)).toEqual([5]);
+    const acked = ack(dead.state, [{ offset: 0, nonce: 4 }], now + 1);
+    expect(acked.outcomes).toEqual(["OK"]);
+    expect(acked.state.inflight).toEqual([]);
   });
 
   it("passes messages the filter rejects, and hands out no new ones at the in-flight cap", () => {

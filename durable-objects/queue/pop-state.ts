@@ -43,8 +43,10 @@ export interface ReceiveOptions {
   filter: MessageFilter;
   /** Orderly group: a message group's next message waits while an earlier one is in flight. */
   orderly: boolean;
-  /** Redeliveries past which a message is no longer handed out (it waits for the dead-letter move). */
+  /** Redeliveries past which a message is no longer handed out but claimed for the dead-letter queue. */
   maxReconsumeTimes: number;
+  /** How long a claim for the dead-letter queue holds before another receive may claim the message again. */
+  deadLetterClaimMs: number;
   /** Delay added after invisibleUntil before redelivery, by reconsumeTimes (the retry ladder); 0 for none. */
   retryDelayMs: (reconsumeTimes: number) => number;
   maxInflight: number;
@@ -69,6 +71,12 @@ export interface Received {
 export interface ReceiveResult {
   state: PopState;
   received: Received[];
+  /**
+   * Messages past maxReconsumeTimes, claimed (a new nonce, invisible for deadLetterClaimMs) for
+   * the caller to append to the dead-letter queue and then ack; a claim not acked lapses and the
+   * next receive claims the message again, so none is lost (at least once).
+   */
+  deadLetters: Received[];
   /** Whether the state changed (and must be written). */
   changed: boolean;
 }
@@ -101,9 +109,22 @@ export function receive(prev: PopState, log: LogSource, o: ReceiveOptions): Rece
   // Redeliveries, oldest first. In an orderly group an earlier redelivery of a key blocks later ones.
   const byOffset = [...state.inflight].sort((a, b) => a.offset - b.offset);
   const next = new Map<number, InflightMessage>();
+  const deadLetters: Received[] = [];
   for (const m of byOffset) {
     const key = m.key ?? "";
-    const due = m.visibleAt <= o.now && m.reconsumeTimes < o.maxReconsumeTimes;
+    if (m.visibleAt <= o.now && m.reconsumeTimes >= o.maxReconsumeTimes) {
+      const entry = log.get(m.offset);
+      if (!entry) continue;
+      state.nonce += 1;
+      const until = o.now + o.deadLetterClaimMs;
+      const claimed: InflightMessage = { ...m, nonce: state.nonce, invisibleUntil: until, visibleAt: until };
+      next.set(m.offset, claimed);
+      deadLetters.push({ entry, handed: claimed });
+      changed = true;
+      blocked.add(key); // an orderly group's later messages wait until it has gone to the DLQ
+      continue;
+    }
+    const due = m.visibleAt <= o.now;
     if (!due || received.length >= o.maxNum || (o.orderly && blocked.has(key))) {
       if (o.orderly && m.visibleAt <= o.now) blocked.add(key); // held back: later ones of its key wait
       continue;
@@ -129,7 +150,7 @@ export function receive(prev: PopState, log: LogSource, o: ReceiveOptions): Rece
       state.inflight.push(hand(entry, undefined));
     }
   }
-  return { state, received, changed };
+  return { state, received, deadLetters, changed };
 }
 
 /** What became of one handle of an ack or a change. */

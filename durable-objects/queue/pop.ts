@@ -50,6 +50,11 @@ export interface PopMessage {
 
 export interface PopReceiveResult {
   messages: PopMessage[];
+  /**
+   * Messages past maxReconsumeTimes, claimed for the caller to append to `%DLQ%<group>` and then
+   * ack with their nonce; a claim not acked within DEAD_LETTER_CLAIM_MS is made again.
+   */
+  deadLetters: PopMessage[];
   /** The queue's maxOffset at the read, for a receiver that parks until it moves. */
   maxOffset: number;
   /** What a receiver that parks saw of the group's POP state (`isStale` compares it). */
@@ -66,6 +71,9 @@ export interface PopSeen {
   inflight: number;
   dueAt: number | null;
 }
+
+/** How long a dead-letter claim holds before another receive claims the message again. */
+export const DEAD_LETTER_CLAIM_MS = 60_000;
 
 export interface PopHandle {
   offset: number;
@@ -110,6 +118,7 @@ export class Pop {
       filter,
       orderly: req.orderly === true,
       maxReconsumeTimes: req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES,
+      deadLetterClaimMs: DEAD_LETTER_CLAIM_MS,
       retryDelayMs: (reconsumeTimes) => (ladder ? retryDelayMs(levels, reconsumeTimes) : 0),
       maxInflight: Limits.maxInflightPerQueue,
       maxScan: MAX_SCAN_MESSAGES,
@@ -118,6 +127,7 @@ export class Pop {
     if (result.changed) this.store(group, result.state, at);
     return {
       messages: result.received.map(({ entry, handed }) => toPopMessage(entry, handed)),
+      deadLetters: result.deadLetters.map(({ entry, handed }) => toPopMessage(entry, handed)),
       maxOffset: log.maxOffset,
       pop: seenOf(group, result.state, at),
     };

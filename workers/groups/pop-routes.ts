@@ -19,6 +19,7 @@ import {
   type ReceiptHandle,
   type ReceivedMessageWire,
 } from "../../protocol/receipt-handle.js";
+import { DEFAULT_MAX_RECONSUME_TIMES } from "../../protocol/retry-ladder.js";
 import { PopAckSchema, PopChangeInvisibleSchema, PopReceiveSchema } from "../../protocol/schemas.js";
 import { holdPopReceiveAcross } from "../../cluster/long-polls.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
@@ -26,6 +27,7 @@ import { queueStub } from "../../cluster/stubs.js";
 import { authorizeBody } from "../auth/body-permission.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
+import { moveToDeadLetters } from "./pop-dead-letters.js";
 import { topicQueues } from "./routes.js";
 
 export const popRoutes = new Hono<AppEnv>()
@@ -49,6 +51,10 @@ export const popRoutes = new Hono<AppEnv>()
         { ...rest, maxNum: maxMessageNum },
         { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account: c.get("account")?.accessKey ?? "" },
       ),
+    );
+    // Messages past maxReconsumeTimes the queues claimed go to the group's DLQ before the answer.
+    await Promise.all(
+      got.map(({ index, answer }) => moveToDeadLetters(c.env, group, order[index]!, answer.deadLetters, req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)),
     );
     const messages: ReceivedMessageWire[] = got.flatMap(({ index, answer }) => {
       const mq = order[index]!;
