@@ -22,7 +22,7 @@ export interface SimpleConsumerOptions extends ClientOptions {
   awaitDurationMs?: number;
   /** The group is orderly (FIFO): one message group (`__SHARDINGKEY`) at a time. Default false. */
   orderly?: boolean;
-  /** Redeliveries before a message stops being handed out; default 16. */
+  /** Redeliveries before a message goes to %DLQ%<group> instead; default 16. */
   maxReconsumeTimes?: number;
 }
 

@@ -240,7 +240,7 @@ export const PopReceiveSchema = z.strictObject({
   maxWaitMs: z.number().int().min(0).max(Limits.maxReceiveWaitMs).optional(),
   /** An orderly (FIFO) group: one message group (`__SHARDINGKEY`) at a time. Default false. */
   orderly: z.boolean().optional(),
-  /** Redeliveries before a message stops being handed out; default 16. */
+  /** Redeliveries before a message goes to %DLQ%<group> instead; default 16. */
   maxReconsumeTimes: z.number().int().min(0).max(10_000).optional(),
 });
 

@@ -29,7 +29,7 @@ export interface PopReceiveRequest {
   expressionType?: ExpressionType | undefined;
   /** An orderly (FIFO) group: one message group at a time (pop-state.ts). Default false. */
   orderly?: boolean | undefined;
-  /** Redeliveries before a message stops being handed out. Default DEFAULT_MAX_RECONSUME_TIMES (16). */
+  /** Redeliveries before a message is claimed for the dead-letter queue instead. Default DEFAULT_MAX_RECONSUME_TIMES (16). */
   maxReconsumeTimes?: number | undefined;
   /**
    * Whether a message not acked in time waits the retry ladder's delay (level 3 +
