@@ -3,9 +3,12 @@
  * only Date faked (the Worker and the objects run in this isolate, so they read the same clock).
  * A message not acked comes back after its invisibility plus the retry ladder's delay with
  * reconsumeTimes + 1, its old handle expired; past maxReconsumeTimes the next receive moves it to
- * %DLQ%<group> instead; a change of invisibility makes a message visible exactly then.
+ * %DLQ%<group> instead; a change of invisibility makes a message visible exactly then; a queue
+ * object evicted (its memory lost, as in a crash) while messages are held gives back exactly the
+ * unacked ones.
  */
-import { SELF } from "cloudflare:test";
+import { SELF, env, evictDurableObject } from "cloudflare:test";
+import { queueObjectName } from "../../cluster/stubs.js";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { Admin, Producer, SimpleConsumer, bodyText, isMQError } from "../../client/index.js";
 import type { ClientOptions } from "../../client/index.js";
@@ -80,5 +83,30 @@ describe("SimpleConsumer over time (workerd)", () => {
     expect(await consumer.receive(1, 60_000)).toEqual([]);
     vi.setSystemTime(changed.invisibleUntil);
     expect((await consumer.receive(1, 60_000)).map((m) => [bodyText(m), m.reconsumeTimes])).toEqual([["x", 1]]);
+  });
+
+  it("after the queue object is evicted, exactly the unacked messages come back, and no acked one", async () => {
+    const topic = unique("PopT");
+    await new Admin(client).createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const producer = new Producer({ ...client, group: unique("pg") });
+    await producer.start();
+    for (let i = 0; i < 10; i++) await producer.send({ topic, body: `m${i}` });
+    await producer.shutdown();
+
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const consumer = new SimpleConsumer({ ...client, group: unique("popg"), awaitDurationMs: 0 }).subscribe(topic);
+    const held = await consumer.receive(32, INVISIBLE_MS);
+    expect(held).toHaveLength(10);
+    expect(await consumer.ackAll(held.filter((_, i) => i % 2 === 0))).toEqual(Array(5).fill("OK"));
+
+    const queue = env.QUEUE.get(env.QUEUE.idFromName(queueObjectName("broker-a", topic, 0)));
+    await evictDurableObject(queue);
+    vi.setSystemTime(held[0]!.invisibleUntil + LADDER_MS[0]!);
+    const again = await consumer.receive(32, INVISIBLE_MS);
+    expect(again.map((m) => [bodyText(m), m.reconsumeTimes])).toEqual(["m1", "m3", "m5", "m7", "m9"].map((b) => [b, 1]));
+    // m0 was acked before the eviction; m1's first handle was spent by its redelivery.
+    expect(await consumer.ackAll(held.slice(0, 2))).toEqual(["RECEIPT_HANDLE_INVALID", "RECEIPT_HANDLE_EXPIRED"]);
+    expect(await consumer.ackAll(again)).toEqual(Array(5).fill("OK"));
+    expect(await consumer.receive(32, INVISIBLE_MS)).toEqual([]);
   });
 });
