@@ -144,4 +144,20 @@ describe("accountToRelease", () => {
     ).toBeNull();
     expect(accountToRelease(new Map([["a", 1]]), "b")).toBeNull();
   });
+
+  it("takes from the first by name among equally busy accounts, whatever order the sockets are listed in", () => {
+    const listed = (order: string[]) => new Map(order.map((a) => [a, 500] as const));
+    expect(accountToRelease(listed(["ro-2", "ro-1"]), "app")).toBe("ro-1");
+    expect(accountToRelease(listed(["ro-1", "ro-2"]), "app")).toBe("ro-1");
+    expect(
+      accountToRelease(
+        new Map([
+          ["app", 1],
+          ["ro-2", 500],
+          ["ro-1", 500],
+        ]),
+        "app",
+      ),
+    ).toBe("ro-1");
+  });
 });

@@ -42,14 +42,16 @@ export interface WakeSocketsOptions {
 /**
  * Whose waiter makes room for one more of `account`'s when the cap is reached: the busiest
  * account's, or null (refuse `account`) when taking one from the busiest would only swap who is
- * short, i.e. it holds at most one more than `account`.
+ * short, i.e. it holds at most one more than `account`. Among equally busy accounts the first by
+ * name gives up the place: the runtime lists sockets in no promised order, and which account
+ * loses a waiter should not depend on it.
  */
 export function accountToRelease(counts: ReadonlyMap<string, number>, account: string): string | null {
   const mine = counts.get(account) ?? 0;
   let busiest = account;
   let most = mine;
   for (const [a, n] of counts) {
-    if (n > most) {
+    if (n > most || (n === most && busiest !== account && a < busiest)) {
       busiest = a;
       most = n;
     }
