@@ -1,3 +1,10 @@
+/**
+ * The consumer-group object inside workerd: heartbeat validation, assignment and hand-over,
+ * leaving and expiry, broadcasting members, watches, info and offset resets, CONFIG queues, the
+ * allocation strategy, member memory limits, and state across restarts.
+ * Longer than ~350 lines because every describe drives the same object through the shared member
+ * and queue helpers at the top; the pure pieces have their own files in consumer-group/.
+ */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { allocateAll, type AllocateStrategyName } from "../protocol/allocate.js";

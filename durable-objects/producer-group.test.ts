@@ -1,3 +1,9 @@
+/**
+ * The producer-group object inside workerd: checks queued by the queues and polled by producers,
+ * the check-back webhook, and the byte and count bounds on pending checks.
+ * Longer than ~350 lines because the check queue, the polls and the webhook are one conversation
+ * with the queue objects, tested through the same helpers.
+ */
 import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { StoredMessage } from "../protocol/message.js";
