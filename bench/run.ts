@@ -13,12 +13,14 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { Miniflare } from "miniflare";
-import { Admin, Producer, PullConsumer, type MessageQueue, type TopicRouteData } from "../client/index.js";
+import { Admin, Producer, PullConsumer, type MessageQueue } from "../client/index.js";
 import { startServer } from "../scripts/server.js";
 import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 import { idleCost, idleReport } from "./idle.js";
+import { popDrain } from "./pop.js";
+import { readQueuesOf } from "./topic-queues.js";
 
 const { values } = parseArgs({
   options: {
@@ -84,8 +86,6 @@ async function scenario(name: string, op: () => Promise<number | void>): Promise
   results.push(r);
   return r;
 }
-const readQueuesOf = (route: TopicRouteData, topic: string): MessageQueue[] =>
-  route.queueDatas.flatMap((q) => Array.from({ length: q.writeQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
 const fetchOk = async (url: string, init?: RequestInit) => {
   const res = await fetch(url, init);
   await res.arrayBuffer();
@@ -219,6 +219,8 @@ try {
 
   const drain = await drainBacklog(server.url, backlog, (l) => console.error(l));
   results.push(drain);
+  const popped = await popDrain(server.url, backlog, (l) => console.error(l));
+  results.push(popped);
   const latencyBaseline = await baselineLatency(`${baselineUrl}/noop`, latencyRate, durationMs);
   results.push(latencyBaseline);
   const latency = await endToEndLatency(server.url, latencyRate, durationMs);
@@ -253,6 +255,9 @@ try {
   console.log(`signed sync send (accounts configured): ${fmt(signedSend.opsPerSec / send.opsPerSec, 2)}× the unsigned rate`);
   console.log(
     `push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`,
+  );
+  console.log(
+    `POP consume: ${fmt(popped.opsPerSec)} messages/s receiving 32 and acking each batch in one call, ${fmt(popped.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain; ${fmt(popped.rowsPerMessage, 3)} POP rows and ${fmt(popped.requestsPerMessage, 3)} requests per message`,
   );
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,

@@ -457,6 +457,7 @@ describe("ConsumerGroupDO info and offset resets", () => {
       generation: 2,
       allocateStrategy: "AVERAGELY",
       offsetResetSeq: 0,
+      consumeMode: "OFFSETS",
       members: [
         {
           clientId: "cid-1",
@@ -710,6 +711,22 @@ describe("ConsumerGroupDO member memory", () => {
     await cg.leave(name, "cid-001");
     await cg.heartbeat(name, member(n, length));
     expect((await cg.info(name)).members).toHaveLength(n);
+  });
+});
+
+describe("ConsumerGroupDO consume mode", () => {
+  it("a group claimed for POP refuses push and pull members, across a restart, until it is forgotten; a group with live members cannot be claimed", async () => {
+    const { name, cg } = newGroup();
+    const topic = await createTopic(qd("broker-a"));
+    await cg.claimPop(name);
+    await cg.claimPop(name); // claiming again changes nothing
+    await evictDurableObject(cg);
+    expect((await rejection(cg.heartbeat(name, hb("cid-1", [topic])))).message).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
+    expect((await cg.info(name)).consumeMode).toBe("POP");
+    await cg.forgetConsumeMode();
+    expect((await cg.heartbeat(name, hb("cid-1", [topic]))).members).toBe(1);
+    expect((await rejection(cg.claimPop(name))).message).toMatch(/^\[CONSUME_MODE_MISMATCH\] group ".*" has 1 live push or pull member/);
+    expect((await cg.info(name)).consumeMode).toBe("OFFSETS");
   });
 });
 

@@ -50,6 +50,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly members = new Map<string, Member>();
   private generation = 0;
   private offsetResetSeq = 0;
+  /** The group consumes by POP (claimPop): push and pull members are refused. */
+  private pop = false;
   private strategy: AllocateStrategyName = DEFAULT_STRATEGY;
   private assignment = new Map<string, MessageQueue[]>();
   /** The owner this object last told each queue, and telling them (fencing). */
@@ -75,6 +77,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       this.groupName = state.name;
       this.generation = state.generation;
       this.offsetResetSeq = state.offsetResetSeq;
+      this.pop = state.pop;
       // Members come back as last heard when the group was last alive: one that heartbeat just
       // before a restart keeps its session, one gone for longer than it is dropped at once.
       const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
@@ -93,6 +96,12 @@ export class ConsumerGroupDO extends DurableObject<Env> {
 
   async heartbeat(group: string, req: HeartbeatRequest): Promise<HeartbeatResponse> {
     this.nameGroup(group);
+    if (this.pop) {
+      throw toRpcError(
+        "CONSUME_MODE_MISMATCH",
+        `group "${group}" consumes by POP (SimpleConsumer receive/ack); a push or pull member cannot join it (delete the group to change how it consumes)`,
+      );
+    }
     if (req.sessionTimeoutMs < Limits.minSessionTimeoutMs || req.sessionTimeoutMs > Limits.maxSessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", `sessionTimeoutMs must be within ${Limits.minSessionTimeoutMs}..${Limits.maxSessionTimeoutMs}`);
     }
@@ -157,6 +166,30 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     };
   }
 
+  /**
+   * Marks the group as one that consumes by POP, once (one row); refused while push or pull
+   * members are alive. The Worker calls it before a group's receives (cached per isolate), so a
+   * group is either POP or offset-based everywhere, not queue by queue.
+   */
+  claimPop(group: string): void {
+    this.nameGroup(group);
+    if (this.pop) return;
+    const now = Date.now();
+    const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
+    if (live > 0) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has ${live} live push or pull member(s) consuming by offsets; it cannot receive by POP`);
+    }
+    this.pop = true;
+    this.store.saveMeta("pop", 1);
+  }
+
+  /** An operator deleted the group: it may consume either way again. */
+  forgetConsumeMode(): void {
+    if (!this.pop) return;
+    this.pop = false;
+    this.store.saveMeta("pop", 0);
+  }
+
   /** A member that shuts down leaves at once; its queues move to the others. */
   async leave(group: string, clientId: string): Promise<boolean> {
     this.nameGroup(group);
@@ -185,7 +218,14 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       sessionTimeoutMs: m.sessionTimeoutMs,
       assignment: this.assignment.get(m.clientId) ?? [],
     }));
-    return { group, generation: this.generation, allocateStrategy: this.strategy, offsetResetSeq: this.offsetResetSeq, members };
+    return {
+      group,
+      generation: this.generation,
+      allocateStrategy: this.strategy,
+      offsetResetSeq: this.offsetResetSeq,
+      consumeMode: this.pop ? "POP" : "OFFSETS",
+      members,
+    };
   }
 
   /** The generation now (members learn of a rebalance through watches: cluster/long-polls.ts). */

@@ -219,13 +219,14 @@ export class QueueDO extends DurableObject<Env> {
     return this.log.get(queueOffset) ?? null;
   }
 
-  stats(): QueueStats & { rowsWritten: number; messagesAppended: number; parkedPulls: number } {
+  stats(): QueueStats & { rowsWritten: number; popRowsWritten: number; messagesAppended: number; parkedPulls: number } {
     return {
       minOffset: this.log.minOffset,
       maxOffset: this.log.maxOffset,
       lastStoreTimestamp: this.log.lastStoreTimestamp,
       storageBytes: this.ctx.storage.sql.databaseSize,
       rowsWritten: this.log.rowsWritten,
+      popRowsWritten: this.pop.rowsWritten,
       messagesAppended: this.log.messagesAppended,
       parkedPulls: this.waiters.size,
     };

@@ -59,6 +59,8 @@ export interface GroupInfo {
   generation: number;
   allocateStrategy: AllocateStrategyName;
   offsetResetSeq: number;
+  /** How the group consumes: by offsets (push and pull members) or by POP (SimpleConsumer receive/ack). */
+  consumeMode: "OFFSETS" | "POP";
   members: MemberInfo[];
 }
 

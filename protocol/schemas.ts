@@ -242,6 +242,12 @@ export const PopReceiveSchema = z.strictObject({
   orderly: z.boolean().optional(),
   /** Redeliveries before a message goes to %DLQ%<group> instead; default 16. */
   maxReconsumeTimes: z.number().int().min(0).max(10_000).optional(),
+  /**
+   * Whether a message not acked in time waits the retry ladder's delay (3 + reconsumeTimes) before
+   * it is visible again; default true. False: visible again exactly at its invisibleUntil, as the
+   * Alibaba Cloud HTTP protocol's NextConsumeTime promises.
+   */
+  retryLadder: z.boolean().optional(),
 });
 
 /** Acks of received messages, any number of queues and topics in one call. */

@@ -41,6 +41,8 @@ export interface GroupState {
   name: string;
   generation: number;
   offsetResetSeq: number;
+  /** The group consumes by POP (SimpleConsumer), not by offsets (push or pull members). */
+  pop: boolean;
   /** When a member last heartbeat (to ALIVE_WRITE_MS), 0 if never. */
   aliveAt: number;
   members: StoredMember[];
@@ -73,6 +75,7 @@ export class GroupStore {
       name: this.sql.exec<{ grp: string }>("SELECT grp FROM identity").toArray()[0]?.grp ?? "",
       generation: meta.get("generation") ?? 0,
       offsetResetSeq: meta.get("offset_reset_seq") ?? 0,
+      pop: meta.get("pop") === 1,
       aliveAt: this.aliveAt,
       members,
       owners,
@@ -84,7 +87,7 @@ export class GroupStore {
     this.sql.exec("INSERT OR REPLACE INTO identity (id, grp) VALUES (0, ?)", name);
   }
 
-  saveMeta(key: "generation" | "offset_reset_seq", value: number): void {
+  saveMeta(key: "generation" | "offset_reset_seq" | "pop", value: number): void {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 

@@ -90,6 +90,9 @@ export interface PopDeps {
 }
 
 export class Pop {
+  /** Rows this object's POP state wrote since it started (the bench's rows per message). */
+  rowsWritten = 0;
+
   constructor(private readonly deps: PopDeps) {}
 
   /** Whether `group` consumes this queue by POP. */
@@ -166,7 +169,7 @@ export class Pop {
     const due = this.deps.sql.exec<{ grp: string; state: string }>("SELECT grp, state FROM pop_group WHERE due_at <= ?", now).toArray();
     for (const row of due) {
       const state = JSON.parse(row.state) as PopState;
-      this.deps.sql.exec("UPDATE pop_group SET due_at = ? WHERE grp = ?", nextVisibleAt(state, now), row.grp);
+      this.rowsWritten += this.deps.sql.exec("UPDATE pop_group SET due_at = ? WHERE grp = ?", nextVisibleAt(state, now), row.grp).rowsWritten;
     }
     return due.length > 0;
   }
@@ -190,13 +193,13 @@ export class Pop {
   }
 
   private store(group: string, state: PopState, now: number): void {
-    this.deps.sql.exec(
+    this.rowsWritten += this.deps.sql.exec(
       `INSERT INTO pop_group (grp, state, due_at) VALUES (?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET state = excluded.state, due_at = excluded.due_at`,
       group,
       JSON.stringify(state),
       nextVisibleAt(state, now),
-    );
+    ).rowsWritten;
   }
 }
 

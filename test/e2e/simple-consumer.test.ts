@@ -2,11 +2,12 @@
  * SimpleConsumer (POP) end to end, the real client against the real server: every message of a
  * multi-queue topic received exactly once by two receivers of one group, batch acks with each
  * handle's status, stale handles after a change of invisibility, a receive long poll woken by a
- * send, tag filters, orderly message groups, and a group refused when it mixes POP and offsets.
+ * send, tag filters, orderly message groups, and a group refused when it mixes POP and offsets
+ * (on one queue, and across the group: a POP group refuses push members and the other way round).
  * Invisibility expiry runs on an injected clock in durable-objects/queue/pop.test.ts.
  */
 import { describe, expect } from "vitest";
-import { MessageSelector, PullConsumer, SimpleConsumer, bodyText, isMQError, type ReceivedMessage } from "../../client/index.js";
+import { MessageSelector, PullConsumer, PushConsumer, SimpleConsumer, bodyText, concurrently, isMQError, type ReceivedMessage } from "../../client/index.js";
 import { it } from "../fixture.js";
 import { uniqueName } from "../helpers.js";
 
@@ -119,5 +120,49 @@ describe("SimpleConsumer", () => {
       (e: unknown) => e,
     );
     expect(isMQError(refused) && refused.code).toBe("CONSUME_MODE_MISMATCH");
+  });
+
+  it("a POP group refuses push members on any topic, a group with push members refuses receives, and deleting the group frees it", async ({
+    server,
+    admin,
+    producer,
+  }) => {
+    const [popTopic, pushTopic] = [uniqueName("Pop"), uniqueName("Push")];
+    await admin.createTopic(popTopic, { queueNums: 1, brokers: ["broker-a"] });
+    await admin.createTopic(pushTopic, { queueNums: 1, brokers: ["broker-a"] });
+    await producer.send({ topic: popTopic, body: "x" });
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => (isMQError(e) ? e.code : String(e)),
+      );
+    const pushMember = (group: string) => {
+      const c = new PushConsumer({ endpoint: server.url, credentials: server.credentials, group, heartbeatIntervalMs: 1000, sessionTimeoutMs: 5000 });
+      c.subscribe(pushTopic);
+      c.registerMessageListener(concurrently(() => "CONSUME_SUCCESS"));
+      return c;
+    };
+
+    const popGroup = uniqueName("sc");
+    const simple = new SimpleConsumer({ endpoint: server.url, credentials: server.credentials, group: popGroup, awaitDurationMs: 0 }).subscribe(popTopic);
+    const [held] = await simple.receive(1, INVISIBLE_MS);
+    await simple.ack(held!);
+    expect(await codeOf(pushMember(popGroup).start())).toBe("CONSUME_MODE_MISMATCH");
+    expect((await admin.groupInfo(popGroup)).consumeMode).toBe("POP");
+
+    const pushGroup = uniqueName("cg");
+    const member = pushMember(pushGroup);
+    await member.start();
+    try {
+      const receiver = new SimpleConsumer({ endpoint: server.url, credentials: server.credentials, group: pushGroup, awaitDurationMs: 0 }).subscribe(popTopic);
+      expect(await codeOf(receiver.receive(1, INVISIBLE_MS))).toBe("CONSUME_MODE_MISMATCH");
+    } finally {
+      await member.shutdown();
+    }
+
+    await admin.deleteSubscriptionGroup(popGroup);
+    const rejoined = pushMember(popGroup);
+    await rejoined.start();
+    await rejoined.shutdown();
   });
 });

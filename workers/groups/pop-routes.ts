@@ -28,6 +28,7 @@ import { authorizeBody } from "../auth/body-permission.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
 import { moveToDeadLetters } from "./pop-dead-letters.js";
+import { claimPopGroup } from "./pop-mode.js";
 import { topicQueues } from "./routes.js";
 
 export const popRoutes = new Hono<AppEnv>()
@@ -39,6 +40,7 @@ export const popRoutes = new Hono<AppEnv>()
     buildFilter(req.expressionType, req.expression); // a bad expression is a 400 with its position
     const queues = await topicQueues(c.env, req.topic);
     if (queues.length === 0) return c.json({ messages: [] });
+    await claimPopGroup(c.env, group);
     // Each receiver starts at a random queue, so receivers of one group spread over the queues.
     const start = Math.floor(Math.random() * queues.length);
     const order = queues.map((_, i) => queues[(start + i) % queues.length]!);

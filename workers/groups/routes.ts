@@ -18,6 +18,7 @@ import { consumerGroupStub, queueStub } from "../../cluster/stubs.js";
 import { holdWatch } from "../../cluster/long-polls.js";
 import { deleteTopicWithMessages, getTopicConfig } from "../../cluster/topic-registry.js";
 import { writeNameServers } from "../../cluster/nameservers.js";
+import { forgetPopGroup } from "./pop-mode.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson, uintParam } from "../shared/validate.js";
 import { Limits } from "../../protocol/limits.js";
@@ -97,6 +98,7 @@ export const groupRoutes = new Hono<AppEnv>()
       if (await deleteTopicWithMessages(c.env, topic)) topicsDeleted.push(topic);
     }
     await writeNameServers(c.env, (ns) => ns.unregisterGroup(group));
+    await forgetPopGroup(c.env, group);
     return c.json({ group, topicsDeleted });
   })
   .get("/:group/progress", async (c) => {

@@ -1,0 +1,68 @@
+/**
+ * POP (SimpleConsumer) benchmark: draining the same kind of backlog as bench/consume.ts's push
+ * consumer, by receive (32 per call) and one batch ack per receive, with as many receive loops
+ * as the topic has queues (the push consumer pulls every queue at once too). Reports the rate
+ * and what POP state wrote: rows per consumed message over every queue of the topic.
+ */
+import { Admin, Producer, SimpleConsumer } from "../client/index.js";
+import { readQueuesOf } from "./topic-queues.js";
+import type { LoadResult } from "./load.js";
+
+const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+const RECEIVE_BATCH = 32;
+const INVISIBLE_MS = 60_000;
+
+export interface PopDrainResult extends LoadResult {
+  /** POP state rows written over every queue, per message consumed. */
+  rowsPerMessage: number;
+  /** Receive calls plus ack calls, per message consumed. */
+  requestsPerMessage: number;
+}
+
+export async function popDrain(endpoint: string, backlog: number, log: (line: string) => void): Promise<PopDrainResult> {
+  const admin = new Admin({ endpoint, credentials: null });
+  const topic = `BenchPop${Date.now()}`;
+  const group = `bench_pop_cg_${Date.now()}`;
+  await admin.createTopic(topic, { queueNums: 4 });
+  const producer = new Producer({ endpoint, credentials: null, group: "bench_pop_pg", sendMsgTimeoutMs: 30_000 });
+  await producer.start();
+  const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
+  for (let sent = 0; sent < backlog; sent += batch.length * 4) {
+    await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
+  }
+  const queues = readQueuesOf(await admin.topicRoute(topic), topic);
+  let total = 0;
+  for (const mq of queues) total += ((await admin.queueStats(mq)) as unknown as { maxOffset: number }).maxOffset;
+
+  const consumer = new SimpleConsumer({ endpoint, credentials: null, group, awaitDurationMs: 1000 });
+  consumer.subscribe(topic);
+  let consumed = 0;
+  let calls = 0;
+  const loop = async () => {
+    while (consumed < total) {
+      const got = await consumer.receive(RECEIVE_BATCH, INVISIBLE_MS);
+      calls++;
+      if (got.length === 0) continue;
+      const statuses = await consumer.ackAll(got);
+      calls++;
+      consumed += statuses.filter((s) => s === "OK").length;
+    }
+  };
+  const started = performance.now();
+  await Promise.all(queues.map(() => loop()));
+  const seconds = (performance.now() - started) / 1000;
+  let rows = 0;
+  for (const mq of queues) rows += ((await admin.queueStats(mq)) as unknown as { popRowsWritten: number }).popRowsWritten;
+  log(`  POP drained ${consumed} messages in ${seconds.toFixed(2)} s, ${calls} calls, ${rows} POP rows`);
+  return {
+    name: "flaremq: POP receive 32 + batch ack, 1 KiB backlog",
+    ops: consumed,
+    seconds,
+    opsPerSec: consumed / seconds,
+    p50Ms: Number.NaN,
+    p99Ms: Number.NaN,
+    items: consumed,
+    rowsPerMessage: rows / consumed,
+    requestsPerMessage: calls / consumed,
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * A consumer group consumes either by offsets (push and pull members) or by POP (SimpleConsumer
+ * receive/ack), never both: the consumer-group object records the choice (claimPop) and refuses
+ * the other kind. Receives ask it once per group per isolate and remember the answer for a
+ * while, so a busy receiver does not add a call to every receive; a group deleted meanwhile is
+ * forgotten here at once on this isolate and within CLAIM_CACHE_MS on others.
+ */
+import type { Env } from "../../cluster/env.js";
+import { callRpc } from "../../cluster/rpc-errors.js";
+import { consumerGroupStub } from "../../cluster/stubs.js";
+
+const CLAIM_CACHE_MS = 60_000;
+/** Groups this isolate saw claimed for POP, and until when that is trusted. */
+const claimed = new Map<string, number>();
+
+export async function claimPopGroup(env: Env, group: string, now = Date.now()): Promise<void> {
+  const until = claimed.get(group);
+  if (until !== undefined && until > now) return;
+  await callRpc(() => consumerGroupStub(env, group).claimPop(group));
+  if (claimed.size > 10_000) claimed.clear(); // bounded: a claim is cheap to ask again
+  claimed.set(group, now + CLAIM_CACHE_MS);
+}
+
+/** The group was deleted: it may consume either way again. */
+export async function forgetPopGroup(env: Env, group: string): Promise<void> {
+  claimed.delete(group);
+  await callRpc(() => consumerGroupStub(env, group).forgetConsumeMode());
+}
