@@ -6,7 +6,8 @@
  *
  * Flags: --duration-s <n> per scenario (default 5), --concurrency <n> (default 32),
  * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200),
- * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone.
+ * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone,
+ * --consume-only: draining a backlog alone, by the push consumer and by POP (bench/consume.ts, bench/pop.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -19,7 +20,7 @@ import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 import { idleCost, idleReport } from "./idle.js";
-import { popDrain } from "./pop.js";
+import { popDrain, popReport } from "./pop.js";
 import { readQueuesOf } from "./topic-queues.js";
 
 const { values } = parseArgs({
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     "latency-rate": { type: "string" },
     "idle-s": { type: "string" },
     "idle-only": { type: "boolean" },
+    "consume-only": { type: "boolean" },
   },
 });
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
@@ -62,6 +64,20 @@ if (values["idle-only"]) {
   try {
     for (const line of await measureIdle(false)) console.log(line);
   } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+if (values["consume-only"]) {
+  const consumeServer = await startServer({ port: 0, stateDir: path.join(stateDir, "flaremq-consume") });
+  try {
+    const drain = await drainBacklog(consumeServer.url, backlog, (l) => console.error(l));
+    const popped = await popDrain(consumeServer.url, backlog, (l) => console.error(l));
+    console.log(`push consume: ${Math.round(drain.opsPerSec)} messages/s draining ${drain.ops}`);
+    console.log(popReport(popped, drain));
+  } finally {
+    await consumeServer.stop();
     await rm(stateDir, { recursive: true, force: true });
   }
   process.exit(0);
@@ -256,9 +272,7 @@ try {
   console.log(
     `push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`,
   );
-  console.log(
-    `POP consume: ${fmt(popped.opsPerSec)} messages/s receiving 32 and acking each batch in one call, ${fmt(popped.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain; ${fmt(popped.rowsPerMessage, 3)} POP rows and ${fmt(popped.requestsPerMessage, 3)} requests per message`,
-  );
+  console.log(popReport(popped, drain));
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
