@@ -718,14 +718,14 @@ describe("ConsumerGroupDO consume mode", () => {
   it("a group claimed for POP refuses push and pull members, across a restart, until it is forgotten; a group with live members cannot be claimed", async () => {
     const { name, cg } = newGroup();
     const topic = await createTopic(qd("broker-a"));
-    await cg.claimPop(name);
-    await cg.claimPop(name); // claiming again changes nothing
+    await cg.claimPop(name, topic);
+    await cg.claimPop(name, topic); // claiming again changes nothing
     await evictDurableObject(cg);
     expect((await rejection(cg.heartbeat(name, hb("cid-1", [topic])))).message).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
     expect((await cg.info(name)).consumeMode).toBe("POP");
     await cg.forgetConsumeMode();
     expect((await cg.heartbeat(name, hb("cid-1", [topic]))).members).toBe(1);
-    expect((await rejection(cg.claimPop(name))).message).toMatch(/^\[CONSUME_MODE_MISMATCH\] group ".*" has 1 live push or pull member/);
+    expect((await rejection(cg.claimPop(name, topic))).message).toMatch(/^\[CONSUME_MODE_MISMATCH\] group ".*" has 1 live push or pull member/);
     expect((await cg.info(name)).consumeMode).toBe("OFFSETS");
   });
 });

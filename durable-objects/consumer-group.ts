@@ -45,6 +45,8 @@ interface Member extends HeartbeatRequest {
 
 /** Routes are re-read this often, so new queues of a topic join the assignment. */
 const ROUTE_REFRESH_MS = 10_000;
+/** Topics a POP group's progress lists at most (each a row, written once). */
+const MAX_POP_TOPICS = 1000;
 
 export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly members = new Map<string, Member>();
@@ -52,6 +54,8 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private offsetResetSeq = 0;
   /** The group consumes by POP (claimPop): push and pull members are refused. */
   private pop = false;
+  /** Topics the POP group received from, for its progress (it has no subscriptions to name them). */
+  private readonly popTopics = new Set<string>();
   private strategy: AllocateStrategyName = DEFAULT_STRATEGY;
   private assignment = new Map<string, MessageQueue[]>();
   /** The owner this object last told each queue, and telling them (fencing). */
@@ -78,6 +82,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       this.generation = state.generation;
       this.offsetResetSeq = state.offsetResetSeq;
       this.pop = state.pop;
+      for (const t of state.popTopics) this.popTopics.add(t);
       // Members come back as last heard when the group was last alive: one that heartbeat just
       // before a restart keeps its session, one gone for longer than it is dropped at once.
       const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
@@ -171,23 +176,30 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    * members are alive. The Worker calls it before a group's receives (cached per isolate), so a
    * group is either POP or offset-based everywhere, not queue by queue.
    */
-  claimPop(group: string): void {
+  claimPop(group: string, topic: string): void {
     this.nameGroup(group);
-    if (this.pop) return;
-    const now = Date.now();
-    const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
-    if (live > 0) {
-      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has ${live} live push or pull member(s) consuming by offsets; it cannot receive by POP`);
+    if (!this.pop) {
+      const now = Date.now();
+      const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
+      if (live > 0) {
+        throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has ${live} live push or pull member(s) consuming by offsets; it cannot receive by POP`);
+      }
+      this.pop = true;
+      this.store.saveMeta("pop", 1);
     }
-    this.pop = true;
-    this.store.saveMeta("pop", 1);
+    if (!this.popTopics.has(topic) && this.popTopics.size < MAX_POP_TOPICS) {
+      this.popTopics.add(topic);
+      this.store.savePopTopic(topic);
+    }
   }
 
   /** An operator deleted the group: it may consume either way again. */
   forgetConsumeMode(): void {
     if (!this.pop) return;
     this.pop = false;
+    this.popTopics.clear();
     this.store.saveMeta("pop", 0);
+    this.store.clearPopTopics();
   }
 
   /** A member that shuts down leaves at once; its queues move to the others. */
@@ -244,9 +256,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     closeParked(ws, code);
   }
 
-  /** Topics the group's members subscribe to (for progress views). */
+  /** Topics the group's members subscribe to, or its POP receives named (for progress views). */
   subscribedTopics(): string[] {
-    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
+    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)).concat([...this.popTopics]))].sort();
   }
 
   override async alarm(): Promise<void> {

@@ -212,7 +212,9 @@ export class QueueDO extends DurableObject<Env> {
   }
 
   progress(group: string): QueueProgressRaw {
-    return this.offsets.progress(group);
+    const offsets = this.offsets.progress(group);
+    const pop = this.pop.progress(group);
+    return pop ? { ...offsets, committed: pop.cursor, inflight: pop.inflight } : offsets;
   }
 
   getMessage(queueOffset: number): LogEntry | null {

@@ -74,6 +74,8 @@ export interface QueueProgress {
   lastTimestamp: number;
   /** True when the committed offset is below minOffset: the consumer will skip to minOffset. */
   behindMinOffset: boolean;
+  /** A POP group's messages received and not acked yet (counted in lag); 0 for offset groups. */
+  inflight: number;
 }
 
 export interface GroupProgress {

@@ -27,17 +27,20 @@ export const group: Noun = {
       flags: { ...groupFlag, topic: { kind: "string", value: "T", help: "only this topic (default: the group's subscriptions)" } },
       async run(ctx, flags) {
         const progress = await ctx.admin.consumerProgress(flags.requiredString("group"), flags.string("topic"));
+        // A POP group's messages received and not acked: a column only when there are any.
+        const inflight = progress.queues.some((q) => q.inflight > 0);
         return {
           data: progress,
           text: [
             table(
-              ["TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", "LAG", "LAST_STORED"],
+              ["TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", ...(inflight ? ["IN_FLIGHT"] : []), "LAG", "LAST_STORED"],
               progress.queues.map((q) => [
                 q.messageQueue.topic,
                 q.messageQueue.brokerName,
                 q.messageQueue.queueId,
                 q.brokerOffset,
                 q.consumerOffset,
+                ...(inflight ? [q.inflight] : []),
                 q.lag,
                 time(q.lastTimestamp),
               ]),

@@ -22,8 +22,11 @@ export interface ConsumeOffset {
 export interface QueueProgressRaw {
   minOffset: number;
   maxOffset: number;
+  /** The committed offset; for a POP group, its cursor (every message below was handed out). */
   committed: number;
   lastStoreTimestamp: number;
+  /** A POP group's messages handed out and not acked yet (0 for offset groups). */
+  inflight: number;
 }
 
 export interface StoredOffset {
@@ -120,6 +123,7 @@ export class ConsumeOffsets {
       maxOffset: this.log.maxOffset,
       committed: consumed.committed ? consumed.offset : -1,
       lastStoreTimestamp: this.log.lastStoreTimestamp,
+      inflight: 0,
     };
   }
 

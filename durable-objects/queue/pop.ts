@@ -182,6 +182,12 @@ export class Pop {
     return now.inflight !== seen.inflight || now.dueAt !== seen.dueAt;
   }
 
+  /** A POP group's cursor and messages in flight, or null for a group that does not POP here. */
+  progress(group: string): { cursor: number; inflight: number } | null {
+    const state = this.load(group);
+    return state ? { cursor: state.cursor, inflight: state.inflight.length } : null;
+  }
+
   /** The in-flight messages of a group (progress, tests). */
   inflight(group: string): InflightMessage[] {
     return this.load(group)?.inflight ?? [];

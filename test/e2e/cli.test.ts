@@ -297,6 +297,7 @@ describe("groups", () => {
         lag: q.maxOffset,
         lastTimestamp: q.lastUpdateTimestamp,
         behindMinOffset: false,
+        inflight: 0,
       })),
     });
     expect(progressText.stdout.trimEnd().split("\n").at(-1)).toBe(`total lag:  ${totalMessages}`);

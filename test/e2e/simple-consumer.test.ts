@@ -165,4 +165,19 @@ describe("SimpleConsumer", () => {
     await rejoined.start();
     await rejoined.shutdown();
   });
+
+  it("a POP group's progress names the topics it received from and counts what is in flight as lag", async ({ server, admin, producer }) => {
+    const topic = uniqueName("PopLag");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    for (let i = 0; i < 5; i++) await producer.send({ topic, body: `p-${i}` });
+    const group = uniqueName("sc");
+    const consumer = new SimpleConsumer({ endpoint: server.url, credentials: server.credentials, group, awaitDurationMs: 0 }).subscribe(topic);
+    const held = await consumer.receive(3, INVISIBLE_MS);
+    expect(held).toHaveLength(3);
+    await consumer.ack(held[0]!);
+    // No ?topic: a POP group has no members whose subscriptions would name it.
+    const progress = await admin.consumerProgress(group);
+    expect(progress.totalLag).toBe(4); // 2 not received yet + 2 received and not acked
+    expect(progress.queues).toEqual([expect.objectContaining({ brokerOffset: 5, consumerOffset: 3, inflight: 2, lag: 4 })]);
+  });
 });

@@ -10,19 +10,21 @@ import { callRpc } from "../../cluster/rpc-errors.js";
 import { consumerGroupStub } from "../../cluster/stubs.js";
 
 const CLAIM_CACHE_MS = 60_000;
-/** Groups this isolate saw claimed for POP, and until when that is trusted. */
+/** Group and topic pairs this isolate saw claimed for POP, and until when that is trusted. */
 const claimed = new Map<string, number>();
 
-export async function claimPopGroup(env: Env, group: string, now = Date.now()): Promise<void> {
-  const until = claimed.get(group);
+/** Claims `group` for POP and lists `topic` among the topics its progress shows. */
+export async function claimPopGroup(env: Env, group: string, topic: string, now = Date.now()): Promise<void> {
+  const key = `${group}\n${topic}`;
+  const until = claimed.get(key);
   if (until !== undefined && until > now) return;
-  await callRpc(() => consumerGroupStub(env, group).claimPop(group));
+  await callRpc(() => consumerGroupStub(env, group).claimPop(group, topic));
   if (claimed.size > 10_000) claimed.clear(); // bounded: a claim is cheap to ask again
-  claimed.set(group, now + CLAIM_CACHE_MS);
+  claimed.set(key, now + CLAIM_CACHE_MS);
 }
 
 /** The group was deleted: it may consume either way again. */
 export async function forgetPopGroup(env: Env, group: string): Promise<void> {
-  claimed.delete(group);
+  for (const key of claimed.keys()) if (key.startsWith(`${group}\n`)) claimed.delete(key);
   await callRpc(() => consumerGroupStub(env, group).forgetConsumeMode());
 }

@@ -40,7 +40,7 @@ export const popRoutes = new Hono<AppEnv>()
     buildFilter(req.expressionType, req.expression); // a bad expression is a 400 with its position
     const queues = await topicQueues(c.env, req.topic);
     if (queues.length === 0) return c.json({ messages: [] });
-    await claimPopGroup(c.env, group);
+    await claimPopGroup(c.env, group, req.topic);
     // Each receiver starts at a random queue, so receivers of one group spread over the queues.
     const start = Math.floor(Math.random() * queues.length);
     const order = queues.map((_, i) => queues[(start + i) % queues.length]!);

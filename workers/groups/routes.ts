@@ -125,9 +125,11 @@ export const groupRoutes = new Hono<AppEnv>()
           brokerOffset: p.maxOffset,
           consumerOffset: p.committed,
           minOffset: p.minOffset,
-          lag: p.committed < 0 ? p.maxOffset - p.minOffset : p.maxOffset - consumed,
+          // A POP group's cursor passed what it handed out; the unacked are still to consume.
+          lag: (p.committed < 0 ? p.maxOffset - p.minOffset : p.maxOffset - consumed) + p.inflight,
           lastTimestamp: p.lastStoreTimestamp,
           behindMinOffset: p.committed >= 0 && p.committed < p.minOffset,
+          inflight: p.inflight,
         };
       }),
     );

@@ -156,7 +156,12 @@ export class GroupDetail {
         h("td", null, mq.brokerName),
         h("td", { class: "num" }, String(mq.queueId)),
         h("td", { class: "num", "data-col": "brokerOffset" }, fmtInt(q.brokerOffset)),
-        h("td", { class: "num", "data-col": "consumerOffset" }, q.consumerOffset < 0 ? "none" : fmtInt(q.consumerOffset)),
+        // A POP group's consumer offset is its cursor; what it received and has not acked shows beside it.
+        h(
+          "td",
+          { class: "num", "data-col": "consumerOffset" },
+          (q.consumerOffset < 0 ? "none" : fmtInt(q.consumerOffset)) + (q.inflight > 0 ? ` (${fmtInt(q.inflight)} in flight)` : ""),
+        ),
         h("td", { class: "num", "data-col": "lag" }, fmtInt(q.lag)),
         h("td", null, q.lastTimestamp ? fmtAgo(q.lastTimestamp) : "—"),
       );
