@@ -23,11 +23,12 @@ export default defineConfig(
   {
     languageOptions: {
       parserOptions: {
-        // Two programs, as `npm run typecheck` builds them. A file in both (protocol/) is linted
-        // in the first: Node's, whose DOM lib types WebCrypto more strictly than workers-types do
+        // The programs `npm run typecheck` builds. A file in several (protocol/) is linted in the
+        // first: Node's, whose DOM lib types WebCrypto more strictly than workers-types do
         // (BufferSource wants an ArrayBuffer-backed view), so an assertion needed there stays.
-        // The dashboard's browser code has its own program (DOM, no Node types).
-        project: ["./tsconfig.node.json", "./tsconfig.json", "./tsconfig.dashboard.json"],
+        // The dashboard's browser code has its own program (DOM, no Node types), and so has
+        // test/workerd/ (the client classes run inside workerd, under the Workers types).
+        project: ["./tsconfig.node.json", "./tsconfig.json", "./tsconfig.dashboard.json", "./tsconfig.workerd-tests.json"],
         tsconfigRootDir: import.meta.dirname,
       },
     },

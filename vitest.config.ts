@@ -2,7 +2,8 @@ import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 /**
- * Three projects: pure logic in Node, Durable Objects inside workerd, and end-to-end tests
+ * Three projects: pure logic in Node, Durable Objects inside workerd (with test/workerd/: the
+ * real client classes driving the Worker inside workerd), and end-to-end tests
  * that start the real server (workerd via Miniflare) and drive it with the real client.
  * Every project builds the dashboard's generated module first (the Worker's app imports it).
  */
@@ -31,12 +32,14 @@ export default defineConfig({
             // Retention off: these tests pin exact alarm times and store rows with old timestamps;
             // retention has its own end-to-end test.
             // No slaves: these tests pin alarm times that replication would add to.
-            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0", BROKER_SLAVES: "0" } },
+            // Unauthenticated local access: test/workerd/ drives the Worker (SELF) with the real
+            // client classes, as loopback clients of a server without accounts.
+            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0", BROKER_SLAVES: "0", ALLOW_UNAUTHENTICATED_LOCAL: "true" } },
           }),
         ],
         test: {
           name: "workerd",
-          include: ["durable-objects/**/*.test.ts"],
+          include: ["durable-objects/**/*.test.ts", "test/workerd/**/*.test.ts"],
           globalSetup: ["test/build-dashboard.ts"],
           exclude: ["durable-objects/**/*.ha.test.ts"],
         },
@@ -67,6 +70,7 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          exclude: ["test/workerd/**"],
           environment: "node",
           globalSetup: ["test/global-setup.ts"],
           testTimeout: 60_000,

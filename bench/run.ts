@@ -5,7 +5,8 @@
  * noisy and absolute numbers are not comparable between runs.
  *
  * Flags: --duration-s <n> per scenario (default 5), --concurrency <n> (default 32),
- * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200).
+ * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200),
+ * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -17,6 +18,7 @@ import { startServer } from "../scripts/server.js";
 import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
+import { idleCost, idleReport } from "./idle.js";
 
 const { values } = parseArgs({
   options: {
@@ -24,8 +26,11 @@ const { values } = parseArgs({
     concurrency: { type: "string" },
     backlog: { type: "string" },
     "latency-rate": { type: "string" },
+    "idle-s": { type: "string" },
+    "idle-only": { type: "boolean" },
   },
 });
+const idleMs = Number(values["idle-s"] ?? "60") * 1000;
 const backlog = Number(values.backlog ?? "20000");
 const latencyRate = Number(values["latency-rate"] ?? "200");
 const durationMs = Number(values["duration-s"] ?? "5") * 1000;
@@ -40,6 +45,26 @@ interface Cost {
 }
 
 const stateDir = await mkdtemp(path.join(os.tmpdir(), "flaremq-bench-"));
+
+/** The idle cost, on a server of its own under the test configuration (it serves the objects' activity). */
+async function measureIdle(skipBuild: boolean): Promise<string[]> {
+  const idleServer = await startServer({ port: 0, stateDir: path.join(stateDir, "flaremq-idle"), skipBuild, vars: { TEST_FAULTS_ENABLED: "true" } });
+  try {
+    return idleReport(await idleCost(idleServer.url, idleMs, (l) => console.error(l)));
+  } finally {
+    await idleServer.stop();
+  }
+}
+
+if (values["idle-only"]) {
+  try {
+    for (const line of await measureIdle(false)) console.log(line);
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 const baseline = new Miniflare({
   modules: true,
   scriptPath: path.join(ROOT, "bench", "baseline-worker.js"),
@@ -232,6 +257,7 @@ try {
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
+  for (const line of await measureIdle(true)) console.log(line);
 } finally {
   await server.stop();
   await baseline.dispose();

@@ -7,6 +7,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
 import type { Env } from "../cluster/env.js";
 import { applyMigrations } from "./shared/migrate.js";
+import { trackActivity } from "./shared/activity.js";
 
 const MIGRATIONS: readonly string[] = [
   // v1: the layout before versions existed.
@@ -45,3 +46,6 @@ export class AccountsDO extends DurableObject<Env> {
     return this.ctx.storage.sql.exec("DELETE FROM account WHERE access_key = ?", accessKey).rowsWritten > 0;
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(AccountsDO);

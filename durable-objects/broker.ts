@@ -16,6 +16,7 @@ import type { TopicWriteMode } from "../cluster/topic-registry.js";
 import { mergeQueues, type TopicQueues, type TopicQueuesInput } from "./topic-row.js";
 import { TopicTable } from "./broker/topic-table.js";
 import { Registration, memberName, type BrokerMember, type BrokerTableCopy, type RegistrationStatus } from "./broker/registration.js";
+import { trackActivity } from "./shared/activity.js";
 
 export interface BrokerState {
   brokerName: string;
@@ -250,6 +251,9 @@ export class BrokerDO extends DurableObject<Env> {
     return memberName(this.member);
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(BrokerDO);
 
 function sameQueues(a: TopicQueues, b: TopicQueues): boolean {
   return a.readQueueNums === b.readQueueNums && a.writeQueueNums === b.writeQueueNums && a.perm === b.perm && a.topicSysFlag === b.topicSysFlag;

@@ -1,7 +1,7 @@
 /**
  * The consumer-group object inside workerd: heartbeat validation, assignment and hand-over,
- * leaving and expiry, broadcasting members, watches, info and offset resets, CONFIG queues, the
- * allocation strategy, member memory limits, and state across restarts.
+ * leaving and expiry, broadcasting members, watches held by the Worker, info and offset resets,
+ * CONFIG queues, the allocation strategy, member memory limits, and state across restarts.
  * Longer than ~350 lines because every describe drives the same object through the shared member
  * and queue helpers at the top; the pure pieces have their own files in consumer-group/.
  */
@@ -16,6 +16,7 @@ import type { ConsumerGroupDO } from "./consumer-group.js";
 import { storedMember } from "./consumer-group/group-store.js";
 import type { QueueDO } from "./queue.js";
 import { notOwner, quietPeriod, registerTopic, rejection } from "./test-support.js";
+import { holdWatch } from "../cluster/long-polls.js";
 
 /** The NameServer instance the group object reads its routes from. */
 function namesrv() {
@@ -82,7 +83,7 @@ function queueStub(mq: MessageQueue): DurableObjectStub<QueueDO> {
 /** A fenced pull's outcome: its pull status, or the error message it was refused with. */
 async function fencedPull(mq: MessageQueue, group: string, fence: MemberFence): Promise<string> {
   try {
-    const r = await queueStub(mq).pull({ offset: 0, maxNums: 1, maxWaitMs: 0, group, fence });
+    const r = await queueStub(mq).pull({ offset: 0, maxNums: 1, group, fence });
     return r.pullStatus;
   } catch (e) {
     return (e as Error).message;
@@ -404,7 +405,7 @@ describe("ConsumerGroupDO watch", () => {
     const topic = await createTopic(qd("broker-a", 1));
     await cg.heartbeat(name, hb("cid-1", [topic]));
     const started = Date.now();
-    expect(await cg.watch(0, 10_000)).toBe(1);
+    expect(await holdWatch(cg, 0, { maxWaitMs: 10_000, account: "" })).toBe(1);
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -414,7 +415,7 @@ describe("ConsumerGroupDO watch", () => {
     await cg.heartbeat(name, hb("cid-1", [topic]));
     const started = Date.now();
     let answered: number | undefined;
-    const watching = cg.watch(1, 10_000).then((g) => (answered = g));
+    const watching = holdWatch(cg, 1, { maxWaitMs: 10_000, account: "" }).then((g) => (answered = g));
     await waitForWatchers(cg, 1);
     // An unchanged heartbeat does not wake it: a wrong answer would arrive within these 20 ms.
     await cg.heartbeat(name, hb("cid-1", [topic]));
@@ -431,14 +432,14 @@ describe("ConsumerGroupDO watch", () => {
     const topic = await createTopic(qd("broker-a", 1));
     await cg.heartbeat(name, hb("cid-1", [topic]));
     const started = Date.now();
-    expect(await cg.watch(1, 250)).toBe(1);
+    expect(await holdWatch(cg, 1, { maxWaitMs: 250, account: "" })).toBe(1);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(2000);
     await waitForWatchers(cg, 0);
     // A group nobody joined answers 0 after the wait.
     const { cg: empty } = newGroup();
-    expect(await empty.watch(0, 50)).toBe(0);
+    expect(await holdWatch(empty, 0, { maxWaitMs: 50, account: "" })).toBe(0);
   });
 });
 

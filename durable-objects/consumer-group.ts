@@ -6,6 +6,9 @@
  * each queue object is told its new owner, so a stale member is refused there (fencing) and
  * a queue is read by at most one member of the group.
  *
+ * Members watch the generation through long polls the Worker holds (cluster/long-polls.ts), each
+ * parked here as a hibernatable socket (shared/wake-sockets.ts) that a new generation wakes.
+ *
  * Members, the generation and the owner each queue was told are kept in SQLite (written only
  * when they change): after a restart a member that heartbeats again with the same client id is
  * the member it was, keeps its queues and is not fenced against itself.
@@ -26,12 +29,13 @@ import type { Env } from "../cluster/env.js";
 import { allocateTopics, isExpired, memberShape, queueKey, readQueuesOf, restoredAssignment, sameAssignment } from "./consumer-group/assignment.js";
 import { upsertTopic } from "../cluster/topic-registry.js";
 import { readNameServer, writeNameServers } from "../cluster/nameservers.js";
-import { Waiters } from "./shared/waiters.js";
+import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { heldShape, holdBackReleasing, RELEASE_TIMEOUT_MS } from "./consumer-group/hand-over.js";
 import { OwnerTelling } from "./consumer-group/owner-telling.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
+import { trackActivity } from "./shared/activity.js";
 
 interface Member extends HeartbeatRequest {
   lastHeartbeatAt: number;
@@ -55,14 +59,15 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private groupName = "";
   /** Queues being handed over: the old owner still reads them until it lets go (or times out). */
   private readonly releasing = new Map<string, { from: string; since: number }>();
-  /** Members parked in watch(), woken when the generation moves. */
-  private readonly watchers = new Waiters();
+  /** Members watching the generation (the Worker holds their long polls), woken when it moves. */
+  private readonly watchers: WakeSockets;
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.watchers = new WakeSockets(ctx, { holder: "this group", waiters: "parked watches" });
     this.store = new GroupStore(ctx.storage.sql);
     this.owners = new OwnerTelling(env, this.store, () => this.groupName);
     void ctx.blockConcurrencyWhile(async () => {
@@ -183,19 +188,20 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     return { group, generation: this.generation, allocateStrategy: this.strategy, offsetResetSeq: this.offsetResetSeq, members };
   }
 
-  /**
-   * Resolves once the generation passes `known` (or after `maxWaitMs`), so members learn of a
-   * rebalance at once instead of at their next heartbeat (RocketMQ's NOTIFY_CONSUMER_IDS_CHANGED).
-   */
-  async watch(known: number, maxWaitMs: number, account = ""): Promise<number> {
-    const deadline = Date.now() + maxWaitMs;
-    while (this.generation <= known) {
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) break;
-      // Timed out, or released early to make room for another account's watch.
-      if (!(await this.watchers.wait(remainingMs, account))) break;
-    }
+  /** The generation now (members learn of a rebalance through watches: cluster/long-polls.ts). */
+  currentGeneration(): number {
     return this.generation;
+  }
+
+  /** A member's watch parks here (cluster/wake-wait.ts), told "wake" at once if the generation passed the one it knows. */
+  override fetch(request: Request): Response {
+    // NaN (no generation named) compares false: stale.
+    return this.watchers.accept(request, (seen) => !(this.generation <= Number((seen as { generation?: unknown } | null)?.generation)));
+  }
+
+  /** The Worker let a parked watch go (its time ran out, or its client left). */
+  override webSocketClose(ws: WebSocket, code: number): void {
+    closeParked(ws, code);
   }
 
   /** Topics the group's members subscribe to (for progress views). */
@@ -326,7 +332,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     this.assignment = next; // when unchanged: the same queues, in the order the strategy lists them
     const tell = [...changedQueues, ...retold];
     if (tell.length > 0) await this.tellOwners(tell, this.generation);
-    if (assignmentChanged) this.watchers.wakeAll();
+    if (assignmentChanged) this.watchers.wake();
   }
 
   /** Tells each queue its owner (owner-telling.ts). */
@@ -339,3 +345,6 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     await upsertTopic(this.env, retryTopic(group), { queueNums: 1 }, "createIfAbsent");
   }
 }
+
+// Calls in progress and time awake (shared/activity.ts), but for the constructor's helper.
+trackActivity(ConsumerGroupDO, ["armAlarm"]);

@@ -19,6 +19,7 @@ import { readConfig } from "../cluster/config.js";
 import { TOPIC_ROW_COLUMNS, sameTopicConfig, toTopicConfig, topicRowValues, type TopicRow } from "./topic-row.js";
 import type { Env } from "../cluster/env.js";
 import { applyMigrations } from "./shared/migrate.js";
+import { trackActivity } from "./shared/activity.js";
 
 const MIGRATIONS: readonly string[] = [
   // v1: the layout before versions existed. `topic` is the table of releases before brokers
@@ -289,6 +290,9 @@ export class NameServerDO extends DurableObject<Env> {
     for (const topic of held.keys()) this.sql.exec("DELETE FROM broker_topic WHERE topic = ? AND broker_name = ?", topic, brokerName);
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(NameServerDO);
 
 /** Groups rows (ordered by topic) into one TopicConfig per topic. */
 function toConfigs(rows: readonly BrokerTopicRow[]): TopicConfig[] {

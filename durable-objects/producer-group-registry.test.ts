@@ -51,9 +51,9 @@ describe("producer group registry", () => {
   it("lists a group with every NameServer at its first named poll, not at an unnamed one", async () => {
     const { pg, name } = producerGroup();
     const before = Date.now();
-    expect(await pg.pollChecks(0, 1)).toEqual([]);
+    expect(await pg.pollChecks(1)).toEqual([]);
     expect(await listedEverywhere(name)).toEqual([false, false]);
-    expect(await pg.pollChecks(0, 1, name)).toEqual([]);
+    expect(await pg.pollChecks(1, name)).toEqual([]);
     expect(await listedEverywhere(name)).toEqual([true, true]);
     const entry = (await nameServer("ns-0").listProducerGroups()).find((g) => g.group === name);
     expect(entry?.lastSeenAt).toBeGreaterThanOrEqual(before);

@@ -1,6 +1,6 @@
 /**
- * The producer-group object inside workerd: checks queued by the queues and polled by producers,
- * the check-back webhook, and the byte and count bounds on pending checks.
+ * The producer-group object inside workerd: checks queued by the queues and polled by producers
+ * (held by the Worker), the check-back webhook, and the byte and count bounds on pending checks.
  * Longer than ~350 lines because the check queue, the polls and the webhook are one conversation
  * with the queue objects, tested through the same helpers.
  */
@@ -12,6 +12,7 @@ import type { ProducerGroupDO } from "./producer-group.js";
 import type { QueueDO } from "./queue.js";
 import { checkBytes } from "./producer-group/pending-checks.js";
 import { newQueue } from "./test-support.js";
+import { holdCheckPoll } from "../cluster/long-polls.js";
 
 const MiB = 1024 * 1024;
 /** MAX_PENDING_CHECK_BYTES and POLL_MAX_BYTES of producer-group.ts. */
@@ -63,8 +64,8 @@ describe("ProducerGroupDO", () => {
     await pg.enqueueCheck(c);
     expect((await pg.status()).pendingChecks).toBe(1);
     const before = Date.now();
-    expect(await pg.pollChecks(0, 10)).toEqual([c]);
-    expect(await pg.pollChecks(0, 10)).toEqual([]);
+    expect(await pg.pollChecks(10)).toEqual([c]);
+    expect(await pg.pollChecks(10)).toEqual([]);
     const status = await pg.status();
     expect(status.pendingChecks).toBe(0);
     expect(status.parkedPolls).toBe(0);
@@ -74,7 +75,7 @@ describe("ProducerGroupDO", () => {
   it("returns an empty answer when nothing arrives before the wait runs out", async () => {
     const { pg } = producerGroup();
     const started = Date.now();
-    expect(await pg.pollChecks(250, 10)).toEqual([]);
+    expect(await holdCheckPoll(pg, 10, undefined, { maxWaitMs: 250, account: "" })).toEqual([]);
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(250);
     expect(elapsed).toBeLessThan(2000);
@@ -84,7 +85,7 @@ describe("ProducerGroupDO", () => {
   it("wakes a parked poll as soon as a check is enqueued", async () => {
     const { pg, name } = producerGroup();
     const started = Date.now();
-    const pending = pg.pollChecks(5000, 10);
+    const pending = holdCheckPoll(pg, 10, undefined, { maxWaitMs: 5000, account: "" });
     await waitForParked(pg, 1);
     const c = check("TX2", name);
     await pg.enqueueCheck(c);
@@ -96,8 +97,8 @@ describe("ProducerGroupDO", () => {
   it("gives each check to exactly one of several parked polls", async () => {
     const { pg, name } = producerGroup();
     const started = Date.now();
-    const first = pg.pollChecks(5000, 10);
-    const second = pg.pollChecks(5000, 10);
+    const first = holdCheckPoll(pg, 10, undefined, { maxWaitMs: 5000, account: "" });
+    const second = holdCheckPoll(pg, 10, undefined, { maxWaitMs: 5000, account: "" });
     await waitForParked(pg, 2);
     await pg.enqueueCheck(check("TXA", name));
     // One poll takes it; the other is parked again.
@@ -116,17 +117,17 @@ describe("ProducerGroupDO", () => {
     await pg.enqueueCheck(check("TX1", name, 2));
     expect((await pg.status()).pendingChecks).toBe(2);
     // The newer check takes the older one's place at the back of the line.
-    expect(await pg.pollChecks(0, 10)).toEqual([check("TX2", name, 1), check("TX1", name, 2)]);
-    expect(await pg.pollChecks(0, 10)).toEqual([]);
+    expect(await pg.pollChecks(10)).toEqual([check("TX2", name, 1), check("TX1", name, 2)]);
+    expect(await pg.pollChecks(10)).toEqual([]);
     // Once delivered, a later check of the same transaction is delivered again.
     await pg.enqueueCheck(check("TX1", name, 3));
-    expect(await pg.pollChecks(0, 10)).toEqual([check("TX1", name, 3)]);
+    expect(await pg.pollChecks(10)).toEqual([check("TX1", name, 3)]);
   });
 
   it("returns at most max checks per poll, oldest first", async () => {
     const { pg, name } = producerGroup();
     for (let i = 0; i < 5; i++) await pg.enqueueCheck(check(`TX${i}`, name));
-    const ids = async (max: number) => (await pg.pollChecks(0, max)).map((c) => c.transactionId);
+    const ids = async (max: number) => (await pg.pollChecks(max)).map((c) => c.transactionId);
     expect(await ids(2)).toEqual(["TX0", "TX1"]);
     expect((await pg.status()).pendingChecks).toBe(3);
     expect(await ids(1)).toEqual(["TX2"]);
@@ -140,7 +141,7 @@ describe("ProducerGroupDO", () => {
       for (let i = 0; i <= 10_000; i++) await instance.enqueueCheck(check(`TX${i}`, name));
     });
     expect((await pg.status()).pendingChecks).toBe(10_000);
-    expect((await pg.pollChecks(0, 2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);
+    expect((await pg.pollChecks(2)).map((c) => c.transactionId)).toEqual(["TX1", "TX2"]);
   });
 
   it("item 8: holds pending checks within 16 MiB, dropping the oldest: of twelve with 3 MiB bodies the newest three stay", async () => {
@@ -158,8 +159,8 @@ describe("ProducerGroupDO", () => {
     expect(status.pendingCheckBytes).toBeLessThanOrEqual(PENDING_BUDGET);
     // A poll answers at most 8 MiB of checks: one of these at a time, oldest first, intact.
     expect(2 * checkBytes(big(9))).toBeGreaterThan(POLL_BUDGET);
-    for (const c of kept) expect(await pg.pollChecks(0, 32)).toEqual([c]);
-    expect(await pg.pollChecks(0, 32)).toEqual([]);
+    for (const c of kept) expect(await pg.pollChecks(32)).toEqual([c]);
+    expect(await pg.pollChecks(32)).toEqual([]);
     expect(await pg.status()).toMatchObject({ pendingChecks: 0, pendingCheckBytes: 0 });
   });
 
@@ -169,8 +170,8 @@ describe("ProducerGroupDO", () => {
     const huge = { ...c, message: { ...c.message, body: "A".repeat(POLL_BUDGET + 1000) } };
     await pg.enqueueCheck(huge);
     for (let i = 0; i < 5; i++) await pg.enqueueCheck(check(`S${i}`, name));
-    expect((await pg.pollChecks(0, 32)).map((x) => x.transactionId)).toEqual(["BIG"]);
-    expect((await pg.pollChecks(0, 32)).map((x) => x.transactionId)).toEqual(["S0", "S1", "S2", "S3", "S4"]);
+    expect((await pg.pollChecks(32)).map((x) => x.transactionId)).toEqual(["BIG"]);
+    expect((await pg.pollChecks(32)).map((x) => x.transactionId)).toEqual(["S0", "S1", "S2", "S3", "S4"]);
   });
 });
 
@@ -241,10 +242,10 @@ describe("ProducerGroupDO check-back webhook", () => {
       expect(call).toMatchObject({ url: HOOK, method: "POST", contentType: "application/json" });
       expect(call.body).toMatchObject({ transactionId: "TXW", producerGroup: name, messageQueue: mq, checkTimes: 1 });
       expect(await q.listTransactions(undefined, 10)).toMatchObject([{ transactionId: "TXW", state, queueOffset }]);
-      const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+      const pulled = await q.pull({ offset: 0, maxNums: 32 });
       expect(pulled.entries.map((e) => e.message.msgId)).toEqual(decision === "COMMIT_MESSAGE" ? ["TXW"] : []);
       expect((await pg.status()).pendingChecks).toBe(0);
-      expect(await pg.pollChecks(0, 10)).toEqual([]);
+      expect(await pg.pollChecks(10)).toEqual([]);
     });
   }
 
@@ -290,7 +291,7 @@ describe("ProducerGroupDO check-back webhook", () => {
       hook.restore();
     }
     expect(hook.calls).toHaveLength(5);
-    expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(Object.keys(failures));
+    expect((await pg.pollChecks(10)).map((c) => c.transactionId)).toEqual(Object.keys(failures));
   });
 
   it("item 8: counts checks on their way to a slow webhook against a byte bound; the rest wait for pollers", async () => {
@@ -321,7 +322,7 @@ describe("ProducerGroupDO check-back webhook", () => {
     }
     expect(hook.calls).toHaveLength(3);
     const polled: string[] = [];
-    for (let batch = await pg.pollChecks(0, 32); batch.length > 0; batch = await pg.pollChecks(0, 32)) {
+    for (let batch = await pg.pollChecks(32); batch.length > 0; batch = await pg.pollChecks(32)) {
       polled.push(...batch.map((c) => c.transactionId));
     }
     expect(polled).toEqual(["TX3", "TX4", "TX5"]);
@@ -342,7 +343,7 @@ describe("ProducerGroupDO check-back webhook", () => {
       hook.restore();
     }
     expect(hook.calls).toEqual([]);
-    expect((await pg.pollChecks(0, 10)).map((c) => c.transactionId)).toEqual(["TXN"]);
+    expect((await pg.pollChecks(10)).map((c) => c.transactionId)).toEqual(["TXN"]);
   });
 });
 
@@ -358,7 +359,7 @@ describe("ProducerGroupDO byte bound with queues", () => {
     const committed = new Set<string>();
     /** A producer: takes every check waiting now and commits its transaction. */
     const answerChecks = async (): Promise<void> => {
-      for (let checks = await pg.pollChecks(0, 32); checks.length > 0; checks = await pg.pollChecks(0, 32)) {
+      for (let checks = await pg.pollChecks(32); checks.length > 0; checks = await pg.pollChecks(32)) {
         for (const c of checks) {
           expect(c.message.body.length).toBe(4 * MiB);
           expect((await q.endTransaction(c.transactionId, name, "COMMIT_MESSAGE")).state).toBe("COMMITTED");

@@ -5,6 +5,12 @@
  * a check lost with the object or dropped for room is raised again by its queue at the next
  * check interval, as RocketMQ re-checks undecided half messages.
  *
+ * A producer's long poll is held by the Worker (cluster/long-polls.ts); the object only answers
+ * at once and keeps the waiting producers as hibernatable sockets (shared/wake-sockets.ts) that a
+ * new check wakes, so a group whose producers wait for checks that do not come costs nothing
+ * while they wait. Checks held in memory are lost if the object leaves memory before a producer
+ * takes them; their queues raise them again at the next interval, as above.
+ *
  * A group may register a webhook instead (for producers that cannot hold a poll): each check
  * is POSTed to it and the `{ decision }` it answers is applied at once. A webhook that fails
  * leaves the check for pollers and for the next interval.
@@ -18,13 +24,17 @@ import type { Env } from "../cluster/env.js";
 import { decodeRpcError } from "../cluster/rpc-errors.js";
 import { queueStub } from "../cluster/stubs.js";
 import { writeNameServers } from "../cluster/nameservers.js";
-import { Waiters } from "./shared/waiters.js";
+import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { checkBytes, PendingChecks } from "./producer-group/pending-checks.js";
 import { applyMigrations } from "./shared/migrate.js";
+import { trackActivity } from "./shared/activity.js";
 
 const MIGRATIONS: readonly string[] = [
   // v1: the layout before versions existed.
   "CREATE TABLE IF NOT EXISTS webhook (id INTEGER PRIMARY KEY CHECK (id = 0), url TEXT NOT NULL)",
+  // v2: when the group was last listed with the NameServers, so an object back from hibernation
+  // does not list it again on every poll.
+  "CREATE TABLE registered (id INTEGER PRIMARY KEY CHECK (id = 0), at INTEGER NOT NULL)",
 ];
 
 /** Undelivered checks kept at most, by count and by bytes; beyond, the oldest are dropped (they will be re-raised). */
@@ -51,7 +61,7 @@ export interface ProducerGroupStatus {
 export class ProducerGroupDO extends DurableObject<Env> {
   private readonly checks = new PendingChecks({ maxChecks: MAX_PENDING_CHECKS, maxBytes: MAX_PENDING_CHECK_BYTES });
   private webhookBytes = 0;
-  private readonly waiters = new Waiters();
+  private readonly waiters: WakeSockets;
   /** When a producer of this group last polled, for operators and for tests. */
   private lastPollAt = 0;
   private webhookUrl: string | null = null;
@@ -60,9 +70,11 @@ export class ProducerGroupDO extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.waiters = new WakeSockets(ctx, { holder: "this producer group", waiters: "parked check polls" });
     void ctx.blockConcurrencyWhile(async () => {
       applyMigrations(ctx.storage.sql, MIGRATIONS, "_meta");
       this.webhookUrl = ctx.storage.sql.exec<{ url: string }>("SELECT url FROM webhook").toArray()[0]?.url ?? null;
+      this.registeredAt = ctx.storage.sql.exec<{ at: number }>("SELECT at FROM registered").toArray()[0]?.at ?? 0;
     });
   }
 
@@ -87,23 +99,31 @@ export class ProducerGroupDO extends DurableObject<Env> {
       }
     }
     this.checks.add(check);
-    this.waiters.wakeAll();
+    this.waiters.wake();
   }
 
   /**
-   * Hands up to `max` checks to one producer, waiting up to `maxWaitMs` for the first. `group`
-   * (the object's own name, which the edge knows) lists the group with the NameServers.
+   * Hands up to `max` checks to one producer, at once (none when none is pending; the Worker
+   * then parks the producer's poll on a socket, see fetch). `group` (the object's own name, which
+   * the edge knows) lists the group with the NameServers.
    */
-  async pollChecks(maxWaitMs: number, max: number, group?: string): Promise<TransactionCheck[]> {
+  async pollChecks(max: number, group?: string): Promise<TransactionCheck[]> {
     if (group !== undefined) await this.register(group);
-    const deadline = Date.now() + maxWaitMs;
-    for (;;) {
-      this.lastPollAt = Date.now();
-      if (this.checks.size > 0) return this.checks.take(max, POLL_MAX_BYTES);
-      const remainingMs = deadline - Date.now();
-      if (remainingMs <= 0) return [];
-      await this.waiters.wait(remainingMs);
-    }
+    this.lastPollAt = Date.now();
+    return this.checks.take(max, POLL_MAX_BYTES);
+  }
+
+  /**
+   * A producer's poll parks here (cluster/wake-wait.ts): a WebSocket upgrade, answered "wake" at
+   * once if checks arrived since the producer's last poll found none.
+   */
+  override fetch(request: Request): Response {
+    return this.waiters.accept(request, () => this.checks.size > 0);
+  }
+
+  /** The Worker let a parked poll go (its time ran out, or its client left). */
+  override webSocketClose(ws: WebSocket, code: number): void {
+    closeParked(ws, code);
   }
 
   async setWebhook(url: string | null, group?: string): Promise<void> {
@@ -133,6 +153,7 @@ export class ProducerGroupDO extends DurableObject<Env> {
     this.registeredAt = now;
     try {
       await writeNameServers(this.env, (ns) => ns.registerProducerGroup(group, now));
+      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO registered (id, at) VALUES (0, ?)", now);
     } catch (e) {
       this.registeredAt = 0;
       console.warn(`listing producer group ${group} with the NameServers failed: ${String(e)}`);
@@ -168,3 +189,6 @@ export class ProducerGroupDO extends DurableObject<Env> {
     }
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(ProducerGroupDO);

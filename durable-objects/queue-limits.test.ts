@@ -43,7 +43,7 @@ async function readAll(q: DurableObjectStub<QueueDO>, from: number, to: number):
     }
     return entries;
   });
-  const pulled = await q.pull({ offset: from, maxNums: 1, maxWaitMs: 0 });
+  const pulled = await q.pull({ offset: from, maxNums: 1 });
   expect(pulled.entries.map((e) => fingerprint(e.message))).toEqual(out.slice(0, 1).map((e) => fingerprint(e.message)));
   return out;
 }

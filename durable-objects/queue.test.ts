@@ -5,7 +5,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { NOTHING, clockPast, firstDiff, msg, newQueue, waitForParked } from "./test-support.js";
+import { clockPast, firstDiff, heldPull, msg, newQueue, NOTHING, waitForParked } from "./test-support.js";
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +23,7 @@ describe("QueueDO purge", () => {
     expect(stats.lastStoreTimestamp).toBe(0);
     expect(await q.getMessage(0)).toBeNull();
     expect(await q.fetchOffset("G")).toEqual({ offset: 0, committed: false });
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     const rows = await runInDurableObject(q, (_i, state) => ({
       log: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log").one().n,
       chunks: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM log_chunk").one().n,
@@ -34,7 +34,7 @@ describe("QueueDO purge", () => {
     // New messages start at 0 again, and old ones do not come back from any cache.
     expect((await q.append([msg(10)])).queueOffset).toBe(0);
     expect((await q.append([msg(11), msg(12)])).queueOffset).toBe(1);
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.entries.map((e) => e.message.msgId)).toEqual(["ID10", "ID11", "ID12"]);
     expect(pulled.nextBeginOffset).toBe(3);
 
@@ -49,7 +49,7 @@ describe("QueueDO purge", () => {
     const { q } = newQueue();
     await q.append([msg(0), msg(1), msg(2)]);
     const started = Date.now();
-    const pending = q.pull({ offset: 3, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 3, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     await q.purge();
     const result = await pending;
@@ -66,7 +66,7 @@ describe("QueueDO durability", () => {
     const r1 = await q.append([msg(1), msg(2, { body: Uint8Array.from({ length: 256 }, (_, i) => i) })]);
     expect(r1.storeTimestamp).toBeGreaterThan(r0.storeTimestamp);
     await q.commitOffset("G", 2);
-    const before = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const before = await q.pull({ offset: 0, maxNums: 32 });
 
     await evictDurableObject(q);
 
@@ -75,7 +75,7 @@ describe("QueueDO durability", () => {
     expect(stats.maxOffset).toBe(3);
     expect(stats.lastStoreTimestamp).toBe(r1.storeTimestamp);
     expect(await q.fetchOffset("G")).toEqual({ offset: 2, committed: true });
-    const after = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const after = await q.pull({ offset: 0, maxNums: 32 });
     expect(after).toEqual(before);
     expect(after.entries.map((e) => e.storeTimestamp)).toEqual([r0.storeTimestamp, r1.storeTimestamp, r1.storeTimestamp]);
     expect(after.entries[0]!.message.tags).toBe("TagA");

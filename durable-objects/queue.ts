@@ -7,7 +7,8 @@
  * This file is the RPC surface the Worker and the other objects call (through cluster/stubs.ts)
  * and the wiring. Each concept is a piece in queue/ that takes only what it needs:
  * - group-commit.ts: appends, many sends per row, answered once durable
- * - long-poll.ts, pull.ts: pulls, parked until an append wakes them
+ * - long-poll.ts, pull.ts: pulls, answered at once; waiting callers park a hibernatable socket
+ *   (shared/wake-sockets.ts) that an append wakes, while the Worker holds the wait
  * - consume-offsets.ts: commits, fetches, resets, progress; owners.ts: rebalance fencing
  * - delayed-delivery.ts, delayed-store.ts: delayed messages, held until due
  * - transactions.ts, transaction-check.ts, half-store.ts: half messages, decisions, check-back
@@ -42,7 +43,8 @@ import { MAX_EXPIRED_ROWS_PER_CALL, expireRows, retentionDueAt } from "./queue/r
 import { migrate } from "./queue/schema.js";
 import { TransactionCheckBack } from "./queue/transaction-check.js";
 import { Transactions } from "./queue/transactions.js";
-import { Waiters } from "./shared/waiters.js";
+import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
+import { trackActivity } from "./shared/activity.js";
 
 export type { AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
 
@@ -53,7 +55,8 @@ const MSGID_MAX_SCAN = 20_000;
 
 export class QueueDO extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private readonly waiters = new Waiters();
+  /** Callers waiting for this queue to move (the Worker holds their long polls). */
+  private readonly waiters: WakeSockets;
   // Built once the schema is migrated (under blockConcurrencyWhile, before any call). The
   // stores are fields so object tests can seed them directly.
   private log!: CommitLog;
@@ -73,6 +76,7 @@ export class QueueDO extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
+    this.waiters = new WakeSockets(ctx, { holder: "this queue", waiters: "parked pulls" });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.wire();
@@ -100,17 +104,17 @@ export class QueueDO extends DurableObject<Env> {
     // A durable group commit: retention's alarm (only ever earlier), then parked pulls may read it.
     const stored = async () => {
       await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
-      this.waiters.wakeAll();
+      this.waiters.wake();
     };
     this.commits = new GroupCommit({ log, now, stored, sync: () => storage.sync(), confirm: (answer) => replication.confirm(answer) });
-    this.longPoll = new LongPoll({ log, owners, waiters: this.waiters, now });
+    this.longPoll = new LongPoll({ log, owners });
     // Whatever reaches the log wakes parked pulls and is pushed to the slaves.
     const delivered = (at: number) => {
-      this.waiters.wakeAll();
+      this.waiters.wake();
       replication.markDue(at);
     };
     const committed = async () => {
-      this.waiters.wakeAll();
+      this.waiters.wake();
       await replication.schedule();
     };
     this.delivery = new DelayedDelivery({ delayed, log, storage, armAlarm, delivered });
@@ -120,7 +124,7 @@ export class QueueDO extends DurableObject<Env> {
     };
     const checks = new TransactionCheckBack({ half, identity, storage, config, send });
     const replicated = async () => {
-      this.waiters.wakeAll();
+      this.waiters.wake();
       await this.alarms.arm(); // the slave's own retention, as on the master
     };
     this.replica = new Replica({ log, identity, offsets, storage, purge: () => this.purge(), stored: replicated });
@@ -154,16 +158,29 @@ export class QueueDO extends DurableObject<Env> {
    * A master with slaves adds `slaveHolds`: what its first slave holds, while that slave is
    * healthy, so the Worker can suggest it to a consumer far behind without asking again.
    */
-  async pull(req: PullRequest): Promise<PullOutcome & { slaveHolds?: number }> {
-    const outcome = await this.longPoll.pull(req);
+  pull(req: PullRequest): PullOutcome & { slaveHolds?: number } {
+    const outcome = this.longPoll.pull(req);
     const slaveHolds = this.replication.slaveHolds();
     return slaveHolds === undefined ? outcome : { ...outcome, slaveHolds };
+  }
+
+  /**
+   * A caller with nothing to read parks here until the queue moves (cluster/wake-wait.ts): a
+   * WebSocket upgrade, answered "wake" at once if the queue moved since the caller's read.
+   */
+  override fetch(request: Request): Response {
+    return this.waiters.accept(request, (seen) => this.longPoll.isStale(seen));
+  }
+
+  /** The Worker let a parked pull go (its time ran out, or its client left). */
+  override webSocketClose(ws: WebSocket, code: number): void {
+    closeParked(ws, code);
   }
 
   /** Records which member of `group` owns this queue (null: nobody); parked pulls re-check. */
   setOwner(group: string, clientId: string | null, generation: number): void {
     this.owners.set(group, clientId, generation);
-    this.waiters.wakeAll();
+    this.waiters.wake();
   }
 
   /** Moves a group's offset to the first message stored at or after `timestamp` (admin reset). */
@@ -288,7 +305,7 @@ export class QueueDO extends DurableObject<Env> {
     this.alarms.forget();
     this.replication.reset();
     this.owners.clear();
-    this.waiters.wakeAll();
+    this.waiters.wake();
   }
 
   /** Slave side: stores a master's rows and consumer offsets exactly as sent (see replica.ts). */
@@ -309,3 +326,7 @@ export class QueueDO extends DurableObject<Env> {
     await this.alarms.run();
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);
+// the constructor's helpers are not counted.
+trackActivity(QueueDO, ["wire"]);

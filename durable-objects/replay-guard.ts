@@ -22,6 +22,7 @@ import type { Env } from "../cluster/env.js";
 import { AHEAD_MS, CEILING_STEP_MS, REPLAY_NONCES_PER_KEY } from "./replay-guard/policy.js";
 import { ReplayWindow, type ReplayVerdict } from "./replay-guard/window.js";
 import { applyMigrations } from "./shared/migrate.js";
+import { trackActivity } from "./shared/activity.js";
 
 export type { ReplayVerdict } from "./replay-guard/window.js";
 /** Entries older than the signature window (plus slack for clock differences with the edge) are forgotten. */
@@ -96,3 +97,6 @@ export class ReplayGuardDO extends DurableObject<Env> {
     sql.exec("DELETE FROM ahead WHERE date <= ?", cutoff);
   }
 }
+
+// Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts).
+trackActivity(ReplayGuardDO);

@@ -12,7 +12,8 @@ import type { MessageQueue, StoredMessage } from "../protocol/message.js";
 import type { QueueData } from "../protocol/route.js";
 import type { EdgeMessage } from "../test/fuzz/limit-edge.js";
 import type { ProducerGroupDO } from "./producer-group.js";
-import type { QueueDO } from "./queue.js";
+import type { PullRequest, QueueDO } from "./queue.js";
+import { holdPull } from "../cluster/long-polls.js";
 import type { HalfInfo } from "./queue/half-store.js";
 
 const encoder = new TextEncoder();
@@ -112,6 +113,15 @@ export function staleReset(group: string): string {
 /** The time a queue object's alarm is set for, or null. */
 export function alarmOf(q: DurableObjectStub<QueueDO>): Promise<number | null> {
   return runInDurableObject(q, (_i, state) => state.storage.getAlarm());
+}
+
+/**
+ * A pull held as the Worker holds it (cluster/long-polls.ts): answered at once when there is
+ * something to answer, else parked on the queue until woken or `maxWaitMs` passes.
+ */
+export function heldPull(q: DurableObjectStub<QueueDO>, req: PullRequest & { maxWaitMs: number; account?: string }) {
+  const { maxWaitMs, account = "", ...pull } = req;
+  return holdPull(q, pull, { maxWaitMs, account });
 }
 
 /** Waits until `n` pulls are parked on the queue (so a later append really wakes a parked pull). */

@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
-import { NOTHING, alarmOf, atTime, firstDiff, newQueue, waitForParked } from "../test-support.js";
+import { alarmOf, atTime, firstDiff, heldPull, newQueue, NOTHING, waitForParked } from "../test-support.js";
 
 const MiB = 1024 * 1024;
 const HOUR = 3600_000;
@@ -45,7 +45,7 @@ function holdAlarm(q: DurableObjectStub<QueueDO>): Promise<number | null> {
 }
 
 async function pullAll(q: DurableObjectStub<QueueDO>): Promise<{ queueOffset: number; storeTimestamp: number; message: StoredMessage }[]> {
-  const r = await q.pull({ offset: 0, maxNums: 100, maxWaitMs: 0 });
+  const r = await q.pull({ offset: 0, maxNums: 100 });
   return r.entries;
 }
 
@@ -58,7 +58,7 @@ describe("QueueDO delayed messages", () => {
     expect(a).toEqual({ queueOffset: 0, storeTimestamp: expect.any(Number) });
     const b = await q.appendDelayed(mq, msg(1), Date.now(), 1);
     expect(b).toEqual({ queueOffset: 1, storeTimestamp: expect.any(Number) });
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries).toEqual([
       { queueOffset: 0, storeTimestamp: a!.storeTimestamp, message: msg(0) },
@@ -72,7 +72,7 @@ describe("QueueDO delayed messages", () => {
     const { q, mq } = newQueue("D");
     const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(0), dueAt, 2)).toBeNull();
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     const stats = await q.stats();
     expect(stats.maxOffset).toBe(0);
     expect(stats.messagesAppended).toBe(0);
@@ -103,11 +103,11 @@ describe("QueueDO delayed messages", () => {
     expect(await alarmOf(q)).toBe(dueAt);
     // A send after the delayed one takes the next offset: the delayed message has none yet.
     expect((await q.append([msg(101)])).queueOffset).toBe(1);
-    expect((await q.pull({ offset: 2, maxNums: 32, maxWaitMs: 0 })).pullStatus).toBe("NO_NEW_MSG");
+    expect((await q.pull({ offset: 2, maxNums: 32 })).pullStatus).toBe("NO_NEW_MSG");
     expect(await q.delayedStats()).toEqual({ count: 1, byLevel: { "1": 1 }, nextDueAt: dueAt });
 
     expect(await atTime(dueAt, () => runDurableObjectAlarm(q))).toBe(true);
-    const pulled = await q.pull({ offset: 2, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 2, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.nextBeginOffset).toBe(3);
     expect(pulled.maxOffset).toBe(3);
@@ -146,7 +146,7 @@ describe("QueueDO delayed messages", () => {
     const dueAt = Date.now() + HOUR;
     expect(await q.appendDelayed(mq, msg(7), dueAt, 1)).toBeNull();
     expect(await alarmOf(q)).toBe(dueAt);
-    const pending = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     const started = Date.now();
     expect(await atTime(dueAt, () => runDurableObjectAlarm(q))).toBe(true);
@@ -246,7 +246,7 @@ describe("QueueDO delayed messages", () => {
     expect((await q.stats()).maxOffset).toBe(0);
 
     // workerd's own alarm fires at `soon` and wakes this pull.
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pulled = await heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([[0, "ID2"]]);
     expect(pulled.entries[0]!.message).toEqual(msg(2));

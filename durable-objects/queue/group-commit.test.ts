@@ -67,7 +67,7 @@ describe("QueueDO append", () => {
     expect(b).toEqual({ status: "fulfilled", value: { queueOffset: 1, storeTimestamp: expect.any(Number) } });
     expect((await q.append([msg(2)])).queueOffset).toBe(2);
     expect((await q.stats()).messagesAppended).toBe(3);
-    const all = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const all = await q.pull({ offset: 0, maxNums: 32 });
     expect(all.entries.map((e) => e.message.msgId)).toEqual(["ID0", "ID1", "ID2"]);
   });
 
@@ -87,7 +87,7 @@ describe("QueueDO append", () => {
     const bare = msg(8, { body: new Uint8Array(0) });
     const r = await q.append([full, bare]);
     expect(r.queueOffset).toBe(0);
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries).toEqual([
       { queueOffset: 0, storeTimestamp: r.storeTimestamp, message: full },
@@ -147,7 +147,7 @@ describe("QueueDO append", () => {
     const seen: string[] = [];
     let offset = 0;
     while (offset < total) {
-      const page = await q.pull({ offset, maxNums: 32, maxWaitMs: 0 });
+      const page = await q.pull({ offset, maxNums: 32 });
       expect(page.pullStatus).toBe("FOUND");
       page.entries.forEach((e, k) => expect(e.queueOffset).toBe(offset + k));
       seen.push(...page.entries.map((e) => e.message.msgId));
@@ -177,7 +177,7 @@ describe("QueueDO append", () => {
         expect(got.length).toBe(bodies[i]!.length);
         expect(firstDiff(got, bodies[i]!)).toBe(-1);
       }
-      const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+      const pulled = await q.pull({ offset: 0, maxNums: 32 });
       expect(pulled.entries.length).toBe(bodies.length);
       pulled.entries.forEach((e, i) => expect(firstDiff(e.message.body, bodies[i]!)).toBe(-1));
       expect(Array.from(pulled.entries[0]!.message.body)).toEqual(Array.from({ length: 256 }, (_, i) => i));
@@ -232,14 +232,14 @@ describe("QueueDO append", () => {
       expect(firstDiff(got!.message.body, body)).toBe(-1);
 
       // A pull stops at 4 MiB of bodies: the big message comes alone.
-      const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+      const pulled = await q.pull({ offset: 0, maxNums: 32 });
       expect(pulled.pullStatus).toBe("FOUND");
       expect(pulled.nextBeginOffset).toBe(1);
       expect(pulled.entries.length).toBe(1);
       expect(pulled.entries[0]!.message.body.length).toBe(size);
       expect(firstDiff(pulled.entries[0]!.message.body, body)).toBe(-1);
 
-      const after = await q.pull({ offset: 1, maxNums: 32, maxWaitMs: 0 });
+      const after = await q.pull({ offset: 1, maxNums: 32 });
       expect(after.pullStatus).toBe("FOUND");
       expect(after.nextBeginOffset).toBe(2);
       expect(after.entries.map((e) => text(e.message.body))).toEqual(["m1"]);
@@ -254,7 +254,7 @@ describe("QueueDO append", () => {
  * A GroupCommit over a fresh object's storage, with a durability wait the test releases by hand
  * and a clock fixed at 1000, so every row and every answer is exact.
  */
-function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK") {
+function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK", storedFails = false) {
   const log = new CommitLog(state.storage.sql, state.storage);
   const syncs: { resolve: () => void; reject: (e: Error) => void }[] = [];
   const events: string[] = [];
@@ -264,6 +264,7 @@ function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK")
     sync: () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })),
     stored: async () => {
       events.push(`stored up to ${log.maxOffset}`);
+      if (storedFails) throw new Error("waking parked pulls failed");
     },
     confirm: async (answer) => {
       events.push("confirmed");
@@ -320,6 +321,17 @@ describe("GroupCommit alone", () => {
       await settle();
       expect(rest.map((t) => t.result)).toEqual(rest.map((_, i) => ({ queueOffset: 1 + 2 * i, storeTimestamp: 1000 })));
       expect(events).toEqual(["stored up to 1", "confirmed", "stored up to 21", "confirmed"]);
+    });
+  });
+
+  it("answers a durable group even when what follows storing it (alarm, wake-ups) fails", async () => {
+    await runInDurableObject(newQueue().q, async (_i, state) => {
+      const { log, events, appendDurably } = harness(state, "SEND_OK", true);
+      const sent = await appendDurably([msg(0)], true);
+      expect(sent).toEqual({ result: { queueOffset: 0, storeTimestamp: 1000 }, error: null });
+      const next = await appendDurably([msg(1)], true);
+      expect(next.result).toEqual({ queueOffset: 1, storeTimestamp: 1000 });
+      expect([log.rowsWritten, events]).toEqual([2, ["stored up to 1", "confirmed", "stored up to 2", "confirmed"]]);
     });
   });
 

@@ -1,16 +1,17 @@
 /**
- * Long polling on a queue (long-poll.ts): parked pulls woken by an append, filtered pulls parked
- * through non-matching appends, timeouts, and parked places shared fairly between accounts.
+ * Long polling on a queue, held as the Worker holds it (cluster/long-polls.ts) against the queue's
+ * side (long-poll.ts): parked pulls woken by an append, filtered pulls parked through
+ * non-matching appends, timeouts, and parked places shared fairly between accounts.
  */
 import { describe, expect, it } from "vitest";
-import { msg, newQueue, waitForParked } from "../test-support.js";
+import { heldPull, msg, newQueue, waitForParked } from "../test-support.js";
 
 describe("QueueDO long poll", () => {
   it("wakes a parked pull as soon as another call appends", async () => {
     const { q } = newQueue();
     await q.append([msg(0)]);
     const started = Date.now();
-    const pending = q.pull({ offset: 1, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 1, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     const appended = await q.append([msg(1, { tags: "TagA" }), msg(2)]);
     expect(appended.queueOffset).toBe(1);
@@ -29,8 +30,8 @@ describe("QueueDO long poll", () => {
   it("wakes every parked pull on one append", async () => {
     const { q } = newQueue();
     const started = Date.now();
-    const a = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
-    const b = q.pull({ offset: 0, maxNums: 1, maxWaitMs: 5000 });
+    const a = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const b = heldPull(q, { offset: 0, maxNums: 1, maxWaitMs: 5000 });
     await waitForParked(q, 2);
     await q.append([msg(0), msg(1)]);
     const [ra, rb] = await Promise.all([a, b]);
@@ -44,7 +45,8 @@ describe("QueueDO long poll", () => {
     expect((await q.stats()).parkedPulls).toBe(0);
   });
 
-  it("item 7: two accounts filling a queue's parked pulls do not refuse another account's long poll", async () => {
+  // A thousand long polls, each a Worker-side wait with its own socket, take seconds to park and wake on a loaded machine.
+  it("item 7: two accounts filling a queue's parked pulls do not refuse another account's long poll", { timeout: 60_000 }, async () => {
     const { q } = newQueue();
     await q.append([msg(0)]);
     const outcome = (p: Promise<{ pullStatus: string }>) =>
@@ -53,16 +55,18 @@ describe("QueueDO long poll", () => {
         (e: unknown) => (e as Error).message,
       );
     // Two read-only accounts park 500 pulls each: the queue's 1,000 places.
-    const flood = Array.from({ length: 1000 }, (_, i) => outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: i % 2 === 0 ? "ro-1" : "ro-2" })));
+    const flood = Array.from({ length: 1000 }, (_, i) =>
+      outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: i % 2 === 0 ? "ro-1" : "ro-2" })),
+    );
     await waitForParked(q, 1000, 30_000);
 
     // The consumer's long poll parks: the oldest pull of a filling account makes room.
-    const consumer = outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "app" }));
+    const consumer = outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "app" }));
     // The first to answer is one of theirs, ended to make room (not the consumer, refused).
     expect(await Promise.race([consumer, ...flood])).toBe("NO_NEW_MSG");
     expect((await q.stats()).parkedPulls).toBe(1000);
     // The filling accounts are refused now, not the consumer.
-    expect(await outcome(q.pull({ offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "ro-2" }))).toBe(
+    expect(await outcome(heldPull(q, { offset: 1, maxNums: 1, maxWaitMs: 30_000, account: "ro-2" }))).toBe(
       "[TOO_MANY_WAITERS] this queue already holds 1000 parked pulls, 500 of them this account's (its share); retry later",
     );
     await q.append([msg(1)]);
@@ -75,7 +79,7 @@ describe("QueueDO long poll", () => {
     const { q } = newQueue();
     await q.append([msg(0), msg(1)]);
     const started = Date.now();
-    const result = await q.pull({ offset: 2, maxNums: 32, maxWaitMs: 300 });
+    const result = await heldPull(q, { offset: 2, maxNums: 32, maxWaitMs: 300 });
     const elapsed = Date.now() - started;
     expect(result).toEqual({ pullStatus: "NO_NEW_MSG", nextBeginOffset: 2, minOffset: 0, maxOffset: 2, entries: [] });
     expect(elapsed).toBeGreaterThanOrEqual(300);
@@ -86,7 +90,7 @@ describe("QueueDO long poll", () => {
   it("keeps a filtered pull parked through non-matching appends", async () => {
     const { q } = newQueue();
     const started = Date.now();
-    const pending = q.pull({ offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 5000 });
     await waitForParked(q, 1);
     await q.append([msg(0, { tags: "TagB" }), msg(1)]);
     // Woken, found nothing matching, parked again.
@@ -103,7 +107,7 @@ describe("QueueDO long poll", () => {
   it("answers NO_MATCHED_MSG when only non-matching messages arrived before the timeout", async () => {
     const { q } = newQueue();
     const started = Date.now();
-    const pending = q.pull({ offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 300 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, expression: "TagA", maxWaitMs: 300 });
     await waitForParked(q, 1);
     await q.append([msg(0, { tags: "TagB" })]);
     const result = await pending;

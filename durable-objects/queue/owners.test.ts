@@ -7,7 +7,7 @@ import { evictDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { MemberFence } from "../../protocol/consumer.js";
 import type { QueueDO } from "../queue.js";
-import { commitAs, msg, newQueue, notOwner, uniqueName, waitForParked } from "../test-support.js";
+import { commitAs, heldPull, msg, newQueue, notOwner, uniqueName, waitForParked } from "../test-support.js";
 
 // evictDurableObject() hangs in this harness once an object has thrown from an RPC method, so
 // tests evict an object before any of its calls is refused.
@@ -15,7 +15,7 @@ import { commitAs, msg, newQueue, notOwner, uniqueName, waitForParked } from "..
 /** A pull's outcome from offset 0: its status, or the message it was refused with. */
 async function pullAs(q: DurableObjectStub<QueueDO>, grp: string | undefined, fence?: MemberFence, maxWaitMs = 0): Promise<string> {
   try {
-    const r = await q.pull({
+    const r = await heldPull(q, {
       offset: 0,
       maxNums: 32,
       maxWaitMs,
@@ -142,7 +142,7 @@ describe("QueueDO owners", () => {
     await q.setOwner(g, "A", 1);
     const started = Date.now();
     const fenced = pullAs(q, g, { clientId: "A", generation: 1 }, 10_000).then((outcome) => ({ outcome, at: Date.now() }));
-    const raw = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 10_000 });
+    const raw = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 10_000 });
     await waitForParked(q, 2);
     await q.setOwner(g, "B", 2);
     const { outcome, at } = await fenced;
@@ -166,7 +166,7 @@ describe("QueueDO owners", () => {
     expect((await q.stats()).parkedPulls).toBe(0);
 
     await q.setOwner(g, "B", 2);
-    const parked = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 10_000, group: g, fence: { clientId: "B", generation: 2 } });
+    const parked = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 10_000, group: g, fence: { clientId: "B", generation: 2 } });
     await waitForParked(q, 1);
     await q.setOwner(g, "B", 2); // a repeated (same) owner wakes it, and it parks again
     await waitForParked(q, 1);

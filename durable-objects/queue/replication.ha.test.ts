@@ -4,7 +4,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { clockPast, msg, newReplicatedQueue, rejection, replicate } from "../test-support.js";
+import { clockPast, heldPull, msg, newReplicatedQueue, rejection, replicate } from "../test-support.js";
 
 describe("QueueDO replication", () => {
   it("copies rows with the same offsets, ids and store times, and reports the lag", async () => {
@@ -75,11 +75,11 @@ describe("QueueDO replication", () => {
     await replicate(master);
     await master.append([msg(2), msg(3)], { mq });
     // The consumer read up to 4 on the master; the slave only has 2.
-    const r = await slave.pull({ offset: 4, maxNums: 32, maxWaitMs: 0, replica: true });
+    const r = await slave.pull({ offset: 4, maxNums: 32, replica: true });
     expect(r.pullStatus).toBe("NO_NEW_MSG");
     expect(r.nextBeginOffset).toBe(4);
     // A parked pull on the slave wakes when replication brings the rows.
-    const parked = slave.pull({ offset: 2, maxNums: 32, maxWaitMs: 5000, replica: true });
+    const parked = heldPull(slave, { offset: 2, maxNums: 32, maxWaitMs: 5000, replica: true });
     await replicate(master);
     const woke = await parked;
     expect(woke.pullStatus).toBe("FOUND");

@@ -22,6 +22,7 @@ import {
   uniqueName,
   visible,
 } from "../test-support.js";
+import { holdCheckPoll } from "../../cluster/long-polls.js";
 
 const HOUR = 3600_000;
 
@@ -33,7 +34,7 @@ describe("QueueDO transactions: check-back", () => {
     await q.prepareHalf(mq, m, pg, Date.now() - 1000);
     // workerd may fire the (past) alarm on its own first; either way exactly one check is raised.
     await runDurableObjectAlarm(q);
-    const checks = await producerGroupObject(pg).pollChecks(3000, 10);
+    const checks = await holdCheckPoll(producerGroupObject(pg), 10, undefined, { maxWaitMs: 3000, account: "" });
     expect(checks).toEqual([
       {
         transactionId: "TXC",
@@ -60,7 +61,7 @@ describe("QueueDO transactions: check-back", () => {
       },
     ]);
     expect(checks[0]!.message.properties.TRANSACTION_CHECK_TIMES).toBe("1");
-    expect(await producerGroupObject(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
 
     // The next check waits a full interval; the message stays invisible meanwhile.
     const [info] = await q.listTransactions(undefined, 10);
@@ -69,9 +70,9 @@ describe("QueueDO transactions: check-back", () => {
     expect(info!.nextCheckAt! - Date.now()).toBeGreaterThan(CHECK_INTERVAL_MS - 5000);
     expect(info!.nextCheckAt! - Date.now()).toBeLessThanOrEqual(CHECK_INTERVAL_MS);
     expect(await alarmOf(q)).toBe(info!.nextCheckAt);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroupObject(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
 
     // The producer answers the check: the stored message carries no check count or markers.
     expect(await q.endTransaction("TXC", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "TXC", state: "COMMITTED", queueOffset: 0 });
@@ -88,7 +89,7 @@ describe("QueueDO transactions: check-back", () => {
     for (let i = 1; i <= CHECK_MAX; i++) {
       await makeChecksDue(q);
       expect(await runDurableObjectAlarm(q)).toBe(true);
-      const checks = await producers.pollChecks(0, 10);
+      const checks = await producers.pollChecks(10);
       expect(checks.map((c) => [c.transactionId, c.checkTimes, c.message.properties.TRANSACTION_CHECK_TIMES])).toEqual([["TXG", i, String(i)]]);
       const [info] = await q.listTransactions(undefined, 10);
       expect(info!.state).toBe("PENDING");
@@ -99,7 +100,7 @@ describe("QueueDO transactions: check-back", () => {
     // The check after the last one gives up instead of asking again.
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(0, 10)).toEqual([]);
+    expect(await producers.pollChecks(10)).toEqual([]);
     expect(await q.listTransactions("PENDING", 10)).toEqual([]);
     const [given] = await q.listTransactions("GIVEN_UP", 10);
     expect(given).toEqual(givenUp("TXG", pg));
@@ -108,11 +109,11 @@ describe("QueueDO transactions: check-back", () => {
     const late = await rejection(q.endTransaction("TXG", pg, "COMMIT_MESSAGE"));
     expect(late.message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction TXG was already rolled back");
     expect(await q.endTransaction("TXG", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TXG", state: "GIVEN_UP", queueOffset: null });
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     // No more checks: the only alarm left is the one that forgets the decision.
     expect(await alarmOf(q)).toBe(given!.decidedAt! + DECIDED_RETENTION_MS);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producers.pollChecks(0, 10)).toEqual([]);
+    expect(await producers.pollChecks(10)).toEqual([]);
   });
 
   it("sends the last allowed check when set to one short of the maximum", async () => {
@@ -123,11 +124,11 @@ describe("QueueDO transactions: check-back", () => {
       state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0", CHECK_MAX - 1);
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect((await producerGroupObject(pg).pollChecks(0, 10)).map((c) => c.checkTimes)).toEqual([CHECK_MAX]);
+    expect((await producerGroupObject(pg).pollChecks(10)).map((c) => c.checkTimes)).toEqual([CHECK_MAX]);
     expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("PENDING");
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroupObject(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
     expect((await q.listTransactions(undefined, 1))[0]!.state).toBe("GIVEN_UP");
   });
 
@@ -139,9 +140,9 @@ describe("QueueDO transactions: check-back", () => {
       await makeChecksDue(q);
       expect(await runDurableObjectAlarm(q)).toBe(true);
     }
-    const checks = await producerGroupObject(pg).pollChecks(0, 10);
+    const checks = await producerGroupObject(pg).pollChecks(10);
     expect(checks.map((c) => [c.transactionId, c.checkTimes])).toEqual([["TXR", 3]]);
-    expect(await producerGroupObject(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
   });
 
   it("sends each transaction's check to its own producer group, and none for decided ones", async () => {
@@ -155,8 +156,8 @@ describe("QueueDO transactions: check-back", () => {
     await q.endTransaction("T4", g1, "ROLLBACK_MESSAGE");
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    const c1 = await producerGroupObject(g1).pollChecks(0, 10);
-    const c2 = await producerGroupObject(g2).pollChecks(0, 10);
+    const c1 = await producerGroupObject(g1).pollChecks(10);
+    const c2 = await producerGroupObject(g2).pollChecks(10);
     expect(c1.map((c) => [c.transactionId, c.producerGroup, c.checkTimes]).sort()).toEqual([
       ["T1", g1, 1],
       ["T3", g1, 1],
@@ -172,7 +173,7 @@ describe("QueueDO transactions: check-back", () => {
     await evictDurableObject(q);
     await makeChecksDue(q);
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    const checks = await producerGroupObject(pg).pollChecks(0, 10);
+    const checks = await producerGroupObject(pg).pollChecks(10);
     expect(checks).toHaveLength(1);
     expect(checks[0]!.messageQueue).toEqual(mq);
     expect(checks[0]!.message).toMatchObject({ topic: mq.topic, brokerName: mq.brokerName, queueId: mq.queueId, queueOffset: -1 });

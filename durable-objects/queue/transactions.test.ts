@@ -9,15 +9,16 @@ import { encodeMessages } from "../../protocol/log-codec.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import type { QueueDO } from "../queue.js";
 import {
+  alarmOf,
   CHECK_MAX,
   DECIDED_RETENTION_MS,
-  NOTHING,
-  alarmOf,
   firstDiff,
   givenUp,
   half,
   halfRows,
+  heldPull,
   newQueue,
+  NOTHING,
   producerGroupObject,
   rejection,
   uniqueName,
@@ -47,7 +48,7 @@ describe("QueueDO transactions: decisions", () => {
     const firstCheckAt = Date.now() + HOUR;
     expect(await q.prepareHalf(mq, m, pg, firstCheckAt)).toBeUndefined();
 
-    expect(await q.pull({ offset: 1, maxNums: 32, maxWaitMs: 0 })).toEqual({ ...NOTHING, nextBeginOffset: 1, maxOffset: 1 });
+    expect(await q.pull({ offset: 1, maxNums: 32 })).toEqual({ ...NOTHING, nextBeginOffset: 1, maxOffset: 1 });
     expect((await q.stats()).maxOffset).toBe(1);
     expect(await q.listTransactions(undefined, 10)).toEqual([
       {
@@ -65,7 +66,7 @@ describe("QueueDO transactions: decisions", () => {
 
     const committed = await q.endTransaction("TX1", pg, "COMMIT_MESSAGE");
     expect(committed).toEqual({ transactionId: "TX1", state: "COMMITTED", queueOffset: 1 });
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.pullStatus).toBe("FOUND");
     expect(pulled.entries.map((e) => [e.queueOffset, e.message.msgId])).toEqual([
       [0, "P0"],
@@ -112,7 +113,7 @@ describe("QueueDO transactions: decisions", () => {
     const error = await rejection(q.endTransaction("TX2", pg, "COMMIT_MESSAGE"));
     expect(error.message.startsWith("[TRANSACTION_ALREADY_ROLLED_BACK] ")).toBe(true);
     expect(error.message).toBe("[TRANSACTION_ALREADY_ROLLED_BACK] transaction TX2 was already rolled back");
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect((await q.stats()).messagesAppended).toBe(0);
     expect(await halfRows(q)).toEqual([{ txid: "TX2", state: "ROLLED_BACK", check_times: 0, extra_chunks: 0, len: 0 }]);
   });
@@ -142,7 +143,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(again.message).toBe("[TRANSACTION_GROUP_MISMATCH] msgId TX3 is taken by another transaction on this queue; send with a new msgId");
 
     expect(await q.listTransactions(undefined, 10)).toEqual(before);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     // The rightful group still decides.
     expect(await q.endTransaction("TX3", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "TX3", state: "COMMITTED", queueOffset: 0 });
   });
@@ -159,7 +160,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(await q.listTransactions(undefined, 10)).toEqual(before);
     expect(before[0]!.nextCheckAt).toBe(firstCheckAt);
     expect(await halfRows(q)).toEqual(rowsBefore);
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toEqual(NOTHING);
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toEqual(NOTHING);
     expect(await alarmOf(q)).toBe(firstCheckAt);
     // Either decision is still open.
     expect(await q.endTransaction("TX4", pg, "ROLLBACK_MESSAGE")).toEqual({ transactionId: "TX4", state: "ROLLED_BACK", queueOffset: null });
@@ -181,7 +182,7 @@ describe("QueueDO transactions: decisions", () => {
     // A late retry after the commit changes nothing either.
     await q.prepareHalf(mq, m, pg, firstCheckAt);
     expect((await q.listTransactions(undefined, 10)).map((t) => t.state)).toEqual(["COMMITTED"]);
-    const pulled = await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 });
+    const pulled = await q.pull({ offset: 0, maxNums: 32 });
     expect(pulled.entries).toHaveLength(1);
     expect(pulled.entries[0]!.message).toEqual(visible(m));
     expect((await q.stats()).maxOffset).toBe(1);
@@ -213,7 +214,7 @@ describe("QueueDO transactions: decisions", () => {
     const { q, mq } = newQueue("X");
     const pg = uniqueName("PG");
     await q.prepareHalf(mq, half("TX6", pg), pg, Date.now() + HOUR);
-    const pending = q.pull({ offset: 0, maxNums: 32, maxWaitMs: 5000 });
+    const pending = heldPull(q, { offset: 0, maxNums: 32, maxWaitMs: 5000 });
     await waitForParked(q, 1);
     const started = Date.now();
     await q.endTransaction("TX6", pg, "COMMIT_MESSAGE");
@@ -236,7 +237,7 @@ describe("QueueDO transactions: decisions", () => {
     ]);
     expect(await q.endTransaction("A", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "A", state: "COMMITTED", queueOffset: 0 });
     expect(await q.endTransaction("B", pg, "COMMIT_MESSAGE")).toEqual({ transactionId: "B", state: "COMMITTED", queueOffset: 1 });
-    expect((await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries.map((e) => e.message.msgId)).toEqual(["A", "B"]);
+    expect((await q.pull({ offset: 0, maxNums: 32 })).entries.map((e) => e.message.msgId)).toEqual(["A", "B"]);
   });
 
   it("applies concurrent decisions once: one copy, one offset, the loser refused", async () => {
@@ -268,7 +269,7 @@ describe("QueueDO transactions: decisions", () => {
     const committed = await commit;
     const offsets = [...results.map((r) => r.queueOffset), committed.queueOffset!].sort((a, b) => a - b);
     expect(offsets).toEqual(Array.from({ length: 41 }, (_, i) => i));
-    const entries = [...(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries, ...(await q.pull({ offset: 32, maxNums: 32, maxWaitMs: 0 })).entries];
+    const entries = [...(await q.pull({ offset: 0, maxNums: 32 })).entries, ...(await q.pull({ offset: 32, maxNums: 32 })).entries];
     expect(entries.map((e) => e.queueOffset)).toEqual(Array.from({ length: 41 }, (_, i) => i));
     expect(entries[committed.queueOffset!]!.message.msgId).toBe("MID");
     results.forEach((r, i) => expect(entries[r.queueOffset]!.message.msgId).toBe(`P${i}`));
@@ -287,7 +288,7 @@ describe("QueueDO transactions: decisions", () => {
       state.storage.sql.exec("UPDATE half SET check_times = ?, check_at = 0 WHERE txid = 'G'", CHECK_MAX);
     });
     expect(await runDurableObjectAlarm(q)).toBe(true);
-    expect(await producerGroupObject(pg).pollChecks(0, 10)).toEqual([]);
+    expect(await producerGroupObject(pg).pollChecks(10)).toEqual([]);
 
     const ids = async (state: "PENDING" | "COMMITTED" | "ROLLED_BACK" | "GIVEN_UP" | undefined, limit = 10) =>
       (await q.listTransactions(state, limit)).map((t) => t.transactionId).sort();
@@ -300,7 +301,7 @@ describe("QueueDO transactions: decisions", () => {
     expect(await q.listTransactions("PENDING", 0)).toEqual([]);
     const [given] = await q.listTransactions("GIVEN_UP", 10);
     expect(given).toEqual(givenUp("G", pg));
-    expect(await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).toMatchObject({ pullStatus: "FOUND", maxOffset: 1 });
+    expect(await q.pull({ offset: 0, maxNums: 32 })).toMatchObject({ pullStatus: "FOUND", maxOffset: 1 });
   });
 
   it("forgets decisions after the retention time, and only then", async () => {
@@ -323,6 +324,6 @@ describe("QueueDO transactions: decisions", () => {
     const gone = await rejection(q.endTransaction("OLD", pg, "COMMIT_MESSAGE"));
     expect(gone.message).toBe("[TRANSACTION_NOT_FOUND] no transaction OLD of this producer group on this queue (unknown or expired)");
     // The committed message itself stays.
-    expect((await q.pull({ offset: 0, maxNums: 32, maxWaitMs: 0 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
+    expect((await q.pull({ offset: 0, maxNums: 32 })).entries.map((e) => e.message.msgId)).toEqual(["OLD"]);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Broker HTTP API: send, pull (long polling), message lookup, queue stats and consume
+ * Broker HTTP API: send, pull (long polling, held here in the Worker: cluster/long-polls.ts), message lookup, queue stats and consume
  * offsets for one queue, mounted at /brokers/:broker/topics/:topic/queues/:queueId.
  */
 import { Hono, type Context } from "hono";
@@ -18,6 +18,7 @@ import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { routedQueueStub, type QueueStub } from "../../cluster/stubs.js";
+import { holdPull } from "../../cluster/long-polls.js";
 import type { PullRequest } from "../../durable-objects/queue.js";
 import { memberFor, onMember } from "./members.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
@@ -74,19 +75,12 @@ export const brokerRoutes = new Hono<AppEnv>()
     const queue = await target(c, "read");
     const { mq } = queue;
     const brokerId = memberFor(queue, brokerIdParam(c));
-    const account = c.get("account")?.accessKey;
-    const request: PullRequest = {
-      offset,
-      maxNums,
-      expression,
-      expressionType,
-      maxWaitMs,
-      ...member,
-      ...(account !== undefined ? { account } : {}),
-    };
+    // Parked places on a queue are shared fairly between accounts.
+    const hold = { maxWaitMs, account: c.get("account")?.accessKey ?? "" };
+    const request: PullRequest = { offset, maxNums, expression, expressionType, ...member };
     const { value: outcome, brokerId: servedBy } = await onMember(c.env, queue, brokerId, {
-      master: (s) => s.pull(request),
-      replica: (s) => s.pull({ ...request, replica: true }),
+      master: (s) => holdPull(s, request, hold),
+      replica: (s) => holdPull(s, { ...request, replica: true }, hold),
     });
     const result: PullResultWire = {
       pullStatus: outcome.pullStatus,

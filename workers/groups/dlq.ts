@@ -35,7 +35,7 @@ async function listDlq(env: Env, group: string, maxNum: number): Promise<Message
     const stub = queueStub(env, mq.brokerName, mq.topic, mq.queueId);
     let offset = (await callRpc(() => stub.stats())).minOffset;
     while (out.length < maxNum) {
-      const r = await callRpc(() => stub.pull({ offset, maxNums: 32, maxWaitMs: 0 }));
+      const r = await callRpc(() => stub.pull({ offset, maxNums: 32 }));
       if (r.pullStatus !== "FOUND") break;
       out.push(...r.entries.slice(0, maxNum - out.length).map((e) => toMessageExt(mq, e)));
       offset = r.nextBeginOffset;

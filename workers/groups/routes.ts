@@ -15,6 +15,7 @@ import { HeartbeatSchema, ResetOffsetSchema, SendBackSchema } from "../../protoc
 import type { Env } from "../../cluster/env.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { consumerGroupStub, queueStub } from "../../cluster/stubs.js";
+import { holdWatch } from "../../cluster/long-polls.js";
 import { deleteTopicWithMessages, getTopicConfig } from "../../cluster/topic-registry.js";
 import { writeNameServers } from "../../cluster/nameservers.js";
 import type { AppEnv } from "../shared/app-env.js";
@@ -69,7 +70,8 @@ export const groupRoutes = new Hono<AppEnv>()
     const generation = uintParam(c.req.query("generation"), "generation");
     const maxWaitMs = uintParam(c.req.query("maxWaitMs"), "maxWaitMs", { fallback: Limits.defaultPullWaitMs, max: Limits.maxPullWaitMs });
     const account = c.get("account")?.accessKey ?? "";
-    return c.json({ generation: await callRpc(() => consumerGroupStub(c.env, group).watch(generation, maxWaitMs, account)) });
+    // Held here in the Worker, the group object parked on a socket it may hibernate with.
+    return c.json({ generation: await callRpc(() => holdWatch(consumerGroupStub(c.env, group), generation, { maxWaitMs, account })) });
   })
   .delete("/:group/members/:clientId", async (c) => {
     const group = c.req.param("group");

@@ -114,6 +114,14 @@ export const operations: Operation[] = [
     auth: ADMIN,
   },
   {
+    method: "GET",
+    path: "/_test/activity",
+    tag: "ops",
+    summary:
+      "Test configuration only (404 otherwise): per object class, calls in progress, activations and busy time in this isolate (the benchmark's idle cost)",
+    auth: ADMIN,
+  },
+  {
     method: "POST",
     path: "/namesrv/brokers/:broker/wipe-write-perm",
     tag: "namesrv",

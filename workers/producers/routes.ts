@@ -10,6 +10,7 @@ import { readJson, uintParam } from "../shared/validate.js";
 import { WebhookSchema } from "../../protocol/schemas.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { producerGroupStub } from "../../cluster/stubs.js";
+import { holdCheckPoll } from "../../cluster/long-polls.js";
 import { readNameServer } from "../../cluster/nameservers.js";
 
 export const producerRoutes = new Hono<AppEnv>()
@@ -25,7 +26,9 @@ export const producerRoutes = new Hono<AppEnv>()
       max: Limits.maxPullWaitMs,
     });
     const max = uintParam(c.req.query("max"), "max", { fallback: 32, max: 256 });
-    const checks = await callRpc(() => producerGroupStub(c.env, group).pollChecks(maxWaitMs, Math.max(1, max), group));
+    // Held here in the Worker, the group object parked on a socket it may hibernate with.
+    const account = c.get("account")?.accessKey ?? "";
+    const checks = await callRpc(() => holdCheckPoll(producerGroupStub(c.env, group), Math.max(1, max), group, { maxWaitMs, account }));
     return c.json({ checks });
   })
   .put("/:group/webhook", async (c) => {
