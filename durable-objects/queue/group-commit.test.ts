@@ -254,7 +254,7 @@ describe("QueueDO append", () => {
  * A GroupCommit over a fresh object's storage, with a durability wait the test releases by hand
  * and a clock fixed at 1000, so every row and every answer is exact.
  */
-function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK") {
+function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK", storedFails = false) {
   const log = new CommitLog(state.storage.sql, state.storage);
   const syncs: { resolve: () => void; reject: (e: Error) => void }[] = [];
   const events: string[] = [];
@@ -264,6 +264,7 @@ function harness(state: DurableObjectState, confirmWith: SendStatus = "SEND_OK")
     sync: () => new Promise<void>((resolve, reject) => syncs.push({ resolve, reject })),
     stored: async () => {
       events.push(`stored up to ${log.maxOffset}`);
+      if (storedFails) throw new Error("waking parked pulls failed");
     },
     confirm: async (answer) => {
       events.push("confirmed");
@@ -320,6 +321,17 @@ describe("GroupCommit alone", () => {
       await settle();
       expect(rest.map((t) => t.result)).toEqual(rest.map((_, i) => ({ queueOffset: 1 + 2 * i, storeTimestamp: 1000 })));
       expect(events).toEqual(["stored up to 1", "confirmed", "stored up to 21", "confirmed"]);
+    });
+  });
+
+  it("answers a durable group even when what follows storing it (alarm, wake-ups) fails", async () => {
+    await runInDurableObject(newQueue().q, async (_i, state) => {
+      const { log, events, appendDurably } = harness(state, "SEND_OK", true);
+      const sent = await appendDurably([msg(0)], true);
+      expect(sent).toEqual({ result: { queueOffset: 0, storeTimestamp: 1000 }, error: null });
+      const next = await appendDurably([msg(1)], true);
+      expect(next.result).toEqual({ queueOffset: 1, storeTimestamp: 1000 });
+      expect([log.rowsWritten, events]).toEqual([2, ["stored up to 1", "confirmed", "stored up to 2", "confirmed"]]);
     });
   });
 

@@ -116,8 +116,14 @@ export class GroupCommit {
           fail(e);
           continue;
         }
-        // Consumers may read it now; the sender hears once the broker role is satisfied.
-        await this.deps.stored();
+        // Consumers may read it now; the sender hears once the broker role is satisfied. The
+        // group is durable whatever `stored` does: a failure there (arming an alarm, waking
+        // parked pulls) must not leave its senders without an answer.
+        try {
+          await this.deps.stored();
+        } catch (e) {
+          console.error(`after storing offsets ${stored.baseOffset}..${offset - 1}: ${String(e)}`);
+        }
         await this.deps.confirm((status) =>
           group.forEach((p, i) => {
             const result: AppendResult = status === "SEND_OK" ? results[i]! : { ...results[i]!, sendStatus: status };

@@ -33,6 +33,9 @@ describe("transactional messages", () => {
       credentials: server.credentials,
       group: uniqueName("txpg"),
       checkPollWaitMs: 2000,
+      // 120 half sends at once can pass the default 3 s on a loaded 2-core machine; this test is
+      // about what is delivered and checked, not how fast a send answers.
+      sendMsgTimeoutMs: 30_000,
       transactionListener: {
         executeLocalTransaction: (m): LocalTransactionState => (["COMMIT_MESSAGE", "ROLLBACK_MESSAGE", "UNKNOW", "UNKNOW", "UNKNOW"] as const)[kindOf(m)]!,
         checkLocalTransaction: (m: MessageExt): LocalTransactionState => {
