@@ -42,6 +42,8 @@ export interface ExtraWorker {
 }
 
 export interface RunningWorkers {
+  /** What the workers printed (console.log) so far. */
+  stdout(): string;
   /** A worker by name, to fetch or to trigger its cron (`scheduled`). */
   worker(name: string): ReturnType<Miniflare["getWorker"]>;
   stop(): Promise<void>;
@@ -110,12 +112,15 @@ export async function startWithExamples(accounts: readonly AccountInput[], extra
     const mq = { name: "flaremq", entrypoint: "FlareMQ", ...(spec.props ? { props: spec.props } : {}) };
     return { name: spec.name, modules: true, script: spec.script ?? "", compatibilityDate: "2026-04-01", serviceBindings: { MQ: mq } } as WorkerOptions;
   });
+  let printed = "";
   const mf = new Miniflare({
     workers: [flaremq, ...others],
     host: "127.0.0.1",
     port: 0,
-    // The consumer example logs every order it handles: keep workerd's stderr (errors), drop its stdout.
-    handleRuntimeStdio(_stdout: Readable, stderr: Readable) {
+    // The consumer example logs every order it handles: workerd's stdout is kept for the tests to
+    // read rather than printed; its stderr (errors) is printed.
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.setEncoding("utf8").on("data", (text: string) => (printed += text));
       stderr.pipe(process.stderr);
     },
   });
@@ -126,6 +131,7 @@ export async function startWithExamples(accounts: readonly AccountInput[], extra
     throw e;
   }
   return {
+    stdout: () => printed,
     worker: (name) => mf.getWorker(name),
     stop: async () => {
       await mf.dispose();

@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encodeReceiptHandle } from "../../protocol/receipt-handle.js";
 import { mqErrorFromRpc } from "../../protocol/worker-rpc.js";
+import { waitFor } from "../helpers.js";
 import { EXAMPLES, startWithExamples, type RunningWorkers } from "../worker-examples.js";
 
 const ACCOUNTS = [
@@ -162,10 +163,11 @@ describe("the example Workers", () => {
     const a = [results[0]!, results[2]!, results[3]!];
     expect(new Set(a.map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`)).size).toBe(1);
     expect(a.map((r) => r.queueOffset)).toEqual([...a.map((r) => r.queueOffset)].sort((x, y) => x - y));
-    // The cron trigger consumes them: the five orders are received and acked, none is left.
+    // The cron trigger consumes them: the five orders are received and acked (every ack OK), none is left.
     const consumer = await workers.worker("orders-consumer");
     const outcome = await consumer.scheduled({ cron: "* * * * *" });
     expect(outcome.outcome).toBe("ok");
+    await waitFor("the scheduled run's report", () => workers.stdout().includes("consumed 5 orders, 0 failed, 0 acks too late"));
     expect(((await post("orders-consumer", "/consume")).body as unknown as RunReport).handled).toEqual([]);
   });
 });
