@@ -3,6 +3,8 @@
  * not its own fields, so an MQError thrown inside an object crosses as `[CODE] message`
  * (`toRpcError`), and the caller rebuilds it here. Every reading of that form goes through
  * `decodeRpcError`, so the edge, the objects and tests agree on what counts as a coded refusal.
+ * The form itself is protocol's (`codedMessage`), because it crosses to other Workers too: the
+ * Workers RPC entrypoint (workers/rpc/) refuses with it and its callers read it with `mqErrorFromRpc`.
  */
 import { codedMessage, isMQError, MQError, parseCodedMessage, type ErrorCode } from "../protocol/errors.js";
 

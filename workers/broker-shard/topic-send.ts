@@ -37,15 +37,16 @@ function writeQueues(topic: string, queues: readonly { brokerName: string; perm:
     .flatMap((q) => Array.from({ length: q.writeQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })));
 }
 
-/** The queues to try in turn: the key's queue each time, or round robin preferring another broker after a failure. */
-function attemptQueues(queues: readonly MessageQueue[], shardingKey: string | undefined): MessageQueue[] {
+/**
+ * The queues to try in turn: the key's queue each time, or round robin from `start`, moving to
+ * another broker after a failure when the topic has one.
+ */
+export function attemptQueues(queues: readonly MessageQueue[], shardingKey: string | undefined, start: number): MessageQueue[] {
   if (shardingKey !== undefined) return Array.from({ length: ATTEMPTS }, () => queues[queueIndexForKey(shardingKey, queues.length)]!);
-  const start = nextQueue++;
   const out: MessageQueue[] = [];
   for (let i = 0; out.length < ATTEMPTS && i < queues.length * ATTEMPTS; i++) {
     const mq = queues[(start + i) % queues.length]!;
     const last = out[out.length - 1];
-    // After a failure, another broker when the topic has one.
     if (last && mq.brokerName === last.brokerName && queues.some((q) => q.brokerName !== last.brokerName)) continue;
     out.push(mq);
   }
@@ -63,7 +64,7 @@ export async function sendToTopic(env: Env, topic: string, request: SendRequest,
   const messages = toStoredMessages(request.messages, now, options.bornHost);
   checkSendRequest(config, now, request, messages);
   let lastError: unknown;
-  for (const target of attemptQueues(queues, options.shardingKey)) {
+  for (const target of attemptQueues(queues, options.shardingKey, nextQueue++)) {
     try {
       const { mq } = await resolveQueue(env, { broker: target.brokerName, topic, queueId: String(target.queueId) }, "write");
       return await storeMessages({ mq, stub: routedQueueStub(env, mq.brokerName, mq.topic, mq.queueId), config, now }, request, messages);
