@@ -19,8 +19,9 @@ const ACCOUNTS = [
 /** Calls one RPC method through a bound worker; answers its value or the refusal's code. */
 const PROBE = `export default {
   async fetch(request, env) {
-    const { method, args } = await request.json();
+    const { method, args, property } = await request.json();
     try {
+      if (property !== undefined) return Response.json({ value: await env.MQ[property] });
       return Response.json({ value: await env.MQ[method](...args) });
     } catch (e) {
       return Response.json({ error: String(e && e.message) });
@@ -99,6 +100,14 @@ describe("a binding may do what its account may, nothing more", () => {
     expect(await probeCode("probe-producer", "receive", { ...receive, group: "order-workers" })).toBe("ACCESS_DENIED");
     // A retry topic is its group's; no account sends to it directly.
     expect(await probeCode("probe-producer", "send", { topic: "%RETRY%order-workers", body: "x" })).toBe("ACCESS_DENIED");
+  });
+
+  it("offers nothing but the calls: no environment, context or helper of the entrypoint", async () => {
+    for (const property of ["env", "ctx"]) {
+      expect((await post("probe-producer", "/", { property })).body).toEqual({ error: `The RPC receiver does not implement the method "${property}".` });
+    }
+    expect((await post("probe-producer", "/", { property: "constructor" })).body).toEqual({});
+    expect(await probeCode("probe-producer", "fetch", "http://x/namesrv/topics")).toMatch(/^UNCODED/);
   });
 
   it("validates arguments as the HTTP API does, with the same codes", async () => {
