@@ -62,6 +62,13 @@ async function probeCode(worker: string, method: string, ...args: unknown[]): Pr
   return mqErrorFromRpc(new Error(body.error))?.code ?? `UNCODED: ${body.error}`;
 }
 
+/** The value an RPC call made by a probe worker answers; fails on a refusal. */
+async function probeValue<T>(worker: string, method: string, ...args: unknown[]): Promise<T> {
+  const { body } = await post(worker, "/", { method, args });
+  if (typeof body.error === "string") throw new Error(`${method} refused: ${body.error}`);
+  return body.value as T;
+}
+
 interface RunReport {
   handled: { msgId: string; orderId: string; reconsumeTimes: number }[];
   failed: unknown[];
@@ -178,5 +185,30 @@ describe("the example Workers", () => {
     expect(outcome.outcome).toBe("ok");
     await waitFor("the scheduled run's report", () => workers.stdout().includes("consumed 5 orders, 0 failed, 0 acks too late"));
     expect(((await post("orders-consumer", "/consume")).body as unknown as RunReport).handled).toEqual([]);
+  });
+
+  it("changes a held message's invisibility over RPC: the old handle is superseded, the new one acks once", async () => {
+    await post("orders-producer", "/orders", order("change-1"));
+    const received = await probeValue<{ receiptHandle: string; invisibleUntil: number; keys: string[] }[]>("probe-consumer", "receive", {
+      group: "order-workers",
+      topic: "Orders",
+      maxMessageNum: 32,
+      invisibleDurationMs: 10_000,
+      maxWaitMs: 5000,
+    });
+    expect(received.map((m) => m.keys)).toEqual([["change-1"]]);
+    const held = received[0]!;
+    const changed = await probeValue<{ receiptHandle: string; invisibleUntil: number }>(
+      "probe-consumer",
+      "changeInvisibleDuration",
+      "order-workers",
+      held.receiptHandle,
+      60_000,
+    );
+    expect(changed.invisibleUntil).toBeGreaterThan(held.invisibleUntil);
+    const acks = await probeValue<{ status: string }[]>("probe-consumer", "ack", "order-workers", [held.receiptHandle, changed.receiptHandle]);
+    expect(acks.map((a) => a.status)).toEqual(["RECEIPT_HANDLE_EXPIRED", "OK"]); // the old handle was superseded
+    const again = await probeValue<{ status: string }[]>("probe-consumer", "ack", "order-workers", [changed.receiptHandle]);
+    expect(again.map((a) => a.status)).toEqual(["RECEIPT_HANDLE_INVALID"]);
   });
 });
