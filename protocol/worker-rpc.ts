@@ -91,7 +91,7 @@ export interface FlareMQService {
   /**
    * Ordered send: every message with the same `shardingKey` goes to the same queue, in send order
    * (the key's hash picks the queue, as the client's `shardingKey`), and carries it as its message
-   * group (`__SHARDINGKEY`), so an orderly receive hands a key's messages out one at a time.
+   * group (`__SHARDINGKEY`), so an orderly receive holds a key's later messages back while an earlier one is unacked.
    */
   sendOrderly(message: WorkerMessage, shardingKey: string): Promise<SendResult>;
   /** Receives (POP) up to maxMessageNum messages, each invisible to the group until acked; [] when none came in maxWaitMs. */

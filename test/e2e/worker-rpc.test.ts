@@ -11,8 +11,13 @@ import { waitFor } from "../helpers.js";
 import { EXAMPLES, startWithExamples, type RunningWorkers } from "../worker-examples.js";
 
 const ACCOUNTS = [
-  { accessKey: "orders-producer", secretKey: "producer-secret-0123456789", topicPerms: { Orders: "PUB" } },
-  { accessKey: "orders-consumer", secretKey: "consumer-secret-0123456789", topicPerms: { Orders: "SUB" }, groupPerms: { "order-workers": "SUB" } },
+  { accessKey: "orders-producer", secretKey: "producer-secret-0123456789", topicPerms: { Orders: "PUB", OrdersFifo: "PUB" } },
+  {
+    accessKey: "orders-consumer",
+    secretKey: "consumer-secret-0123456789",
+    topicPerms: { Orders: "SUB", OrdersFifo: "SUB" },
+    groupPerms: { "order-workers": "SUB", "order-fifo": "SUB" },
+  },
   { accessKey: "limited", secretKey: "limited-secret-0123456789", topicPerms: { Other: "PUB|SUB" }, groupPerms: { "other-workers": "SUB" } },
 ];
 
@@ -210,5 +215,32 @@ describe("the example Workers", () => {
     expect(acks.map((a) => a.status)).toEqual(["RECEIPT_HANDLE_EXPIRED", "OK"]); // the old handle was superseded
     const again = await probeValue<{ status: string }[]>("probe-consumer", "ack", "order-workers", [changed.receiptHandle]);
     expect(again.map((a) => a.status)).toEqual(["RECEIPT_HANDLE_INVALID"]);
+  });
+
+  it("sendOrderly's key is the message group of an orderly receive: one message of a key at a time", async () => {
+    const sent: { messageQueue: { brokerName: string; queueId: number }; queueOffset: number }[] = [];
+    for (let i = 0; i < 3; i++) sent.push(await probeValue("probe-producer", "sendOrderly", { topic: "OrdersFifo", keys: [`k1-${i}`], body: `k1-${i}` }, "K1"));
+    expect(new Set(sent.map((r) => `${r.messageQueue.brokerName}/${r.messageQueue.queueId}`)).size).toBe(1);
+    expect(sent.map((r) => r.queueOffset - sent[0]!.queueOffset)).toEqual([0, 1, 2]);
+    const receive = (maxMessageNum: number, maxWaitMs: number) =>
+      probeValue<{ keys: string[]; receiptHandle: string; properties: Record<string, string> }[]>("probe-consumer", "receive", {
+        group: "order-fifo",
+        topic: "OrdersFifo",
+        maxMessageNum,
+        invisibleDurationMs: 60_000,
+        maxWaitMs,
+        orderly: true,
+      });
+    const ack = async (handles: string[]) => (await probeValue<{ status: string }[]>("probe-consumer", "ack", "order-fifo", handles)).map((a) => a.status);
+    const [first, ...none] = await receive(1, 5000);
+    expect(none).toEqual([]);
+    expect(first).toMatchObject({ keys: ["k1-0"], properties: { __SHARDINGKEY: "K1" } });
+    // The key's later messages are held back while its first is unacked...
+    expect(await receive(32, 0)).toEqual([]);
+    expect(await ack([first!.receiptHandle])).toEqual(["OK"]);
+    // ...and come, in order, once it is acked.
+    const rest = await receive(32, 5000);
+    expect(rest.map((m) => m.keys)).toEqual([["k1-1"], ["k1-2"]]);
+    expect(await ack(rest.map((m) => m.receiptHandle))).toEqual(["OK", "OK"]);
   });
 });
