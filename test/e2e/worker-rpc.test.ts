@@ -21,13 +21,20 @@ const ACCOUNTS = [
   { accessKey: "limited", secretKey: "limited-secret-0123456789", topicPerms: { Other: "PUB|SUB" }, groupPerms: { "other-workers": "SUB" } },
 ];
 
-/** Calls one RPC method through a bound worker; answers its value or the refusal's code. */
-const PROBE = `export default {
+/**
+ * Calls one RPC method through a bound worker; answers its value or the refusal's message.
+ * Bytes travel in JSON as { __bytes: text } (UTF-8), both ways.
+ */
+const PROBE = `
+const bytesIn = (_k, v) => (v && typeof v === "object" && typeof v.__bytes === "string" ? new TextEncoder().encode(v.__bytes) : v);
+const bytesOut = (_k, v) => (v instanceof Uint8Array ? { __bytes: new TextDecoder().decode(v) } : v);
+export default {
   async fetch(request, env) {
-    const { method, args, property } = await request.json();
+    const { method, args, property } = JSON.parse(await request.text(), bytesIn);
     try {
       if (property !== undefined) return Response.json({ value: await env.MQ[property] });
-      return Response.json({ value: await env.MQ[method](...args) });
+      const value = await env.MQ[method](...args);
+      return new Response(JSON.stringify({ value }, bytesOut), { headers: { "content-type": "application/json" } });
     } catch (e) {
       return Response.json({ error: String(e && e.message) });
     }
@@ -242,5 +249,20 @@ describe("the example Workers", () => {
     const rest = await receive(32, 5000);
     expect(rest.map((m) => m.keys)).toEqual([["k1-1"], ["k1-2"]]);
     expect(await ack(rest.map((m) => m.receiptHandle))).toEqual(["OK", "OK"]);
+  });
+
+  it("carries bytes both ways: a Uint8Array body is received as the same bytes", async () => {
+    const text = "bytes \u00e9\u4e2d \u{1f600}";
+    const result = await probeValue<{ sendStatus: string }>("probe-producer", "sendOrderly", { topic: "OrdersFifo", body: { __bytes: text } }, "K2");
+    expect(result.sendStatus).toBe("SEND_OK");
+    const got = await probeValue<{ body: { __bytes: string } }[]>("probe-consumer", "receive", {
+      group: "order-fifo",
+      topic: "OrdersFifo",
+      maxMessageNum: 32,
+      invisibleDurationMs: 60_000,
+      maxWaitMs: 5000,
+      orderly: true,
+    });
+    expect(got.map((m) => m.body)).toEqual([{ __bytes: text }]);
   });
 });
