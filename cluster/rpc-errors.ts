@@ -3,19 +3,19 @@
  * not its own fields, so an MQError thrown inside an object crosses as `[CODE] message`
  * (`toRpcError`), and the caller rebuilds it here. Every reading of that form goes through
  * `decodeRpcError`, so the edge, the objects and tests agree on what counts as a coded refusal.
+ * The form itself is protocol's (`codedMessage`), because it crosses to other Workers too: the
+ * Workers RPC entrypoint (workers/rpc/) refuses with it and its callers read it with `mqErrorFromRpc`.
  */
-import { isErrorCode, isMQError, MQError, type ErrorCode } from "../protocol/errors.js";
+import { codedMessage, isMQError, MQError, parseCodedMessage, type ErrorCode } from "../protocol/errors.js";
 
 export function toRpcError(code: ErrorCode, message: string): Error {
-  return new Error(`[${code}] ${message}`);
+  return new Error(codedMessage(code, message));
 }
 
 /** The code and message of a coded refusal (an MQError, or its `[CODE] message` form); null for anything else. */
 export function decodeRpcError(e: unknown): { code: ErrorCode; message: string } | null {
   if (isMQError(e)) return { code: e.code, message: e.message };
-  const text = e instanceof Error ? e.message : String(e);
-  const match = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(text);
-  return match && isErrorCode(match[1]) ? { code: match[1], message: match[2]! } : null;
+  return parseCodedMessage(e instanceof Error ? e.message : String(e));
 }
 
 export function fromRpcError(e: unknown): MQError {

@@ -128,6 +128,20 @@ export function isMQError(e: unknown): e is MQError {
   return typeof e === "object" && e !== null && (e as { isMQError?: unknown }).isMQError === true;
 }
 
+/**
+ * An error's form where only its message crosses a boundary (Workers RPC, between objects and
+ * to a Worker bound to flaremq): `[CODE] message`. The server writes it, callers read it back.
+ */
+export function codedMessage(code: ErrorCode, message: string): string {
+  return `[${code}] ${message}`;
+}
+
+/** The code and message of a `[CODE] message` text; null when the text is not one. */
+export function parseCodedMessage(text: string): { code: ErrorCode; message: string } | null {
+  const match = /^\[([A-Z_]+)\] ([\s\S]*)$/.exec(text);
+  return match && isErrorCode(match[1]) ? { code: match[1], message: match[2]! } : null;
+}
+
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === "string" && Object.prototype.hasOwnProperty.call(ErrorCodes, value);
 }

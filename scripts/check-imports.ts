@@ -32,6 +32,8 @@ export const LAYERS: Readonly<Record<string, readonly string[]>> = {
   client: ["protocol", "client"],
   dashboard: ["protocol", "client", "dashboard"],
   workers: ["protocol", "cluster", "durable-objects", "dashboard", "workers"],
+  // Workers bound to flaremq by a service binding know only the wire contract (protocol/worker-rpc.ts).
+  examples: ["protocol", "examples"],
 };
 
 /** `wrangler types` output (`npm run types`): the bindings of wrangler.toml as the global `Cloudflare.Env`. */
@@ -46,7 +48,7 @@ export const TYPE_ONLY_EXCEPTIONS: readonly { from: string; to: string }[] = [{ 
 /** The one file that imports object classes as values (it exports them to the runtime). */
 export const OBJECT_CLASS_IMPORTER = "workers/main.ts";
 
-const SOURCE_FOLDERS = ["protocol", "cluster", "durable-objects", "workers", "client", "dashboard", "cli", "scripts", "bench", "test", "bin"];
+const SOURCE_FOLDERS = ["protocol", "cluster", "durable-objects", "workers", "client", "dashboard", "cli", "scripts", "bench", "test", "bin", "examples"];
 
 function folderOf(file: string): string {
   return LAYER_OF_FILE[file] ?? file.split("/")[0]!;

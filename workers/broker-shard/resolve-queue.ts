@@ -4,9 +4,9 @@
  */
 import { MQError } from "../../protocol/errors.js";
 import { checkTopicName, checkUserTopic, isValidBrokerName } from "../../protocol/names.js";
-import { canRead, canWrite, type QueueData } from "../../protocol/route.js";
+import { canRead, canWrite, type QueueData, type TopicConfig } from "../../protocol/route.js";
 import type { MessageQueue } from "../../protocol/message.js";
-import { readConfig } from "../../cluster/config.js";
+import { readConfig, type Config } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
 import { reservedNames } from "../namesrv/routes.js";
 import { getTopicConfig, listBrokers, upsertTopic } from "../../cluster/topic-registry.js";
@@ -27,20 +27,31 @@ export interface ResolvedQueue {
   aliveSlaves: number[];
 }
 
-export async function resolveQueue(env: Env, params: { broker: string; topic: string; queueId: string }, access: Access): Promise<ResolvedQueue> {
-  const config = readConfig(env);
-  const { broker, topic } = params;
-  const info = isValidBrokerName(broker) ? (await listBrokers(env)).find((b) => b.brokerName === broker && b.alive) : undefined;
-  if (!info) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
+function checkTopicFor(topic: string, access: Access, config: Config): void {
   if (access === "write") checkUserTopic(topic, reservedNames(config));
   else checkTopicName(topic);
-  const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });
+}
 
+/** The topic's configuration, checked for the access asked; a first send may create it. */
+export async function topicFor(env: Env, topic: string, access: Access): Promise<TopicConfig> {
+  const config = readConfig(env);
+  checkTopicFor(topic, access, config);
   let topicConfig = await getTopicConfig(env, topic);
   if (!topicConfig && access === "write" && config.autoCreateTopicEnable) {
     topicConfig = (await upsertTopic(env, topic, {}, "createIfAbsent")).config;
   }
   if (!topicConfig) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" does not exist`);
+  return topicConfig;
+}
+
+export async function resolveQueue(env: Env, params: { broker: string; topic: string; queueId: string }, access: Access): Promise<ResolvedQueue> {
+  const config = readConfig(env);
+  const { broker, topic } = params;
+  const info = isValidBrokerName(broker) ? (await listBrokers(env)).find((b) => b.brokerName === broker && b.alive) : undefined;
+  if (!info) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
+  checkTopicFor(topic, access, config);
+  const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });
+  const topicConfig = await topicFor(env, topic, access);
   const queueData = topicConfig.queues.find((q) => q.brokerName === broker);
   if (!queueData) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues on broker "${broker}"`);
   const queueCount = Math.max(queueData.readQueueNums, queueData.writeQueueNums);

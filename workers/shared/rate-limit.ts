@@ -43,17 +43,41 @@ export const rateLimit: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
     return next();
   }
-  const open = polls.get(key) ?? 0;
-  if (open >= RateLimits.maxConcurrentPolls) {
+  let release: () => void;
+  try {
+    release = takePollSlot(key);
+  } catch (e) {
     c.header("retry-after", "1");
-    throw new MQError("RATE_LIMITED", `more than ${RateLimits.maxConcurrentPolls} long polls open at once`);
+    throw e;
   }
-  polls.set(key, open + 1);
   try {
     await next();
   } finally {
+    release();
+  }
+};
+
+/** Takes one of the key's long-poll places (RATE_LIMITED when all are taken); call the answer to give it back. */
+function takePollSlot(key: string): () => void {
+  const open = polls.get(key) ?? 0;
+  if (open >= RateLimits.maxConcurrentPolls) throw new MQError("RATE_LIMITED", `more than ${RateLimits.maxConcurrentPolls} long polls open at once`);
+  polls.set(key, open + 1);
+  return () => {
     const left = (polls.get(key) ?? 1) - 1;
     if (left <= 0) polls.delete(key);
     else polls.set(key, left);
+  };
+}
+
+/**
+ * Runs a long poll in one of the key's places: the HTTP long polls above and the Workers RPC
+ * receive (workers/rpc/) share the cap of an account.
+ */
+export async function withPollSlot<T>(key: string, poll: () => Promise<T>): Promise<T> {
+  const release = takePollSlot(key);
+  try {
+    return await poll();
+  } finally {
+    release();
   }
-};
+}
