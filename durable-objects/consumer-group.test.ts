@@ -714,6 +714,22 @@ describe("ConsumerGroupDO member memory", () => {
   });
 });
 
+describe("ConsumerGroupDO topics for progress", () => {
+  it("keeps listing the topics its members subscribed to after they left, across a restart, until the group is deleted", async () => {
+    const { name, cg } = newGroup();
+    const [a, b] = [await createTopic(qd("broker-a")), await createTopic(qd("broker-a"))];
+    await cg.heartbeat(name, hb("cid-1", [a]));
+    await cg.heartbeat(name, hb("cid-2", [b]));
+    await cg.leave(name, "cid-1");
+    await cg.leave(name, "cid-2");
+    await evictDurableObject(cg);
+    expect((await cg.info(name)).members).toEqual([]);
+    expect(await cg.subscribedTopics()).toEqual([a, b].sort());
+    await cg.forgetTopics();
+    expect(await cg.subscribedTopics()).toEqual([]);
+  });
+});
+
 describe("ConsumerGroupDO consume mode", () => {
   it("a group claimed for POP refuses push and pull members, across a restart, until it is forgotten; a group with live members cannot be claimed", async () => {
     const { name, cg } = newGroup();

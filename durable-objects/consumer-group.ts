@@ -45,8 +45,8 @@ interface Member extends HeartbeatRequest {
 
 /** Routes are re-read this often, so new queues of a topic join the assignment. */
 const ROUTE_REFRESH_MS = 10_000;
-/** Topics a POP group's progress lists at most (each a row, written once). */
-const MAX_POP_TOPICS = 1000;
+/** Topics a group's progress remembers at most (each a row, written once). */
+const MAX_GROUP_TOPICS = 1000;
 
 export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly members = new Map<string, Member>();
@@ -54,8 +54,11 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private offsetResetSeq = 0;
   /** The group consumes by POP (claimPop): push and pull members are refused. */
   private pop = false;
-  /** Topics the POP group received from, for its progress (it has no subscriptions to name them). */
-  private readonly popTopics = new Set<string>();
+  /**
+   * Every topic the group consumed (subscriptions, POP receives), for its progress once no live
+   * member names them. Written once per topic.
+   */
+  private readonly topics = new Set<string>();
   private strategy: AllocateStrategyName = DEFAULT_STRATEGY;
   private assignment = new Map<string, MessageQueue[]>();
   /** The owner this object last told each queue, and telling them (fencing). */
@@ -82,7 +85,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       this.generation = state.generation;
       this.offsetResetSeq = state.offsetResetSeq;
       this.pop = state.pop;
-      for (const t of state.popTopics) this.popTopics.add(t);
+      for (const t of state.topics) this.topics.add(t);
       // Members come back as last heard when the group was last alive: one that heartbeat just
       // before a restart keeps its session, one gone for longer than it is dropped at once.
       const heardAt = state.aliveAt > 0 ? state.aliveAt : Date.now();
@@ -152,6 +155,7 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     this.members.set(req.clientId, member);
     if (this.stored.get(req.clientId) !== record) {
       this.store.saveMember(storedMember(req));
+      for (const sub of req.subscriptions) this.rememberTopic(sub.topic);
       this.stored.set(req.clientId, record);
     }
     this.store.touch(now);
@@ -187,19 +191,14 @@ export class ConsumerGroupDO extends DurableObject<Env> {
       this.pop = true;
       this.store.saveMeta("pop", 1);
     }
-    if (!this.popTopics.has(topic) && this.popTopics.size < MAX_POP_TOPICS) {
-      this.popTopics.add(topic);
-      this.store.savePopTopic(topic);
-    }
+    this.rememberTopic(topic);
   }
 
   /** An operator deleted the group: it may consume either way again. */
   forgetConsumeMode(): void {
     if (!this.pop) return;
     this.pop = false;
-    this.popTopics.clear();
     this.store.saveMeta("pop", 0);
-    this.store.clearPopTopics();
   }
 
   /** A member that shuts down leaves at once; its queues move to the others. */
@@ -256,9 +255,22 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     closeParked(ws, code);
   }
 
-  /** Topics the group's members subscribe to, or its POP receives named (for progress views). */
+  /** Topics the group's members subscribe to or did, or its POP receives named (for progress views). */
   subscribedTopics(): string[] {
-    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)).concat([...this.popTopics]))].sort();
+    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)).concat([...this.topics]))].sort();
+  }
+
+  /** Lists `topic` among the group's topics (one row, the first time; bounded by MAX_GROUP_TOPICS). */
+  private rememberTopic(topic: string): void {
+    if (this.topics.has(topic) || this.topics.size >= MAX_GROUP_TOPICS) return;
+    this.topics.add(topic);
+    this.store.saveTopic(topic);
+  }
+
+  /** An operator deleted the group: its topics are forgotten with it. */
+  forgetTopics(): void {
+    this.topics.clear();
+    this.store.clearTopics();
   }
 
   override async alarm(): Promise<void> {

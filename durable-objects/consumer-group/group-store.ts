@@ -26,8 +26,9 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS identity (id INTEGER PRIMARY KEY CHECK (id = 0), grp TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS member (client_id TEXT PRIMARY KEY, request TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE IF NOT EXISTS queue_owner (queue TEXT PRIMARY KEY, client_id TEXT NOT NULL) WITHOUT ROWID;`,
-  // v3: the topics a POP group received from (it has no members whose subscriptions name them).
-  `CREATE TABLE pop_topic (topic TEXT PRIMARY KEY) WITHOUT ROWID;`,
+  // v3: every topic the group consumed (members subscribed to it, or its POP receives named it),
+  // so its progress still lists them once its members are gone.
+  `CREATE TABLE group_topic (topic TEXT PRIMARY KEY) WITHOUT ROWID;`,
 ];
 
 /**
@@ -45,8 +46,8 @@ export interface GroupState {
   offsetResetSeq: number;
   /** The group consumes by POP (SimpleConsumer), not by offsets (push or pull members). */
   pop: boolean;
-  /** Topics the POP group received from. */
-  popTopics: string[];
+  /** Topics the group consumed: members subscribed to them, or its POP receives named them. */
+  topics: string[];
   /** When a member last heartbeat (to ALIVE_WRITE_MS), 0 if never. */
   aliveAt: number;
   members: StoredMember[];
@@ -80,8 +81,8 @@ export class GroupStore {
       generation: meta.get("generation") ?? 0,
       offsetResetSeq: meta.get("offset_reset_seq") ?? 0,
       pop: meta.get("pop") === 1,
-      popTopics: this.sql
-        .exec<{ topic: string }>("SELECT topic FROM pop_topic ORDER BY topic")
+      topics: this.sql
+        .exec<{ topic: string }>("SELECT topic FROM group_topic ORDER BY topic")
         .toArray()
         .map((r) => r.topic),
       aliveAt: this.aliveAt,
@@ -99,12 +100,12 @@ export class GroupStore {
     this.sql.exec("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", key, value);
   }
 
-  savePopTopic(topic: string): void {
-    this.sql.exec("INSERT OR IGNORE INTO pop_topic (topic) VALUES (?)", topic);
+  saveTopic(topic: string): void {
+    this.sql.exec("INSERT OR IGNORE INTO group_topic (topic) VALUES (?)", topic);
   }
 
-  clearPopTopics(): void {
-    this.sql.exec("DELETE FROM pop_topic");
+  clearTopics(): void {
+    this.sql.exec("DELETE FROM group_topic");
   }
 
   /** Marks the span in which queues are being told their owners (and a restart must tell them again). */

@@ -99,6 +99,7 @@ export const groupRoutes = new Hono<AppEnv>()
     }
     await writeNameServers(c.env, (ns) => ns.unregisterGroup(group));
     await forgetPopGroup(c.env, group);
+    await callRpc(() => consumerGroupStub(c.env, group).forgetTopics());
     return c.json({ group, topicsDeleted });
   })
   .get("/:group/progress", async (c) => {
