@@ -32,8 +32,20 @@ const { values } = parseArgs({
     "idle-s": { type: "string" },
     "idle-only": { type: "boolean" },
     "consume-only": { type: "boolean" },
+    help: { type: "boolean", short: "h" },
   },
 });
+if (values.help) {
+  console.log(`usage: npm run bench -- [flags]
+  --duration-s <n>      seconds per scenario (default 5)
+  --concurrency <n>     requests in flight in the throughput scenarios (default 32)
+  --backlog <n>         messages to drain in the consume scenarios (default 20000)
+  --latency-rate <n>    messages per second in the end-to-end latency scenario (default 200)
+  --idle-s <n>          each idle window, without and with waiting clients (default 60)
+  --idle-only           the idle cost alone
+  --consume-only        draining a backlog alone: push consumer and POP`);
+  process.exit(0);
+}
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
 const backlog = Number(values.backlog ?? "20000");
 const latencyRate = Number(values["latency-rate"] ?? "200");

@@ -7,6 +7,10 @@ import { parseArgs } from "node:util";
 import { startServer } from "./server.js";
 import { devCredentials, writeHomeCopy } from "./dev-credentials.js";
 import { ROOT } from "./build.js";
+import { acquireStateLock, StateLockedError } from "./state-lock.js";
+
+/** Where the CLI and the client look when told nothing else (cli/main.ts). */
+const DEFAULT_URL = "http://127.0.0.1:8787";
 
 const { values } = parseArgs({
   options: { port: { type: "string" }, "state-dir": { type: "string" }, help: { type: "boolean", short: "h" } },
@@ -23,6 +27,16 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 }
 const stateDir = path.resolve(values["state-dir"] ?? process.env.FLAREMQ_STATE_DIR ?? path.join(ROOT, ".flaremq", "state"));
 
+let releaseLock: () => void;
+try {
+  releaseLock = acquireStateLock(stateDir);
+} catch (e) {
+  if (!(e instanceof StateLockedError)) throw e;
+  console.error(e.message);
+  process.exit(1);
+}
+process.on("exit", () => releaseLock());
+
 const dev = await devCredentials(stateDir);
 const server = await startServer({
   port,
@@ -30,14 +44,16 @@ const server = await startServer({
   vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ accessKey: dev.accessKey, secretKey: dev.secretKey, admin: true }]) },
 });
 await writeHomeCopy(dev, server.url);
+// The CLI's default endpoint is http://127.0.0.1:8787; on any other, the commands name it.
+const cli = `npm run cli --${server.url === DEFAULT_URL ? "" : ` --endpoint ${server.url}`}`;
 console.log(`flaremq is serving on ${server.url}
   state:      ${stateDir}
   health:     curl ${server.url}/healthz
   dev key:    ${dev.accessKey} / ${dev.secretKey}
               (an admin account; every other endpoint needs signed requests. The client and the
                CLI on this machine sign with it: ~/.flaremq/dev-credentials.json)
-  try:        npm run cli -- message send --topic TopicTest --body hello
-              npm run cli -- topic status --topic TopicTest
+  try:        ${cli} message send --topic TopicTest --body hello
+              ${cli} topic status --topic TopicTest
   dashboard:  ${server.url}/dashboard/login#ak=${encodeURIComponent(dev.accessKey)}&sk=${encodeURIComponent(dev.secretKey)}
               (signs in with the dev key; the key stays in the fragment, which the browser never sends)
   API:        ${server.url}/docs

@@ -15,6 +15,10 @@ export interface ProcessServer {
   url: string;
   credentials: Credentials;
   stateDir: string;
+  /** The HOME it runs with (where it wrote the dev key for the CLI). */
+  home: string;
+  /** What it printed on stdout so far. */
+  printed(): string;
   /** SIGKILL to the whole process group; resolves once the server process is gone. */
   kill9(): Promise<void>;
 }
@@ -30,12 +34,16 @@ export async function startProcessServer(stateDir: string): Promise<ProcessServe
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   const url = await serving(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return {
     url,
     credentials: await devCredentials(stateDir),
     stateDir,
+    home,
+    printed: () => stdout,
     kill9: async () => {
       process.kill(-child.pid!, "SIGKILL");
       await exited;
