@@ -52,6 +52,22 @@ import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { trackActivity } from "./shared/activity.js";
 
+/** Groups one queue's metrics list at most. */
+const METRICS_MAX_GROUPS = 1000;
+
+export interface QueueMetrics {
+  brokerId: number;
+  minOffset: number;
+  maxOffset: number;
+  storageBytes: number;
+  parkedWaiters: number;
+  delayedMessages: number;
+  halfMessagesPending: number;
+  /** Consumer offset per group (a POP group's cursor, with its messages in flight). */
+  groups: { group: string; offset: number; inflight: number }[];
+  slaves: { brokerId: number; lagMessages: number | null }[];
+}
+
 export type { AppendResult, ConsumeOffset, HandleOutcome, PopHandle, PopReceiveRequest, PopReceiveResult, PullRequest, QueueProgressRaw, ReplicationStatus };
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
@@ -369,6 +385,28 @@ export class QueueDO extends DurableObject<Env> {
   /** Slave side: stores a master's rows and consumer offsets exactly as sent (see replica.ts). */
   replicate(batch: ReplicaBatch): Promise<ReplicaAck> {
     return this.replica.apply(batch);
+  }
+
+  /**
+   * What GET /metrics reports of this queue (workers/metrics/): offsets, storage, parked waiters,
+   * delayed and half messages waiting, every group's consumer offset (and a POP group's in-flight
+   * count), and each slave's lag. Reads only; bounded to METRICS_MAX_GROUPS groups.
+   */
+  metrics(): QueueMetrics {
+    const count = (sql: string) => this.ctx.storage.sql.exec<{ n: number }>(sql).toArray()[0]?.n ?? 0;
+    const offsets = this.offsets.read({ after: "" }, METRICS_MAX_GROUPS).map((o) => ({ group: o.group, offset: o.offset, inflight: 0 }));
+    const pops = this.pop.allProgress(METRICS_MAX_GROUPS).map((p) => ({ group: p.group, offset: p.cursor, inflight: p.inflight }));
+    return {
+      brokerId: this.identity.brokerId,
+      minOffset: this.log.minOffset,
+      maxOffset: this.log.maxOffset,
+      storageBytes: this.ctx.storage.sql.databaseSize,
+      parkedWaiters: this.waiters.size,
+      delayedMessages: count("SELECT COUNT(*) AS n FROM delayed"),
+      halfMessagesPending: count("SELECT COUNT(*) AS n FROM half WHERE state = 'PENDING'"),
+      groups: [...offsets, ...pops],
+      slaves: this.identity.brokerId === 0 ? this.replication.status().slaves.map((s) => ({ brokerId: s.brokerId, lagMessages: s.lagMessages })) : [],
+    };
   }
 
   /** Master side: where each slave stands (cluster list's replication lag). */

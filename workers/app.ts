@@ -22,6 +22,8 @@ import { rateLimit } from "./shared/rate-limit.js";
 import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { faultRoutes } from "./faults/routes.js";
+import { metricsRoutes } from "./metrics/routes.js";
+import { recordRequest } from "./metrics/request-metrics.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -29,6 +31,15 @@ app.use(async (c, next) => {
   c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) ?? crypto.randomUUID());
   await next();
   c.header("x-request-id", c.get("requestId"));
+});
+
+// Requests per operation of the API table, by status, with latency (GET /metrics). Workers
+// clocks move only across I/O, so the latency is time spent waiting, not CPU.
+app.use(async (c, next) => {
+  const started = performance.now();
+  await next();
+  const op = c.get("operation");
+  recordRequest(op ? `${op.method} ${op.path}` : "other", c.res.status, (performance.now() - started) / 1000);
 });
 
 app.use(requestSizeLimit(Limits.maxRequestBytes));
@@ -63,6 +74,7 @@ app.route("/groups", dlqRoutes);
 app.route("/groups", popRoutes);
 app.route("/topics", topicRoutes);
 app.route("/_test", faultRoutes);
+app.route("/metrics", metricsRoutes);
 
 app.notFound((c) => c.json({ code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }, 404));
 

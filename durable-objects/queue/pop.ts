@@ -188,6 +188,17 @@ export class Pop {
     return state ? { cursor: state.cursor, inflight: state.inflight.length } : null;
   }
 
+  /** Every POP group of this queue with its cursor and messages in flight (metrics). */
+  allProgress(limit: number): { group: string; cursor: number; inflight: number }[] {
+    return this.deps.sql
+      .exec<{ grp: string; state: string }>("SELECT grp, state FROM pop_group ORDER BY grp LIMIT ?", limit)
+      .toArray()
+      .map((row) => {
+        const state = JSON.parse(row.state) as PopState;
+        return { group: row.grp, cursor: state.cursor, inflight: state.inflight.length };
+      });
+  }
+
   /** The in-flight messages of a group (progress, tests). */
   inflight(group: string): InflightMessage[] {
     return this.load(group)?.inflight ?? [];

@@ -182,6 +182,7 @@ describe("permission matrix", () => {
       ["transactions", (cred) => call(cred, "GET", `${Q0("TBoth")}/transactions`), 200],
       ["viewMessage", (cred) => call(cred, "GET", `/messages/${enc(offsetMsgIdOfTBoth)}`), 200],
       ["webhook", (cred) => call(cred, "PUT", "/producers/pg/webhook", { body: { url: "http://127.0.0.1:9/hook" } }), 200],
+      ["metrics", (cred) => call(cred, "GET", "/metrics"), 200],
       ["listAccounts", (cred) => call(cred, "GET", "/admin/accounts"), 200],
       ["putAccount", (cred, role) => call(cred, "PUT", `/admin/accounts/made-by-${role}`, { body: { secretKey: "made-secret-key-0001" } }), 200],
       ["deleteAccount", (cred, role) => call(cred, "DELETE", `/admin/accounts/made-by-${role}`), 200],

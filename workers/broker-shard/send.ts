@@ -11,6 +11,7 @@ import { TransactionProps } from "../../protocol/transaction.js";
 import type { Config } from "../../cluster/config.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import type { QueueStub } from "../../cluster/stubs.js";
+import { recordSends } from "../metrics/request-metrics.js";
 
 interface SendContext {
   mq: MessageQueue;
@@ -52,8 +53,14 @@ export function checkSendRequest(config: Config, now: number, request: SendReque
     throw new MQError("DELIVER_TIME_ILLEGAL", `deliverTimeMs is more than ${config.timerMaxDelayMs} ms ahead`);
 }
 
-/** Stores the request's messages; resolves once they are durable. */
+/** Stores the request's messages; resolves once they are durable. Counted for GET /metrics by SendStatus. */
 export async function storeMessages(ctx: SendContext, request: SendRequest, messages: StoredMessage[]): Promise<SendResult> {
+  const result = await store(ctx, request, messages);
+  recordSends(result.sendStatus, messages.length);
+  return result;
+}
+
+async function store(ctx: SendContext, request: SendRequest, messages: StoredMessage[]): Promise<SendResult> {
   checkSendRequest(ctx.config, ctx.now, request, messages);
   if (request.transaction) return prepareHalf(ctx, request.transaction.producerGroup, messages);
   const delayed = request.messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined);

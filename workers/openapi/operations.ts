@@ -73,6 +73,15 @@ const str = (name: string, description: string, required = false): Param => ({ n
 
 export const operations: Operation[] = [
   { method: "GET", path: "/healthz", tag: "ops", summary: "Health check", auth: { kind: "public" } },
+  {
+    method: "GET",
+    path: "/metrics",
+    tag: "ops",
+    summary:
+      "Prometheus metrics: per queue offsets, storage, parked long polls, delayed and half messages; per group offsets, lag, retry and DLQ counts; replication lag; this isolate's requests by operation and status with latency, and sends by status",
+    auth: ADMIN,
+    cost: "query",
+  },
   { method: "GET", path: "/namesrv/topics", tag: "namesrv", summary: "List topics with their queue data per broker", auth: ANY },
   { method: "POST", path: "/namesrv/topics", tag: "namesrv", summary: "Create a topic (409 if it exists)", body: CreateTopicSchema, success: 201, auth: ADMIN },
   { method: "GET", path: "/namesrv/topics/:topic", tag: "namesrv", summary: "A topic's configuration", auth: ANY },
