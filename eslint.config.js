@@ -16,7 +16,7 @@ export default defineConfig(
   {
     // worker-configuration.d.ts is `wrangler types` output (`npm run types`), not ours to lint.
     // dashboard/generated/ is esbuild's bundle of dashboard/app/ (scripts/build.ts).
-    ignores: ["node_modules/", "dist/", ".wrangler/", ".flaremq/", ".mf/", "test-results/", "worker-configuration.d.ts", "dashboard/generated/"],
+    ignores: ["node_modules/", "dist/", "pkg/", ".wrangler/", ".flaremq/", ".mf/", "test-results/", "worker-configuration.d.ts", "dashboard/generated/"],
   },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
