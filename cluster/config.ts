@@ -36,6 +36,10 @@ export interface Config {
   slaveReadBehindMessages: number;
   /** Test configuration only: faults can be injected and timers may go below their production floors. */
   testFaultsEnabled: boolean;
+  /** Service bindings push subscriptions may target (PUSH_SERVICE_BINDINGS); no other binding is ever called. */
+  pushServiceBindings: readonly string[];
+  /** Local runs only: push webhooks may use http:// to a loopback address (PUSH_LOOPBACK_WEBHOOKS). */
+  pushLoopbackWebhooks: boolean;
 }
 
 export type MasterRole = "ASYNC_MASTER" | "SYNC_MASTER";
@@ -76,6 +80,11 @@ export function readConfig(env: Env): Config {
     slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
     slaveReadBehindMessages: intVar(env.SLAVE_READ_BEHIND_MESSAGES, 10_000),
     testFaultsEnabled: env.TEST_FAULTS_ENABLED === "true",
+    pushServiceBindings: (env.PUSH_SERVICE_BINDINGS ?? "")
+      .split(",")
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+    pushLoopbackWebhooks: env.PUSH_LOOPBACK_WEBHOOKS === "true",
   };
   // RocketMQ bounds the registration interval to 10–60 s; tests shorten it (and the expiry)
   // only under the test configuration, so a production deploy cannot set a flapping value.
