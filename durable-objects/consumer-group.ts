@@ -34,6 +34,8 @@ import { illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { heldShape, holdBackReleasing, RELEASE_TIMEOUT_MS } from "./consumer-group/hand-over.js";
 import { OwnerTelling } from "./consumer-group/owner-telling.js";
+import { PushSubscriptionStore } from "./consumer-group/push-subscription.js";
+import type { PushSubscriptionConfig, PushSubscriptionRequest } from "../protocol/push-subscription.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
 import { trackActivity } from "./shared/activity.js";
 
@@ -64,11 +66,14 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
+  /** The group's push subscription, if any (consumer-group/push-subscription.ts). */
+  private readonly push: PushSubscriptionStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.watchers = new WakeSockets(ctx, { holder: "this group", waiters: "parked watches" });
     this.store = new GroupStore(ctx.storage.sql);
+    this.push = new PushSubscriptionStore(ctx.storage.sql);
     this.owners = new OwnerTelling(env, this.store, () => this.groupName);
     void ctx.blockConcurrencyWhile(async () => {
       const state = this.store.load();
@@ -98,6 +103,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     }
     if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
+    }
+    if (this.push.get()) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has a push subscription: the server delivers its messages, clients cannot consume it`);
     }
     const record = JSON.stringify(storedMember(req));
     if (req.configuredQueues && this.stored.get(req.clientId) !== record) await this.checkConfiguredQueues(req);
@@ -204,9 +212,31 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     closeParked(ws, code);
   }
 
-  /** Topics the group's members subscribe to (for progress views). */
+  /** Topics the group's members subscribe to, and its push subscription's (for progress views). */
   subscribedTopics(): string[] {
-    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)))].sort();
+    const push = this.push.get();
+    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)).concat(push ? [push.topic] : []))].sort();
+  }
+
+  /** The group's push subscription (with its secret: for the Worker only, never answered as is). */
+  pushSubscription(): PushSubscriptionConfig | null {
+    return this.push.get();
+  }
+
+  /** Creates or replaces the push subscription; refused while clients consume the group. */
+  putPushSubscription(group: string, req: PushSubscriptionRequest): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
+    this.nameGroup(group);
+    const now = Date.now();
+    const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
+    return this.push.put(group, req, live);
+  }
+
+  setPushPaused(group: string, paused: boolean): PushSubscriptionConfig {
+    return this.push.setPaused(group, paused);
+  }
+
+  deletePushSubscription(): PushSubscriptionConfig | null {
+    return this.push.delete();
   }
 
   override async alarm(): Promise<void> {

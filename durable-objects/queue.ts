@@ -22,7 +22,7 @@
  * with the comment its callers read; the work is in the pieces.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../cluster/config.js";
+import { pushBindingAllowed, readConfig } from "../cluster/config.js";
 import type { Env } from "../cluster/env.js";
 import { toRpcError } from "../cluster/rpc-errors.js";
 import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
@@ -132,7 +132,7 @@ export class QueueDO extends DurableObject<Env> {
       queue: () => identity.mq,
       target: () => ({
         bindings: this.env as unknown as Record<string, unknown>,
-        allowedBindings: config().pushServiceBindings,
+        bindingAllowed: (binding, group) => pushBindingAllowed(config(), binding, group),
         allowLoopbackHttp: config().pushLoopbackWebhooks,
         now,
       }),

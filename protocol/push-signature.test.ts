@@ -16,7 +16,7 @@ describe("push webhook signatures", () => {
   it("matches a known HMAC-SHA256 over timestamp.body (receivers in other languages compute the same)", async () => {
     const headers = await signPushRequest("whsec_test", new TextEncoder().encode("hello"), 1_000_000);
     // printf '1000.hello' | openssl dgst -sha256 -hmac whsec_test
-    expect(headers[PUSH_SIGNATURE_HEADER]).toBe("v1=" + (await hexHmac("whsec_test", "1000.hello")));
+    expect(headers[PUSH_SIGNATURE_HEADER]).toBe("v1=696e841b2787ab743441607b247dbda7ba11a59e1137e8608fde4d5c80c0222b");
   });
 
   it("refuses another secret, a changed body, a changed timestamp, stale and malformed headers", async () => {
@@ -38,9 +38,3 @@ describe("push webhook signatures", () => {
     expect(newPushSecret()).not.toBe(a);
   });
 });
-
-/** An independent HMAC through node:crypto, so the test does not check the code against itself. */
-async function hexHmac(key: string, data: string): Promise<string> {
-  const { createHmac } = await import("node:crypto");
-  return createHmac("sha256", key).update(data).digest("hex");
-}

@@ -12,6 +12,7 @@ import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import { dlqRoutes } from "./groups/dlq.js";
 import { popRoutes } from "./groups/pop-routes.js";
+import { pushRoutes } from "./groups/push-routes.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
@@ -61,6 +62,7 @@ app.route("/auth", authRoutes);
 app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/groups", popRoutes);
+app.route("/groups", pushRoutes);
 app.route("/topics", topicRoutes);
 app.route("/_test", faultRoutes);
 

@@ -26,6 +26,8 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS identity (id INTEGER PRIMARY KEY CHECK (id = 0), grp TEXT NOT NULL);
    CREATE TABLE IF NOT EXISTS member (client_id TEXT PRIMARY KEY, request TEXT NOT NULL) WITHOUT ROWID;
    CREATE TABLE IF NOT EXISTS queue_owner (queue TEXT PRIMARY KEY, client_id TEXT NOT NULL) WITHOUT ROWID;`,
+  // v3: the group's push subscription, if it has one (consumer-group/push-subscription.ts).
+  `CREATE TABLE IF NOT EXISTS push_subscription (id INTEGER PRIMARY KEY CHECK (id = 0), config TEXT NOT NULL);`,
 ];
 
 /**

@@ -18,8 +18,8 @@ import type { BatchOutcome } from "./push-plan.js";
 export interface TargetEnvironment {
   /** The environment's bindings, where service bindings are looked up by name. */
   bindings: Record<string, unknown>;
-  /** Service bindings a subscription may name (PUSH_SERVICE_BINDINGS). */
-  allowedBindings: readonly string[];
+  /** Whether the group may deliver through this service binding (PUSH_SERVICE_BINDINGS). */
+  bindingAllowed: (binding: string, group: string) => boolean;
   allowLoopbackHttp: boolean;
   now: () => number;
 }
@@ -55,7 +55,7 @@ export async function callTarget(config: PushSubscriptionConfig, batch: PushBatc
 async function attempt(config: PushSubscriptionConfig, batch: PushBatch, env: TargetEnvironment, signal: AbortSignal): Promise<BatchOutcome> {
   const target = config.target;
   if (target.type === "service") {
-    if (!env.allowedBindings.includes(target.binding)) return { kind: "failed", error: `service binding ${target.binding} is not in PUSH_SERVICE_BINDINGS` };
+    if (!env.bindingAllowed(target.binding, config.group)) return { kind: "failed", error: `service binding ${target.binding} is not in PUSH_SERVICE_BINDINGS` };
     const binding = env.bindings[target.binding] as ServiceBinding | undefined;
     if (!binding || typeof binding.fetch !== "function") return { kind: "failed", error: `no service binding ${target.binding} in this Worker's environment` };
     if (target.call === "rpc") {
