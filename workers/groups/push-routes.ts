@@ -143,7 +143,7 @@ function statusOf(s: QueueStatus) {
 }
 
 /** The subscription as a whole: total lag and backlog, latest delivery and error over its queues. */
-function totals(rows: { lag?: number; retryBacklog?: number; lastDeliveryAt?: number | null; lastError?: { at: number; message: string } | null; delivered?: number; deadLettered?: number }[]) {
+function totals(rows: { messageQueue: MessageQueue; lag?: number; retryBacklog?: number; lastDeliveryAt?: number | null; lastError?: { at: number; message: string } | null; delivered?: number; deadLettered?: number }[]) {
   let lastDeliveryAt: number | null = null;
   let lastError: { at: number; message: string } | null = null;
   for (const r of rows) {
