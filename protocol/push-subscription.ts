@@ -145,3 +145,33 @@ export function pushInfoOf(config: PushSubscriptionConfig): PushSubscriptionInfo
   const { secret: _secret, ...info } = config;
   return info;
 }
+
+/** Where a push subscription stands on one queue (GET /groups/{group}/push-subscription). */
+export interface PushQueueProgress {
+  messageQueue: MessageQueue;
+  /** Whether the queue holds the subscription's current settings (false: not applied there yet). */
+  applied: boolean;
+  lag?: number;
+  consumerOffset?: number;
+  brokerOffset?: number;
+  retryBacklog?: number;
+  nextRetryAt?: number | null;
+  /** Throttled (429/503) or failing: nothing goes out of this queue before then. */
+  backoffUntil?: number | null;
+  lastDeliveryAt?: number | null;
+  lastError?: { at: number; message: string } | null;
+  delivered?: number;
+  deadLettered?: number;
+}
+
+/** A push subscription with its progress: per queue, and over all its queues. */
+export interface PushSubscriptionProgress {
+  subscription: PushSubscriptionInfo;
+  queues: PushQueueProgress[];
+  lag: number;
+  retryBacklog: number;
+  delivered: number;
+  deadLettered: number;
+  lastDeliveryAt: number | null;
+  lastError: { at: number; message: string } | null;
+}
