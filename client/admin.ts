@@ -191,7 +191,11 @@ export class Admin {
    * a service binding or an HTTPS webhook). A new webhook's signing secret is in `secret`, this
    * once only: store it where the receiver verifies signatures.
    */
-  putPushSubscription(group: string, subscription: PushSubscriptionRequest, options: CallOptions = {}): Promise<{ subscription: PushSubscriptionInfo; secret?: string }> {
+  putPushSubscription(
+    group: string,
+    subscription: PushSubscriptionRequest,
+    options: CallOptions = {},
+  ): Promise<{ subscription: PushSubscriptionInfo; secret?: string }> {
     return this.transport.request(`/groups/${pathSegment(group)}/push-subscription`, { ...options, method: "PUT", body: subscription });
   }
 
@@ -201,11 +205,21 @@ export class Admin {
   }
 
   async pausePushSubscription(group: string, options: CallOptions = {}): Promise<PushSubscriptionInfo> {
-    return (await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/pause`, { ...options, method: "POST" })).subscription;
+    return (
+      await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/pause`, {
+        ...options,
+        method: "POST",
+      })
+    ).subscription;
   }
 
   async resumePushSubscription(group: string, options: CallOptions = {}): Promise<PushSubscriptionInfo> {
-    return (await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/resume`, { ...options, method: "POST" })).subscription;
+    return (
+      await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/resume`, {
+        ...options,
+        method: "POST",
+      })
+    ).subscription;
   }
 
   async deletePushSubscription(group: string, options: CallOptions = {}): Promise<void> {

@@ -106,7 +106,15 @@ export function parseServiceBindings(value: string | undefined): ReadonlyMap<str
     const [name = "", groups] = item.split("=", 2).map((p) => p.trim());
     if (!name) continue;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`PUSH_SERVICE_BINDINGS names an invalid binding: "${name}"`);
-    map.set(name, groups === undefined ? null : groups.split("|").map((g) => g.trim()).filter((g) => g.length > 0));
+    map.set(
+      name,
+      groups === undefined
+        ? null
+        : groups
+            .split("|")
+            .map((g) => g.trim())
+            .filter((g) => g.length > 0),
+    );
   }
   return map;
 }

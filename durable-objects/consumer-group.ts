@@ -224,7 +224,10 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   }
 
   /** Creates or replaces the push subscription; refused while clients consume the group. */
-  putPushSubscription(group: string, req: PushSubscriptionRequest): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
+  putPushSubscription(
+    group: string,
+    req: PushSubscriptionRequest,
+  ): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
     this.nameGroup(group);
     const now = Date.now();
     const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;

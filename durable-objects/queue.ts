@@ -56,7 +56,18 @@ import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { trackActivity } from "./shared/activity.js";
 
-export type { AppendResult, ConsumeOffset, HandleOutcome, PopHandle, PopReceiveRequest, PopReceiveResult, PullRequest, PushQueueStatus, QueueProgressRaw, ReplicationStatus };
+export type {
+  AppendResult,
+  ConsumeOffset,
+  HandleOutcome,
+  PopHandle,
+  PopReceiveRequest,
+  PopReceiveResult,
+  PullRequest,
+  PushQueueStatus,
+  QueueProgressRaw,
+  ReplicationStatus,
+};
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
 const QUERY_MAX_PER_QUEUE = 64;

@@ -9,7 +9,13 @@ describe("push webhook signatures", () => {
     const secret = newPushSecret();
     const headers = await signPushRequest(secret, body, NOW);
     expect(headers[PUSH_TIMESTAMP_HEADER]).toBe("1700000000");
-    const check = await verifyPushSignature({ secret, body, timestamp: headers[PUSH_TIMESTAMP_HEADER], signature: headers[PUSH_SIGNATURE_HEADER], nowMs: NOW + 1000 });
+    const check = await verifyPushSignature({
+      secret,
+      body,
+      timestamp: headers[PUSH_TIMESTAMP_HEADER],
+      signature: headers[PUSH_SIGNATURE_HEADER],
+      nowMs: NOW + 1000,
+    });
     expect(check).toBe("OK");
   });
 

@@ -5,9 +5,12 @@ const production = { allowLoopbackHttp: false };
 const local = { allowLoopbackHttp: true };
 
 describe("webhook URLs a push subscription may target", () => {
-  it.each(["https://example.com/hook", "https://hooks.example.com:8443/a?b=c", "https://93.184.216.34/x", "https://[2606:4700::1111]/x"])("allows %s", (url) => {
-    expect(webhookUrlProblem(url, production)).toBeNull();
-  });
+  it.each(["https://example.com/hook", "https://hooks.example.com:8443/a?b=c", "https://93.184.216.34/x", "https://[2606:4700::1111]/x"])(
+    "allows %s",
+    (url) => {
+      expect(webhookUrlProblem(url, production)).toBeNull();
+    },
+  );
 
   it.each([
     "http://example.com/hook",

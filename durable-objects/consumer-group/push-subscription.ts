@@ -28,9 +28,16 @@ export class PushSubscriptionStore {
    * Creates or replaces the subscription. A webhook keeps its secret across changes; one newly
    * a webhook gets a new secret, answered here once (`secret`) and never again.
    */
-  put(group: string, req: PushSubscriptionRequest, liveMembers: number): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
+  put(
+    group: string,
+    req: PushSubscriptionRequest,
+    liveMembers: number,
+  ): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
     if (liveMembers > 0) {
-      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has ${liveMembers} live consumer(s); a group consumed by clients cannot also have a push subscription`);
+      throw toRpcError(
+        "CONSUME_MODE_MISMATCH",
+        `group "${group}" has ${liveMembers} live consumer(s); a group consumed by clients cannot also have a push subscription`,
+      );
     }
     const previous = this.get();
     const keep = previous?.target.type === "webhook" ? previous.secret : undefined;

@@ -22,7 +22,17 @@ import type { PushSubscriptionConfig } from "../../protocol/push-subscription.js
 import { isMQError } from "../../protocol/errors.js";
 import type { CommitLog } from "./commit-log.js";
 import { retryDelayMs } from "./pop.js";
-import { applyRound, dropExpiredRetries, EMPTY_PUSH_STATE, planRound, pushDueAt, type BatchOutcome, type DeadLetter, type PushPolicy, type PushState } from "./push-plan.js";
+import {
+  applyRound,
+  dropExpiredRetries,
+  EMPTY_PUSH_STATE,
+  planRound,
+  pushDueAt,
+  type BatchOutcome,
+  type DeadLetter,
+  type PushPolicy,
+  type PushState,
+} from "./push-plan.js";
 import type { TargetEnvironment } from "./push-targets.js";
 import { callTarget } from "./push-targets.js";
 import { MAX_SCAN_MESSAGES } from "./pull.js";
@@ -210,7 +220,12 @@ export class PushDelivery {
     const now = this.deps.now();
     const throttles = sub.state.throttles + 1;
     const message = `delivery round failed: ${e instanceof Error ? e.message : String(e)}`.slice(0, 500);
-    this.store(group, sub, { ...sub.state, throttles, backoffUntil: now + Math.min(60_000, 1000 * 2 ** Math.min(throttles - 1, 6)), lastError: { at: now, message } });
+    this.store(group, sub, {
+      ...sub.state,
+      throttles,
+      backoffUntil: now + Math.min(60_000, 1000 * 2 ** Math.min(throttles - 1, 6)),
+      lastError: { at: now, message },
+    });
   }
 
   private dueAt(group: string, sub: Subscription, now: number): number | null {

@@ -1,6 +1,16 @@
 import { describe, expect, it } from "vitest";
 import type { LogEntry } from "./commit-log.js";
-import { applyRound, EMPTY_PUSH_STATE, planRound, pushDueAt, throttleBackoffMs, type BatchOutcome, type PlanLog, type PushPolicy, type PushState } from "./push-plan.js";
+import {
+  applyRound,
+  EMPTY_PUSH_STATE,
+  planRound,
+  pushDueAt,
+  throttleBackoffMs,
+  type BatchOutcome,
+  type PlanLog,
+  type PushPolicy,
+  type PushState,
+} from "./push-plan.js";
 
 const LADDER = [10_000, 30_000, 60_000];
 const policy = (over: Partial<PushPolicy> = {}): PushPolicy => ({
@@ -21,7 +31,17 @@ function logOf(n: number, storeTs = 0): PlanLog {
   const entries: LogEntry[] = Array.from({ length: n }, (_, i) => ({
     queueOffset: i,
     storeTimestamp: storeTs,
-    message: { msgId: `m${i}`, tags: i % 2 ? "odd" : "even", keys: [], properties: {}, bornTimestamp: 0, bornHost: "", flag: 0, reconsumeTimes: 0, body: new Uint8Array(1) },
+    message: {
+      msgId: `m${i}`,
+      tags: i % 2 ? "odd" : "even",
+      keys: [],
+      properties: {},
+      bornTimestamp: 0,
+      bornHost: "",
+      flag: 0,
+      reconsumeTimes: 0,
+      body: new Uint8Array(1),
+    },
   }));
   return {
     minOffset: 0,
@@ -138,7 +158,12 @@ describe("push plan: orderly", () => {
     expect(pushDueAt(applied.state, 1, log, p, 0)).toBe(10_000);
     expect(planRound(applied.state, 1, log, p, 9_999, all).batches).toEqual([]);
     round = planRound(applied.state, 1, log, p, 10_000, all);
-    expect(round.batches.map((b) => [ids(b), b.attempts])).toEqual([[["m1", "m2", "m3"], [1, 0, 0]]]);
+    expect(round.batches.map((b) => [ids(b), b.attempts])).toEqual([
+      [
+        ["m1", "m2", "m3"],
+        [1, 0, 0],
+      ],
+    ]);
     applied = applyRound(applied.state, round, [ok()], p, 10_000);
     expect(applied.cursor).toBe(4);
     expect(applied.state.retries).toEqual([]);

@@ -106,14 +106,7 @@ export function pushDueAt(state: PushState, cursor: number, log: Pick<PlanLog, "
 }
 
 /** The batches of one delivery round at `now`: empty when nothing is due. */
-export function planRound(
-  state: PushState,
-  cursor: number,
-  log: PlanLog,
-  policy: PushPolicy,
-  now: number,
-  matches: (entry: LogEntry) => boolean,
-): PushRound {
+export function planRound(state: PushState, cursor: number, log: PlanLog, policy: PushPolicy, now: number, matches: (entry: LogEntry) => boolean): PushRound {
   const start = Math.max(cursor, log.minOffset);
   const round: PushRound = { batches: [], cursor, scannedTo: start };
   if (state.backoffUntil > now) return round;
@@ -195,9 +188,7 @@ function readNew(
 
 /** How one batch was answered. */
 export type BatchOutcome =
-  | { kind: "answered"; retry: ReadonlySet<string> }
-  | { kind: "failed"; error: string }
-  | { kind: "throttled"; error: string; retryAfterMs: number | null };
+  { kind: "answered"; retry: ReadonlySet<string> } | { kind: "failed"; error: string } | { kind: "throttled"; error: string; retryAfterMs: number | null };
 
 export interface DeadLetter {
   entry: LogEntry;
@@ -246,7 +237,8 @@ export function applyRound(state: PushState, round: PushRound, outcomes: readonl
     let stopAt: number | null = null;
     batch.entries.forEach((entry, i) => {
       if (stopAt !== null) {
-        if (failed[i] || batch.attempts[i]! > 0) retries.set(entry.queueOffset, { offset: entry.queueOffset, attempts: batch.attempts[i]! + (failed[i] ? 1 : 0), dueAt: 0 });
+        if (failed[i] || batch.attempts[i]! > 0)
+          retries.set(entry.queueOffset, { offset: entry.queueOffset, attempts: batch.attempts[i]! + (failed[i] ? 1 : 0), dueAt: 0 });
         return;
       }
       if (!failed[i]) {

@@ -55,7 +55,8 @@ export async function callTarget(config: PushSubscriptionConfig, batch: PushBatc
 async function attempt(config: PushSubscriptionConfig, batch: PushBatch, env: TargetEnvironment, signal: AbortSignal): Promise<BatchOutcome> {
   const target = config.target;
   if (target.type === "service") {
-    if (!env.bindingAllowed(target.binding, config.group)) return { kind: "failed", error: `service binding ${target.binding} is not in PUSH_SERVICE_BINDINGS` };
+    if (!env.bindingAllowed(target.binding, config.group))
+      return { kind: "failed", error: `service binding ${target.binding} is not in PUSH_SERVICE_BINDINGS` };
     const binding = env.bindings[target.binding] as ServiceBinding | undefined;
     if (!binding || typeof binding.fetch !== "function") return { kind: "failed", error: `no service binding ${target.binding} in this Worker's environment` };
     if (target.call === "rpc") {
@@ -109,7 +110,7 @@ function answeredWith(answer: unknown): BatchOutcome {
 
 async function readCapped(response: Response): Promise<string> {
   if (!response.body) return "";
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

@@ -22,7 +22,15 @@ function handle(batch) {
   let stopped = false;
   let status = 200;
   for (const m of batch.messages) {
-    list.push({ msgId: m.msgId, body: atob(m.body), brokerName: m.brokerName, queueId: m.queueId, queueOffset: m.queueOffset, reconsumeTimes: m.reconsumeTimes, batch: batch.messages.length });
+    list.push({
+      msgId: m.msgId,
+      body: atob(m.body),
+      brokerName: m.brokerName,
+      queueId: m.queueId,
+      queueOffset: m.queueOffset,
+      reconsumeTimes: m.reconsumeTimes,
+      batch: batch.messages.length,
+    });
     const p = m.properties ?? {};
     if (p.PUSH_STATUS) status = Number(p.PUSH_STATUS);
     const fail = p.PUSH_FAIL === "always" || (p.PUSH_FAIL !== undefined && m.reconsumeTimes < Number(p.PUSH_FAIL));

@@ -64,7 +64,15 @@ describe("push subscriptions (workerd, service binding)", () => {
     const topic = unique("PushT");
     const group = unique("pushg");
     await admin.createTopic(topic, { queueNums: 4 });
-    const created = await admin.putPushSubscription(group, subscription(topic, { maxBatchSize: 100, maxBatchTimeoutMs: 20, maxConcurrency: 2, target: { type: "service", binding: "PUSH_TEST_CONSUMER", call: "rpc" } }));
+    const created = await admin.putPushSubscription(
+      group,
+      subscription(topic, {
+        maxBatchSize: 100,
+        maxBatchTimeoutMs: 20,
+        maxConcurrency: 2,
+        target: { type: "service", binding: "PUSH_TEST_CONSUMER", call: "rpc" },
+      }),
+    );
     expect(created.secret).toBeUndefined();
     const bodies = Array.from({ length: 1000 }, (_, i) => `m${i}`);
     await produce(

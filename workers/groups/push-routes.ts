@@ -111,7 +111,14 @@ export const pushRoutes = new Hono<AppEnv>()
         const s = await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).pushStatus(group));
         if (!s) return { messageQueue: mq, applied: false as const };
         const consumed = Math.max(s.committed, s.minOffset);
-        return { messageQueue: mq, applied: s.version === config.version, lag: s.maxOffset - consumed, consumerOffset: s.committed, brokerOffset: s.maxOffset, ...statusOf(s) };
+        return {
+          messageQueue: mq,
+          applied: s.version === config.version,
+          lag: s.maxOffset - consumed,
+          consumerOffset: s.committed,
+          brokerOffset: s.maxOffset,
+          ...statusOf(s),
+        };
       }),
     );
     return c.json({ subscription: pushInfoOf(config), queues: rows, ...totals(rows) });
@@ -143,7 +150,17 @@ function statusOf(s: QueueStatus) {
 }
 
 /** The subscription as a whole: total lag and backlog, latest delivery and error over its queues. */
-function totals(rows: { messageQueue: MessageQueue; lag?: number; retryBacklog?: number; lastDeliveryAt?: number | null; lastError?: { at: number; message: string } | null; delivered?: number; deadLettered?: number }[]) {
+function totals(
+  rows: {
+    messageQueue: MessageQueue;
+    lag?: number;
+    retryBacklog?: number;
+    lastDeliveryAt?: number | null;
+    lastError?: { at: number; message: string } | null;
+    delivered?: number;
+    deadLettered?: number;
+  }[],
+) {
   let lastDeliveryAt: number | null = null;
   let lastError: { at: number; message: string } | null = null;
   for (const r of rows) {

@@ -357,8 +357,20 @@ export const operations: Operation[] = [
     auth: GROUP_SUB,
     cost: "query",
   },
-  { method: "POST", path: "/groups/:group/push-subscription/pause", tag: "push subscriptions", summary: "Pause the group's push subscription", auth: GROUP_SUB },
-  { method: "POST", path: "/groups/:group/push-subscription/resume", tag: "push subscriptions", summary: "Resume the group's push subscription", auth: GROUP_SUB },
+  {
+    method: "POST",
+    path: "/groups/:group/push-subscription/pause",
+    tag: "push subscriptions",
+    summary: "Pause the group's push subscription",
+    auth: GROUP_SUB,
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/push-subscription/resume",
+    tag: "push subscriptions",
+    summary: "Resume the group's push subscription",
+    auth: GROUP_SUB,
+  },
   {
     method: "DELETE",
     path: "/groups/:group/push-subscription",
