@@ -7,7 +7,8 @@
  * sends: PUSH_FAIL "always" asks a retry every time, "<n>" while reconsumeTimes < n;
  * PUSH_ORDERLY "true" also asks a retry of every message after a failed one (an orderly
  * consumer stops at its first failure); PUSH_STATUS "<code>" answers the whole batch with that
- * HTTP status (thrown by RPC). Every delivered message is recorded per group; GET
+ * HTTP status (thrown by RPC). A group whose name starts with "hang" is answered only after
+ * 20 s (a target that hangs). Every delivered message is recorded per group; GET
  * /records?group=<g> answers them (plain JS: miniflare runs it without a build step).
  */
 import { WorkerEntrypoint } from "cloudflare:workers";
@@ -46,7 +47,9 @@ export default class PushTestConsumer extends WorkerEntrypoint {
     if (request.method === "GET" && url.pathname === "/records") {
       return Response.json(records.get(url.searchParams.get("group")) ?? []);
     }
-    const { status, answer } = handle(await request.json());
+    const batch = await request.json();
+    if (batch.group.startsWith("hang")) await new Promise((resolve) => setTimeout(resolve, 20_000));
+    const { status, answer } = handle(batch);
     return status === 200 ? Response.json(answer) : new Response("scripted failure", { status });
   }
 

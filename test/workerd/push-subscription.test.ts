@@ -186,6 +186,22 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(await admin.listDlq(group)).toEqual([]);
   });
 
+  it("a target that hangs is abandoned after its timeout and does not hold up another subscription's deliveries", async () => {
+    const topic = unique("PushT");
+    const hanging = unique("hangg");
+    const healthy = unique("pushg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    await admin.putPushSubscription(hanging, subscription(topic, { timeoutMs: 1000, retryDelayMs: 60_000 }));
+    await admin.putPushSubscription(healthy, subscription(topic));
+    await produce(topic, [{ topic, body: "x" }]);
+    await vi.waitUntil(async () => (await records(healthy)).length === 1, { timeout: 10_000, interval: 20 });
+    await vi.waitUntil(async () => (await admin.getPushSubscription(hanging)).lastError !== null, { timeout: 10_000, interval: 50 });
+    const stuck = await admin.getPushSubscription(hanging);
+    expect(stuck.lastError?.message).toBe("the target did not answer within 1000 ms");
+    expect([stuck.retryBacklog, stuck.lag]).toEqual([1, 0]);
+    expect((await admin.getPushSubscription(healthy)).delivered).toBe(1);
+  });
+
   it("pauses and resumes; clients of the group are refused while it has a subscription", async () => {
     const topic = unique("PushT");
     const group = unique("pushg");
