@@ -13,6 +13,7 @@ import { groupRoutes } from "./groups/routes.js";
 import { dlqRoutes } from "./groups/dlq.js";
 import { popRoutes } from "./groups/pop-routes.js";
 import { pushRoutes } from "./groups/push-routes.js";
+import { applyDeclaredPushSubscriptions } from "./groups/push-config.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
@@ -30,6 +31,19 @@ app.use(async (c, next) => {
   c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) ?? crypto.randomUUID());
   await next();
   c.header("x-request-id", c.get("requestId"));
+});
+
+// Push subscriptions declared in wrangler.toml: applied once per isolate, beside its first request.
+app.use(async (c, next) => {
+  if (c.env.PUSH_SUBSCRIPTIONS) {
+    const applying = applyDeclaredPushSubscriptions(c.env);
+    try {
+      c.executionCtx.waitUntil(applying);
+    } catch {
+      // No execution context (app.request in a unit test): the promise runs on its own.
+    }
+  }
+  await next();
 });
 
 app.use(requestSizeLimit(Limits.maxRequestBytes));

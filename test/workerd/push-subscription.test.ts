@@ -254,3 +254,27 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(await codeOf(admin.pausePushSubscription(group))).toBe("404 PUSH_SUBSCRIPTION_NOT_FOUND");
   });
 });
+
+describe("push subscriptions declared in wrangler.toml (PUSH_SUBSCRIPTIONS)", () => {
+  it("are applied idempotently: once created, the same declaration writes nothing, and an operator's pause stays", async () => {
+    const topic = unique("PushT");
+    const group = unique("pushg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const declared = [{ group, topic, target: { type: "service", binding: "PUSH_TEST_CONSUMER" }, maxBatchTimeoutMs: 0, maxBatchSize: 7 }];
+    const { applyDeclaredPushSubscriptions } = await import("../../workers/groups/push-config.js");
+    const apply = (text: string) => applyDeclaredPushSubscriptions({ ...env, PUSH_SUBSCRIPTIONS: text } as typeof env);
+    await apply(JSON.stringify(declared));
+    const first = await admin.getPushSubscription(group);
+    expect(first.subscription).toMatchObject({ topic, maxBatchSize: 7, paused: false, version: 1 });
+    await produce(topic, [{ topic, body: "declared" }]);
+    await vi.waitUntil(async () => (await records(group)).length === 1, { timeout: 10_000, interval: 20 });
+
+    await admin.pausePushSubscription(group);
+    // The same declaration again (another isolate, say): nothing is written, the pause stays.
+    await apply(JSON.stringify(declared, null, 1));
+    expect((await admin.getPushSubscription(group)).subscription).toMatchObject({ paused: true, version: 2 });
+    // A changed declaration is applied (and still leaves the pause to the operator).
+    await apply(JSON.stringify([{ ...declared[0], maxBatchSize: 9 }]));
+    expect((await admin.getPushSubscription(group)).subscription).toMatchObject({ paused: true, maxBatchSize: 9, version: 3 });
+  });
+});
