@@ -52,7 +52,7 @@ export const ErrorCodes = {
   METHOD_NOT_ALLOWED: 405,
   TOPIC_ALREADY_EXISTS: 409,
   BROKER_HAS_TOPICS: 409,
-  /** A consumer group with live members cannot be deleted: their next heartbeat would bring it back. */
+  /** A consumer group with live members (or a push subscription) cannot be deleted: their next heartbeat would bring it back. */
   GROUP_HAS_MEMBERS: 409,
   TRANSACTION_ALREADY_COMMITTED: 409,
   TRANSACTION_ALREADY_ROLLED_BACK: 409,

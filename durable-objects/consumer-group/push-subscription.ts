@@ -40,6 +40,14 @@ export class PushSubscriptionStore {
       );
     }
     const previous = this.get();
+    // Retries waiting under one ordering mean nothing under the other (concurrent ones sit below
+    // the cursor, orderly ones at it): a change of mode is a new subscription.
+    if (previous && previous.orderly !== (req.orderly === true)) {
+      throw toRpcError(
+        "VALIDATION_FAILED",
+        `the push subscription of group "${group}" is ${previous.orderly ? "" : "not "}orderly; delete it and create it again to change that`,
+      );
+    }
     const keep = previous?.target.type === "webhook" ? previous.secret : undefined;
     const fresh = req.target.type === "webhook" && keep === undefined ? newPushSecret() : undefined;
     const secret = req.target.type === "webhook" ? (keep ?? fresh) : undefined;

@@ -222,7 +222,15 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(isMQError(receive) && receive.code).toBe("CONSUME_MODE_MISMATCH");
     await admin.resumePushSubscription(group);
     await vi.waitUntil(async () => (await records(group)).length === 1, { timeout: 10_000, interval: 20 });
+    // The group cannot be deleted under its subscription (which would dead-letter into the deleted DLQ).
+    const deleteGroup = () =>
+      admin.deleteSubscriptionGroup(group).then(
+        () => "OK",
+        (e: unknown) => (isMQError(e) ? e.code : String(e)),
+      );
+    expect(await deleteGroup()).toBe("GROUP_HAS_MEMBERS");
     await admin.deletePushSubscription(group);
+    expect(await deleteGroup()).toBe("OK");
     const gone = await admin.getPushSubscription(group).then(
       () => null,
       (e: unknown) => e,
@@ -252,6 +260,10 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(await put(subscription(unique("NoSuchTopic")))).toBe("404 TOPIC_NOT_EXIST");
     expect(await codeOf(admin.getPushSubscription(group))).toBe("404 PUSH_SUBSCRIPTION_NOT_FOUND");
     expect(await codeOf(admin.pausePushSubscription(group))).toBe("404 PUSH_SUBSCRIPTION_NOT_FOUND");
+    // Nothing above was stored; a real one is, and its ordering cannot change in place.
+    expect(await put(subscription(topic, { paused: true }))).toBe("OK");
+    expect(await put(subscription(topic, { paused: true, orderly: true }))).toBe("400 VALIDATION_FAILED");
+    expect((await admin.getPushSubscription(group)).subscription).toMatchObject({ orderly: false, version: 1 });
   });
 });
 
