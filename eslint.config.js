@@ -77,6 +77,6 @@ export default defineConfig(
     files: ["bench/baseline-worker.js", "test/workerd/push-consumer-worker.js"],
     extends: [tseslint.configs.disableTypeChecked],
     // Without a program, no-undef knows only what is listed: the Worker globals they use.
-    languageOptions: { globals: { Response: "readonly", URL: "readonly", atob: "readonly" } },
+    languageOptions: { globals: { Response: "readonly", URL: "readonly", atob: "readonly", setTimeout: "readonly" } },
   },
 );

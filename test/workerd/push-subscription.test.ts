@@ -274,7 +274,7 @@ describe("push subscriptions declared in wrangler.toml (PUSH_SUBSCRIPTIONS)", ()
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
     const declared = [{ group, topic, target: { type: "service", binding: "PUSH_TEST_CONSUMER" }, maxBatchTimeoutMs: 0, maxBatchSize: 7 }];
     const { applyDeclaredPushSubscriptions } = await import("../../workers/groups/push-config.js");
-    const apply = (text: string) => applyDeclaredPushSubscriptions({ ...env, PUSH_SUBSCRIPTIONS: text } as typeof env);
+    const apply = (text: string) => applyDeclaredPushSubscriptions({ ...env, PUSH_SUBSCRIPTIONS: text });
     await apply(JSON.stringify(declared));
     const first = await admin.getPushSubscription(group);
     expect(first.subscription).toMatchObject({ topic, maxBatchSize: 7, paused: false, version: 1 });
