@@ -148,6 +148,7 @@ export class QueueDO extends DurableObject<Env> {
         now,
       }),
       delayLevelsMs: () => config().delayLevelsMs,
+      rearm: () => this.alarms.arm(),
       deadLetter: (group, from, dead, maxRetries) => appendPushDeadLetters(this.env, group, from, dead, maxRetries),
       now,
     }));

@@ -54,6 +54,7 @@ describe("push delivery on a queue", () => {
         queue: () => mq,
         target: () => ({ bindings: { CONSUMER: consumer }, bindingAllowed: () => true, allowLoopbackHttp: false, now: () => clock }),
         delayLevelsMs: () => [1000, 5000, 10_000, 30_000],
+        rearm: () => Promise.resolve(),
         deadLetter: () => Promise.reject(new Error("nothing should be dead-lettered")),
         now: () => clock,
       });

@@ -10,8 +10,9 @@
  * crash is delivered again from the committed offset (at least once).
  *
  * The alarm step "push delivery" runs every due subscription concurrently, each for a bounded
- * number of rounds; an append makes the alarm due (`nextDueAt`), and a subscription with
- * nothing to deliver makes nothing due, so an idle subscription costs nothing.
+ * number of rounds, and waits for them at most ALARM_WAIT_MS: a slow target's round goes on by
+ * itself and re-arms the alarm when it ends. An append makes the alarm due (`nextDueAt`), and a
+ * subscription with nothing to deliver makes nothing due, so an idle subscription costs nothing.
  */
 import { toRpcError } from "../../cluster/rpc-errors.js";
 import { Limits } from "../../protocol/limits.js";
@@ -39,6 +40,14 @@ import { MAX_SCAN_MESSAGES } from "./pull.js";
 
 /** Rounds one subscription takes in one alarm run before it yields (the alarm re-fires at once if more is due). */
 export const MAX_ROUNDS_PER_RUN = 8;
+/**
+ * How long the alarm waits for the subscriptions' rounds. A round still out then (a slow target)
+ * goes on by itself and re-arms the alarm when it ends, so a slow target holds up neither the
+ * queue's other alarm steps nor the other subscriptions' next runs.
+ */
+export const ALARM_WAIT_MS = 500;
+/** A subscription whose round is out is looked at again after its timeout and this (in case the object lost the round). */
+const BUSY_RECHECK_MS = 1000;
 
 /** Where a subscription stands on this queue (group progress). */
 export interface PushQueueStatus {
@@ -66,6 +75,8 @@ export interface PushDeliveryDeps {
   queue: () => MessageQueue | null;
   target: () => TargetEnvironment;
   delayLevelsMs: () => readonly number[];
+  /** Points the queue's alarm at the earliest due work (after a round that ended outside an alarm run). */
+  rearm: () => Promise<void>;
   /** Appends dead letters to %DLQ%<group> (created on first use). */
   deadLetter: (group: string, from: MessageQueue, dead: readonly DeadLetter[], maxRetries: number) => Promise<void>;
   now: () => number;
@@ -79,8 +90,8 @@ interface Subscription {
 
 export class PushDelivery {
   private subs: Map<string, Subscription> | null = null;
-  /** Groups with a round in progress: one at a time per subscription. */
-  private readonly busy = new Set<string>();
+  /** Groups with a round in progress (one at a time per subscription), and since when. */
+  private readonly busy = new Map<string, number>();
 
   constructor(private readonly deps: PushDeliveryDeps) {}
 
@@ -152,20 +163,26 @@ export class PushDelivery {
     const mq = this.deps.queue();
     if (!mq) return;
     const due = [...this.all()].filter(([group, sub]) => !this.busy.has(group) && (this.dueAt(group, sub, now) ?? Infinity) <= now);
-    await Promise.all(due.map(([group]) => this.deliver(group, mq).catch((e: unknown) => this.recordError(group, e))));
+    const rounds = Promise.all(due.map(([group]) => this.deliver(group, mq).catch((e: unknown) => this.recordError(group, e))));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, ALARM_WAIT_MS)));
+    await Promise.race([rounds, waited]);
+    if (timer !== undefined) clearTimeout(timer);
   }
 
   private async deliver(group: string, mq: MessageQueue): Promise<void> {
-    this.busy.add(group);
+    this.busy.set(group, this.deps.now());
     try {
       for (let round = 0; round < MAX_ROUNDS_PER_RUN; round++) {
         const sub = this.all().get(group);
         const now = this.deps.now();
-        if (!sub || (this.dueAt(group, sub, now) ?? Infinity) > now) return;
+        if (!sub || (this.dueAt(group, sub, now, true) ?? Infinity) > now) return;
         if (!(await this.deliverRound(group, sub, mq, now))) return;
       }
     } finally {
       this.busy.delete(group);
+      // A round that outlived the alarm's wait: its next due work needs the alarm.
+      await this.deps.rearm().catch(() => undefined);
     }
   }
 
@@ -228,8 +245,12 @@ export class PushDelivery {
     });
   }
 
-  private dueAt(group: string, sub: Subscription, now: number): number | null {
+  /** When a subscription has work; `inRound`: asked by its own delivery loop, which is the round out. */
+  private dueAt(group: string, sub: Subscription, now: number, inRound = false): number | null {
     if (sub.config.paused) return null;
+    // A round is out: its end re-arms; until then only a safety look, after its timeout.
+    const since = this.busy.get(group);
+    if (since !== undefined && !inRound) return since + sub.config.timeoutMs + BUSY_RECHECK_MS;
     const cursor = this.deps.committed(group) ?? this.deps.log.minOffset;
     return pushDueAt(sub.state, Math.max(cursor, this.deps.log.minOffset), this.deps.log, this.policy(sub.config), now);
   }

@@ -186,20 +186,30 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(await admin.listDlq(group)).toEqual([]);
   });
 
-  it("a target that hangs is abandoned after its timeout and does not hold up another subscription's deliveries", async () => {
+  it("a target that hangs is abandoned after its timeout and holds up neither the alarm nor another subscription", async () => {
     const topic = unique("PushT");
+    const slow = unique("hangslow");
     const hanging = unique("hangg");
     const healthy = unique("pushg");
     await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    // The consumer Worker answers "hang…" groups only after 20 s.
+    await admin.putPushSubscription(slow, subscription(topic, { timeoutMs: 15_000 }));
     await admin.putPushSubscription(hanging, subscription(topic, { timeoutMs: 1000, retryDelayMs: 60_000 }));
     await admin.putPushSubscription(healthy, subscription(topic));
     await produce(topic, [{ topic, body: "x" }]);
     await vi.waitUntil(async () => (await records(healthy)).length === 1, { timeout: 10_000, interval: 20 });
+    // While the slow round is still out, the next message reaches the healthy subscription: the
+    // queue's alarm does not wait for the slow target (it would for 15 s).
+    await produce(topic, [{ topic, body: "y" }]);
+    await vi.waitUntil(async () => (await records(healthy)).length === 2, { timeout: 5_000, interval: 20 });
+    expect((await admin.getPushSubscription(slow)).lastError).toBeNull();
+    // The hanging one was abandoned after its 1 s timeout: its batch failed, to be retried.
     await vi.waitUntil(async () => (await admin.getPushSubscription(hanging)).lastError !== null, { timeout: 10_000, interval: 50 });
     const stuck = await admin.getPushSubscription(hanging);
     expect(stuck.lastError?.message).toBe("the target did not answer within 1000 ms");
-    expect([stuck.retryBacklog, stuck.lag]).toEqual([1, 0]);
-    expect((await admin.getPushSubscription(healthy)).delivered).toBe(1);
+    expect(stuck.retryBacklog).toBeGreaterThanOrEqual(1);
+    expect((await records(healthy)).map((r) => r.body)).toEqual(["x", "y"]);
+    await admin.deletePushSubscription(slow);
   });
 
   it("pauses and resumes; clients of the group are refused while it has a subscription", async () => {
