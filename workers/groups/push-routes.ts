@@ -93,9 +93,13 @@ export const pushRoutes = new Hono<AppEnv>()
       if (previous && previous.topic !== config.topic) await removeFromQueues(c.env, group, previous.topic);
       await applyToQueues(c.env, config);
     } catch (e) {
-      // A queue refused (the group consumes it by POP): no subscription is left half applied.
-      await callRpc(() => stub.deletePushSubscription());
-      await removeFromQueues(c.env, group, config.topic);
+      // A new subscription a queue refused (the group consumes it by POP), or could not be told:
+      // none is left half applied. A change is left as stored: the same PUT again finishes it
+      // (queues keep the newest version they were told).
+      if (!previous) {
+        await callRpc(() => stub.deletePushSubscription());
+        await removeFromQueues(c.env, group, config.topic);
+      }
       throw e;
     }
     return c.json({ subscription: pushInfoOf(config), ...(secret === undefined ? {} : { secret }) }, previous ? 200 : 201);
