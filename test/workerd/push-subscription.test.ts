@@ -248,6 +248,51 @@ describe("push subscriptions (workerd, service binding)", () => {
     expect(isMQError(gone) && gone.code).toBe("PUSH_SUBSCRIPTION_NOT_FOUND");
   });
 
+  it("refuses a subscription for a group that SimpleConsumers consume, and leaves nothing behind", async () => {
+    const topic = unique("PushT");
+    const group = unique("pushg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    await produce(topic, [{ topic, body: "popped" }]);
+    const received = await new SimpleConsumer({ ...client, group, awaitDurationMs: 0 }).subscribe(topic).receive(1, 10_000);
+    expect(received).toHaveLength(1);
+    const refused = await admin.putPushSubscription(group, subscription(topic)).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isMQError(refused) && `${refused.status} ${refused.code}`).toBe("409 CONSUME_MODE_MISMATCH");
+    const gone = await admin.getPushSubscription(group).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isMQError(gone) && gone.code).toBe("PUSH_SUBSCRIPTION_NOT_FOUND");
+    expect(await records(group)).toEqual([]);
+  });
+
+  it("refuses a subscription while the group has a live member, and a member's heartbeat while it has one", async () => {
+    const topic = unique("PushT");
+    const group = unique("pushg");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const cg = env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
+    const member = (clientId: string) => ({
+      clientId,
+      messageModel: "CLUSTERING" as const,
+      subscriptions: [{ topic, expressionType: "TAG" as const, expression: "*" }],
+      heartbeatIntervalMs: 1000,
+      sessionTimeoutMs: 3000,
+    });
+    await cg.heartbeat(group, member("c1"));
+    const codeOf = (p: Promise<unknown>) =>
+      p.then(
+        () => "OK",
+        (e: unknown) => (isMQError(e) ? `${e.status} ${e.code}` : (e as Error).message.slice(0, 23)),
+      );
+    expect(await codeOf(admin.putPushSubscription(group, subscription(topic)))).toBe("409 CONSUME_MODE_MISMATCH");
+    await cg.leave(group, "c1");
+    expect(await codeOf(admin.putPushSubscription(group, subscription(topic, { paused: true })))).toBe("OK");
+    expect(await codeOf(cg.heartbeat(group, member("c2")))).toBe("[CONSUME_MODE_MISMATCH]");
+    expect((await cg.info(group)).members).toEqual([]);
+  });
+
   it("refuses bad inputs with 4xx codes and changes nothing", async () => {
     const topic = unique("PushT");
     const group = unique("pushg");
