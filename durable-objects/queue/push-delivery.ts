@@ -108,7 +108,8 @@ export class PushDelivery {
       throw toRpcError("CONSUME_MODE_MISMATCH", `group "${config.group}" consumes this queue by POP (SimpleConsumer); it cannot also have a push subscription`);
     }
     const held = this.all().get(config.group);
-    if (held && held.config.version > config.version) return;
+    // Older than held, or the same told again: nothing to write (and a round out is kept).
+    if (held && (held.config.version > config.version || JSON.stringify(held.config) === JSON.stringify(config))) return;
     const filter = toFilter(config);
     const state = held ? held.state : EMPTY_PUSH_STATE;
     // A new subscription starts at the group's committed offset, else at the first message held.
