@@ -71,11 +71,12 @@ export default defineConfig(
     },
   },
   {
-    // The bench's baseline Worker is plain JavaScript run by workerd: no program has its types
-    // (tsconfig.node.json knows Node, not `cloudflare:workers`), so type-aware rules see only `any`.
-    files: ["bench/baseline-worker.js"],
+    // The bench's baseline Worker and the push tests' consumer Worker are plain JavaScript run by
+    // workerd: no program has their types (tsconfig.node.json knows Node, not `cloudflare:workers`),
+    // so type-aware rules see only `any`.
+    files: ["bench/baseline-worker.js", "test/workerd/push-consumer-worker.js"],
     extends: [tseslint.configs.disableTypeChecked],
-    // Without a program, no-undef knows only what is listed: the Worker globals it uses.
-    languageOptions: { globals: { Response: "readonly", URL: "readonly" } },
+    // Without a program, no-undef knows only what is listed: the Worker globals they use.
+    languageOptions: { globals: { Response: "readonly", URL: "readonly", atob: "readonly", setTimeout: "readonly" } },
   },
 );

@@ -34,7 +34,20 @@ export default defineConfig({
             // No slaves: these tests pin alarm times that replication would add to.
             // Unauthenticated local access: test/workerd/ drives the Worker (SELF) with the real
             // client classes, as loopback clients of a server without accounts.
-            miniflare: { bindings: { FILE_RESERVED_TIME_MS: "0", BROKER_SLAVES: "0", ALLOW_UNAUTHENTICATED_LOCAL: "true" } },
+            // A consumer Worker (test/workerd/push-consumer-worker.js) behind the service binding
+            // PUSH_TEST_CONSUMER, which push subscriptions may target (PUSH_SERVICE_BINDINGS).
+            miniflare: {
+              bindings: { FILE_RESERVED_TIME_MS: "0", BROKER_SLAVES: "0", ALLOW_UNAUTHENTICATED_LOCAL: "true", PUSH_SERVICE_BINDINGS: "PUSH_TEST_CONSUMER" },
+              serviceBindings: { PUSH_TEST_CONSUMER: "push-test-consumer" },
+              workers: [
+                {
+                  name: "push-test-consumer",
+                  modules: true,
+                  scriptPath: "./test/workerd/push-consumer-worker.js",
+                  compatibilityDate: "2026-04-01",
+                },
+              ],
+            },
           }),
         ],
         test: {

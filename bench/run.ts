@@ -8,6 +8,7 @@
  * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200),
  * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone,
  * --consume-only: draining a backlog alone, by the push consumer and by POP (bench/consume.ts, bench/pop.ts).
+ * --push-only: the push consumer's drain and latency and the push subscription's (bench/push-subscription.ts) alone.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -22,6 +23,7 @@ import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 import { idleCost, idleReport } from "./idle.js";
 import { popDrain, popReport } from "./pop.js";
 import { readQueuesOf } from "./topic-queues.js";
+import { pushSubscriptionDrain, pushSubscriptionLatency } from "./push-subscription.js";
 
 const { values } = parseArgs({
   options: {
@@ -33,6 +35,7 @@ const { values } = parseArgs({
     "idle-only": { type: "boolean" },
     "consume-only": { type: "boolean" },
     help: { type: "boolean", short: "h" },
+    "push-only": { type: "boolean" },
   },
 });
 if (values.help) {
@@ -43,7 +46,8 @@ if (values.help) {
   --latency-rate <n>    messages per second in the end-to-end latency scenario (default 200)
   --idle-s <n>          each idle window, without and with waiting clients (default 60)
   --idle-only           the idle cost alone
-  --consume-only        draining a backlog alone: push consumer and POP`);
+  --consume-only        draining a backlog alone: push consumer and POP
+  --push-only           the push consumer's and the push subscription's drain and latency alone`);
   process.exit(0);
 }
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
@@ -106,6 +110,31 @@ const baseline = new Miniflare({
 });
 const baselineUrl = (await baseline.ready).origin;
 const server = await startServer({ port: 0, stateDir: path.join(stateDir, "flaremq") });
+
+const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+
+/** The push subscription against the push consumer, both measured now, as ratios. */
+async function pushSubscriptionReport(drain: LoadResult, latency: LoadResult): Promise<string[]> {
+  const subDrain = await pushSubscriptionDrain(server.url, backlog, (l) => console.error(l));
+  const subLatency = await pushSubscriptionLatency(server.url, latencyRate, durationMs);
+  return [
+    `push subscription (webhook, 100 per batch, 4 in flight per queue): ${fmt(subDrain.opsPerSec)} messages/s draining ${fmt(subDrain.ops)}, ${fmt(subDrain.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain (${fmt(drain.opsPerSec)} messages/s)`,
+    `push subscription latency at ${latencyRate} msg/s: p50 ${fmt(subLatency.p50Ms, 1)} ms, p99 ${fmt(subLatency.p99Ms, 1)} ms; ${fmt(subLatency.p50Ms / latency.p50Ms, 2)}× the push consumer's p50 (${fmt(latency.p50Ms, 1)} ms), ${fmt(subLatency.p99Ms / latency.p99Ms, 2)}× its p99`,
+  ];
+}
+
+if (values["push-only"]) {
+  try {
+    const drain = await drainBacklog(server.url, backlog, (l) => console.error(l));
+    const latency = await endToEndLatency(server.url, latencyRate, durationMs);
+    for (const line of await pushSubscriptionReport(drain, latency)) console.log(line);
+  } finally {
+    await server.stop();
+    await baseline.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 console.error(`flaremq bench: ${durationMs / 1000}s per scenario, concurrency ${concurrency}, node ${process.version}`);
 const results: LoadResult[] = [];
@@ -254,7 +283,7 @@ try {
   const latency = await endToEndLatency(server.url, latencyRate, durationMs);
   results.push(latency);
 
-  const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const pushSubscriptionLines = await pushSubscriptionReport(drain, latency);
   console.log(
     "\n| scenario | requests/s | messages/s | p50 ms | p99 ms | msgs/s ÷ no-op Worker req/s | msgs/s ÷ raw SQLite insert/s | rows written / message (master + slave) |",
   );
@@ -288,6 +317,7 @@ try {
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
+  for (const line of pushSubscriptionLines) console.log(line);
   for (const line of await measureIdle(true)) console.log(line);
 } finally {
   await server.stop();

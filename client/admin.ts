@@ -6,6 +6,7 @@ import type { GroupInfo, GroupProgress } from "../protocol/consumer.js";
 import type { AccountPolicy } from "../protocol/auth/permissions.js";
 import type { ClusterInfo } from "../protocol/cluster.js";
 import type { LiveBrokerInfo } from "../protocol/route.js";
+import type { PushSubscriptionInfo, PushSubscriptionProgress, PushSubscriptionRequest } from "../protocol/push-subscription.js";
 import { readQueues } from "./routes.js";
 import type { TopicConfigInput } from "../protocol/schemas.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
@@ -183,6 +184,46 @@ export class Admin {
    */
   deleteSubscriptionGroup(group: string, options: CallOptions = {}): Promise<{ group: string; topicsDeleted: string[] }> {
     return this.transport.request(`/groups/${pathSegment(group)}`, { ...options, method: "DELETE" });
+  }
+
+  /**
+   * Creates or replaces a group's push subscription (the server delivers the topic's messages to
+   * a service binding or an HTTPS webhook). A new webhook's signing secret is in `secret`, this
+   * once only: store it where the receiver verifies signatures.
+   */
+  putPushSubscription(
+    group: string,
+    subscription: PushSubscriptionRequest,
+    options: CallOptions = {},
+  ): Promise<{ subscription: PushSubscriptionInfo; secret?: string }> {
+    return this.transport.request(`/groups/${pathSegment(group)}/push-subscription`, { ...options, method: "PUT", body: subscription });
+  }
+
+  /** The group's push subscription and its progress per queue (lag, last delivery, last error, retry backlog). */
+  getPushSubscription(group: string, options: CallOptions = {}): Promise<PushSubscriptionProgress> {
+    return this.transport.request(`/groups/${pathSegment(group)}/push-subscription`, options);
+  }
+
+  async pausePushSubscription(group: string, options: CallOptions = {}): Promise<PushSubscriptionInfo> {
+    return (
+      await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/pause`, {
+        ...options,
+        method: "POST",
+      })
+    ).subscription;
+  }
+
+  async resumePushSubscription(group: string, options: CallOptions = {}): Promise<PushSubscriptionInfo> {
+    return (
+      await this.transport.request<{ subscription: PushSubscriptionInfo }>(`/groups/${pathSegment(group)}/push-subscription/resume`, {
+        ...options,
+        method: "POST",
+      })
+    ).subscription;
+  }
+
+  async deletePushSubscription(group: string, options: CallOptions = {}): Promise<void> {
+    await this.transport.request(`/groups/${pathSegment(group)}/push-subscription`, { ...options, method: "DELETE" });
   }
 
   /** Consumer groups that have had members. */

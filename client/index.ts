@@ -34,3 +34,13 @@ export {
 } from "./consume-types.js";
 export type { MessageModel, ConsumeFromWhere, GroupInfo, GroupProgress, QueueProgress } from "../protocol/consumer.js";
 export type { AllocateStrategyName } from "../protocol/allocate.js";
+export type {
+  PushSubscriptionRequest,
+  PushSubscriptionInfo,
+  PushSubscriptionProgress,
+  PushQueueProgress,
+  PushTarget,
+  PushBatch,
+  PushAnswer,
+} from "../protocol/push-subscription.js";
+export { verifyPushSignature, PUSH_SIGNATURE_HEADER, PUSH_TIMESTAMP_HEADER, type PushSignatureCheck } from "../protocol/push-signature.js";

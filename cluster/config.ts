@@ -36,6 +36,13 @@ export interface Config {
   slaveReadBehindMessages: number;
   /** Test configuration only: faults can be injected and timers may go below their production floors. */
   testFaultsEnabled: boolean;
+  /**
+   * Service bindings push subscriptions may target (PUSH_SERVICE_BINDINGS), each with the groups
+   * that may use it (null: any group); no other binding is ever called.
+   */
+  pushServiceBindings: ReadonlyMap<string, readonly string[] | null>;
+  /** Local runs only: push webhooks may use http:// to a loopback address (PUSH_LOOPBACK_WEBHOOKS). */
+  pushLoopbackWebhooks: boolean;
 }
 
 export type MasterRole = "ASYNC_MASTER" | "SYNC_MASTER";
@@ -76,6 +83,8 @@ export function readConfig(env: Env): Config {
     slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
     slaveReadBehindMessages: intVar(env.SLAVE_READ_BEHIND_MESSAGES, 10_000),
     testFaultsEnabled: env.TEST_FAULTS_ENABLED === "true",
+    pushServiceBindings: parseServiceBindings(env.PUSH_SERVICE_BINDINGS),
+    pushLoopbackWebhooks: env.PUSH_LOOPBACK_WEBHOOKS === "true",
   };
   // RocketMQ bounds the registration interval to 10–60 s; tests shorten it (and the expiry)
   // only under the test configuration, so a production deploy cannot set a flapping value.
@@ -85,6 +94,36 @@ export function readConfig(env: Env): Config {
   config.brokerExpiryMs = config.testFaultsEnabled ? Math.max(100, expiry) : Math.max(expiry, 2 * config.brokerHeartbeatIntervalMs);
   cache.set(env, config);
   return config;
+}
+
+/**
+ * PUSH_SERVICE_BINDINGS: "BINDING" (any group may target it) or "BINDING=group1|group2" (only
+ * those groups), comma-separated.
+ */
+export function parseServiceBindings(value: string | undefined): ReadonlyMap<string, readonly string[] | null> {
+  const map = new Map<string, readonly string[] | null>();
+  for (const item of (value ?? "").split(",")) {
+    const [name = "", groups] = item.split("=", 2).map((p) => p.trim());
+    if (!name) continue;
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`PUSH_SERVICE_BINDINGS names an invalid binding: "${name}"`);
+    map.set(
+      name,
+      groups === undefined
+        ? null
+        : groups
+            .split("|")
+            .map((g) => g.trim())
+            .filter((g) => g.length > 0),
+    );
+  }
+  return map;
+}
+
+/** Whether `group`'s push subscription may deliver through the service binding `binding`. */
+export function pushBindingAllowed(config: Config, binding: string, group: string): boolean {
+  if (!config.pushServiceBindings.has(binding)) return false;
+  const groups = config.pushServiceBindings.get(binding);
+  return groups === null || groups === undefined || groups.includes(group);
 }
 
 function intVar(value: string | undefined, fallback: number): number {

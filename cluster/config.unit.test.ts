@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readConfig } from "./config.js";
+import { pushBindingAllowed, readConfig } from "./config.js";
 import type { Env } from "./env.js";
 
 const env = (vars: Partial<Env>) => vars as Env;
@@ -30,5 +30,26 @@ describe("readConfig: brokers and replication", () => {
     expect(() => readConfig(env({ BROKER_ROLE: "SLAVE" }))).toThrow("BROKER_ROLE");
     expect(() => readConfig(env({ BROKER_SLAVES: "9" }))).toThrow("BROKER_SLAVES");
     expect(readConfig(env({ BROKER_ROLE: "SYNC_MASTER", BROKER_SLAVES: "4" })).slavesPerBroker).toBe(4);
+  });
+});
+
+describe("readConfig: push subscription targets", () => {
+  it("allows no service binding unless PUSH_SERVICE_BINDINGS lists it, for any group or the groups named", () => {
+    expect(pushBindingAllowed(readConfig(env({})), "QUEUE", "g")).toBe(false);
+    const c = readConfig(env({ PUSH_SERVICE_BINDINGS: " ORDERS = orders-push | audit , BILLING" }));
+    expect(pushBindingAllowed(c, "BILLING", "anyone")).toBe(true);
+    expect(pushBindingAllowed(c, "ORDERS", "orders-push")).toBe(true);
+    expect(pushBindingAllowed(c, "ORDERS", "audit")).toBe(true);
+    expect(pushBindingAllowed(c, "ORDERS", "other")).toBe(false);
+    expect(pushBindingAllowed(c, "QUEUE", "orders-push")).toBe(false);
+  });
+
+  it("refuses a binding name that cannot be one", () => {
+    expect(() => readConfig(env({ PUSH_SERVICE_BINDINGS: "BAD-NAME" }))).toThrow(/PUSH_SERVICE_BINDINGS/);
+  });
+
+  it("allows loopback webhooks only when the local runner says so", () => {
+    expect(readConfig(env({})).pushLoopbackWebhooks).toBe(false);
+    expect(readConfig(env({ PUSH_LOOPBACK_WEBHOOKS: "true" })).pushLoopbackWebhooks).toBe(true);
   });
 });

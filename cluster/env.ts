@@ -73,6 +73,20 @@ export interface Vars {
   TEST_FAULTS_ENABLED?: string;
   /** Checks before an undecided half message is rolled back; default 15. */
   TRANSACTION_CHECK_MAX?: string;
+  /**
+   * Comma-separated service bindings (wrangler.toml [[services]]) that push subscriptions may
+   * deliver to, e.g. "ORDERS_CONSUMER". A subscription naming any other binding is refused; the
+   * object bindings (QUEUE, ACCOUNTS, ...) can never be targets. Default none.
+   */
+  PUSH_SERVICE_BINDINGS?: string;
+  /** Local runs only (the local runner sets it; never wrangler.toml): "true" lets push webhooks use http:// to loopback. */
+  PUSH_LOOPBACK_WEBHOOKS?: string;
+  /**
+   * Push subscriptions the Worker applies at start (idempotently, by content): a JSON array of
+   * `{ "group": ..., ...PUT /groups/{group}/push-subscription body }`, service targets only
+   * (a webhook needs its secret shown, so it is created through the API). Default none.
+   */
+  PUSH_SUBSCRIPTIONS?: string;
 }
 
 /** Bindings and vars: the generated environment, with every var documented by `Vars`. */

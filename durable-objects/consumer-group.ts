@@ -34,6 +34,8 @@ import { illegalConfiguredQueue } from "./consumer-group/configured-queues.js";
 import { GroupStore, storedMember } from "./consumer-group/group-store.js";
 import { heldShape, holdBackReleasing, RELEASE_TIMEOUT_MS } from "./consumer-group/hand-over.js";
 import { OwnerTelling } from "./consumer-group/owner-telling.js";
+import { PushSubscriptionStore } from "./consumer-group/push-subscription.js";
+import type { PushSubscriptionConfig, PushSubscriptionRequest } from "../protocol/push-subscription.js";
 import { DEFAULT_STRATEGY, groupStrategy, strategyConflict } from "./consumer-group/strategy.js";
 import { trackActivity } from "./shared/activity.js";
 
@@ -73,11 +75,14 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   private readonly store: GroupStore;
   /** Each member as last stored (JSON), so an unchanged heartbeat writes nothing. */
   private readonly stored = new Map<string, string>();
+  /** The group's push subscription, if any (consumer-group/push-subscription.ts). */
+  private readonly push: PushSubscriptionStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.watchers = new WakeSockets(ctx, { holder: "this group", waiters: "parked watches" });
     this.store = new GroupStore(ctx.storage.sql);
+    this.push = new PushSubscriptionStore(ctx.storage.sql);
     this.owners = new OwnerTelling(env, this.store, () => this.groupName);
     void ctx.blockConcurrencyWhile(async () => {
       const state = this.store.load();
@@ -115,6 +120,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     }
     if (req.heartbeatIntervalMs >= req.sessionTimeoutMs) {
       throw toRpcError("SESSION_TIMEOUT_ILLEGAL", "heartbeatIntervalMs must be shorter than sessionTimeoutMs");
+    }
+    if (this.push.get()) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has a push subscription: the server delivers its messages, clients cannot consume it`);
     }
     const record = JSON.stringify(storedMember(req));
     if (req.configuredQueues && this.stored.get(req.clientId) !== record) await this.checkConfiguredQueues(req);
@@ -182,6 +190,9 @@ export class ConsumerGroupDO extends DurableObject<Env> {
    */
   claimPop(group: string, topic: string): void {
     this.nameGroup(group);
+    if (this.push.get()) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" is consumed by its push subscription; it cannot receive by POP`);
+    }
     if (!this.pop) {
       const now = Date.now();
       const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
@@ -255,9 +266,11 @@ export class ConsumerGroupDO extends DurableObject<Env> {
     closeParked(ws, code);
   }
 
-  /** Topics the group's members subscribe to or did, or its POP receives named (for progress views). */
+  /** Topics the group's members subscribe to or did, its POP receives named, and its push subscription's (for progress views). */
   subscribedTopics(): string[] {
-    return [...new Set([...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic)).concat([...this.topics]))].sort();
+    const push = this.push.get();
+    const named = [...this.members.values()].flatMap((m) => m.subscriptions.map((s) => s.topic));
+    return [...new Set(named.concat([...this.topics], push ? [push.topic] : []))].sort();
   }
 
   /** Lists `topic` among the group's topics (one row, the first time; bounded by MAX_GROUP_TOPICS). */
@@ -271,6 +284,33 @@ export class ConsumerGroupDO extends DurableObject<Env> {
   forgetTopics(): void {
     this.topics.clear();
     this.store.clearTopics();
+  }
+
+  /** The group's push subscription (with its secret: for the Worker only, never answered as is). */
+  pushSubscription(): PushSubscriptionConfig | null {
+    return this.push.get();
+  }
+
+  /** Creates or replaces the push subscription; refused while clients consume the group. */
+  putPushSubscription(
+    group: string,
+    req: PushSubscriptionRequest,
+  ): { config: PushSubscriptionConfig; previous: PushSubscriptionConfig | null; secret?: string } {
+    this.nameGroup(group);
+    if (this.pop) {
+      throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" consumes by POP (SimpleConsumer receive/ack); it cannot also have a push subscription`);
+    }
+    const now = Date.now();
+    const live = [...this.members.values()].filter((m) => !isExpired(m, now)).length;
+    return this.push.put(group, req, live);
+  }
+
+  setPushPaused(group: string, paused: boolean): PushSubscriptionConfig {
+    return this.push.setPaused(group, paused);
+  }
+
+  deletePushSubscription(): PushSubscriptionConfig | null {
+    return this.push.delete();
   }
 
   override async alarm(): Promise<void> {

@@ -257,10 +257,12 @@ describe("QueueDO at the edge of every documented limit (issue 12 item 1)", { ti
     // Back to a v7 store: no row_keys_chunk table; then the migration runs again, as on a deploy.
     await runInDurableObject(q, (_i, state) => {
       const sql = state.storage.sql;
+      const version = () => sql.exec<{ value: number }>("SELECT value FROM _meta WHERE key = 'schema_version'").one().value;
+      const latest = version(); // 8 or later: later migrations only add their own tables
       sql.exec("DROP TABLE row_keys_chunk");
       sql.exec("UPDATE _meta SET value = 7 WHERE key = 'schema_version'");
       migrate(sql);
-      expect(sql.exec<{ value: number }>("SELECT value FROM _meta WHERE key = 'schema_version'").one().value).toBe(8);
+      expect(version()).toBe(latest);
       expect(sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM row_keys_chunk").one().n).toBe(0);
     });
     expect((await q.queryKey("old-b", 0, Number.MAX_SAFE_INTEGER, 64)).map((e) => e.queueOffset)).toEqual([0]);

@@ -11,6 +11,7 @@
  *   (shared/wake-sockets.ts) that an append wakes, while the Worker holds the wait
  * - consume-offsets.ts: commits, fetches, resets, progress; owners.ts: rebalance fencing
  * - pop.ts, pop-state.ts: POP consumption (SimpleConsumer): receive, ack, change invisibility
+ * - push-delivery.ts, push-plan.ts, push-targets.ts: push subscriptions, delivered from the alarm
  * - delayed-delivery.ts, delayed-store.ts: delayed messages, held until due
  * - transactions.ts, transaction-check.ts, half-store.ts: half messages, decisions, check-back
  * - master-replication.ts, replicator.ts, replica.ts: master → slave replication
@@ -21,7 +22,7 @@
  * with the comment its callers read; the work is in the pieces.
  */
 import { DurableObject } from "cloudflare:workers";
-import { readConfig } from "../cluster/config.js";
+import { pushBindingAllowed, readConfig } from "../cluster/config.js";
 import type { Env } from "../cluster/env.js";
 import { toRpcError } from "../cluster/rpc-errors.js";
 import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
@@ -40,6 +41,9 @@ import { QueueIdentity } from "./queue/identity.js";
 import { LongPoll, type PullRequest } from "./queue/long-poll.js";
 import { MasterReplication, type ReplicationStatus } from "./queue/master-replication.js";
 import { Owners } from "./queue/owners.js";
+import { appendPushDeadLetters } from "./queue/push-dead-letters.js";
+import { PushDelivery, type PushQueueStatus } from "./queue/push-delivery.js";
+import type { PushSubscriptionConfig } from "../protocol/push-subscription.js";
 import { Pop, type PopHandle, type PopSeen, type PopReceiveRequest, type PopReceiveResult } from "./queue/pop.js";
 import type { HandleOutcome } from "./queue/pop-state.js";
 import type { PullOutcome } from "./queue/pull.js";
@@ -68,7 +72,18 @@ export interface QueueMetrics {
   slaves: { brokerId: number; lagMessages: number | null }[];
 }
 
-export type { AppendResult, ConsumeOffset, HandleOutcome, PopHandle, PopReceiveRequest, PopReceiveResult, PullRequest, QueueProgressRaw, ReplicationStatus };
+export type {
+  AppendResult,
+  ConsumeOffset,
+  HandleOutcome,
+  PopHandle,
+  PopReceiveRequest,
+  PopReceiveResult,
+  PullRequest,
+  PushQueueStatus,
+  QueueProgressRaw,
+  ReplicationStatus,
+};
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
 const QUERY_MAX_PER_QUEUE = 64;
@@ -95,6 +110,7 @@ export class QueueDO extends DurableObject<Env> {
   private replica!: Replica;
   private alarms!: QueueAlarm;
   private pop!: Pop;
+  private push!: PushDelivery;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -128,12 +144,38 @@ export class QueueDO extends DurableObject<Env> {
       delayLevelsMs: () => config().delayLevelsMs,
       now,
     }));
+    const push = (this.push = new PushDelivery({
+      sql: this.sql,
+      log,
+      committed: (group) => {
+        const o = offsets.fetch(group);
+        return o.committed ? o.offset : null;
+      },
+      commit: (group, offset) => {
+        offsets.store(group, offset);
+        void this.replication.offsetChanged(group);
+      },
+      usesPop: (group) => pop.has(group),
+      queue: () => identity.mq,
+      target: () => ({
+        bindings: this.env as unknown as Record<string, unknown>,
+        bindingAllowed: (binding, group) => pushBindingAllowed(config(), binding, group),
+        allowLoopbackHttp: config().pushLoopbackWebhooks,
+        now,
+      }),
+      delayLevelsMs: () => config().delayLevelsMs,
+      rearm: () => this.alarms.arm(),
+      deadLetter: (group, from, dead, maxRetries) => appendPushDeadLetters(this.env, group, from, dead, maxRetries),
+      now,
+    }));
     const readOffsets: OffsetReader = (page, limit) => offsets.read(page, limit);
     const slaveCall = (mq: MessageQueue, brokerId: number) => slaveReplicateCall(this.env, mq, brokerId);
     const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, armAlarm, now }));
     // A durable group commit: retention's alarm (only ever earlier), then parked pulls may read it.
     const stored = async () => {
       await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
+      // Push subscriptions deliver from the alarm: the append may have made a batch due.
+      await this.alarms.moveEarlier(push.nextDueAt());
       this.waiters.wake();
     };
     this.commits = new GroupCommit({ log, now, stored, sync: () => storage.sync(), confirm: (answer) => replication.confirm(answer) });
@@ -171,6 +213,8 @@ export class QueueDO extends DurableObject<Env> {
         { name: "replication push", dueAt: () => replication.dueAt, run: () => replication.pushNow(), onlyWhenScheduled: true },
         // POP: held messages whose invisibility ran out are visible again; parked receivers read.
         { name: "pop visibility", dueAt: () => pop.nextDueAt(), run: (at) => (pop.wakeDue(at) ? this.waiters.wake() : undefined) },
+        // Push subscriptions: due batches go to their targets (bounded calls; last, as the slowest step).
+        { name: "push delivery", dueAt: () => push.nextDueAt(), run: (at) => push.runDue(at) },
       ],
     });
   }
@@ -191,6 +235,7 @@ export class QueueDO extends DurableObject<Env> {
    * healthy, so the Worker can suggest it to a consumer far behind without asking again.
    */
   pull(req: PullRequest): PullOutcome & { slaveHolds?: number } {
+    if (req.group !== undefined && this.push.has(req.group)) throw pushOwned(req.group);
     const outcome = this.longPoll.pull(req);
     const slaveHolds = this.replication.slaveHolds();
     return slaveHolds === undefined ? outcome : { ...outcome, slaveHolds };
@@ -256,6 +301,7 @@ export class QueueDO extends DurableObject<Env> {
 
   /** Commits a consume offset; a member's commit is refused if it is not the owner or missed a reset. */
   commitOffset(group: string, offset: number, fence?: MemberFence): void {
+    if (this.push.has(group)) throw pushOwned(group);
     if (this.pop.has(group)) {
       throw toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" consumes this queue by POP (SimpleConsumer); it cannot commit offsets`);
     }
@@ -270,6 +316,7 @@ export class QueueDO extends DurableObject<Env> {
    */
   async popReceive(group: string, req: PopReceiveRequest): Promise<PopReceiveResult> {
     if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue hands out no POP messages");
+    if (this.push.has(group)) throw pushOwned(group);
     const result = this.pop.receive(group, req);
     await this.alarms.arm(); // the earliest invisible-until may be new
     return result;
@@ -292,6 +339,28 @@ export class QueueDO extends DurableObject<Env> {
     const result = this.pop.changeInvisible(group, handle, invisibleDurationMs);
     if (result.outcome === "OK") await this.alarms.arm();
     return result;
+  }
+
+  /**
+   * Applies a push subscription's settings on this queue (create, change, pause, resume; an
+   * older version than held is ignored) and arms the alarm for what it may deliver now.
+   */
+  async setPushSubscription(config: PushSubscriptionConfig, mq: MessageQueue): Promise<void> {
+    if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue delivers no push subscription");
+    this.identity.remember(mq);
+    this.push.set(config);
+    await this.alarms.arm();
+  }
+
+  /** Removes a push subscription from this queue (the group's offset stays). */
+  removePushSubscription(group: string): void {
+    this.push.remove(group);
+  }
+
+  /** Where a push subscription stands on this queue, with the queue's progress; null when it has none here. */
+  pushStatus(group: string): (PushQueueStatus & QueueProgressRaw) | null {
+    const status = this.push.status(group);
+    return status && { ...status, ...this.offsets.progress(group) };
   }
 
   /**
@@ -377,6 +446,7 @@ export class QueueDO extends DurableObject<Env> {
     // old log and refuse late pushes from it. Cursors point into the old log: start afresh.
     this.identity.forget();
     this.alarms.forget();
+    this.push.forget();
     this.replication.reset();
     this.owners.clear();
     this.waiters.wake();
@@ -421,6 +491,10 @@ export class QueueDO extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.alarms.run();
   }
+}
+
+function pushOwned(group: string): Error {
+  return toRpcError("CONSUME_MODE_MISMATCH", `group "${group}" has a push subscription: the server delivers its messages, clients cannot consume it`);
 }
 
 // Calls in progress and time awake, for the idle-cost test and the benchmark (shared/activity.ts);

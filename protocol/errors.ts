@@ -29,6 +29,8 @@ export const ErrorCodes = {
   SESSION_TIMEOUT_ILLEGAL: 400,
   /** A member's configured queues (CONFIG strategy) name a queue outside its subscribed topics' routes. */
   CONFIGURED_QUEUE_ILLEGAL: 400,
+  /** A push subscription's target is not allowed: a service binding not in PUSH_SERVICE_BINDINGS, a webhook URL that is not public https. */
+  PUSH_TARGET_NOT_ALLOWED: 400,
   TRANSACTION_GROUP_MISMATCH: 403,
   UNAUTHENTICATED: 401,
   SIGNATURE_INVALID: 401,
@@ -45,10 +47,12 @@ export const ErrorCodes = {
   MESSAGE_NOT_FOUND: 404,
   NOT_FOUND: 404,
   TRANSACTION_NOT_FOUND: 404,
+  /** The consumer group has no push subscription. */
+  PUSH_SUBSCRIPTION_NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   TOPIC_ALREADY_EXISTS: 409,
   BROKER_HAS_TOPICS: 409,
-  /** A consumer group with live members cannot be deleted: their next heartbeat would bring it back. */
+  /** A consumer group with live members (or a push subscription) cannot be deleted: their next heartbeat would bring it back. */
   GROUP_HAS_MEMBERS: 409,
   TRANSACTION_ALREADY_COMMITTED: 409,
   TRANSACTION_ALREADY_ROLLED_BACK: 409,
@@ -56,7 +60,11 @@ export const ErrorCodes = {
   STALE_OFFSET_RESET: 409,
   /** A member names an allocation strategy other than the one the group's other members use. */
   ALLOCATE_STRATEGY_CONFLICT: 409,
-  /** A POP (SimpleConsumer) call for a group that consumes by offsets on this queue, or the other way round. */
+  /**
+   * A POP (SimpleConsumer) call for a group that consumes by offsets on this queue, or the other
+   * way round; a client (push, pull or POP) of a group that has a push subscription, or a push
+   * subscription for a group that clients consume.
+   */
   CONSUME_MODE_MISMATCH: 409,
   /** A receipt handle whose invisibility ran out, or whose message was received again since: nothing changed. */
   RECEIPT_HANDLE_EXPIRED: 410,

@@ -34,6 +34,20 @@ export const Limits = {
   maxReceiptHandleLength: 2048,
   /** Received and unacked messages one group holds per queue; a receive hands out no new ones past it. */
   maxInflightPerQueue: 2048,
+  /** Most messages one push-subscription batch carries (Cloudflare Queues' max_batch_size). */
+  maxPushBatchSize: 100,
+  /** Longest a push subscription waits to fill a batch (Cloudflare Queues' max_batch_timeout: 60 s). */
+  maxPushBatchTimeoutMs: 60_000,
+  /** Most batches a push subscription has in flight at once on one queue. */
+  maxPushConcurrency: 10,
+  /** Longest a push target may take to answer a batch before the batch counts as failed. */
+  maxPushTimeoutMs: 120_000,
+  /** Longest fixed retry delay a push subscription may set (Cloudflare Queues' retry_delay: 12 h). */
+  maxPushRetryDelayMs: 12 * 60 * 60 * 1000,
+  /** Failed messages waiting for their retry per push subscription and queue; past it no new messages go out. */
+  maxPushRetryBacklog: 1000,
+  /** Body bytes one push batch carries at most (at least one message always). */
+  maxPushBatchBytes: 4 * 1024 * 1024,
   /** Default and largest long-poll hold. */
   defaultPullWaitMs: 15_000,
   maxPullWaitMs: 30_000,

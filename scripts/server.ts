@@ -48,6 +48,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       // Open without accounts only when bound to loopback: the Worker checks the Host header,
       // which a remote client reaching a server bound to 0.0.0.0 could set to "localhost".
       ALLOW_UNAUTHENTICATED_LOCAL: String(isLoopbackHost(options.host ?? "127.0.0.1")),
+      // A local server's push webhooks may target a receiver on this machine over plain http.
+      PUSH_LOOPBACK_WEBHOOKS: "true",
       ...(options.vars ?? {}),
     },
     durableObjectsPersist: path.join(options.stateDir, "do"),

@@ -12,6 +12,8 @@ import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
 import { dlqRoutes } from "./groups/dlq.js";
 import { popRoutes } from "./groups/pop-routes.js";
+import { pushRoutes } from "./groups/push-routes.js";
+import { applyDeclaredPushSubscriptions } from "./groups/push-config.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
@@ -40,6 +42,19 @@ app.use(async (c, next) => {
   await next();
   const op = c.get("operation");
   recordRequest(op ? `${op.method} ${op.path}` : "other", c.res.status, (performance.now() - started) / 1000);
+});
+
+// Push subscriptions declared in wrangler.toml: applied once per isolate, beside its first request.
+app.use(async (c, next) => {
+  if (c.env.PUSH_SUBSCRIPTIONS) {
+    const applying = applyDeclaredPushSubscriptions(c.env);
+    try {
+      c.executionCtx.waitUntil(applying);
+    } catch {
+      // No execution context (app.request in a unit test): the promise runs on its own.
+    }
+  }
+  await next();
 });
 
 app.use(requestSizeLimit(Limits.maxRequestBytes));
@@ -72,6 +87,7 @@ app.route("/auth", authRoutes);
 app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/groups", popRoutes);
+app.route("/groups", pushRoutes);
 app.route("/topics", topicRoutes);
 app.route("/_test", faultRoutes);
 app.route("/metrics", metricsRoutes);

@@ -1,7 +1,9 @@
 /** `group list|progress|members|reset-offset` (mqadmin consumerProgress, consumerConnection, resetOffsetByTime). */
 import type { FlagSpecs } from "../args.js";
 import type { Noun } from "../command.js";
+import { isMQError } from "../../client/index.js";
 import { keyValues, queueName, table, time } from "../output.js";
+import { pushProgressText } from "./push.js";
 
 const groupFlag = { group: { kind: "string", value: "G", required: true, help: "consumer group" } } satisfies FlagSpecs;
 
@@ -26,11 +28,17 @@ export const group: Noun = {
       summary: "per-queue broker offset, consumer offset and lag (mqadmin consumerProgress)",
       flags: { ...groupFlag, topic: { kind: "string", value: "T", help: "only this topic (default: the group's subscriptions)" } },
       async run(ctx, flags) {
-        const progress = await ctx.admin.consumerProgress(flags.requiredString("group"), flags.string("topic"));
+        const group = flags.requiredString("group");
+        const progress = await ctx.admin.consumerProgress(group, flags.string("topic"));
+        // A group the server delivers (push subscription): its delivery state too.
+        const push = await ctx.admin.getPushSubscription(group).catch((e: unknown) => {
+          if (isMQError(e) && e.code === "PUSH_SUBSCRIPTION_NOT_FOUND") return null;
+          throw e;
+        });
         // A POP group's messages received and not acked: a column only when there are any.
         const inflight = progress.queues.some((q) => q.inflight > 0);
         return {
-          data: progress,
+          data: push ? { ...progress, pushSubscription: push } : progress,
           text: [
             table(
               ["TOPIC", "BROKER", "QUEUE", "BROKER_OFFSET", "CONSUMER_OFFSET", ...(inflight ? ["IN_FLIGHT"] : []), "LAG", "LAST_STORED"],
@@ -46,6 +54,7 @@ export const group: Noun = {
               ]),
             ),
             keyValues([["total lag", progress.totalLag]]),
+            ...(push ? [pushProgressText(push)] : []),
           ].join("\n\n"),
         };
       },

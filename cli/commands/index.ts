@@ -5,7 +5,8 @@ import { cluster } from "./cluster.js";
 import { dlq } from "./dlq.js";
 import { group } from "./group.js";
 import { message } from "./message.js";
+import { push } from "./push.js";
 import { topic } from "./topic.js";
 import { transaction } from "./transaction.js";
 
-export const commands: Readonly<Record<string, Noun>> = { topic, cluster, group, message, dlq, transaction, account };
+export const commands: Readonly<Record<string, Noun>> = { topic, cluster, group, push, message, dlq, transaction, account };

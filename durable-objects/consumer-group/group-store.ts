@@ -29,6 +29,8 @@ const MIGRATIONS: readonly string[] = [
   // v3: every topic the group consumed (members subscribed to it, or its POP receives named it),
   // so its progress still lists them once its members are gone.
   `CREATE TABLE group_topic (topic TEXT PRIMARY KEY) WITHOUT ROWID;`,
+  // v4: the group's push subscription, if it has one (consumer-group/push-subscription.ts).
+  `CREATE TABLE IF NOT EXISTS push_subscription (id INTEGER PRIMARY KEY CHECK (id = 0), config TEXT NOT NULL);`,
 ];
 
 /**

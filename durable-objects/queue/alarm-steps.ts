@@ -4,7 +4,8 @@
  * stop the ones after it, backs off on its own, and is logged once per failure streak with the
  * queue's name (alarms can fire every second; a log line per run would drown the operator).
  */
-export type AlarmStepName = "delayed delivery" | "transaction checks" | "forget decided transactions" | "retention" | "replication push" | "pop visibility";
+export type AlarmStepName =
+  "delayed delivery" | "transaction checks" | "forget decided transactions" | "retention" | "replication push" | "pop visibility" | "push delivery";
 
 interface Failing {
   failures: number;

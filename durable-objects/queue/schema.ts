@@ -106,6 +106,14 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,
      due_at INTEGER
    ) WITHOUT ROWID;`,
+  // v10: push subscriptions (durable-objects/queue/push-delivery.ts), one row per subscribed
+  // group: its settings and its delivery state (retry backlog, backoff, last delivery and
+  // error). The cursor is the group's consumer_offset row, so a round writes two rows.
+  `CREATE TABLE IF NOT EXISTS push_sub (
+     grp TEXT PRIMARY KEY,
+     config TEXT NOT NULL,
+     state TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(sql: SqlStorage): void {

@@ -229,6 +229,28 @@ describe("producer groups and topic reads through a group", () => {
   });
 });
 
+describe("push subscriptions need SUB on the group and on the topic", () => {
+  it("refuses an account without SUB on either, and lets one with both create, read and delete it", async ({ call }) => {
+    const path = (group: string) => `/groups/${group}/push-subscription`;
+    // Paused: nothing is delivered to the (unreachable) public URL while the test runs.
+    const body = (topic: string) => ({ body: { topic, target: { type: "webhook", url: "https://example.com/flaremq" }, paused: true } });
+    expect(outcome(await call(APP, "PUT", path("GSub"), body("TDeny")))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(APP, "PUT", path("GSub"), body("TPub")))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(APP, "PUT", path("GDeny"), body("TSub")))).toBe("403 ACCESS_DENIED");
+    expect(outcome(await call(APP, "GET", path("GSub")))).toBe("404 PUSH_SUBSCRIPTION_NOT_FOUND");
+    const created = await call(APP, "PUT", path("GSub"), body("TSub"));
+    expect(outcome(created)).toBe("201");
+    expect((created.body as { secret: string }).secret).toMatch(/^whsec_/);
+    // Moving it to a topic the account may not read is refused, and changes nothing.
+    expect(outcome(await call(APP, "PUT", path("GSub"), body("TDeny")))).toBe("403 ACCESS_DENIED");
+    const read = await call(APP, "GET", path("GSub"));
+    expect(outcome(read)).toBe("200");
+    expect((read.body as { subscription: { topic: string; version: number } }).subscription).toMatchObject({ topic: "TSub", version: 1 });
+    expect(read.text).not.toContain((created.body as { secret: string }).secret);
+    expect(outcome(await call(APP, "DELETE", path("GSub")))).toBe("200");
+  });
+});
+
 describe("authentication failures", () => {
   const STATUS = "/topics/TBoth/status";
 

@@ -489,3 +489,41 @@ describe("account", () => {
     expect(bad.code).toBe(2);
   }, 60_000);
 });
+
+describe("push subscriptions", () => {
+  it("sets a webhook subscription (the secret printed once), shows it in group progress, pauses, resumes and deletes it", async ({ admin, cli, json }) => {
+    const pushTopic = uniqueName("CliPush");
+    const group = uniqueName("cli_push");
+    await admin.createTopic(pushTopic, { queueNums: 1, brokers: ["broker-a"] });
+    // Paused, so nothing is delivered to the (absent) receiver while the test looks.
+    const set = await json<{ subscription: { paused: boolean; maxBatchSize: number }; secret: string }>(
+      "push",
+      "set",
+      "--group",
+      group,
+      "--topic",
+      pushTopic,
+      "--url",
+      "http://127.0.0.1:9/hook",
+      "--batch-size",
+      "50",
+      "--paused",
+    );
+    expect(set.subscription).toMatchObject({ paused: true, maxBatchSize: 50 });
+    expect(set.secret).toMatch(/^whsec_/);
+    const [progress, shown] = await Promise.all([cli("group", "progress", "--group", group), cli("push", "show", "--group", group)]);
+    expect(progress.code).toBe(0);
+    expect(progress.stdout).toContain(`${pushTopic} → http://127.0.0.1:9/hook (paused)`);
+    expect(shown.stdout).toContain("retry backlog");
+    expect(shown.stdout).not.toContain(set.secret);
+    expect((await json<{ paused: boolean }>("push", "resume", "--group", group)).paused).toBe(false);
+    expect((await json<{ paused: boolean }>("push", "pause", "--group", group)).paused).toBe(true);
+    expect((await cli("push", "delete", "--group", group)).code).toBe(0);
+    const gone = await cli("push", "show", "--group", group);
+    expect(gone.code).not.toBe(0);
+    expect(gone.stderr).toContain("PUSH_SUBSCRIPTION_NOT_FOUND");
+    const bad = await cli("push", "set", "--group", group, "--topic", pushTopic, "--binding", "ACCOUNTS");
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("PUSH_TARGET_NOT_ALLOWED");
+  });
+});

@@ -158,6 +158,31 @@ describe("dashboard operations", () => {
     expect(progress.queues.map((q) => q.consumerOffset)).toEqual([0]);
   });
 
+  it("shows a group's push subscription with its lag, and pauses and resumes it", async ({ server, admin, producer }) => {
+    const topic = uniqueName("DashPush");
+    const group = uniqueName("pushgroup");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    // Paused, to an address nothing listens on: the lag stays while the page is looked at.
+    await admin.putPushSubscription(group, { topic, target: { type: "webhook", url: "http://127.0.0.1:9/hook" }, paused: true });
+    await producer.send({ topic, body: "waiting" });
+    const p = await open(server, "groups");
+    await p.fill(byTestId("group-name"), group);
+    await p.fill(byTestId("group-topic"), topic);
+    await p.click(byTestId("group-show"));
+    const state = p.locator(byTestId("push-state"));
+    await expect.poll(() => state.getAttribute("data-lag"), { timeout: UI_WAIT_MS }).toBe("1");
+    expect(await state.getAttribute("data-paused")).toBe("true");
+    expect(await p.locator(byTestId("push-summary")).textContent()).toContain(`${topic} [TAG *] → webhook http://127.0.0.1:9/hook`);
+    expect(await p.locator(byTestId("push-row")).count()).toBe(1);
+    expect(await p.locator(byTestId("push-toggle")).textContent()).toBe("Resume");
+    await p.click(byTestId("push-toggle"));
+    await expect.poll(() => state.getAttribute("data-paused"), { timeout: UI_WAIT_MS }).toBe("false");
+    expect((await admin.getPushSubscription(group)).subscription.paused).toBe(false);
+    await p.click(byTestId("push-toggle"));
+    await expect.poll(() => state.getAttribute("data-paused"), { timeout: UI_WAIT_MS }).toBe("true");
+    expect((await admin.getPushSubscription(group)).subscription.paused).toBe(true);
+  });
+
   it("refuses to delete a group with a live member, then deletes it with its retry topic once the member is gone", async ({ server, admin }) => {
     const topic = uniqueName("DashDelGroup");
     const group = uniqueName("delgroup");

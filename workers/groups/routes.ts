@@ -91,6 +91,10 @@ export const groupRoutes = new Hono<AppEnv>()
     // A live member's next heartbeat would list the group again and recreate its retry topic.
     const { members } = await callRpc(() => consumerGroupStub(c.env, group).info(group));
     if (members.length > 0) throw new MQError("GROUP_HAS_MEMBERS", `consumer group "${group}" has ${members.length} live member(s); shut them down first`);
+    // The server consumes a group with a push subscription (and would dead-letter into the DLQ topic deleted here).
+    if (await callRpc(() => consumerGroupStub(c.env, group).pushSubscription())) {
+      throw new MQError("GROUP_HAS_MEMBERS", `consumer group "${group}" has a push subscription; delete it first (flaremq push delete)`);
+    }
     // As RocketMQ Dashboard's delete: the group's retry and dead-letter topics go with it. Its
     // committed offsets stay on the queues (mqadmin deleteSubGroup without removeOffset).
     const topicsDeleted: string[] = [];

@@ -24,6 +24,7 @@ import {
   TransactionDecisionSchema,
   WebhookSchema,
 } from "../../protocol/schemas.js";
+import { PushSubscriptionRequestSchema } from "../../protocol/push-subscription.js";
 
 export interface Param {
   name: string;
@@ -346,6 +347,45 @@ export const operations: Operation[] = [
     body: PopChangeInvisibleSchema,
     auth: GROUP_SUB,
     bodyAuth: BODY_TOPIC_SUB,
+  },
+  {
+    method: "PUT",
+    path: "/groups/:group/push-subscription",
+    tag: "push subscriptions",
+    summary:
+      "Create (201) or replace (200) the group's push subscription: batches of a topic delivered to a service binding or a signed HTTPS webhook; a new webhook's signing secret is answered once",
+    body: PushSubscriptionRequestSchema,
+    auth: GROUP_SUB,
+    bodyAuth: BODY_TOPIC_SUB,
+  },
+  {
+    method: "GET",
+    path: "/groups/:group/push-subscription",
+    tag: "push subscriptions",
+    summary: "The group's push subscription (without its secret) and, per queue, lag, last delivery, last error and retry backlog",
+    auth: GROUP_SUB,
+    cost: "query",
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/push-subscription/pause",
+    tag: "push subscriptions",
+    summary: "Pause the group's push subscription",
+    auth: GROUP_SUB,
+  },
+  {
+    method: "POST",
+    path: "/groups/:group/push-subscription/resume",
+    tag: "push subscriptions",
+    summary: "Resume the group's push subscription",
+    auth: GROUP_SUB,
+  },
+  {
+    method: "DELETE",
+    path: "/groups/:group/push-subscription",
+    tag: "push subscriptions",
+    summary: "Delete the group's push subscription (its offsets stay)",
+    auth: GROUP_SUB,
   },
   {
     method: "GET",

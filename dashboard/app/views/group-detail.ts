@@ -1,7 +1,8 @@
 /**
  * One consumer group in detail: its lag per queue with a chart over time, its members, and
  * the operator's actions on it: reset its offsets on a topic to a time (mqadmin
- * resetOffsetByTime), and delete it once no member is live (mqadmin deleteSubGroup).
+ * resetOffsetByTime), and delete it once no member is live (mqadmin deleteSubGroup). A group
+ * with a push subscription also shows its delivery state, with pause / resume (push-panel.ts).
  */
 import type { GroupInfo, GroupProgress } from "../../../client/index.js";
 import type { DashboardContext } from "../context.js";
@@ -10,6 +11,7 @@ import { errorText, fmtAgo, fmtInt, fmtTime, localTimeMs, plural, toLocalInput }
 import type { LagHistory } from "../lag-history.js";
 import { queueLabel } from "../queues.js";
 import { LagChart } from "./lag-chart.js";
+import { PushPanel } from "./push-panel.js";
 
 export interface GroupSelection {
   group: string;
@@ -37,6 +39,7 @@ export class GroupDetail {
   });
   private readonly resetTime = h("input", { type: "datetime-local", step: 1, required: true, "aria-label": "reset to", "data-testid": "group-reset-time" });
   private readonly opResult = h("span", { class: "ok", "data-testid": "group-op-result" });
+  private readonly push: PushPanel;
 
   constructor(
     private readonly ctx: DashboardContext,
@@ -58,6 +61,7 @@ export class GroupDetail {
       ),
     );
     onSubmit(resetForm, () => this.resetOffset());
+    this.push = new PushPanel(ctx);
     const lagHeaders = ["Topic", "Broker", "Queue", "Broker offset", "Consumer offset", "Lag", "Last store"];
     this.element = h(
       "div",
@@ -71,6 +75,7 @@ export class GroupDetail {
       h("div", { class: "summary" }, "Total lag: ", this.totalLag),
       this.chart.element,
       table("lag-table", lagHeaders, this.lagBody, ["Queue", "Broker offset", "Consumer offset", "Lag"]),
+      this.push.element,
       h("h3", null, "Members"),
       table("members-table", ["Client id", "Model", "Subscriptions", "Queues", "Last heartbeat"], this.membersBody, ["Queues"]),
     );
@@ -105,7 +110,7 @@ export class GroupDetail {
     const { group, topic } = this.selected;
     const seq = ++this.seq;
     const admin = this.ctx.admin;
-    const [info, progress] = await Promise.allSettled([admin.groupInfo(group), admin.consumerProgress(group, topic || undefined)]);
+    const [info, progress] = await Promise.allSettled([admin.groupInfo(group), admin.consumerProgress(group, topic || undefined), this.push.refresh(group)]);
     if (seq !== this.seq) return; // a newer selection or refresh owns the panel
     const errors: string[] = [];
     if (info.status === "fulfilled") this.renderMembers(info.value);
