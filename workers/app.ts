@@ -22,6 +22,7 @@ import { rateLimit } from "./shared/rate-limit.js";
 import { adminRoutes, authRoutes, loginRoutes } from "./auth/routes.js";
 import { dashboardRoutes } from "./dashboard/routes.js";
 import { faultRoutes } from "./faults/routes.js";
+import { aliyunDoor } from "./aliyun/routes.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -31,6 +32,9 @@ app.use(async (c, next) => {
   c.header("x-request-id", c.get("requestId"));
 });
 
+// The Alibaba Cloud RocketMQ HTTP protocol's requests (workers/aliyun/): their own signature,
+// limits and XML answers, so they are served before the native middleware.
+app.use(aliyunDoor);
 app.use(requestSizeLimit(Limits.maxRequestBytes));
 app.use(async (c, next) => {
   // Headers are capped too (Cloudflare allows 128 KB); nothing here needs more than 32 KiB.
