@@ -3,7 +3,8 @@
  * /topics/{topic}/messages?consumer=...): a SimpleConsumer (POP) receive of the group
  * (groups/pop-calls.ts), invisible for ALIYUN_INVISIBLE_MS (ALIYUN_ORDERLY_INVISIBLE_MS with
  * `trans=order`, an orderly receive per __SHARDINGKEY) and without the retry ladder, so a
- * message not acked is visible again exactly at its NextConsumeTime. Nothing to hand out after
+ * message not acked is visible again exactly at its NextConsumeTime, 288 times at most (then
+ * it goes to %DLQ%<group>, groups/pop-dead-letters.ts). Nothing to hand out after
  * `waitseconds` is the protocol's 404 MessageNotExist.
  */
 import { base64ToBytes } from "../../protocol/base64.js";
@@ -15,6 +16,9 @@ import { withPollSlot } from "../shared/rate-limit.js";
 import { AliyunError, AliyunMessages } from "./errors.js";
 import { messageElement } from "./message-xml.js";
 import { document } from "./xml.js";
+
+/** Deliveries after the first before a message goes to %DLQ%<group> (the protocol's 288 retries, a day at 5 minutes). */
+export const MAX_RETRIES = 288;
 
 /** numOfMessages and waitseconds bounds (the protocol's 1–16 and 0–30 s). */
 export const CONSUME_LIMITS = { maxMessages: 16, maxWaitSeconds: 30 } as const;
@@ -79,6 +83,7 @@ export async function consume(env: Env, topic: string, group: string, params: Co
         invisibleDurationMs: orderly ? config.aliyunOrderlyInvisibleMs : config.aliyunInvisibleMs,
         maxWaitMs: params.waitSeconds * 1000,
         retryLadder: false,
+        maxReconsumeTimes: MAX_RETRIES,
         ...(orderly ? { orderly: true } : {}),
         ...(params.tagExpression === undefined ? {} : { expressionType: "TAG" as const, expression: params.tagExpression }),
       },
