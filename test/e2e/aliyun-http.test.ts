@@ -183,6 +183,35 @@ describe("signature and rights", () => {
     expect((await fetch(`${server.url}/topics/${topic}/messages?key=k`)).headers.get("content-type")).toMatch(/json/);
   });
 
+  it("answers bad requests with the protocol's error document and codes", async ({ server, admin }) => {
+    const topic = await newTopic(admin, 1);
+    const client = new MQClient(server.url, ROOT.accessKey, ROOT.secretKey);
+    const consumer = client.getConsumer(INSTANCE, topic, uniqueName("GID"));
+    expect(await sdkCode(consumer.consumeMessage(17))).toBe("InvalidArgument");
+    expect(await sdkCode(consumer.consumeMessage(1, 31))).toBe("InvalidArgument");
+    expect(await sdkCode(client.getConsumer(INSTANCE, uniqueName("nope"), "GID_x").consumeMessage(1))).toBe("TopicNotExist");
+    const props = new MessageProperties();
+    props.transCheckImmunityTime(5);
+    expect(await sdkCode(client.getTransProducer(INSTANCE, topic, "GID_tx").publishMessage("x", "", props))).toBe("InvalidArgument");
+
+    // Raw requests, signed by the SDK's own signing function.
+    const send = async (method: string, resource: string, body?: string) => {
+      const headers: Record<string, string> = { date: new Date().toUTCString(), "x-mq-version": "2015-06-06", "content-type": "text/xml;charset=utf-8" };
+      headers.authorization = `MQ ${ROOT.accessKey}:${client.sign(method, headers, resource)}`;
+      const res = await fetch(server.url + resource, { method, headers, ...(body === undefined ? {} : { body }) });
+      return { status: res.status, text: await res.text(), type: res.headers.get("content-type") };
+    };
+    const malformed = await send("POST", `/topics/${topic}/messages`, "<Message><MessageBody>a & b</MessageBody></Message>");
+    expect(malformed.status).toBe(400);
+    expect(malformed.type).toMatch(/^text\/xml/);
+    expect(malformed.text).toContain("<Code>MalformedXML</Code>");
+    expect(malformed.text).toContain(`<HostId>${server.url}</HostId>`);
+    const badTrans = await send("GET", `/topics/${topic}/messages?consumer=GID_x&numOfMessages=1&trans=bogus`);
+    expect([badTrans.status, badTrans.text.includes("<Code>InvalidQueryString</Code>")]).toEqual([400, true]);
+    const noHandle = await send("DELETE", `/topics/${topic}/messages?consumer=GID_x`, "<ReceiptHandles/>");
+    expect([noHandle.status, noHandle.text.includes("<Code>MissingReceiptHandle</Code>")]).toEqual([400, true]);
+  });
+
   it("refuses a limited account exactly where the native API does", async ({ server, admin }) => {
     await admin.createTopic("AliPub", { queueNums: 1, brokers: ["broker-a"] });
     const other = await newTopic(admin, 1);

@@ -21,6 +21,10 @@ export interface XmlElement {
 export class MalformedXmlError extends Error {}
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_.:-]*/;
+/** Bounds on a request document: the protocol's are two levels deep and hold at most 17 elements. */
+const MAX_DEPTH = 8;
+const MAX_ELEMENTS = 1024;
+const MAX_TAG_CHARS = 1024;
 const ENTITIES: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
 
 function decodeEntities(text: string): string {
@@ -56,6 +60,7 @@ export function parseXml(source: string): XmlElement {
   }
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
+  let elements = 0;
   for (;;) {
     if (stack.length === 0) {
       skipSpace();
@@ -85,7 +90,7 @@ export function parseXml(source: string): XmlElement {
       if (end < 0) throw new MalformedXmlError("unterminated comment");
       at = end + 3;
     } else if (source.startsWith("</", at)) {
-      const name = NAME.exec(source.slice(at + 2))?.[0];
+      const name = NAME.exec(source.slice(at + 2, at + 2 + MAX_TAG_CHARS))?.[0];
       const close = source.indexOf(">", at);
       if (!name || !top || name !== top.name || close < 0 || source.slice(at + 2 + name.length, close).trim() !== "")
         throw new MalformedXmlError(`unexpected closing tag at ${at}`);
@@ -95,9 +100,10 @@ export function parseXml(source: string): XmlElement {
     } else if (source[at + 1] === "!" || source[at + 1] === "?") {
       throw new MalformedXmlError("declarations and processing instructions are not accepted");
     } else {
-      const name = NAME.exec(source.slice(at + 1))?.[0];
+      const name = NAME.exec(source.slice(at + 1, at + 1 + MAX_TAG_CHARS))?.[0];
       const close = source.indexOf(">", at);
-      if (!name || close < 0) throw new MalformedXmlError(`bad tag at ${at}`);
+      if (!name || close < 0 || close - at > MAX_TAG_CHARS) throw new MalformedXmlError(`bad tag at ${at}`);
+      if (stack.length >= MAX_DEPTH || ++elements > MAX_ELEMENTS) throw new MalformedXmlError("the document is nested too deep or has too many elements");
       const rest = source.slice(at + 1 + name.length, close);
       const selfClosing = rest.endsWith("/");
       // Attributes (xmlns) are read past, not kept: no SDK sends any other.

@@ -39,6 +39,9 @@ describe("parseXml", () => {
       '<!DOCTYPE x [<!ENTITY e "boom">]><Message>&e;</Message>',
       "<Message>&#0;</Message>",
       "text",
+      `<a${" ".repeat(5000)}x>`,
+      "<a>".repeat(9) + "</a>".repeat(9),
+      `<R>${"<H/>".repeat(1100)}</R>`,
     ];
     for (const text of bad) expect(() => parseXml(text), text).toThrow(MalformedXmlError);
   });
