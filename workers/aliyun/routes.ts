@@ -1,9 +1,9 @@
 /**
  * The Alibaba Cloud RocketMQ HTTP door: the protocol's one resource, /topics/{topic}/messages,
  * served on the same Worker and paths as the native API, so an SDK's endpoint is flaremq's URL
- * as it is. A request is this protocol's when it is a POST or DELETE there (the native API has
- * none), or a GET that signs with `Authorization: MQ ...` or names a `consumer` (the native GET,
- * a query by key, does neither). It runs before the native middleware: its own signature check
+ * as it is. A request there is this protocol's when it signs with `Authorization: MQ ...` (as
+ * every SDK does) or names a `consumer`: the native API, whose only operation there is a GET
+ * query by key, does neither. It runs before the native middleware: its own signature check
  * (auth.ts), its own rights check against the native operations' requirements, and every
  * answer in the protocol's XML (response.ts).
  *
@@ -39,9 +39,8 @@ const CHECK_POLL = operationOf("GET", "/producers/:group/checks");
 const END_TRANSACTION = operationOf("POST", "/brokers/:broker/topics/:topic/queues/:queueId/transactions/:transactionId");
 
 /** True when a request to the resource path is this protocol's rather than the native API's. */
-export function isAliyunRequest(method: string, query: URLSearchParams, authorization: string | null): boolean {
-  if (method === "POST" || method === "DELETE") return true;
-  return method === "GET" && ((authorization ?? "").startsWith("MQ ") || query.has("consumer"));
+export function isAliyunRequest(query: URLSearchParams, authorization: string | null): boolean {
+  return (authorization ?? "").startsWith("MQ ") || query.has("consumer");
 }
 
 async function readBody(request: Request): Promise<Uint8Array> {
@@ -126,7 +125,7 @@ async function serve(c: Parameters<MiddlewareHandler<AppEnv>>[0], url: URL, topi
 export const aliyunDoor: MiddlewareHandler<AppEnv> = async (c, next) => {
   const url = new URL(c.req.url);
   const hit = RESOURCE.exec(url.pathname);
-  if (!hit || !isAliyunRequest(c.req.method, url.searchParams, c.req.header("authorization") ?? null)) return next();
+  if (!hit || !isAliyunRequest(url.searchParams, c.req.header("authorization") ?? null)) return next();
   const requestId = newRequestId();
   try {
     return await serve(c, url, hit[1]!, requestId);
