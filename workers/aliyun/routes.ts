@@ -15,6 +15,7 @@
  * topics and groups are flaremq's own (docs/aliyun-http.md).
  */
 import type { MiddlewareHandler } from "hono";
+import { tryDecodeURIComponent } from "hono/utils/url";
 import { Limits } from "../../protocol/limits.js";
 import { checkGroupName, checkTopicName } from "../../protocol/names.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
@@ -78,12 +79,8 @@ async function serve(c: Parameters<MiddlewareHandler<AppEnv>>[0], url: URL, topi
   const body = method === "GET" ? new Uint8Array() : await readBody(c.req.raw);
   const account = await authenticate(c.env, { method, url, headers: c.req.raw.headers, body });
   const accountKey = account?.accessKey ?? c.req.header("cf-connecting-ip") ?? "local";
-  let topic: string;
-  try {
-    topic = decodeURIComponent(topicText);
-  } catch {
-    throw new AliyunError("InvalidRequestURL", "The topic in the request URL is not valid.");
-  }
+  // The SDKs put the topic in the path raw: a `%` of a name like %RETRY%G is not an escape.
+  const topic = tryDecodeURIComponent(topicText);
   checkTopicName(topic);
   const query = url.searchParams;
   const trans = query.get("trans");
