@@ -1,5 +1,6 @@
 /** Deployment configuration read from wrangler.toml vars, validated once per isolate. */
 import { DEFAULT_DELAY_LEVELS, parseDelayLevels } from "../protocol/delay-levels.js";
+import { Limits } from "../protocol/limits.js";
 import { isValidBrokerName } from "../protocol/names.js";
 import type { Env } from "./env.js";
 
@@ -15,6 +16,9 @@ export interface Config {
   transactionTimeoutMs: number;
   transactionCheckIntervalMs: number;
   transactionCheckMax: number;
+  /** Alibaba Cloud HTTP door: invisible time of a consumed message, and of one consumed orderly. */
+  aliyunInvisibleMs: number;
+  aliyunOrderlyInvisibleMs: number;
   /** Retention; 0 keeps messages forever. */
   fileReservedTimeMs: number;
   /** How often a broker registers its topic table with every NameServer (RocketMQ: 30 s, 10–60 s). */
@@ -70,6 +74,8 @@ export function readConfig(env: Env): Config {
     transactionTimeoutMs: intVar(env.TRANSACTION_TIMEOUT_MS, 6000),
     transactionCheckIntervalMs: Math.max(1, intVar(env.TRANSACTION_CHECK_INTERVAL_MS, 60_000)),
     transactionCheckMax: intVar(env.TRANSACTION_CHECK_MAX, 15),
+    aliyunInvisibleMs: invisibleVar("ALIYUN_INVISIBLE_MS", env.ALIYUN_INVISIBLE_MS, 300_000),
+    aliyunOrderlyInvisibleMs: invisibleVar("ALIYUN_ORDERLY_INVISIBLE_MS", env.ALIYUN_ORDERLY_INVISIBLE_MS, 60_000),
     fileReservedTimeMs: intVar(env.FILE_RESERVED_TIME_MS, 72 * 3600 * 1000),
     brokerHeartbeatIntervalMs: 0,
     brokerExpiryMs: 0,
@@ -130,6 +136,14 @@ function intVar(value: string | undefined, fallback: number): number {
   if (value === undefined || value === "") return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${value}"`);
+  return n;
+}
+
+/** An invisible duration within the SimpleConsumer's bounds (10 s – 12 h), which the door receives with. */
+function invisibleVar(name: string, value: string | undefined, fallback: number): number {
+  const n = intVar(value, fallback);
+  if (n < Limits.minInvisibleDurationMs || n > Limits.maxInvisibleDurationMs)
+    throw new Error(`${name} must be ${Limits.minInvisibleDurationMs}-${Limits.maxInvisibleDurationMs} ms, got "${value}"`);
   return n;
 }
 

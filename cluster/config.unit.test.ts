@@ -53,3 +53,13 @@ describe("readConfig: push subscription targets", () => {
     expect(readConfig(env({ PUSH_LOOPBACK_WEBHOOKS: "true" })).pushLoopbackWebhooks).toBe(true);
   });
 });
+
+describe("readConfig: the Alibaba Cloud HTTP door", () => {
+  it("defaults to the protocol's 300 s and 60 s invisible times, within the SimpleConsumer's 10 s - 12 h", () => {
+    const c = readConfig(env({}));
+    expect([c.aliyunInvisibleMs, c.aliyunOrderlyInvisibleMs]).toEqual([300_000, 60_000]);
+    expect(readConfig(env({ ALIYUN_INVISIBLE_MS: "10000" })).aliyunInvisibleMs).toBe(10_000);
+    expect(() => readConfig(env({ ALIYUN_INVISIBLE_MS: "9999" }))).toThrow("ALIYUN_INVISIBLE_MS");
+    expect(() => readConfig(env({ ALIYUN_ORDERLY_INVISIBLE_MS: "43200001" }))).toThrow("ALIYUN_ORDERLY_INVISIBLE_MS");
+  });
+});

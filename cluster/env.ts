@@ -49,6 +49,10 @@ export interface Vars {
   TRANSACTION_TIMEOUT_MS?: string;
   /** Time between checks of the same half message; default 60000. */
   TRANSACTION_CHECK_INTERVAL_MS?: string;
+  /** Alibaba Cloud HTTP door: a consumed message's invisible time (its NextConsumeTime); 10000–43200000, default 300000. */
+  ALIYUN_INVISIBLE_MS?: string;
+  /** Alibaba Cloud HTTP door: the same for orderly consumption (`trans=order`); default 60000. */
+  ALIYUN_ORDERLY_INVISIBLE_MS?: string;
   /** Messages older than this are deleted (RocketMQ fileReservedTime); default 72 h; 0 keeps them forever. */
   FILE_RESERVED_TIME_MS?: string;
   /** Broker registration interval with every NameServer; 10000–60000, default 30000. */

@@ -26,7 +26,8 @@ export function md5(text: string): Uint8Array {
   return md5Digest(encoder.encode(text));
 }
 
-function md5Digest(data: Uint8Array): Uint8Array {
+/** The 16-byte MD5 digest of raw bytes (a request body's Content-MD5, say). */
+export function md5Digest(data: Uint8Array): Uint8Array {
   // Pad: 0x80, zeros to 56 mod 64, then the bit length as 64-bit little-endian.
   const paddedLength = (((data.length + 8) >>> 6) + 1) << 6;
   const buffer = new Uint8Array(paddedLength);

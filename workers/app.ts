@@ -26,6 +26,7 @@ import { dashboardRoutes } from "./dashboard/routes.js";
 import { faultRoutes } from "./faults/routes.js";
 import { metricsRoutes } from "./metrics/routes.js";
 import { recordRequest } from "./metrics/request-metrics.js";
+import { aliyunDoor } from "./aliyun/routes.js";
 
 export const app = new Hono<AppEnv>();
 
@@ -57,6 +58,9 @@ app.use(async (c, next) => {
   await next();
 });
 
+// The Alibaba Cloud RocketMQ HTTP protocol's requests (workers/aliyun/): their own signature,
+// limits and XML answers, so they are served before the native middleware.
+app.use(aliyunDoor);
 app.use(requestSizeLimit(Limits.maxRequestBytes));
 app.use(async (c, next) => {
   // Headers are capped too (Cloudflare allows 128 KB); nothing here needs more than 32 KiB.

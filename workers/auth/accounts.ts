@@ -33,22 +33,34 @@ export async function toStored(input: AccountInput): Promise<StoredAccount> {
   };
 }
 
-let fromSecret: { raw: string; accounts: Promise<Map<string, StoredAccount>> } | undefined;
+let fromSecret: { raw: string; accounts: Promise<Map<string, StoredAccount>>; secretKeys: Promise<Map<string, string>> } | undefined;
+
+function readSecret(env: Env): NonNullable<typeof fromSecret> {
+  const raw = env.FLAREMQ_ACCOUNTS ?? "";
+  if (fromSecret?.raw !== raw) {
+    const list = (async () => (raw.trim() === "" ? [] : z.array(AccountInputSchema).parse(JSON.parse(raw))))();
+    fromSecret = {
+      raw,
+      accounts: list.then(async (l) => new Map((await Promise.all(l.map(toStored))).map((a) => [a.accessKey, a]))),
+      secretKeys: list.then((l) => new Map(l.map((a) => [a.accessKey, a.secretKey]))),
+    };
+  }
+  return fromSecret;
+}
 
 /** Accounts of the FLAREMQ_ACCOUNTS secret; a malformed secret fails loudly. */
 export function secretAccounts(env: Env): Promise<Map<string, StoredAccount>> {
-  const raw = env.FLAREMQ_ACCOUNTS ?? "";
-  if (fromSecret?.raw !== raw) {
-    fromSecret = {
-      raw,
-      accounts: (async () => {
-        if (raw.trim() === "") return new Map<string, StoredAccount>();
-        const list = z.array(AccountInputSchema).parse(JSON.parse(raw));
-        return new Map((await Promise.all(list.map(toStored))).map((a) => [a.accessKey, a]));
-      })(),
-    };
-  }
-  return fromSecret.accounts;
+  return readSecret(env).accounts;
+}
+
+/**
+ * The secret keys of the FLAREMQ_ACCOUNTS accounts, by access key. Only the Alibaba Cloud HTTP
+ * door (workers/aliyun/) reads them: its SDKs sign with HMAC-SHA1 keyed by the secret itself,
+ * which the stored signing key cannot check. Accounts managed through /admin/accounts keep no
+ * secret, so those SDKs sign with the account's signing key instead (docs/aliyun-http.md).
+ */
+export function secretKeys(env: Env): Promise<Map<string, string>> {
+  return readSecret(env).secretKeys;
 }
 
 const CACHE_MS = 5000;
