@@ -156,13 +156,13 @@ describe("QueueDO offset reset and progress", () => {
   it("progress(group) reports min, max, the committed offset (-1 when none) and the last store time", async () => {
     const { q } = newQueue();
     const g = uniqueName("G");
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 0, committed: -1, lastStoreTimestamp: 0 });
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 0, committed: -1, lastStoreTimestamp: 0, inflight: 0 });
     const [, , t2] = await threeRows(q);
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: -1, lastStoreTimestamp: t2 });
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: -1, lastStoreTimestamp: t2, inflight: 0 });
     // fetchOffset answers 0 for an unknown group on a young queue; progress still says "none".
     expect(await q.fetchOffset(g)).toEqual({ offset: 0, committed: false });
     await q.commitOffset(g, 3);
-    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: 3, lastStoreTimestamp: t2 });
+    expect(await q.progress(g)).toEqual({ minOffset: 0, maxOffset: 4, committed: 3, lastStoreTimestamp: t2, inflight: 0 });
     await q.commitOffset(g, 0);
     expect((await q.progress(g)).committed).toBe(0);
     expect((await q.progress(uniqueName("G"))).committed).toBe(-1);

@@ -266,6 +266,7 @@ describe("groups", () => {
       generation: beat.body.generation,
       allocateStrategy: "AVERAGELY",
       offsetResetSeq: 0,
+      consumeMode: "OFFSETS",
       members: [
         {
           clientId: "cli-member-1",
