@@ -34,7 +34,10 @@ describe("clustering", () => {
     const group = uniqueName("cg");
     await admin.createTopic(topic, { queueNums: 4 });
     const log: Delivery[] = [];
-    const consumers = ["c1", "c2", "c3"].map((n) => pushConsumer(server, group, n, log));
+    // Exactly once holds while the members stay; a member whose heartbeats a loaded machine
+    // delays past a 3 s session is taken for dead and its queues' uncommitted messages are
+    // redelivered (the crash case, tested below). A 20 s session keeps this about the steady state.
+    const consumers = ["c1", "c2", "c3"].map((n) => pushConsumer(server, group, n, log, { sessionTimeoutMs: 20_000 }));
     for (const c of consumers) c.subscribe(topic, "*");
     await Promise.all(consumers.map((c) => c.start()));
     try {
