@@ -19,7 +19,8 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../cluster/config.js";
 import type { Env } from "../cluster/env.js";
-import { toRpcError } from "../cluster/rpc-errors.js";
+import { decodeRpcError, toRpcError } from "../cluster/rpc-errors.js";
+import type { ErrorCode } from "../protocol/errors.js";
 import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
 import { Limits } from "../protocol/limits.js";
 import type { MemberFence } from "../protocol/consumer.js";
@@ -47,6 +48,9 @@ import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { trackActivity } from "./shared/activity.js";
 
 export type { AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
+
+/** One message of `appendEach`: where it was stored, or why not. */
+export type AppendEachResult = ({ ok: true } & AppendResult) | { ok: false; code: ErrorCode; message: string };
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
 const QUERY_MAX_PER_QUEUE = 64;
@@ -152,6 +156,21 @@ export class QueueDO extends DurableObject<Env> {
     if (options.mq) this.identity.remember(options.mq);
     // An admin resend repeats a msgId on purpose; only producer retries are folded.
     return this.commits.append(messages, options.dedupe !== false);
+  }
+
+  /**
+   * Stores each message on its own (a multi-queue send's independent messages): one result or
+   * coded refusal per message, in order, while the group commit still writes them in one row.
+   */
+  async appendEach(messages: StoredMessage[], options: { mq?: MessageQueue } = {}): Promise<AppendEachResult[]> {
+    if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue takes no appends");
+    if (options.mq) this.identity.remember(options.mq);
+    const settled = await Promise.allSettled(this.commits.appendEach(messages, true));
+    return settled.map((s) => {
+      if (s.status === "fulfilled") return { ok: true, ...s.value };
+      const coded = decodeRpcError(s.reason);
+      return { ok: false, code: coded?.code ?? "SERVICE_UNAVAILABLE", message: coded?.message ?? "store failed" };
+    });
   }
 
   /**

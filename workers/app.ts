@@ -7,6 +7,7 @@ import { isMQError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
 import { brokerRoutes } from "./broker-shard/routes.js";
 import { lookupRoutes } from "./broker-shard/lookup-routes.js";
+import { multiSendRoutes } from "./broker-shard/multi-send.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
 import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
@@ -60,6 +61,7 @@ app.route("/auth", authRoutes);
 app.route("/admin", adminRoutes);
 app.route("/groups", dlqRoutes);
 app.route("/topics", topicRoutes);
+app.route("/topics", multiSendRoutes);
 app.route("/_test", faultRoutes);
 
 app.notFound((c) => c.json({ code: "NOT_FOUND", message: `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, requestId: c.get("requestId") }, 404));

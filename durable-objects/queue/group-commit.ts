@@ -62,6 +62,23 @@ export class GroupCommit {
    * the msgId of a recent append gets that append's result back.
    */
   append(messages: StoredMessage[], dedupe: boolean): Promise<AppendResult> {
+    const result = this.enqueue(messages, dedupe);
+    if (!this.flushing) void this.flush();
+    return result;
+  }
+
+  /**
+   * Stores each message on its own (independent messages of one multi-queue send): each is
+   * deduplicated, stored or refused by itself, yet all of them join the same group, so they
+   * cost one row, not one each. Enqueued before the flush starts, which takes them together.
+   */
+  appendEach(messages: readonly StoredMessage[], dedupe: boolean): Promise<AppendResult>[] {
+    const results = messages.map((m) => this.enqueue([m], dedupe));
+    if (!this.flushing) void this.flush();
+    return results;
+  }
+
+  private enqueue(messages: StoredMessage[], dedupe: boolean): Promise<AppendResult> {
     const seen = dedupe && messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
     if (seen) return Promise.resolve(seen);
     return new Promise<AppendResult>((resolve, reject) => {
@@ -72,7 +89,6 @@ export class GroupCommit {
         return;
       }
       this.pending.push({ messages, resolve, reject });
-      if (!this.flushing) void this.flush();
     });
   }
 
