@@ -49,7 +49,7 @@ function harness(limits: Partial<AccumulatorLimits> = {}) {
 }
 
 function resultFor(s: PendingSend): SendResult {
-  return { sendStatus: "SEND_OK", msgId: s.message.body, offsetMsgId: "", messageQueue: s.mq, queueOffset: 0 };
+  return { sendStatus: "SEND_OK", msgId: s.message.body, offsetMsgId: "", messageQueue: s.mq, queueOffset: 0, msgIds: [s.message.body], offsetMsgIds: [""] };
 }
 
 const bodies = (c: Call) => c.sends.map((s) => s.message.body);

@@ -73,6 +73,8 @@ export class ProduceAccumulator {
   private readonly topics = new Map<string, TopicState>();
   private readonly requests = new Set<Promise<void>>();
   private readonly defer: (fn: () => void) => void;
+  /** Off while the producer shuts down: nothing waits for the hold time then. */
+  private holding = true;
   /** Requests sent and messages they carried, for metrics and the bench. */
   readonly stats = { requests: 0, messages: 0 };
 
@@ -94,6 +96,12 @@ export class ProduceAccumulator {
       else state.waiting.set(key, [waiting]);
       this.schedule(send.mq.topic, state);
     });
+  }
+
+  /** With false (shutdown), sends go as if `holdMs` were 0, and what waits for the timer goes now. */
+  setHolding(on: boolean): void {
+    this.holding = on;
+    if (!on) for (const [topic, state] of this.topics) if (state.timer !== undefined) this.flush(topic, state);
   }
 
   /** Sends everything waiting now (ignoring the hold time) and resolves once every request is answered. */
@@ -122,7 +130,7 @@ export class ProduceAccumulator {
   }
 
   private schedule(topic: string, state: TopicState): void {
-    if (this.limits.holdMs <= 0) {
+    if (this.limits.holdMs <= 0 || !this.holding) {
       if (state.deferred) return;
       state.deferred = true;
       this.defer(() => this.flush(topic, state));

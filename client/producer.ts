@@ -94,6 +94,8 @@ export class Producer {
   private readonly inflight: Semaphore;
   private readonly ordered = new KeyedSerializer();
   private readonly onewayPending = new Set<Promise<void>>();
+  /** Sends not yet settled (promise and callback forms), which shutdown waits for. */
+  private readonly sendsPending = new Set<Promise<unknown>>();
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private readonly faults: LatencyFaultTolerance | undefined;
   /** Auto-batching of single sends; undefined with `autoBatch: false`. */
@@ -123,6 +125,7 @@ export class Producer {
 
   async start(): Promise<void> {
     this.started = true;
+    this.accumulator?.setHolding(true);
   }
 
   /**
@@ -131,12 +134,25 @@ export class Producer {
    */
   async shutdown(): Promise<void> {
     this.started = false;
-    await Promise.allSettled([...this.onewayPending, this.accumulator?.drain()]);
+    // Sends still on their way to the accumulator (a route lookup, say) must not wait for a hold.
+    this.accumulator?.setHolding(false);
+    await Promise.allSettled([...this.onewayPending, ...this.sendsPending]);
+    await this.accumulator?.drain();
   }
 
-  /** Auto-batched requests sent and the messages they carried (both 0 with `autoBatch: false`). */
-  get autoBatchStats(): { requests: number; messages: number } {
-    return { ...(this.accumulator?.stats ?? { requests: 0, messages: 0 }) };
+  private track<T>(pending: Promise<T>): Promise<T> {
+    this.sendsPending.add(pending);
+    void pending.then(
+      () => this.sendsPending.delete(pending),
+      () => this.sendsPending.delete(pending),
+    );
+    return pending;
+  }
+
+  /** Auto-batched requests sent, the messages they carried, and sends waiting for a request (all 0 with `autoBatch: false`). */
+  get autoBatchStats(): { requests: number; messages: number; waiting: number } {
+    const acc = this.accumulator;
+    return acc ? { ...acc.stats, waiting: acc.waitingCount } : { requests: 0, messages: 0, waiting: 0 };
   }
 
   /** Sends still holding an in-flight slot, and the most held at once. */
@@ -156,20 +172,22 @@ export class Producer {
     if (isCallback(optionsOrCallback)) {
       const callback = optionsOrCallback;
       await this.inflight.acquire();
-      void this.dispatch(message, maybeOptions, this.retryTimesAsync, {})
-        .then(
-          (r) => callback.onSuccess(r),
-          (e: unknown) => callback.onException(e),
-        )
-        // A throw inside the application's callback is not a send failure (RocketMQ ignores it
-        // too); left alone it would surface as an unhandled rejection.
-        .catch(() => undefined)
-        .finally(() => this.inflight.release());
+      void this.track(
+        this.dispatch(message, maybeOptions, this.retryTimesAsync, {})
+          .then(
+            (r) => callback.onSuccess(r),
+            (e: unknown) => callback.onException(e),
+          )
+          // A throw inside the application's callback is not a send failure (RocketMQ ignores it
+          // too); left alone it would surface as an unhandled rejection.
+          .catch(() => undefined)
+          .finally(() => this.inflight.release()),
+      );
       return;
     }
     await this.inflight.acquire();
     try {
-      return await this.dispatch(message, optionsOrCallback, this.retryTimes, {});
+      return await this.track(this.dispatch(message, optionsOrCallback, this.retryTimes, {}));
     } finally {
       this.inflight.release();
     }
