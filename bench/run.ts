@@ -6,7 +6,9 @@
  *
  * Flags: --duration-s <n> per scenario (default 5), --concurrency <n> (default 32),
  * --backlog <n> messages for the consume scenario (default 20000), --latency-rate <msg/s> (default 200),
- * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone.
+ * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone,
+ * --single-sends-only: only the single-message sends (sequential; 256 in flight, auto-batched and not;
+ * the batch-32 and no-op Worker rates they are compared with; bench/single-sends.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -19,6 +21,7 @@ import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 import { idleCost, idleReport } from "./idle.js";
+import { singleSends } from "./single-sends.js";
 
 const { values } = parseArgs({
   options: {
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     "latency-rate": { type: "string" },
     "idle-s": { type: "string" },
     "idle-only": { type: "boolean" },
+    "single-sends-only": { type: "boolean" },
   },
 });
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
@@ -91,6 +95,19 @@ const fetchOk = async (url: string, init?: RequestInit) => {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
 };
+
+if (values["single-sends-only"]) {
+  try {
+    for (let i = 0; i < 50; i++) await fetchOk(`${baselineUrl}/noop`);
+    const { lines } = await singleSends(server.url, baselineUrl, durationMs);
+    for (const line of lines) console.log(line);
+  } finally {
+    await server.stop();
+    await baseline.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 try {
   // Warm up both servers (isolates, Durable Object creation) before measuring.
@@ -257,6 +274,8 @@ try {
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
+  const singles = await singleSends(server.url, baselineUrl, durationMs);
+  for (const line of singles.lines) console.log(line);
   for (const line of await measureIdle(true)) console.log(line);
 } finally {
   await server.stop();
