@@ -19,8 +19,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { readConfig } from "../cluster/config.js";
 import type { Env } from "../cluster/env.js";
-import { decodeRpcError, toRpcError } from "../cluster/rpc-errors.js";
-import type { ErrorCode } from "../protocol/errors.js";
+import { toRpcError } from "../cluster/rpc-errors.js";
 import { producerGroupStub, slaveReplicateCall } from "../cluster/stubs.js";
 import { Limits } from "../protocol/limits.js";
 import type { MemberFence } from "../protocol/consumer.js";
@@ -31,7 +30,7 @@ import { CommitLog, type LogEntry } from "./queue/commit-log.js";
 import { ConsumeOffsets, type ConsumeOffset, type QueueProgressRaw } from "./queue/consume-offsets.js";
 import { DelayedDelivery } from "./queue/delayed-delivery.js";
 import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
-import { GroupCommit, type AppendResult } from "./queue/group-commit.js";
+import { GroupCommit, type AppendEachResult, type AppendResult } from "./queue/group-commit.js";
 import { HalfStore, type HalfInfo, type HalfState } from "./queue/half-store.js";
 import { QueueIdentity } from "./queue/identity.js";
 import { LongPoll, type PullRequest } from "./queue/long-poll.js";
@@ -47,10 +46,7 @@ import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
 import { trackActivity } from "./shared/activity.js";
 
-export type { AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
-
-/** One message of `appendEach`: where it was stored, or why not. */
-export type AppendEachResult = ({ ok: true } & AppendResult) | { ok: false; code: ErrorCode; message: string };
+export type { AppendEachResult, AppendResult, ConsumeOffset, PullRequest, QueueProgressRaw, ReplicationStatus };
 
 /** Query by key returns at most this many per queue (RocketMQ's maxMsgsNumBatch). */
 const QUERY_MAX_PER_QUEUE = 64;
@@ -165,12 +161,7 @@ export class QueueDO extends DurableObject<Env> {
   async appendEach(messages: StoredMessage[], options: { mq?: MessageQueue } = {}): Promise<AppendEachResult[]> {
     if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue takes no appends");
     if (options.mq) this.identity.remember(options.mq);
-    const settled = await Promise.allSettled(this.commits.appendEach(messages, true));
-    return settled.map((s) => {
-      if (s.status === "fulfilled") return { ok: true, ...s.value };
-      const coded = decodeRpcError(s.reason);
-      return { ok: false, code: coded?.code ?? "SERVICE_UNAVAILABLE", message: coded?.message ?? "store failed" };
-    });
+    return this.commits.appendEach(messages, true);
   }
 
   /**
