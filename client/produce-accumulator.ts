@@ -169,7 +169,12 @@ export class ProduceAccumulator {
       const running: Promise<void> = this.run(topic, state, sends, keys).finally(() => this.requests.delete(running));
       this.requests.add(running);
     }
-    if (state.waiting.size === 0 && state.inFlight.size === 0) this.topics.delete(topic);
+    this.forgetIfIdle(topic, state);
+  }
+
+  /** Drops an idle topic's state (a late deferred flush of a dropped state leaves a newer one alone). */
+  private forgetIfIdle(topic: string, state: TopicState): void {
+    if (state.waiting.size === 0 && state.inFlight.size === 0 && this.topics.get(topic) === state) this.topics.delete(topic);
   }
 
   /** The next request: whole queues in waiting order, then part of the queue that reaches a cap. */
@@ -215,6 +220,6 @@ export class ProduceAccumulator {
     for (const key of keys) state.inFlight.delete(key);
     // Sends that waited behind this request go now: they already waited a round trip.
     if (state.waiting.size > 0) this.flush(topic, state);
-    else if (state.inFlight.size === 0) this.topics.delete(topic);
+    else this.forgetIfIdle(topic, state);
   }
 }
