@@ -9,6 +9,8 @@
  * --idle-s <n>: each idle window, without and with waiting clients (default 60; bench/idle.ts), --idle-only: the idle cost alone,
  * --consume-only: draining a backlog alone, by the push consumer and by POP (bench/consume.ts, bench/pop.ts).
  * --push-only: the push consumer's drain and latency and the push subscription's (bench/push-subscription.ts) alone.
+ * --single-sends-only: only the single-message sends (sequential; 256 in flight, auto-batched and not;
+ * the batch-32 and no-op Worker rates they are compared with; bench/single-sends.ts).
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -24,6 +26,7 @@ import { idleCost, idleReport } from "./idle.js";
 import { popDrain, popReport } from "./pop.js";
 import { readQueuesOf } from "./topic-queues.js";
 import { pushSubscriptionDrain, pushSubscriptionLatency } from "./push-subscription.js";
+import { singleSends } from "./single-sends.js";
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     "consume-only": { type: "boolean" },
     help: { type: "boolean", short: "h" },
     "push-only": { type: "boolean" },
+    "single-sends-only": { type: "boolean" },
   },
 });
 if (values.help) {
@@ -47,7 +51,8 @@ if (values.help) {
   --idle-s <n>          each idle window, without and with waiting clients (default 60)
   --idle-only           the idle cost alone
   --consume-only        draining a backlog alone: push consumer and POP
-  --push-only           the push consumer's and the push subscription's drain and latency alone`);
+  --push-only           the push consumer's and the push subscription's drain and latency alone
+  --single-sends-only   single-message sends alone: sequential, 256 in flight (auto-batched and not)`);
   process.exit(0);
 }
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
@@ -148,6 +153,19 @@ const fetchOk = async (url: string, init?: RequestInit) => {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
 };
+
+if (values["single-sends-only"]) {
+  try {
+    for (let i = 0; i < 50; i++) await fetchOk(`${baselineUrl}/noop`);
+    const { lines } = await singleSends(server.url, baselineUrl, durationMs);
+    for (const line of lines) console.log(line);
+  } finally {
+    await server.stop();
+    await baseline.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
 
 try {
   // Warm up both servers (isolates, Durable Object creation) before measuring.
@@ -318,6 +336,8 @@ try {
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
   for (const line of pushSubscriptionLines) console.log(line);
+  const singles = await singleSends(server.url, baselineUrl, durationMs);
+  for (const line of singles.lines) console.log(line);
   for (const line of await measureIdle(true)) console.log(line);
 } finally {
   await server.stop();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { LatencyFaultTolerance } from "./latency-fault.js";
 import { Producer } from "./producer.js";
+import { withMultiSend } from "./test-support/multi-send.js";
 
 describe("LatencyFaultTolerance", () => {
   it("avoids a broker for RocketMQ's duration per latency band, and a failed one for 600 s", () => {
@@ -43,7 +44,7 @@ describe("Producer with sendLatencyFaultEnable", () => {
 
   function deployment(down: Set<string>) {
     const sends: string[] = [];
-    const fetch = async (input: string): Promise<Response> => {
+    const perQueue = async (input: string): Promise<Response> => {
       const url = new URL(input);
       if (url.pathname.endsWith("/route")) return Response.json(route);
       const broker = url.pathname.split("/")[2]!;
@@ -60,7 +61,7 @@ describe("Producer with sendLatencyFaultEnable", () => {
         offsetMsgIds: ["O"],
       });
     };
-    return { fetch, sends };
+    return { fetch: withMultiSend(perQueue), sends };
   }
 
   it("stops choosing a failed broker until its isolation ends, then tries it again", async () => {

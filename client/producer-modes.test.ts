@@ -16,6 +16,7 @@ import type { FetchLike } from "./transport.js";
 import { qd, route, routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf, startedProducer } from "./test-support/producers.js";
 import { deferred } from "./test-support/promises.js";
+import { withMultiSend } from "./test-support/multi-send.js";
 
 interface Post {
   /** 1-based arrival number. */
@@ -92,7 +93,7 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
     }
     return Response.json({ code: "NOT_FOUND", message: path }, { status: 404 });
   };
-  return { fetch, posts, routeGets, events, state };
+  return { fetch: withMultiSend(fetch), posts, routeGets, events, state };
 }
 
 const codeOfError = (e: unknown): string => (isMQError(e) ? e.code : `NOT_MQERROR:${String(e)}`);
@@ -504,7 +505,8 @@ describe("ordered sends by shardingKey", () => {
       if (p.messages[0]!.body === "A0") await gateA.promise;
       return "OK" as const;
     });
-    const producer = await startedProducer(cluster.fetch);
+    // Per request: auto-batching would carry B0 in A0's request (another queue), which the gate holds.
+    const producer = await startedProducer(cluster.fetch, { autoBatch: false });
     const a0 = producer.send({ topic: "T", body: "A0" }, { shardingKey: "order-A" });
     const a1 = producer.send({ topic: "T", body: "A1" }, { shardingKey: "order-A" });
     const b0 = await producer.send({ topic: "T", body: "B0" }, { shardingKey: "order-B" });

@@ -7,6 +7,7 @@ import { Producer } from "./producer.js";
 import type { FetchLike } from "./transport.js";
 import { qd, route, routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
 import { codeOf, startedProducer } from "./test-support/producers.js";
+import { withMultiSend } from "./test-support/multi-send.js";
 
 interface Post {
   brokerName: string;
@@ -61,7 +62,7 @@ function fakeCluster(routes: Record<string, TopicRouteData>, answer: (post: Post
     }
     return Response.json({ code: "NOT_FOUND", message: path }, { status: 404 });
   };
-  return { fetch, posts, routeGets };
+  return { fetch: withMultiSend(fetch), posts, routeGets };
 }
 
 const where = (p: Post): string => `${p.brokerName}:${p.queueId}`;

@@ -8,6 +8,9 @@
  *   to, are serialised per key so sends issued without awaiting keep their order, and retry
  *   only on that queue (the broker drops a retry whose msgId it just stored).
  * - Batches (`send([...])`) are stored all or none with consecutive offsets.
+ * - Auto-batching (on by default; auto-batch.ts, produce-accumulator.ts): single sends of one
+ *   topic that are ready together travel in one request, each still with its own result, msgId
+ *   and retries. Batches, delayed, transactional and oneway sends keep a request of their own.
  * - Outstanding sends are capped (`maxInflightSends`): beyond the cap a send waits for a slot;
  *   nothing is dropped.
  */
@@ -16,7 +19,9 @@ import { checkGroupName, checkTopicName } from "../protocol/names.js";
 import type { MessageQueue, SendResult } from "../protocol/message.js";
 import { createMsgId } from "../protocol/msg-id.js";
 import type { MessageIn } from "../protocol/schemas.js";
+import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBatchOptions } from "./auto-batch.js";
 import { checkBatch } from "./batch.js";
+import { ProduceAccumulator } from "./produce-accumulator.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
@@ -24,7 +29,7 @@ import { brokerPath, publishQueues, RouteCache } from "./routes.js";
 import { LatencyFaultTolerance, type LatencyFaultOptions } from "./latency-fault.js";
 import { Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
-export interface ProducerOptions extends ClientOptions {
+export interface ProducerOptions extends ClientOptions, AutoBatchOptions {
   /** Producer group name. */
   group: string;
   /** Total time budget of one send across its retries; default 3000 (sendMsgTimeout). */
@@ -89,8 +94,12 @@ export class Producer {
   private readonly inflight: Semaphore;
   private readonly ordered = new KeyedSerializer();
   private readonly onewayPending = new Set<Promise<void>>();
+  /** Sends not yet settled (promise and callback forms), which shutdown waits for. */
+  private readonly sendsPending = new Set<Promise<unknown>>();
   private sendWhichQueue = Math.floor(Math.random() * 1024);
   private readonly faults: LatencyFaultTolerance | undefined;
+  /** Auto-batching of single sends; undefined with `autoBatch: false`. */
+  private readonly accumulator: ProduceAccumulator | undefined;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -104,16 +113,46 @@ export class Producer {
     this.defaultTopicQueueNums = options.defaultTopicQueueNums ?? 4;
     this.inflight = new Semaphore(Math.max(1, options.maxInflightSends ?? 1000));
     this.faults = options.sendLatencyFaultEnable ? new LatencyFaultTolerance(options.latencyFault) : undefined;
+    const limits = autoBatchLimits(options);
+    this.accumulator = limits
+      ? new ProduceAccumulator(limits, {
+          request: multiSendRequest(this.transport),
+          setTimer: (fn, ms) => setTimeout(fn, ms),
+          clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+        })
+      : undefined;
   }
 
   async start(): Promise<void> {
     this.started = true;
+    this.accumulator?.setHolding(true);
   }
 
-  /** Stops accepting sends and waits for oneway sends already handed to the network. */
+  /**
+   * Stops accepting sends, sends what auto-batching holds, and waits for those requests and for
+   * oneway sends already handed to the network.
+   */
   async shutdown(): Promise<void> {
     this.started = false;
-    await Promise.allSettled([...this.onewayPending]);
+    // Sends still on their way to the accumulator (a route lookup, say) must not wait for a hold.
+    this.accumulator?.setHolding(false);
+    await Promise.allSettled([...this.onewayPending, ...this.sendsPending]);
+    await this.accumulator?.drain();
+  }
+
+  private track<T>(pending: Promise<T>): Promise<T> {
+    this.sendsPending.add(pending);
+    void pending.then(
+      () => this.sendsPending.delete(pending),
+      () => this.sendsPending.delete(pending),
+    );
+    return pending;
+  }
+
+  /** Auto-batched requests sent, the messages they carried, and sends waiting for a request (all 0 with `autoBatch: false`). */
+  get autoBatchStats(): { requests: number; messages: number; waiting: number } {
+    const acc = this.accumulator;
+    return acc ? { ...acc.stats, waiting: acc.waitingCount } : { requests: 0, messages: 0, waiting: 0 };
   }
 
   /** Sends still holding an in-flight slot, and the most held at once. */
@@ -133,20 +172,22 @@ export class Producer {
     if (isCallback(optionsOrCallback)) {
       const callback = optionsOrCallback;
       await this.inflight.acquire();
-      void this.dispatch(message, maybeOptions, this.retryTimesAsync, {})
-        .then(
-          (r) => callback.onSuccess(r),
-          (e: unknown) => callback.onException(e),
-        )
-        // A throw inside the application's callback is not a send failure (RocketMQ ignores it
-        // too); left alone it would surface as an unhandled rejection.
-        .catch(() => undefined)
-        .finally(() => this.inflight.release());
+      void this.track(
+        this.dispatch(message, maybeOptions, this.retryTimesAsync, {})
+          .then(
+            (r) => callback.onSuccess(r),
+            (e: unknown) => callback.onException(e),
+          )
+          // A throw inside the application's callback is not a send failure (RocketMQ ignores it
+          // too); left alone it would surface as an unhandled rejection.
+          .catch(() => undefined)
+          .finally(() => this.inflight.release()),
+      );
       return;
     }
     await this.inflight.acquire();
     try {
-      return await this.dispatch(message, optionsOrCallback, this.retryTimes, {});
+      return await this.track(this.dispatch(message, optionsOrCallback, this.retryTimes, {}));
     } finally {
       this.inflight.release();
     }
@@ -191,9 +232,17 @@ export class Producer {
     const body = { messages: messages.map((m) => toWireMessage(m, createMsgId(now), now)), ...extraBody };
     const deadline = now + (options.timeoutMs ?? this.sendMsgTimeoutMs);
     const orderKey = options.shardingKey !== undefined ? `key:${options.shardingKey}` : options.selector ? `arg:${String(options.arg)}` : undefined;
+    // One plain message may share a request with others; everything else has its own.
+    const batchable =
+      this.accumulator !== undefined &&
+      !Array.isArray(message) &&
+      Object.keys(extraBody).length === 0 &&
+      Object.keys(query).length === 0 &&
+      !first.delayTimeLevel &&
+      first.deliverTimeMs === undefined;
     const run = async (): Promise<SendResult> => {
       const target = await this.target(first, options, retries, deadline);
-      return this.attempt(first.topic, body, query, target, deadline, options.signal);
+      return this.attempt(first.topic, body, query, target, deadline, options.signal, batchable);
     };
     return orderKey === undefined ? run() : this.ordered.run(`${first.topic}\u0000${orderKey}`, run);
   }
@@ -221,6 +270,7 @@ export class Producer {
     target: Target,
     deadline: number,
     signal: AbortSignal | undefined,
+    batchable = false,
   ): Promise<SendResult> {
     let lastBroker: string | undefined;
     let lastError: unknown;
@@ -233,13 +283,20 @@ export class Producer {
       const started = Date.now();
       try {
         mq = target.kind === "fixed" ? target.mq : await this.selectQueue(topic, lastBroker, call);
-        const result = await this.transport.request<SendResult>(`${brokerPath(mq)}/messages`, {
-          ...call,
-          timeoutMs: Math.max(1, deadline - Date.now()),
-          method: "POST",
-          body,
-          query,
-        });
+        const result =
+          batchable && this.accumulator
+            ? await awaitOwn(
+                this.accumulator.add({ mq, message: body.messages[0]!, bytes: wireBodyBytes(body.messages[0]!), deadline }),
+                deadline - Date.now(),
+                signal,
+              )
+            : await this.transport.request<SendResult>(`${brokerPath(mq)}/messages`, {
+                ...call,
+                timeoutMs: Math.max(1, deadline - Date.now()),
+                method: "POST",
+                body,
+                query,
+              });
         this.faults?.update(mq.brokerName, Date.now() - started, false);
         return result;
       } catch (e) {

@@ -100,7 +100,32 @@ export class Transport {
     for (const [k, v] of Object.entries(init.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const timeoutMs = init.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    // Not AbortSignal.any: Node holds a signal it makes only weakly from its sources, and fetch
+    // holds its signal weakly too, so after a garbage collection the caller's abort could reach
+    // nothing and a long poll outlive its consumer's shutdown. Listeners on the sources hold this one.
+    const composite = new AbortController();
+    const abort = () => composite.abort();
+    init.signal?.addEventListener("abort", abort, { once: true });
+    timeout.addEventListener("abort", abort, { once: true });
+    if (init.signal?.aborted) composite.abort();
+    try {
+      return await this.exchange<T>(url, init, composite.signal, timeout, timeoutMs, endpoint, path, resigned);
+    } finally {
+      init.signal?.removeEventListener("abort", abort);
+      timeout.removeEventListener("abort", abort);
+    }
+  }
+
+  private async exchange<T>(
+    url: URL,
+    init: RequestInitLite,
+    signal: AbortSignal,
+    timeout: AbortSignal,
+    timeoutMs: number,
+    endpoint: string,
+    path: string,
+    resigned: boolean,
+  ): Promise<T> {
     const method = init.method ?? "GET";
     const requestInit: RequestInit = { method, signal };
     const headers: Record<string, string> = {};

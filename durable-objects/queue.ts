@@ -35,7 +35,7 @@ import { CommitLog, type LogEntry } from "./queue/commit-log.js";
 import { ConsumeOffsets, type ConsumeOffset, type QueueProgressRaw } from "./queue/consume-offsets.js";
 import { DelayedDelivery } from "./queue/delayed-delivery.js";
 import { DelayedStore, type DelayedStats } from "./queue/delayed-store.js";
-import { GroupCommit, type AppendResult } from "./queue/group-commit.js";
+import { GroupCommit, type AppendEachResult, type AppendResult } from "./queue/group-commit.js";
 import { HalfStore, type HalfInfo, type HalfState } from "./queue/half-store.js";
 import { QueueIdentity } from "./queue/identity.js";
 import { LongPoll, type PullRequest } from "./queue/long-poll.js";
@@ -73,6 +73,7 @@ export interface QueueMetrics {
 }
 
 export type {
+  AppendEachResult,
   AppendResult,
   ConsumeOffset,
   HandleOutcome,
@@ -228,6 +229,16 @@ export class QueueDO extends DurableObject<Env> {
     if (options.mq) this.identity.remember(options.mq);
     // An admin resend repeats a msgId on purpose; only producer retries are folded.
     return this.commits.append(messages, options.dedupe !== false);
+  }
+
+  /**
+   * Stores each message on its own (a multi-queue send's independent messages): one result or
+   * coded refusal per message, in order, while the group commit still writes them in one row.
+   */
+  async appendEach(messages: StoredMessage[], options: { mq?: MessageQueue } = {}): Promise<AppendEachResult[]> {
+    if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue takes no appends");
+    if (options.mq) this.identity.remember(options.mq);
+    return this.commits.appendEach(messages, true);
   }
 
   /**

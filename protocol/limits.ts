@@ -10,6 +10,12 @@ export const Limits = {
   maxBatchBodyBytes: 4 * 1024 * 1024,
   /** Most messages in one send request. */
   maxBatchCount: 1024,
+  /**
+   * Queue entries in one multi-queue send (POST /topics/:topic/messages). The Worker calls every
+   * named queue object in parallel, so this bounds one request's fan-out (Cloudflare allows a
+   * Worker invocation 1000 subrequests); the message count and body bytes are capped as a batch's.
+   */
+  maxSendQueues: 64,
   /** Largest HTTP request body the edge reads (a 4 MiB body in base64 plus its metadata). */
   maxRequestBytes: 6 * 1024 * 1024,
   /** Total size of request headers the edge accepts. */

@@ -78,6 +78,28 @@ export const SendRequestSchema = z.strictObject({
 });
 export type SendRequest = z.infer<typeof SendRequestSchema>;
 
+/**
+ * A multi-queue send: independent messages for several queues of the path's topic. Each
+ * message is stored or refused on its own (not all or none, unlike `SendRequest`'s batch);
+ * the answer lists one result per message in request order (protocol/multi-send.ts).
+ */
+export const MultiSendRequestSchema = z
+  .strictObject({
+    queues: z
+      .array(
+        z.strictObject({
+          brokerName: z.string().min(1).max(Limits.maxBrokerNameLength),
+          queueId: z.number().int().nonnegative().max(Limits.maxQueueNums),
+          messages: z.array(MessageInSchema).min(1).max(Limits.maxBatchCount),
+        }),
+      )
+      .min(1)
+      .max(Limits.maxSendQueues),
+  })
+  .refine((r) => r.queues.reduce((n, q) => n + q.messages.length, 0) <= Limits.maxBatchCount, `a send carries at most ${Limits.maxBatchCount} messages`)
+  .refine((r) => new Set(r.queues.map((q) => `${q.brokerName}\u0000${q.queueId}`)).size === r.queues.length, "each queue appears once");
+export type MultiSendRequest = z.infer<typeof MultiSendRequestSchema>;
+
 const queueNums = z.number().int().min(1).max(Limits.maxQueueNums);
 
 export const TopicConfigSchema = z.strictObject({

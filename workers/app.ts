@@ -7,6 +7,7 @@ import { isMQError } from "../protocol/errors.js";
 import { Limits } from "../protocol/limits.js";
 import { brokerRoutes } from "./broker-shard/routes.js";
 import { lookupRoutes } from "./broker-shard/lookup-routes.js";
+import { multiSendRoutes } from "./broker-shard/multi-send.js";
 import { namesrvRoutes } from "./namesrv/routes.js";
 import { producerRoutes } from "./producers/routes.js";
 import { groupRoutes } from "./groups/routes.js";
@@ -93,6 +94,7 @@ app.route("/groups", dlqRoutes);
 app.route("/groups", popRoutes);
 app.route("/groups", pushRoutes);
 app.route("/topics", topicRoutes);
+app.route("/topics", multiSendRoutes);
 app.route("/_test", faultRoutes);
 app.route("/metrics", metricsRoutes);
 

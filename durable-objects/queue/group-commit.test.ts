@@ -355,6 +355,21 @@ describe("GroupCommit alone", () => {
     });
   });
 
+  it("appendEach stores independent messages in one row, each with its own offset, and folds a retry of any of them", async () => {
+    const { q } = newQueue();
+    const first = await q.appendEach([msg(0), msg(1), msg(2)]);
+    expect(first.map((r) => r.ok && r.queueOffset)).toEqual([0, 1, 2]);
+    expect((await q.stats()).rowsWritten).toBe(1);
+    // A retry of the second message (its own msgId) rides with a new one: the retry gets its
+    // first offset back, only the new message is stored.
+    const again = await q.appendEach([msg(1), msg(3)]);
+    expect(again.map((r) => r.ok && r.queueOffset)).toEqual([1, 3]);
+    const stats = await q.stats();
+    expect([stats.maxOffset, stats.messagesAppended]).toEqual([4, 4]);
+    const all = await q.pull({ offset: 0, maxNums: 32 });
+    expect(all.entries.map((e) => e.message.msgId)).toEqual(["ID0", "ID1", "ID2", "ID3"]);
+  });
+
   it("fails only the group whose write did not become durable; the next group is stored after it", async () => {
     await runInDurableObject(newQueue().q, async (_i, state) => {
       const { log, syncs, commits, settle } = harness(state);

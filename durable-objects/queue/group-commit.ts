@@ -7,7 +7,8 @@
  * A producer's retry of a recent send (same msgId and reconsumeTimes) gets the first send's
  * result back instead of a second copy (see recent-ids.ts).
  */
-import { toRpcError } from "../../cluster/rpc-errors.js";
+import { decodeRpcError, toRpcError } from "../../cluster/rpc-errors.js";
+import type { ErrorCode } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
 import { storedSize } from "../../protocol/log-codec.js";
 import type { SendStatus, StoredMessage } from "../../protocol/message.js";
@@ -20,6 +21,9 @@ export interface AppendResult {
   /** SYNC_MASTER only, when no slave stored it in time: FLUSH_SLAVE_TIMEOUT or SLAVE_NOT_AVAILABLE. */
   sendStatus?: SendStatus;
 }
+
+/** One message of `appendEach`: where it was stored, or why not. */
+export type AppendEachResult = ({ ok: true } & AppendResult) | { ok: false; code: ErrorCode; message: string };
 
 /**
  * A group commit stops growing at this many stored bytes (bodies, keys and properties), so a
@@ -62,6 +66,27 @@ export class GroupCommit {
    * the msgId of a recent append gets that append's result back.
    */
   append(messages: StoredMessage[], dedupe: boolean): Promise<AppendResult> {
+    const result = this.enqueue(messages, dedupe);
+    if (!this.flushing) void this.flush();
+    return result;
+  }
+
+  /**
+   * Stores each message on its own (independent messages of one multi-queue send): each is
+   * deduplicated, stored or refused by itself, yet all of them join the same group, so they
+   * cost one row, not one each. Enqueued before the flush starts, which takes them together.
+   */
+  async appendEach(messages: readonly StoredMessage[], dedupe: boolean): Promise<AppendEachResult[]> {
+    const results = messages.map((m) => this.enqueue([m], dedupe));
+    if (!this.flushing) void this.flush();
+    return (await Promise.allSettled(results)).map((s): AppendEachResult => {
+      if (s.status === "fulfilled") return { ok: true, ...s.value };
+      const coded = decodeRpcError(s.reason);
+      return { ok: false, code: coded?.code ?? "SERVICE_UNAVAILABLE", message: coded?.message ?? "store failed" };
+    });
+  }
+
+  private enqueue(messages: StoredMessage[], dedupe: boolean): Promise<AppendResult> {
     const seen = dedupe && messages[0] ? this.recent.get(recentKey(messages[0])) : undefined;
     if (seen) return Promise.resolve(seen);
     return new Promise<AppendResult>((resolve, reject) => {
@@ -72,7 +97,6 @@ export class GroupCommit {
         return;
       }
       this.pending.push({ messages, resolve, reject });
-      if (!this.flushing) void this.flush();
     });
   }
 

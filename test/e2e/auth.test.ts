@@ -78,6 +78,14 @@ describe("permission matrix", () => {
         run: (cred, t) =>
           call(cred, "POST", `${Q0(t)}/messages`, { body: { messages: [{ body: `by ${cred.accessKey}`, bodyEncoding: "utf8", keys: [`k-${t}`] }] } }),
       },
+      // The multi-queue send (auto-batching) names its topic in the path: the same PUB check.
+      sendMulti: {
+        needs: "PUB",
+        run: (cred, t) =>
+          call(cred, "POST", `/topics/${t}/messages`, {
+            body: { queues: [{ brokerName: "broker-a", queueId: 0, messages: [{ body: `multi by ${cred.accessKey}`, bodyEncoding: "utf8" }] }] },
+          }),
+      },
       pull: { needs: "SUB", run: (cred, t) => call(cred, "GET", `${Q0(t)}/messages?offset=0&maxWaitMs=0`) },
       message: { needs: "SUB", run: (cred, t) => call(cred, "GET", `${Q0(t)}/messages/0`) },
       stats: { needs: "SUB", run: (cred, t) => call(cred, "GET", `${Q0(t)}/stats`) },
@@ -101,9 +109,10 @@ describe("permission matrix", () => {
       }),
     );
     expect(actual.sort()).toEqual(expected.sort());
-    // The denied sends stored nothing: TDeny holds the admin's and open's messages only.
+    // The denied sends stored nothing: TDeny holds the admin's and open's messages only (the
+    // first one, then one per send route each).
     const status = await call(ROOT, "GET", `${Q0("TDeny")}/stats`);
-    expect((status.body as { maxOffset: number }).maxOffset).toBe(3);
+    expect((status.body as { maxOffset: number }).maxOffset).toBe(5);
   });
 
   it("group operations need SUB on the group", async ({ call }) => {

@@ -19,6 +19,7 @@ import {
   HeartbeatSchema,
   ResetOffsetSchema,
   SendBackSchema,
+  MultiSendRequestSchema,
   SendRequestSchema,
   TopicConfigSchema,
   TransactionDecisionSchema,
@@ -240,6 +241,15 @@ export const operations: Operation[] = [
     query: [str("key", "the key", true), int("begin", "epoch ms"), int("end", "epoch ms"), int("maxNum", "at most this many (default 32)")],
     auth: TOPIC_SUB,
     cost: "query",
+  },
+  {
+    method: "POST",
+    path: "/topics/:topic/messages",
+    tag: "broker",
+    summary:
+      "Send independent messages to several queues of a topic in one request (the producer's auto-batching): each is stored or refused on its own, answered with one result per message in request order ({ results: [{ ok, result } | { ok, code, message }] })",
+    body: MultiSendRequestSchema,
+    auth: TOPIC_PUB,
   },
   {
     method: "GET",

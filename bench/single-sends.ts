@@ -1,0 +1,134 @@
+/**
+ * Single-message sends, the way most programs send (issue 16's measures): one at a time, each
+ * awaited; and 256 single sends in flight, with the producer's auto-batching on and off, set
+ * against the same 256 messages sent as 8 batches of 32 in flight and against a no-op Worker
+ * request, all in the same run. Every row reports rows written and HTTP requests per message,
+ * the two things Cloudflare bills a send by. Run alone with `npm run bench -- --single-sends-only`.
+ */
+import { Admin, Producer, type MessageQueue, type ProducerOptions } from "../client/index.js";
+import { progressBar, runLoad, type LoadResult } from "./load.js";
+
+const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+
+interface Row {
+  result: LoadResult;
+  /** Messages per second. */
+  rate: number;
+  rowsPerMessage: number;
+  slaveRowsPerMessage: number;
+  requestsPerMessage: number;
+}
+
+/** A fetch that counts the HTTP requests a client makes. */
+function countingFetch(): { fetch: typeof fetch; count: { requests: number } } {
+  const count = { requests: 0 };
+  const counted: typeof fetch = (input, init) => {
+    count.requests++;
+    return fetch(input, init);
+  };
+  return { fetch: counted, count };
+}
+
+async function rowsWritten(admin: Admin, topic: string): Promise<{ rows: number; slaveRows: number; messages: number }> {
+  // Replication lands within ASYNC_REPLICATION_DELAY_MS.
+  await new Promise((r) => setTimeout(r, 500));
+  const route = await admin.topicRoute(topic);
+  const queues: MessageQueue[] = route.queueDatas.flatMap((q) =>
+    Array.from({ length: q.writeQueueNums }, (_, queueId) => ({ topic, brokerName: q.brokerName, queueId })),
+  );
+  const total = { rows: 0, slaveRows: 0, messages: 0 };
+  for (const mq of queues) {
+    const master = (await admin.queueStats(mq)) as unknown as { rowsWritten: number; messagesAppended: number };
+    const slave = (await admin.queueStats(mq, { brokerId: 1 })) as unknown as { rowsWritten: number };
+    total.rows += master.rowsWritten;
+    total.slaveRows += slave.rowsWritten;
+    total.messages += master.messagesAppended;
+  }
+  return total;
+}
+
+export async function singleSends(endpoint: string, baselineUrl: string, durationMs: number): Promise<{ results: LoadResult[]; lines: string[] }> {
+  const admin = new Admin({ endpoint, credentials: null });
+  const results: LoadResult[] = [];
+  const rows = new Map<string, Row>();
+  let n = 0;
+
+  /** One scenario on a fresh 8-queue topic (4 per broker) and a fresh producer; warmed up first. */
+  const measure = async (
+    name: string,
+    concurrency: number,
+    options: Partial<ProducerOptions>,
+    op: (producer: Producer, topic: string) => Promise<number | void>,
+  ): Promise<Row> => {
+    const topic = `BenchSingle${Date.now()}x${n++}`;
+    await admin.createTopic(topic, { queueNums: 4 });
+    const { fetch, count } = countingFetch();
+    const producer = new Producer({
+      endpoint,
+      credentials: null,
+      group: "bench_single_pg",
+      sendMsgTimeoutMs: 30_000,
+      maxInflightSends: 1000,
+      fetch,
+      ...options,
+    });
+    await producer.start();
+    await Promise.all(Array.from({ length: 32 }, () => producer.send({ topic, body: body1k })));
+    const before = await rowsWritten(admin, topic);
+    count.requests = 0;
+    const result = await runLoad(name, { durationMs, concurrency }, () => op(producer, topic), progressBar(name));
+    const requests = count.requests;
+    await producer.shutdown();
+    const after = await rowsWritten(admin, topic);
+    const messages = after.messages - before.messages;
+    const row: Row = {
+      result,
+      rate: result.items / result.seconds,
+      rowsPerMessage: (after.rows - before.rows) / messages,
+      slaveRowsPerMessage: (after.slaveRows - before.slaveRows) / messages,
+      requestsPerMessage: requests / messages,
+    };
+    results.push(result);
+    rows.set(name, row);
+    return row;
+  };
+
+  const noop = await runLoad(
+    "baseline: no-op Worker, sequential",
+    { durationMs, concurrency: 1 },
+    async () => {
+      const res = await fetch(`${baselineUrl}/noop`);
+      await res.arrayBuffer();
+    },
+    progressBar("no-op Worker, sequential"),
+  );
+  results.push(noop);
+  const batch = await measure("batch send 32 x 1 KiB, 8 in flight (256 messages)", 8, {}, async (p, topic) => {
+    await p.send(Array.from({ length: 32 }, () => ({ topic, body: body1k })));
+    return 32;
+  });
+  const single = (p: Producer, topic: string) => p.send({ topic, body: body1k }).then(() => undefined);
+  const sequential = await measure("single send 1 KiB, sequential, each awaited", 1, {}, single);
+  const sequentialOff = await measure("single send 1 KiB, sequential, autoBatch off", 1, { autoBatch: false }, single);
+  const inFlight = await measure("256 single sends 1 KiB in flight", 256, {}, single);
+  const inFlightOff = await measure("256 single sends 1 KiB in flight, autoBatch off", 256, { autoBatch: false }, single);
+
+  const fmt = (v: number, d = 0) => v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const lines = [
+    "",
+    "| single sends (1 KiB) | messages/s | p50 ms | p99 ms | ÷ batch-32 rate | ÷ no-op Worker req/s (sequential) | rows / message (master + slave) | requests / message |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
+    `| ${noop.name} | ${fmt(noop.opsPerSec)} req/s | ${fmt(noop.p50Ms, 2)} | ${fmt(noop.p99Ms, 2)} | – | 1.00 | – | 1 |`,
+  ];
+  for (const [name, r] of rows) {
+    lines.push(
+      `| ${name} | ${fmt(r.rate)} | ${fmt(r.result.p50Ms, 2)} | ${fmt(r.result.p99Ms, 2)} | ${fmt(r.rate / batch.rate, 2)} | ${fmt(r.rate / noop.opsPerSec, 2)} | ${fmt(r.rowsPerMessage, 3)} + ${fmt(r.slaveRowsPerMessage, 3)} | ${fmt(r.requestsPerMessage, 3)} |`,
+    );
+  }
+  lines.push(
+    "",
+    `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×); autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×`,
+    `256 single sends in flight: ${fmt(inFlight.rate)} msg/s = ${fmt(inFlight.rate / batch.rate, 2)}× the batch-32 rate (target ≥ 0.9×), ${fmt(inFlight.rate / inFlightOff.rate, 1)}× autoBatch off (${fmt(inFlightOff.rate)} msg/s), ${fmt(inFlight.requestsPerMessage, 3)} requests and ${fmt(inFlight.rowsPerMessage, 3)} master rows per message`,
+  );
+  return { results, lines };
+}

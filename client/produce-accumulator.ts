@@ -1,0 +1,225 @@
+/**
+ * The producer's auto-batching (RocketMQ 5's produce accumulator, Kafka's linger): single sends
+ * of one topic that are ready at the same time travel in one multi-queue request.
+ *
+ * Natural batching: a queue has at most one request in flight. A send to a queue with none goes
+ * at once (on the next microtask, so sends issued together share the request); sends issued
+ * while that queue's request is in flight wait and ride the next request, which leaves as soon
+ * as the first one is answered. A request carries every waiting queue that has none in flight,
+ * up to the caps, so a producer spread over 8 queues sends one request for 8 ready messages.
+ * One request in flight per queue also keeps each queue's sends in issue order.
+ *
+ * `holdMs` > 0 adds a linger: the first send waiting on an idle topic starts a timer and the
+ * request leaves when it fires or when the caps are reached, whichever comes first.
+ *
+ * Each send settles on its own: the request function answers one outcome per send, and a
+ * failed request fails only the sends it carried. Time and the request itself are injected,
+ * so this file is pure logic, tested without a server or real timers.
+ */
+import type { MessageQueue, SendResult } from "../protocol/message.js";
+import type { MessageIn } from "../protocol/schemas.js";
+
+export interface AccumulatorLimits {
+  /** Hold time before a request leaves an idle topic; 0 sends at once. */
+  holdMs: number;
+  /** Most messages in one request. */
+  maxMessages: number;
+  /** Most body bytes in one request (a single larger message still goes, alone). */
+  maxBytes: number;
+}
+
+/** One single-message send waiting for, or riding, a request. */
+export interface PendingSend {
+  mq: MessageQueue;
+  message: MessageIn;
+  /** Body bytes, counted against `maxBytes`. */
+  bytes: number;
+  /** Epoch ms after which the send's caller no longer waits (bounds the request's timeout). */
+  deadline: number;
+}
+
+export type SendOutcome = { ok: true; result: SendResult } | { ok: false; error: unknown };
+
+export interface AccumulatorDeps {
+  /**
+   * Sends one request carrying `sends` (all of `topic`, grouped by queue in this order) and
+   * answers one outcome per send, in order. A rejection fails every send it carried.
+   */
+  request(topic: string, sends: readonly PendingSend[]): Promise<SendOutcome[]>;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+  /** Runs `fn` once the current synchronous work is done; default queueMicrotask. */
+  defer?: (fn: () => void) => void;
+}
+
+interface Waiting extends PendingSend {
+  resolve(result: SendResult): void;
+  reject(error: unknown): void;
+}
+
+interface TopicState {
+  /** Waiting sends per queue, queues in the order they started waiting. */
+  waiting: Map<string, Waiting[]>;
+  inFlight: Set<string>;
+  timer: unknown;
+  deferred: boolean;
+}
+
+export function queueKey(mq: MessageQueue): string {
+  return `${mq.brokerName}\u0000${mq.queueId}`;
+}
+
+export class ProduceAccumulator {
+  private readonly topics = new Map<string, TopicState>();
+  private readonly requests = new Set<Promise<void>>();
+  private readonly defer: (fn: () => void) => void;
+  /** Off while the producer shuts down: nothing waits for the hold time then. */
+  private holding = true;
+  /** Requests sent and messages they carried, for metrics and the bench. */
+  readonly stats = { requests: 0, messages: 0 };
+
+  constructor(
+    private readonly limits: AccumulatorLimits,
+    private readonly deps: AccumulatorDeps,
+  ) {
+    this.defer = deps.defer ?? queueMicrotask;
+  }
+
+  /** Queues one send; resolves with its own SendResult or rejects with its own error. */
+  add(send: PendingSend): Promise<SendResult> {
+    const state = this.state(send.mq.topic);
+    return new Promise<SendResult>((resolve, reject) => {
+      const key = queueKey(send.mq);
+      const list = state.waiting.get(key);
+      const waiting = { ...send, resolve, reject };
+      if (list) list.push(waiting);
+      else state.waiting.set(key, [waiting]);
+      this.schedule(send.mq.topic, state);
+    });
+  }
+
+  /** With false (shutdown), sends go as if `holdMs` were 0, and what waits for the timer goes now. */
+  setHolding(on: boolean): void {
+    this.holding = on;
+    if (!on) for (const [topic, state] of this.topics) if (state.timer !== undefined) this.flush(topic, state);
+  }
+
+  /** Sends everything waiting now (ignoring the hold time) and resolves once every request is answered. */
+  async drain(): Promise<void> {
+    for (;;) {
+      for (const [topic, state] of this.topics) this.flush(topic, state);
+      if (this.requests.size === 0) return;
+      await Promise.allSettled([...this.requests]);
+    }
+  }
+
+  /** Sends waiting (not yet in a request), for tests and metrics. */
+  get waitingCount(): number {
+    let n = 0;
+    for (const state of this.topics.values()) for (const list of state.waiting.values()) n += list.length;
+    return n;
+  }
+
+  private state(topic: string): TopicState {
+    let state = this.topics.get(topic);
+    if (!state) {
+      state = { waiting: new Map(), inFlight: new Set(), timer: undefined, deferred: false };
+      this.topics.set(topic, state);
+    }
+    return state;
+  }
+
+  private schedule(topic: string, state: TopicState): void {
+    if (this.limits.holdMs <= 0 || !this.holding) {
+      if (state.deferred) return;
+      state.deferred = true;
+      this.defer(() => this.flush(topic, state));
+      return;
+    }
+    if (this.readyReachesCaps(state)) {
+      this.flush(topic, state);
+      return;
+    }
+    if (state.timer === undefined) state.timer = this.deps.setTimer(() => this.flush(topic, state), this.limits.holdMs);
+  }
+
+  /** True when the sends that could leave now fill a request. */
+  private readyReachesCaps(state: TopicState): boolean {
+    let count = 0;
+    let bytes = 0;
+    for (const [key, list] of state.waiting) {
+      if (state.inFlight.has(key)) continue;
+      count += list.length;
+      for (const s of list) bytes += s.bytes;
+    }
+    return count >= this.limits.maxMessages || bytes >= this.limits.maxBytes;
+  }
+
+  /** Sends every waiting send whose queue has no request in flight, in as many requests as the caps need. */
+  private flush(topic: string, state: TopicState): void {
+    state.deferred = false;
+    if (state.timer !== undefined) {
+      this.deps.clearTimer(state.timer);
+      state.timer = undefined;
+    }
+    for (;;) {
+      const { sends, keys } = this.take(state);
+      if (sends.length === 0) break;
+      for (const key of keys) state.inFlight.add(key);
+      const running: Promise<void> = this.run(topic, state, sends, keys).finally(() => this.requests.delete(running));
+      this.requests.add(running);
+    }
+    this.forgetIfIdle(topic, state);
+  }
+
+  /** Drops an idle topic's state (a late deferred flush of a dropped state leaves a newer one alone). */
+  private forgetIfIdle(topic: string, state: TopicState): void {
+    if (state.waiting.size === 0 && state.inFlight.size === 0 && this.topics.get(topic) === state) this.topics.delete(topic);
+  }
+
+  /** The next request: whole queues in waiting order, then part of the queue that reaches a cap. */
+  private take(state: TopicState): { sends: Waiting[]; keys: string[] } {
+    const sends: Waiting[] = [];
+    const keys: string[] = [];
+    let bytes = 0;
+    for (const [key, list] of state.waiting) {
+      if (state.inFlight.has(key)) continue;
+      let n = 0;
+      while (n < list.length && sends.length < this.limits.maxMessages) {
+        const next = list[n]!;
+        if (sends.length > 0 && bytes + next.bytes > this.limits.maxBytes) break;
+        sends.push(next);
+        bytes += next.bytes;
+        n++;
+      }
+      const partial = n < list.length;
+      if (n > 0) {
+        keys.push(key);
+        if (partial) list.splice(0, n);
+        else state.waiting.delete(key);
+      }
+      if (partial || sends.length >= this.limits.maxMessages) break;
+    }
+    return { sends, keys };
+  }
+
+  private async run(topic: string, state: TopicState, sends: Waiting[], keys: string[]): Promise<void> {
+    this.stats.requests++;
+    this.stats.messages += sends.length;
+    let outcomes: SendOutcome[];
+    try {
+      outcomes = await this.deps.request(topic, sends);
+    } catch (e) {
+      outcomes = sends.map(() => ({ ok: false, error: e }));
+    }
+    sends.forEach((s, i) => {
+      const outcome = outcomes[i] ?? { ok: false, error: new Error("the answer lists fewer results than the request carried") };
+      if (outcome.ok) s.resolve(outcome.result);
+      else s.reject(outcome.error);
+    });
+    for (const key of keys) state.inFlight.delete(key);
+    // Sends that waited behind this request go now: they already waited a round trip.
+    if (state.waiting.size > 0) this.flush(topic, state);
+    else this.forgetIfIdle(topic, state);
+  }
+}
