@@ -424,7 +424,7 @@ describe("usage and errors", () => {
     });
     expect(unknownNoun.code).toBe(2);
     expect(JSON.parse(unknownNoun.stdout)).toEqual({ error: { code: "USAGE", message: 'unknown command "queue"' } });
-    expect(unknownNoun.stderr.split("\n")[1]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction|account> <verb> [flags]");
+    expect(unknownNoun.stderr.split("\n")[1]).toBe("usage: flaremq <topic|cluster|group|push|message|dlq|transaction|account> <verb> [flags]");
     expect([unknownFlag.code, unknownFlag.stderr]).toEqual([2, "error USAGE: unknown flag --bogus\nusage: flaremq topic list\n"]);
     expect([missingFlag.code, missingFlag.stderr]).toEqual([
       2,
