@@ -157,6 +157,15 @@ describe("Producer.send", () => {
     expect(new Set(cluster.posts.map((p) => p.messages[0]!.msgId)).size).toBe(16);
   });
 
+  it("keeps one round-robin position per topic: sends alternating between two topics use every queue of each", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS, U: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    for (let i = 0; i < 16; i++) await producer.send({ topic: i % 2 === 0 ? "T" : "U", body: `m${i}` });
+    const order = ["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3", "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3"];
+    expect(cluster.posts.filter((p) => p.topic === "T").map(where)).toEqual(order);
+    expect(cluster.posts.filter((p) => p.topic === "U").map(where)).toEqual(order);
+  });
+
   it("round-robins from a random start position and still covers every queue evenly", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
     const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });

@@ -96,7 +96,9 @@ export class Producer {
   private readonly onewayPending = new Set<Promise<void>>();
   /** Sends not yet settled (promise and callback forms), which shutdown waits for. */
   private readonly sendsPending = new Set<Promise<unknown>>();
-  private sendWhichQueue = Math.floor(Math.random() * 1024);
+  /** Where every topic's round-robin starts (random, so producers spread), then one counter per topic as RocketMQ's TopicPublishInfo. */
+  private readonly sendWhichQueueStart = Math.floor(Math.random() * 1024);
+  private readonly sendWhichQueue = new Map<string, number>();
   private readonly faults: LatencyFaultTolerance | undefined;
   /** Auto-batching of single sends; undefined with `autoBatch: false`. */
   private readonly accumulator: ProduceAccumulator | undefined;
@@ -312,6 +314,14 @@ export class Producer {
     throw new MQError("TIMEOUT", `send to "${topic}" did not succeed in time`, { cause: lastError });
   }
 
+  /** The topic's next round-robin position: sends to other topics do not move it. */
+  private nextQueueIndex(topic: string): number {
+    const n = this.sendWhichQueue.get(topic) ?? this.sendWhichQueueStart;
+    if (this.sendWhichQueue.size >= 10_000 && !this.sendWhichQueue.has(topic)) this.sendWhichQueue.clear(); // bounded
+    this.sendWhichQueue.set(topic, n + 1);
+    return n;
+  }
+
   /** Round-robin over the write queues, skipping the broker that just failed when possible. */
   private async selectQueue(topic: string, avoidBroker: string | undefined, options: CallOptions): Promise<MessageQueue> {
     const queues = await publishQueues(this.routes, topic, this.defaultTopicQueueNums, options);
@@ -320,19 +330,19 @@ export class Producer {
     if (faults) {
       // MQFaultStrategy: the next queue round-robin whose broker is not being avoided...
       for (let i = 0; i < queues.length; i++) {
-        const mq = queues[this.sendWhichQueue++ % queues.length]!;
+        const mq = queues[this.nextQueueIndex(topic) % queues.length]!;
         if (faults.isAvailable(mq.brokerName) && mq.brokerName !== avoidBroker) return mq;
       }
       // ...else the least bad broker.
       const best = faults.pickOneAtLeast([...new Set(queues.map((q) => q.brokerName))]);
       const onBest = queues.filter((q) => q.brokerName === best);
-      if (onBest.length > 0) return onBest[this.sendWhichQueue++ % onBest.length]!;
+      if (onBest.length > 0) return onBest[this.nextQueueIndex(topic) % onBest.length]!;
     }
     for (let i = 0; i < queues.length; i++) {
-      const mq = queues[this.sendWhichQueue++ % queues.length]!;
+      const mq = queues[this.nextQueueIndex(topic) % queues.length]!;
       if (mq.brokerName !== avoidBroker) return mq;
     }
-    return queues[this.sendWhichQueue++ % queues.length]!;
+    return queues[this.nextQueueIndex(topic) % queues.length]!;
   }
 
   protected assertStarted(): void {
