@@ -214,7 +214,7 @@ describe("GroupMember heartbeats", () => {
     expect(m.current).toBeUndefined();
   });
 
-  it("start() survives an unreachable group and watches from generation 0", async () => {
+  it("start() survives a busy group (503: the server answered) and watches from generation 0", async () => {
     const fake = fakeGroup();
     fake.heartbeat = () => Response.json({ code: "SERVICE_UNAVAILABLE", message: "busy" }, { status: 503 });
     const { m, seen } = member(fake);
@@ -223,6 +223,29 @@ describe("GroupMember heartbeats", () => {
     expect(m.current).toBeUndefined();
     await vi.waitFor(() => expect(fake.watches()).toHaveLength(1));
     expect(fake.watches()[0]!.query).toEqual({ generation: "0", maxWaitMs: "20000" });
+  });
+
+  it("start() fails when the server cannot be reached at all, and starts no watch", async () => {
+    const fake = fakeGroup();
+    fake.heartbeat = () => Promise.reject(new TypeError("fetch failed"));
+    const { m, seen } = member(fake);
+    const error = await m.start().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isMQError(error) && error.code).toBe("NETWORK_ERROR");
+    expect(fake.watches()).toHaveLength(0);
+    expect(seen).toEqual([]);
+  });
+
+  it("reports a heartbeat that failed after start to onError, and carries on", async () => {
+    const fake = fakeGroup();
+    const errors: string[] = [];
+    const { m } = member(fake, { ...options(), onError: (e: unknown, where: string) => void errors.push(`${where}: ${isMQError(e) ? e.code : String(e)}`) });
+    await m.start();
+    fake.heartbeat = () => Promise.reject(new TypeError("fetch failed"));
+    await m.beatSoon();
+    expect(errors).toEqual(["heartbeat: NETWORK_ERROR"]);
   });
 
   it("heartbeats on its interval until stopped", async () => {

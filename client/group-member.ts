@@ -10,6 +10,8 @@ import { sleep } from "./timing.js";
 import { pathSegment, type Transport } from "./transport.js";
 
 export interface MemberOptions {
+  /** Told of a heartbeat that did not reach the group (the member carries on and tries again). */
+  onError?: (error: unknown, where: string) => void;
   group: string;
   clientId: string;
   messageModel: MessageModel;
@@ -44,7 +46,9 @@ export class GroupMember {
     this.running = true;
     this.watchAbort = new AbortController();
     try {
-      await this.beat();
+      // The first heartbeat must reach the server: one that cannot be reached at start is an
+      // error for the caller, not something to retry in silence.
+      await this.beat(true);
     } catch (e) {
       this.running = false;
       throw e;
@@ -109,7 +113,7 @@ export class GroupMember {
     }, this.options.heartbeatIntervalMs);
   }
 
-  private async beat(): Promise<void> {
+  private async beat(firstContact = false): Promise<void> {
     const body: HeartbeatRequest = {
       clientId: this.options.clientId,
       messageModel: this.options.messageModel,
@@ -133,7 +137,11 @@ export class GroupMember {
     } catch (e) {
       // A member that cannot reach its group keeps its queues until the server moves them;
       // its pulls and commits are then refused, which is the fence.
-      if (isMQError(e) && !e.retriable) throw e;
+      // At start, a server that does not answer at all (connection refused, DNS, TLS) fails
+      // start(); one that answers "busy" (503) does not: the member is known to be reachable.
+      const unreachable = isMQError(e) && e.code === "NETWORK_ERROR";
+      if ((firstContact && unreachable) || (isMQError(e) && !e.retriable)) throw e;
+      this.options.onError?.(e, "heartbeat");
       return;
     }
     this.current = response;

@@ -45,6 +45,12 @@ import { Transport, type ClientOptions } from "./transport.js";
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
+  /**
+   * Told of what the consumer recovers from on its own: a listener that threw, a pull or a
+   * heartbeat that failed. Default: one console.warn line each. `start()` itself throws when the
+   * server cannot be reached at all.
+   */
+  onError?: (error: unknown, where: string) => void;
   /** Default CLUSTERING. */
   messageModel?: MessageModel;
   /** Where a group with no committed offset starts; default CONSUME_FROM_LAST_OFFSET. */
@@ -113,11 +119,15 @@ export class PushConsumer {
     this.persistConsumerOffsetIntervalMs = options.persistConsumerOffsetIntervalMs ?? 5000;
     const consumeMessageBatchMaxSize = options.consumeMessageBatchMaxSize ?? 1;
     const isRunning = (): boolean => this.running;
+    const onError =
+      options.onError ??
+      ((e: unknown, where: string) => console.warn(`flaremq PushConsumer ${this.group}: ${where}: ${e instanceof Error ? e.message : String(e)}`));
     const listener = (): MessageListener | undefined => this.listener;
     this.slots = new Semaphore(this.consumeThreadMax);
     this.member = new GroupMember(
       transport,
       {
+        onError,
         group: this.group,
         clientId: this.clientId,
         messageModel: this.model,
@@ -142,6 +152,7 @@ export class PushConsumer {
       onFenceRefused: () => void this.member.beatSoon(),
     });
     this.concurrently = new ConsumeConcurrently({
+      onError,
       transport,
       group: this.group,
       model: this.model,
@@ -152,6 +163,7 @@ export class PushConsumer {
       isRunning,
     });
     this.orderly = new ConsumeOrderly({
+      onError,
       transport,
       group: this.group,
       consumeMessageBatchMaxSize,
@@ -162,6 +174,7 @@ export class PushConsumer {
       isRunning,
     });
     const puller = new QueuePuller({
+      onError,
       transport,
       group: this.group,
       pullBatchSize: options.pullBatchSize ?? 32,

@@ -17,12 +17,16 @@ type Listener = (msgs: MessageExt[], context: ConsumeConcurrentlyContext) => Con
  * A service over a broker that records send-backs (failing the first `refuse`), with the
  * listener given; `running` and the queue's messages in flight can be looked at.
  */
-function setUp(listener: Listener, opts: { model?: MessageModel; batch?: number; slots?: number; refuse?: number } = {}) {
+function setUp(
+  listener: Listener,
+  opts: { model?: MessageModel; batch?: number; slots?: number; refuse?: number; onError?: (e: unknown, where: string) => void } = {},
+) {
   const { sendBacks, transport } = sendBackBroker(opts.refuse);
   const l: MessageListener = { consumeMessage: listener };
   const slots = new Semaphore(opts.slots ?? 4);
   let running = true;
   const service = new ConsumeConcurrently({
+    ...(opts.onError ? { onError: opts.onError } : {}),
     transport,
     group: "G1",
     model: opts.model ?? "CLUSTERING",
@@ -47,6 +51,20 @@ afterEach(() => {
 });
 
 describe("ConsumeConcurrently", () => {
+  it("tells onError of a listener that threw, and treats the batch as RECONSUME_LATER", async () => {
+    const errors: string[] = [];
+    const s = setUp(
+      () => {
+        throw new Error("boom");
+      },
+      { onError: (e, where) => errors.push(`${where}: ${(e as Error).message}`) },
+    );
+    await deliver(s, [mx(0)]);
+    await vi.waitFor(() => expect(s.task.pq.count).toBe(0));
+    expect(errors).toEqual(["listener: boom"]);
+    expect(s.sendBacks).toHaveLength(1);
+  });
+
   it("calls the listener in batches of consumeMessageBatchMaxSize and removes consumed messages", async () => {
     const batches: number[][] = [];
     const s = setUp((msgs) => (batches.push(msgs.map((m) => m.queueOffset)), "CONSUME_SUCCESS"), { batch: 2 });

@@ -14,6 +14,8 @@ import type { QueueTask } from "./queue-task.js";
 import { sendMessageBack } from "./send-back.js";
 
 export interface ConsumeConcurrentlyOptions {
+  /** Told of a listener that threw (its messages are consumed again later, as RECONSUME_LATER). */
+  onError?: (error: unknown, where: string) => void;
   transport: Transport;
   group: string;
   model: MessageModel;
@@ -61,7 +63,8 @@ export class ConsumeConcurrently {
     let status: ConsumeConcurrentlyStatus;
     try {
       status = (await listener.consumeMessage(messages, context)) ?? "RECONSUME_LATER";
-    } catch {
+    } catch (e) {
+      this.o.onError?.(e, "listener");
       status = "RECONSUME_LATER";
     }
     const ackIndex = status === "CONSUME_SUCCESS" ? Math.min(context.ackIndex, messages.length - 1) : -1;

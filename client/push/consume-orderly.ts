@@ -15,6 +15,8 @@ import type { QueueTask } from "./queue-task.js";
 import { sendMessageBack } from "./send-back.js";
 
 export interface ConsumeOrderlyOptions {
+  /** Told of a listener that threw (the queue is suspended a moment, as SUSPEND_CURRENT_QUEUE_A_MOMENT). */
+  onError?: (error: unknown, where: string) => void;
   transport: Transport;
   group: string;
   /** Messages per listener call. */
@@ -66,7 +68,8 @@ export class ConsumeOrderly {
         await this.o.slots.acquire();
         try {
           status = (await listener.consumeMessage(batch, context)) ?? "SUSPEND_CURRENT_QUEUE_A_MOMENT";
-        } catch {
+        } catch (e) {
+          this.o.onError?.(e, "listener");
           status = "SUSPEND_CURRENT_QUEUE_A_MOMENT";
         } finally {
           this.o.slots.release();

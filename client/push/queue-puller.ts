@@ -13,6 +13,8 @@ import type { Transport } from "../transport.js";
 import type { QueueTask } from "./queue-task.js";
 
 export interface QueuePullerOptions {
+  /** Told of a pull that failed (the loop waits pullRetryDelayMs and pulls again). */
+  onError?: (error: unknown, where: string) => void;
   transport: Transport;
   group: string;
   /** Messages per pull. */
@@ -80,6 +82,7 @@ export class QueuePuller {
           this.o.onNotOwner(task);
           return;
         }
+        this.o.onError?.(e, `pull ${task.mq.brokerName}/${task.mq.topic}/${task.mq.queueId}`);
         await sleep(this.o.pullRetryDelayMs, signal);
       }
     }
