@@ -443,7 +443,7 @@ describe("usage and errors", () => {
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/^error NETWORK_ERROR: /);
     expect(help.code).toBe(0);
-    expect(help.stdout.split("\n")[0]).toBe("usage: flaremq <topic|cluster|group|message|dlq|transaction|account> <verb> [flags]");
+    expect(help.stdout.split("\n")[0]).toBe("usage: flaremq <topic|cluster|group|push|message|dlq|transaction|account> <verb> [flags]");
     expect(verbHelp.code).toBe(0);
     expect(verbHelp.stdout.split("\n")[0]).toBe("usage: flaremq group reset-offset --group G --topic T --timestamp ms|ISO");
     // The npx launcher, with --endpoint taking precedence over $FLAREMQ_ENDPOINT.
