@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { MessageQueue, SendResult } from "../protocol/message.js";
 import { ProduceAccumulator, type AccumulatorLimits, type PendingSend, type SendOutcome } from "./produce-accumulator.js";
 
@@ -183,4 +183,31 @@ describe("ProduceAccumulator", () => {
     }
     expect(h.calls.map(bodies)).toEqual([["m0", "m1"], ["m2", "m3"], ["m4", "m5"], ["m6"]]);
   });
+
+  it("defers with queueMicrotask called as a plain function, as browsers require", async () => {
+    // Browsers throw "Illegal invocation" when queueMicrotask runs with another object as `this`.
+    const real = globalThis.queueMicrotask;
+    vi.stubGlobal("queueMicrotask", function (this: unknown, fn: () => void) {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Illegal invocation");
+      real(fn);
+    });
+    const calls: string[] = [];
+    const acc = new ProduceAccumulator(
+      { holdMs: 0, maxMessages: 256, maxBytes: 1 << 20 },
+      {
+        request: (topic, sends) => {
+          calls.push(topic);
+          return Promise.resolve(sends.map((x) => ({ ok: true as const, result: resultFor(x) })));
+        },
+        setTimer: () => 0,
+        clearTimer: () => undefined,
+      },
+    );
+    await expect(acc.add(send(mq(0), "a"))).resolves.toMatchObject({ msgId: "a" });
+    expect(calls).toEqual(["T"]);
+  });
+});
+
+afterEach(() => {
+  vi.unstubAllGlobals();
 });

@@ -82,7 +82,9 @@ export class ProduceAccumulator {
     private readonly limits: AccumulatorLimits,
     private readonly deps: AccumulatorDeps,
   ) {
-    this.defer = deps.defer ?? queueMicrotask;
+    // Called as a plain function: browsers refuse queueMicrotask called on another object
+    // ("Illegal invocation"), which `this.defer(fn)` would be.
+    this.defer = deps.defer ?? ((fn) => queueMicrotask(fn));
   }
 
   /** Queues one send; resolves with its own SendResult or rejects with its own error. */

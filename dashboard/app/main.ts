@@ -29,9 +29,7 @@ const refreshMs = Math.max(500, Number(params.get("refresh")) || 5000);
 // Unsigned: the session cookie signs every call in (credentials: null never signs).
 const client = { endpoint: location.origin, credentials: null, requestTimeoutMs: REQUEST_TIMEOUT_MS };
 const admin = new Admin(client);
-// One chosen message to one chosen queue per click: nothing to batch. (With auto-batching on, the
-// page's sends did not complete in the browser test; the cause is not found yet, see docs/client.md.)
-const producer = new Producer({ ...client, group: PRODUCER_GROUP, sendMsgTimeoutMs: REQUEST_TIMEOUT_MS, autoBatch: false });
+const producer = new Producer({ ...client, group: PRODUCER_GROUP, sendMsgTimeoutMs: REQUEST_TIMEOUT_MS });
 await producer.start();
 
 const dialog = new ConfirmDialog();
