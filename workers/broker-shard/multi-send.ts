@@ -25,6 +25,7 @@ import { reservedNames } from "../namesrv/routes.js";
 import { toStoredMessages } from "./messages.js";
 import { resolveQueue } from "./resolve-queue.js";
 import { sendResult } from "./send.js";
+import { recordSends } from "../metrics/request-metrics.js";
 
 const encoder = new TextEncoder();
 
@@ -96,5 +97,7 @@ export const multiSendRoutes = new Hono<AppEnv>().post("/:topic/messages", async
   await resolveQueue(c.env, { broker: first.brokerName, topic, queueId: String(first.queueId) }, "write").catch(() => undefined);
   const perQueue = await Promise.all(request.queues.map((entry) => sendToQueue(c.env, topic, entry, now, bornHost)));
   const response: MultiSendResponse = { results: perQueue.flat() };
+  // Counted for GET /metrics by SendStatus, as the single-queue send counts.
+  for (const item of response.results) if (item.ok) recordSends(item.result.sendStatus, 1);
   return c.json(response);
 });
