@@ -31,8 +31,11 @@ export function encodeReceiptHandle(h: ReceiptHandle): string {
   return bytesToBase64Url(encoder.encode(json));
 }
 
-/** The handle, or null when `text` is not one this version wrote. */
-export function decodeReceiptHandle(text: string): ReceiptHandle | null {
+/**
+ * The JSON array a handle carries (base64url of JSON, at most Limits.maxReceiptHandleLength), or
+ * null when `text` is not one; each kind of handle checks its own fields.
+ */
+export function decodeHandleFields(text: string): unknown[] | null {
   if (text.length === 0 || text.length > Limits.maxReceiptHandleLength || !/^[A-Za-z0-9_-]+$/.test(text)) return null;
   const bytes = base64UrlToBytes(text);
   if (!bytes) return null;
@@ -42,8 +45,14 @@ export function decodeReceiptHandle(text: string): ReceiptHandle | null {
   } catch {
     return null;
   }
-  if (!Array.isArray(parsed) || parsed.length !== 7 || parsed[0] !== VERSION) return null;
-  const [, brokerName, topic, queueId, queueOffset, nonce, invisibleUntil] = parsed as unknown[];
+  return Array.isArray(parsed) ? (parsed as unknown[]) : null;
+}
+
+/** The handle, or null when `text` is not one this version wrote. */
+export function decodeReceiptHandle(text: string): ReceiptHandle | null {
+  const parsed = decodeHandleFields(text);
+  if (!parsed || parsed.length !== 7 || parsed[0] !== VERSION) return null;
+  const [, brokerName, topic, queueId, queueOffset, nonce, invisibleUntil] = parsed;
   if (typeof brokerName !== "string" || typeof topic !== "string") return null;
   const ints = [queueId, queueOffset, nonce, invisibleUntil];
   if (!ints.every((n) => typeof n === "number" && Number.isSafeInteger(n) && n >= 0)) return null;
