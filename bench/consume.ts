@@ -4,7 +4,25 @@ import type { LoadResult } from "./load.js";
 
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 
-function percentile(sorted: number[], q: number): number {
+/**
+ * Sends 1 KiB messages stamped with their send time (property `sentAt`) at `ratePerSec` for
+ * `durationMs`, each at its due time whatever the others' answers; resolves once all answered.
+ */
+export async function sendAtRate(producer: Producer, topic: string, ratePerSec: number, durationMs: number): Promise<{ count: number; started: number }> {
+  const count = Math.round((ratePerSec * durationMs) / 1000);
+  const started = performance.now();
+  const sends: Promise<unknown>[] = [];
+  for (let i = 0; i < count; i++) {
+    const due = started + (i * 1000) / ratePerSec;
+    const wait = due - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(Date.now()) } }));
+  }
+  await Promise.all(sends);
+  return { count, started };
+}
+
+export function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
@@ -69,16 +87,7 @@ export async function endToEndLatency(endpoint: string, ratePerSec: number, dura
   await new Promise((r) => setTimeout(r, 300)); // parked pulls are in place
   const producer = new Producer({ endpoint, credentials: null, group: "bench_latency_pg" });
   await producer.start();
-  const count = Math.round((ratePerSec * durationMs) / 1000);
-  const started = performance.now();
-  const sends: Promise<unknown>[] = [];
-  for (let i = 0; i < count; i++) {
-    const due = started + (i * 1000) / ratePerSec;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(Date.now()) } }));
-  }
-  await Promise.all(sends);
+  const { count, started } = await sendAtRate(producer, topic, ratePerSec, durationMs);
   while (latencies.length < count) await new Promise((r) => setTimeout(r, 20));
   await consumer.shutdown();
   latencies.sort((a, b) => a - b);

@@ -7,12 +7,9 @@
 import { createServer, type Server } from "node:http";
 import { Admin, Producer, type PushBatch } from "../client/index.js";
 import type { LoadResult } from "./load.js";
+import { percentile, sendAtRate } from "./consume.js";
 
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
-
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
-}
 
 /** A webhook receiver that hands every batch to `onBatch` and answers 200 (all succeeded). */
 async function receiver(onBatch: (batch: PushBatch) => void): Promise<{ url: string; server: Server }> {
@@ -84,16 +81,7 @@ export async function pushSubscriptionLatency(endpoint: string, ratePerSec: numb
     await admin.putPushSubscription(group, { topic, target: { type: "webhook", url: hook.url }, maxBatchSize: 100, maxBatchTimeoutMs: 0, maxConcurrency: 4 });
     const producer = new Producer({ endpoint, credentials: null, group: "bench_pushlat_pg" });
     await producer.start();
-    const count = Math.round((ratePerSec * durationMs) / 1000);
-    const started = performance.now();
-    const sends: Promise<unknown>[] = [];
-    for (let i = 0; i < count; i++) {
-      const due = started + (i * 1000) / ratePerSec;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(Date.now()) } }));
-    }
-    await Promise.all(sends);
+    const { count, started } = await sendAtRate(producer, topic, ratePerSec, durationMs);
     while (latencies.length < count) await new Promise((r) => setTimeout(r, 20));
     await producer.shutdown();
     await admin.deletePushSubscription(group);
