@@ -171,7 +171,7 @@ export class QueueDO extends DurableObject<Env> {
     }));
     const readOffsets: OffsetReader = (page, limit) => offsets.read(page, limit);
     const slaveCall = (mq: MessageQueue, brokerId: number) => slaveReplicateCall(this.env, mq, brokerId);
-    const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, armAlarm, now }));
+    const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, alarmBy: (at) => this.alarms.moveEarlier(at), now }));
     // A durable group commit: retention's alarm (only ever earlier), then parked pulls may read it.
     const stored = async () => {
       await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
@@ -198,7 +198,7 @@ export class QueueDO extends DurableObject<Env> {
     const checks = new TransactionCheckBack({ half, identity, storage, config, send });
     const replicated = async () => {
       this.waiters.wake();
-      await this.alarms.arm(); // the slave's own retention, as on the master
+      await this.alarms.moveEarlier(retentionDueAt(log, reservedMs())); // the slave's own retention, as on the master
     };
     this.replica = new Replica({ log, identity, offsets, storage, purge: () => this.purge(), stored: replicated });
     this.alarms = new QueueAlarm({

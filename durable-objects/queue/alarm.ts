@@ -5,6 +5,10 @@
  * earliest (alarm-plan.ts decides when), and the time it was set for is mirrored in memory so
  * arming costs no read. Alarms are at-least-once: every step only does work that is due, so an
  * extra run changes nothing. Each step runs isolated from the others (alarm-steps.ts).
+ *
+ * A run takes only the steps whose work is due: most runs fire for one step (an ASYNC_MASTER's
+ * replication push fires one every ASYNC_REPLICATION_DELAY_MS while sends arrive), and asking
+ * every other step to look for due work cost more CPU than the push itself.
  */
 import { mustRearm, nextAlarmAt } from "./alarm-plan.js";
 import { AlarmSteps, type AlarmStepName } from "./alarm-steps.js";
@@ -14,7 +18,10 @@ export interface AlarmStep {
   /** When the step next has work, or null when it has none. */
   dueAt(): number | null;
   run(now: number): void | Promise<void>;
-  /** Run only while work is scheduled (dueAt not null); other steps run every time and find their own due work. */
+  /**
+   * Run whenever work is scheduled (dueAt not null), even not yet due, so any run carries it
+   * along; other steps run only once their dueAt has come.
+   */
   onlyWhenScheduled?: boolean;
 }
 
@@ -44,16 +51,15 @@ export class QueueAlarm {
   }
 
   /**
-   * The alarm handler: runs each step (a failing one backs off and is logged once, the others
-   * go on) and re-arms the alarm whatever happened.
+   * The alarm handler: runs each step with due work (a failing one backs off and is logged
+   * once, the others go on) and re-arms the alarm whatever happened.
    */
   async run(): Promise<void> {
     this.armedAt = null;
     const now = this.deps.now();
     try {
       for (const step of this.deps.steps) {
-        // The replication push: any run carries it along once scheduled, even one that fired for other work.
-        if (step.onlyWhenScheduled && step.dueAt() === null) continue;
+        if (!isDue(step, now)) continue;
         await this.isolation.run(step.name, now, () => step.run(now));
       }
     } finally {
@@ -87,4 +93,11 @@ export class QueueAlarm {
   forget(): void {
     this.armedAt = null;
   }
+}
+
+/** Whether a run at `now` takes the step: its work has come due (or, for a scheduled-only step, is scheduled at all). */
+function isDue(step: AlarmStep, now: number): boolean {
+  const dueAt = step.dueAt();
+  if (dueAt === null) return false;
+  return step.onlyWhenScheduled === true || dueAt <= now;
 }

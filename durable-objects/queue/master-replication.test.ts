@@ -41,7 +41,7 @@ function harness(state: DurableObjectState, role: MasterRole = "ASYNC_MASTER", s
     readOffsets: () => [],
     slaveCall: () => slave.replicate,
     config: () => ({ slavesPerBroker: slaves, asyncReplicationDelayMs: DELAY_MS, brokerRole: role, syncFlushSlaveTimeoutMs: 5000 }),
-    armAlarm: async () => {
+    alarmBy: async () => {
       armed++;
     },
     now: () => clock.now,

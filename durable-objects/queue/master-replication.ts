@@ -27,8 +27,8 @@ export interface MasterReplicationDeps {
   /** The call that pushes a batch to slave `brokerId` of `mq`. */
   slaveCall(mq: MessageQueue, brokerId: number): SlaveLink["replicate"];
   config(): Pick<Config, "slavesPerBroker" | "asyncReplicationDelayMs" | "brokerRole" | "syncFlushSlaveTimeoutMs">;
-  /** Points the object's alarm at the earliest due work (a push due included). */
-  armAlarm(): Promise<void>;
+  /** Moves the object's alarm to `at` if it is set later or not at all (a push only ever needs it earlier). */
+  alarmBy(at: number): Promise<void>;
   now(): number;
 }
 
@@ -92,7 +92,7 @@ export class MasterReplication {
   async schedule(): Promise<void> {
     if (this.pushDueAt !== null || this.slaveLinks().length === 0) return;
     this.pushDueAt = this.deps.now() + this.deps.config().asyncReplicationDelayMs;
-    await this.deps.armAlarm();
+    await this.deps.alarmBy(this.pushDueAt);
   }
 
   /**
