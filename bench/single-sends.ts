@@ -30,7 +30,7 @@ function countingFetch(): { fetch: typeof fetch; count: { requests: number } } {
 }
 
 async function rowsWritten(admin: Admin, topic: string): Promise<{ rows: number; slaveRows: number; messages: number }> {
-  // Replication lands within ASYNC_REPLICATION_DELAY_MS.
+  // Replication lands right after the sends.
   await new Promise((r) => setTimeout(r, 500));
   const route = await admin.topicRoute(topic);
   const queues: MessageQueue[] = route.queueDatas.flatMap((q) =>

@@ -85,7 +85,7 @@ export function readConfig(env: Env): Config {
     // Below the client's default send timeout (3 s), so a slow slave is reported as
     // FLUSH_SLAVE_TIMEOUT rather than as a client TIMEOUT that invites a duplicate retry.
     syncFlushSlaveTimeoutMs: Math.max(1, intVar(env.SYNC_FLUSH_SLAVE_TIMEOUT_MS, 2000)),
-    asyncReplicationDelayMs: intVar(env.ASYNC_REPLICATION_DELAY_MS, 50),
+    asyncReplicationDelayMs: intVar(env.ASYNC_REPLICATION_DELAY_MS, 0),
     slaveReadEnable: env.SLAVE_READ_ENABLE === "true",
     slaveReadBehindMessages: intVar(env.SLAVE_READ_BEHIND_MESSAGES, 10_000),
     testFaultsEnabled: env.TEST_FAULTS_ENABLED === "true",

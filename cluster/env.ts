@@ -67,7 +67,7 @@ export interface Vars {
   SLAVE_LOCATION_HINT?: string;
   /** SYNC_MASTER: wait for a slave at most this long; default 5000. */
   SYNC_FLUSH_SLAVE_TIMEOUT_MS?: string;
-  /** ASYNC_MASTER: replication batching delay; default 50. */
+  /** ASYNC_MASTER: 0 (default) pushes to the slave right after each durable write, coalescing while a push is in flight; above 0, one push per queue per this window, from the alarm. */
   ASYNC_REPLICATION_DELAY_MS?: string;
   /** "true": a master suggests a slave to consumers far behind (RocketMQ slaveReadEnable). */
   SLAVE_READ_ENABLE?: string;

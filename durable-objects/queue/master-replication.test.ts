@@ -21,34 +21,39 @@ class FakeSlave {
   down = false;
   held = 0;
   pushes = 0;
-  replicate = (batch: ReplicaBatch): Promise<ReplicaAck> => {
+  /** While set, pushes wait for it. */
+  gate: Promise<void> | null = null;
+  replicate = async (batch: ReplicaBatch): Promise<ReplicaAck> => {
     this.pushes++;
+    if (this.gate) await this.gate;
     if (this.down) return Promise.reject(new Error("slave unreachable"));
     for (const row of batch.rows) this.held = Math.max(this.held, row.baseOffset + row.count);
     return Promise.resolve({ nextOffset: this.held, minOffset: batch.minOffset });
   };
 }
 
-function harness(state: DurableObjectState, role: MasterRole = "ASYNC_MASTER", slaves = 1) {
+function harness(state: DurableObjectState, role: MasterRole = "ASYNC_MASTER", slaves = 1, delayMs = DELAY_MS) {
   const clock = { now: 1_000_000 };
   const log = new CommitLog(state.storage.sql, state.storage);
   const identity = new QueueIdentity(state.storage.sql, () => clock.now);
   const slave = new FakeSlave();
   let armed = 0;
+  const alarms: number[] = [];
   const replication = new MasterReplication({
     log,
     identity,
     readOffsets: () => [],
     slaveCall: () => slave.replicate,
-    config: () => ({ slavesPerBroker: slaves, asyncReplicationDelayMs: DELAY_MS, brokerRole: role, syncFlushSlaveTimeoutMs: 5000 }),
-    alarmBy: async () => {
+    config: () => ({ slavesPerBroker: slaves, asyncReplicationDelayMs: delayMs, brokerRole: role, syncFlushSlaveTimeoutMs: 5000 }),
+    alarmBy: async (at) => {
+      alarms.push(at);
       armed++;
     },
     now: () => clock.now,
   });
   /** What confirm() answers, once it does. */
   const confirmed = () => new Promise<SendStatus>((resolve) => void replication.confirm(resolve));
-  return { log, identity, clock, slave, replication, confirmed, armedCount: () => armed };
+  return { log, identity, clock, slave, replication, confirmed, armedCount: () => armed, alarms };
 }
 
 describe("MasterReplication alone", () => {
@@ -137,6 +142,54 @@ describe("MasterReplication alone", () => {
       identity.remember(other.mq);
       log.append([msg(0)], clock.now);
       expect(await confirmed()).toBe("SLAVE_NOT_AVAILABLE");
+    });
+  });
+
+  it("with ASYNC_REPLICATION_DELAY_MS 0 pushes at once without the alarm; changes during a push ride one more push", async () => {
+    const { q, mq } = newQueue("MR");
+    await runInDurableObject(q, async (_i, state) => {
+      const { log, identity, clock, slave, replication, confirmed, alarms } = harness(state, "ASYNC_MASTER", 1, 0);
+      identity.remember(mq);
+      log.append([msg(0)], clock.now);
+      expect(await confirmed()).toBe("SEND_OK");
+      await replication.settled();
+      // The first contact learns where the slave is, the second carries the row.
+      expect([slave.held, slave.pushes, alarms, replication.dueAt]).toEqual([1, 2, [], null]);
+
+      // Three sends answered while one push is in flight: one more push carries all three.
+      let release!: () => void;
+      slave.gate = new Promise<void>((r) => (release = r));
+      log.append([msg(1)], clock.now);
+      await confirmed();
+      for (let i = 2; i < 4; i++) {
+        log.append([msg(i)], clock.now);
+        await confirmed();
+      }
+      release();
+      slave.gate = null;
+      await replication.settled();
+      expect([slave.held, slave.pushes, alarms]).toEqual([4, 4, []]);
+    });
+  });
+
+  it("with ASYNC_REPLICATION_DELAY_MS 0 a failing push is retried by the alarm with backoff, which then carries later sends", async () => {
+    const { q, mq } = newQueue("MR");
+    await runInDurableObject(q, async (_i, state) => {
+      const { log, identity, clock, slave, replication, confirmed, alarms } = harness(state, "ASYNC_MASTER", 1, 0);
+      identity.remember(mq);
+      slave.down = true;
+      log.append([msg(0)], clock.now);
+      expect(await confirmed()).toBe("SEND_OK");
+      await replication.settled();
+      expect([alarms, replication.dueAt]).toEqual([[clock.now + 1000], clock.now + 1000]);
+      const pushes = slave.pushes;
+      log.append([msg(1)], clock.now);
+      await confirmed();
+      await replication.settled();
+      expect(slave.pushes).toBe(pushes); // the retry due carries it
+      slave.down = false;
+      await replication.pushNow();
+      expect([slave.held, replication.dueAt]).toEqual([2, null]);
     });
   });
 });

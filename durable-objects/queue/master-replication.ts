@@ -1,10 +1,12 @@
 /**
  * Master side of a queue's replication (RocketMQ's HAService on the master): when to push to
  * the slaves, and what the broker role asks of a send. An ASYNC_MASTER answers a send once its
- * own write is durable and pushes later (ASYNC_REPLICATION_DELAY_MS gathers the appends of
- * that while into one push, carried by the alarm); a SYNC_MASTER answers once a slave holds it
- * too. A push that fails is retried with backoff. The pushes themselves are replicator.ts; the
- * slave side is replica.ts.
+ * own write is durable, then pushes: at once by default, as RocketMQ's master streams to its
+ * slave, with whatever is appended while a push is in flight riding the next one (so pushes
+ * never outnumber appends and gather more under load); with ASYNC_REPLICATION_DELAY_MS above
+ * 0, one push carried by the alarm gathers the appends of that while. A SYNC_MASTER answers
+ * once a slave holds it too. A push that fails is retried with backoff by the alarm. The
+ * pushes themselves are replicator.ts; the slave side is replica.ts.
  */
 import type { Config } from "../../cluster/config.js";
 import type { MessageQueue, SendStatus } from "../../protocol/message.js";
@@ -42,6 +44,9 @@ export class MasterReplication {
   private failures = 0;
   /** The slave links, built once per identity: every append and commit asks for them. */
   private links: { identity: MessageQueue; links: SlaveLink[] } | null = null;
+  /** An immediate push in flight (ASYNC_REPLICATION_DELAY_MS 0), and whether changes arrived meanwhile. */
+  private pushing: Promise<void> | null = null;
+  private changedWhilePushing = false;
 
   constructor(private readonly deps: MasterReplicationDeps) {
     this.replicator = this.newReplicator();
@@ -88,11 +93,50 @@ export class MasterReplication {
     await this.schedule();
   }
 
-  /** ASYNC replication: one push after ASYNC_REPLICATION_DELAY_MS gathers every append meanwhile. */
+  /**
+   * ASYNC replication of a change: pushed at once (ASYNC_REPLICATION_DELAY_MS 0), or by one
+   * push after the delay that gathers every change meanwhile. A push already due (a retry
+   * backing off, or the delay) carries it.
+   */
   async schedule(): Promise<void> {
     if (this.pushDueAt !== null || this.slaveLinks().length === 0) return;
-    this.pushDueAt = this.deps.now() + this.deps.config().asyncReplicationDelayMs;
+    const delayMs = this.deps.config().asyncReplicationDelayMs;
+    if (delayMs <= 0) return this.pushSoon();
+    this.pushDueAt = this.deps.now() + delayMs;
     await this.deps.alarmBy(this.pushDueAt);
+  }
+
+  /** Resolves when no immediate push is in flight (tests; a purge). */
+  async settled(): Promise<void> {
+    while (this.pushing) await this.pushing;
+  }
+
+  /**
+   * Starts an immediate push unless one is in flight, which then pushes once more for what
+   * arrived meanwhile. Not awaited by the caller's answer: the send is already answered.
+   */
+  private pushSoon(): void {
+    if (this.pushing) {
+      this.changedWhilePushing = true;
+      return;
+    }
+    this.pushing = this.pushWhileChanged().finally(() => (this.pushing = null));
+  }
+
+  private async pushWhileChanged(): Promise<void> {
+    do {
+      this.changedWhilePushing = false;
+      const outcome = await this.pushNow().catch((e: unknown) => {
+        console.warn(`replication push failed: ${String(e)}`);
+        return "failed" as const;
+      });
+      if (outcome === "failed") {
+        // pushNow set the retry's time; the alarm carries it, and every change until then.
+        if (this.pushDueAt !== null) await this.deps.alarmBy(this.pushDueAt);
+        return;
+      }
+      this.pushDueAt = null; // "behind": this loop goes on instead of the alarm
+    } while (this.changedWhilePushing || this.replicator.behind(this.slaveLinks()));
   }
 
   /**
@@ -117,8 +161,12 @@ export class MasterReplication {
     }
   }
 
-  /** The alarm's push: brings every slave up to date, or schedules a retry with backoff. */
-  async pushNow(): Promise<void> {
+  /**
+   * The alarm's push: brings every slave up to date, or schedules a retry with backoff. Says
+   * whether it failed, or succeeded with a slave still behind (what was appended meanwhile;
+   * a push is then due at once).
+   */
+  async pushNow(): Promise<"done" | "behind" | "failed"> {
     this.pushDueAt = null;
     let ok = false;
     try {
@@ -126,13 +174,14 @@ export class MasterReplication {
       const mq = this.deps.identity.mq;
       if (links.length === 0 || !mq) {
         ok = true;
-        return;
+        return "done";
       }
       ok = await this.replicator.pushAll(links, mq);
-      if (ok) {
-        this.failures = 0;
-        if (this.replicator.behind(links)) this.pushDueAt = this.deps.now() + 1;
-      }
+      if (!ok) return "failed";
+      this.failures = 0;
+      if (!this.replicator.behind(links)) return "done";
+      this.pushDueAt = this.deps.now() + 1;
+      return "behind";
     } finally {
       if (!ok) {
         // An unreachable slave (or a push that threw) is retried with backoff, up to 30 s apart.
