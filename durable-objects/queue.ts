@@ -171,7 +171,15 @@ export class QueueDO extends DurableObject<Env> {
     }));
     const readOffsets: OffsetReader = (page, limit) => offsets.read(page, limit);
     const slaveCall = (mq: MessageQueue, brokerId: number) => slaveReplicateCall(this.env, mq, brokerId);
-    const replication = (this.replication = new MasterReplication({ log, identity, readOffsets, slaveCall, config, alarmBy: (at) => this.alarms.moveEarlier(at), now }));
+    const replication = (this.replication = new MasterReplication({
+      log,
+      identity,
+      readOffsets,
+      slaveCall,
+      config,
+      alarmBy: (at) => this.alarms.moveEarlier(at),
+      now,
+    }));
     // A durable group commit: retention's alarm (only ever earlier), then parked pulls may read it.
     const stored = async () => {
       await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
@@ -211,7 +219,7 @@ export class QueueDO extends DurableObject<Env> {
         { name: "forget decided transactions", dueAt: () => this.transactions.forgetDueAt(), run: (at) => this.transactions.forgetDecided(at) },
         // Retention: whole rows older than fileReservedTime go, in bounded chunks.
         { name: "retention", dueAt: () => retentionDueAt(log, reservedMs()), run: (at) => expireRows(log, reservedMs(), at) },
-        { name: "replication push", dueAt: () => replication.dueAt, run: () => replication.pushNow(), onlyWhenScheduled: true },
+        { name: "replication push", dueAt: () => replication.dueAt, run: async () => void (await replication.pushNow()), onlyWhenScheduled: true },
         // POP: held messages whose invisibility ran out are visible again; parked receivers read.
         { name: "pop visibility", dueAt: () => pop.nextDueAt(), run: (at) => (pop.wakeDue(at) ? this.waiters.wake() : undefined) },
         // Push subscriptions: due batches go to their targets (bounded calls; last, as the slowest step).

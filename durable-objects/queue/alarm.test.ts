@@ -27,7 +27,7 @@ function harness(now: number) {
       },
     };
   };
-  const make = (steps: AlarmStep[]) => new QueueAlarm({ storage: storage as never, steps, queueName: () => "q", now: () => now });
+  const make = (steps: AlarmStep[]) => new QueueAlarm({ storage: storage, steps, queueName: () => "q", now: () => now });
   return { set, ran, step, make };
 }
 
