@@ -4,7 +4,7 @@
  */
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { CommitLog } from "./commit-log.js";
+import { CommitLog } from "./commit-log.js";
 import { clockPast, msg, newQueue } from "../test-support.js";
 
 describe("QueueDO searchOffset", () => {
@@ -100,5 +100,33 @@ describe("QueueDO getMessage", () => {
     expect(await q.getMessage(100)).toBeNull();
     expect(await q.getMessage(-1)).toBeNull();
     expect((await q.getMessage(1))?.message.msgId).toBe("ID1");
+  });
+});
+
+describe("CommitLog.rawRows", () => {
+  it("serves the rows this object just appended from memory, exactly as SQLite holds them", async () => {
+    const { q } = newQueue();
+    await runInDurableObject(q, async (_i, state) => {
+      const log = new CommitLog(state.storage.sql, state.storage);
+      log.append([msg(0), { ...msg(1), keys: ["k1", "k2"] }], 1_000);
+      log.append([msg(2)], 1_001);
+      log.append([msg(3), msg(4)], 1_002);
+      const fromDisk = new CommitLog(state.storage.sql, state.storage); // a fresh log: nothing in memory
+      const reads = (l: CommitLog, from: number, rows = 256, bytes = 8 << 20) => l.rawRows(from, rows, bytes).map((r) => ({ ...r, data: [...r.data] }));
+      expect(reads(log, 0)).toEqual(reads(fromDisk, 0));
+      expect(reads(log, 0).map((r) => [r.baseOffset, r.count, r.storeTimestamp, r.keys !== null])).toEqual([
+        [0, 2, 1_000, true],
+        [2, 1, 1_001, false],
+        [3, 2, 1_002, false],
+      ]);
+      expect(reads(log, 2)).toEqual(reads(fromDisk, 2));
+      expect(reads(log, 0, 2).map((r) => r.baseOffset)).toEqual([0, 2]);
+      // Past the first row, a push stays within its byte budget.
+      expect(reads(log, 0, 256, 1).map((r) => r.baseOffset)).toEqual([0]);
+      expect(reads(log, 5)).toEqual([]);
+      // Rows truncated away are not served from memory either.
+      log.truncate({ beforeOffset: 2, maxRows: 10 });
+      expect(reads(log, 0).map((r) => r.baseOffset)).toEqual([2, 3]);
+    });
   });
 });

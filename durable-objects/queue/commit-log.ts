@@ -47,7 +47,13 @@ interface DecodedRow {
   baseOffset: number;
   storeTimestamp: number;
   messages: StoredMessage[];
+  /** Memory the entry holds: the decoded messages, plus the stored form when `raw` is kept. */
   bytes: number;
+  /**
+   * The row as stored, for rows this object appended: the push to the slaves that follows
+   * every append reads it from here instead of from SQLite.
+   */
+  raw?: RawRow;
 }
 
 export class CommitLog {
@@ -184,8 +190,9 @@ export class CommitLog {
     const storeTimestamp = Math.max(now, this.lastStoreTs);
     const data = encodeMessages(messages);
     const keys = [...new Set(messages.flatMap((m) => m.keys))];
-    this.writeRow({ baseOffset, count: messages.length, storeTimestamp, data, keys: keys.length > 0 ? frameKeys(keys) : null });
-    this.remember({ baseOffset, storeTimestamp, messages: [...messages], bytes: data.length });
+    const raw: RawRow = { baseOffset, count: messages.length, storeTimestamp, data, keys: keys.length > 0 ? frameKeys(keys) : null };
+    this.writeRow(raw);
+    this.remember({ baseOffset, storeTimestamp, messages: [...messages], bytes: 2 * data.length, raw });
     return { baseOffset, storeTimestamp };
   }
 
@@ -194,6 +201,8 @@ export class CommitLog {
    * a slave: at most `maxRows`, and past the first row at most `maxBytes` of data and keys.
    */
   rawRows(fromOffset: number, maxRows: number, maxBytes: number): RawRow[] {
+    const cached = this.cachedRawRows(fromOffset, maxRows, maxBytes);
+    if (cached.length > 0) return cached;
     const out: RawRow[] = [];
     let bytes = 0;
     // Sizes first (data with its overflow chunks, and keys), data row by row: a push never
@@ -219,6 +228,26 @@ export class CommitLog {
       const data = this.rowData(row);
       bytes += head.size;
       out.push({ baseOffset: row.base_offset, count: row.count, storeTimestamp: row.store_ts, data, keys: this.keys.read(row.base_offset) });
+    }
+    return out;
+  }
+
+  /**
+   * rawRows from memory: the rows this object appended recently, consecutive from `fromOffset`
+   * (a row boundary) up to the first one not kept; empty when the first is not kept.
+   */
+  private cachedRawRows(fromOffset: number, maxRows: number, maxBytes: number): RawRow[] {
+    const out: RawRow[] = [];
+    let bytes = 0;
+    let at = Math.max(fromOffset, this.min);
+    while (at < this.next && out.length < maxRows) {
+      const raw = this.cache.get(at)?.raw;
+      if (!raw) break;
+      const size = raw.data.length + (raw.keys?.length ?? 0);
+      if (out.length > 0 && bytes + size > maxBytes) break;
+      out.push(raw);
+      bytes += size;
+      at = raw.baseOffset + raw.count;
     }
     return out;
   }
