@@ -337,7 +337,8 @@ export class QueueDO extends DurableObject<Env> {
     if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue hands out no POP messages");
     if (this.push.has(group)) throw pushOwned(group);
     const result = this.pop.receive(group, req);
-    await this.alarms.arm(); // the earliest invisible-until may be new
+    // This group's next visibility may be the queue's earliest: the alarm only ever needs to move earlier for it.
+    await this.alarms.moveEarlier(result.pop.dueAt);
     return result;
   }
 
@@ -468,6 +469,8 @@ export class QueueDO extends DurableObject<Env> {
     this.push.forget();
     this.replication.reset();
     this.owners.clear();
+    this.offsets.forget();
+    this.pop.forget();
     this.waiters.wake();
   }
 

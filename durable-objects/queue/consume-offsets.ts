@@ -35,7 +35,17 @@ export interface StoredOffset {
   updatedAt: number;
 }
 
+/** Groups whose committed offset memory holds at most, per queue. */
+const HELD_MAX_GROUPS = 10_000;
+
 export class ConsumeOffsets {
+  /**
+   * Each group's stored offset (null: none) as last read, so the hot paths that ask (a POP
+   * receive checks the group does not consume by offsets) read no row. Every write below
+   * drops the group's entry; the next fetch reads the row again.
+   */
+  private readonly held = new Map<string, number | null>();
+
   constructor(
     private readonly sql: SqlStorage,
     private readonly log: CommitLog,
@@ -44,8 +54,13 @@ export class ConsumeOffsets {
   ) {}
 
   fetch(group: string): ConsumeOffset {
-    const row = this.sql.exec<{ queue_offset: number }>("SELECT queue_offset FROM consumer_offset WHERE grp = ?", group).toArray()[0];
-    if (row) return { offset: row.queue_offset, committed: true };
+    let stored = this.held.get(group);
+    if (stored === undefined) {
+      stored = this.sql.exec<{ queue_offset: number }>("SELECT queue_offset FROM consumer_offset WHERE grp = ?", group).toArray()[0]?.queue_offset ?? null;
+      if (this.held.size >= HELD_MAX_GROUPS) this.held.clear();
+      this.held.set(group, stored);
+    }
+    if (stored !== null) return { offset: stored, committed: true };
     // RocketMQ's broker answers 0 for a group it has never seen while offset 0 is still
     // there, so a new group on a young queue reads it from the start.
     return { offset: this.log.minOffset === 0 ? 0 : -1, committed: false };
@@ -71,6 +86,7 @@ export class ConsumeOffsets {
 
   /** Stores an offset as it is, unchecked (a slave's own commit; a master's push from before updatedAt existed). */
   store(group: string, offset: number): void {
+    this.held.delete(group);
     this.sql.exec(
       `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at`,
@@ -88,6 +104,7 @@ export class ConsumeOffsets {
    */
   storeReplicated(group: string, offset: number, updatedAt: number | undefined): void {
     if (updatedAt === undefined) return this.store(group, offset);
+    this.held.delete(group);
     this.sql.exec(
       `INSERT INTO consumer_offset (grp, queue_offset, updated_at) VALUES (?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at
@@ -104,6 +121,7 @@ export class ConsumeOffsets {
    */
   reset(group: string, timestamp: number, resetSeq: number): number {
     const offset = this.log.searchOffset(timestamp);
+    this.held.delete(group);
     this.sql.exec(
       `INSERT INTO consumer_offset (grp, queue_offset, updated_at, reset_seq) VALUES (?, ?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET queue_offset = excluded.queue_offset, updated_at = excluded.updated_at,
@@ -125,6 +143,11 @@ export class ConsumeOffsets {
       lastStoreTimestamp: this.log.lastStoreTimestamp,
       inflight: 0,
     };
+  }
+
+  /** Forgets what memory holds (the storage was deleted under it). */
+  forget(): void {
+    this.held.clear();
   }
 
   /** Offsets for a replication push: the named groups, or a page of all in group order. */

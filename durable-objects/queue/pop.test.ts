@@ -75,6 +75,13 @@ describe("QueueDO POP", () => {
     expect(await refusal(() => q.popReceive("PUSHED", { maxNum: 1, invisibleDurationMs: INVISIBLE }))).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
     await q.popReceive("POPPED", { maxNum: 1, invisibleDurationMs: INVISIBLE });
     expect(await refusal(() => q.commitOffset("POPPED", 1))).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
+
+    // A receive that found nothing leaves no POP state; offsets stored after it (an admin reset)
+    // are seen by the next receive, though the queue remembers offsets it has read.
+    const empty = newQueue("POP").q;
+    expect(await empty.popReceive("LATER", { maxNum: 1, invisibleDurationMs: INVISIBLE })).toMatchObject({ messages: [] });
+    await empty.resetOffset("LATER", 0, 1);
+    expect(await refusal(() => empty.popReceive("LATER", { maxNum: 1, invisibleDurationMs: INVISIBLE }))).toMatch(/^\[CONSUME_MODE_MISMATCH\] /);
   });
 
   it("points the alarm at the next visible time, and at nothing once everything is acked", async () => {

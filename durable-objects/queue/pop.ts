@@ -22,6 +22,9 @@ import type { LogEntry } from "./commit-log.js";
 import { ack, changeInvisible, nextVisibleAt, receive, type HandleOutcome, type InflightMessage, type LogSource, type PopState } from "./pop-state.js";
 import { MAX_SCAN_MESSAGES } from "./pull.js";
 
+/** Groups whose POP state memory holds at most, per queue. */
+const STATE_CACHE_MAX_GROUPS = 1000;
+
 export interface PopReceiveRequest {
   maxNum: number;
   invisibleDurationMs: number;
@@ -93,7 +96,19 @@ export class Pop {
   /** Rows this object's POP state wrote since it started (the bench's rows per message). */
   rowsWritten = 0;
 
+  /**
+   * Each group's state as last read or written, so a receive and an ack parse no JSON and
+   * read no row: every write of `pop_group` state goes through store(). Bounded: cleared past
+   * STATE_CACHE_MAX_GROUPS (reading a state again is cheap).
+   */
+  private readonly states = new Map<string, PopState | null>();
+
   constructor(private readonly deps: PopDeps) {}
+
+  /** Forgets what memory holds (the storage was deleted under it). */
+  forget(): void {
+    this.states.clear();
+  }
 
   /** Whether `group` consumes this queue by POP. */
   has(group: string): boolean {
@@ -205,8 +220,17 @@ export class Pop {
   }
 
   private load(group: string): PopState | null {
+    const held = this.states.get(group);
+    if (held !== undefined) return held;
     const row = this.deps.sql.exec<{ state: string }>("SELECT state FROM pop_group WHERE grp = ?", group).toArray()[0];
-    return row ? (JSON.parse(row.state) as PopState) : null;
+    const state = row ? (JSON.parse(row.state) as PopState) : null;
+    this.hold(group, state);
+    return state;
+  }
+
+  private hold(group: string, state: PopState | null): void {
+    if (this.states.size >= STATE_CACHE_MAX_GROUPS && !this.states.has(group)) this.states.clear();
+    this.states.set(group, state);
   }
 
   private store(group: string, state: PopState, now: number): void {
@@ -217,6 +241,8 @@ export class Pop {
       JSON.stringify(state),
       nextVisibleAt(state, now),
     ).rowsWritten;
+    // The state functions never change a state they were given, so memory may share it.
+    this.hold(group, state);
   }
 }
 
