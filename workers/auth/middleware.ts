@@ -29,18 +29,28 @@ interface Matcher {
   names: string[];
 }
 
-const matchers: Matcher[] = operations.map((op) => {
+/**
+ * The operations' matchers by method and first path segment (no operation's path starts with a
+ * parameter), so a request tries the few that can match instead of every pattern in the table.
+ */
+const matchers = new Map<string, Matcher[]>();
+for (const op of operations) {
   const names: string[] = [];
   const pattern = op.path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/:([A-Za-z]+)/g, (_, n: string) => {
     names.push(n);
     return "([^/]+)";
   });
-  return { op, regex: new RegExp(`^${pattern}$`), names };
-});
+  const key = matcherKey(op.method, op.path);
+  matchers.set(key, [...(matchers.get(key) ?? []), { op, regex: new RegExp(`^${pattern}$`), names }]);
+}
+
+function matcherKey(method: string, path: string): string {
+  const second = path.indexOf("/", 1);
+  return `${method} ${second < 0 ? path : path.slice(0, second)}`;
+}
 
 export function matchOperation(method: string, path: string): { op: Operation; params: Record<string, string> } | undefined {
-  for (const m of matchers) {
-    if (m.op.method !== method) continue;
+  for (const m of matchers.get(matcherKey(method, path)) ?? []) {
     const hit = m.regex.exec(path);
     if (!hit) continue;
     const params: Record<string, string> = {};
