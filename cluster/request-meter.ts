@@ -13,7 +13,7 @@ const counts = new Map<string, Map<string, number>>();
 
 function count(className: string, method: string): void {
   let byMethod = counts.get(className);
-  if (!byMethod) counts.set(className, (byMethod = new Map()));
+  if (!byMethod) counts.set(className, (byMethod = new Map<string, number>()));
   byMethod.set(method, (byMethod.get(method) ?? 0) + 1);
 }
 
