@@ -76,30 +76,30 @@ export interface ScenarioCost extends PerMessage {
 }
 
 /**
- * Measures `run` (which returns the messages it moved) against the server's meters and the
- * client requests counted in `workerRequests` meanwhile; null figures when the server has no meters.
+ * Starts metering: the returned `finish(messages)` reads the meters again (after `settleMs`, for
+ * asynchronous replication to land: the slaves' writes count too) and divides what happened in
+ * between, and the client requests counted in `workerRequests` meanwhile, by `messages`. Null
+ * when the server has no meters (not under the test configuration) or nothing moved.
  */
-export async function metered<T extends { messages: number }>(
+export async function startMeter(
   endpoint: string,
   workerRequests: { requests: number },
-  run: () => Promise<T>,
   settleMs = 500,
-): Promise<{ result: T; cost: ScenarioCost | null }> {
+): Promise<(messages: number) => Promise<ScenarioCost | null>> {
   const before = await readMeter(endpoint);
   const requestsBefore = workerRequests.requests;
-  const result = await run();
-  const requests = workerRequests.requests - requestsBefore;
-  // Asynchronous replication lands within ASYNC_REPLICATION_DELAY_MS; count the slaves' writes too.
-  await new Promise((r) => setTimeout(r, settleMs));
-  const after = await readMeter(endpoint);
-  if (!before || !after || result.messages === 0) return { result, cost: null };
-  const n = result.messages;
-  const per: PerMessage = {
-    workerRequests: requests / n,
-    objectRequests: (after.objectRequests - before.objectRequests) / n,
-    rowsWritten: (after.rowsWritten - before.rowsWritten) / n,
-    objectSeconds: (after.busyMs - before.busyMs) / 1000 / n,
+  return async (messages) => {
+    const requests = workerRequests.requests - requestsBefore;
+    await new Promise((r) => setTimeout(r, settleMs));
+    const after = await readMeter(endpoint);
+    if (!before || !after || messages === 0) return null;
+    const per: PerMessage = {
+      workerRequests: requests / messages,
+      objectRequests: (after.objectRequests - before.objectRequests) / messages,
+      rowsWritten: (after.rowsWritten - before.rowsWritten) / messages,
+      objectSeconds: (after.busyMs - before.busyMs) / 1000 / messages,
+    };
+    const queueRows = ((after.rowsByClass["QueueDO"] ?? 0) - (before.rowsByClass["QueueDO"] ?? 0)) / messages;
+    return { ...per, messages, queueRows, dollarsPerMillion: costPerMillion(per).total };
   };
-  const queueRows = ((after.rowsByClass["QueueDO"] ?? 0) - (before.rowsByClass["QueueDO"] ?? 0)) / n;
-  return { result, cost: { ...per, messages: n, queueRows, dollarsPerMillion: costPerMillion(per).total } };
 }

@@ -11,6 +11,13 @@
  * --push-only: the push consumer's drain and latency and the push subscription's (bench/push-subscription.ts) alone.
  * --single-sends-only: only the single-message sends (sequential; 256 in flight, auto-batched and not;
  * the batch-32 and no-op Worker rates they are compared with; bench/single-sends.ts).
+ * --targets-only: issue 16's targets table alone (bench/targets.ts): the scenarios its targets name, their
+ * baselines, cost per message and a met / not met line per target; the full run ends with the same.
+ * --steady-rate <msg/s>: the steady single-send rate of the targets (default 1000).
+ * --scaling-only: throughput over 1, 2, 4, 8, 16 queues of a topic (bench/scaling.ts).
+ *
+ * The flaremq server runs under the test configuration (TEST_FAULTS_ENABLED), which serves its
+ * billing meters (bench/meter.ts) and changes nothing else at the default settings.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -27,6 +34,9 @@ import { popDrain, popReport } from "./pop.js";
 import { readQueuesOf } from "./topic-queues.js";
 import { pushSubscriptionDrain, pushSubscriptionLatency } from "./push-subscription.js";
 import { singleSends } from "./single-sends.js";
+import { targetReport, targetScenarios } from "./targets.js";
+import { scaling } from "./scaling.js";
+import { withProcess } from "./process-cpu.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,6 +50,9 @@ const { values } = parseArgs({
     help: { type: "boolean", short: "h" },
     "push-only": { type: "boolean" },
     "single-sends-only": { type: "boolean" },
+    "targets-only": { type: "boolean" },
+    "steady-rate": { type: "string" },
+    "scaling-only": { type: "boolean" },
   },
 });
 if (values.help) {
@@ -52,12 +65,16 @@ if (values.help) {
   --idle-only           the idle cost alone
   --consume-only        draining a backlog alone: push consumer and POP
   --push-only           the push consumer's and the push subscription's drain and latency alone
-  --single-sends-only   single-message sends alone: sequential, 256 in flight (auto-batched and not)`);
+  --single-sends-only   single-message sends alone: sequential, 256 in flight (auto-batched and not)
+  --targets-only        issue 16's targets alone: their scenarios, baselines, cost per message, met / not met
+  --steady-rate <n>     messages per second of the targets' steady single-send scenario (default 1000)
+  --scaling-only        throughput of single and batch sends over 1, 2, 4, 8, 16 queues of a topic`);
   process.exit(0);
 }
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
 const backlog = Number(values.backlog ?? "20000");
 const latencyRate = Number(values["latency-rate"] ?? "200");
+const steadyRate = Number(values["steady-rate"] ?? "1000");
 const durationMs = Number(values["duration-s"] ?? "5") * 1000;
 const concurrency = Number(values.concurrency ?? "32");
 const load = { durationMs, concurrency };
@@ -114,7 +131,10 @@ const baseline = new Miniflare({
   port: 0,
 });
 const baselineUrl = (await baseline.ready).origin;
-const server = await startServer({ port: 0, stateDir: path.join(stateDir, "flaremq") });
+const { value: server, pid: serverPid } = await withProcess(() =>
+  startServer({ port: 0, stateDir: path.join(stateDir, "flaremq"), vars: { TEST_FAULTS_ENABLED: "true" } }),
+);
+const targetOptions = { durationMs, concurrency, backlog, steadyRate, log: (l: string) => console.error(l) };
 
 const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
 
@@ -153,6 +173,25 @@ const fetchOk = async (url: string, init?: RequestInit) => {
   await res.arrayBuffer();
   if (!res.ok) throw new Error(`${url}: ${res.status}`);
 };
+
+/** Runs `body` against the servers, then stops them and exits. */
+async function only(body: () => Promise<string[]>): Promise<never> {
+  try {
+    for (const line of await body()) console.log(line);
+  } finally {
+    await server.stop();
+    await baseline.dispose();
+    await rm(stateDir, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
+if (values["targets-only"]) {
+  await only(async () => targetReport(await targetScenarios(server.url, baselineUrl, targetOptions)));
+}
+if (values["scaling-only"]) {
+  await only(async () => (await scaling(server.url, serverPid, durationMs)).lines);
+}
 
 if (values["single-sends-only"]) {
   try {
@@ -336,9 +375,11 @@ try {
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );
   for (const line of pushSubscriptionLines) console.log(line);
-  const singles = await singleSends(server.url, baselineUrl, durationMs);
-  for (const line of singles.lines) console.log(line);
+  const targets = await targetScenarios(server.url, baselineUrl, targetOptions);
+  for (const line of targets.singles.lines) console.log(line);
+  for (const line of (await scaling(server.url, serverPid, durationMs)).lines) console.log(line);
   for (const line of await measureIdle(true)) console.log(line);
+  for (const line of targetReport(targets)) console.log(line);
 } finally {
   await server.stop();
   await baseline.dispose();
