@@ -27,6 +27,8 @@ export interface ServerMeter {
   requestsByClass: Record<string, number>;
   /** Rows written per class. */
   rowsByClass: Record<string, number>;
+  /** Replication calls (master to slave queue objects): the share of QueueDO requests a slave gets. */
+  replicateCalls: number;
 }
 
 /** The server's meters, or null when it does not serve them (not under the test configuration). */
@@ -52,6 +54,7 @@ export async function readMeter(endpoint: string): Promise<ServerMeter | null> {
     busyMs: Object.values(body.classes).reduce((a, c) => a + c.busyMs, 0),
     requestsByClass,
     rowsByClass,
+    replicateCalls: body.stubCalls?.["QueueDO"]?.["replicate"] ?? 0,
   };
 }
 
@@ -72,6 +75,8 @@ export interface ScenarioCost extends PerMessage {
   messages: number;
   /** The queue objects' rows alone, per message (log, offsets, POP state, alarms), masters and slaves. */
   queueRows: number;
+  /** Requests to queue objects as masters (QueueDO requests but the replication calls), per message. */
+  masterQueueRequests: number;
   dollarsPerMillion: number;
 }
 
@@ -100,6 +105,8 @@ export async function startMeter(
       objectSeconds: (after.busyMs - before.busyMs) / 1000 / messages,
     };
     const queueRows = ((after.rowsByClass["QueueDO"] ?? 0) - (before.rowsByClass["QueueDO"] ?? 0)) / messages;
-    return { ...per, messages, queueRows, dollarsPerMillion: costPerMillion(per).total };
+    const queueRequests = (after.requestsByClass["QueueDO"] ?? 0) - (before.requestsByClass["QueueDO"] ?? 0);
+    const masterQueueRequests = (queueRequests - (after.replicateCalls - before.replicateCalls)) / messages;
+    return { ...per, messages, queueRows, masterQueueRequests, dollarsPerMillion: costPerMillion(per).total };
   };
 }

@@ -15,6 +15,8 @@
  * baselines, cost per message and a met / not met line per target; the full run ends with the same.
  * --steady-rate <msg/s>: the steady single-send rate of the targets (default 1000).
  * --scaling-only: throughput over 1, 2, 4, 8, 16 queues of a topic (bench/scaling.ts).
+ * --capacity-only: the capacity model's inputs: CPU per request in the Worker and per message in the
+ * queue objects, from a CPU profile of the server isolate (bench/capacity.ts), with --inspector-port <n> (default 9329).
  *
  * The flaremq server runs under the test configuration (TEST_FAULTS_ENABLED), which serves its
  * billing meters (bench/meter.ts) and changes nothing else at the default settings.
@@ -37,6 +39,7 @@ import { singleSends } from "./single-sends.js";
 import { targetReport, targetScenarios } from "./targets.js";
 import { scaling } from "./scaling.js";
 import { withProcess } from "./process-cpu.js";
+import { capacity } from "./capacity.js";
 
 const { values } = parseArgs({
   options: {
@@ -53,6 +56,8 @@ const { values } = parseArgs({
     "targets-only": { type: "boolean" },
     "steady-rate": { type: "string" },
     "scaling-only": { type: "boolean" },
+    "capacity-only": { type: "boolean" },
+    "inspector-port": { type: "string" },
   },
 });
 if (values.help) {
@@ -68,7 +73,9 @@ if (values.help) {
   --single-sends-only   single-message sends alone: sequential, 256 in flight (auto-batched and not)
   --targets-only        issue 16's targets alone: their scenarios, baselines, cost per message, met / not met
   --steady-rate <n>     messages per second of the targets' steady single-send scenario (default 1000)
-  --scaling-only        throughput of single and batch sends over 1, 2, 4, 8, 16 queues of a topic`);
+  --scaling-only        throughput of single and batch sends over 1, 2, 4, 8, 16 queues of a topic
+  --capacity-only       CPU per Worker request and per message in the queue objects (a CPU profile), and one queue's ceiling
+  --inspector-port <n>  the server isolate's inspector port for --capacity-only (default 9329)`);
   process.exit(0);
 }
 const idleMs = Number(values["idle-s"] ?? "60") * 1000;
@@ -131,8 +138,15 @@ const baseline = new Miniflare({
   port: 0,
 });
 const baselineUrl = (await baseline.ready).origin;
+// The inspector only for the CPU profile: an open inspector may slow the isolate.
+const inspectorPort = values["capacity-only"] ? Number(values["inspector-port"] ?? "9329") : undefined;
 const { value: server, pid: serverPid } = await withProcess(() =>
-  startServer({ port: 0, stateDir: path.join(stateDir, "flaremq"), vars: { TEST_FAULTS_ENABLED: "true" } }),
+  startServer({
+    port: 0,
+    stateDir: path.join(stateDir, "flaremq"),
+    vars: { TEST_FAULTS_ENABLED: "true" },
+    ...(inspectorPort === undefined ? {} : { inspectorPort }),
+  }),
 );
 const targetOptions = { durationMs, concurrency, backlog, steadyRate, log: (l: string) => console.error(l) };
 
@@ -188,6 +202,9 @@ async function only(body: () => Promise<string[]>): Promise<never> {
 
 if (values["targets-only"]) {
   await only(async () => targetReport(await targetScenarios(server.url, baselineUrl, targetOptions)));
+}
+if (inspectorPort !== undefined) {
+  await only(async () => (await capacity(server.url, inspectorPort, serverPid, targetOptions)).lines);
 }
 if (values["scaling-only"]) {
   await only(async () => (await scaling(server.url, serverPid, durationMs)).lines);
