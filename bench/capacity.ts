@@ -22,6 +22,7 @@ import { IsolateProfiler, type CpuSplit } from "./cpu-profile.js";
 import { progressBar, runLoad } from "./load.js";
 import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
 import { processCpuMs } from "./process-cpu.js";
+import { readQueuesOf } from "./topic-queues.js";
 
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 /** Cloudflare's soft limit on one object's request rate. */
@@ -29,6 +30,8 @@ const OBJECT_REQUESTS_PER_S = 1000;
 
 export interface CapacityRow {
   name: string;
+  /** Bytes of SQLite storage per stored message over the scenario topic's master queues (send scenarios). */
+  storageBytesPerMessage: number | null;
   rate: number;
   messages: number;
   cpu: CpuSplit;
@@ -80,8 +83,16 @@ export async function capacity(
       );
       const cpuAfter = processCpuMs(serverPid);
       await producer.shutdown();
+      let bytes = 0;
+      let stored = 0;
+      for (const mq of readQueuesOf(await admin.topicRoute(topic), topic)) {
+        const stats = await admin.queueStats(mq);
+        bytes += stats.storageBytes;
+        stored += stats.maxOffset - stats.minOffset;
+      }
       rows.push({
         name: s.name,
+        storageBytesPerMessage: stored > 0 ? bytes / stored : null,
         rate: result.items / result.seconds,
         messages: result.items,
         cpu,
@@ -104,6 +115,7 @@ export async function capacity(
     const cpu = await profiler.stop();
     rows.push({
       name: "drain a backlog, 32 per pull (push consumer)",
+      storageBytesPerMessage: null,
       rate: drain.items / drain.seconds,
       messages: drain.items,
       cpu,
@@ -145,6 +157,9 @@ function capacityReport(rows: CapacityRow[]): string[] {
   }
   if (rows.some((r) => r.processMs === null))
     lines.push("(no process CPU on this system: the CPU columns are the profile's wall-clock samples, an upper bound)");
+  for (const r of rows) {
+    if (r.storageBytesPerMessage !== null) lines.push(`storage, ${r.name}: ${fmt(r.storageBytesPerMessage)} bytes of SQLite database per stored 1 KiB message`);
+  }
   lines.push("", "projected ceilings of one queue (its master object on a thread of its own; measured figures above):");
   for (const r of rows) {
     if (!r.cost) continue;

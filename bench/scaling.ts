@@ -1,10 +1,10 @@
 /**
- * Issue 16's scaling scenario: the same load on topics of 1, 2, 4, 8 and 16 queues (all on one
- * broker, so a queue count is the number of queue objects a send is spread over), two ways:
- * 256 single sends in flight (auto-batched) and 8 batches of 32 in flight. Throughput grows with
- * the queues as long as one queue object's single thread is the limit; locally every object
- * shares one workerd process on the machine's cores, so growth stops where that process (and the
- * load generator beside it) saturates the machine. Each row reports the workerd process's CPU
+ * Issue 16's scaling scenario: topics of 1, 2, 4, 8 and 16 queues (all on one broker, so a queue
+ * count is the number of queue objects a send is spread over), each queue given the same load, two
+ * ways: 64 single sends in flight per queue (auto-batched) and 2 batches of 32 in flight per queue.
+ * Throughput grows with the queues as long as one queue object's single thread is the limit;
+ * locally every object shares one workerd isolate on the machine's cores, so growth stops where
+ * that isolate (and the load generator beside it) saturates the machine. Each row reports the workerd process's CPU
  * (cores busy, ms per message) and the load generator's, to show where that happens; on
  * Cloudflare each queue object has a thread of its own (docs/performance.md, capacity model).
  * Run alone with `npm run bench -- --scaling-only`.
@@ -31,9 +31,10 @@ export interface ScalingRow {
   cost: ScenarioCost | null;
 }
 
+/** In flight per queue: the load grows with the queue count, so each queue sees the same. */
 const WORKLOADS = {
-  single: { label: "256 single sends in flight", concurrency: 256 },
-  batch: { label: "8 batches of 32 in flight", concurrency: 8 },
+  single: { label: "64 single sends in flight per queue", perQueue: 64 },
+  batch: { label: "2 batches of 32 in flight per queue", perQueue: 2 },
 } as const;
 
 /** `serverPid`: the workerd process of the server at `endpoint` (bench/process-cpu.ts), or null. */
@@ -45,10 +46,11 @@ export async function scaling(endpoint: string, serverPid: number | null, durati
       const topic = `BenchScale${queues}${workload}${Date.now()}`;
       await admin.createTopic(topic, { queueNums: queues, brokers: ["broker-a"] });
       const { fetch, count } = countingFetch();
-      const producer = new Producer({ endpoint, credentials: null, group: "bench_scale_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: 1000, fetch });
+      const producer = new Producer({ endpoint, credentials: null, group: "bench_scale_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: 10_000, fetch });
       await producer.start();
       await Promise.all(Array.from({ length: 64 }, () => producer.send({ topic, body: body1k }))); // every queue object awake
-      const { label, concurrency } = WORKLOADS[workload];
+      const { label, perQueue } = WORKLOADS[workload];
+      const concurrency = perQueue * queues;
       const name = `${queues} queue${queues === 1 ? "" : "s"}: ${label}`;
       const batch = Array.from({ length: 32 }, () => ({ topic, body: body1k }));
       const finish = await startMeter(endpoint, count, 0);
