@@ -201,7 +201,10 @@ async function only(body: () => Promise<string[]>): Promise<never> {
 }
 
 if (values["targets-only"]) {
-  await only(async () => targetReport(await targetScenarios(server.url, baselineUrl, targetOptions)));
+  await only(async () => {
+    const run = await targetScenarios(server.url, baselineUrl, targetOptions);
+    return [...run.singles.lines, ...targetReport(run)];
+  });
 }
 if (inspectorPort !== undefined) {
   await only(async () => (await capacity(server.url, inspectorPort, serverPid, targetOptions)).lines);
