@@ -241,7 +241,7 @@ try {
   await producer.start();
   /**
    * Rows written per stored message over every queue of a topic (a cost figure), on the
-   * masters and on their slaves (replication lands within ASYNC_REPLICATION_DELAY_MS).
+   * masters and on their slaves (replication lands right after the sends).
    */
   const rowsPerMessage = async (topic: string, on: Admin = admin): Promise<Cost> => {
     await new Promise((r) => setTimeout(r, 500));

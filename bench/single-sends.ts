@@ -36,7 +36,7 @@ export interface SingleSends {
 }
 
 async function rowsWritten(admin: Admin, topic: string): Promise<{ rows: number; slaveRows: number; messages: number }> {
-  // Replication lands within ASYNC_REPLICATION_DELAY_MS.
+  // Replication lands right after the sends.
   await new Promise((r) => setTimeout(r, 500));
   const route = await admin.topicRoute(topic);
   const queues: MessageQueue[] = route.queueDatas.flatMap((q) =>
