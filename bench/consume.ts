@@ -1,5 +1,5 @@
 /** Consumer benchmarks: draining a backlog with a push consumer, and end-to-end latency at a fixed rate. */
-import { Admin, Producer, PushConsumer, concurrently } from "../client/index.js";
+import { Admin, Producer, PushConsumer, concurrently, type FetchLike } from "../client/index.js";
 import type { LoadResult } from "./load.js";
 
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
@@ -26,8 +26,17 @@ export function percentile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-/** Sends `backlog` messages in batches, then times one push consumer draining them. */
-export async function drainBacklog(endpoint: string, backlog: number, log: (line: string) => void): Promise<LoadResult> {
+/**
+ * Sends `backlog` messages in batches, then times one push consumer draining them, 32 per pull.
+ * `fetch` is the consumer's (to count its requests); `beforeDrain` runs once the backlog is
+ * stored, just before the consumer starts (to start a meter).
+ */
+export async function drainBacklog(
+  endpoint: string,
+  backlog: number,
+  log: (line: string) => void,
+  options: { fetch?: FetchLike; beforeDrain?: () => Promise<void> } = {},
+): Promise<LoadResult> {
   const admin = new Admin({ endpoint, credentials: null });
   const topic = `BenchDrain${Date.now()}`;
   await admin.createTopic(topic, { queueNums: 4 });
@@ -39,6 +48,7 @@ export async function drainBacklog(endpoint: string, backlog: number, log: (line
     await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
   }
   const total = (await admin.consumerProgress("bench_drain_cg", topic)).queues.reduce((n, q) => n + q.brokerOffset, 0);
+  await options.beforeDrain?.();
   let consumed = 0;
   let done!: () => void;
   const finished = new Promise<void>((r) => (done = r));
@@ -47,7 +57,9 @@ export async function drainBacklog(endpoint: string, backlog: number, log: (line
     credentials: null,
     group: "bench_drain_cg",
     consumeFromWhere: "CONSUME_FROM_FIRST_OFFSET",
+    pullBatchSize: 32,
     consumeMessageBatchMaxSize: 32,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
     heartbeatIntervalMs: 2000,
     sessionTimeoutMs: 10_000,
   });

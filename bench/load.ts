@@ -45,10 +45,12 @@ export async function runLoad(
 
 /** A one-line progress bar on stderr. */
 export function progressBar(label: string): (fraction: number, ops: number) => void {
+  let done = false;
   return (fraction, ops) => {
     // Without a terminal, print one line per scenario instead of redrawing.
     if (!process.stderr.isTTY) {
-      if (fraction >= 1) process.stderr.write(`  done: ${label} (${ops} ops)\n`);
+      if (fraction >= 1 && !done) process.stderr.write(`  done: ${label} (${ops} ops)\n`);
+      done ||= fraction >= 1;
       return;
     }
     const width = 30;

@@ -3,30 +3,36 @@
  * awaited; and 256 single sends in flight, with the producer's auto-batching on and off, set
  * against the same 256 messages sent as 8 batches of 32 in flight and against a no-op Worker
  * request, all in the same run. Every row reports rows written and HTTP requests per message,
- * the two things Cloudflare bills a send by. Run alone with `npm run bench -- --single-sends-only`.
+ * the two things Cloudflare bills a send by, and, on a server under the test configuration,
+ * everything the objects did for it (bench/meter.ts) and the estimated cost per million
+ * messages. Run alone with `npm run bench -- --single-sends-only`.
  */
 import { Admin, Producer, type MessageQueue, type ProducerOptions } from "../client/index.js";
 import { progressBar, runLoad, type LoadResult } from "./load.js";
+import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
 
 const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 
-interface Row {
+export interface SingleSendRow {
   result: LoadResult;
   /** Messages per second. */
   rate: number;
   rowsPerMessage: number;
   slaveRowsPerMessage: number;
   requestsPerMessage: number;
+  /** Everything billed per message, from the server's meters (null without them). */
+  cost: ScenarioCost | null;
 }
 
-/** A fetch that counts the HTTP requests a client makes. */
-function countingFetch(): { fetch: typeof fetch; count: { requests: number } } {
-  const count = { requests: 0 };
-  const counted: typeof fetch = (input, init) => {
-    count.requests++;
-    return fetch(input, init);
-  };
-  return { fetch: counted, count };
+export interface SingleSends {
+  results: LoadResult[];
+  lines: string[];
+  noop: LoadResult;
+  batch: SingleSendRow;
+  sequential: SingleSendRow;
+  sequentialOff: SingleSendRow;
+  inFlight: SingleSendRow;
+  inFlightOff: SingleSendRow;
 }
 
 async function rowsWritten(admin: Admin, topic: string): Promise<{ rows: number; slaveRows: number; messages: number }> {
@@ -47,10 +53,10 @@ async function rowsWritten(admin: Admin, topic: string): Promise<{ rows: number;
   return total;
 }
 
-export async function singleSends(endpoint: string, baselineUrl: string, durationMs: number): Promise<{ results: LoadResult[]; lines: string[] }> {
+export async function singleSends(endpoint: string, baselineUrl: string, durationMs: number): Promise<SingleSends> {
   const admin = new Admin({ endpoint, credentials: null });
   const results: LoadResult[] = [];
-  const rows = new Map<string, Row>();
+  const rows = new Map<string, SingleSendRow>();
   let n = 0;
 
   /** One scenario on a fresh 8-queue topic (4 per broker) and a fresh producer; warmed up first. */
@@ -59,7 +65,7 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     concurrency: number,
     options: Partial<ProducerOptions>,
     op: (producer: Producer, topic: string) => Promise<number | void>,
-  ): Promise<Row> => {
+  ): Promise<SingleSendRow> => {
     const topic = `BenchSingle${Date.now()}x${n++}`;
     await admin.createTopic(topic, { queueNums: 4 });
     const { fetch, count } = countingFetch();
@@ -76,17 +82,20 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     await Promise.all(Array.from({ length: 32 }, () => producer.send({ topic, body: body1k })));
     const before = await rowsWritten(admin, topic);
     count.requests = 0;
+    const finish = await startMeter(endpoint, count, 0);
     const result = await runLoad(name, { durationMs, concurrency }, () => op(producer, topic), progressBar(name));
     const requests = count.requests;
     await producer.shutdown();
+    const cost = await finish(result.items);
     const after = await rowsWritten(admin, topic);
     const messages = after.messages - before.messages;
-    const row: Row = {
+    const row: SingleSendRow = {
       result,
       rate: result.items / result.seconds,
       rowsPerMessage: (after.rows - before.rows) / messages,
       slaveRowsPerMessage: (after.slaveRows - before.slaveRows) / messages,
       requestsPerMessage: requests / messages,
+      cost,
     };
     results.push(result);
     rows.set(name, row);
@@ -116,13 +125,13 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
   const fmt = (v: number, d = 0) => v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const lines = [
     "",
-    "| single sends (1 KiB) | messages/s | p50 ms | p99 ms | ÷ batch-32 rate | ÷ no-op Worker req/s (sequential) | rows / message (master + slave) | requests / message |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|",
-    `| ${noop.name} | ${fmt(noop.opsPerSec)} req/s | ${fmt(noop.p50Ms, 2)} | ${fmt(noop.p99Ms, 2)} | – | 1.00 | – | 1 |`,
+    "| single sends (1 KiB) | messages/s | p50 ms | p99 ms | ÷ batch-32 rate | ÷ no-op Worker req/s (sequential) | rows / message (master + slave) | requests / message | object requests / message | all rows / message | $ / M messages |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    `| ${noop.name} | ${fmt(noop.opsPerSec)} req/s | ${fmt(noop.p50Ms, 2)} | ${fmt(noop.p99Ms, 2)} | – | 1.00 | – | 1 | – | – | – |`,
   ];
   for (const [name, r] of rows) {
     lines.push(
-      `| ${name} | ${fmt(r.rate)} | ${fmt(r.result.p50Ms, 2)} | ${fmt(r.result.p99Ms, 2)} | ${fmt(r.rate / batch.rate, 2)} | ${fmt(r.rate / noop.opsPerSec, 2)} | ${fmt(r.rowsPerMessage, 3)} + ${fmt(r.slaveRowsPerMessage, 3)} | ${fmt(r.requestsPerMessage, 3)} |`,
+      `| ${name} | ${fmt(r.rate)} | ${fmt(r.result.p50Ms, 2)} | ${fmt(r.result.p99Ms, 2)} | ${fmt(r.rate / batch.rate, 2)} | ${fmt(r.rate / noop.opsPerSec, 2)} | ${fmt(r.rowsPerMessage, 3)} + ${fmt(r.slaveRowsPerMessage, 3)} | ${fmt(r.requestsPerMessage, 3)} | ${r.cost ? fmt(r.cost.objectRequests, 3) : "–"} | ${r.cost ? fmt(r.cost.rowsWritten, 3) : "–"} | ${r.cost ? `$${fmt(r.cost.dollarsPerMillion, 3)}` : "–"} |`,
     );
   }
   lines.push(
@@ -130,5 +139,5 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×); autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×`,
     `256 single sends in flight: ${fmt(inFlight.rate)} msg/s = ${fmt(inFlight.rate / batch.rate, 2)}× the batch-32 rate (target ≥ 0.9×), ${fmt(inFlight.rate / inFlightOff.rate, 1)}× autoBatch off (${fmt(inFlightOff.rate)} msg/s), ${fmt(inFlight.requestsPerMessage, 3)} requests and ${fmt(inFlight.rowsPerMessage, 3)} master rows per message`,
   );
-  return { results, lines };
+  return { results, lines, noop, batch, sequential, sequentialOff, inFlight, inFlightOff };
 }

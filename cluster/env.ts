@@ -73,7 +73,7 @@ export interface Vars {
   SLAVE_READ_ENABLE?: string;
   /** How far behind (messages) a consumer is sent to a slave; default 10000. */
   SLAVE_READ_BEHIND_MESSAGES?: string;
-  /** Test configuration only: enables /_test/faults and shorter broker timers. Never set in production. */
+  /** Test configuration only: enables /_test/faults, /_test/activity with the benchmark's billing meters, and shorter broker timers. Never set in production. */
   TEST_FAULTS_ENABLED?: string;
   /** Checks before an undecided half message is rolled back; default 15. */
   TRANSACTION_CHECK_MAX?: string;

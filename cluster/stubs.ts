@@ -3,7 +3,8 @@
  * here (as partyserver's getServerByName), so a name rule is written once, the edge and the
  * objects build the same names, and a slave is placed the same way wherever it is first called.
  * Test faults (cluster/faults.ts: unreachable NameServers, masters and slaves) are applied here
- * too, only under the test configuration.
+ * too, only under the test configuration, and so is the count of calls the benchmark reads
+ * (cluster/request-meter.ts).
  */
 import type { TopicConfig } from "../protocol/route.js";
 import type { MessageQueue } from "../protocol/message.js";
@@ -11,6 +12,7 @@ import type { Env } from "./env.js";
 import { readConfig } from "./config.js";
 import { currentFaults, unreachableStub } from "./faults.js";
 import { callRpc } from "./rpc-errors.js";
+import { meteredStub } from "./request-meter.js";
 
 export type QueueStub = ReturnType<Env["QUEUE"]["get"]>;
 export type BrokerStub = ReturnType<Env["BROKER"]["get"]>;
@@ -33,7 +35,8 @@ export function brokerMemberName(brokerName: string, brokerId: number): string {
 function getMember<T extends Env["QUEUE"] | Env["BROKER"]>(env: Env, ns: T, name: string, brokerId: number): ReturnType<T["get"]> {
   const id = ns.idFromName(name);
   const hint = brokerId === 0 ? undefined : readConfig(env).slaveLocationHint;
-  return (hint ? ns.get(id, { locationHint: hint as DurableObjectLocationHint }) : ns.get(id)) as ReturnType<T["get"]>;
+  const stub = (hint ? ns.get(id, { locationHint: hint as DurableObjectLocationHint }) : ns.get(id)) as ReturnType<T["get"]>;
+  return meteredStub(env, ns === env.QUEUE ? "QueueDO" : "BrokerDO", stub);
 }
 
 /** A queue object: the master's (brokerId 0), or a slave's. */
@@ -81,25 +84,25 @@ export function nameServerStub(env: Env, instance: string): NameServerStub {
   if (env.TEST_FAULTS_ENABLED === "true" && currentFaults().unreachableNameServers.includes(instance)) {
     return unreachableStub<NameServerStub>(instance);
   }
-  return env.NAMESRV.get(env.NAMESRV.idFromName(instance));
+  return meteredStub(env, "NameServerDO", env.NAMESRV.get(env.NAMESRV.idFromName(instance)));
 }
 
 export function producerGroupStub(env: Env, group: string) {
-  return env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group));
+  return meteredStub(env, "ProducerGroupDO", env.PRODUCER_GROUP.get(env.PRODUCER_GROUP.idFromName(group)));
 }
 
 export function consumerGroupStub(env: Env, group: string) {
-  return env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group));
+  return meteredStub(env, "ConsumerGroupDO", env.CONSUMER_GROUP.get(env.CONSUMER_GROUP.idFromName(group)));
 }
 
 /** The one object holding managed accounts. */
 export function accountsStub(env: Env) {
-  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts"));
+  return meteredStub(env, "AccountsDO", env.ACCOUNTS.get(env.ACCOUNTS.idFromName("accounts")));
 }
 
 /** One object per access key: the nonces of its signed requests. */
 export function replayGuardStub(env: Env, accessKey: string) {
-  return env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(accessKey));
+  return meteredStub(env, "ReplayGuardDO", env.REPLAY_GUARD.get(env.REPLAY_GUARD.idFromName(accessKey)));
 }
 
 /** Empties every queue of a deleted topic, on the master and on every slave. */

@@ -24,6 +24,8 @@ export interface ServerOptions {
   vars?: Record<string, string>;
   /** Skip the build when the caller already built the bundle. */
   skipBuild?: boolean;
+  /** Opens workerd's V8 inspector on this port (the benchmark's CPU profile); closed when unset. */
+  inspectorPort?: number;
 }
 
 export interface RunningServer {
@@ -55,6 +57,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     durableObjectsPersist: path.join(options.stateDir, "do"),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 8787,
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
   } as ConstructorParameters<typeof Miniflare>[0]);
   const url = await mf.ready;
   return {

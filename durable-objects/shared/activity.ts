@@ -17,6 +17,8 @@
  * test configuration at GET /_test/activity; the local server runs every object in one isolate).
  */
 
+import { meterStorage } from "./storage-meter.js";
+
 export interface Activity {
   /** Calls in progress now. */
   inFlight: number;
@@ -34,6 +36,18 @@ interface Tracked extends Activity {
 const byObject = new WeakMap<object, Tracked>();
 /** Per class: what its objects in this isolate did, summed; objects that left memory included. */
 const byClass = new Map<string, Activity & { objects: number }>();
+/**
+ * Per class, the calls the runtime makes on its own (each a billed request on Cloudflare, a
+ * WebSocket message at 20:1): alarm runs and hibernatable WebSocket events. Requests made
+ * through a stub are counted where the stub is (cluster/request-meter.ts).
+ */
+const RUNTIME_HANDLERS = ["alarm", "webSocketMessage", "webSocketClose", "webSocketError"];
+const handlerCalls = new Map<string, Record<string, number>>();
+
+interface Metered {
+  ctx?: { storage?: DurableObjectStorage };
+  env?: { TEST_FAULTS_ENABLED?: string };
+}
 
 function tracked(instance: object, className: string): Tracked {
   let t = byObject.get(instance);
@@ -41,8 +55,17 @@ function tracked(instance: object, className: string): Tracked {
     t = { className, inFlight: 0, activations: 0, busyMs: 0, busySince: 0 };
     byObject.set(instance, t);
     classTotals(className).objects++;
+    // Billing meters only under the test configuration (the benchmark's cost figures).
+    const { ctx, env } = instance as Metered;
+    if (env?.TEST_FAULTS_ENABLED === "true" && ctx?.storage) meterStorage(className, ctx.storage);
   }
   return t;
+}
+
+function countHandler(className: string, name: string): void {
+  let calls = handlerCalls.get(className);
+  if (!calls) handlerCalls.set(className, (calls = {}));
+  calls[name] = (calls[name] ?? 0) + 1;
 }
 
 function classTotals(className: string): Activity & { objects: number } {
@@ -84,8 +107,10 @@ export function trackActivity(cls: { readonly name: string; readonly prototype: 
     const d = Object.getOwnPropertyDescriptor(proto, name);
     if (name === "constructor" || notCounted.includes(name) || !d || typeof d.value !== "function") continue;
     const method = d.value as (this: object, ...args: unknown[]) => unknown;
+    const isHandler = RUNTIME_HANDLERS.includes(name);
     const counted = function (this: object, ...args: unknown[]): unknown {
       const t = tracked(this, cls.name);
+      if (isHandler) countHandler(cls.name, name);
       begin(t);
       let result: unknown;
       try {
@@ -114,4 +139,9 @@ export function activityOf(instance: object): Activity {
 /** Every tracked class's activity in this isolate, by class name (busy time of the busy spans that ended). */
 export function activityTotals(): Record<string, Activity & { objects: number }> {
   return Object.fromEntries([...byClass].map(([name, c]) => [name, { ...c }]));
+}
+
+/** Alarm runs and WebSocket events per class in this isolate (counted under any configuration). */
+export function handlerCallTotals(): Record<string, Record<string, number>> {
+  return Object.fromEntries([...handlerCalls].map(([name, calls]) => [name, { ...calls }]));
 }

@@ -3,7 +3,9 @@
  * deployed config sets:
  * - PUT /_test/faults: fault injection for HA tests (unreachable NameServers and masters, silent brokers)
  * - GET /_test/activity: what the objects of this isolate did, per class (calls in progress,
- *   activations, busy time; durable-objects/shared/activity.ts), for the benchmark's idle cost
+ *   activations, busy time; durable-objects/shared/activity.ts), for the benchmark's idle cost,
+ *   and what Cloudflare would bill them for: stub calls (cluster/request-meter.ts), alarm runs and
+ *   WebSocket events, storage writes (durable-objects/shared/storage-meter.ts), for its cost per message
  */
 import { Hono } from "hono";
 import { MQError } from "../../protocol/errors.js";
@@ -14,7 +16,9 @@ import { brokerStub } from "../../cluster/stubs.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { currentFaults, setFaults } from "../../cluster/faults.js";
 import { readJson } from "../shared/validate.js";
-import { activityTotals } from "../../durable-objects/shared/activity.js";
+import { activityTotals, handlerCallTotals } from "../../durable-objects/shared/activity.js";
+import { storageWriteTotals } from "../../durable-objects/shared/storage-meter.js";
+import { stubCallTotals } from "../../cluster/request-meter.js";
 
 export const faultRoutes = new Hono<AppEnv>()
   .put("/faults", async (c) => {
@@ -32,5 +36,5 @@ export const faultRoutes = new Hono<AppEnv>()
   })
   .get("/activity", (c) => {
     if (!readConfig(c.env).testFaultsEnabled) throw new MQError("NOT_FOUND", "activity counts are off in this configuration");
-    return c.json({ classes: activityTotals() });
+    return c.json({ classes: activityTotals(), stubCalls: stubCallTotals(), handlerCalls: handlerCallTotals(), storageWrites: storageWriteTotals() });
   });

@@ -134,7 +134,7 @@ export const operations: Operation[] = [
     path: "/_test/activity",
     tag: "ops",
     summary:
-      "Test configuration only (404 otherwise): per object class, calls in progress, activations and busy time in this isolate (the benchmark's idle cost)",
+      "Test configuration only (404 otherwise): per object class, calls in progress, activations and busy time in this isolate (the benchmark's idle cost), stub calls, alarm runs, WebSocket events and storage writes (its cost per message)",
     auth: ADMIN,
   },
   {
