@@ -99,12 +99,12 @@ export function checkSnippets(snippets: readonly Snippet[], root: string = ROOT)
   snippets.forEach((s, i) => files.set(path.join(root, `__doc_snippet_${i}.ts`), s));
   const options = compilerOptions(root);
   const host = ts.createCompilerHost(options);
-  const { fileExists, readFile, getSourceFile } = host;
-  host.fileExists = (f) => files.has(path.resolve(f)) || fileExists.call(host, f);
-  host.readFile = (f) => files.get(path.resolve(f))?.code ?? readFile.call(host, f);
+  const disk = ts.createCompilerHost(options);
+  host.fileExists = (f) => files.has(path.resolve(f)) || disk.fileExists(f);
+  host.readFile = (f) => files.get(path.resolve(f))?.code ?? disk.readFile(f);
   host.getSourceFile = (f, languageVersion, onError, shouldCreate) => {
     const snippet = files.get(path.resolve(f));
-    return snippet ? ts.createSourceFile(f, snippet.code, languageVersion, true) : getSourceFile.call(host, f, languageVersion, onError, shouldCreate);
+    return snippet ? ts.createSourceFile(f, snippet.code, languageVersion, true) : disk.getSourceFile(f, languageVersion, onError, shouldCreate);
   };
   const program = ts.createProgram([...files.keys()], options, host);
   const errors: SnippetError[] = [];
