@@ -1,0 +1,235 @@
+/**
+ * Every example of examples/tutorial/ runs, as a user runs it, against a real local server, and
+ * prints what it shows: each is a child process (`node --import tsx <file>`, in its folder, so
+ * "flaremq" resolves through examples/tutorial/tsconfig.json) given FLAREMQ_ENDPOINT and the
+ * server's credentials in FLAREMQ_ACCESS_KEY / FLAREMQ_SECRET_KEY, as `npm start` users give
+ * theirs. The examples use topics and groups of their own, so they run at once (a few at a
+ * time: 2 cores); each test then checks one example's output for its semantics. A new example
+ * file without a test here, or missing from examples/README.md, fails the first test.
+ */
+import { execFile } from "node:child_process";
+import { readdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect } from "vitest";
+import { ROOT as REPO } from "../../scripts/build.js";
+import { ROOT } from "../auth-helpers.js";
+import { it, test } from "../fixture.js";
+import { waitFor } from "../helpers.js";
+import { Semaphore } from "../../client/concurrency.js";
+import type { Admin } from "../../client/index.js";
+
+const TUTORIAL = path.join(REPO, "examples", "tutorial");
+/** Started in this order: those that wait longest (for check-backs, delays) first. */
+const EXAMPLES = [
+  "transaction",
+  "delayed",
+  "ordered",
+  "broadcast",
+  "push-consumer",
+  "filter-tag",
+  "filter-sql",
+  "lite-pull-subscribe",
+  "lite-pull-assign",
+  "pull-consumer",
+  "batch",
+  "producer-sync",
+  "producer-async",
+  "producer-oneway",
+] as const;
+type Example = (typeof EXAMPLES)[number];
+/** Examples running at once: each is a Node process compiling the client, beside the server. */
+const CONCURRENCY = 4;
+
+// A server with an account, so the examples sign their requests with what the environment gives.
+test.override("serverOptions", { vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }]) }, credentials: ROOT });
+
+interface Run {
+  stdout: string;
+  lines: string[];
+}
+
+function runExample(name: Example, env: NodeJS.ProcessEnv): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["--import", "tsx", `${name}.ts`], { cwd: TUTORIAL, env, timeout: 90_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${name}.ts failed (${error.message})\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      else resolve({ stdout, lines: stdout.split("\n").filter((l) => l.length > 0) });
+    });
+  });
+}
+
+const runs = new Map<Example, Promise<Run>>();
+
+test.beforeAll(async ({ server }) => {
+  const env = { ...process.env, FLAREMQ_ENDPOINT: server.url, FLAREMQ_ACCESS_KEY: ROOT.accessKey, FLAREMQ_SECRET_KEY: ROOT.secretKey };
+  const slots = new Semaphore(CONCURRENCY);
+  for (const name of EXAMPLES) {
+    const run = slots.acquire().then(() => runExample(name, env).finally(() => slots.release()));
+    run.catch(() => undefined); // its test reports the failure
+    runs.set(name, run);
+  }
+});
+
+/** The `key=value` and `key="quoted value"` fields of a printed line. */
+function fields(line: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const m of line.matchAll(/(\w+)=(?:"([^"]*)"|(\S+))/g)) out[m[1]!] = m[2] ?? m[3]!;
+  return out;
+}
+
+/** The fields of the lines that start with `prefix`, in printed order. */
+async function printed(name: Example, prefix: string): Promise<Record<string, string>[]> {
+  const { lines } = await runs.get(name)!;
+  return lines.filter((l) => l.startsWith(prefix)).map(fields);
+}
+
+async function storedCount(admin: Admin, topic: string): Promise<number> {
+  const { queues } = await admin.topicStatus(topic);
+  return queues.reduce((n, q) => n + q.maxOffset - q.minOffset, 0);
+}
+
+const hello = (n: number, text = "Hello RocketMQ"): string[] => Array.from({ length: n }, (_, i) => `${text} ${i}`);
+const sorted = (values: string[]): string[] => [...values].sort();
+
+describe("examples/tutorial", () => {
+  it("has a test for every example file, each with a one-line header, each named in examples/README.md", async () => {
+    const files = (await readdir(TUTORIAL)).filter((f) => f.endsWith(".ts")).map((f) => f.slice(0, -".ts".length));
+    expect(files.sort()).toEqual([...EXAMPLES].sort());
+    const readme = await readFile(path.join(REPO, "examples", "README.md"), "utf8");
+    for (const name of files) {
+      expect(readme).toContain(`[tutorial/${name}.ts](tutorial/${name}.ts)`);
+      const [header] = (await readFile(path.join(TUTORIAL, `${name}.ts`), "utf8")).split("\n");
+      expect(header).toMatch(/^\/\*\* \S.* \*\/$/);
+    }
+  });
+
+  it("producer-sync: ten SEND_OK results, each stored", async ({ admin }) => {
+    const sent = await printed("producer-sync", "SEND_OK ");
+    expect(sent).toHaveLength(10);
+    expect(new Set(sent.map((s) => s.msgId)).size).toBe(10);
+    for (const s of sent) expect(await admin.viewMessageById("TopicTest", s.msgId!)).toMatchObject({ queueOffset: Number(s.offset), tags: "TagA" });
+    expect(await storedCount(admin, "TopicTest")).toBe(10);
+  });
+
+  it("producer-async: every callback reports SEND_OK once, each stored", async ({ admin }) => {
+    const sent = await printed("producer-async", "SEND_OK ");
+    expect(sorted(sent.map((s) => s.index!))).toEqual(sorted(Array.from({ length: 10 }, (_, i) => String(i))));
+    expect(await storedCount(admin, "AsyncTopicTest")).toBe(10);
+  });
+
+  it("producer-oneway: ten oneway sends, all stored", async ({ admin }) => {
+    expect(await printed("producer-oneway", "sent oneway ")).toHaveLength(10);
+    // A oneway send is answered before its write: the last ones may still be landing.
+    await waitFor("ten oneway messages stored", async () => (await storedCount(admin, "OnewayTopicTest")) === 10);
+  });
+
+  it("push-consumer: receives each of its ten messages once", async () => {
+    const received = await printed("push-consumer", "received ");
+    expect(sorted(received.map((r) => r.body!))).toEqual(sorted(hello(10)));
+    expect(received.every((r) => r.tag === "TagA")).toBe(true);
+  });
+
+  it("pull-consumer: pulls each message once, queue by queue, until every queue has no new message", async () => {
+    const { lines } = await runs.get("pull-consumer")!;
+    expect(sorted((await printed("pull-consumer", "received ")).map((r) => r.body!))).toEqual(sorted(hello(10)));
+    expect(lines.filter((l) => l.startsWith("NO_NEW_MSG "))).toHaveLength(8); // 4 queues on each of 2 brokers
+    expect(lines.at(-1)).toBe("pulled 10 messages");
+  });
+
+  it("lite-pull-subscribe: polls each of its ten messages once", async () => {
+    expect(sorted((await printed("lite-pull-subscribe", "received ")).map((r) => r.body!))).toEqual(sorted(hello(10)));
+  });
+
+  it("lite-pull-assign: reads only the queues it assigned itself, every message sent to them", async () => {
+    const { lines } = await runs.get("lite-pull-assign")!;
+    const assigned = lines
+      .find((l) => l.startsWith("assigned "))!
+      .split(" ")
+      .slice(1);
+    expect(assigned).toEqual(["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3"]); // the first half of 8 queues
+    const expected = Number(/^sent 16 messages, (\d+) to the assigned queues$/m.exec(lines.join("\n"))?.[1]);
+    const received = await printed("lite-pull-assign", "received ");
+    expect(received).toHaveLength(expected);
+    expect(expected).toBeGreaterThan(0);
+    expect(new Set(received.map((r) => r.msgId)).size).toBe(expected);
+    for (const r of received) expect(assigned).toContain(r.queue);
+  });
+
+  it("ordered: each order's steps share one queue and are consumed in the order sent", async () => {
+    const sent = await printed("ordered", "SEND_OK ");
+    const received = await printed("ordered", "received ");
+    expect(received).toHaveLength(sent.length);
+    const stepsOf = (lines: Record<string, string>[], order: string) => lines.filter((l) => l.order === order).map((l) => l.step);
+    const orders = [...new Set(sent.map((s) => s.order!))];
+    expect(orders).toHaveLength(3);
+    for (const order of orders) {
+      expect(new Set(sent.filter((s) => s.order === order).map((s) => s.queue)).size).toBe(1);
+      expect(stepsOf(received, order)).toEqual(stepsOf(sent, order));
+    }
+  });
+
+  it("delayed: each message arrives no sooner than its level's 1 s after it was sent", async () => {
+    const sent = await printed("delayed", "SEND_OK ");
+    expect(sent).toHaveLength(5);
+    expect(sent.every((s) => s.offset === "-1" && s.level === "1")).toBe(true); // no queue offset until due
+    const received = await printed("delayed", "received ");
+    expect(sorted(received.map((r) => r.msgId!))).toEqual(sorted(sent.map((s) => s.msgId!)));
+    for (const r of received) expect(Number(r.delayMs)).toBeGreaterThanOrEqual(1000);
+  });
+
+  it("batch: a batch of three with consecutive offsets, then a list of 2,500 split under the 1,024-message cap", async ({ admin }) => {
+    const batches = await printed("batch", "SEND_OK ");
+    expect(batches.map((b) => Number(b.batch))).toEqual([3, 1024, 1024, 452]);
+    const ids = batches[0]!.msgIds!.split(",");
+    expect(ids).toHaveLength(3);
+    const [broker, queueId] = batches[0]!.queue!.split(":");
+    const offset = Number(batches[0]!.offset);
+    for (const [i, id] of ids.entries()) {
+      expect(await admin.viewMessageById("BatchTest", id)).toMatchObject({ brokerName: broker, queueId: Number(queueId), queueOffset: offset + i });
+    }
+    expect(await storedCount(admin, "BatchTest")).toBe(2503);
+  });
+
+  it("filter-tag: receives the TagA and TagC messages and no TagB", async () => {
+    const received = await printed("filter-tag", "received ");
+    expect(sorted(received.map((r) => r.tag!))).toEqual(sorted([...Array<string>(5).fill("TagA"), ...Array<string>(5).fill("TagC")]));
+    const bodies = (await printed("filter-tag", "SEND_OK ")).flatMap((s, i) => (s.tag === "TagB" ? [] : [`Hello world ${i}`]));
+    expect(sorted(received.map((r) => r.body!))).toEqual(sorted(bodies));
+  });
+
+  it("filter-sql: receives only TagA or TagB messages with a between 0 and 3", async () => {
+    const received = await printed("filter-sql", "received ");
+    expect(sorted(received.map((r) => `${r.tag} a=${r.a}`))).toEqual(["TagA a=0", "TagA a=3", "TagB a=1"]);
+  });
+
+  it("transaction: commits at send and on check-back are delivered, rollbacks never; each open one is checked", async () => {
+    const indexOf = (key: string): number => Number(key.split("-").at(-1));
+    const sent = await printed("transaction", "SEND_OK ");
+    expect(sent.map((s) => [indexOf(s.key!), s.local])).toEqual([
+      [0, "COMMIT_MESSAGE"],
+      [1, "ROLLBACK_MESSAGE"],
+      [2, "UNKNOW"],
+      [3, "UNKNOW"],
+      [4, "COMMIT_MESSAGE"],
+      [5, "ROLLBACK_MESSAGE"],
+      [6, "UNKNOW"],
+      [7, "UNKNOW"],
+    ]);
+    const { lines } = await runs.get("transaction")!;
+    const checks = new Map(lines.filter((l) => l.startsWith("check ")).map((l) => [indexOf(fields(l).key!), l.split(" -> ")[1]]));
+    expect([...checks].sort()).toEqual([
+      [2, "COMMIT_MESSAGE"],
+      [3, "ROLLBACK_MESSAGE"],
+      [6, "COMMIT_MESSAGE"],
+      [7, "ROLLBACK_MESSAGE"],
+    ]);
+    const received = await printed("transaction", "received ");
+    expect(received.map((r) => indexOf(r.key!)).sort()).toEqual([0, 2, 4, 6]);
+  });
+
+  it("broadcast: both members of the group receive all five messages", async () => {
+    for (const member of ["consumer-1", "consumer-2"]) {
+      const received = await printed("broadcast", `${member} received `);
+      expect(sorted(received.map((r) => r.body!))).toEqual(sorted(hello(5)));
+    }
+  });
+});
