@@ -5,7 +5,7 @@ const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "AsyncTopicTest";
 await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
-const producer = new Producer({ endpoint, group: "async_producer_group", retryTimesWhenSendAsyncFailed: 0 });
+const producer = new Producer({ endpoint, group: "async_producer_group" });
 await producer.start();
 const count = 10;
 let pending = count; // as the tutorial's CountDownLatch

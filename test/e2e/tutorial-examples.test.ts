@@ -18,7 +18,7 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { build } from "esbuild";
-import { afterAll, describe, expect } from "vitest";
+import { afterAll, describe, expect, onTestFailed } from "vitest";
 import { ROOT as REPO } from "../../scripts/build.js";
 import { ROOT } from "../auth-helpers.js";
 import { it, test } from "../fixture.js";
@@ -122,10 +122,22 @@ function fields(line: string): Record<string, string> {
   return out;
 }
 
-/** The fields of the lines that start with `prefix`, in printed order. */
-async function printed(name: Example, prefix: string): Promise<Record<string, string>[]> {
-  const { lines } = await runs.get(name)!;
-  return lines.filter((l) => l.startsWith(prefix)).map(fields);
+interface Output extends Run {
+  /** The fields of the lines that start with `prefix`, in printed order. */
+  printed(prefix: string): Record<string, string>[];
+}
+
+const watched = new Set<string>();
+
+/** What an example printed; a failing test shows it in full. */
+async function output(name: Example): Promise<Output> {
+  const run = await runs.get(name)!;
+  const key = `${expect.getState().currentTestName}\u0000${name}`;
+  if (!watched.has(key)) {
+    watched.add(key);
+    onTestFailed(() => console.log(`${name}.ts printed:\n${run.stdout}`));
+  }
+  return { ...run, printed: (prefix) => run.lines.filter((l) => l.startsWith(prefix)).map(fields) };
 }
 
 async function storedCount(admin: Admin, topic: string): Promise<number> {
@@ -149,7 +161,7 @@ describe("examples/tutorial", () => {
   });
 
   it("producer-sync: ten SEND_OK results, each stored", async ({ admin }) => {
-    const sent = await printed("producer-sync", "SEND_OK ");
+    const sent = (await output("producer-sync")).printed("SEND_OK ");
     expect(sent).toHaveLength(10);
     expect(new Set(sent.map((s) => s.msgId)).size).toBe(10);
     for (const s of sent)
@@ -158,43 +170,43 @@ describe("examples/tutorial", () => {
   });
 
   it("producer-async: every callback reports SEND_OK once, each stored", async ({ admin }) => {
-    const sent = await printed("producer-async", "SEND_OK ");
+    const sent = (await output("producer-async")).printed("SEND_OK ");
     expect(sorted(sent.map((s) => s.index!))).toEqual(sorted(Array.from({ length: 10 }, (_, i) => String(i))));
     expect(await storedCount(admin, await topicOf("producer-async"))).toBe(10);
   });
 
   it("producer-oneway: ten oneway sends, all stored", async ({ admin }) => {
-    expect(await printed("producer-oneway", "sent oneway ")).toHaveLength(10);
+    expect((await output("producer-oneway")).printed("sent oneway ")).toHaveLength(10);
     // A oneway send is answered before its write: the last ones may still be landing.
     await waitFor("ten oneway messages stored", async () => (await storedCount(admin, await topicOf("producer-oneway"))) === 10);
   });
 
   it("push-consumer: receives each of its ten messages once", async () => {
-    const received = await printed("push-consumer", "received ");
+    const received = (await output("push-consumer")).printed("received ");
     expect(sorted(received.map((r) => r.body!))).toEqual(sorted(hello(10)));
     expect(received.every((r) => r.tag === "TagA")).toBe(true);
   });
 
   it("pull-consumer: pulls each message once, queue by queue, until every queue has no new message", async () => {
-    const { lines } = await runs.get("pull-consumer")!;
-    expect(sorted((await printed("pull-consumer", "received ")).map((r) => r.body!))).toEqual(sorted(hello(10)));
+    const { lines } = await output("pull-consumer");
+    expect(sorted((await output("pull-consumer")).printed("received ").map((r) => r.body!))).toEqual(sorted(hello(10)));
     expect(lines.filter((l) => l.startsWith("NO_NEW_MSG "))).toHaveLength(8); // 4 queues on each of 2 brokers
     expect(lines.at(-1)).toBe("pulled 10 messages");
   });
 
   it("lite-pull-subscribe: polls each of its ten messages once", async () => {
-    expect(sorted((await printed("lite-pull-subscribe", "received ")).map((r) => r.body!))).toEqual(sorted(hello(10)));
+    expect(sorted((await output("lite-pull-subscribe")).printed("received ").map((r) => r.body!))).toEqual(sorted(hello(10)));
   });
 
   it("lite-pull-assign: reads only the queues it assigned itself, every message sent to them", async () => {
-    const { lines } = await runs.get("lite-pull-assign")!;
+    const { lines } = await output("lite-pull-assign");
     const assigned = lines
       .find((l) => l.startsWith("assigned "))!
       .split(" ")
       .slice(1);
     expect(assigned).toEqual(["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3"]); // the first half of 8 queues
     const expected = Number(/^sent 16 messages, (\d+) to the assigned queues$/m.exec(lines.join("\n"))?.[1]);
-    const received = await printed("lite-pull-assign", "received ");
+    const received = (await output("lite-pull-assign")).printed("received ");
     expect(received).toHaveLength(expected);
     expect(expected).toBeGreaterThan(0);
     expect(new Set(received.map((r) => r.msgId)).size).toBe(expected);
@@ -202,8 +214,8 @@ describe("examples/tutorial", () => {
   });
 
   it("ordered: each order's steps share one queue and are consumed in the order sent", async () => {
-    const sent = await printed("ordered", "SEND_OK ");
-    const received = await printed("ordered", "received ");
+    const sent = (await output("ordered")).printed("SEND_OK ");
+    const received = (await output("ordered")).printed("received ");
     expect(received).toHaveLength(sent.length);
     const stepsOf = (lines: Record<string, string>[], order: string) => lines.filter((l) => l.order === order).map((l) => l.step);
     const orders = [...new Set(sent.map((s) => s.order!))];
@@ -215,16 +227,16 @@ describe("examples/tutorial", () => {
   });
 
   it("delayed: each message arrives no sooner than its level's 1 s after it was sent", async () => {
-    const sent = await printed("delayed", "SEND_OK ");
+    const sent = (await output("delayed")).printed("SEND_OK ");
     expect(sent).toHaveLength(5);
     expect(sent.every((s) => s.offset === "-1" && s.level === "1")).toBe(true); // no queue offset until due
-    const received = await printed("delayed", "received ");
+    const received = (await output("delayed")).printed("received ");
     expect(sorted(received.map((r) => r.msgId!))).toEqual(sorted(sent.map((s) => s.msgId!)));
     for (const r of received) expect(Number(r.delayMs)).toBeGreaterThanOrEqual(1000);
   });
 
   it("batch: a batch of three with consecutive offsets, then a list of 2,500 split under the 1,024-message cap", async ({ admin }) => {
-    const batches = await printed("batch", "SEND_OK ");
+    const batches = (await output("batch")).printed("SEND_OK ");
     expect(batches.map((b) => Number(b.batch))).toEqual([3, 1024, 1024, 452]);
     const ids = batches[0]!.msgIds!.split(",");
     expect(ids).toHaveLength(3);
@@ -237,20 +249,20 @@ describe("examples/tutorial", () => {
   });
 
   it("filter-tag: receives the TagA and TagC messages and no TagB", async () => {
-    const received = await printed("filter-tag", "received ");
+    const received = (await output("filter-tag")).printed("received ");
     expect(sorted(received.map((r) => r.tag!))).toEqual(sorted([...Array<string>(5).fill("TagA"), ...Array<string>(5).fill("TagC")]));
-    const bodies = (await printed("filter-tag", "SEND_OK ")).flatMap((s, i) => (s.tag === "TagB" ? [] : [`Hello world ${i}`]));
+    const bodies = (await output("filter-tag")).printed("SEND_OK ").flatMap((s, i) => (s.tag === "TagB" ? [] : [`Hello world ${i}`]));
     expect(sorted(received.map((r) => r.body!))).toEqual(sorted(bodies));
   });
 
   it("filter-sql: receives only TagA or TagB messages with a between 0 and 3", async () => {
-    const received = await printed("filter-sql", "received ");
+    const received = (await output("filter-sql")).printed("received ");
     expect(sorted(received.map((r) => `${r.tag} a=${r.a}`))).toEqual(["TagA a=0", "TagA a=3", "TagB a=1"]);
   });
 
   it("transaction: commits at send and on check-back are delivered, rollbacks never; each open one is checked", async () => {
     const indexOf = (key: string): number => Number(key.split("-").at(-1));
-    const sent = await printed("transaction", "SEND_OK ");
+    const sent = (await output("transaction")).printed("SEND_OK ");
     expect(sent.map((s) => [indexOf(s.key!), s.local])).toEqual([
       [0, "COMMIT_MESSAGE"],
       [1, "ROLLBACK_MESSAGE"],
@@ -261,7 +273,7 @@ describe("examples/tutorial", () => {
       [6, "UNKNOW"],
       [7, "UNKNOW"],
     ]);
-    const { lines } = await runs.get("transaction")!;
+    const { lines } = await output("transaction");
     const checks = new Map(lines.filter((l) => l.startsWith("check ")).map((l) => [indexOf(fields(l).key!), l.split(" -> ")[1]]));
     expect([...checks].sort()).toEqual([
       [2, "COMMIT_MESSAGE"],
@@ -269,13 +281,13 @@ describe("examples/tutorial", () => {
       [6, "COMMIT_MESSAGE"],
       [7, "ROLLBACK_MESSAGE"],
     ]);
-    const received = await printed("transaction", "received ");
+    const received = (await output("transaction")).printed("received ");
     expect(received.map((r) => indexOf(r.key!)).sort()).toEqual([0, 2, 4, 6]);
   });
 
   it("broadcast: both members of the group receive all five messages", async () => {
     for (const member of ["consumer-1", "consumer-2"]) {
-      const received = await printed("broadcast", `${member} received `);
+      const received = (await output("broadcast")).printed(`${member} received `);
       expect(sorted(received.map((r) => r.body!))).toEqual(sorted(hello(5)));
     }
   });
