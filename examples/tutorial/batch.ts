@@ -1,9 +1,8 @@
 /** Batch send: messages of one topic stored all or none in one request, and a long list cut into batches under the caps (RocketMQ's SimpleBatchProducer and SplitBatchProducer). */
-import { Admin, Producer, splitBatches, type Message } from "flaremq";
+import { Producer, splitBatches, type Message } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "BatchTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const producer = new Producer({ endpoint, group: "batch_producer_group" });
 await producer.start();

@@ -1,9 +1,8 @@
 /** Broadcasting consumer: every member of the group receives every message, each keeping its own offsets (RocketMQ's BroadcastConsumer). */
-import { Admin, ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
+import { ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "BroadcastTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const producer = new Producer({ endpoint, group: "broadcast_producer_group" });
 await producer.start();

@@ -1,9 +1,8 @@
 /** Delayed (scheduled) messages: a message sent with a delay level is delivered only after that delay (RocketMQ's ScheduledMessageProducer and Consumer). */
-import { Admin, ConsumeConcurrentlyStatus, Producer, PushConsumer, concurrently } from "flaremq";
+import { ConsumeConcurrentlyStatus, Producer, PushConsumer, concurrently } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "ScheduledTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // Delay level 1 is 1 s with the default table (1s 5s 10s 30s 1m ... 2h); the tutorial uses level 3, 10 s.
 const delayTimeLevel = 1;

@@ -1,9 +1,8 @@
 /** Filter by SQL92: the consumer selects on tags and a user property, "a BETWEEN 0 AND 3", in the broker (RocketMQ's SqlFilterProducer and SqlFilterConsumer). */
-import { Admin, ConsumeConcurrentlyStatus, MessageSelector, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
+import { ConsumeConcurrentlyStatus, MessageSelector, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "SqlFilterTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const tags = ["TagA", "TagB", "TagC"];
 const producer = new Producer({ endpoint, group: "sql_filter_producer" });

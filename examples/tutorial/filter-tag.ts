@@ -1,9 +1,8 @@
 /** Filter by tag: the consumer subscribes to "TagA || TagC" and the broker never sends it TagB (RocketMQ's TagFilterProducer and TagFilterConsumer). */
-import { Admin, ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
+import { ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "TagFilterTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const tags = ["TagA", "TagB", "TagC"];
 const producer = new Producer({ endpoint, group: "tag_filter_producer" });

@@ -1,32 +1,39 @@
 /** Lite pull consumer, assign: the application picks queues and start offsets (seek) and commits itself (RocketMQ's LitePullConsumerAssign). */
-import { Admin, LitePullConsumer, Producer, bodyText, type MessageQueue } from "flaremq";
+import { LitePullConsumer, Producer, bodyText, type MessageQueue } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "LitePullAssignTopic";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 const queueName = (mq: MessageQueue): string => `${mq.brokerName}:${mq.queueId}`;
+
+// Messages round robin over every queue of the topic; where this run's start on each queue.
+const producer = new Producer({ endpoint, group: "lite_pull_assign_producer" });
+await producer.start();
+const sent: { msgId: string; queue: string }[] = [];
+const firstOffset = new Map<string, number>();
+for (let i = 0; i < 16; i++) {
+  const result = await producer.send({ topic, tags: "TagA", body: `Hello RocketMQ ${i}` });
+  const queue = queueName(result.messageQueue);
+  sent.push({ msgId: result.msgId, queue });
+  if (!firstOffset.has(queue)) firstOffset.set(queue, result.queueOffset);
+}
+await producer.shutdown();
 
 const consumer = new LitePullConsumer({ endpoint, group: "lite_pull_assign_group", autoCommit: false });
 const queues = await consumer.fetchMessageQueues(topic);
 const assigned = queues.slice(0, queues.length / 2); // the first half of the queues, as the tutorial does
 consumer.assign(assigned);
 await consumer.start();
-for (const mq of assigned) await consumer.seekToEnd(mq); // start after what is there already (the tutorial seeks to offset 10)
-console.log(`assigned ${assigned.map(queueName).join(" ")}`);
-
-// Messages round robin over every queue: this consumer gets those sent to its queues.
-const producer = new Producer({ endpoint, group: "lite_pull_assign_producer" });
-await producer.start();
-const expected = new Set<string>();
-for (let i = 0; i < 16; i++) {
-  const result = await producer.send({ topic, tags: "TagA", body: `Hello RocketMQ ${i}` });
-  if (assigned.some((mq) => queueName(mq) === queueName(result.messageQueue))) expected.add(result.msgId);
+for (const mq of assigned) {
+  // Start at this run's first message there (the tutorial seeks to offset 10), or at the end if it sent none there.
+  const offset = firstOffset.get(queueName(mq));
+  if (offset === undefined) await consumer.seekToEnd(mq);
+  else consumer.seek(mq, offset);
 }
-await producer.shutdown();
-console.log(`sent 16 messages, ${expected.size} to the assigned queues`);
+const expected = sent.filter((s) => assigned.some((mq) => queueName(mq) === s.queue)).map((s) => s.msgId);
+console.log(`assigned ${assigned.map(queueName).join(" ")}; sent 16 messages, ${expected.length} to them`);
 
 const received = new Set<string>();
-const missing = (): number => [...expected].filter((msgId) => !received.has(msgId)).length;
+const missing = (): number => expected.filter((msgId) => !received.has(msgId)).length;
 const deadline = Date.now() + 30_000; // gives up after 30 s
 while (missing() > 0 && Date.now() < deadline) {
   for (const m of await consumer.poll(1000)) {

@@ -1,9 +1,8 @@
 /** Lite pull consumer, subscribe: the group's rebalance assigns the queues and poll() hands out batches (RocketMQ's LitePullConsumerSubscribe). */
-import { Admin, LitePullConsumer, Producer, bodyText } from "flaremq";
+import { LitePullConsumer, Producer, bodyText } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "LitePullSubscribeTopic";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // The messages this example polls.
 const producer = new Producer({ endpoint, group: "lite_pull_example_producer" });

@@ -1,9 +1,8 @@
 /** Ordered producer and orderly consumer: one order's messages go to one queue and are consumed one at a time, in send order (RocketMQ's OrderedProducer and ConsumerInOrder). */
-import { Admin, ConsumeOrderlyStatus, Producer, PushConsumer, bodyText, orderly, type MessageQueueSelector } from "flaremq";
+import { ConsumeOrderlyStatus, Producer, PushConsumer, bodyText, orderly, type MessageQueueSelector } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "OrderTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // Three orders whose steps interleave, as the tutorial's order list.
 const steps: [orderId: number, step: string][] = [

@@ -1,9 +1,8 @@
 /** Simple producer, asynchronous send: send returns at once and a callback reports each result (RocketMQ's AsyncProducer). */
-import { Admin, Producer } from "flaremq";
+import { Producer } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "AsyncTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const producer = new Producer({ endpoint, group: "async_producer_group" });
 await producer.start();

@@ -1,9 +1,8 @@
 /** Simple producer, oneway send: no result and no callback, fastest and may lose a message, for logs (RocketMQ's OnewayProducer). */
-import { Admin, Producer } from "flaremq";
+import { Producer } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "OnewayTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 const producer = new Producer({ endpoint, group: "oneway_producer_group" });
 await producer.start();

@@ -1,9 +1,8 @@
 /** Simple producer, synchronous send: each send resolves once the broker stored the message (RocketMQ's SyncProducer). */
-import { Admin, Producer } from "flaremq";
+import { Producer } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "TopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 }); // 4 queues on each broker
 
 const producer = new Producer({ endpoint, group: "sync_producer_group" });
 await producer.start();

@@ -1,9 +1,8 @@
 /** Pull consumer: the application picks each queue and offset, pulls, and records the group's offset itself (RocketMQ's PullConsumer). */
-import { Admin, Producer, PullConsumer, bodyText } from "flaremq";
+import { Producer, PullConsumer, bodyText } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "PullTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // The messages this example pulls.
 const producer = new Producer({ endpoint, group: "pull_example_producer" });

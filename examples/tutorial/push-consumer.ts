@@ -1,9 +1,8 @@
 /** Push consumer: the group's queues are pulled for you and each message goes to a listener (RocketMQ's Consumer quick start). */
-import { Admin, ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
+import { ConsumeConcurrentlyStatus, Producer, PushConsumer, bodyText, concurrently } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "PushTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // The messages this example consumes.
 const producer = new Producer({ endpoint, group: "push_example_producer" });

@@ -1,9 +1,8 @@
 /** Transactional producer: a half message becomes visible only when the local transaction commits, decided at once or on the broker's check-back (RocketMQ's TransactionProducer). */
-import { Admin, ConsumeConcurrentlyStatus, PushConsumer, TransactionProducer, bodyText, concurrently, type LocalTransactionState } from "flaremq";
+import { ConsumeConcurrentlyStatus, PushConsumer, TransactionProducer, bodyText, concurrently, type LocalTransactionState } from "flaremq";
 
 const endpoint = process.env.FLAREMQ_ENDPOINT ?? "http://127.0.0.1:8787";
 const topic = "TransactionTopicTest";
-await new Admin({ endpoint }).createTopic(topic, { queueNums: 4 });
 
 // How message i's local transaction goes (i % 4): decided when it is sent, or still open then
 // (UNKNOW) and found decided when the broker checks back.
