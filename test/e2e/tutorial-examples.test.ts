@@ -48,7 +48,7 @@ type Example = (typeof EXAMPLES)[number];
 /** The one run with tsx, as a user runs it. */
 const WITH_TSX: Example = "producer-sync";
 /** Examples running at once beside the server. */
-const CONCURRENCY = 4;
+const CONCURRENCY = 3;
 
 // A server with an account, so the examples sign their requests with what the environment gives.
 test.override("serverOptions", { vars: { FLAREMQ_ACCOUNTS: JSON.stringify([{ ...ROOT, admin: true }]) }, credentials: ROOT });
