@@ -3,14 +3,15 @@
  * prints what it shows; each test checks one example's output for its semantics. The examples
  * get FLAREMQ_ENDPOINT and the server's credentials in FLAREMQ_ACCESS_KEY / FLAREMQ_SECRET_KEY,
  * as users of `npm start` give theirs, and use topics and groups of their own, so they run at
- * once (a few at a time: 2 cores).
+ * once: three at a time, as workerd runs every object of the server on one thread and a fourth
+ * starved it past the client's 3 s send timeout on a loaded 2-core machine.
  *
  * - One runs exactly as examples/README.md says: `npx tsx producer-sync.ts` in its folder, where
  *   tsconfig.json maps "flaremq" to the client's sources.
  * - The others run as one esbuild bundle each, resolved through that same tsconfig.json, with
- *   plain `node`: tsx costs a Node process about 0.7 s of CPU to load the client, a bundle 0.1 s,
- *   and thirteen of them beside the server on 2 loaded cores is the difference between this file
- *   taking a minute and half of that. The types are checked by `npm run typecheck`.
+ *   plain `node`: a Node process loading the client through tsx spends about 0.7 s of CPU on it,
+ *   from a bundle 0.1 s (measured; the file took 61 s under tsx and 34-49 s so, on 2 cores at a
+ *   load average of 10-13). The types are checked by `npm run typecheck`.
  * - A new example file without a test here, or missing from examples/README.md, fails the first test.
  */
 import { execFile } from "node:child_process";
@@ -47,7 +48,7 @@ const EXAMPLES = [
 type Example = (typeof EXAMPLES)[number];
 /** The one run with tsx, as a user runs it. */
 const WITH_TSX: Example = "producer-sync";
-/** Examples running at once beside the server. */
+/** Examples running at once beside the server (see above). */
 const CONCURRENCY = 3;
 
 // A server with an account, so the examples sign their requests with what the environment gives.
