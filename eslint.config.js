@@ -28,7 +28,14 @@ export default defineConfig(
         // (BufferSource wants an ArrayBuffer-backed view), so an assertion needed there stays.
         // The dashboard's browser code has its own program (DOM, no Node types), and so has
         // test/workerd/ (the client classes run inside workerd, under the Workers types).
-        project: ["./tsconfig.node.json", "./tsconfig.json", "./tsconfig.dashboard.json", "./tsconfig.workerd-tests.json", "./examples/tsconfig.json"],
+        project: [
+          "./tsconfig.node.json",
+          "./tsconfig.json",
+          "./tsconfig.dashboard.json",
+          "./tsconfig.workerd-tests.json",
+          "./examples/tsconfig.json",
+          "./examples/tutorial/tsconfig.json",
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

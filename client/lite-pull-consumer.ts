@@ -7,15 +7,16 @@
 import type { AllocateStrategyName } from "../protocol/allocate.js";
 import type { ConsumeFromWhere, HeartbeatResponse, MemberFence, Subscription } from "../protocol/consumer.js";
 import { isMQError, MQError } from "../protocol/errors.js";
-import { checkGroupName } from "../protocol/names.js";
+import { checkGroupName, checkTopicName } from "../protocol/names.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { GroupMember, newClientId } from "./group-member.js";
 import type { MessageExt } from "./message.js";
 import { toSubscription, type MessageSelector } from "./message-selector.js";
 import { queueKey } from "./offset-store.js";
 import { commitOffset, fetchOffset, pullMessages, queueOffsets, searchOffset } from "./pull-api.js";
+import { readQueues, RouteCache } from "./routes.js";
 import { sleep } from "./timing.js";
-import { Transport, type ClientOptions } from "./transport.js";
+import { Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
 export interface LitePullConsumerOptions extends ClientOptions {
   group: string;
@@ -65,6 +66,7 @@ export class LitePullConsumer {
   readonly group: string;
   readonly clientId: string;
   private readonly transport: Transport;
+  private readonly routes: RouteCache;
   private readonly options: LitePullConsumerOptions;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly readers = new Map<string, Reader>();
@@ -80,7 +82,15 @@ export class LitePullConsumer {
     this.group = options.group;
     this.clientId = options.clientId ?? newClientId();
     this.transport = new Transport(options);
+    this.routes = new RouteCache(this.transport, 30_000);
     this.options = options;
+  }
+
+  /** The readable queues of a topic (broker, then queueId order), to choose from for `assign`. */
+  async fetchMessageQueues(topic: string, options: CallOptions = {}): Promise<MessageQueue[]> {
+    checkTopicName(topic);
+    this.routes.invalidate(topic);
+    return readQueues(topic, await this.routes.get(topic, options));
   }
 
   subscribe(topic: string, expression: string | MessageSelector = "*"): void {
