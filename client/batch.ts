@@ -6,6 +6,7 @@
 import { Limits } from "../protocol/limits.js";
 import { MQError } from "../protocol/errors.js";
 import { propertiesSize } from "../protocol/message.js";
+import { bodiesTooLarge, bodyTooLarge } from "../protocol/size-refusals.js";
 import { normaliseKeys, type Message } from "./message.js";
 
 const encoder = new TextEncoder();
@@ -22,6 +23,16 @@ export function messageSize(m: Message): number {
   return body;
 }
 
+/**
+ * Refuses a body over the message body limit before it is sent (as RocketMQ's
+ * Validators.checkMessage): in base64 it would also be over the request limit, and the server
+ * could only name that one. `index` names the message within a batch.
+ */
+export function checkBodySize(m: Message, index?: number): void {
+  const size = messageSize(m);
+  if (size > Limits.maxBodyBytes) throw bodyTooLarge(size, index);
+}
+
 /** Throws unless `messages` can travel as one batch. */
 export function checkBatch(messages: readonly Message[]): void {
   if (messages.length === 0) throw new MQError("MESSAGE_ILLEGAL", "a batch needs at least one message");
@@ -31,9 +42,9 @@ export function checkBatch(messages: readonly Message[]): void {
   if (messages.some((m) => m.delayTimeLevel || m.deliverTimeMs !== undefined))
     throw new MQError("BATCH_DELAY_NOT_SUPPORTED", "delayed messages cannot be batched");
   if (messages.length > Limits.maxBatchCount) throw new MQError("VALIDATION_FAILED", `a batch holds at most ${Limits.maxBatchCount} messages`);
+  messages.forEach((m, i) => checkBodySize(m, messages.length > 1 ? i : undefined));
   const total = messages.reduce((n, m) => n + messageSize(m), 0);
-  if (total > Limits.maxBatchBodyBytes)
-    throw new MQError("MESSAGE_BODY_TOO_LARGE", `batch bodies total ${total} bytes, the limit is ${Limits.maxBatchBodyBytes}; use splitBatches`);
+  if (total > Limits.maxBatchBodyBytes) throw bodiesTooLarge(total, "; use splitBatches");
 }
 
 /** Splits `messages` into batches under the caps; a single over-size message is refused. */
@@ -45,7 +56,8 @@ export function splitBatches(messages: readonly Message[], options: SplitOptions
   let bytes = 0;
   for (const m of messages) {
     const size = messageSize(m);
-    if (size > maxBytes) throw new MQError("MESSAGE_BODY_TOO_LARGE", `a message of ${size} bytes exceeds the batch cap ${maxBytes}`);
+    if (size > Limits.maxBodyBytes) throw bodyTooLarge(size);
+    if (size > maxBytes) throw new MQError("MESSAGE_BODY_TOO_LARGE", `a message body of ${size} bytes exceeds the batch cap ${maxBytes}`);
     if (current.length > 0 && (bytes + size > maxBytes || current.length >= maxCount)) {
       out.push(current);
       current = [];

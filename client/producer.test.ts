@@ -106,6 +106,30 @@ describe("Producer lifecycle and validation", () => {
     expect(cluster.routeGets.length + cluster.posts.length).toBe(0);
   });
 
+  it("refuses a body over the 4 MiB message body limit before any network call, naming that limit", async () => {
+    const cluster = fakeCluster({ T: TWO_BROKERS });
+    const producer = await startedProducer(cluster.fetch);
+    const refusal = await producer.send({ topic: "T", body: new Uint8Array(5 * 1024 * 1024) }).catch((e: unknown) => e);
+    expect(isMQError(refusal) && `${refusal.code}: ${refusal.message}`).toBe(
+      "MESSAGE_BODY_TOO_LARGE: message body is 5242880 bytes, over the message body limit of 4 MiB (4,194,304 bytes)",
+    );
+    expect(cluster.routeGets.length + cluster.posts.length).toBe(0);
+  });
+
+  it("refuses a send to a topic no queue of which is writable with NO_PERMISSION naming its permission, not TOPIC_NOT_EXIST", async () => {
+    const cluster = fakeCluster({ T: route(qd("broker-a", 4, 2), qd("broker-b", 4, 2)), W: route(qd("broker-a", 2, 2)) });
+    const producer = await startedProducer(cluster.fetch);
+    for (const options of [{}, { shardingKey: "k" }]) {
+      const refusal = await producer.send({ topic: "T", body: "x" }, options).catch((e: unknown) => e);
+      expect(isMQError(refusal) && `${refusal.code}: ${refusal.message}`).toBe(
+        'NO_PERMISSION: topic "T" is not writable: its permission is 4 (R--) on broker-a, 4 (R--) on broker-b; a send needs W (2 or 6)',
+      );
+    }
+    expect(cluster.posts.length).toBe(0);
+    // Write-only is writable.
+    expect(await codeOf(producer.send({ topic: "W", body: "x" }))).toBe("NO_ERROR");
+  });
+
   it("refuses a messageQueue of another topic", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
     const producer = await startedProducer(cluster.fetch);

@@ -20,7 +20,7 @@ import type { MessageQueue, SendResult } from "../protocol/message.js";
 import { createMsgId } from "../protocol/msg-id.js";
 import type { MessageIn } from "../protocol/schemas.js";
 import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBatchOptions } from "./auto-batch.js";
-import { checkBatch } from "./batch.js";
+import { checkBatch, checkBodySize } from "./batch.js";
 import { ProduceAccumulator } from "./produce-accumulator.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
@@ -227,6 +227,7 @@ export class Producer {
     if (!first) throw new MQError("MESSAGE_ILLEGAL", "nothing to send");
     checkTopicName(first.topic);
     if (Array.isArray(message)) checkBatch(messages);
+    else checkBodySize(first);
     if (options.messageQueue && options.messageQueue.topic !== first.topic) {
       throw new MQError("BAD_REQUEST", "messageQueue.topic differs from message.topic");
     }
@@ -256,7 +257,7 @@ export class Producer {
     if (options.retryOnSameQueue) return { kind: "fixed", mq: await this.selectQueue(message.topic, undefined, call), attempts: 1 + retries };
     if (options.selector === undefined && options.shardingKey === undefined) return { kind: "roundRobin", attempts: 1 + retries };
     const queues = await publishQueues(this.routes, message.topic, this.defaultTopicQueueNums, call);
-    if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${message.topic}" has no writable queues`);
+    if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${message.topic}" has no queues in its route`);
     const mq =
       options.shardingKey !== undefined ? selectMessageQueueByHash(queues, message, options.shardingKey) : options.selector!(queues, message, options.arg);
     if (!queues.some((q) => q.brokerName === mq.brokerName && q.queueId === mq.queueId && q.topic === mq.topic)) {
@@ -325,7 +326,7 @@ export class Producer {
   /** Round-robin over the write queues, skipping the broker that just failed when possible. */
   private async selectQueue(topic: string, avoidBroker: string | undefined, options: CallOptions): Promise<MessageQueue> {
     const queues = await publishQueues(this.routes, topic, this.defaultTopicQueueNums, options);
-    if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no writable queues`);
+    if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues in its route`);
     const faults = this.faults;
     if (faults) {
       // MQFaultStrategy: the next queue round-robin whose broker is not being avoided...

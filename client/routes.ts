@@ -2,9 +2,9 @@
  * Topic routes on the client: fetched from the NameServer, cached, refreshed on an interval
  * (RocketMQ's pollNameServerInterval, 30 s) and at once after a send fails for a route reason.
  */
-import { isMQError } from "../protocol/errors.js";
+import { isMQError, MQError } from "../protocol/errors.js";
 import { AUTO_CREATE_TOPIC_KEY } from "../protocol/names.js";
-import { canRead, canWrite, Perm, type TopicRouteData } from "../protocol/route.js";
+import { canRead, canWrite, notWritableMessage, Perm, type TopicRouteData } from "../protocol/route.js";
 import type { MessageQueue } from "../protocol/message.js";
 import { pathSegment, type CallOptions, type Transport } from "./transport.js";
 
@@ -57,11 +57,16 @@ export function readQueues(topic: string, route: TopicRouteData): MessageQueue[]
 /**
  * Queues to send to: the topic's own route, or — for a topic that does not exist yet — the
  * auto-create template (TBW102) limited to `defaultTopicQueueNums`, as RocketMQ's producer
- * does; the broker then creates the topic on the first send.
+ * does; the broker then creates the topic on the first send. A topic whose every queue lacks
+ * the write permission is refused with NO_PERMISSION naming its permission.
  */
 export async function publishQueues(routes: RouteCache, topic: string, defaultTopicQueueNums: number, options: CallOptions = {}): Promise<MessageQueue[]> {
   try {
-    return writeQueues(topic, await routes.get(topic, options));
+    const route = await routes.get(topic, options);
+    const queues = writeQueues(topic, route);
+    // The topic exists but takes no sends: its permission says so, not a missing topic.
+    if (queues.length === 0 && route.queueDatas.length > 0) throw new MQError("NO_PERMISSION", notWritableMessage(topic, route.queueDatas));
+    return queues;
   } catch (e) {
     if (!isMQError(e) || e.code !== "TOPIC_NOT_EXIST") throw e;
     let template: TopicRouteData;

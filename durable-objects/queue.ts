@@ -482,9 +482,13 @@ export class QueueDO extends DurableObject<Env> {
   /**
    * What GET /metrics reports of this queue (workers/metrics/): offsets, storage, parked waiters,
    * delayed and half messages waiting, every group's consumer offset (and a POP group's in-flight
-   * count), and each slave's lag. Reads only; bounded to METRICS_MAX_GROUPS groups.
+   * count), and each slave's lag (a slave not heard from since start is asked first). Reads
+   * only; bounded to METRICS_MAX_GROUPS groups.
    */
-  metrics(): QueueMetrics {
+  async metrics(): Promise<QueueMetrics> {
+    // First, so the offsets below are read after the slaves answered and match their lag.
+    const slaves =
+      this.identity.brokerId === 0 ? (await this.replication.statusNow()).slaves.map((s) => ({ brokerId: s.brokerId, lagMessages: s.lagMessages })) : [];
     const count = (sql: string) => this.ctx.storage.sql.exec<{ n: number }>(sql).toArray()[0]?.n ?? 0;
     const offsets = this.offsets.read({ after: "" }, METRICS_MAX_GROUPS).map((o) => ({ group: o.group, offset: o.offset, inflight: 0 }));
     const pops = this.pop.allProgress(METRICS_MAX_GROUPS).map((p) => ({ group: p.group, offset: p.cursor, inflight: p.inflight }));
@@ -497,13 +501,13 @@ export class QueueDO extends DurableObject<Env> {
       delayedMessages: count("SELECT COUNT(*) AS n FROM delayed"),
       halfMessagesPending: count("SELECT COUNT(*) AS n FROM half WHERE state = 'PENDING'"),
       groups: [...offsets, ...pops],
-      slaves: this.identity.brokerId === 0 ? this.replication.status().slaves.map((s) => ({ brokerId: s.brokerId, lagMessages: s.lagMessages })) : [],
+      slaves,
     };
   }
 
-  /** Master side: where each slave stands (cluster list's replication lag). */
-  replicationStatus(): ReplicationStatus {
-    return this.replication.status();
+  /** Master side: where each slave stands (cluster list's replication lag), asking a slave not heard from since start. */
+  replicationStatus(): Promise<ReplicationStatus> {
+    return this.replication.statusNow();
   }
 
   /**

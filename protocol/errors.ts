@@ -38,7 +38,13 @@ export const ErrorCodes = {
   REQUEST_REPLAYED: 401,
   /** Dated at or before what the replay guard of its key still remembers (after a restart); sign again. */
   REQUEST_STALE: 401,
+  /**
+   * The topic's (or broker's) permission forbids the call, whoever makes it (RocketMQ's
+   * NO_PERMISSION, "the topic[T] not writeable"): a send to a topic without W (perm 4, or a
+   * drained broker), a read of one without R. The message names the topic and its permission.
+   */
   NO_PERMISSION: 403,
+  /** The account lacks a right the call needs; the message names it: `account "x" lacks PUB on topic "T"`. */
   ACCESS_DENIED: 403,
   SYSTEM_TOPIC_FORBIDDEN: 403,
   /** A request signed in by the dashboard's session cookie came from a page of another origin. */
@@ -68,7 +74,9 @@ export const ErrorCodes = {
   CONSUME_MODE_MISMATCH: 409,
   /** A receipt handle whose invisibility ran out, or whose message was received again since: nothing changed. */
   RECEIPT_HANDLE_EXPIRED: 410,
+  /** The HTTP request is over 6 MiB while its message bodies are within their limits (else MESSAGE_BODY_TOO_LARGE). */
   REQUEST_TOO_LARGE: 413,
+  /** A message body over 4 MiB, or the bodies of one send over 4 MiB together: named first, even when the request is over its own limit too. */
   MESSAGE_BODY_TOO_LARGE: 413,
   PROPERTIES_SIZE_EXCEEDED: 413,
   /** A heartbeat would make the group's members together describe more than Limits.maxGroupBytes. */

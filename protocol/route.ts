@@ -39,6 +39,22 @@ export function canWrite(perm: number): boolean {
   return (perm & Perm.WRITE) === Perm.WRITE;
 }
 
+/** A permission as a number and as RocketMQ's PermName.perm2String writes it: `4 (R--)`, `7 (RWX)`. */
+export function permText(perm: number): string {
+  const flag = (bit: number, letter: string) => ((perm & bit) === bit ? letter : "-");
+  return `${perm} (${flag(Perm.READ, "R")}${flag(Perm.WRITE, "W")}${flag(Perm.INHERIT, "X")})`;
+}
+
+/**
+ * Why a send to `topic` is refused when none of these queue data allows writing (RocketMQ: "the
+ * topic[T] not writeable"): the topic and its permission on each broker, so the operator sees
+ * it is a permission (topic update --perm, or a drained broker) and not a missing topic.
+ */
+export function notWritableMessage(topic: string, queues: readonly Pick<QueueData, "brokerName" | "perm">[]): string {
+  const perms = queues.map((q) => `${permText(q.perm)} on ${q.brokerName}`).join(", ");
+  return `topic "${topic}" is not writable: its permission is ${perms}; a send needs W (2 or 6)`;
+}
+
 /** A broker's HTTP address; a slave is the same path with its brokerId (reads only). */
 export function brokerAddress(brokerName: string, brokerId = 0): string {
   const base = `/brokers/${encodeURIComponent(brokerName)}`;

@@ -22,7 +22,9 @@ export const cluster: Noun = {
             // Each member registers on its own: its own heartbeat and state.
             const member = (b.members ?? []).find((m) => String(m.brokerId) === id) ?? b;
             // Only admins are shown the lag (it wakes the broker's queue objects).
-            const lag = id === "0" ? "-" : b.replication === null ? "admin only" : (slave?.lagMessages ?? "unknown");
+            // Unknown only while the slave does not answer its master: say on how many queues.
+            const unknown = slave && slave.failingQueues > 0 ? `unknown (not answering on ${slave.failingQueues} queues)` : "unknown";
+            const lag = id === "0" ? "-" : b.replication === null ? "admin only" : (slave?.lagMessages ?? unknown);
             return [
               b.brokerName,
               id,

@@ -1,8 +1,21 @@
 /** `message send|view|query|by-offset` (mqadmin sendMessage, queryMsgById, queryMsgByKey, queryMsgByOffset). */
 import type { Message } from "../../client/index.js";
-import { parseProperties, type FlagSpecs } from "../args.js";
+import { decodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
+import { parseProperties, UsageError, type FlagSpecs } from "../args.js";
 import type { Noun } from "../command.js";
 import { keyValues, messageJson, messagesTable, messageText, queueName } from "../output.js";
+
+/**
+ * Without --topic the id must be an offsetMsgId (it names its queue); a msgId (UNIQ_KEY, what
+ * SendResult.msgId and a consumer show) is only found within its topic, so say so instead of
+ * letting the server answer that the id is not an offsetMsgId.
+ */
+function checkOffsetMsgId(id: string): void {
+  if (decodeOffsetMsgId(id)) return;
+  if (/^[0-9A-F]{32}$/.test(id))
+    throw new UsageError(`"${id}" is a msgId (UNIQ_KEY), which is looked up within its topic: add --topic T (only an offsetMsgId finds its message alone)`);
+  throw new UsageError(`"${id}" is not an offsetMsgId of this cluster; for a msgId (UNIQ_KEY), add --topic T`);
+}
 
 const topicFlag = { topic: { kind: "string", value: "T", required: true, help: "topic" } } satisfies FlagSpecs;
 
@@ -51,6 +64,7 @@ export const message: Noun = {
       async run(ctx, flags) {
         const id = flags.requiredString("id");
         const topic = flags.string("topic");
+        if (topic === undefined) checkOffsetMsgId(id);
         const m = topic === undefined ? await ctx.admin.viewMessage(id) : await ctx.admin.viewMessageById(topic, id);
         return { data: messageJson(m), text: messageText(m) };
       },

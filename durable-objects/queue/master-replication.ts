@@ -13,6 +13,7 @@ import type { MessageQueue, SendStatus } from "../../protocol/message.js";
 import type { CommitLog } from "./commit-log.js";
 import type { QueueIdentity } from "./identity.js";
 import { Replicator, type OffsetReader, type SlaveLink, type SlaveStatus } from "./replicator.js";
+import { withTimeout } from "../shared/timeout.js";
 
 export interface ReplicationStatus {
   brokerId: number;
@@ -33,6 +34,9 @@ export interface MasterReplicationDeps {
   alarmBy(at: number): Promise<void>;
   now(): number;
 }
+
+/** How long a status waits for a slave it asks where it stands (statusNow). */
+export const STATUS_CONTACT_WAIT_MS = 2000;
 
 /** Failed pushes are retried 1 s, 2 s, 4 s ... apart, up to this. */
 const MAX_RETRY_DELAY_MS = 30_000;
@@ -84,6 +88,23 @@ export class MasterReplication {
   status(): ReplicationStatus {
     const { log, identity } = this.deps;
     return { brokerId: identity.brokerId, minOffset: log.minOffset, maxOffset: log.maxOffset, slaves: this.replicator.status(this.slaveLinks()) };
+  }
+
+  /**
+   * Where each slave stands, after asking any slave not heard from since this object started:
+   * a fresh or restarted master holds no cursor until its first push, and a status must still
+   * say how far behind the slave is (RocketMQ's HA shows the slave's acknowledged offset). The
+   * contact is the push a start schedules anyway, only earlier; it waits at most `maxWaitMs`,
+   * and a slave that does not answer in time stays unknown (with its error, if any).
+   */
+  async statusNow(maxWaitMs: number = STATUS_CONTACT_WAIT_MS): Promise<ReplicationStatus> {
+    const links = this.slaveLinks();
+    const mq = this.deps.identity.mq;
+    // A queue that never stored anything has nothing to lag behind: its slave is not woken.
+    if (mq && links.length > 0 && this.deps.log.maxOffset > 0) {
+      await withTimeout(this.replicator.contact(links, mq), maxWaitMs).catch(() => undefined);
+    }
+    return this.status();
   }
 
   /** A group's offset changed: the next push carries it. */

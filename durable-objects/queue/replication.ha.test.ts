@@ -48,6 +48,17 @@ describe("QueueDO replication", () => {
     expect((await slave.getMessage(3))!.message.msgId).toBe("ID3");
   });
 
+  it("a restarted master reports its slave's lag at once (it asks the slave), not unknown", async () => {
+    const { mq, master } = newReplicatedQueue("R");
+    await master.append([msg(0), msg(1), msg(2)], { mq });
+    await replicate(master);
+    await evictDurableObject(master);
+    const status = await master.replicationStatus();
+    expect([status.maxOffset, status.slaves]).toEqual([3, [expect.objectContaining({ brokerId: 1, ackedOffset: 3, lagMessages: 0, lastError: null })]]);
+    await evictDurableObject(master);
+    expect((await master.metrics()).slaves).toEqual([{ brokerId: 1, lagMessages: 0 }]);
+  });
+
   it("mirrors the master's retention: rows the master dropped leave the slave", async () => {
     const { mq, master, slave } = newReplicatedQueue("R");
     await master.append([msg(0)], { mq });

@@ -112,6 +112,15 @@ export class Replicator {
   }
 
   /**
+   * Asks each slave not heard from since start where it stands: one push without rows (the
+   * first contact), whose answer sets its cursor. A failure stays in that slave's status.
+   */
+  async contact(links: readonly SlaveLink[], mq: MessageQueue): Promise<void> {
+    const unknown = links.filter((l) => (this.cursors.get(l.brokerId)?.acked ?? null) === null);
+    await Promise.allSettled(unknown.map((l) => this.pushOnce(l, mq)));
+  }
+
+  /**
    * SYNC_MASTER: resolves SEND_OK once any slave holds every offset below `target`,
    * FLUSH_SLAVE_TIMEOUT when none did within `timeoutMs`, SLAVE_NOT_AVAILABLE when every slave failed.
    */

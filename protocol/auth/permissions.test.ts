@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { authorize, type AccountPolicy, type Perm, type Requirement } from "./permissions.js";
+import { accessDenied, authorize, missingRight, type AccountPolicy, type Perm, type Requirement } from "./permissions.js";
 
 function account(overrides: Partial<AccountPolicy> = {}): AccountPolicy {
   return {
@@ -158,5 +158,34 @@ describe("all-of requirements", () => {
     expect(authorize(a, BOTH, { group: "GSub", topic: "%RETRY%GSub" })).toBe(true);
     expect(authorize(account({ admin: true }), BOTH, { group: "GDeny", topic: "TDeny" })).toBe(true);
     expect(authorize(a, { kind: "all", of: [] }, {})).toBe(true);
+  });
+});
+
+describe("missingRight", () => {
+  const a = account({ topicPerms: { TSub: "SUB", TPub: "PUB" }, groupPerms: { GSub: "SUB" } });
+  const BOTH: Requirement = { kind: "all", of: [GROUP_SUB, TOPIC_SUB] };
+
+  it("names the permission and the resource an account lacks, the first of several, or nothing when it holds them", () => {
+    const cases: [Requirement, Record<string, string>, string | undefined][] = [
+      [TOPIC_PUB, { topic: "TSub" }, 'PUB on topic "TSub"'],
+      [TOPIC_SUB, { topic: "TPub" }, 'SUB on topic "TPub"'],
+      [TOPIC_SUB, { topic: "TSub" }, undefined],
+      [TOPIC_SUB, { topic: "%DLQ%GOther" }, 'SUB on group "GOther" (the group of topic "%DLQ%GOther")'],
+      [TOPIC_SUB, { topic: "%RETRY%GSub" }, undefined],
+      [GROUP_SUB, { group: "GOther" }, 'SUB on group "GOther"'],
+      [BOTH, { group: "GOther", topic: "TPub" }, 'SUB on group "GOther"'],
+      [BOTH, { group: "GSub", topic: "TPub" }, 'SUB on topic "TPub"'],
+      [BOTH, { group: "GSub", topic: "TSub" }, undefined],
+      [ADMIN, {}, "admin rights"],
+      [ANY, {}, undefined],
+      [PUBLIC, {}, undefined],
+    ];
+    expect(cases.map(([r, params]) => missingRight(a, r, params))).toEqual(cases.map(([, , missing]) => missing));
+    expect(missingRight(account({ admin: true }), BOTH, { group: "GOther", topic: "TPub" })).toBeUndefined();
+  });
+
+  it("ACCESS_DENIED says who lacks what", () => {
+    const e = accessDenied("app", 'PUB on topic "T"');
+    expect([e.code, e.status, e.message]).toEqual(["ACCESS_DENIED", 403, 'account "app" lacks PUB on topic "T"']);
   });
 });

@@ -3,6 +3,8 @@
  * normal account with per-topic and per-group permissions (PUB, SUB, PUB|SUB, DENY) and
  * defaults for topics and groups not listed.
  */
+import { MQError } from "../errors.js";
+
 export type Perm = "DENY" | "PUB" | "SUB" | "PUB|SUB";
 
 export interface AccountPolicy {
@@ -46,4 +48,26 @@ export function authorize(account: AccountPolicy, requirement: Requirement, para
     return allows(account.topicPerms[name] ?? account.defaultTopicPerm, requirement.action);
   }
   return allows(account.groupPerms[name] ?? account.defaultGroupPerm, requirement.action);
+}
+
+/**
+ * The first right `account` lacks for an operation with this requirement on these names, in
+ * words (`PUB on topic "T"`, `admin rights`); undefined when it holds them all. A refusal names
+ * this, so the operator knows which permission to grant on which resource.
+ */
+export function missingRight(account: AccountPolicy, requirement: Requirement, params: Record<string, string>): string | undefined {
+  if (requirement.kind === "all") return requirement.of.map((r) => missingRight(account, r, params)).find((m) => m !== undefined);
+  if (authorize(account, requirement, params)) return undefined;
+  if (requirement.kind === "admin" || requirement.kind === "public" || requirement.kind === "any") return "admin rights";
+  const name = params[requirement.param] ?? "";
+  if (requirement.kind === "topic") {
+    const group = /^%(?:RETRY|DLQ)%(.+)$/.exec(name)?.[1];
+    if (group !== undefined) return `SUB on group "${group}" (the group of topic "${name}")`;
+  }
+  return `${requirement.action} on ${requirement.kind} "${name}"`;
+}
+
+/** ACCESS_DENIED naming the right the account lacks (see `missingRight`). */
+export function accessDenied(accessKey: string, missing: string): MQError {
+  return new MQError("ACCESS_DENIED", `account "${accessKey}" lacks ${missing}`);
 }

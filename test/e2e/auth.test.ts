@@ -217,6 +217,23 @@ describe("permission matrix", () => {
   });
 });
 
+describe("a refusal names the missing right", () => {
+  it("ACCESS_DENIED says which permission on which topic or group the account lacks, not the route", async ({ call }) => {
+    const cases: [string, Promise<Answer>][] = [
+      [`account "app" lacks PUB on topic "TSub"`, call(APP, "POST", `${Q0("TSub")}/messages`, { body: { messages: [{ body: "eA==" }] } })],
+      [`account "app" lacks SUB on topic "TPub"`, call(APP, "GET", `${Q0("TPub")}/messages?offset=0&maxWaitMs=0`)],
+      [`account "app" lacks SUB on topic "TOther"`, call(APP, "GET", `/topics/TOther/status`)],
+      [`account "app" lacks SUB on group "GDeny" (the group of topic "%DLQ%GDeny")`, call(APP, "GET", `/topics/${enc("%DLQ%GDeny")}/status`)],
+      [`account "app" lacks SUB on group "GDeny"`, call(APP, "GET", "/groups/GDeny/progress?topic=TSub")],
+      [`account "app" lacks PUB on group "GSub"`, call(APP, "GET", "/producers/GSub/checks?maxWaitMs=0")],
+      [`account "app" lacks admin rights`, call(APP, "GET", "/admin/accounts")],
+      [`account "open" lacks admin rights`, call(OPEN, "GET", "/metrics")],
+    ];
+    const actual = await Promise.all(cases.map(async ([, answer]) => `${outcome(await answer)}: ${String((await answer).body.message)}`));
+    expect(actual).toEqual(cases.map(([message]) => `403 ACCESS_DENIED: ${message}`));
+  });
+});
+
 describe("producer groups and topic reads through a group", () => {
   it("hands check-backs only to accounts with PUB on the producer group (item 2), and refuses subscribing to or viewing progress of denied topics", async ({
     call,

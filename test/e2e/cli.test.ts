@@ -528,3 +528,32 @@ describe("push subscriptions", () => {
     expect(bad.stderr).toContain("PUSH_TARGET_NOT_ALLOWED");
   });
 });
+
+describe("message view hints", () => {
+  it("a msgId without --topic gets a usage error saying to name its topic; any other id not an offsetMsgId gets the same hint", async ({
+    admin,
+    producer,
+    cli,
+  }) => {
+    const hinted = uniqueName("Hint");
+    await admin.createTopic(hinted, { queueNums: 1 });
+    const sent = await producer.send({ topic: hinted, body: "x" });
+    const [byMsgId, byJunk, withTopic] = await Promise.all([
+      cli("message", "view", "--id", sent.msgId),
+      cli("message", "view", "--id", "not-an-id"),
+      cli("message", "view", "--id", sent.msgId, "--topic", hinted),
+    ]);
+    expect([byMsgId.code, byMsgId.stderr.split("\n").slice(0, 2)]).toEqual([
+      2,
+      [
+        `error USAGE: "${sent.msgId}" is a msgId (UNIQ_KEY), which is looked up within its topic: add --topic T (only an offsetMsgId finds its message alone)`,
+        "usage: flaremq message view --id ID [--topic T]",
+      ],
+    ]);
+    expect([byJunk.code, byJunk.stderr.split("\n")[0]]).toEqual([
+      2,
+      `error USAGE: "not-an-id" is not an offsetMsgId of this cluster; for a msgId (UNIQ_KEY), add --topic T`,
+    ]);
+    expect(withTopic.code).toBe(0);
+  });
+});

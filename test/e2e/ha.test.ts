@@ -317,6 +317,26 @@ describe("restart", () => {
   });
 });
 
+describe("replication lag after a restart", () => {
+  it("a restarted server reports each slave's lag at once (0 for a slave that holds everything), not unknown", async ({ launchServer }) => {
+    const first = await launchServer({ vars: FAST_HA });
+    const topic = uniqueName("LagRestart");
+    const admin1 = new Admin({ endpoint: first.url, credentials: first.credentials });
+    await admin1.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
+    const producer = new Producer({ endpoint: first.url, group: uniqueName("pg"), credentials: first.credentials });
+    await producer.start();
+    for (let i = 0; i < 6; i++) await producer.send({ topic, body: `m${i}` });
+    await producer.shutdown();
+    await waitFor("replication", async () => (await slaveLag(admin1, "broker-a")) === 0);
+    await first.stop();
+    // The push a restarted master schedules at start is an hour away: only asking the slave can tell.
+    const second = await launchServer({ stateDir: first.stateDir, vars: { ...FAST_HA, ASYNC_REPLICATION_DELAY_MS: "3600000" } });
+    const admin2 = new Admin({ endpoint: second.url, credentials: second.credentials });
+    const broker = (await admin2.clusterInfo()).brokers.find((b) => b.brokerName === "broker-a")!;
+    expect(broker.replication!.slaves).toEqual([{ brokerId: 1, lagMessages: 0, oldestAckAt: expect.any(Number), failingQueues: 0 }]);
+  });
+});
+
 describe("topic deletion with slaves", () => {
   it("empties the slaves too, so a topic created again replicates from offset 0", async ({ launchServer }) => {
     const server = await launchServer({ vars: FAST_HA });

@@ -5,8 +5,7 @@
  * its operation declares in the operation table (`bodyAuth`).
  */
 import type { Context } from "hono";
-import { authorize } from "../../protocol/auth/permissions.js";
-import { MQError } from "../../protocol/errors.js";
+import { accessDenied, missingRight } from "../../protocol/auth/permissions.js";
 import type { AppEnv } from "../shared/app-env.js";
 
 /**
@@ -24,7 +23,6 @@ export function authorizeBody(c: Context<AppEnv>, fields: Record<string, string 
     throw new Error(`operation ${op?.method ?? "?"} ${op?.path ?? "?"} declares no body permission`);
   const name = fields[requirement.param];
   if (name === undefined) return;
-  if (!authorize(account, requirement, { [requirement.param]: name })) {
-    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" needs ${requirement.action} on ${requirement.kind} "${name}"`);
-  }
+  const missing = missingRight(account, requirement, { [requirement.param]: name });
+  if (missing !== undefined) throw accessDenied(account.accessKey, missing);
 }

@@ -13,7 +13,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { getCookie } from "hono/cookie";
 import { tryDecodeURIComponent } from "hono/utils/url";
 import { isMQError, MQError } from "../../protocol/errors.js";
-import { authorize } from "../../protocol/auth/permissions.js";
+import { accessDenied, missingRight } from "../../protocol/auth/permissions.js";
 import { AuthHeaders, SIGNATURE_WINDOW_MS, sha256Hex, signWithKey, timingSafeEqual } from "../../protocol/auth/signature.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { operations, type Operation } from "../openapi/operations.js";
@@ -157,9 +157,8 @@ export const authMiddleware: MiddlewareHandler<AppEnv> = async (c, next) => {
     throw e;
   }
   // No operation matched: the router answers 404, but only to a valid account (fail closed).
-  if (matched && !authorize(account, matched.op.auth, matched.params)) {
-    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not ${matched.op.method} ${matched.op.path}`);
-  }
+  const missing = matched ? missingRight(account, matched.op.auth, matched.params) : undefined;
+  if (missing !== undefined) throw accessDenied(account.accessKey, missing);
   c.set("account", account);
   return next();
 };

@@ -11,7 +11,12 @@ import { resolveQueue } from "./resolve-queue.js";
 export const lookupRoutes = new Hono<AppEnv>().get("/:offsetMsgId", async (c) => {
   const id = c.req.param("offsetMsgId");
   const parts = decodeOffsetMsgId(id);
-  if (!parts) throw new MQError("MESSAGE_ID_ILLEGAL", "not an offsetMsgId issued by this cluster");
+  // A msgId (UNIQ_KEY) is the id users hold most often; it is found only within its topic.
+  if (!parts)
+    throw new MQError(
+      "MESSAGE_ID_ILLEGAL",
+      "not an offsetMsgId issued by this cluster; a msgId (UNIQ_KEY) is looked up within its topic: GET /topics/{topic}/messages/by-id/{msgId}",
+    );
   const { mq } = await resolveQueue(c.env, { broker: parts.brokerName, topic: parts.topic, queueId: String(parts.queueId) }, "read");
   const entry = await callRpc(() => queueStub(c.env, mq.brokerName, mq.topic, mq.queueId).getMessage(parts.queueOffset));
   if (!entry) throw new MQError("MESSAGE_NOT_FOUND", `message ${id} not found`);

@@ -4,6 +4,7 @@ import { MQError } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
 import { hasPropertySeparator, propertiesSize, type StoredMessage } from "../../protocol/message.js";
 import { createMsgId } from "../../protocol/msg-id.js";
+import { bodiesTooLarge, bodyTooLarge } from "../../protocol/size-refusals.js";
 import type { MessageIn } from "../../protocol/schemas.js";
 
 const encoder = new TextEncoder();
@@ -14,7 +15,7 @@ export function toStoredMessages(input: readonly MessageIn[], now: number, bornH
     const at = input.length > 1 ? ` (message ${i})` : "";
     const encoding = m.bodyEncoding ?? "base64";
     const size = encoding === "utf8" ? encoder.encode(m.body).length : base64DecodedLength(m.body);
-    if (size > Limits.maxBodyBytes) throw new MQError("MESSAGE_BODY_TOO_LARGE", `body is ${size} bytes, the limit is ${Limits.maxBodyBytes}${at}`);
+    if (size > Limits.maxBodyBytes) throw bodyTooLarge(size, input.length > 1 ? i : undefined);
     const body = encoding === "utf8" ? encoder.encode(m.body) : base64ToBytes(m.body);
     if (!body) throw new MQError("MESSAGE_ILLEGAL", `body is not valid base64${at}`);
     if (body.length === 0) throw new MQError("MESSAGE_ILLEGAL", `body is empty${at}`);
@@ -39,8 +40,7 @@ export function toStoredMessages(input: readonly MessageIn[], now: number, bornH
       body,
     };
   });
-  if (total > Limits.maxBatchBodyBytes)
-    throw new MQError("MESSAGE_BODY_TOO_LARGE", `bodies total ${total} bytes, the limit per send is ${Limits.maxBatchBodyBytes}`);
+  if (total > Limits.maxBatchBodyBytes) throw bodiesTooLarge(total);
   return out;
 }
 

@@ -9,10 +9,10 @@
  */
 import { Hono } from "hono";
 import { base64DecodedLength } from "../../protocol/base64.js";
-import { MQError } from "../../protocol/errors.js";
 import { Limits } from "../../protocol/limits.js";
 import type { MultiSendItem, MultiSendResponse } from "../../protocol/multi-send.js";
 import { checkUserTopic } from "../../protocol/names.js";
+import { bodiesTooLarge } from "../../protocol/size-refusals.js";
 import { MultiSendRequestSchema, type MessageIn, type MultiSendRequest } from "../../protocol/schemas.js";
 import type { StoredMessage } from "../../protocol/message.js";
 import { readConfig } from "../../cluster/config.js";
@@ -87,8 +87,7 @@ export const multiSendRoutes = new Hono<AppEnv>().post("/:topic/messages", async
   // Refusals of the request as a whole come first: then nothing is stored.
   checkUserTopic(topic, reservedNames(readConfig(c.env)));
   const total = totalBodyBytes(request);
-  if (total > Limits.maxBatchBodyBytes)
-    throw new MQError("MESSAGE_BODY_TOO_LARGE", `bodies total ${total} bytes, the limit per send is ${Limits.maxBatchBodyBytes}`);
+  if (total > Limits.maxBatchBodyBytes) throw bodiesTooLarge(total);
   const now = Date.now();
   const bornHost = c.req.header("cf-connecting-ip") ?? "";
   const first = request.queues[0]!;

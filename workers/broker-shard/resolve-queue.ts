@@ -4,7 +4,7 @@
  */
 import { MQError } from "../../protocol/errors.js";
 import { checkTopicName, checkUserTopic, isValidBrokerName } from "../../protocol/names.js";
-import { canRead, canWrite, type QueueData, type TopicConfig } from "../../protocol/route.js";
+import { canRead, canWrite, notWritableMessage, permText, type QueueData, type TopicConfig } from "../../protocol/route.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { readConfig, type Config } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
@@ -56,9 +56,9 @@ export async function resolveQueue(env: Env, params: { broker: string; topic: st
   if (!queueData) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues on broker "${broker}"`);
   const queueCount = Math.max(queueData.readQueueNums, queueData.writeQueueNums);
   if (queueId >= queueCount) throw new MQError("QUEUE_ID_ILLEGAL", `queueId ${queueId} is illegal: topic "${topic}" has ${queueCount} queues on "${broker}"`);
-  if ((access === "write" || access === "write-admin") && !canWrite(queueData.perm))
-    throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not writable`);
-  if (access === "read" && !canRead(queueData.perm)) throw new MQError("NO_PERMISSION", `topic "${topic}" on "${broker}" is not readable`);
+  if ((access === "write" || access === "write-admin") && !canWrite(queueData.perm)) throw new MQError("NO_PERMISSION", notWritableMessage(topic, [queueData]));
+  if (access === "read" && !canRead(queueData.perm))
+    throw new MQError("NO_PERMISSION", `topic "${topic}" is not readable: its permission is ${permText(queueData.perm)} on ${broker}; a read needs R (4 or 6)`);
   const aliveSlaves = Object.keys(info.brokerAddrs)
     .map(Number)
     .filter((id) => id > 0)

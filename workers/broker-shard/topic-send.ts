@@ -7,7 +7,7 @@
  */
 import { isMQError, MQError } from "../../protocol/errors.js";
 import type { MessageQueue, SendResult } from "../../protocol/message.js";
-import { canWrite } from "../../protocol/route.js";
+import { canWrite, notWritableMessage } from "../../protocol/route.js";
 import type { SendRequest } from "../../protocol/schemas.js";
 import { queueIndexForKey } from "../../protocol/sharding-key.js";
 import { readConfig } from "../../cluster/config.js";
@@ -56,8 +56,9 @@ export function attemptQueues(queues: readonly MessageQueue[], shardingKey: stri
 /** Stores the request's messages (all of `topic`) on a queue of the topic; resolves once they are durable. */
 export async function sendToTopic(env: Env, topic: string, request: SendRequest, options: TopicSendOptions): Promise<SendResult> {
   const config = readConfig(env);
-  const queues = writeQueues(topic, (await topicFor(env, topic, "write")).queues);
-  if (queues.length === 0) throw new MQError("NO_PERMISSION", `topic "${topic}" has no writable queue`);
+  const topicQueues = (await topicFor(env, topic, "write")).queues;
+  const queues = writeQueues(topic, topicQueues);
+  if (queues.length === 0) throw new MQError("NO_PERMISSION", notWritableMessage(topic, topicQueues));
   const now = Date.now();
   // Converted and checked once: every attempt carries the same msgIds, so a retry the broker
   // already stored on the same queue is dropped as a duplicate.

@@ -11,7 +11,7 @@
  * webhook's signing secret is answered once, when it is made, and never again.
  */
 import { Hono, type Context } from "hono";
-import { authorize } from "../../protocol/auth/permissions.js";
+import { accessDenied, missingRight } from "../../protocol/auth/permissions.js";
 import { MQError } from "../../protocol/errors.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import type { MessageQueue } from "../../protocol/message.js";
@@ -58,9 +58,8 @@ export function checkTarget(env: Env, group: string, target: PushSubscriptionCon
 /** With accounts configured, the stored subscription's topic needs SUB too (pause, resume, delete, read). */
 function requireTopicSub(c: Context<AppEnv>, topic: string): void {
   const account = c.get("account");
-  if (account && !authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic })) {
-    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" needs SUB on topic "${topic}"`);
-  }
+  const missing = account ? missingRight(account, { kind: "topic", param: "topic", action: "SUB" }, { topic }) : undefined;
+  if (account && missing !== undefined) throw accessDenied(account.accessKey, missing);
 }
 
 async function current(env: Env, group: string): Promise<PushSubscriptionConfig> {

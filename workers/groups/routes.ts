@@ -5,7 +5,7 @@
 import { Hono } from "hono";
 import { dlqTopic, retryTopic, type GroupProgress, type QueueProgress } from "../../protocol/consumer.js";
 import { MQError } from "../../protocol/errors.js";
-import { authorize } from "../../protocol/auth/permissions.js";
+import { accessDenied, authorize, missingRight } from "../../protocol/auth/permissions.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import type { MessageQueue } from "../../protocol/message.js";
@@ -26,9 +26,8 @@ import { sendBack } from "./sendback.js";
 
 /** With accounts configured, refuses a topic the account may not read. */
 function requireTopicSub(account: StoredAccount | undefined, topic: string): void {
-  if (account && !authorize(account, { kind: "topic", param: "topic", action: "SUB" }, { topic })) {
-    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" may not read topic "${topic}"`);
-  }
+  const missing = account ? missingRight(account, { kind: "topic", param: "topic", action: "SUB" }, { topic }) : undefined;
+  if (account && missing !== undefined) throw accessDenied(account.accessKey, missing);
 }
 
 export async function topicQueues(env: Env, topic: string): Promise<MessageQueue[]> {

@@ -6,7 +6,7 @@
  * checked against the operation table's requirements exactly as the HTTP routes check them
  * (workers/auth/middleware.ts for the path, body-permission.ts for names in the body).
  */
-import { authorize, type Requirement } from "../../protocol/auth/permissions.js";
+import { accessDenied, missingRight } from "../../protocol/auth/permissions.js";
 import { MQError } from "../../protocol/errors.js";
 import type { Env } from "../../cluster/env.js";
 import type { StoredAccount } from "../../durable-objects/accounts.js";
@@ -34,12 +34,6 @@ export function operationOf(method: Operation["method"], path: string): Operatio
   return op;
 }
 
-/** The first requirement of `r` the account does not meet on these names, if any. */
-function unmet(account: StoredAccount, r: Requirement, params: Record<string, string>): Requirement | undefined {
-  if (r.kind === "all") return r.of.map((x) => unmet(account, x, params)).find((x) => x !== undefined);
-  return authorize(account, r, params) ? undefined : r;
-}
-
 /**
  * Refuses with ACCESS_DENIED unless the account may do `op` on the names given: its path
  * requirement (`auth`), and its body requirement (`bodyAuth`) when `params` has the body's name.
@@ -48,9 +42,7 @@ export function requireRights(account: StoredAccount, op: Operation, params: Rec
   const body = op.bodyAuth && "param" in op.bodyAuth ? op.bodyAuth : undefined;
   const requirements = body && params[body.param] !== undefined ? [op.auth, body] : [op.auth];
   for (const r of requirements) {
-    const missing = unmet(account, r, params);
-    if (!missing) continue;
-    const what = missing.kind === "topic" || missing.kind === "group" ? `${missing.action} on ${missing.kind} "${params[missing.param] ?? ""}"` : missing.kind;
-    throw new MQError("ACCESS_DENIED", `account "${account.accessKey}" needs ${what}`);
+    const missing = missingRight(account, r, params);
+    if (missing !== undefined) throw accessDenied(account.accessKey, missing);
   }
 }
