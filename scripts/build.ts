@@ -8,7 +8,6 @@
  * `npm start` calls ensureWorkerBundle, which skips both builds while the bundle's stamp
  * (build-stamp.js: every input's size and mtime) says nothing changed since the last one.
  */
-import { build } from "esbuild";
 import { readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
@@ -33,6 +32,8 @@ function stampPath(outfile: string): string {
  * Returns the files it read.
  */
 async function bundleDashboard(outfile: string): Promise<string[]> {
+  // Loaded when a build runs: a warm start that reuses the bundle never loads esbuild.
+  const { build } = await import("esbuild");
   const entries = { dashboardScript: "main.ts", loginScript: "login.ts" } as const;
   const result = await build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(ROOT, "dashboard", "app", file)])),
@@ -73,6 +74,7 @@ export async function buildDashboard(outfile: string = DASHBOARD_SCRIPTS_PATH): 
 export async function buildWorker(outfile: string = BUNDLE_PATH): Promise<string> {
   const startedAtMs = Date.now();
   const dashboardInputs = await bundleDashboard(DASHBOARD_SCRIPTS_PATH);
+  const { build } = await import("esbuild");
   const result = await build({
     entryPoints: [path.join(ROOT, "workers", "main.ts")],
     outfile,
