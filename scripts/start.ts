@@ -71,13 +71,13 @@ console.log(`flaremq is serving on ${server.url} (${readyIn})
   logs:       ${logLevel === "requests" ? "one line per request, and server errors" : "server errors (--log requests: one line per request)"}
   health:     curl ${server.url}/healthz
   dev key:    ${dev.accessKey} / ${dev.secretKey}
-              (an admin account; every other endpoint needs signed requests. The client and the
-               CLI on this machine sign with it: ~/.flaremq/dev-credentials.json)
+              (an admin account; all but /healthz, /docs and /openapi.json need signed requests.
+               The client and the CLI on this machine sign with it: ~/.flaremq/dev-credentials.json)
   try:        ${cli} message send --topic TopicTest --body hello
               ${cli} topic status --topic TopicTest
   dashboard:  ${server.url}/dashboard/login#ak=${encodeURIComponent(dev.accessKey)}&sk=${encodeURIComponent(dev.secretKey)}
               (signs in with the dev key; the key stays in the fragment, which the browser never sends)
-  API:        ${server.url}/docs
+  API:        ${server.url}/docs   (public, as /openapi.json)
 Press Ctrl+C to stop.`);
 
 let stopping = false;
