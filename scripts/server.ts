@@ -12,9 +12,14 @@ import { mkdir } from "node:fs/promises";
 import { ensureWorkerBundle, BUNDLE_PATH, ROOT } from "./build.js";
 import { readWranglerConfig } from "./wrangler-config.js";
 
-// Miniflare is CommonJS: required, not imported, since Node's ESM import first scans its 4 MB
-// for named exports (a few hundred ms of every start).
-const { Miniflare } = createRequire(import.meta.url)("miniflare") as typeof MiniflareModule;
+/**
+ * Miniflare, loaded on the first start (`npm start -- --help` never loads it). It is CommonJS:
+ * required, not imported, since Node's ESM import first scans its 4 MB for named exports (a few
+ * hundred ms of every start).
+ */
+function loadMiniflare(): typeof MiniflareModule {
+  return createRequire(import.meta.url)("miniflare") as typeof MiniflareModule;
+}
 
 /** One line the Worker (or workerd) printed: console.log is "log", console.error "error". */
 export interface ServerLogLine {
@@ -76,6 +81,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8787;
   const onLog = options.onLog ?? printLog;
+  const { Miniflare } = loadMiniflare();
   const mf = new Miniflare({
     name: "flaremq",
     // The bundle is the one module (only cloudflare:* stays an import, which workerd provides).
