@@ -86,6 +86,11 @@ export interface Vars {
   /** Local runs only (the local runner sets it; never wrangler.toml): "true" lets push webhooks use http:// to loopback. */
   PUSH_LOOPBACK_WEBHOOKS?: string;
   /**
+   * "true": log one line per request (method, path, status, ms, request id); `npm start -- --log
+   * requests` sets it. 5xx answers are logged either way. Default off (Workers Logs has them).
+   */
+  LOG_REQUESTS?: string;
+  /**
    * Push subscriptions the Worker applies at start (idempotently, by content): a JSON array of
    * `{ "group": ..., ...PUT /groups/{group}/push-subscription body }`, service targets only
    * (a webhook needs its secret shown, so it is created through the API). Default none.

@@ -56,4 +56,16 @@ dl.kv dd { margin: 0; }
 #lag-chart polyline { fill: none; stroke: var(--accent); stroke-width: 2; vector-effect: non-scaling-stroke; }
 #lag-chart circle { fill: var(--accent); }
 #lag-chart line { stroke: var(--line); }
+#rate-chart { width: 100%; height: 120px; display: block; }
+#rate-chart line { stroke: var(--line); }
+#rate-chart polyline { fill: none; stroke-width: 2; vector-effect: non-scaling-stroke; }
+.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 14px; margin: 4px 0; padding: 0; font-size: 12px; }
+.legend li { display: flex; align-items: center; gap: 4px; }
+.swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; }
+#rate-chart .s0 { stroke: #d8581c; } .swatch.s0 { background: #d8581c; }
+#rate-chart .s1 { stroke: #2b7bd6; } .swatch.s1 { background: #2b7bd6; }
+#rate-chart .s2 { stroke: #2e9e5b; } .swatch.s2 { background: #2e9e5b; }
+#rate-chart .s3 { stroke: #9b51c9; } .swatch.s3 { background: #9b51c9; }
+#rate-chart .s4 { stroke: #c9a21a; } .swatch.s4 { background: #c9a21a; }
+#rate-chart .s5 { stroke: #1aa3b0; } .swatch.s5 { background: #1aa3b0; }
 `;

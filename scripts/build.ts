@@ -5,22 +5,40 @@
  * - the Worker (workers/main.ts, which imports that module) into one ES module for Miniflare,
  *   the same input `wrangler deploy` bundles (wrangler.toml's [build] runs this script's
  *   `--dashboard` step first).
+ * `npm start` calls ensureWorkerBundle, which skips both builds while the bundle's stamp
+ * (build-stamp.js: every input's size and mtime) says nothing changed since the last one.
  */
-import { build } from "esbuild";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { isCurrent, writeStamp } from "./build-stamp.js";
 
+/**
+ * The repository root. When scripts/run-compiled.js runs this file bundled into dist/<name>.mjs,
+ * dist/ sits one level down as scripts/ does, so the same relative step finds the root.
+ */
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 export const BUNDLE_PATH = path.join(ROOT, "dist", "worker.js");
 export const DASHBOARD_SCRIPTS_PATH = path.join(ROOT, "dashboard", "generated", "scripts.js");
+/** Inputs of the Worker bundle that no metafile lists: how it is built, and by which esbuild. */
+const BUILD_TOOL_INPUTS = [path.join(ROOT, "scripts", "build.ts"), path.join(ROOT, "node_modules", "esbuild", "package.json")];
 
-/** Bundles the dashboard's two pages' scripts; rewrites the generated module only when it changed. */
-export async function buildDashboard(outfile: string = DASHBOARD_SCRIPTS_PATH): Promise<string> {
+function stampPath(outfile: string): string {
+  return `${outfile}.inputs.json`;
+}
+
+/**
+ * Bundles the dashboard's two pages' scripts; rewrites the generated module only when it changed.
+ * Returns the files it read.
+ */
+async function bundleDashboard(outfile: string): Promise<string[]> {
+  // Loaded when a build runs: a warm start that reuses the bundle never loads esbuild.
+  const { build } = await import("esbuild");
   const entries = { dashboardScript: "main.ts", loginScript: "login.ts" } as const;
   const result = await build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([name, file]) => [name, path.join(ROOT, "dashboard", "app", file)])),
     outdir: path.join(ROOT, "dist", "dashboard"),
+    absWorkingDir: ROOT,
     write: false,
     bundle: true,
     format: "esm",
@@ -29,6 +47,7 @@ export async function buildDashboard(outfile: string = DASHBOARD_SCRIPTS_PATH): 
     charset: "utf8",
     legalComments: "none",
     logLevel: "error",
+    metafile: true,
   });
   const code = (name: string) => {
     const file = result.outputFiles.find((f) => path.basename(f.path) === `${name}.js`);
@@ -42,14 +61,25 @@ export async function buildDashboard(outfile: string = DASHBOARD_SCRIPTS_PATH): 
       .join("");
   const before = await readFile(outfile, "utf8").catch(() => "");
   if (before !== text) await writeFile(outfile, text);
+  return Object.keys(result.metafile.inputs);
+}
+
+/** Bundles the dashboard's two pages' scripts; rewrites the generated module only when it changed. */
+export async function buildDashboard(outfile: string = DASHBOARD_SCRIPTS_PATH): Promise<string> {
+  await bundleDashboard(outfile);
   return outfile;
 }
 
+/** Builds the dashboard's module and the Worker bundle, and records their inputs in the stamp. */
 export async function buildWorker(outfile: string = BUNDLE_PATH): Promise<string> {
-  await buildDashboard();
-  await build({
+  const startedAtMs = Date.now();
+  const dashboardInputs = await bundleDashboard(DASHBOARD_SCRIPTS_PATH);
+  const { build } = await import("esbuild");
+  const result = await build({
     entryPoints: [path.join(ROOT, "workers", "main.ts")],
     outfile,
+    absWorkingDir: ROOT,
+    write: false,
     bundle: true,
     format: "esm",
     target: "es2022",
@@ -59,11 +89,32 @@ export async function buildWorker(outfile: string = BUNDLE_PATH): Promise<string
     external: ["cloudflare:*"],
     sourcemap: "linked",
     logLevel: "error",
+    metafile: true,
   });
+  // Written aside and renamed: a server starting meanwhile (another `npm start`, a test) reads
+  // the old bundle or the new one, never half of one.
+  for (const file of result.outputFiles) {
+    const temp = `${file.path}.${process.pid}.tmp`;
+    await writeFile(temp, file.contents);
+    await rename(temp, file.path);
+  }
+  const inputs = [...dashboardInputs, ...Object.keys(result.metafile.inputs), ...BUILD_TOOL_INPUTS];
+  writeStamp(stampPath(outfile), inputs, { root: ROOT, startedAtMs });
   return outfile;
 }
 
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+/**
+ * The Worker bundle, built only when an input changed since the last build (a warm `npm start`
+ * skips esbuild entirely). `rebuilt` says which happened.
+ */
+export async function ensureWorkerBundle(outfile: string = BUNDLE_PATH): Promise<{ path: string; rebuilt: boolean }> {
+  if (isCurrent(stampPath(outfile), [outfile, DASHBOARD_SCRIPTS_PATH])) return { path: outfile, rebuilt: false };
+  return { path: await buildWorker(outfile), rebuilt: true };
+}
+
+// Run as a script (`tsx scripts/build.ts`), not when bundled into another entry (dist/start.mjs,
+// whose own import.meta.url would match there).
+if (process.argv[1] && path.resolve(process.argv[1]) === path.join(ROOT, "scripts", "build.ts")) {
   if (process.argv.includes("--dashboard")) console.log(`built ${await buildDashboard()}`);
   else console.log(`built ${await buildWorker()}`);
 }

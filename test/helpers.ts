@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { startServer, type RunningServer } from "../scripts/server.js";
+import { startServer, type RunningServer, type ServerLogLine } from "../scripts/server.js";
 import { isMQError } from "../protocol/errors.js";
 import type { Credentials } from "../client/credentials.js";
 
@@ -31,11 +31,22 @@ export interface TestServerOptions {
   vars?: Record<string, string>;
   /** What clients of this server sign with; default null (unsigned: a server without accounts). */
   credentials?: Credentials;
+  /** A log line per request (`npm start -- --log requests`); default off. */
+  logRequests?: boolean;
+  /** Receives the Worker's log lines; default printed to the console. */
+  onLog?: (line: ServerLogLine) => void;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const stateDir = options.stateDir ?? (await mkdtemp(path.join(os.tmpdir(), "flaremq-test-")));
-  const server = await startServer({ port: 0, stateDir, skipBuild: true, ...(options.vars ? { vars: options.vars } : {}) });
+  const server = await startServer({
+    port: 0,
+    stateDir,
+    skipBuild: true,
+    ...(options.vars ? { vars: options.vars } : {}),
+    ...(options.logRequests !== undefined ? { logRequests: options.logRequests } : {}),
+    ...(options.onLog ? { onLog: options.onLog } : {}),
+  });
   let stopped: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopped ??= server.stop());
   return {

@@ -25,10 +25,20 @@ export interface ProcessServer {
 
 const START_TIMEOUT_MS = 60_000;
 
-export async function startProcessServer(stateDir: string): Promise<ProcessServer> {
+export interface ProcessServerOptions {
+  /** More flags of `npm start`, e.g. ["--log", "requests"]. */
+  args?: string[];
+  /** Flags for Node itself, before the script. */
+  nodeArgs?: string[];
+}
+
+export async function startProcessServer(stateDir: string, options: ProcessServerOptions = {}): Promise<ProcessServer> {
   // Its own HOME: `npm start` writes the dev key there for the CLI.
   const home = await mkdtemp(path.join(os.tmpdir(), "flaremq-home-"));
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "start.ts"), "--port", "0", "--state-dir", stateDir], {
+  // What `npm start` runs (package.json), without npm in between.
+  const script = [path.join(ROOT, "scripts", "run-compiled.js"), path.join(ROOT, "scripts", "start.ts")];
+  const args = [...(options.nodeArgs ?? []), ...script, "--port", "0", "--state-dir", stateDir, ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, HOME: home },
     detached: true,

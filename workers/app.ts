@@ -18,6 +18,7 @@ import { applyDeclaredPushSubscriptions } from "./groups/push-config.js";
 import { topicRoutes } from "./topics/routes.js";
 import type { AppEnv } from "./shared/app-env.js";
 import { requestSizeLimit } from "./shared/body-limit.js";
+import { requestLog } from "./shared/request-log.js";
 import { cspNonce, pageHeaders } from "./shared/page-headers.js";
 import { docsPage, openApiDocument } from "./openapi/document.js";
 import { authMiddleware } from "./auth/middleware.js";
@@ -36,6 +37,9 @@ app.use(async (c, next) => {
   await next();
   c.header("x-request-id", c.get("requestId"));
 });
+
+// One line per request when LOG_REQUESTS is on; every 5xx always, with its request id.
+app.use(requestLog);
 
 // Requests per operation of the API table, by status, with latency (GET /metrics). Workers
 // clocks move only across I/O, so the latency is time spent waiting, not CPU.

@@ -371,7 +371,7 @@ describe("authentication failures", () => {
 });
 
 describe("no endpoint reachable without credentials", () => {
-  it("answers 401 UNAUTHENTICATED to every documented operation but /healthz and /dashboard/login", async ({ call }) => {
+  it("answers 401 UNAUTHENTICATED to every documented operation but /healthz, /dashboard/login and the API description", async ({ call }) => {
     const doc = (await call(ROOT, "GET", "/openapi.json")).body as { paths: Record<string, Record<string, unknown>> };
     const routes = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => ({ method: m.toUpperCase(), path: p })));
     // The document is generated from the operation table the middleware authorizes with, and a
@@ -397,7 +397,7 @@ describe("no endpoint reachable without credentials", () => {
       msgId: "m1",
       accessKey: "intruder",
     };
-    const PUBLIC = new Set(["GET /healthz", "GET /dashboard/login"]);
+    const PUBLIC = new Set(["GET /healthz", "GET /dashboard/login", "GET /openapi.json", "GET /docs"]);
     const actual: string[] = [];
     const expected: string[] = [];
     await Promise.all(

@@ -86,6 +86,41 @@ describe("dashboard", () => {
     await producer.shutdown();
   });
 
+  it("charts the busy topics' message rates over time on the home view, one line per topic", async () => {
+    const topics = [uniqueName("DashRateA"), uniqueName("DashRateB")];
+    for (const topic of topics) await admin.createTopic(topic, { queueNums: 2 });
+    const producer = new Producer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("pg") });
+    await producer.start();
+    const p = await open("topics");
+    const pointsOf = async (topic: string): Promise<number> => {
+      const line = p.locator(`${byTestId("rate-line")}[data-topic="${topic}"]`);
+      if ((await line.count()) === 0) return 0;
+      return ((await line.getAttribute("points")) ?? "").split(" ").filter(Boolean).length;
+    };
+    // Messages keep arriving while the page samples (every second here): each topic's line grows.
+    let points = [0, 0];
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && !points.every((n) => n >= 3);) {
+      await Promise.all(topics.map((topic) => producer.send({ topic, body: "tick" })));
+      await p.waitForTimeout(250);
+      points = await Promise.all(topics.map(pointsOf));
+    }
+    expect(
+      points.every((n) => n >= 3),
+      `points per line: ${points.join(", ")}`,
+    ).toBe(true);
+    for (const topic of topics) {
+      const item = p.locator(`${byTestId("rate-legend-item")}[data-topic="${topic}"]`);
+      expect(await item.textContent()).toMatch(new RegExp(`^${topic} \\d+\\.\\d/s$`));
+    }
+    expect(await p.locator(byTestId("rate-chart-caption")).textContent()).toMatch(/^over \d+ s · max \d+\.\d msgs\/s/);
+    await producer.shutdown();
+    await mkdir(path.join(ROOT, "test-results"), { recursive: true });
+    await p
+      .locator(byTestId("rate-chart"))
+      .locator("..")
+      .screenshot({ path: path.join(ROOT, "test-results", "dashboard-rates.png") });
+  });
+
   describe("message search", () => {
     const key = `order-${Date.now().toString(36)}`;
     let topic: string;

@@ -422,8 +422,10 @@ export const operations: Operation[] = [
     body: DlqDeleteSchema,
     auth: ADMIN,
   },
-  { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: ANY },
-  { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: ANY },
+  // Public: the API's description is the same for every deployment (it is generated from this
+  // table) and holds no data, and it is what a newcomer opens first (`npm start` prints /docs).
+  { method: "GET", path: "/openapi.json", tag: "ops", summary: "This document", auth: { kind: "public" } },
+  { method: "GET", path: "/docs", tag: "ops", summary: "This document as a page", auth: { kind: "public" } },
   { method: "GET", path: "/dashboard", tag: "ops", summary: "The web dashboard", auth: ANY },
   { method: "GET", path: "/dashboard/app.js", tag: "ops", summary: "The web dashboard's script (an ES module built from dashboard/app/)", auth: ANY },
   { method: "GET", path: "/dashboard/login", tag: "auth", summary: "Dashboard sign-in page (signs in the browser)", auth: { kind: "public" } },

@@ -1,6 +1,7 @@
 /**
  * Topics: every topic with its queues, permission, message count, send rate, last store and
- * storage, refreshed on the page's timer; create, update and delete a topic; jump to sending,
+ * storage, refreshed on the page's timer, and a chart of the busiest topics' rates over the time
+ * the page has been open; create, update and delete a topic; jump to sending,
  * searching or its transactions. Rows stay in place across refreshes (moved, not rebuilt), and
  * each topic's status arrives on its own (one request per topic, a few at a time).
  */
@@ -9,7 +10,9 @@ import { isMQError } from "../../../protocol/errors.js";
 import type { DashboardContext, View } from "../context.js";
 import { clearError, errorBox, h, setDatalist, showError, table } from "../dom.js";
 import { byKey, errorText, fmtAgo, fmtBytes, fmtInt, fmtTime, isSystemTopic, permText } from "../format.js";
+import { LagHistory } from "../lag-history.js";
 import { forEachLimited, VIEW_CONCURRENCY } from "../pool.js";
+import { RateChart } from "./rate-chart.js";
 import { TopicForm } from "./topic-form.js";
 
 const COLUMNS = ["brokers", "readQueues", "writeQueues", "perm", "messages", "maxOffset", "rate", "lastStore", "storage"] as const;
@@ -38,8 +41,13 @@ export class TopicsView implements View {
   private readonly error = errorBox("topics-error");
   private readonly body = h("tbody");
   private readonly form: TopicForm;
+  /** Each topic's rate at each refresh (LagHistory keeps any sampled number: here msgs/s). */
+  private readonly rates: LagHistory;
+  private readonly rateChart = new RateChart();
 
   constructor(private readonly ctx: DashboardContext) {
+    // A manual Refresh right after the timer's replaces that sample rather than adding one.
+    this.rates = new LagHistory({ mergeWithinMs: ctx.refreshMs / 2 });
     this.form = new TopicForm(ctx, (config) => {
       this.result.textContent = `saved ${config.topic}`;
       void this.refresh();
@@ -65,6 +73,7 @@ export class TopicsView implements View {
       ),
       this.form.element,
       this.error,
+      this.rateChart.element,
       table("topics-table", headers, this.body, ["Read queues", "Write queues", "Messages", "Max offset", "Rate msgs/s", "Storage"]),
     );
   }
@@ -108,6 +117,7 @@ export class TopicsView implements View {
     // Rows are on screen now; statuses fill them in as they arrive, one request per topic.
     const visible = list.map((config) => this.rows.get(config.topic)!).filter((row) => !row.tr.hidden);
     await forEachLimited(visible, VIEW_CONCURRENCY, (row) => this.refreshStatus(row));
+    this.rateChart.render(visible.map((row) => ({ key: row.topic, samples: this.rates.samples(row.topic, "") })));
   }
 
   private makeRow(config: TopicConfig): TopicRow {
@@ -201,6 +211,7 @@ export class TopicsView implements View {
       const rate = Math.max(0, (sumMax - row.prev.sum) / ((now - row.prev.at) / 1000));
       c.rate.textContent = rate.toFixed(1);
       c.rate.dataset.rate = String(rate);
+      this.rates.record(row.topic, "", rate, Date.now());
     }
     row.prev = { sum: sumMax, at: now };
     c.error.textContent = "";
