@@ -8,7 +8,7 @@
  * `npm start` calls ensureWorkerBundle, which skips both builds while the bundle's stamp
  * (build-stamp.js: every input's size and mtime) says nothing changed since the last one.
  */
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { isCurrent, writeStamp } from "./build-stamp.js";
@@ -92,7 +92,8 @@ export async function buildWorker(outfile: string = BUNDLE_PATH): Promise<string
     metafile: true,
   });
   // Written aside and renamed: a server starting meanwhile (another `npm start`, a test) reads
-  // the old bundle or the new one, never half of one.
+  // the old bundle or the new one, never half of one. A fresh clone has no dist/ yet.
+  await mkdir(path.dirname(outfile), { recursive: true });
   for (const file of result.outputFiles) {
     const temp = `${file.path}.${process.pid}.tmp`;
     await writeFile(temp, file.contents);
