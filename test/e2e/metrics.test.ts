@@ -52,4 +52,18 @@ describe("GET /metrics", () => {
     expect(s.get(`flaremq_http_request_duration_seconds_count{${sends}}`)).toBe(s.get(`flaremq_http_request_duration_seconds_bucket{${sends},le="+Inf"}`));
     expect(text).toContain("# TYPE flaremq_http_request_duration_seconds histogram");
   });
+
+  it("counts a group's lag on every queue of the topic, also the queues it has not read from yet", async ({ server, admin, producer }) => {
+    const topic = uniqueName("MetricsLag");
+    await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
+    for (const queueId of [0, 1]) {
+      for (let i = 0; i < 3; i++) await producer.send({ topic, body: `m-${queueId}-${i}` }, { messageQueue: { topic, brokerName: "broker-a", queueId } });
+    }
+    const popped = uniqueName("sc");
+    const simple = new SimpleConsumer({ endpoint: server.url, credentials: server.credentials, group: popped, awaitDurationMs: 0 }).subscribe(topic);
+    expect(await simple.receive(1, 60_000)).toHaveLength(1);
+    const s = samples(await (await fetch(`${server.url}/metrics`)).text());
+    // One queue has the group's state (1 in flight, 2 not received), the other none (3 not received).
+    expect(s.get(`rocketmq_group_diff{cluster="DefaultCluster",group="${popped}",topic="${topic}"}`)).toBe(6);
+  });
 });

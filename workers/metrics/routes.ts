@@ -71,6 +71,10 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
     .family("flaremq_messages_sent_total", "counter", "Messages this isolate stored, by SendStatus.");
 
   const diff = new Map<string, number>(); // "group\ntopic" -> lag
+  // A group that consumes a topic lags by everything stored on the topic's queues it has not read
+  // yet too (a POP group that has not received from a queue has no state there).
+  const queuesOf = new Map<string, { queue: string; unread: number }[]>(); // topic -> its queues
+  const queuesRead = new Map<string, Set<string>>(); // "group\ntopic" -> queues with the group's state
   const replication = new Map<string, number>(); // "broker\nbrokerId" -> lag
   const dlq = new Map<string, number>(); // group -> messages held
   for (const { topic, broker, queueId, m } of figures) {
@@ -81,11 +85,14 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
       .sample("flaremq_queue_parked_waiters", q, m.parkedWaiters);
     if (m.delayedMessages > 0) x.sample("flaremq_delayed_messages", q, m.delayedMessages);
     if (m.halfMessagesPending > 0) x.sample("flaremq_half_messages_pending", q, m.halfMessagesPending);
+    const queue = `${broker}\n${queueId}`;
+    queuesOf.set(topic, [...(queuesOf.get(topic) ?? []), { queue, unread: m.maxOffset - m.minOffset }]);
     for (const g of m.groups) {
       x.sample("rocketmq_consumer_offset", { ...q, group: g.group }, g.offset);
       if (g.inflight > 0) x.sample("flaremq_consumer_inflight_messages", { ...q, group: g.group }, g.inflight);
       const key = `${g.group}\n${topic}`;
       diff.set(key, (diff.get(key) ?? 0) + Math.max(0, m.maxOffset - Math.max(g.offset, m.minOffset)) + g.inflight);
+      queuesRead.set(key, (queuesRead.get(key) ?? new Set()).add(queue));
     }
     if (topic.startsWith("%DLQ%")) {
       const group = topic.slice("%DLQ%".length);
@@ -96,6 +103,10 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
       const key = `${broker}\n${s.brokerId}`;
       replication.set(key, (replication.get(key) ?? 0) + s.lagMessages);
     }
+  }
+  for (const [key, read] of queuesRead) {
+    const topic = key.slice(key.indexOf("\n") + 1);
+    for (const { queue, unread } of queuesOf.get(topic) ?? []) if (!read.has(queue)) diff.set(key, (diff.get(key) ?? 0) + unread);
   }
   for (const [key, lag] of diff) {
     const [group, topic] = key.split("\n") as [string, string];
