@@ -22,10 +22,12 @@ describe("QueueDO replication", () => {
     }
     expect((await slave.stats()).maxOffset).toBe(3);
 
-    // More appends: lag shows until the next push.
+    // More appends: pushed right after they are stored (ASYNC_MASTER streams to its slave), so
+    // the lag is 2 while that push is in flight and 0 once it landed, never unknown. (Lag from a
+    // slave's last acknowledgement under load: replication-status.test.ts.)
     await master.append([msg(3), msg(4)], { mq });
-    const behind = await master.replicationStatus();
-    expect(behind.slaves[0]!.lagMessages).toBe(2);
+    const behind = (await master.replicationStatus()).slaves[0]!.lagMessages;
+    expect([0, 2]).toContain(behind);
     await replicate(master);
     expect((await master.replicationStatus()).slaves[0]!.lagMessages).toBe(0);
     expect((await slave.getMessage(4))!.message.msgId).toBe("ID4");
