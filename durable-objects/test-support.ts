@@ -253,3 +253,21 @@ export async function registerTopic(topic: string, queues: readonly QueueData[])
     await broker.upsertTopic(topic, { readQueueNums: q.readQueueNums, writeQueueNums: q.writeQueueNums, perm: q.perm }, "upsert");
   }
 }
+
+/**
+ * A SqlStorage over `sql` that counts the rows every statement writes (`counter.written`, which a
+ * test may reset), for pieces built on `exec(...).toArray()`/`.rowsWritten`. Reads consume their
+ * cursors at once.
+ */
+export function rowCountingSql(sql: SqlStorage): { sql: SqlStorage; counter: { written: number } } {
+  const counter = { written: 0 };
+  const counting = {
+    exec: (query: string, ...bindings: unknown[]) => {
+      const cursor = sql.exec(query, ...bindings);
+      const rows = cursor.toArray();
+      counter.written += cursor.rowsWritten;
+      return { toArray: () => rows, rowsWritten: cursor.rowsWritten };
+    },
+  } as unknown as SqlStorage;
+  return { sql: counting, counter };
+}

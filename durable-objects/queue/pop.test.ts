@@ -7,7 +7,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { holdPopReceive, holdPopReceiveAcross } from "../../cluster/long-polls.js";
-import { alarmOf, msg, newQueue, waitForParked } from "../test-support.js";
+import { alarmOf, msg, newQueue, rowCountingSql, waitForParked } from "../test-support.js";
 import type { CommitLog } from "./commit-log.js";
 import { Pop } from "./pop.js";
 import { SHARDING_KEY_PROPERTY } from "./pop-state.js";
@@ -106,36 +106,27 @@ describe("QueueDO POP", () => {
     const { q } = newQueue("POP");
     await q.append(Array.from({ length: 40 }, (_, i) => msg(i)));
     await runInDurableObject(q, (instance, state) => {
-      let written = 0;
-      const sql = state.storage.sql;
-      // Counts rows written by every statement the piece runs (reads consume their cursors).
-      const counting = {
-        exec: (query: string, ...bindings: unknown[]) => {
-          const cursor = sql.exec(query, ...bindings);
-          const rows = cursor.toArray();
-          written += cursor.rowsWritten;
-          return { toArray: () => rows };
-        },
-      } as unknown as SqlStorage;
+      // Counts rows written by every statement the piece runs.
+      const { sql: counting, counter } = rowCountingSql(state.storage.sql);
       let clock = 1_000_000;
       const log = (instance as unknown as { log: CommitLog }).log;
       const pop = new Pop({ sql: counting, log, usesOffsets: () => false, delayLevelsMs: () => [1000, 5000, 10_000, 30_000], now: () => clock });
 
       const first = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
       expect(first.messages).toHaveLength(32);
-      expect(written).toBe(1);
+      expect(counter.written).toBe(1);
       const second = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
       expect(second.messages.map((m) => m.entry.queueOffset)).toEqual([32, 33, 34, 35, 36, 37, 38, 39]);
-      expect(written).toBe(2);
+      expect(counter.written).toBe(2);
       expect(pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE }).messages).toEqual([]);
-      expect(written).toBe(2); // nothing changed, nothing written
+      expect(counter.written).toBe(2); // nothing changed, nothing written
 
       const outcomes = pop.ack(
         "G",
         first.messages.map((m) => ({ offset: m.entry.queueOffset, nonce: m.nonce })),
       );
       expect(outcomes.every((o) => o === "OK")).toBe(true);
-      expect(written).toBe(3);
+      expect(counter.written).toBe(3);
 
       clock += INVISIBLE + LADDER_FIRST_MS - 1;
       expect(pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE }).messages).toEqual([]);
@@ -147,7 +138,7 @@ describe("QueueDO POP", () => {
       expect(again.messages.map((m) => [m.entry.queueOffset, m.reconsumeTimes, m.entry.message.reconsumeTimes])).toEqual(
         [32, 33, 34, 35, 36, 37, 38, 39].map((o) => [o, 1, 1]),
       );
-      expect(written).toBe(5); // the wake moved one due time, the receive wrote one row
+      expect(counter.written).toBe(5); // the wake moved one due time, the receive wrote one row
       // The second delivery's wait is the ladder's next level (30 s).
       expect(pop.nextDueAt()).toBe(clock + INVISIBLE + 30_000);
       // The handles of the first delivery are spent.

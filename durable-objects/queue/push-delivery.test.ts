@@ -7,7 +7,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { pushConfigFrom, type PushBatch } from "../../protocol/push-subscription.js";
-import { msg, newQueue } from "../test-support.js";
+import { msg, newQueue, rowCountingSql } from "../test-support.js";
 import type { CommitLog } from "./commit-log.js";
 import { PushDelivery } from "./push-delivery.js";
 
@@ -19,17 +19,8 @@ describe("push delivery on a queue", () => {
       { mq },
     );
     await runInDurableObject(q, async (instance, state) => {
-      let written = 0;
-      const sql = state.storage.sql;
-      // Counts rows written by every statement the piece runs (reads consume their cursors).
-      const counting = {
-        exec: (query: string, ...bindings: unknown[]) => {
-          const cursor = sql.exec(query, ...bindings);
-          const rows = cursor.toArray();
-          written += cursor.rowsWritten;
-          return { toArray: () => rows };
-        },
-      } as unknown as SqlStorage;
+      // Counts rows written by every statement the piece runs.
+      const { sql: counting, counter } = rowCountingSql(state.storage.sql);
       let clock = 1_000_000;
       const committed = new Map<string, number>();
       let commits = 0;
@@ -60,25 +51,25 @@ describe("push delivery on a queue", () => {
       });
       push.set(pushConfigFrom("G", { topic: mq.topic, target: { type: "service", binding: "CONSUMER" }, maxBatchSize: 100, maxBatchTimeoutMs: 0 }, 1));
       expect(committed.get("G")).toBe(0); // a new subscription starts at the first message held
-      written = 0;
+      counter.written = 0;
       commits = 0;
 
       expect(push.nextDueAt()).toBe(clock);
       await push.runDue(clock);
       expect(batches.map((b) => b.messages.length)).toEqual([100]);
-      expect([written, commits, committed.get("G")]).toEqual([1, 1, 100]);
+      expect([counter.written, commits, committed.get("G")]).toEqual([1, 1, 100]);
       expect(push.status("G")).toMatchObject({ retryBacklog: 10, nextRetryAt: clock + 10_000, delivered: 90 });
 
       // Nothing is due before the ladder's first delay (level 3: 10 s); a run then writes nothing.
-      written = 0;
+      counter.written = 0;
       expect(push.nextDueAt()).toBe(clock + 10_000);
       await push.runDue(clock + 9_999);
-      expect([batches.length, written]).toEqual([1, 0]);
+      expect([batches.length, counter.written]).toEqual([1, 0]);
 
       clock += 10_000;
       await push.runDue(clock);
       expect(batches[1]!.messages.map((m) => [m.queueOffset, m.reconsumeTimes])).toEqual(Array.from({ length: 10 }, (_, i) => [i, 1]));
-      expect([written, commits]).toEqual([1, 1]); // the state row; the offset did not move
+      expect([counter.written, commits]).toEqual([1, 1]); // the state row; the offset did not move
       expect(push.status("G")).toMatchObject({ retryBacklog: 0, delivered: 100, deadLettered: 0 });
       // Caught up: no due time, so the queue's alarm is not armed for this subscription.
       expect(push.nextDueAt()).toBeNull();
