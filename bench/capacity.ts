@@ -23,8 +23,8 @@ import { progressBar, runLoad } from "./load.js";
 import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
 import { processCpuMs } from "./process-cpu.js";
 import { readQueuesOf } from "./topic-queues.js";
+import { body1k } from "./backlog.js";
 
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 /** Cloudflare's soft limit on one object's request rate. */
 const OBJECT_REQUESTS_PER_S = 1000;
 

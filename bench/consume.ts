@@ -1,8 +1,7 @@
 /** Consumer benchmarks: draining a backlog with a push consumer, and end-to-end latency at a fixed rate. */
 import { Admin, Producer, PushConsumer, concurrently, type FetchLike } from "../client/index.js";
 import type { LoadResult } from "./load.js";
-
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+import { body1k, fillBacklog } from "./backlog.js";
 
 /**
  * Sends 1 KiB messages stamped with their send time (property `sentAt`) at `ratePerSec` for
@@ -38,15 +37,7 @@ export async function drainBacklog(
   options: { fetch?: FetchLike; beforeDrain?: () => Promise<void> } = {},
 ): Promise<LoadResult> {
   const admin = new Admin({ endpoint, credentials: null });
-  const topic = `BenchDrain${Date.now()}`;
-  await admin.createTopic(topic, { queueNums: 4 });
-  const producer = new Producer({ endpoint, credentials: null, group: "bench_drain_pg", sendMsgTimeoutMs: 30_000 });
-  await producer.start();
-  const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
-  // Four batches in flight at a time until the backlog is there.
-  for (let sent = 0; sent < backlog; sent += batch.length * 4) {
-    await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
-  }
+  const topic = await fillBacklog(endpoint, "BenchDrain", backlog);
   const total = (await admin.consumerProgress("bench_drain_cg", topic)).queues.reduce((n, q) => n + q.brokerOffset, 0);
   await options.beforeDrain?.();
   let consumed = 0;

@@ -5,11 +5,11 @@
  * as the topic has queues (the push consumer pulls every queue at once too). Reports the rate
  * and what POP state wrote: rows per consumed message over every queue of the topic.
  */
-import { Admin, Producer, SimpleConsumer } from "../client/index.js";
+import { Admin, SimpleConsumer } from "../client/index.js";
+import { fillBacklog } from "./backlog.js";
 import { readQueuesOf } from "./topic-queues.js";
 import type { LoadResult } from "./load.js";
 
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 const RECEIVE_BATCH = 32;
 const INVISIBLE_MS = 60_000;
 
@@ -22,15 +22,8 @@ export interface PopDrainResult extends LoadResult {
 
 export async function popDrain(endpoint: string, backlog: number, log: (line: string) => void): Promise<PopDrainResult> {
   const admin = new Admin({ endpoint, credentials: null });
-  const topic = `BenchPop${Date.now()}`;
+  const topic = await fillBacklog(endpoint, "BenchPop", backlog);
   const group = `bench_pop_cg_${Date.now()}`;
-  await admin.createTopic(topic, { queueNums: 4 });
-  const producer = new Producer({ endpoint, credentials: null, group: "bench_pop_pg", sendMsgTimeoutMs: 30_000 });
-  await producer.start();
-  const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
-  for (let sent = 0; sent < backlog; sent += batch.length * 4) {
-    await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
-  }
   const queues = readQueuesOf(await admin.topicRoute(topic), topic);
   let total = 0;
   for (const mq of queues) total += ((await admin.queueStats(mq)) as unknown as { maxOffset: number }).maxOffset;

@@ -8,8 +8,7 @@ import { createServer, type Server } from "node:http";
 import { Admin, Producer, type PushBatch } from "../client/index.js";
 import type { LoadResult } from "./load.js";
 import { percentile, sendAtRate } from "./consume.js";
-
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+import { fillBacklog } from "./backlog.js";
 
 /** A webhook receiver that hands every batch to `onBatch` and answers 200 (all succeeded). */
 async function receiver(onBatch: (batch: PushBatch) => void): Promise<{ url: string; server: Server }> {
@@ -28,15 +27,7 @@ async function receiver(onBatch: (batch: PushBatch) => void): Promise<{ url: str
 /** Sends `backlog` messages, then times a push subscription (100 per batch, 4 in flight per queue) delivering them all. */
 export async function pushSubscriptionDrain(endpoint: string, backlog: number, log: (line: string) => void): Promise<LoadResult> {
   const admin = new Admin({ endpoint, credentials: null });
-  const topic = `BenchPushDrain${Date.now()}`;
-  await admin.createTopic(topic, { queueNums: 4 });
-  const producer = new Producer({ endpoint, credentials: null, group: "bench_pushsub_pg", sendMsgTimeoutMs: 30_000 });
-  await producer.start();
-  const batch = Array.from({ length: 64 }, () => ({ topic, body: body1k }));
-  for (let sent = 0; sent < backlog; sent += batch.length * 4) {
-    await Promise.all(Array.from({ length: 4 }, () => producer.send(batch)));
-  }
-  await producer.shutdown();
+  const topic = await fillBacklog(endpoint, "BenchPushDrain", backlog);
   const group = `bench_pushsub_${Date.now()}`;
   const total = (await admin.consumerProgress(group, topic)).queues.reduce((n, q) => n + q.brokerOffset, 0);
   let delivered = 0;

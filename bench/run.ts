@@ -41,6 +41,7 @@ import { scaling } from "./scaling.js";
 import { withProcess } from "./process-cpu.js";
 import { capacity } from "./capacity.js";
 import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { body1k } from "./backlog.js";
 
 const { values } = parseArgs({
   options: {
@@ -86,7 +87,6 @@ const steadyRate = Number(values["steady-rate"] ?? "1000");
 const durationMs = Number(values["duration-s"] ?? "5") * 1000;
 const concurrency = Number(values.concurrency ?? "32");
 const load = { durationMs, concurrency };
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 const BENCH_ACCOUNT = { accessKey: "bench", secretKey: "bench-secret-0123456789" };
 interface Cost {
   rows: number;

@@ -13,8 +13,8 @@ import { Admin, Producer } from "../client/index.js";
 import { progressBar, runLoad } from "./load.js";
 import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
 import { processCpuMs } from "./process-cpu.js";
+import { body1k } from "./backlog.js";
 
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
 export const SCALING_QUEUE_COUNTS = [1, 2, 4, 8, 16] as const;
 
 export interface ScalingRow {

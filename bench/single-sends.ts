@@ -10,8 +10,7 @@
 import { Admin, Producer, type MessageQueue, type ProducerOptions } from "../client/index.js";
 import { progressBar, runLoad, type LoadResult } from "./load.js";
 import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
-
-const body1k = new Uint8Array(1024).map((_, i) => i % 251);
+import { body1k } from "./backlog.js";
 
 export interface SingleSendRow {
   result: LoadResult;
