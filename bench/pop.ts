@@ -33,23 +33,39 @@ export async function popDrain(endpoint: string, backlog: number, log: (line: st
   let consumed = 0;
   let calls = 0;
   // Each loop acks a batch while it receives the next (as the push consumer commits while it
-  // pulls); a batch counts once its ack answered OK.
+  // pulls); a batch counts once its ack answered OK. The clock stops at the ack of the last
+  // message, as the push drain's stops at its last message: a loop still parked in a receive
+  // that finds nothing then waits out its long poll, which is not draining.
   let received = 0;
+  let finishedAt = Number.NaN;
+  const stop = new AbortController();
   const loop = async () => {
     const acks: Promise<void>[] = [];
     while (received < total) {
-      const got = await consumer.receive(RECEIVE_BATCH, INVISIBLE_MS);
+      const got = await consumer.receive(RECEIVE_BATCH, INVISIBLE_MS, { signal: stop.signal }).catch((e: unknown) => {
+        if (stop.signal.aborted) return [];
+        throw e;
+      });
+      if (stop.signal.aborted) break;
       calls++;
       if (got.length === 0) continue;
       received += got.length;
       calls++;
-      acks.push(consumer.ackAll(got).then((statuses) => void (consumed += statuses.filter((s) => s === "OK").length)));
+      acks.push(
+        consumer.ackAll(got).then((statuses) => {
+          consumed += statuses.filter((s) => s === "OK").length;
+          if (consumed >= total && Number.isNaN(finishedAt)) {
+            finishedAt = performance.now();
+            stop.abort();
+          }
+        }),
+      );
     }
     await Promise.all(acks);
   };
   const started = performance.now();
   await Promise.all(queues.map(() => loop()));
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = ((Number.isNaN(finishedAt) ? performance.now() : finishedAt) - started) / 1000;
   let rows = 0;
   for (const mq of queues) rows += ((await admin.queueStats(mq)) as unknown as { popRowsWritten: number }).popRowsWritten;
   log(`  POP drained ${consumed} messages in ${seconds.toFixed(2)} s, ${calls} calls, ${rows} POP rows`);
