@@ -23,6 +23,19 @@ export interface AutoBatchOptions {
   autoBatchMaxMessages?: number;
   /** Most body bytes in one auto-batched request; default 1 MiB (a larger message goes alone). */
   autoBatchMaxBytes?: number;
+  /**
+   * Auto-batched requests of one topic in flight at once; default 1. Sends issued meanwhile
+   * wait and ride the next request (a full request leaves at once), which is what makes
+   * batches out of single sends: fewer requests and fewer rows written per message.
+   */
+  autoBatchMaxRequestsInFlight?: number;
+  /**
+   * Sends without a selector or sharding key join the queue whose sends are already waiting for
+   * the next request, instead of the next queue round-robin (Kafka's sticky partitioner): one
+   * log row per request instead of one per queue. The queues still take turns, request by
+   * request. Default true.
+   */
+  autoBatchStickyQueue?: boolean;
 }
 
 export function autoBatchLimits(options: AutoBatchOptions): AccumulatorLimits | undefined {
@@ -31,9 +44,18 @@ export function autoBatchLimits(options: AutoBatchOptions): AccumulatorLimits | 
     holdMs: options.autoBatchHoldMs ?? 0,
     maxMessages: options.autoBatchMaxMessages ?? 256,
     maxBytes: options.autoBatchMaxBytes ?? 1024 * 1024,
+    maxRequestsInFlight: options.autoBatchMaxRequestsInFlight ?? 1,
   };
-  if (!(limits.holdMs >= 0) || !(limits.maxMessages >= 1 && limits.maxMessages <= 1024) || !(limits.maxBytes >= 1))
-    throw new MQError("BAD_REQUEST", "autoBatchHoldMs must be >= 0, autoBatchMaxMessages 1-1024, autoBatchMaxBytes >= 1");
+  if (
+    !(limits.holdMs >= 0) ||
+    !(limits.maxMessages >= 1 && limits.maxMessages <= 1024) ||
+    !(limits.maxBytes >= 1) ||
+    !(Number.isInteger(limits.maxRequestsInFlight) && limits.maxRequestsInFlight >= 1)
+  )
+    throw new MQError(
+      "BAD_REQUEST",
+      "autoBatchHoldMs must be >= 0, autoBatchMaxMessages 1-1024, autoBatchMaxBytes >= 1, autoBatchMaxRequestsInFlight an integer >= 1",
+    );
   return limits;
 }
 

@@ -82,14 +82,53 @@ describe("ProduceAccumulator", () => {
     ]);
   });
 
-  it("a queue whose request is in flight waits while other queues go at once", () => {
+  it("while the topic's request is in flight, sends to every queue wait and ride the next request", async () => {
     const h = harness();
     void h.acc.add(send(mq(0), "a"));
     h.runDeferred();
     void h.acc.add(send(mq(0), "b"));
     void h.acc.add(send(mq(1), "c"));
     h.runDeferred();
+    expect(h.calls.map(bodies)).toEqual([["a"]]);
+    h.calls[0]!.answer();
+    await tick();
+    expect(h.calls.map(bodies)).toEqual([["a"], ["b", "c"]]);
+  });
+
+  it("with more requests in flight allowed, a queue whose request is in flight waits while other queues go at once", () => {
+    const h = harness({ maxRequestsInFlight: 2 });
+    void h.acc.add(send(mq(0), "a"));
+    h.runDeferred();
+    void h.acc.add(send(mq(0), "b"));
+    void h.acc.add(send(mq(1), "c"));
+    h.runDeferred();
     expect(h.calls.map(bodies)).toEqual([["a"], ["c"]]);
+  });
+
+  it("a request that reaches the caps leaves at once, whatever is in flight", () => {
+    const h = harness({ maxMessages: 3 });
+    void h.acc.add(send(mq(0), "a"));
+    h.runDeferred();
+    for (const b of ["b", "c"]) void h.acc.add(send(mq(1), b));
+    h.runDeferred();
+    expect(h.calls.map(bodies)).toEqual([["a"]]); // 2 of 3: they wait for the request in flight
+    void h.acc.add(send(mq(1), "d"));
+    h.runDeferred();
+    expect(h.calls.map(bodies)).toEqual([["a"], ["b", "c", "d"]]);
+  });
+
+  it("fillingQueue names the queue whose sends wait for the next request, while it has room", () => {
+    const h = harness({ maxMessages: 3 });
+    expect(h.acc.fillingQueue("T")).toBeUndefined();
+    void h.acc.add(send(mq(0), "a"));
+    h.runDeferred();
+    expect(h.acc.fillingQueue("T")).toBeUndefined(); // a is in a request: nothing waits
+    void h.acc.add(send(mq(5), "b"));
+    expect(h.acc.fillingQueue("T")).toEqual(mq(5));
+    expect(h.acc.fillingQueue("Other")).toBeUndefined();
+    void h.acc.add(send(mq(5), "c"));
+    void h.acc.add(send(mq(5), "d"));
+    expect(h.acc.fillingQueue("T")).toBeUndefined(); // full: the next send starts another queue
   });
 
   it("gives each send its own outcome: one refused, the others resolved", async () => {
@@ -108,7 +147,7 @@ describe("ProduceAccumulator", () => {
   });
 
   it("a failed request fails only the sends it carried", async () => {
-    const h = harness();
+    const h = harness({ maxRequestsInFlight: 2 });
     const a = h.acc.add(send(mq(0), "a"));
     h.runDeferred();
     const b = h.acc.add(send(mq(1), "b"));
@@ -121,7 +160,7 @@ describe("ProduceAccumulator", () => {
   });
 
   it("cuts requests at the message and byte caps; a queue's rest waits for its request", () => {
-    const h = harness({ maxMessages: 3, maxBytes: 25 });
+    const h = harness({ maxMessages: 3, maxBytes: 25, maxRequestsInFlight: 4 });
     for (const b of ["a", "b", "c", "d"]) void h.acc.add(send(mq(0), b, 10));
     void h.acc.add(send(mq(1), "e", 10));
     h.runDeferred();
@@ -131,11 +170,14 @@ describe("ProduceAccumulator", () => {
     return tick().then(() => expect(h.calls.map(bodies)).toEqual([["a", "b"], ["e"], ["c", "d"]]));
   });
 
-  it("sends a message larger than the byte cap alone", () => {
+  it("sends a message larger than the byte cap alone", async () => {
     const h = harness({ maxBytes: 5 });
     void h.acc.add(send(mq(0), "big", 100));
     void h.acc.add(send(mq(1), "small", 1));
     h.runDeferred();
+    expect(h.calls.map(bodies)).toEqual([["big"]]);
+    h.calls[0]!.answer();
+    await tick();
     expect(h.calls.map(bodies)).toEqual([["big"], ["small"]]);
   });
 

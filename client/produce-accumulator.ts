@@ -2,12 +2,18 @@
  * The producer's auto-batching (RocketMQ 5's produce accumulator, Kafka's linger): single sends
  * of one topic that are ready at the same time travel in one multi-queue request.
  *
- * Natural batching: a queue has at most one request in flight. A send to a queue with none goes
- * at once (on the next microtask, so sends issued together share the request); sends issued
- * while that queue's request is in flight wait and ride the next request, which leaves as soon
- * as the first one is answered. A request carries every waiting queue that has none in flight,
- * up to the caps, so a producer spread over 8 queues sends one request for 8 ready messages.
- * One request in flight per queue also keeps each queue's sends in issue order.
+ * Natural batching: a topic has at most `maxRequestsInFlight` requests in flight (default 1),
+ * and a queue at most one. A send to an idle topic goes at once (on the next microtask, so
+ * sends issued together share the request); sends issued while a request is in flight wait and
+ * ride the next request, which leaves as soon as one is answered. A batch that reaches the
+ * caps does not wait: waiting would only delay it. A request carries every waiting queue that
+ * has none in flight, up to the caps, so a producer spread over 8 queues sends one request for
+ * 8 ready messages. One request in flight per queue also keeps each queue's sends in issue order.
+ *
+ * Waiting is what makes batches: at 1,000 sends a second and a 13 ms round trip, one request
+ * carries 13 messages, stored as one log row, where a request per queue in flight carried one
+ * or two. `fillingQueue` lets the producer put unkeyed sends on the queue already filling
+ * (Kafka's sticky partitioner), so the waiting sends make one queue's row, not eight.
  *
  * `holdMs` > 0 adds a linger: the first send waiting on an idle topic starts a timer and the
  * request leaves when it fires or when the caps are reached, whichever comes first.
@@ -26,6 +32,8 @@ export interface AccumulatorLimits {
   maxMessages: number;
   /** Most body bytes in one request (a single larger message still goes, alone). */
   maxBytes: number;
+  /** Requests of one topic in flight at once, unless the waiting sends fill a request; default 1. */
+  maxRequestsInFlight?: number;
 }
 
 /** One single-message send waiting for, or riding, a request. */
@@ -61,6 +69,8 @@ interface TopicState {
   /** Waiting sends per queue, queues in the order they started waiting. */
   waiting: Map<string, Waiting[]>;
   inFlight: Set<string>;
+  /** Requests of this topic in flight. */
+  requests: number;
   timer: unknown;
   deferred: boolean;
 }
@@ -115,6 +125,21 @@ export class ProduceAccumulator {
     }
   }
 
+  /**
+   * The queue of `topic` whose sends are waiting for the next request, while it has room: an
+   * unkeyed send that joins it rides that request instead of starting a row of its own.
+   */
+  fillingQueue(topic: string): MessageQueue | undefined {
+    const state = this.topics.get(topic);
+    if (!state || state.waiting.size === 0) return undefined;
+    let last: Waiting[] | undefined;
+    for (const list of state.waiting.values()) last = list;
+    if (!last || last.length === 0 || last.length >= this.limits.maxMessages) return undefined;
+    let bytes = 0;
+    for (const s of last) bytes += s.bytes;
+    return bytes < this.limits.maxBytes ? last[0]!.mq : undefined;
+  }
+
   /** Sends waiting (not yet in a request), for tests and metrics. */
   get waitingCount(): number {
     let n = 0;
@@ -125,7 +150,7 @@ export class ProduceAccumulator {
   private state(topic: string): TopicState {
     let state = this.topics.get(topic);
     if (!state) {
-      state = { waiting: new Map(), inFlight: new Set(), timer: undefined, deferred: false };
+      state = { waiting: new Map(), inFlight: new Set(), requests: 0, timer: undefined, deferred: false };
       this.topics.set(topic, state);
     }
     return state;
@@ -157,17 +182,23 @@ export class ProduceAccumulator {
     return count >= this.limits.maxMessages || bytes >= this.limits.maxBytes;
   }
 
-  /** Sends every waiting send whose queue has no request in flight, in as many requests as the caps need. */
+  /**
+   * Sends the waiting sends whose queue has no request in flight, in as many requests as the
+   * caps need: while the topic is under its requests in flight, or as full requests.
+   */
   private flush(topic: string, state: TopicState): void {
     state.deferred = false;
     if (state.timer !== undefined) {
       this.deps.clearTimer(state.timer);
       state.timer = undefined;
     }
+    const maxRequests = this.limits.maxRequestsInFlight ?? 1;
     for (;;) {
+      if (state.requests >= maxRequests && !this.readyReachesCaps(state)) break;
       const { sends, keys } = this.take(state);
       if (sends.length === 0) break;
       for (const key of keys) state.inFlight.add(key);
+      state.requests++;
       const running: Promise<void> = this.run(topic, state, sends, keys).finally(() => this.requests.delete(running));
       this.requests.add(running);
     }
@@ -220,6 +251,7 @@ export class ProduceAccumulator {
       else s.reject(outcome.error);
     });
     for (const key of keys) state.inFlight.delete(key);
+    state.requests--;
     // Sends that waited behind this request go now: they already waited a round trip.
     if (state.waiting.size > 0) this.flush(topic, state);
     else this.forgetIfIdle(topic, state);

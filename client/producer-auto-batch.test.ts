@@ -52,9 +52,35 @@ afterEach(() => {
 });
 
 describe("Producer auto-batching", () => {
-  it("carries sends ready together in one request over every queue of the topic", async () => {
+  it("unkeyed sends issued together fill one queue, and the next batch goes to the next queue", async () => {
     const d = fakeDeployment();
     const producer = await startedProducer(d.fetch);
+    await producer.send({ topic: "T", body: "warm" });
+    const first = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `a${i}` })));
+    const second = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `b${i}` })));
+    expect(d.requests).toHaveLength(3);
+    expect(d.requests.map((r) => r.queues.map((q) => q.messages.length))).toEqual([[1], [8], [8]]);
+    expect(new Set(first.map((r) => where(r.messageQueue))).size).toBe(1);
+    expect(new Set(second.map((r) => where(r.messageQueue))).size).toBe(1);
+    // The queues take turns batch by batch: warm, then a, then b each on a queue of their own.
+    expect(new Set([where(d.requests[0]!.queues[0]!), where(first[0]!.messageQueue), where(second[0]!.messageQueue)]).size).toBe(3);
+    expect(new Set(first.map((r) => r.msgId)).size).toBe(8);
+  });
+
+  it("sends issued while a request is in flight ride the next one, on the queue already filling", async () => {
+    const d = fakeDeployment();
+    const producer = await startedProducer(d.fetch);
+    await producer.send({ topic: "T", body: "warm" });
+    const sends: Promise<unknown>[] = [producer.send({ topic: "T", body: "first" })];
+    await new Promise((r) => setImmediate(r)); // "first" is in flight
+    for (let i = 0; i < 5; i++) sends.push(producer.send({ topic: "T", body: `m${i}` }));
+    await Promise.all(sends);
+    expect(d.requests.slice(1).map((r) => r.queues.map((q) => q.messages.map((m) => m.body).join("+")))).toEqual([["first"], ["m0+m1+m2+m3+m4"]]);
+  });
+
+  it("with autoBatchStickyQueue false, carries sends ready together in one request over every queue of the topic", async () => {
+    const d = fakeDeployment();
+    const producer = await startedProducer(d.fetch, { autoBatchStickyQueue: false });
     await producer.send({ topic: "T", body: "warm" }); // the route is cached: the next sends are ready together
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `m${i}` })));
     expect(d.requests).toHaveLength(2);
@@ -76,7 +102,7 @@ describe("Producer auto-batching", () => {
 
   it("a refused message retries alone on another broker with its own msgId; the others are answered at once", async () => {
     const d = fakeDeployment((q, n) => (n === 2 && where(q) === "broker-a:1" ? "SERVICE_UNAVAILABLE" : undefined));
-    const producer = await startedProducer(d.fetch);
+    const producer = await startedProducer(d.fetch, { autoBatchStickyQueue: false });
     await producer.send({ topic: "T", body: "warm" }); // to broker-a:0; the next go to a:1, a:2, a:3
     const results = await Promise.all(["x", "y", "z"].map((body) => producer.send({ topic: "T", body })));
     expect(d.requests.slice(1).map((r) => r.queues.map((q) => `${where(q)}=${q.messages.map((m) => m.body).join("+")}`))).toEqual([
@@ -90,7 +116,7 @@ describe("Producer auto-batching", () => {
 
   it("a refusal that is not retriable fails only its own send", async () => {
     const d = fakeDeployment((q) => (where(q) === "broker-a:1" ? "MESSAGE_ILLEGAL" : undefined));
-    const producer = await startedProducer(d.fetch);
+    const producer = await startedProducer(d.fetch, { autoBatchStickyQueue: false });
     await producer.send({ topic: "T", body: "warm" });
     const codes = await Promise.all(["x", "y"].map((body) => codeOf(producer.send({ topic: "T", body }))));
     expect(codes).toEqual(["MESSAGE_ILLEGAL", "NO_ERROR"]);

@@ -307,7 +307,8 @@ describe("maxInflightSends", () => {
       await sleep(1 + (p.seq % 5));
       return "OK" as const;
     });
-    const producer = await startedProducer(cluster.fetch, { maxInflightSends: 4 });
+    // Requests, not batches, are counted here: auto-batching would carry several sends in one.
+    const producer = await startedProducer(cluster.fetch, { maxInflightSends: 4, autoBatch: false });
     const recs = Array.from({ length: 50 }, () => recordingCallback());
     for (let i = 0; i < 50; i++) {
       await producer.send({ topic: "T", body: `m${i}` }, recs[i]!.callback);
@@ -330,7 +331,7 @@ describe("maxInflightSends", () => {
       await sleep(1 + (p.seq % 3));
       return "OK" as const;
     });
-    const producer = await startedProducer(cluster.fetch, { maxInflightSends: 4 });
+    const producer = await startedProducer(cluster.fetch, { maxInflightSends: 4, autoBatch: false });
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => producer.send({ topic: "T", body: `m${i}` })));
     expect(results.length).toBe(50);
     expect(cluster.posts.length).toBe(50);

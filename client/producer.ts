@@ -102,6 +102,8 @@ export class Producer {
   private readonly faults: LatencyFaultTolerance | undefined;
   /** Auto-batching of single sends; undefined with `autoBatch: false`. */
   private readonly accumulator: ProduceAccumulator | undefined;
+  /** Unkeyed auto-batched sends join the queue already filling (autoBatchStickyQueue). */
+  private readonly stickyQueue: boolean;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -123,6 +125,7 @@ export class Producer {
           clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
         })
       : undefined;
+    this.stickyQueue = options.autoBatchStickyQueue !== false;
   }
 
   async start(): Promise<void> {
@@ -254,7 +257,9 @@ export class Producer {
     if (options.messageQueue) return { kind: "fixed", mq: options.messageQueue, attempts: 1 };
     const call: CallOptions = { timeoutMs: Math.max(1, deadline - Date.now()) };
     if (options.signal) call.signal = options.signal;
-    if (options.retryOnSameQueue) return { kind: "fixed", mq: await this.selectQueue(message.topic, undefined, call), attempts: 1 + retries };
+    if (options.retryOnSameQueue) {
+      return { kind: "fixed", mq: this.pickQueue(message.topic, await this.writeQueues(message.topic, call), undefined), attempts: 1 + retries };
+    }
     if (options.selector === undefined && options.shardingKey === undefined) return { kind: "roundRobin", attempts: 1 + retries };
     const queues = await publishQueues(this.routes, message.topic, this.defaultTopicQueueNums, call);
     if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${message.topic}" has no queues in its route`);
@@ -285,7 +290,12 @@ export class Producer {
       if (signal) call.signal = signal;
       const started = Date.now();
       try {
-        mq = target.kind === "fixed" ? target.mq : await this.selectQueue(topic, lastBroker, call);
+        mq =
+          target.kind === "fixed"
+            ? target.mq
+            : this.pickQueue(topic, await this.writeQueues(topic, call), lastBroker, batchable ? () => this.fillingQueue(topic, lastBroker) : undefined);
+        // Nothing awaits between picking the queue and handing the send to the accumulator, so
+        // sends issued together find the queue the first of them started filling.
         const result =
           batchable && this.accumulator
             ? await awaitOwn(
@@ -323,10 +333,27 @@ export class Producer {
     return n;
   }
 
-  /** Round-robin over the write queues, skipping the broker that just failed when possible. */
-  private async selectQueue(topic: string, avoidBroker: string | undefined, options: CallOptions): Promise<MessageQueue> {
+  /** The queue whose auto-batched sends wait for the next request, when a send may join it (sticky queue). */
+  private fillingQueue(topic: string, avoidBroker: string | undefined): MessageQueue | undefined {
+    if (!this.stickyQueue) return undefined;
+    const mq = this.accumulator?.fillingQueue(topic);
+    if (!mq || mq.brokerName === avoidBroker || (this.faults && !this.faults.isAvailable(mq.brokerName))) return undefined;
+    return mq;
+  }
+
+  private async writeQueues(topic: string, options: CallOptions): Promise<MessageQueue[]> {
     const queues = await publishQueues(this.routes, topic, this.defaultTopicQueueNums, options);
     if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues in its route`);
+    return queues;
+  }
+
+  /**
+   * Round-robin over the write queues, skipping the broker that just failed when possible;
+   * `sticky` names a queue to take instead, which moves the round-robin not at all.
+   */
+  private pickQueue(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined, sticky?: () => MessageQueue | undefined): MessageQueue {
+    const joined = sticky?.();
+    if (joined && queues.some((q) => q.brokerName === joined.brokerName && q.queueId === joined.queueId)) return joined;
     const faults = this.faults;
     if (faults) {
       // MQFaultStrategy: the next queue round-robin whose broker is not being avoided...
