@@ -114,7 +114,7 @@ describe("GroupMember heartbeats", () => {
     expect(fake.heartbeats()).toHaveLength(1);
     const beat = fake.heartbeats()[0]!;
     expect(beat.path).toBe("/groups/G%201/heartbeat");
-    expect(beat.headers).toEqual({ "content-type": "application/json" });
+    expect(beat.headers).toEqual({ "accept-encoding": "identity", "content-type": "application/json" });
     expect(beat.body).toEqual({
       clientId: "c@1",
       messageModel: "CLUSTERING",

@@ -117,14 +117,15 @@ describe("ProduceAccumulator", () => {
     expect(h.calls.map(bodies)).toEqual([["a"], ["b", "c", "d"]]);
   });
 
-  it("fillingQueue names the queue whose sends wait for the next request, while it has room", () => {
+  it("fillingQueue names the queue whose sends wait for a request in flight, while it has room", () => {
     const h = harness({ maxMessages: 3 });
     expect(h.acc.fillingQueue("T")).toBeUndefined();
     void h.acc.add(send(mq(0), "a"));
+    expect(h.acc.fillingQueue("T")).toBeUndefined(); // nothing in flight: sends issued together keep their queues
     h.runDeferred();
     expect(h.acc.fillingQueue("T")).toBeUndefined(); // a is in a request: nothing waits
     void h.acc.add(send(mq(5), "b"));
-    expect(h.acc.fillingQueue("T")).toEqual(mq(5));
+    expect(h.acc.fillingQueue("T")).toEqual(mq(5)); // b waits for a's request
     expect(h.acc.fillingQueue("Other")).toBeUndefined();
     void h.acc.add(send(mq(5), "c"));
     void h.acc.add(send(mq(5), "d"));

@@ -126,12 +126,14 @@ export class ProduceAccumulator {
   }
 
   /**
-   * The queue of `topic` whose sends are waiting for the next request, while it has room: an
-   * unkeyed send that joins it rides that request instead of starting a row of its own.
+   * The queue of `topic` whose sends are waiting for a request in flight to be answered, while
+   * it has room: an unkeyed send that joins it rides the next request instead of starting a
+   * row of its own. None while nothing is in flight: sends issued together then keep their
+   * round-robin queues (and share one request), as RocketMQ spreads them.
    */
   fillingQueue(topic: string): MessageQueue | undefined {
     const state = this.topics.get(topic);
-    if (!state || state.waiting.size === 0) return undefined;
+    if (!state || state.requests === 0 || state.waiting.size === 0) return undefined;
     let last: Waiting[] | undefined;
     for (const list of state.waiting.values()) last = list;
     if (!last || last.length === 0 || last.length >= this.limits.maxMessages) return undefined;

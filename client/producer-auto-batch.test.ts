@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ErrorCode } from "../protocol/errors.js";
 import type { MultiSendItem } from "../protocol/multi-send.js";
+import type { SendResult } from "../protocol/message.js";
 import type { MultiSendRequest } from "../protocol/schemas.js";
 import type { FetchLike } from "./transport.js";
 import { routeAnswer, TWO_BROKERS } from "./test-support/routes.js";
@@ -52,35 +53,39 @@ afterEach(() => {
 });
 
 describe("Producer auto-batching", () => {
-  it("unkeyed sends issued together fill one queue, and the next batch goes to the next queue", async () => {
+  it("sends issued while a request is in flight join one queue and ride the next request; the next batch moves on", async () => {
     const d = fakeDeployment();
-    const producer = await startedProducer(d.fetch);
-    await producer.send({ topic: "T", body: "warm" });
-    const first = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `a${i}` })));
-    const second = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `b${i}` })));
-    expect(d.requests).toHaveLength(3);
-    expect(d.requests.map((r) => r.queues.map((q) => q.messages.length))).toEqual([[1], [8], [8]]);
-    expect(new Set(first.map((r) => where(r.messageQueue))).size).toBe(1);
-    expect(new Set(second.map((r) => where(r.messageQueue))).size).toBe(1);
-    // The queues take turns batch by batch: warm, then a, then b each on a queue of their own.
-    expect(new Set([where(d.requests[0]!.queues[0]!), where(first[0]!.messageQueue), where(second[0]!.messageQueue)]).size).toBe(3);
-    expect(new Set(first.map((r) => r.msgId)).size).toBe(8);
-  });
-
-  it("sends issued while a request is in flight ride the next one, on the queue already filling", async () => {
-    const d = fakeDeployment();
-    const producer = await startedProducer(d.fetch);
-    await producer.send({ topic: "T", body: "warm" });
-    const sends: Promise<unknown>[] = [producer.send({ topic: "T", body: "first" })];
-    await new Promise((r) => setImmediate(r)); // "first" is in flight
+    // Holds each multi-queue send until the test lets it through.
+    const held: (() => void)[] = [];
+    const gated: FetchLike = async (input, init) => {
+      if (new URL(input).pathname.endsWith("/messages")) await new Promise<void>((r) => held.push(r));
+      return d.fetch(input, init);
+    };
+    const release = async () => {
+      await vi.waitFor(() => expect(held.length).toBeGreaterThan(0));
+      held.shift()!();
+    };
+    const producer = await startedProducer(gated);
+    const sends: Promise<SendResult>[] = [producer.send({ topic: "T", body: "first" })];
+    await vi.waitFor(() => expect(held).toHaveLength(1)); // "first" is in flight
     for (let i = 0; i < 5; i++) sends.push(producer.send({ topic: "T", body: `m${i}` }));
-    await Promise.all(sends);
-    expect(d.requests.slice(1).map((r) => r.queues.map((q) => q.messages.map((m) => m.body).join("+")))).toEqual([["first"], ["m0+m1+m2+m3+m4"]]);
+    await release(); // "first" answered: m0..m4 leave together
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    for (let i = 0; i < 3; i++) sends.push(producer.send({ topic: "T", body: `n${i}` }));
+    await release();
+    await release();
+    const results = await Promise.all(sends);
+    expect(d.requests.map((r) => r.queues.map((q) => q.messages.map((m) => m.body).join("+")))).toEqual([["first"], ["m0+m1+m2+m3+m4"], ["n0+n1+n2"]]);
+    const queues = results.map((r) => where(r.messageQueue)); // first, m0..m4, n0..n2
+    expect(new Set(queues.slice(1, 6)).size).toBe(1);
+    expect(new Set(queues.slice(6)).size).toBe(1);
+    expect(new Set([queues[0], queues[1], queues[6]]).size).toBe(3); // the queues take turns
+    expect(new Set(results.map((r) => r.msgId)).size).toBe(9);
   });
 
-  it("with autoBatchStickyQueue false, carries sends ready together in one request over every queue of the topic", async () => {
+  it("carries sends ready together in one request over every queue of the topic, round-robin as RocketMQ spreads them", async () => {
     const d = fakeDeployment();
-    const producer = await startedProducer(d.fetch, { autoBatchStickyQueue: false });
+    const producer = await startedProducer(d.fetch);
     await producer.send({ topic: "T", body: "warm" }); // the route is cached: the next sends are ready together
     const results = await Promise.all(Array.from({ length: 8 }, (_, i) => producer.send({ topic: "T", body: `m${i}` })));
     expect(d.requests).toHaveLength(2);

@@ -81,8 +81,14 @@ describe("Transport.request", () => {
     ]);
     expect(r.seen[0]!.init.method).toBe("GET");
     expect(r.seen[0]!.init.body).toBeUndefined();
-    expect(r.seen[0]!.init.headers).toBeUndefined();
+    expect(r.seen[0]!.init.headers).toEqual({ "accept-encoding": "identity" });
     expect(r.seen[0]!.init.signal!.aborted).toBe(false);
+  });
+
+  it("asks for compressed answers only with compressedAnswers", async () => {
+    const r = recorder(() => Response.json({}));
+    await new Transport({ endpoint: "http://h", fetch: r.fetch, compressedAnswers: true }).request("/x");
+    expect(r.seen[0]!.init.headers).toBeUndefined(); // fetch then offers what it decodes (gzip, br)
   });
 
   it("sends a JSON body with its content type", async () => {
@@ -91,7 +97,7 @@ describe("Transport.request", () => {
     await t.request("/x", { method: "POST", body: { messages: [{ body: "aGk=" }] } });
     expect(r.seen[0]!.init.method).toBe("POST");
     expect(r.seen[0]!.init.body).toBe('{"messages":[{"body":"aGk="}]}');
-    expect(r.seen[0]!.init.headers).toEqual({ "content-type": "application/json" });
+    expect(r.seen[0]!.init.headers).toEqual({ "accept-encoding": "identity", "content-type": "application/json" });
   });
 
   it.each([

@@ -26,6 +26,14 @@ export interface ClientOptions {
    * FLAREMQ_SECRET_KEY, else (Node, local endpoint) the dev key `npm start` wrote; null: unsigned.
    */
   credentials?: Credentials | null;
+  /**
+   * Whether answers may come gzip- or brotli-compressed (Accept-Encoding), as Cloudflare's edge
+   * compresses JSON for clients that ask. Default false: the answers are small, or message
+   * bodies that are often compressed already, and compressing them cost more CPU on both ends
+   * than it saved (a third of the client's CPU draining a backlog on one machine). Turn it on
+   * for consumers reading large text messages over a slow link.
+   */
+  compressedAnswers?: boolean;
 }
 
 /** Per-call options. */
@@ -50,6 +58,7 @@ export class Transport {
   private current = 0;
   private readonly fetchImpl: FetchLike;
   private readonly timeoutMs: number;
+  private readonly acceptIdentity: boolean;
 
   constructor(options: ClientOptions) {
     const list = typeof options.endpoint === "string" ? [options.endpoint] : [...options.endpoint];
@@ -62,6 +71,7 @@ export class Transport {
     // Bound so that a bare `fetch` keeps its receiver in browsers and Workers.
     this.fetchImpl = (input, init) => f(input, init);
     this.timeoutMs = options.requestTimeoutMs ?? 3000;
+    this.acceptIdentity = options.compressedAnswers !== true;
     this.credentials = resolveCredentials(options.credentials, this.endpoints[0]!);
   }
 
@@ -128,7 +138,8 @@ export class Transport {
   ): Promise<T> {
     const method = init.method ?? "GET";
     const requestInit: RequestInit = { method, signal };
-    const headers: Record<string, string> = {};
+    // Browsers drop Accept-Encoding set by a page (a forbidden header); Node and Workers send it.
+    const headers: Record<string, string> = this.acceptIdentity ? { "accept-encoding": "identity" } : {};
     let payload: string | undefined;
     if (init.body !== undefined) {
       payload = JSON.stringify(init.body);
