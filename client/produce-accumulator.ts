@@ -125,6 +125,11 @@ export class ProduceAccumulator {
     }
   }
 
+  /** Whether a request of `topic` is in flight. */
+  hasRequestInFlight(topic: string): boolean {
+    return (this.topics.get(topic)?.requests ?? 0) > 0;
+  }
+
   /**
    * The queue of `topic` whose sends are waiting for a request in flight to be answered, while
    * it has room: an unkeyed send that joins it rides the next request instead of starting a

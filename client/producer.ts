@@ -22,6 +22,7 @@ import type { MessageIn } from "../protocol/schemas.js";
 import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBatchOptions } from "./auto-batch.js";
 import { checkBatch, checkBodySize } from "./batch.js";
 import { ProduceAccumulator } from "./produce-accumulator.js";
+import { StickyQueues } from "./sticky-queue.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
@@ -102,8 +103,8 @@ export class Producer {
   private readonly faults: LatencyFaultTolerance | undefined;
   /** Auto-batching of single sends; undefined with `autoBatch: false`. */
   private readonly accumulator: ProduceAccumulator | undefined;
-  /** Unkeyed auto-batched sends join the queue already filling (autoBatchStickyQueue). */
-  private readonly stickyQueue: boolean;
+  /** Where unkeyed auto-batched sends go while a request is in flight (autoBatchStickyQueue). */
+  private readonly sticky: StickyQueues | undefined;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -125,7 +126,7 @@ export class Producer {
           clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
         })
       : undefined;
-    this.stickyQueue = options.autoBatchStickyQueue !== false;
+    this.sticky = this.accumulator && options.autoBatchStickyQueue !== false ? new StickyQueues(this.accumulator) : undefined;
   }
 
   async start(): Promise<void> {
@@ -290,10 +291,7 @@ export class Producer {
       if (signal) call.signal = signal;
       const started = Date.now();
       try {
-        mq =
-          target.kind === "fixed"
-            ? target.mq
-            : this.pickQueue(topic, await this.writeQueues(topic, call), lastBroker, batchable ? () => this.fillingQueue(topic, lastBroker) : undefined);
+        mq = target.kind === "fixed" ? target.mq : this.pickQueue(topic, await this.writeQueues(topic, call), lastBroker, batchable);
         // Nothing awaits between picking the queue and handing the send to the accumulator, so
         // sends issued together find the queue the first of them started filling.
         const result =
@@ -333,14 +331,6 @@ export class Producer {
     return n;
   }
 
-  /** The queue whose auto-batched sends wait for the next request, when a send may join it (sticky queue). */
-  private fillingQueue(topic: string, avoidBroker: string | undefined): MessageQueue | undefined {
-    if (!this.stickyQueue) return undefined;
-    const mq = this.accumulator?.fillingQueue(topic);
-    if (!mq || mq.brokerName === avoidBroker || (this.faults && !this.faults.isAvailable(mq.brokerName))) return undefined;
-    return mq;
-  }
-
   private async writeQueues(topic: string, options: CallOptions): Promise<MessageQueue[]> {
     const queues = await publishQueues(this.routes, topic, this.defaultTopicQueueNums, options);
     if (queues.length === 0) throw new MQError("TOPIC_NOT_EXIST", `topic "${topic}" has no queues in its route`);
@@ -348,12 +338,26 @@ export class Producer {
   }
 
   /**
-   * Round-robin over the write queues, skipping the broker that just failed when possible;
-   * `sticky` names a queue to take instead, which moves the round-robin not at all.
+   * The queue of a send without a selector: for an auto-batched send, the sticky queue while a
+   * request is in flight, else the least used ties round-robin (sticky-queue.ts); else the next
+   * queue round-robin.
    */
-  private pickQueue(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined, sticky?: () => MessageQueue | undefined): MessageQueue {
-    const joined = sticky?.();
-    if (joined && queues.some((q) => q.brokerName === joined.brokerName && q.queueId === joined.queueId)) return joined;
+  private pickQueue(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined, batchable = false): MessageQueue {
+    if (!batchable || !this.sticky) return this.roundRobin(topic, queues, avoidBroker);
+    const faults = this.faults;
+    const usable = (mq: MessageQueue) => mq.brokerName !== avoidBroker && (!faults || faults.isAvailable(mq.brokerName));
+    const start = this.nextQueueIndex(topic);
+    // No usable queue: with the latency fault strategy its least bad broker, else (a retry on
+    // the only broker) the least used queue.
+    const mq =
+      this.sticky.choose(topic, queues, usable, start) ??
+      (faults ? this.roundRobin(topic, queues, avoidBroker) : this.sticky.choose(topic, queues, () => true, start)!);
+    this.sticky.count(mq);
+    return mq;
+  }
+
+  /** Round-robin over the write queues, skipping the broker that just failed when possible. */
+  private roundRobin(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined): MessageQueue {
     const faults = this.faults;
     if (faults) {
       // MQFaultStrategy: the next queue round-robin whose broker is not being avoided...
