@@ -28,7 +28,13 @@ export interface SteadyRateResult {
 /** Stops waiting for stragglers this long after the last send was due. */
 const DRAIN_GRACE_MS = 30_000;
 
-export async function steadyRate(endpoint: string, ratePerSec: number, durationMs: number): Promise<SteadyRateResult> {
+/** `autoBatchHoldMs`: the producer's linger (default 0, as the producer's own default). */
+export async function steadyRate(
+  endpoint: string,
+  ratePerSec: number,
+  durationMs: number,
+  options: { autoBatchHoldMs?: number } = {},
+): Promise<SteadyRateResult> {
   const admin = new Admin({ endpoint, credentials: null });
   const topic = `BenchSteady${Date.now()}`;
   await admin.createTopic(topic, { queueNums: 4 }); // 8 queues over 2 brokers
@@ -55,7 +61,15 @@ export async function steadyRate(endpoint: string, ratePerSec: number, durationM
   await consumer.start();
   while (consumer.assignedQueues.filter((q) => q.topic === topic).length < 8) await new Promise((r) => setTimeout(r, 50));
   await new Promise((r) => setTimeout(r, 300)); // parked pulls are in place
-  const producer = new Producer({ endpoint, credentials: null, group: "bench_steady_pg", sendMsgTimeoutMs: 30_000, maxInflightSends: 100_000, fetch });
+  const producer = new Producer({
+    endpoint,
+    credentials: null,
+    group: "bench_steady_pg",
+    sendMsgTimeoutMs: 30_000,
+    maxInflightSends: 100_000,
+    fetch,
+    ...(options.autoBatchHoldMs ? { autoBatchHoldMs: options.autoBatchHoldMs } : {}),
+  });
   await producer.start();
   await producer.send({ topic, body: new Uint8Array(1024), properties: { sentAt: String(Date.now()) } }); // route cached
   while (latencies.length < 1) await new Promise((r) => setTimeout(r, 20));
@@ -72,7 +86,7 @@ export async function steadyRate(endpoint: string, ratePerSec: number, durationM
   const cost = await finish(received);
   latencies.sort((a, b) => a - b);
   return {
-    name: `steady ${ratePerSec} msg/s single sends (auto-batching) to a push consumer`,
+    name: `steady ${ratePerSec} msg/s single sends (auto-batching${options.autoBatchHoldMs ? `, autoBatchHoldMs ${options.autoBatchHoldMs}` : ""}) to a push consumer`,
     targetRate: ratePerSec,
     achievedRate: received / seconds,
     sent,

@@ -42,7 +42,12 @@ export interface TargetRun {
   drainCost: ScenarioCost | null;
   noopAtRate: LoadResult;
   steady: SteadyRateResult;
+  /** The same with the producer's linger (STEADY_HOLD_MS): what trading latency for rows costs. */
+  steadyLinger: SteadyRateResult;
 }
+
+/** The linger of the second steady scenario. */
+const STEADY_HOLD_MS = 20;
 
 export interface TargetOptions {
   durationMs: number;
@@ -67,7 +72,9 @@ export async function targetScenarios(endpoint: string, baselineUrl: string, o: 
   const noopAtRate = await baselineLatency(`${baselineUrl}/noop`, o.steadyRate, o.durationMs);
   o.log(`  steady ${o.steadyRate} msg/s for ${o.durationMs / 1000} s`);
   const steady = await steadyRate(endpoint, o.steadyRate, o.durationMs);
-  return { noopWorker, singles, drain, drainCost, noopAtRate, steady };
+  o.log(`  steady ${o.steadyRate} msg/s for ${o.durationMs / 1000} s, autoBatchHoldMs ${STEADY_HOLD_MS}`);
+  const steadyLinger = await steadyRate(endpoint, o.steadyRate, o.durationMs, { autoBatchHoldMs: STEADY_HOLD_MS });
+  return { noopWorker, singles, drain, drainCost, noopAtRate, steady, steadyLinger };
 }
 
 const fmt = (v: number, d = 0) => v.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
@@ -75,7 +82,7 @@ const verdict = (met: boolean) => (met ? "MET" : "NOT MET");
 
 /** The cost table of the targets' scenarios and one line per target. */
 export function targetReport(run: TargetRun): string[] {
-  const { noopWorker, singles, drain, drainCost, noopAtRate, steady } = run;
+  const { noopWorker, singles, drain, drainCost, noopAtRate, steady, steadyLinger } = run;
   const lines = [
     "",
     `cost per message (${PRICES.source}: Worker requests $${PRICES.workerRequestsPerMillion}/M, object requests $${PRICES.objectRequestsPerMillion}/M, rows written $${PRICES.rowsWrittenPerMillion}/M, duration $${PRICES.durationPerMillionGbS}/M GB-s at ${PRICES.objectGb} GB; allowances left out):`,
@@ -96,6 +103,7 @@ export function targetReport(run: TargetRun): string[] {
   costRow(singles.batch.result.name, singles.batch.cost);
   costRow(`drain a backlog, 32 per pull (push consumer)`, drainCost);
   costRow(steady.name, steady.cost);
+  costRow(steadyLinger.name, steadyLinger.cost);
 
   const seq = singles.sequential.result.p50Ms / singles.noop.p50Ms;
   const inFlightVsBatch = singles.inFlight.rate / singles.batch.rate;
@@ -124,6 +132,7 @@ export function targetReport(run: TargetRun): string[] {
     dollars === null
       ? `- steady ${steady.targetRate} msg/s cost: not measured (server without meters)`
       : `- steady ${steady.targetRate} msg/s cost: $${fmt(dollars, 3)} per million messages, sent and consumed (Cloudflare Queues $${PRICES.queuesPerMillionMessages}); target ≤ $${TARGETS.steadyDollarsPerMillion}: ${verdict(dollars <= TARGETS.steadyDollarsPerMillion)}`,
+    `  with autoBatchHoldMs ${STEADY_HOLD_MS}: ${steadyLinger.cost ? `$${fmt(steadyLinger.cost.dollarsPerMillion, 3)} per million messages` : "cost not measured"}, ${fmt(steadyLinger.achievedRate)} msg/s achieved, p50 ${fmt(steadyLinger.p50Ms, 1)} ms (${fmt(steadyLinger.p50Ms / noopAtRate.p50Ms, 2)}× the no-op), p99 ${fmt(steadyLinger.p99Ms, 1)} ms (${fmt(steadyLinger.p99Ms / noopAtRate.p99Ms, 2)}×)`,
   );
   return lines;
 }

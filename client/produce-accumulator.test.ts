@@ -14,6 +14,7 @@ interface Call {
 
 /** An accumulator whose requests, timers and deferred flushes the test drives by hand. */
 function harness(limits: Partial<AccumulatorLimits> = {}) {
+  const clock = { nowMs: 1_000_000 };
   const calls: Call[] = [];
   const deferred: (() => void)[] = [];
   const timers = new Map<number, { fn: () => void; ms: number }>();
@@ -37,6 +38,7 @@ function harness(limits: Partial<AccumulatorLimits> = {}) {
       },
       clearTimer: (id) => timers.delete(id as number),
       defer: (fn) => deferred.push(fn),
+      now: () => clock.nowMs,
     },
   );
   const runDeferred = () => deferred.splice(0).forEach((fn) => fn());
@@ -45,7 +47,7 @@ function harness(limits: Partial<AccumulatorLimits> = {}) {
     timers.clear();
     due.forEach((t) => t.fn());
   };
-  return { acc, calls, deferred, timers, runDeferred, fireTimers };
+  return { acc, calls, deferred, timers, runDeferred, fireTimers, clock };
 }
 
 function resultFor(s: PendingSend): SendResult {
@@ -182,6 +184,15 @@ describe("ProduceAccumulator", () => {
     expect(h.calls.map(bodies)).toEqual([["big"], ["small"]]);
   });
 
+  it("fillingQueue names the queue whose sends linger for the hold time", () => {
+    const h = harness({ holdMs: 5 });
+    void h.acc.add(send(mq(2), "a"));
+    expect(h.acc.holdsSends("T")).toBe(true);
+    expect(h.acc.fillingQueue("T")).toEqual(mq(2));
+    h.fireTimers();
+    expect(h.acc.fillingQueue("T")).toBeUndefined(); // a is in a request: nothing waits
+  });
+
   it("with a hold time, waits for the timer or the caps", () => {
     const h = harness({ holdMs: 5, maxMessages: 3 });
     void h.acc.add(send(mq(0), "a"));
@@ -197,6 +208,34 @@ describe("ProduceAccumulator", () => {
       ["c", "d", "e"],
     ]);
     expect(h.timers.size).toBe(0);
+  });
+
+  it("with a hold time, an answer does not cut the linger short: the next request leaves when its oldest send has waited holdMs", async () => {
+    const h = harness({ holdMs: 20 });
+    void h.acc.add(send(mq(0), "a"));
+    h.fireTimers(); // a lingered 20 ms on an idle topic and left
+    expect(h.calls.map(bodies)).toEqual([["a"]]);
+    h.clock.nowMs += 5;
+    void h.acc.add(send(mq(1), "b")); // waits for a's request and for its own linger
+    h.clock.nowMs += 5;
+    h.calls[0]!.answer();
+    await tick();
+    expect(h.calls).toHaveLength(1); // b has waited 5 ms of 20
+    expect([...h.timers.values()].map((t) => t.ms)).toEqual([20]); // armed when b started waiting
+    void h.acc.add(send(mq(1), "c"));
+    h.fireTimers();
+    expect(h.calls.map(bodies)).toEqual([["a"], ["b", "c"]]);
+  });
+
+  it("with a hold time, sends that waited out their linger behind a request leave when it is answered", async () => {
+    const h = harness({ holdMs: 20 });
+    void h.acc.add(send(mq(0), "a"));
+    h.fireTimers();
+    void h.acc.add(send(mq(1), "b"));
+    h.clock.nowMs += 30; // a's request took longer than b's linger
+    h.calls[0]!.answer();
+    await tick();
+    expect(h.calls.map(bodies)).toEqual([["a"], ["b"]]);
   });
 
   it("drain sends what the hold time keeps and waits for every request", async () => {

@@ -15,8 +15,10 @@
  * or two. `fillingQueue` lets the producer put unkeyed sends on the queue already filling
  * (Kafka's sticky partitioner), so the waiting sends make one queue's row, not eight.
  *
- * `holdMs` > 0 adds a linger: the first send waiting on an idle topic starts a timer and the
- * request leaves when it fires or when the caps are reached, whichever comes first.
+ * `holdMs` > 0 adds a linger, as Kafka's linger.ms: waiting sends leave once the oldest of them
+ * has waited `holdMs` (and a request may leave), or at once when they reach the caps. The
+ * request in flight answering does not cut the linger short, so a busy topic's requests carry
+ * what arrives over `holdMs`, not over one round trip: fewer, larger requests, for that latency.
  *
  * Each send settles on its own: the request function answers one outcome per send, and a
  * failed request fails only the sends it carried. Time and the request itself are injected,
@@ -58,11 +60,15 @@ export interface AccumulatorDeps {
   clearTimer(handle: unknown): void;
   /** Runs `fn` once the current synchronous work is done; default queueMicrotask. */
   defer?: (fn: () => void) => void;
+  /** The clock of the linger, epoch ms; default Date.now. */
+  now?: () => number;
 }
 
 interface Waiting extends PendingSend {
   resolve(result: SendResult): void;
   reject(error: unknown): void;
+  /** When it started waiting (the linger counts from the oldest). */
+  since: number;
 }
 
 interface TopicState {
@@ -95,7 +101,10 @@ export class ProduceAccumulator {
     // Called as a plain function: browsers refuse queueMicrotask called on another object
     // ("Illegal invocation"), which `this.defer(fn)` would be.
     this.defer = deps.defer ?? ((fn) => queueMicrotask(fn));
+    this.now = deps.now ?? Date.now;
   }
+
+  private readonly now: () => number;
 
   /** Queues one send; resolves with its own SendResult or rejects with its own error. */
   add(send: PendingSend): Promise<SendResult> {
@@ -103,7 +112,7 @@ export class ProduceAccumulator {
     return new Promise<SendResult>((resolve, reject) => {
       const key = queueKey(send.mq);
       const list = state.waiting.get(key);
-      const waiting = { ...send, resolve, reject };
+      const waiting = { ...send, resolve, reject, since: this.now() };
       if (list) list.push(waiting);
       else state.waiting.set(key, [waiting]);
       this.schedule(send.mq.topic, state);
@@ -125,9 +134,13 @@ export class ProduceAccumulator {
     }
   }
 
-  /** Whether a request of `topic` is in flight. */
-  hasRequestInFlight(topic: string): boolean {
-    return (this.topics.get(topic)?.requests ?? 0) > 0;
+  /**
+   * Whether a send of `topic` issued now would wait: for a request in flight, or for the
+   * linger's timer (not merely for the microtask that sends what was issued together).
+   */
+  holdsSends(topic: string): boolean {
+    const state = this.topics.get(topic);
+    return state !== undefined && (state.requests > 0 || state.timer !== undefined);
   }
 
   /**
@@ -138,7 +151,7 @@ export class ProduceAccumulator {
    */
   fillingQueue(topic: string): MessageQueue | undefined {
     const state = this.topics.get(topic);
-    if (!state || state.requests === 0 || state.waiting.size === 0) return undefined;
+    if (!state || !this.holdsSends(topic) || state.waiting.size === 0) return undefined;
     let last: Waiting[] | undefined;
     for (const list of state.waiting.values()) last = list;
     if (!last || last.length === 0 || last.length >= this.limits.maxMessages) return undefined;
@@ -259,8 +272,18 @@ export class ProduceAccumulator {
     });
     for (const key of keys) state.inFlight.delete(key);
     state.requests--;
-    // Sends that waited behind this request go now: they already waited a round trip.
-    if (state.waiting.size > 0) this.flush(topic, state);
+    // Sends that waited behind this request go now, or once their linger is over.
+    if (state.waiting.size > 0) this.flushAfterLinger(topic, state);
     else this.forgetIfIdle(topic, state);
+  }
+
+  /** Flushes now if the oldest waiting send has lingered `holdMs` (or the caps are reached), else when it will have. */
+  private flushAfterLinger(topic: string, state: TopicState): void {
+    if (this.limits.holdMs <= 0 || !this.holding || this.readyReachesCaps(state)) return this.flush(topic, state);
+    let oldest = Infinity;
+    for (const list of state.waiting.values()) if (list[0]) oldest = Math.min(oldest, list[0].since);
+    const leftMs = oldest + this.limits.holdMs - this.now();
+    if (leftMs <= 0) return this.flush(topic, state);
+    if (state.timer === undefined) state.timer = this.deps.setTimer(() => this.flush(topic, state), leftMs);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The sticky queue of auto-batching (Kafka's uniform sticky partitioner): which queue a send
- * without a selector or sharding key takes while a request of its topic is in flight. Such a
- * send waits for the next request anyway; joining the queue whose sends already wait makes that
- * request one log row instead of one per queue.
+ * without a selector or sharding key takes while its topic holds sends back (a request in
+ * flight, or the linger). Such a send waits for the next request anyway; joining the queue
+ * whose sends already wait makes that request one log row instead of one per queue.
  *
  * Otherwise (nothing in flight, or the filling queue is full or unusable) a send takes the queue
  * that took the fewest of this producer's sends, ties broken in round-robin order: while the
@@ -28,7 +28,7 @@ export class StickyQueues {
    * the least used, ties from `roundRobinStart` on; undefined when no queue is usable.
    */
   choose(topic: string, queues: readonly MessageQueue[], usable: (mq: MessageQueue) => boolean, roundRobinStart: number): MessageQueue | undefined {
-    const filling = this.accumulator.hasRequestInFlight(topic) ? this.accumulator.fillingQueue(topic) : undefined;
+    const filling = this.accumulator.holdsSends(topic) ? this.accumulator.fillingQueue(topic) : undefined;
     if (filling && usable(filling)) {
       const inRoute = queues.find((q) => q.brokerName === filling.brokerName && q.queueId === filling.queueId);
       if (inRoute) return inRoute;
