@@ -103,7 +103,7 @@ export class Producer {
   private readonly faults: LatencyFaultTolerance | undefined;
   /** Auto-batching of single sends; undefined with `autoBatch: false`. */
   private readonly accumulator: ProduceAccumulator | undefined;
-  /** Where unkeyed auto-batched sends go while a request is in flight (autoBatchStickyQueue). */
+  /** Where unkeyed auto-batched sends go (autoBatchStickyQueue): sticky-queue.ts. */
   private readonly sticky: StickyQueues | undefined;
   private started = false;
 
@@ -338,9 +338,9 @@ export class Producer {
   }
 
   /**
-   * The queue of a send without a selector: for an auto-batched send, the sticky queue while a
-   * request is in flight, else the least used ties round-robin (sticky-queue.ts); else the next
-   * queue round-robin.
+   * The queue of a send without a selector: for an auto-batched send, the sticky queue while the
+   * topic holds sends back, else the least used, ties round-robin (sticky-queue.ts); for any
+   * other send, the next queue round-robin.
    */
   private pickQueue(topic: string, queues: readonly MessageQueue[], avoidBroker: string | undefined, batchable = false): MessageQueue {
     if (!batchable || !this.sticky) return this.roundRobin(topic, queues, avoidBroker);

@@ -24,8 +24,8 @@ export class StickyQueues {
   constructor(private readonly accumulator: ProduceAccumulator) {}
 
   /**
-   * The queue for the next send of `topic`: the filling one while a request is in flight, else
-   * the least used, ties from `roundRobinStart` on; undefined when no queue is usable.
+   * The queue for the next send of `topic`: the filling one while the topic holds sends back,
+   * else the least used, ties from `roundRobinStart` on; undefined when no queue is usable.
    */
   choose(topic: string, queues: readonly MessageQueue[], usable: (mq: MessageQueue) => boolean, roundRobinStart: number): MessageQueue | undefined {
     const filling = this.accumulator.holdsSends(topic) ? this.accumulator.fillingQueue(topic) : undefined;
