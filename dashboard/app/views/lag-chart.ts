@@ -2,32 +2,22 @@
 import { h, svg } from "../dom.js";
 import { fmtInt } from "../format.js";
 import { chartShape, type LagSample } from "../lag-history.js";
-
-const BOX = { width: 600, height: 120, padding: 6 };
+import { CHART_BOX, chartFrame } from "./chart-frame.js";
 
 export class LagChart {
   readonly element: HTMLDivElement;
-  private readonly chart = svg("svg", {
-    id: "lag-chart",
-    "data-testid": "lag-chart",
-    viewBox: `0 0 ${BOX.width} ${BOX.height}`,
-    preserveAspectRatio: "none",
-    role: "img",
-    "aria-label": "total lag over time",
-  });
   private readonly line = svg("polyline", { points: "" });
   private readonly dot = svg("circle", { r: 0 });
+  private readonly chart = chartFrame("lag-chart", "total lag over time", this.line, this.dot);
   private readonly caption = h("div", { class: "muted", "data-testid": "lag-chart-caption" });
 
   constructor() {
-    const bottom = BOX.height - BOX.padding;
-    this.chart.append(svg("line", { x1: 0, y1: bottom, x2: BOX.width, y2: bottom }), this.line, this.dot);
     this.element = h("div", { class: "chart-box" }, this.chart, this.caption);
   }
 
   render(samples: readonly LagSample[]): void {
     this.chart.dataset.samples = String(samples.length);
-    const shape = chartShape(samples, BOX);
+    const shape = chartShape(samples, CHART_BOX);
     if (!shape) {
       this.line.setAttribute("points", "");
       this.dot.setAttribute("r", "0");

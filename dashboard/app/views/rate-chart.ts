@@ -6,35 +6,26 @@
  */
 import { h, svg } from "../dom.js";
 import { multiChartShape, busiestSeries, type Series } from "../rate-chart-shape.js";
+import { CHART_BOX, chartFrame } from "./chart-frame.js";
 
-const BOX = { width: 600, height: 120, padding: 6 };
 /** Lines drawn at most (stylesheet classes s0..s5); the busiest topics win. */
 export const MAX_RATE_LINES = 6;
 
 export class RateChart {
   readonly element: HTMLDivElement;
-  private readonly chart = svg("svg", {
-    id: "rate-chart",
-    "data-testid": "rate-chart",
-    viewBox: `0 0 ${BOX.width} ${BOX.height}`,
-    preserveAspectRatio: "none",
-    role: "img",
-    "aria-label": "messages in per second, per topic, over time",
-  });
   private readonly lines = svg("g");
+  private readonly chart = chartFrame("rate-chart", "messages in per second, per topic, over time", this.lines);
   private readonly legend = h("ul", { class: "legend", "data-testid": "rate-legend" });
   private readonly caption = h("div", { class: "muted", "data-testid": "rate-chart-caption" });
 
   constructor() {
-    const bottom = BOX.height - BOX.padding;
-    this.chart.append(svg("line", { x1: 0, y1: bottom, x2: BOX.width, y2: bottom }), this.lines);
     this.element = h("div", { class: "chart-box" }, h("div", { class: "muted" }, "Messages in per second"), this.chart, this.legend, this.caption);
   }
 
   /** Draws the busiest of `series` (one per topic); data-samples says how many refreshes the longest has. */
   render(series: readonly Series[]): void {
     const picked = busiestSeries(series, MAX_RATE_LINES);
-    const shape = multiChartShape(picked, BOX);
+    const shape = multiChartShape(picked, CHART_BOX);
     this.chart.dataset.series = String(shape?.lines.length ?? 0);
     this.chart.dataset.samples = String(Math.max(0, ...series.map((s) => s.samples.length)));
     this.lines.replaceChildren(
