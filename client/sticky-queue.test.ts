@@ -9,7 +9,7 @@ const key = (q: MessageQueue | undefined) => (q ? `${q.brokerName}:${q.queueId}`
 /** The two things StickyQueues asks of the accumulator, set by the test. */
 function fakeAccumulator() {
   const state = { inFlight: false, filling: undefined as MessageQueue | undefined };
-  const accumulator = { holdsSends: () => state.inFlight, fillingQueue: () => state.filling } as unknown as ProduceAccumulator;
+  const accumulator = { fillingQueue: () => (state.inFlight ? state.filling : undefined) } as unknown as ProduceAccumulator;
   return { state, accumulator };
 }
 

@@ -28,7 +28,7 @@ export class StickyQueues {
    * else the least used, ties from `roundRobinStart` on; undefined when no queue is usable.
    */
   choose(topic: string, queues: readonly MessageQueue[], usable: (mq: MessageQueue) => boolean, roundRobinStart: number): MessageQueue | undefined {
-    const filling = this.accumulator.holdsSends(topic) ? this.accumulator.fillingQueue(topic) : undefined;
+    const filling = this.accumulator.fillingQueue(topic); // none unless the topic holds sends back
     if (filling && usable(filling)) {
       const inRoute = queues.find((q) => q.brokerName === filling.brokerName && q.queueId === filling.queueId);
       if (inRoute) return inRoute;
