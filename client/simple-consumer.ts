@@ -11,6 +11,7 @@ import type { MessageExtWire } from "../protocol/message.js";
 import { checkGroupName } from "../protocol/names.js";
 import type { AckStatus, PopAckResultWire, ReceivedMessageWire } from "../protocol/receipt-handle.js";
 import { MQError } from "../protocol/errors.js";
+import { HeldAcks, refusedBeforeRunning } from "./held-acks.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
 import { toSubscription, type MessageSelector } from "./message-selector.js";
 import { pathSegment, Transport, type CallOptions, type ClientOptions } from "./transport.js";
@@ -24,6 +25,12 @@ export interface SimpleConsumerOptions extends ClientOptions {
   orderly?: boolean;
   /** Redeliveries before a message goes to %DLQ%<group> instead; default 16. */
   maxReconsumeTimes?: number;
+  /**
+   * Whether an ack given without call options waits for the rest of the tick, so that a receive
+   * started meanwhile carries it (one request, and one row per queue for both) and acks given in
+   * the same tick leave together; default true. False: every ack is its own request at once.
+   */
+  acksRideReceives?: boolean;
 }
 
 /** A received message: the message and what acks or changes it. */
@@ -47,11 +54,13 @@ export class SimpleConsumer {
   private readonly subscriptions = new Map<string, MessageSelector>();
   /** The subscribed topic the next receive asks first (receives take turns over the topics). */
   private nextTopic = 0;
+  private readonly heldAcks: HeldAcks;
 
   constructor(private readonly options: SimpleConsumerOptions) {
     checkGroupName(options.group);
     this.group = options.group;
     this.transport = new Transport(options);
+    this.heldAcks = new HeldAcks((receiptHandles) => this.sendAcks(receiptHandles, {}), Limits.maxAckHandles);
   }
 
   /** Subscribes to a topic with a tag expression or a MessageSelector (SQL92); a bad SQL92 expression throws here. */
@@ -70,6 +79,12 @@ export class SimpleConsumer {
    * Up to `maxMessageNum` (1-32) visible messages of one subscribed topic (the topics take
    * turns), each invisible to the group for `invisibleDurationMs` (10 s - 12 h). Waits up to
    * awaitDurationMs for a first message; answers [] when none came.
+   *
+   * It carries the acks held in this tick (acksRideReceives). Such a receive does not wait on
+   * the server, so the acks' outcomes come at once; with nothing visible it asks again without
+   * them. Its request is not aborted by `options.signal` (the acks would be left unknown): the
+   * abort rejects the receive, the acks still get their answer, and the messages that answer
+   * brings are visible again after invisibleDurationMs.
    */
   async receive(maxMessageNum: number, invisibleDurationMs: number, options: CallOptions = {}): Promise<ReceivedMessage[]> {
     const topics = [...this.subscriptions.keys()];
@@ -77,9 +92,11 @@ export class SimpleConsumer {
     const topic = topics[this.nextTopic++ % topics.length]!;
     const selector = this.subscriptions.get(topic)!;
     const maxWaitMs = Math.min(this.options.awaitDurationMs ?? Limits.maxReceiveWaitMs, Limits.maxReceiveWaitMs);
-    const answer = await this.transport.request<{ messages: ReceivedMessageWire[] }>(`/groups/${pathSegment(this.group)}/receive`, {
+    const acks = options.signal?.aborted ? undefined : this.heldAcks.take();
+    const { signal, ...unsignalled } = options;
+    const request = this.transport.request<ReceiveAnswer>(`/groups/${pathSegment(this.group)}/receive`, {
       timeoutMs: maxWaitMs + RECEIVE_TIMEOUT_MARGIN_MS,
-      ...options,
+      ...(acks ? unsignalled : options),
       method: "POST",
       body: {
         topic,
@@ -90,9 +107,24 @@ export class SimpleConsumer {
         maxWaitMs,
         ...(this.options.orderly ? { orderly: true } : {}),
         ...(this.options.maxReconsumeTimes !== undefined ? { maxReconsumeTimes: this.options.maxReconsumeTimes } : {}),
+        ...(acks ? { ackReceiptHandles: acks.receiptHandles } : {}),
       },
     });
-    return answer.messages.map(fromReceivedWire);
+    if (!acks) return (await request).messages.map(fromReceivedWire);
+    const settled = request.then(
+      (answer) => {
+        acks.settle(answer.ackResults?.map((r) => r.status));
+        return answer;
+      },
+      (e: unknown) => {
+        // Refused before it ran: nothing was acked, so the acks leave on their own.
+        if (refusedBeforeRunning(e)) this.heldAcks.putBack(acks);
+        else acks.fail(e);
+        throw e;
+      },
+    );
+    const messages = (await untilAborted(settled, signal)).messages.map(fromReceivedWire);
+    return messages.length > 0 ? messages : this.receive(maxMessageNum, invisibleDurationMs, options);
   }
 
   /** Acks one message for good; throws RECEIPT_HANDLE_EXPIRED or RECEIPT_HANDLE_INVALID when its handle no longer holds. */
@@ -101,13 +133,22 @@ export class SimpleConsumer {
     if (status !== "OK") throw new MQError(status!, `message ${message.msgId} was not acked: ${status}`);
   }
 
-  /** Acks many messages in one call (one row written per queue); each gets its status, in order. */
+  /**
+   * Acks many messages in one call (one row written per queue); each gets its status, in order.
+   * Without call options the ack is held for the rest of the tick (acksRideReceives).
+   */
   async ackAll(messages: readonly ReceivedMessage[], options: CallOptions = {}): Promise<AckStatus[]> {
     if (messages.length === 0) return [];
+    const receiptHandles = messages.map((m) => m.receiptHandle);
+    const holds = this.options.acksRideReceives !== false && options.signal === undefined && options.timeoutMs === undefined;
+    return holds ? this.heldAcks.add(receiptHandles) : this.sendAcks(receiptHandles, options);
+  }
+
+  private async sendAcks(receiptHandles: string[], options: CallOptions): Promise<AckStatus[]> {
     const answer = await this.transport.request<PopAckResultWire>(`/groups/${pathSegment(this.group)}/ack`, {
       ...options,
       method: "POST",
-      body: { receiptHandles: messages.map((m) => m.receiptHandle) },
+      body: { receiptHandles },
     });
     return answer.results.map((r) => r.status);
   }
@@ -125,6 +166,23 @@ export class SimpleConsumer {
     });
     return { ...message, receiptHandle: answer.receiptHandle, invisibleUntil: answer.invisibleUntil };
   }
+}
+
+interface ReceiveAnswer {
+  messages: ReceivedMessageWire[];
+  ackResults?: PopAckResultWire["results"];
+}
+
+/** `promise`, or an ABORTED refusal once `signal` aborts (the promise itself runs on). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  promise.catch(() => undefined); // after an abort its failure is nobody's
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new MQError("ABORTED", "the call was aborted"));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
 }
 
 function fromReceivedWire(wire: ReceivedMessageWire): ReceivedMessage {

@@ -330,13 +330,16 @@ export class QueueDO extends DurableObject<Env> {
 
   /**
    * POP receive (SimpleConsumer): up to maxNum visible messages for `group`, each invisible to
-   * the group until its invisibleUntil, in one row written. The Worker makes the receipt
-   * handles (protocol/receipt-handle.ts) from the nonces, and holds the long poll.
+   * the group until its invisibleUntil, in one row written, which also holds the acks the
+   * request carried (`req.ack`). The Worker makes the receipt handles (protocol/receipt-handle.ts)
+   * from the nonces, and holds the long poll.
    */
   async popReceive(group: string, req: PopReceiveRequest): Promise<PopReceiveResult> {
     if (this.identity.brokerId !== 0) throw toRpcError("NO_PERMISSION", "a slave queue hands out no POP messages");
     if (this.push.has(group)) throw pushOwned(group);
     const result = this.pop.receive(group, req);
+    // Acks that came with the receive free places as popAck's do: parked receivers read again.
+    if (result.ackOutcomes?.includes("OK")) this.waiters.wake();
     // This group's next visibility may be the queue's earliest: the alarm only ever needs to move earlier for it.
     await this.alarms.moveEarlier(result.pop.dueAt);
     return result;

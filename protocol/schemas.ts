@@ -275,5 +275,11 @@ export const PopReceiveSchema = z.strictObject({
 /** Acks of received messages, any number of queues and topics in one call. */
 export const PopAckSchema = z.strictObject({ receiptHandles: z.array(receiptHandle).min(1).max(Limits.maxAckHandles) });
 
+/**
+ * A receive over HTTP, which may carry the acks of the batch before (`ackReceiptHandles`, as
+ * PopAckSchema's): acked first, answered in `ackResults`, and the receive then does not wait.
+ */
+export const PopReceiveHttpSchema = PopReceiveSchema.extend({ ackReceiptHandles: z.array(receiptHandle).min(1).max(Limits.maxAckHandles).optional() });
+
 /** A held message's new invisible duration, counted from now. */
 export const PopChangeInvisibleSchema = z.strictObject({ receiptHandle, invisibleDurationMs });

@@ -146,6 +146,42 @@ describe("QueueDO POP", () => {
     });
   });
 
+  it("a receive that carries the acks of the batch before writes one row for both and answers each handle", async () => {
+    const { q } = newQueue("POP");
+    await q.append(Array.from({ length: 40 }, (_, i) => msg(i)));
+    await runInDurableObject(q, (instance, state) => {
+      const { sql: counting, counter } = rowCountingSql(state.storage.sql);
+      const log = (instance as unknown as { log: CommitLog }).log;
+      const pop = new Pop({ sql: counting, log, usesOffsets: () => false, delayLevelsMs: () => [1000, 5000, 10_000, 30_000], now: () => 1_000_000 });
+      // A group never seen here: its handles are invalid, and the receive alone writes the row.
+      const first = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE, ack: [{ offset: 0, nonce: 1 }] });
+      expect(first.ackOutcomes).toEqual(["RECEIPT_HANDLE_INVALID"]);
+      expect(first.messages).toHaveLength(32);
+      expect(counter.written).toBe(1);
+
+      const handles = first.messages.map((m) => ({ offset: m.entry.queueOffset, nonce: m.nonce }));
+      const second = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE, ack: [...handles, { offset: 0, nonce: 99 }] });
+      expect(second.ackOutcomes).toEqual([...handles.map(() => "OK"), "RECEIPT_HANDLE_INVALID"]);
+      expect(second.messages.map((m) => m.entry.queueOffset)).toEqual([32, 33, 34, 35, 36, 37, 38, 39]);
+      expect(counter.written).toBe(2); // the ack and the receive: one row
+      expect(pop.inflight("G").map((m) => m.offset)).toEqual([32, 33, 34, 35, 36, 37, 38, 39]);
+
+      // Only acks, nothing left to hand out: still one row, for the acks.
+      const third = pop.receive("G", {
+        maxNum: 32,
+        invisibleDurationMs: INVISIBLE,
+        ack: second.messages.map((m) => ({ offset: m.entry.queueOffset, nonce: m.nonce })),
+      });
+      expect(third.messages).toEqual([]);
+      expect(third.ackOutcomes?.every((o) => o === "OK")).toBe(true);
+      expect(counter.written).toBe(3);
+      expect(pop.inflight("G")).toEqual([]);
+      // Spent handles carried again change nothing and write nothing.
+      expect(pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE, ack: [handles[0]!] }).ackOutcomes).toEqual(["RECEIPT_HANDLE_INVALID"]);
+      expect(counter.written).toBe(3);
+    });
+  });
+
   it("a parked receive of an orderly group is woken by the ack that frees its message group", async () => {
     const { q } = newQueue("POP");
     const keyed = { properties: { [SHARDING_KEY_PROPERTY]: "k" } };

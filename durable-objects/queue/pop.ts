@@ -40,6 +40,11 @@ export interface PopReceiveRequest {
    * it visible right at invisibleUntil (the HTTP protocol's NextConsumeTime).
    */
   retryLadder?: boolean | undefined;
+  /**
+   * Handles of this queue to ack before reading (a receive that carries the acks of the batch
+   * before it): the ack and the receive share one call and one row written.
+   */
+  ack?: readonly PopHandle[] | undefined;
 }
 
 /** One received message: the log entry and the delivery its receipt handle names. */
@@ -62,6 +67,8 @@ export interface PopReceiveResult {
   maxOffset: number;
   /** What a receiver that parks saw of the group's POP state (`isStale` compares it). */
   pop: PopSeen;
+  /** The outcome of each handle of `ack`, in order (absent when the request carried none). */
+  ackOutcomes?: HandleOutcome[];
 }
 
 /**
@@ -126,7 +133,15 @@ export class Pop {
     }
     const { log, now } = this.deps;
     const at = now();
-    const prev = this.load(group) ?? { cursor: log.minOffset, nonce: 0, inflight: [] };
+    const loaded = this.load(group);
+    let prev = loaded ?? { cursor: log.minOffset, nonce: 0, inflight: [] };
+    let ackOutcomes: HandleOutcome[] | undefined;
+    if (req.ack) {
+      // Acked first, so an orderly group's next message of the key may go out in this answer.
+      const acked = loaded ? ack(loaded, req.ack, at) : { state: prev, outcomes: req.ack.map((): HandleOutcome => "RECEIPT_HANDLE_INVALID") };
+      prev = acked.state;
+      ackOutcomes = acked.outcomes;
+    }
     const levels = this.deps.delayLevelsMs();
     const ladder = req.retryLadder !== false;
     const result = receive(prev, log, {
@@ -142,12 +157,13 @@ export class Pop {
       maxScan: MAX_SCAN_MESSAGES,
       minOffset: log.minOffset,
     });
-    if (result.changed) this.store(group, result.state, at);
+    if (result.changed || (loaded !== null && prev !== loaded)) this.store(group, result.state, at);
     return {
       messages: result.received.map(({ entry, handed }) => toPopMessage(entry, handed)),
       deadLetters: result.deadLetters.map(({ entry, handed }) => toPopMessage(entry, handed)),
       maxOffset: log.maxOffset,
       pop: seenOf(group, result.state, at),
+      ...(ackOutcomes ? { ackOutcomes } : {}),
     };
   }
 

@@ -4,8 +4,8 @@
  * already validated request; the caller has checked the group's right, and hands in how to
  * check the right on a topic, since the topics of an ack are known only once its handles are
  * read. The state lives in the queue objects (durable-objects/queue/pop.ts); here handles are
- * made and read (protocol/receipt-handle.ts) and an ack's handles are grouped per queue, so
- * each queue gets one call and writes one row.
+ * made and read (protocol/receipt-handle.ts) and an ack's handles are grouped per queue
+ * (receipt-batch.ts), so each queue gets one call and writes one row.
  */
 import type { z } from "zod";
 import { MQError } from "../../protocol/errors.js";
@@ -13,22 +13,16 @@ import { Limits } from "../../protocol/limits.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import { toMessageExt } from "../../protocol/message-ext.js";
 import { checkGroupName } from "../../protocol/names.js";
-import {
-  decodeReceiptHandle,
-  encodeReceiptHandle,
-  type AckStatus,
-  type PopAckResultWire,
-  type ReceiptHandle,
-  type ReceivedMessageWire,
-} from "../../protocol/receipt-handle.js";
+import { decodeReceiptHandle, encodeReceiptHandle, type PopAckResultWire, type ReceivedMessageWire } from "../../protocol/receipt-handle.js";
 import { DEFAULT_MAX_RECONSUME_TIMES } from "../../protocol/retry-ladder.js";
 import type { PopReceiveSchema } from "../../protocol/schemas.js";
 import type { Env } from "../../cluster/env.js";
-import { holdPopReceiveAcross } from "../../cluster/long-polls.js";
+import { holdPopReceiveAcross, type QueueReceive } from "../../cluster/long-polls.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { queueStub } from "../../cluster/stubs.js";
 import { claimPopGroup } from "./pop-mode.js";
 import { moveToDeadLetters } from "./pop-dead-letters.js";
+import { ReceiptBatch, queueKey } from "./receipt-batch.js";
 import { topicQueues } from "./routes.js";
 
 export type PopReceiveInput = z.infer<typeof PopReceiveSchema>;
@@ -41,24 +35,78 @@ export type AuthorizeTopic = (topic: string) => void;
  * up to maxWaitMs. `account` shares parked places fairly between accounts.
  */
 export async function popReceive(env: Env, group: string, req: PopReceiveInput, account: string): Promise<ReceivedMessageWire[]> {
+  return (await receiveAcking(env, group, req, account, undefined)).messages;
+}
+
+/** The acks a receive carries: the handles of the batch before, and how to check the right on their topics. */
+export interface CarriedAcks {
+  receiptHandles: readonly string[];
+  authorizeTopic: AuthorizeTopic;
+}
+
+export interface ReceiveAckingAnswer {
+  messages: ReceivedMessageWire[];
+  /** Each carried handle's status, in order (absent when the receive carried none). */
+  ackResults?: PopAckResultWire["results"];
+}
+
+/**
+ * A receive that may carry the acks of the batch before (a receiver acking and asking again in
+ * one request). The receive starts at the queue most of the handles name, so that queue's acks
+ * and its receive share one object call and one row; the other queues' handles are acked in
+ * parallel. A receive carrying acks does not wait: with nothing visible it answers at once, so
+ * the acks' outcomes are never held up by a long poll (the client asks again without them).
+ * Its refusals (a bad topic, the group's mode, a right) come before anything is acked.
+ */
+export async function receiveAcking(
+  env: Env,
+  group: string,
+  req: PopReceiveInput,
+  account: string,
+  acks: CarriedAcks | undefined,
+): Promise<ReceiveAckingAnswer> {
   checkGroupName(group);
   buildFilter(req.expressionType, req.expression); // a bad expression is a 400 with its position
   const queues = await topicQueues(env, req.topic);
-  if (queues.length === 0) return [];
-  await claimPopGroup(env, group, req.topic);
+  const batch = acks ? new ReceiptBatch(acks.receiptHandles) : undefined;
+  if (batch) for (const topic of batch.topics()) acks!.authorizeTopic(topic);
+  if (queues.length === 0 && !batch) return { messages: [] };
+  if (queues.length > 0) await claimPopGroup(env, group, req.topic);
   // Each receiver starts at a random queue, so receivers of one group spread over the queues.
-  const start = Math.floor(Math.random() * queues.length);
+  const start = batch?.busiestOf(queues) ?? Math.floor(Math.random() * queues.length);
   const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
   const stubs = order.map((mq) => queueStub(env, mq.brokerName, mq.topic, mq.queueId));
   const { topic: _topic, maxMessageNum, maxWaitMs, ...rest } = req;
-  const got = await callRpc(() =>
-    holdPopReceiveAcross(stubs, group, { ...rest, maxNum: maxMessageNum }, { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account }),
-  );
+  const receiveReq = { ...rest, maxNum: maxMessageNum };
+  let got: QueueReceive[];
+  if (!batch) {
+    got = await callRpc(() => holdPopReceiveAcross(stubs, group, receiveReq, { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account }));
+  } else {
+    got = [];
+    const firstKey = order[0] ? queueKey(order[0]) : undefined;
+    if (stubs[0]) {
+      const firstAcks = batch.perQueue.get(firstKey!);
+      const first = await callRpc(() => stubs[0]!.popReceive(group, { ...receiveReq, ...(firstAcks ? { ack: firstAcks.handles } : {}) }));
+      if (first.ackOutcomes) batch.settle(firstKey!, first.ackOutcomes);
+      if (first.messages.length > 0 || first.deadLetters.length > 0) got.push({ index: 0, answer: first });
+      const left = maxMessageNum - first.messages.length;
+      if (left > 0) {
+        const more = await callRpc(() => holdPopReceiveAcross(stubs.slice(1), group, { ...receiveReq, maxNum: left }, { maxWaitMs: 0, account }));
+        got.push(...more.map(({ index, answer }) => ({ index: index + 1, answer })));
+      }
+    }
+    await ackQueues(
+      env,
+      group,
+      batch,
+      [...batch.perQueue.keys()].filter((key) => key !== firstKey),
+    );
+  }
   // Messages past maxReconsumeTimes the queues claimed go to the group's DLQ before the answer.
   await Promise.all(
     got.map(({ index, answer }) => moveToDeadLetters(env, group, order[index]!, answer.deadLetters, req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)),
   );
-  return got.flatMap(({ index, answer }) => {
+  const messages = got.flatMap(({ index, answer }) => {
     const mq = order[index]!;
     return answer.messages.map((m) => ({
       ...toMessageExt(mq, m.entry),
@@ -67,6 +115,7 @@ export async function popReceive(env: Env, group: string, req: PopReceiveInput, 
       firstReceivedAt: m.firstReceivedAt,
     }));
   });
+  return batch ? { messages, ackResults: batch.results() } : { messages };
 }
 
 /**
@@ -76,29 +125,21 @@ export async function popReceive(env: Env, group: string, req: PopReceiveInput, 
  */
 export async function popAck(env: Env, group: string, receiptHandles: readonly string[], authorizeTopic: AuthorizeTopic): Promise<PopAckResultWire> {
   checkGroupName(group);
-  const statuses: AckStatus[] = receiptHandles.map(() => "RECEIPT_HANDLE_INVALID");
-  const perQueue = new Map<string, { handle: ReceiptHandle; at: number }[]>();
-  receiptHandles.forEach((text, at) => {
-    const handle = decodeReceiptHandle(text);
-    if (!handle) return;
-    const key = JSON.stringify([handle.brokerName, handle.topic, handle.queueId]);
-    perQueue.set(key, [...(perQueue.get(key) ?? []), { handle, at }]);
-  });
-  for (const topic of new Set([...perQueue.values()].map((list) => list[0]!.handle.topic))) authorizeTopic(topic);
+  const batch = new ReceiptBatch(receiptHandles);
+  for (const topic of batch.topics()) authorizeTopic(topic);
+  await ackQueues(env, group, batch, [...batch.perQueue.keys()]);
+  return { results: batch.results() };
+}
+
+/** Acks the handles of the named queues of `batch`, one call per queue, in parallel. */
+async function ackQueues(env: Env, group: string, batch: ReceiptBatch, keys: readonly string[]): Promise<void> {
   await Promise.all(
-    [...perQueue.values()].map(async (list) => {
-      const { brokerName, topic, queueId } = list[0]!.handle;
-      const stub = queueStub(env, brokerName, topic, queueId);
-      const outcomes = await callRpc(() =>
-        stub.popAck(
-          group,
-          list.map(({ handle }) => ({ offset: handle.queueOffset, nonce: handle.nonce })),
-        ),
-      );
-      list.forEach(({ at }, i) => (statuses[at] = outcomes[i]!));
+    keys.map(async (key) => {
+      const { mq, handles } = batch.perQueue.get(key)!;
+      const stub = queueStub(env, mq.brokerName, mq.topic, mq.queueId);
+      batch.settle(key, await callRpc(() => stub.popAck(group, handles)));
     }),
   );
-  return { results: receiptHandles.map((receiptHandle, i) => ({ receiptHandle, status: statuses[i]! })) };
 }
 
 /** Keeps a held message invisible for `invisibleDurationMs` from now; answers its new handle. */
