@@ -9,6 +9,7 @@
  */
 import type { z } from "zod";
 import { MQError } from "../../protocol/errors.js";
+import type { MessageQueue } from "../../protocol/message.js";
 import { Limits } from "../../protocol/limits.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import { toMessageExt } from "../../protocol/message-ext.js";
@@ -19,13 +20,15 @@ import type { PopReceiveSchema } from "../../protocol/schemas.js";
 import type { Env } from "../../cluster/env.js";
 import { holdPopReceiveAcross, type QueueReceive } from "../../cluster/long-polls.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
-import { queueStub } from "../../cluster/stubs.js";
+import { queueStub, type QueueStub } from "../../cluster/stubs.js";
 import { claimPopGroup } from "./pop-mode.js";
 import { moveToDeadLetters } from "./pop-dead-letters.js";
 import { ReceiptBatch, queueKey } from "./receipt-batch.js";
 import { topicQueues } from "./routes.js";
 
 export type PopReceiveInput = z.infer<typeof PopReceiveSchema>;
+/** A receive as a queue object takes it. */
+type PopReceiveRequest = Parameters<QueueStub["popReceive"]>[1];
 
 /** Refuses (throws) when the caller may not read `topic`. */
 export type AuthorizeTopic = (topic: string) => void;
@@ -72,36 +75,22 @@ export async function receiveAcking(
   if (batch) for (const topic of batch.topics()) acks!.authorizeTopic(topic);
   if (queues.length === 0 && !batch) return { messages: [] };
   if (queues.length > 0) await claimPopGroup(env, group, req.topic);
-  // Each receiver starts at a random queue, so receivers of one group spread over the queues.
+  // A receive carrying acks starts at the queue most of them name (its ack and receive share a
+  // call); any other at a random queue, so receivers of one group spread over the queues.
   const start = batch?.busiestOf(queues) ?? Math.floor(Math.random() * queues.length);
   const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
-  const stubs = order.map((mq) => queueStub(env, mq.brokerName, mq.topic, mq.queueId));
   const { topic: _topic, maxMessageNum, maxWaitMs, ...rest } = req;
   const receiveReq = { ...rest, maxNum: maxMessageNum };
-  let got: QueueReceive[];
-  if (!batch) {
-    got = await callRpc(() => holdPopReceiveAcross(stubs, group, receiveReq, { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account }));
-  } else {
-    got = [];
-    const firstKey = order[0] ? queueKey(order[0]) : undefined;
-    if (stubs[0]) {
-      const firstAcks = batch.perQueue.get(firstKey!);
-      const first = await callRpc(() => stubs[0]!.popReceive(group, { ...receiveReq, ...(firstAcks ? { ack: firstAcks.handles } : {}) }));
-      if (first.ackOutcomes) batch.settle(firstKey!, first.ackOutcomes);
-      if (first.messages.length > 0 || first.deadLetters.length > 0) got.push({ index: 0, answer: first });
-      const left = maxMessageNum - first.messages.length;
-      if (left > 0) {
-        const more = await callRpc(() => holdPopReceiveAcross(stubs.slice(1), group, { ...receiveReq, maxNum: left }, { maxWaitMs: 0, account }));
-        got.push(...more.map(({ index, answer }) => ({ index: index + 1, answer })));
-      }
-    }
-    await ackQueues(
-      env,
-      group,
-      batch,
-      [...batch.perQueue.keys()].filter((key) => key !== firstKey),
-    );
-  }
+  const got = batch
+    ? await receiveOnceAcking(env, group, order, receiveReq, batch, account)
+    : await callRpc(() =>
+        holdPopReceiveAcross(
+          order.map((mq) => stubOf(env, mq)),
+          group,
+          receiveReq,
+          { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account },
+        ),
+      );
   // Messages past maxReconsumeTimes the queues claimed go to the group's DLQ before the answer.
   await Promise.all(
     got.map(({ index, answer }) => moveToDeadLetters(env, group, order[index]!, answer.deadLetters, req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)),
@@ -116,6 +105,47 @@ export async function receiveAcking(
     }));
   });
   return batch ? { messages, ackResults: batch.results() } : { messages };
+}
+
+/**
+ * The receive of a request that carries acks, without waiting: the first queue of `order` acks
+ * its handles and hands out in one call, the other queues are asked for what is left, and the
+ * handles of queues outside the order are acked in parallel, one call each. Stubs are made as
+ * needed: such a receive usually asks only its first queue.
+ */
+async function receiveOnceAcking(
+  env: Env,
+  group: string,
+  order: readonly MessageQueue[],
+  req: PopReceiveRequest,
+  batch: ReceiptBatch,
+  account: string,
+): Promise<QueueReceive[]> {
+  const got: QueueReceive[] = [];
+  const firstKey = order[0] ? queueKey(order[0]) : undefined;
+  if (order[0]) {
+    const firstAcks = batch.perQueue.get(firstKey!);
+    const first = await callRpc(() => stubOf(env, order[0]!).popReceive(group, { ...req, ...(firstAcks ? { ack: firstAcks.handles } : {}) }));
+    if (first.ackOutcomes) batch.settle(firstKey!, first.ackOutcomes);
+    if (first.messages.length > 0 || first.deadLetters.length > 0) got.push({ index: 0, answer: first });
+    const left = req.maxNum - first.messages.length;
+    if (left > 0) {
+      const rest = order.slice(1).map((mq) => stubOf(env, mq));
+      const more = await callRpc(() => holdPopReceiveAcross(rest, group, { ...req, maxNum: left }, { maxWaitMs: 0, account }));
+      got.push(...more.map(({ index, answer }) => ({ index: index + 1, answer })));
+    }
+  }
+  await ackQueues(
+    env,
+    group,
+    batch,
+    [...batch.perQueue.keys()].filter((key) => key !== firstKey),
+  );
+  return got;
+}
+
+function stubOf(env: Env, mq: MessageQueue) {
+  return queueStub(env, mq.brokerName, mq.topic, mq.queueId);
 }
 
 /**
@@ -136,8 +166,7 @@ async function ackQueues(env: Env, group: string, batch: ReceiptBatch, keys: rea
   await Promise.all(
     keys.map(async (key) => {
       const { mq, handles } = batch.perQueue.get(key)!;
-      const stub = queueStub(env, mq.brokerName, mq.topic, mq.queueId);
-      batch.settle(key, await callRpc(() => stub.popAck(group, handles)));
+      batch.settle(key, await callRpc(() => stubOf(env, mq).popAck(group, handles)));
     }),
   );
 }
