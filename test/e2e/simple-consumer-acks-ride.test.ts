@@ -3,7 +3,7 @@
  * ackReceiptHandles), the real client against the real server: a receive-and-ack loop is one
  * request per batch and never sees an acked message again; a receive carrying acks answers them
  * at once instead of waiting; stale handles get their status; a refused receive acks nothing and
- * its acks leave on their own; an aborted receive still answers its acks; an orderly group's next
+ * its acks leave on their own, and one that fails after acking still answers the acks; an aborted receive still answers its acks; an orderly group's next
  * message goes out in the same answer as the ack of the one before.
  */
 import { describe, expect } from "vitest";
@@ -116,6 +116,26 @@ describe("acks that ride the next receive", () => {
     );
     expect(isMQError(refused) && refused.code).toBe("TOPIC_NOT_EXIST");
     expect(await ack).toEqual(["OK"]);
+  });
+
+  it("a receive that fails after its first queue acked answers the acks, and the failure comes on the next ask", async ({ server, admin, producer, call }) => {
+    const topic = uniqueName("Ride");
+    await admin.createTopic(topic, { queueNums: 2, brokers: ["broker-a"] });
+    await producer.send({ topic, body: "x" }, { messageQueue: { topic, brokerName: "broker-a", queueId: 0 } });
+    const consumer = receiverOf(server, topic, { awaitDurationMs: 0 });
+    const [held] = await consumer.receive(1, INVISIBLE_MS);
+    if (!held) throw new Error("nothing received");
+    // The group commits an offset on queue 1, where it has no POP state: receiving there is refused.
+    const commit = await call(server.credentials, "PUT", `/brokers/broker-a/topics/${topic}/queues/1/groups/${consumer.group}/offset`, { body: { offset: 0 } });
+    expect(commit.status).toBe(200);
+    const ack = consumer.ackAll([held]);
+    const refused = await consumer.receive(1, INVISIBLE_MS).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(isMQError(refused) && refused.code).toBe("CONSUME_MODE_MISMATCH");
+    expect(await ack).toEqual(["OK"]); // acked once, and answered so
+    expect((await admin.consumerProgress(consumer.group)).queues.every((q) => q.inflight === 0)).toBe(true);
   });
 
   it("an aborted receive that carries acks still answers them", async ({ server, admin, producer }) => {

@@ -8,7 +8,7 @@
  * (receipt-batch.ts), so each queue gets one call and writes one row.
  */
 import type { z } from "zod";
-import { MQError } from "../../protocol/errors.js";
+import { isMQError, MQError } from "../../protocol/errors.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { Limits } from "../../protocol/limits.js";
 import { buildFilter } from "../../protocol/message-filter.js";
@@ -81,37 +81,25 @@ export async function receiveAcking(
   const order = queues.map((_, i) => queues[(start + i) % queues.length]!);
   const { topic: _topic, maxMessageNum, maxWaitMs, ...rest } = req;
   const receiveReq = { ...rest, maxNum: maxMessageNum };
-  const got = batch
-    ? await receiveOnceAcking(env, group, order, receiveReq, batch, account)
-    : await callRpc(() =>
-        holdPopReceiveAcross(
-          order.map((mq) => stubOf(env, mq)),
-          group,
-          receiveReq,
-          { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account },
-        ),
-      );
-  // Messages past maxReconsumeTimes the queues claimed go to the group's DLQ before the answer.
-  await Promise.all(
-    got.map(({ index, answer }) => moveToDeadLetters(env, group, order[index]!, answer.deadLetters, req.maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)),
+  if (batch) return receiveOnceAcking(env, group, order, receiveReq, batch, account);
+  const got = await callRpc(() =>
+    holdPopReceiveAcross(
+      order.map((mq) => stubOf(env, mq)),
+      group,
+      receiveReq,
+      { maxWaitMs: maxWaitMs ?? Limits.maxReceiveWaitMs, account },
+    ),
   );
-  const messages = got.flatMap(({ index, answer }) => {
-    const mq = order[index]!;
-    return answer.messages.map((m) => ({
-      ...toMessageExt(mq, m.entry),
-      receiptHandle: encodeReceiptHandle({ ...mq, queueOffset: m.entry.queueOffset, nonce: m.nonce, invisibleUntil: m.invisibleUntil }),
-      invisibleUntil: m.invisibleUntil,
-      firstReceivedAt: m.firstReceivedAt,
-    }));
-  });
-  return batch ? { messages, ackResults: batch.results() } : { messages };
+  await moveDeadLetters(env, group, order, got, req.maxReconsumeTimes);
+  return { messages: toReceivedWire(order, got) };
 }
 
 /**
- * The receive of a request that carries acks, without waiting: the first queue of `order` acks
- * its handles and hands out in one call, the other queues are asked for what is left, and the
- * handles of queues outside the order are acked in parallel, one call each. Stubs are made as
- * needed: such a receive usually asks only its first queue.
+ * The receive of a request that carries acks, without waiting. The first queue of `order` acks
+ * its handles and hands out in one call; every refusal comes from there or before, while nothing
+ * is acked. Then the handles of the other queues are acked, one call each, in parallel with asking
+ * the other queues for what is left. Stubs are made as needed: such a receive usually asks only
+ * its first queue.
  */
 async function receiveOnceAcking(
   env: Env,
@@ -120,28 +108,70 @@ async function receiveOnceAcking(
   req: PopReceiveRequest,
   batch: ReceiptBatch,
   account: string,
-): Promise<QueueReceive[]> {
+): Promise<ReceiveAckingAnswer> {
   const got: QueueReceive[] = [];
-  const firstKey = order[0] ? queueKey(order[0]) : undefined;
-  if (order[0]) {
+  const first = order[0];
+  const firstKey = first ? queueKey(first) : undefined;
+  let left = req.maxNum;
+  if (first) {
     const firstAcks = batch.perQueue.get(firstKey!);
-    const first = await callRpc(() => stubOf(env, order[0]!).popReceive(group, { ...req, ...(firstAcks ? { ack: firstAcks.handles } : {}) }));
-    if (first.ackOutcomes) batch.settle(firstKey!, first.ackOutcomes);
-    if (first.messages.length > 0 || first.deadLetters.length > 0) got.push({ index: 0, answer: first });
-    const left = req.maxNum - first.messages.length;
-    if (left > 0) {
-      const rest = order.slice(1).map((mq) => stubOf(env, mq));
-      const more = await callRpc(() => holdPopReceiveAcross(rest, group, { ...req, maxNum: left }, { maxWaitMs: 0, account }));
-      got.push(...more.map(({ index, answer }) => ({ index: index + 1, answer })));
-    }
+    const answer = await callRpc(() => stubOf(env, first).popReceive(group, { ...req, ...(firstAcks ? { ack: firstAcks.handles } : {}) }));
+    if (answer.ackOutcomes) batch.settle(firstKey!, answer.ackOutcomes);
+    if (answer.messages.length > 0 || answer.deadLetters.length > 0) got.push({ index: 0, answer });
+    left -= answer.messages.length;
   }
-  await ackQueues(
-    env,
-    group,
-    batch,
-    [...batch.perQueue.keys()].filter((key) => key !== firstKey),
+  // Acks may be applied from here on, so a failure must not look like a refusal: a 4xx tells the
+  // client that nothing was acked and it would send the acks again.
+  const rest = order.slice(1).map((mq) => stubOf(env, mq));
+  const [acked, more] = await Promise.allSettled([
+    ackQueues(
+      env,
+      group,
+      batch,
+      [...batch.perQueue.keys()].filter((key) => key !== firstKey),
+    ),
+    left > 0 && rest.length > 0 ? callRpc(() => holdPopReceiveAcross(rest, group, { ...req, maxNum: left }, { maxWaitMs: 0, account })) : [],
+  ]);
+  if (acked.status === "rejected") throw failedAfterAcks(acked.reason);
+  // The other queues only add to the answer: when asking them fails, it carries the first queue's
+  // messages, and the next receive (which carries no acks, or asks them first) meets the failure.
+  if (more.status === "fulfilled") got.push(...more.value.map(({ index, answer }) => ({ index: index + 1, answer })));
+  await moveDeadLetters(env, group, order, got, req.maxReconsumeTimes).catch((e: unknown) => {
+    throw failedAfterAcks(e);
+  });
+  return { messages: toReceivedWire(order, got), ackResults: batch.results() };
+}
+
+/** A failure once acks may have been applied: a 5xx, whose acks the client counts as of unknown outcome. */
+function failedAfterAcks(e: unknown): unknown {
+  if (isMQError(e) && e.status >= 500) return e;
+  return new MQError("INTERNAL_ERROR", `the receive failed after acking: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** Messages past maxReconsumeTimes the queues claimed go to the group's DLQ before the answer. */
+async function moveDeadLetters(
+  env: Env,
+  group: string,
+  order: readonly MessageQueue[],
+  got: readonly QueueReceive[],
+  maxReconsumeTimes: number | undefined,
+): Promise<void> {
+  await Promise.all(
+    got.map(({ index, answer }) => moveToDeadLetters(env, group, order[index]!, answer.deadLetters, maxReconsumeTimes ?? DEFAULT_MAX_RECONSUME_TIMES)),
   );
-  return got;
+}
+
+/** The received messages on the wire, each with its receipt handle. */
+function toReceivedWire(order: readonly MessageQueue[], got: readonly QueueReceive[]): ReceivedMessageWire[] {
+  return got.flatMap(({ index, answer }) => {
+    const mq = order[index]!;
+    return answer.messages.map((m) => ({
+      ...toMessageExt(mq, m.entry),
+      receiptHandle: encodeReceiptHandle({ ...mq, queueOffset: m.entry.queueOffset, nonce: m.nonce, invisibleUntil: m.invisibleUntil }),
+      invisibleUntil: m.invisibleUntil,
+      firstReceivedAt: m.firstReceivedAt,
+    }));
+  });
 }
 
 function stubOf(env: Env, mq: MessageQueue) {
