@@ -19,7 +19,10 @@ export interface AutoBatchOptions {
   autoBatch?: boolean;
   /** Linger: how long the first waiting send of an idle topic waits for others; default 0 (no added latency). */
   autoBatchHoldMs?: number;
-  /** Most messages in one auto-batched request; default 256. */
+  /**
+   * Most messages in one auto-batched request; default 128. Under many concurrent sends a full
+   * request leaves at once, so the next one fills (on the same queue) while it is in flight.
+   */
   autoBatchMaxMessages?: number;
   /** Most body bytes in one auto-batched request; default 1 MiB (a larger message goes alone). */
   autoBatchMaxBytes?: number;
@@ -42,7 +45,7 @@ export function autoBatchLimits(options: AutoBatchOptions): AccumulatorLimits | 
   if (options.autoBatch === false) return undefined;
   const limits = {
     holdMs: options.autoBatchHoldMs ?? 0,
-    maxMessages: options.autoBatchMaxMessages ?? 256,
+    maxMessages: options.autoBatchMaxMessages ?? 128,
     maxBytes: options.autoBatchMaxBytes ?? 1024 * 1024,
     maxRequestsInFlight: options.autoBatchMaxRequestsInFlight ?? 1,
   };
