@@ -20,23 +20,37 @@ export interface OffsetMsgIdParts {
 }
 
 export function encodeOffsetMsgId(p: OffsetMsgIdParts): string {
-  const broker = encoder.encode(p.brokerName);
-  const topic = encoder.encode(p.topic);
-  const out = new Uint8Array(1 + 1 + broker.length + 2 + topic.length + 2 + 8);
+  const head = headOf(p.brokerName, p.topic);
+  const out = new Uint8Array(head.length + 2 + 8);
+  out.set(head);
   const view = new DataView(out.buffer);
-  let pos = 0;
-  out[pos++] = VERSION;
-  out[pos++] = broker.length;
-  out.set(broker, pos);
-  pos += broker.length;
-  view.setUint16(pos, topic.length);
-  pos += 2;
-  out.set(topic, pos);
-  pos += topic.length;
-  view.setUint16(pos, p.queueId);
-  pos += 2;
-  view.setFloat64(pos, p.queueOffset);
+  view.setUint16(head.length, p.queueId);
+  view.setFloat64(head.length + 2, p.queueOffset);
   return bytesToBase64Url(out);
+}
+
+/**
+ * The bytes before queueId (version, broker, topic), kept per broker and topic: every message
+ * of a pull or a receive shares them, so they are encoded once, not once per message.
+ */
+const heads = new Map<string, Uint8Array>();
+const HEADS_MAX = 1000;
+
+function headOf(brokerName: string, topic: string): Uint8Array {
+  const key = `${brokerName}\n${topic}`;
+  let head = heads.get(key);
+  if (head) return head;
+  const broker = encoder.encode(brokerName);
+  const topicBytes = encoder.encode(topic);
+  head = new Uint8Array(1 + 1 + broker.length + 2 + topicBytes.length);
+  head[0] = VERSION;
+  head[1] = broker.length;
+  head.set(broker, 2);
+  new DataView(head.buffer).setUint16(2 + broker.length, topicBytes.length);
+  head.set(topicBytes, 2 + broker.length + 2);
+  if (heads.size >= HEADS_MAX) heads.clear(); // bounded: a head is cheap to make again
+  heads.set(key, head);
+  return head;
 }
 
 /** Returns undefined for anything that is not an offsetMsgId this broker produced. */

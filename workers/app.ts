@@ -29,11 +29,12 @@ import { faultRoutes } from "./faults/routes.js";
 import { metricsRoutes } from "./metrics/routes.js";
 import { recordRequest } from "./metrics/request-metrics.js";
 import { aliyunDoor } from "./aliyun/routes.js";
+import { nextRequestId } from "./shared/request-id.js";
 
 export const app = new Hono<AppEnv>();
 
 app.use(async (c, next) => {
-  c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) ?? crypto.randomUUID());
+  c.set("requestId", c.req.header("x-request-id")?.slice(0, 64) ?? nextRequestId());
   await next();
   c.header("x-request-id", c.get("requestId"));
 });
