@@ -54,6 +54,7 @@ export function toWireMessage(message: Message, msgId: string, bornTimestamp: nu
   return wire;
 }
 
-export function fromWireMessage(wire: MessageExtWire): MessageExt {
+export function fromWireMessage<W extends MessageExtWire>(wire: W): Omit<W, "body"> & { body: Uint8Array } {
+  // One copy with every field of the wire (a received message's handle and times too).
   return { ...wire, body: base64ToBytes(wire.body) ?? new Uint8Array() };
 }
