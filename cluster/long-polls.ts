@@ -11,7 +11,8 @@ type ConsumerGroupStub = ReturnType<Env["CONSUMER_GROUP"]["get"]>;
 type ProducerGroupStub = ReturnType<Env["PRODUCER_GROUP"]["get"]>;
 type PullRequest = Parameters<QueueStub["pull"]>[0];
 type PullAnswer = Awaited<ReturnType<QueueStub["pull"]>>;
-type PopReceiveRequest = Parameters<QueueStub["popReceive"]>[1];
+/** A receive as a queue object takes it. */
+export type PopReceiveRequest = Parameters<QueueStub["popReceive"]>[1];
 type PopReceiveAnswer = Awaited<ReturnType<QueueStub["popReceive"]>>;
 
 /**

@@ -138,8 +138,8 @@ export class Pop {
     let ackOutcomes: HandleOutcome[] | undefined;
     if (req.ack) {
       // Acked first, so an orderly group's next message of the key may go out in this answer.
-      const acked = loaded ? ack(loaded, req.ack, at) : { state: prev, outcomes: req.ack.map((): HandleOutcome => "RECEIPT_HANDLE_INVALID") };
-      prev = acked.state;
+      const acked = ackOf(loaded, req.ack, at);
+      prev = acked.state ?? prev;
       ackOutcomes = acked.outcomes;
     }
     const levels = this.deps.delayLevelsMs();
@@ -170,10 +170,9 @@ export class Pop {
   /** Acks many handles in one write; each gets its outcome, and a bad one does not stop the others. */
   ack(group: string, handles: readonly PopHandle[]): HandleOutcome[] {
     const prev = this.load(group);
-    if (!prev) return handles.map(() => "RECEIPT_HANDLE_INVALID");
     const at = this.deps.now();
-    const { state, outcomes } = ack(prev, handles, at);
-    if (state !== prev) this.store(group, state, at);
+    const { state, outcomes } = ackOf(prev, handles, at);
+    if (state && state !== prev) this.store(group, state, at);
     return outcomes;
   }
 
@@ -280,6 +279,11 @@ function toFilter(expressionType: ExpressionType | undefined, expression: string
   } catch (e) {
     throw isMQError(e) ? toRpcError(e.code, e.message) : e;
   }
+}
+
+/** Acks handles of a group's state; a group with no POP state here has only invalid handles. */
+function ackOf(state: PopState | null, handles: readonly PopHandle[], now: number): { state: PopState | null; outcomes: HandleOutcome[] } {
+  return state ? ack(state, handles, now) : { state, outcomes: handles.map((): HandleOutcome => "RECEIPT_HANDLE_INVALID") };
 }
 
 function seenOf(group: string, state: PopState, now: number): PopSeen {

@@ -18,17 +18,15 @@ import { decodeReceiptHandle, encodeReceiptHandle, type PopAckResultWire, type R
 import { DEFAULT_MAX_RECONSUME_TIMES } from "../../protocol/retry-ladder.js";
 import type { PopReceiveSchema } from "../../protocol/schemas.js";
 import type { Env } from "../../cluster/env.js";
-import { holdPopReceiveAcross, type QueueReceive } from "../../cluster/long-polls.js";
+import { holdPopReceiveAcross, type PopReceiveRequest, type QueueReceive } from "../../cluster/long-polls.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
-import { queueStub, type QueueStub } from "../../cluster/stubs.js";
+import { queueStub } from "../../cluster/stubs.js";
 import { claimPopGroup } from "./pop-mode.js";
 import { moveToDeadLetters } from "./pop-dead-letters.js";
 import { ReceiptBatch, queueKey } from "./receipt-batch.js";
 import { topicQueues } from "./routes.js";
 
 export type PopReceiveInput = z.infer<typeof PopReceiveSchema>;
-/** A receive as a queue object takes it. */
-type PopReceiveRequest = Parameters<QueueStub["popReceive"]>[1];
 
 /** Refuses (throws) when the caller may not read `topic`. */
 export type AuthorizeTopic = (topic: string) => void;
