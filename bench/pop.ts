@@ -20,7 +20,12 @@ export interface PopDrainResult extends LoadResult {
   requestsPerMessage: number;
 }
 
-export async function popDrain(endpoint: string, backlog: number, log: (line: string) => void): Promise<PopDrainResult> {
+export async function popDrain(
+  endpoint: string,
+  backlog: number,
+  log: (line: string) => void,
+  options: { beforeDrain?: () => Promise<void> } = {},
+): Promise<PopDrainResult> {
   const admin = new Admin({ endpoint, credentials: null });
   const topic = await fillBacklog(endpoint, "BenchPop", backlog);
   const group = `bench_pop_cg_${Date.now()}`;
@@ -66,6 +71,7 @@ export async function popDrain(endpoint: string, backlog: number, log: (line: st
     }
     await Promise.all(acks);
   };
+  await options.beforeDrain?.();
   const started = performance.now();
   await Promise.all(queues.map(() => loop()));
   const seconds = ((Number.isNaN(finishedAt) ? performance.now() : finishedAt) - started) / 1000;
