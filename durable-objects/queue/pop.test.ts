@@ -135,8 +135,9 @@ describe("QueueDO POP", () => {
       expect(pop.wakeDue(clock)).toBe(true);
       expect(pop.nextDueAt()).toBeNull();
       const again = pop.receive("G", { maxNum: 32, invisibleDurationMs: INVISIBLE });
+      // The delivery count is the answer's; the entry is the message as the log holds it.
       expect(again.messages.map((m) => [m.entry.queueOffset, m.reconsumeTimes, m.entry.message.reconsumeTimes])).toEqual(
-        [32, 33, 34, 35, 36, 37, 38, 39].map((o) => [o, 1, 1]),
+        [32, 33, 34, 35, 36, 37, 38, 39].map((o) => [o, 1, 0]),
       );
       expect(counter.written).toBe(5); // the wake moved one due time, the receive wrote one row
       // The second delivery's wait is the ladder's next level (30 s).

@@ -49,6 +49,7 @@ export interface PopReceiveRequest {
 
 /** One received message: the log entry and the delivery its receipt handle names. */
 export interface PopMessage {
+  /** The message as the log holds it: its deliveries to this group are `reconsumeTimes`, not the entry's. */
   entry: LogEntry;
   nonce: number;
   invisibleUntil: number;
@@ -292,7 +293,7 @@ function seenOf(group: string, state: PopState, now: number): PopSeen {
 
 function toPopMessage(entry: LogEntry, handed: InflightMessage): PopMessage {
   return {
-    entry: { ...entry, message: { ...entry.message, reconsumeTimes: handed.reconsumeTimes } },
+    entry,
     nonce: handed.nonce,
     invisibleUntil: handed.invisibleUntil,
     reconsumeTimes: handed.reconsumeTimes,

@@ -120,7 +120,6 @@ async function receiveOnceAcking(
   }
   // Acks may be applied from here on, so a failure must not look like a refusal: a 4xx tells the
   // client that nothing was acked and it would send the acks again.
-  const rest = order.slice(1).map((mq) => stubOf(env, mq));
   const [acked, more] = await Promise.allSettled([
     ackQueues(
       env,
@@ -128,7 +127,16 @@ async function receiveOnceAcking(
       batch,
       [...batch.perQueue.keys()].filter((key) => key !== firstKey),
     ),
-    left > 0 && rest.length > 0 ? callRpc(() => holdPopReceiveAcross(rest, group, { ...req, maxNum: left }, { maxWaitMs: 0, account })) : [],
+    left > 0 && order.length > 1
+      ? callRpc(() =>
+          holdPopReceiveAcross(
+            order.slice(1).map((mq) => stubOf(env, mq)),
+            group,
+            { ...req, maxNum: left },
+            { maxWaitMs: 0, account },
+          ),
+        )
+      : [],
   ]);
   if (acked.status === "rejected") throw failedAfterAcks(acked.reason);
   // The other queues only add to the answer: when asking them fails, it carries the first queue's
@@ -163,12 +171,15 @@ async function moveDeadLetters(
 function toReceivedWire(order: readonly MessageQueue[], got: readonly QueueReceive[]): ReceivedMessageWire[] {
   return got.flatMap(({ index, answer }) => {
     const mq = order[index]!;
-    return answer.messages.map((m) => ({
-      ...toMessageExt(mq, m.entry),
-      receiptHandle: encodeReceiptHandle({ ...mq, queueOffset: m.entry.queueOffset, nonce: m.nonce, invisibleUntil: m.invisibleUntil }),
-      invisibleUntil: m.invisibleUntil,
-      firstReceivedAt: m.firstReceivedAt,
-    }));
+    // Added to the fresh MessageExt rather than spread into a copy of it: 32 per receive.
+    return answer.messages.map((m) =>
+      Object.assign(toMessageExt(mq, m.entry), {
+        reconsumeTimes: m.reconsumeTimes,
+        receiptHandle: encodeReceiptHandle({ ...mq, queueOffset: m.entry.queueOffset, nonce: m.nonce, invisibleUntil: m.invisibleUntil }),
+        invisibleUntil: m.invisibleUntil,
+        firstReceivedAt: m.firstReceivedAt,
+      }),
+    );
   });
 }
 

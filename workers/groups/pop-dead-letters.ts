@@ -20,17 +20,17 @@ export async function moveToDeadLetters(env: Env, group: string, from: MessageQu
   const topic = dlqTopic(group);
   // One dead-letter queue per broker, created on first use (RocketMQ: DLQ_NUMS_PER_GROUP = 1).
   await upsertTopic(env, topic, { queueNums: 1 }, "createIfAbsent");
-  const messages: StoredMessage[] = dead.map(({ entry }) => {
+  const messages: StoredMessage[] = dead.map(({ entry, reconsumeTimes }) => {
     const original = entry.message;
     const properties: Record<string, string> = {
       ...original.properties,
       RETRY_TOPIC: original.properties.RETRY_TOPIC ?? from.topic,
       ORIGIN_MESSAGE_ID: original.properties.ORIGIN_MESSAGE_ID ?? original.msgId,
-      RECONSUME_TIME: String(original.reconsumeTimes + 1),
+      RECONSUME_TIME: String(reconsumeTimes + 1),
       MAX_RECONSUME_TIMES: String(maxReconsumeTimes),
     };
     delete properties.DELAY;
-    return { ...original, reconsumeTimes: original.reconsumeTimes + 1, properties };
+    return { ...original, reconsumeTimes: reconsumeTimes + 1, properties };
   });
   const dlq = { topic, brokerName: from.brokerName, queueId: 0 };
   await callRpc(() => queueStub(env, from.brokerName, topic, 0).append(messages, { mq: dlq }));
