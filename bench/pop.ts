@@ -7,6 +7,7 @@
  */
 import { Admin, SimpleConsumer } from "../client/index.js";
 import { fillBacklog } from "./backlog.js";
+import { drainBacklog } from "./consume.js";
 import { readQueuesOf } from "./topic-queues.js";
 import type { LoadResult } from "./load.js";
 
@@ -90,6 +91,23 @@ export async function popDrain(
     rowsPerMessage: rows / consumed,
     requestsPerMessage: requestsAtFinish / consumed,
   };
+}
+
+/** Messages each consumer drains first, unmeasured, on the same server. */
+const WARM_UP_BACKLOG = 4096;
+
+/**
+ * The push consumer's drain and POP's, as popReport compares them. Each is measured after a
+ * first, unmeasured drain of its own on the same server, so both figures are of code the
+ * isolate has compiled: in the full run the pull scenario has already run the push consumer's
+ * path, and without this POP's drain alone would include the JIT's warm-up.
+ */
+export async function drainsSideBySide(endpoint: string, backlog: number, log: (line: string) => void): Promise<{ drain: LoadResult; popped: PopDrainResult }> {
+  await drainBacklog(endpoint, WARM_UP_BACKLOG, () => {});
+  await popDrain(endpoint, WARM_UP_BACKLOG, () => {});
+  const drain = await drainBacklog(endpoint, backlog, log);
+  const popped = await popDrain(endpoint, backlog, log);
+  return { drain, popped };
 }
 
 /** One line: POP's drain rate as a ratio of the push consumer's in the same run, and its cost per message. */

@@ -32,7 +32,7 @@ import { ROOT } from "../scripts/build.js";
 import { progressBar, runAsyncLoad, runLoad, type LoadResult } from "./load.js";
 import { baselineLatency, drainBacklog, endToEndLatency } from "./consume.js";
 import { idleCost, idleReport } from "./idle.js";
-import { popDrain, popReport } from "./pop.js";
+import { drainsSideBySide, popReport } from "./pop.js";
 import { readQueuesOf } from "./topic-queues.js";
 import { pushSubscriptionDrain, pushSubscriptionLatency } from "./push-subscription.js";
 import { singleSends } from "./single-sends.js";
@@ -118,8 +118,7 @@ if (values["idle-only"]) {
 if (values["consume-only"]) {
   const consumeServer = await startServer({ port: 0, stateDir: path.join(stateDir, "flaremq-consume") });
   try {
-    const drain = await drainBacklog(consumeServer.url, backlog, (l) => console.error(l));
-    const popped = await popDrain(consumeServer.url, backlog, (l) => console.error(l));
+    const { drain, popped } = await drainsSideBySide(consumeServer.url, backlog, (l) => console.error(l));
     console.log(`push consume: ${Math.round(drain.opsPerSec)} messages/s draining ${drain.ops}`);
     console.log(popReport(popped, drain));
   } finally {
@@ -411,10 +410,8 @@ try {
     onServer,
   );
 
-  const drain = await drainBacklog(server.url, backlog, (l) => console.error(l));
-  results.push(drain);
-  const popped = await popDrain(server.url, backlog, (l) => console.error(l));
-  results.push(popped);
+  const { drain, popped } = await drainsSideBySide(server.url, backlog, (l) => console.error(l));
+  results.push(drain, popped);
   const latencyBaseline = await baselineLatency(`${baselineUrl}/noop`, latencyRate, durationMs);
   results.push(latencyBaseline);
   const latency = await endToEndLatency(server.url, latencyRate, durationMs);
