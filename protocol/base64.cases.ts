@@ -1,10 +1,10 @@
 /**
- * Base64 against an independent reference encoder. The cases are a function so that the same
- * ones run on both paths: Node's portable one here (base64.test.ts) and workerd's native one
- * (test/workerd/base64.test.ts).
+ * Base64 against an independent reference encoder. The cases are a function of the codec so that
+ * the same ones run on every way base64.ts has: Node's Buffer and the portable one in Node
+ * (base64.test.ts), workerd's native one (test/workerd/base64.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { base64DecodedLength, base64ToBytes, base64UrlToBytes, bytesToBase64, bytesToBase64Url } from "./base64.js";
+import { base64DecodedLength, base64UrlToBytes, bytesToBase64Url, type Base64Codec } from "./base64.js";
 
 function randomBytes(n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -40,8 +40,10 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const LENGTHS = [0, 1, 2, 3, 4, 5, 6, 7, 255, 256, 1000, 32767, 32768, 32769, 65536, 100_003, 1 << 20];
 
-export function base64Cases(): void {
-  describe("bytesToBase64 / base64ToBytes", () => {
+export function base64Cases(codec: Base64Codec): void {
+  const bytesToBase64 = (bytes: Uint8Array) => codec.encode(bytes);
+  const base64ToBytes = (text: string) => codec.decode(text);
+  describe(`${codec.name}: encode / decode`, () => {
     it.each(LENGTHS)("round-trips %i random bytes", (n) => {
       const bytes = randomBytes(n);
       const text = bytesToBase64(bytes);
@@ -82,6 +84,19 @@ export function base64Cases(): void {
       expect(base64DecodedLength("")).toBe(0);
     });
 
+    it("skips ASCII whitespace as atob does", () => {
+      expect(Array.from(base64ToBytes("Zm9v\nYmFy")!)).toEqual(Array.from(new TextEncoder().encode("foobar")));
+    });
+
+    it("answers distinct bytes for each text", () => {
+      const a = base64ToBytes("Zm9v")!;
+      const b = base64ToBytes("YmFy")!;
+      expect([a.length, b.length]).toEqual([3, 3]);
+      a[0] = 0;
+      expect(Array.from(b)).toEqual([0x62, 0x61, 0x72]);
+      expect(a).toBeInstanceOf(Uint8Array);
+    });
+
     it("decodes unpadded base64 and measures it exactly", () => {
       expect(Array.from(base64ToBytes("Zg")!)).toEqual([0x66]);
       expect(Array.from(base64ToBytes("Zm8")!)).toEqual([0x66, 0x6f]);
@@ -97,7 +112,7 @@ export function base64Cases(): void {
     });
   });
 
-  describe("bytesToBase64Url / base64UrlToBytes", () => {
+  describe(`${codec.name}: bytesToBase64Url / base64UrlToBytes`, () => {
     it.each(LENGTHS)("round-trips %i random bytes", (n) => {
       const bytes = randomBytes(n);
       const text = bytesToBase64Url(bytes);

@@ -1,10 +1,12 @@
-/** Base64 on the portable path (btoa and atob), the one Node 20 takes: the cases are in base64.cases.ts. */
+/** Base64 the ways Node can take (Buffer, and the portable btoa/atob): the cases are in base64.cases.ts. */
 import { expect, it } from "vitest";
-import { nativeBase64 } from "./base64.js";
+import { base64Codec, portableBase64, type Base64Codec } from "./base64.js";
 import { base64Cases } from "./base64.cases.js";
 
-it("takes the portable path in Node 20", () => {
-  expect(nativeBase64).toBe(typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === "function");
+it("takes Buffer in Node 20, which has no native Uint8Array.fromBase64", () => {
+  const native = typeof (Uint8Array as unknown as { fromBase64?: unknown }).fromBase64 === "function";
+  expect(base64Codec.name).toBe(native ? "native" : "buffer");
 });
 
-base64Cases();
+base64Cases(base64Codec);
+base64Cases(portableBase64 satisfies Base64Codec);
