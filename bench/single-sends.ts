@@ -27,6 +27,8 @@ export interface SingleSends {
   results: LoadResult[];
   lines: string[];
   noop: LoadResult;
+  /** One raw 1 KiB insert through a Worker and an object, sequential: the floor of a durable send. */
+  rawInsert: LoadResult;
   batch: SingleSendRow;
   sequential: SingleSendRow;
   sequentialOff: SingleSendRow;
@@ -111,6 +113,18 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     progressBar("no-op Worker, sequential"),
   );
   results.push(noop);
+  // The floor of a durable single send on this machine: one Worker request, one object call, one
+  // 1 KiB SQLite insert, and nothing of flaremq's.
+  const rawInsert = await runLoad(
+    "baseline: raw 1 KiB SQLite insert through a Worker and an object, sequential",
+    { durationMs, concurrency: 1 },
+    async () => {
+      const res = await fetch(`${baselineUrl}/sqlite`, { method: "POST", body: body1k });
+      await res.arrayBuffer();
+    },
+    progressBar("raw insert, sequential"),
+  );
+  results.push(rawInsert);
   const batch = await measure("batch send 32 x 1 KiB, 8 in flight (256 messages)", 8, {}, async (p, topic) => {
     await p.send(Array.from({ length: 32 }, () => ({ topic, body: body1k })));
     return 32;
@@ -127,6 +141,7 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     "| single sends (1 KiB) | messages/s | p50 ms | p99 ms | ÷ batch-32 rate | ÷ no-op Worker req/s (sequential) | rows / message (master + slave) | requests / message | object requests / message | all rows / message | $ / M messages |",
     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     `| ${noop.name} | ${fmt(noop.opsPerSec)} req/s | ${fmt(noop.p50Ms, 2)} | ${fmt(noop.p99Ms, 2)} | – | 1.00 | – | 1 | – | – | – |`,
+    `| ${rawInsert.name} | ${fmt(rawInsert.opsPerSec)} | ${fmt(rawInsert.p50Ms, 2)} | ${fmt(rawInsert.p99Ms, 2)} | – | ${fmt(rawInsert.opsPerSec / noop.opsPerSec, 2)} | 1 + 0 | 1 | 1 | – | – |`,
   ];
   for (const [name, r] of rows) {
     lines.push(
@@ -135,8 +150,9 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
   }
   lines.push(
     "",
-    `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×); autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×`,
+    `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×); autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×; ` +
+      `the floor, one raw insert through a Worker and an object: p50 ${fmt(rawInsert.p50Ms, 2)} ms = ${fmt(rawInsert.p50Ms / noop.p50Ms, 2)}×, so flaremq's send is ${fmt(sequential.result.p50Ms / rawInsert.p50Ms, 2)}× the floor`,
     `256 single sends in flight: ${fmt(inFlight.rate)} msg/s = ${fmt(inFlight.rate / batch.rate, 2)}× the batch-32 rate (target ≥ 0.9×), ${fmt(inFlight.rate / inFlightOff.rate, 1)}× autoBatch off (${fmt(inFlightOff.rate)} msg/s), ${fmt(inFlight.requestsPerMessage, 3)} requests and ${fmt(inFlight.rowsPerMessage, 3)} master rows per message`,
   );
-  return { results, lines, noop, batch, sequential, sequentialOff, inFlight, inFlightOff };
+  return { results, lines, noop, rawInsert, batch, sequential, sequentialOff, inFlight, inFlightOff };
 }
