@@ -20,6 +20,7 @@ import { buildFilter, type MessageFilter } from "../../protocol/message-filter.j
 import { DEFAULT_MAX_RECONSUME_TIMES, nextRetryStep } from "../../protocol/retry-ladder.js";
 import type { LogEntry } from "./commit-log.js";
 import { ack, changeInvisible, nextVisibleAt, receive, type HandleOutcome, type InflightMessage, type LogSource, type PopState } from "./pop-state.js";
+import { decodePopState, encodePopState } from "./pop-state-row.js";
 import { MAX_SCAN_MESSAGES } from "./pull.js";
 
 /** Groups whose POP state memory holds at most, per queue. */
@@ -199,7 +200,7 @@ export class Pop {
   wakeDue(now: number): boolean {
     const due = this.deps.sql.exec<{ grp: string; state: string }>("SELECT grp, state FROM pop_group WHERE due_at <= ?", now).toArray();
     for (const row of due) {
-      const state = JSON.parse(row.state) as PopState;
+      const state = decodePopState(row.state);
       this.rowsWritten += this.deps.sql.exec("UPDATE pop_group SET due_at = ? WHERE grp = ?", nextVisibleAt(state, now), row.grp).rowsWritten;
     }
     return due.length > 0;
@@ -225,7 +226,7 @@ export class Pop {
       .exec<{ grp: string; state: string }>("SELECT grp, state FROM pop_group ORDER BY grp LIMIT ?", limit)
       .toArray()
       .map((row) => {
-        const state = JSON.parse(row.state) as PopState;
+        const state = decodePopState(row.state);
         return { group: row.grp, cursor: state.cursor, inflight: state.inflight.length };
       });
   }
@@ -239,7 +240,7 @@ export class Pop {
     const held = this.states.get(group);
     if (held !== undefined) return held;
     const row = this.deps.sql.exec<{ state: string }>("SELECT state FROM pop_group WHERE grp = ?", group).toArray()[0];
-    const state = row ? (JSON.parse(row.state) as PopState) : null;
+    const state = row ? decodePopState(row.state) : null;
     this.hold(group, state);
     return state;
   }
@@ -254,7 +255,7 @@ export class Pop {
       `INSERT INTO pop_group (grp, state, due_at) VALUES (?, ?, ?)
        ON CONFLICT(grp) DO UPDATE SET state = excluded.state, due_at = excluded.due_at`,
       group,
-      JSON.stringify(state),
+      encodePopState(state),
       nextVisibleAt(state, now),
     ).rowsWritten;
     // The state functions never change a state they were given, so memory may share it.
