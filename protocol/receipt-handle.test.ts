@@ -19,7 +19,14 @@ describe("receipt handles", () => {
   });
 
   it("read version 1 (base64url of JSON), which receives gave out before", () => {
-    expect(decodeReceiptHandle(raw([1, "b", "T|x", 0, 1, 2, 3]))).toEqual({ brokerName: "b", topic: "T|x", queueId: 0, queueOffset: 1, nonce: 2, invisibleUntil: 3 });
+    expect(decodeReceiptHandle(raw([1, "b", "T|x", 0, 1, 2, 3]))).toEqual({
+      brokerName: "b",
+      topic: "T|x",
+      queueId: 0,
+      queueOffset: 1,
+      nonce: 2,
+      invisibleUntil: 3,
+    });
   });
 
   it("refuse garbage, other versions and wrong field types", () => {
