@@ -35,8 +35,29 @@ const PLAIN_NAME = /^[A-Za-z0-9_-]+$/;
 const PLAIN_NUMBER = /^[0-9a-z]{1,11}$/;
 
 export function encodeReceiptHandle(h: ReceiptHandle): string {
-  return `${TEXT_PREFIX}${escapeName(h.brokerName)}.${escapeName(h.topic)}.${h.queueId.toString(36)}.${h.queueOffset.toString(36)}.${h.nonce.toString(36)}.${h.invisibleUntil.toString(36)}`;
+  return receiptHandlesOf(h)(h.queueOffset, h.nonce, h.invisibleUntil);
 }
+
+/**
+ * The handles of one queue's messages: the queue's part (broker, topic, queue id) is written
+ * once, and each message adds its numbers, as a receive writes 32 of one queue at a time.
+ */
+export function receiptHandlesOf(q: {
+  brokerName: string;
+  topic: string;
+  queueId: number;
+}): (queueOffset: number, nonce: number, invisibleUntil: number) => string {
+  const queuePart = queuePartOf(q);
+  return (queueOffset, nonce, invisibleUntil) => `${queuePart}${queueOffset.toString(36)}.${nonce.toString(36)}.${invisibleUntil.toString(36)}`;
+}
+
+function queuePartOf(q: { brokerName: string; topic: string; queueId: number }): string {
+  return `${TEXT_PREFIX}${escapeName(q.brokerName)}.${escapeName(q.topic)}.${q.queueId.toString(36)}.`;
+}
+
+/** The queue parts read lately, so the handles of one batch read their queue's part once. Bounded. */
+const queueParts = new Map<string, { brokerName: string; topic: string; queueId: number } | null>();
+const QUEUE_PARTS_HELD = 256;
 
 function escapeName(name: string): string {
   if (PLAIN_NAME.test(name)) return name;
@@ -83,13 +104,30 @@ export function decodeHandleFields(text: string): unknown[] | null {
 export function decodeReceiptHandle(text: string): ReceiptHandle | null {
   if (!text.startsWith(TEXT_PREFIX)) return decodeJsonHandle(text);
   if (text.length > Limits.maxReceiptHandleLength) return null;
-  const fields = text.slice(TEXT_PREFIX.length).split(".");
-  if (fields.length !== 6) return null;
-  const brokerName = unescapeName(fields[0]!);
-  const topic = unescapeName(fields[1]!);
-  const [queueId, queueOffset, nonce, invisibleUntil] = fields.slice(2).map(readNumber);
-  if (brokerName === null || topic === null || queueId == null || queueOffset == null || nonce == null || invisibleUntil == null) return null;
-  return { brokerName, topic, queueId, queueOffset, nonce, invisibleUntil };
+  // The three numbers of the message after the last three dots; the queue's part before them.
+  const third = text.lastIndexOf(".");
+  const second = text.lastIndexOf(".", third - 1);
+  const first = text.lastIndexOf(".", second - 1);
+  if (first < TEXT_PREFIX.length) return null;
+  const queue = readQueuePart(text.slice(0, first + 1));
+  const queueOffset = readNumber(text.slice(first + 1, second));
+  const nonce = readNumber(text.slice(second + 1, third));
+  const invisibleUntil = readNumber(text.slice(third + 1));
+  if (queue === null || queueOffset === null || nonce === null || invisibleUntil === null) return null;
+  return { brokerName: queue.brokerName, topic: queue.topic, queueId: queue.queueId, queueOffset, nonce, invisibleUntil };
+}
+
+function readQueuePart(part: string): { brokerName: string; topic: string; queueId: number } | null {
+  const held = queueParts.get(part);
+  if (held !== undefined) return held;
+  const fields = part.slice(TEXT_PREFIX.length, -1).split(".");
+  const brokerName = fields.length === 3 ? unescapeName(fields[0]!) : null;
+  const topic = fields.length === 3 ? unescapeName(fields[1]!) : null;
+  const queueId = fields.length === 3 ? readNumber(fields[2]!) : null;
+  const queue = brokerName === null || topic === null || queueId === null ? null : { brokerName, topic, queueId };
+  if (queueParts.size >= QUEUE_PARTS_HELD) queueParts.clear();
+  queueParts.set(part, queue);
+  return queue;
 }
 
 function decodeJsonHandle(text: string): ReceiptHandle | null {

@@ -14,7 +14,7 @@ import { Limits } from "../../protocol/limits.js";
 import { buildFilter } from "../../protocol/message-filter.js";
 import { toMessageExt } from "../../protocol/message-ext.js";
 import { checkGroupName } from "../../protocol/names.js";
-import { decodeReceiptHandle, encodeReceiptHandle, type PopAckResultWire, type ReceivedMessageWire } from "../../protocol/receipt-handle.js";
+import { decodeReceiptHandle, encodeReceiptHandle, receiptHandlesOf, type PopAckResultWire, type ReceivedMessageWire } from "../../protocol/receipt-handle.js";
 import { DEFAULT_MAX_RECONSUME_TIMES } from "../../protocol/retry-ladder.js";
 import type { PopReceiveSchema } from "../../protocol/schemas.js";
 import type { Env } from "../../cluster/env.js";
@@ -171,11 +171,12 @@ async function moveDeadLetters(
 function toReceivedWire(order: readonly MessageQueue[], got: readonly QueueReceive[]): ReceivedMessageWire[] {
   return got.flatMap(({ index, answer }) => {
     const mq = order[index]!;
+    const handleOf = receiptHandlesOf(mq);
     // Added to the fresh MessageExt rather than spread into a copy of it: 32 per receive.
     return answer.messages.map((m) =>
       Object.assign(toMessageExt(mq, m.entry), {
         reconsumeTimes: m.reconsumeTimes,
-        receiptHandle: encodeReceiptHandle({ ...mq, queueOffset: m.entry.queueOffset, nonce: m.nonce, invisibleUntil: m.invisibleUntil }),
+        receiptHandle: handleOf(m.entry.queueOffset, m.nonce, m.invisibleUntil),
         invisibleUntil: m.invisibleUntil,
         firstReceivedAt: m.firstReceivedAt,
       }),
