@@ -8,6 +8,7 @@
 import { Admin, SimpleConsumer } from "../client/index.js";
 import { fillBacklog } from "./backlog.js";
 import { drainBacklog } from "./consume.js";
+import { processCpuMs } from "./process-cpu.js";
 import { readQueuesOf } from "./topic-queues.js";
 import type { LoadResult } from "./load.js";
 
@@ -107,26 +108,53 @@ const DRAIN_ROUNDS = 2;
  * machine one drain of the same consumer ran at 14k and 35k msg/s in one run, and a ratio of
  * single drains said more about the noise than about the consumers.
  */
-export async function drainsSideBySide(endpoint: string, backlog: number, log: (line: string) => void): Promise<{ drain: LoadResult; popped: PopDrainResult }> {
+export async function drainsSideBySide(
+  endpoint: string,
+  backlog: number,
+  log: (line: string) => void,
+  serverPid: number | null = null,
+): Promise<{ drain: LoadResult; popped: PopDrainResult; serverCpu: DrainCpu }> {
   await drainBacklog(endpoint, WARM_UP_BACKLOG, () => {});
   await popDrain(endpoint, WARM_UP_BACKLOG, () => {});
   let drain: LoadResult | undefined;
   let popped: PopDrainResult | undefined;
+  const serverCpu: DrainCpu = { pushUsPerMessage: null, popUsPerMessage: null };
+  // The server's CPU from the start of a drain (its backlog stored) to its return, per message.
+  let cpuAtStart: number | null = null;
+  const beforeDrain = async () => {
+    cpuAtStart = processCpuMs(serverPid);
+  };
+  const usPerMessage = (messages: number): number | null => {
+    const now = processCpuMs(serverPid);
+    return now === null || cpuAtStart === null ? null : ((now - cpuAtStart) * 1000) / messages;
+  };
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
-    const d = await drainBacklog(endpoint, backlog, log);
-    if (!drain || d.opsPerSec > drain.opsPerSec) drain = d;
-    const p = await popDrain(endpoint, backlog, log);
-    if (!popped || p.opsPerSec > popped.opsPerSec) popped = p;
+    const d = await drainBacklog(endpoint, backlog, log, { beforeDrain });
+    const pushCpu = usPerMessage(d.ops);
+    if (!drain || d.opsPerSec > drain.opsPerSec) [drain, serverCpu.pushUsPerMessage] = [d, pushCpu];
+    const p = await popDrain(endpoint, backlog, log, { beforeDrain });
+    const popCpu = usPerMessage(p.ops);
+    if (!popped || p.opsPerSec > popped.opsPerSec) [popped, serverCpu.popUsPerMessage] = [p, popCpu];
   }
-  return { drain: drain!, popped: popped! };
+  return { drain: drain!, popped: popped!, serverCpu };
+}
+
+/** The server process's CPU time per message drained, in the drains compared (null where /proc cannot tell). */
+export interface DrainCpu {
+  pushUsPerMessage: number | null;
+  popUsPerMessage: number | null;
 }
 
 /** One line: POP's drain rate as a ratio of the push consumer's in the same run, and its cost per message. */
-export function popReport(popped: PopDrainResult, drain: LoadResult): string {
+export function popReport(popped: PopDrainResult, drain: LoadResult, serverCpu?: DrainCpu): string {
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
+  const cpu =
+    serverCpu?.popUsPerMessage != null && serverCpu.pushUsPerMessage != null
+      ? `; server CPU ${fmt(serverCpu.popUsPerMessage)} µs per message (push consumer ${fmt(serverCpu.pushUsPerMessage)} µs, ${fmt(serverCpu.popUsPerMessage / serverCpu.pushUsPerMessage, 2)}×)`
+      : "";
   return (
     `POP consume: ${fmt(popped.opsPerSec)} messages/s receiving 32 and acking each batch with the next receive, ` +
     `${fmt(popped.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain (the faster of ${DRAIN_ROUNDS} drains each); ` +
-    `${fmt(popped.rowsPerMessage, 3)} POP rows and ${fmt(popped.requestsPerMessage, 3)} requests per message`
+    `${fmt(popped.rowsPerMessage, 3)} POP rows and ${fmt(popped.requestsPerMessage, 3)} requests per message${cpu}`
   );
 }
