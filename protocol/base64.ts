@@ -18,7 +18,7 @@ export interface Base64Codec {
 }
 
 interface NativeToBase64 {
-  toBase64(options?: { alphabet?: "base64" | "base64url"; omitPadding?: boolean }): string;
+  toBase64(): string;
 }
 interface NativeFromBase64 {
   fromBase64(text: string): Uint8Array;
