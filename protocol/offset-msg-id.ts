@@ -7,6 +7,7 @@
  * names; it is still read.)
  */
 import { base64UrlToBytes, bytesToBase64Url } from "./base64.js";
+import { boundedMemo } from "./bounded-memo.js";
 
 const VERSION = 2;
 const encoder = new TextEncoder();
@@ -20,7 +21,7 @@ export interface OffsetMsgIdParts {
 }
 
 export function encodeOffsetMsgId(p: OffsetMsgIdParts): string {
-  const head = headOf(p.brokerName, p.topic);
+  const head = headOf(`${p.brokerName}\n${p.topic}`);
   const out = new Uint8Array(head.length + 2 + 8);
   out.set(head);
   const view = new DataView(out.buffer);
@@ -30,28 +31,24 @@ export function encodeOffsetMsgId(p: OffsetMsgIdParts): string {
 }
 
 /**
- * The bytes before queueId (version, broker, topic), kept per broker and topic: every message
- * of a pull or a receive shares them, so they are encoded once, not once per message.
+ * The bytes before queueId (version, broker, topic), per broker and topic: every message of a
+ * pull or a receive shares them, so they are encoded once, not once per message.
  */
-const heads = new Map<string, Uint8Array>();
-const HEADS_MAX = 1000;
-
-function headOf(brokerName: string, topic: string): Uint8Array {
-  const key = `${brokerName}\n${topic}`;
-  let head = heads.get(key);
-  if (head) return head;
+const headOf = boundedMemo(1000, (key): Uint8Array => {
+  // Broker names have no line break (isValidBrokerName); the topic is the rest.
+  const at = key.indexOf("\n");
+  const brokerName = key.slice(0, at);
+  const topic = key.slice(at + 1);
   const broker = encoder.encode(brokerName);
   const topicBytes = encoder.encode(topic);
-  head = new Uint8Array(1 + 1 + broker.length + 2 + topicBytes.length);
+  const head = new Uint8Array(1 + 1 + broker.length + 2 + topicBytes.length);
   head[0] = VERSION;
   head[1] = broker.length;
   head.set(broker, 2);
   new DataView(head.buffer).setUint16(2 + broker.length, topicBytes.length);
   head.set(topicBytes, 2 + broker.length + 2);
-  if (heads.size >= HEADS_MAX) heads.clear(); // bounded: a head is cheap to make again
-  heads.set(key, head);
   return head;
-}
+});
 
 /** Returns undefined for anything that is not an offsetMsgId this broker produced. */
 export function decodeOffsetMsgId(id: string): OffsetMsgIdParts | undefined {

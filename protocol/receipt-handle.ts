@@ -13,6 +13,7 @@
  * only tells one delivery from the next, so a stale handle changes nothing.
  */
 import { base64UrlToBytes } from "./base64.js";
+import { boundedMemo } from "./bounded-memo.js";
 import { Limits } from "./limits.js";
 import type { MessageExtWire } from "./message.js";
 
@@ -54,10 +55,6 @@ export function receiptHandlesOf(q: {
 function queuePartOf(q: { brokerName: string; topic: string; queueId: number }): string {
   return `${TEXT_PREFIX}${escapeName(q.brokerName)}.${escapeName(q.topic)}.${q.queueId.toString(36)}.`;
 }
-
-/** The queue parts read lately, so the handles of one batch read their queue's part once. Bounded. */
-const queueParts = new Map<string, { brokerName: string; topic: string; queueId: number } | null>();
-const QUEUE_PARTS_HELD = 256;
 
 function escapeName(name: string): string {
   if (PLAIN_NAME.test(name)) return name;
@@ -117,18 +114,15 @@ export function decodeReceiptHandle(text: string): ReceiptHandle | null {
   return { brokerName: queue.brokerName, topic: queue.topic, queueId: queue.queueId, queueOffset, nonce, invisibleUntil };
 }
 
-function readQueuePart(part: string): { brokerName: string; topic: string; queueId: number } | null {
-  const held = queueParts.get(part);
-  if (held !== undefined) return held;
+/** A queue's part of a handle, read once for the handles of a batch. */
+const readQueuePart = boundedMemo(256, (part): { brokerName: string; topic: string; queueId: number } | null => {
   const fields = part.slice(TEXT_PREFIX.length, -1).split(".");
-  const brokerName = fields.length === 3 ? unescapeName(fields[0]!) : null;
-  const topic = fields.length === 3 ? unescapeName(fields[1]!) : null;
-  const queueId = fields.length === 3 ? readNumber(fields[2]!) : null;
-  const queue = brokerName === null || topic === null || queueId === null ? null : { brokerName, topic, queueId };
-  if (queueParts.size >= QUEUE_PARTS_HELD) queueParts.clear();
-  queueParts.set(part, queue);
-  return queue;
-}
+  if (fields.length !== 3) return null;
+  const brokerName = unescapeName(fields[0]!);
+  const topic = unescapeName(fields[1]!);
+  const queueId = readNumber(fields[2]!);
+  return brokerName === null || topic === null || queueId === null ? null : { brokerName, topic, queueId };
+});
 
 function decodeJsonHandle(text: string): ReceiptHandle | null {
   const parsed = decodeHandleFields(text);
