@@ -214,23 +214,29 @@ describe("Producer.send", () => {
     expect(result.messageQueue.brokerName).toBe("broker-b");
   });
 
-  it.each(["INTERNAL_ERROR", "TOO_MANY_WAITERS", "NETWORK", "NO_PERMISSION"] as const)("retries after %s on the other broker", async (failure) => {
-    const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
-    const producer = await startedProducer(cluster.fetch);
-    expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
-    expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b"]);
-    expect(cluster.posts[1]!.messages[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
-  });
+  it.each(["INTERNAL_ERROR", "TOO_MANY_WAITERS", "NETWORK", "NO_PERMISSION", "BROKER_NOT_EXIST"] as const)(
+    "retries after %s on the other broker",
+    async (failure) => {
+      const cluster = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
+      const producer = await startedProducer(cluster.fetch);
+      expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("NO_ERROR");
+      expect(cluster.posts.map((p) => p.brokerName)).toEqual(["broker-a", "broker-b"]);
+      expect(cluster.posts[1]!.messages[0]!.msgId).toBe(cluster.posts[0]!.messages[0]!.msgId);
+    },
+  );
 
-  it("refetches the route after a route failure (NO_PERMISSION) but not after SERVICE_UNAVAILABLE", async () => {
-    const c1 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "NO_PERMISSION" : "OK"));
-    await (await startedProducer(c1.fetch)).send({ topic: "T", body: "x" });
-    expect(c1.routeGets).toEqual(["T", "T"]);
+  it.each(["NO_PERMISSION", "BROKER_NOT_EXIST"] as const)(
+    "refetches the route after a route failure (%s) but not after SERVICE_UNAVAILABLE",
+    async (failure) => {
+      const c1 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? failure : "OK"));
+      await (await startedProducer(c1.fetch)).send({ topic: "T", body: "x" });
+      expect(c1.routeGets).toEqual(["T", "T"]);
 
-    const c2 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "SERVICE_UNAVAILABLE" : "OK"));
-    await (await startedProducer(c2.fetch)).send({ topic: "T", body: "x" });
-    expect(c2.routeGets).toEqual(["T"]);
-  });
+      const c2 = fakeCluster({ T: TWO_BROKERS }, (p) => (p.brokerName === "broker-a" ? "SERVICE_UNAVAILABLE" : "OK"));
+      await (await startedProducer(c2.fetch)).send({ topic: "T", body: "x" });
+      expect(c2.routeGets).toEqual(["T"]);
+    },
+  );
 
   it.each(["VALIDATION_FAILED", "MESSAGE_BODY_TOO_LARGE", "SYSTEM_TOPIC_FORBIDDEN", "PROPERTIES_SIZE_EXCEEDED"] as const)(
     "does not retry %s",

@@ -75,8 +75,12 @@ export interface SendCallback {
   onException(error: unknown): void;
 }
 
-/** Broker answers after which another queue may succeed (RocketMQ's retryResponseCodes). */
-const RETRY_ON_ANOTHER_QUEUE = new Set(["TOPIC_NOT_EXIST", "NO_PERMISSION"]);
+/**
+ * Answers after which another queue may succeed, with a fresh route: RocketMQ's
+ * retryResponseCodes, and a broker the route named that has expired since (RocketMQ's client
+ * retries its "broker not exist" exception the same way).
+ */
+const RETRY_ON_ANOTHER_QUEUE = new Set(["TOPIC_NOT_EXIST", "NO_PERMISSION", "BROKER_NOT_EXIST"]);
 
 type Target = { kind: "fixed"; mq: MessageQueue; attempts: number } | { kind: "roundRobin"; attempts: number };
 

@@ -4,7 +4,7 @@
  */
 import { MQError } from "../../protocol/errors.js";
 import { checkTopicName, checkUserTopic, isValidBrokerName } from "../../protocol/names.js";
-import { canRead, canWrite, notWritableMessage, permText, type QueueData, type TopicConfig } from "../../protocol/route.js";
+import { canRead, canWrite, notWritableMessage, permText, type LiveBrokerInfo, type QueueData, type TopicConfig } from "../../protocol/route.js";
 import type { MessageQueue } from "../../protocol/message.js";
 import { readConfig, type Config } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
@@ -44,10 +44,34 @@ export async function topicFor(env: Env, topic: string, access: Access): Promise
   return topicConfig;
 }
 
+function isLegalTopicName(topic: string): boolean {
+  try {
+    checkTopicName(topic);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The broker's live registration. The broker list and the topic routes are cached apart, each
+ * for routeCacheTtlMs, so just after a broker returns a route may already name it while the
+ * cached list still has it expired. A producer following that route must not be refused, so
+ * when the cached route of the topic names the broker, a miss is checked once against the
+ * NameServers. Names no route holds never cost a NameServer call.
+ */
+async function liveBroker(env: Env, broker: string, topic: string): Promise<LiveBrokerInfo | undefined> {
+  const find = (brokers: LiveBrokerInfo[]) => brokers.find((b) => b.brokerName === broker && b.alive);
+  const cached = find(await listBrokers(env));
+  if (cached || !isLegalTopicName(topic)) return cached; // a bad name is refused after this
+  const route = await getTopicConfig(env, topic);
+  return route?.queues.some((q) => q.brokerName === broker) ? find(await listBrokers(env, { fresh: true })) : undefined;
+}
+
 export async function resolveQueue(env: Env, params: { broker: string; topic: string; queueId: string }, access: Access): Promise<ResolvedQueue> {
   const config = readConfig(env);
   const { broker, topic } = params;
-  const info = isValidBrokerName(broker) ? (await listBrokers(env)).find((b) => b.brokerName === broker && b.alive) : undefined;
+  const info = isValidBrokerName(broker) ? await liveBroker(env, broker, topic) : undefined;
   if (!info) throw new MQError("BROKER_NOT_EXIST", `broker "${broker}" is not registered (or has expired)`);
   checkTopicFor(topic, access, config);
   const queueId = uintParam(params.queueId, "queueId", { code: "QUEUE_ID_ILLEGAL" });
