@@ -1,6 +1,7 @@
 /** The pull and offset calls every consumer makes, with the member fence when it has one. */
 import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
-import type { MessageQueue, PullResultWire } from "../protocol/message.js";
+import type { MessageExtWire, MessageQueue, PullResultWire } from "../protocol/message.js";
+import type { WithByteBodies } from "../protocol/framed-messages.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
 import { brokerPath } from "./routes.js";
 import { pathSegment, type Transport } from "./transport.js";
@@ -62,10 +63,11 @@ export async function pullMessages(
     query.clientId = req.fence.clientId;
     query.generation = req.fence.generation;
   }
-  let wire: PullResultWire;
+  let wire: PullResultWire | WithByteBodies<PullResultWire>;
   try {
-    wire = await transport.request<PullResultWire>(`${brokerPath(mq)}/messages`, {
+    wire = await transport.request<PullResultWire | WithByteBodies<PullResultWire>>(`${brokerPath(mq)}/messages`, {
       query,
+      framed: true,
       timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
       ...(req.signal ? { signal: req.signal } : {}),
     });
@@ -80,7 +82,7 @@ export async function pullMessages(
     nextBeginOffset: wire.nextBeginOffset,
     minOffset: wire.minOffset,
     maxOffset: wire.maxOffset,
-    msgFoundList: wire.messages.map(fromWireMessage),
+    msgFoundList: wire.messages.map((m) => (typeof m.body === "string" ? fromWireMessage(m as MessageExtWire) : (m as MessageExt))),
   };
 }
 

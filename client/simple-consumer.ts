@@ -12,6 +12,7 @@ import type { AckStatus, PopAckResultWire, ReceivedMessageWire } from "../protoc
 import { MQError } from "../protocol/errors.js";
 import { HeldAcks, refusedBeforeRunning } from "./held-acks.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
+import type { WithByteBodies } from "../protocol/framed-messages.js";
 import { toSubscription, type MessageSelector } from "./message-selector.js";
 import { pathSegment, Transport, type CallOptions, type ClientOptions } from "./transport.js";
 
@@ -95,6 +96,7 @@ export class SimpleConsumer {
     const { signal, ...unsignalled } = options;
     const request = this.transport.request<ReceiveAnswer>(`/groups/${pathSegment(this.group)}/receive`, {
       timeoutMs: maxWaitMs + RECEIVE_TIMEOUT_MARGIN_MS,
+      framed: true,
       ...(acks ? unsignalled : options),
       method: "POST",
       body: {
@@ -168,7 +170,8 @@ export class SimpleConsumer {
 }
 
 interface ReceiveAnswer {
-  messages: ReceivedMessageWire[];
+  /** Bodies in base64 (JSON), or bytes (the framed answer). */
+  messages: (ReceivedMessageWire | WithByteBodies<{ messages: ReceivedMessageWire[] }>["messages"][number])[];
   ackResults?: PopAckResultWire["results"];
 }
 
@@ -185,6 +188,6 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 }
 
 /** A received message from the wire, in one copy (a rest pattern and two spreads took 3× a pull's conversion). */
-function fromReceivedWire(wire: ReceivedMessageWire): ReceivedMessage {
-  return fromWireMessage(wire);
+function fromReceivedWire(wire: ReceiveAnswer["messages"][number]): ReceivedMessage {
+  return typeof wire.body === "string" ? fromWireMessage(wire as ReceivedMessageWire) : (wire as ReceivedMessage);
 }

@@ -6,6 +6,7 @@ import { errorFromBody, MQError } from "../protocol/errors.js";
 import { signRequest } from "../protocol/auth/signature.js";
 import { resolveCredentials, type Credentials } from "./credentials.js";
 import { sleep } from "./timing.js";
+import { decodeFramed, FRAMED_MEDIA_TYPE } from "../protocol/framed-messages.js";
 
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
@@ -47,6 +48,12 @@ export interface RequestInitLite extends CallOptions {
   method?: "GET" | "POST" | "PUT" | "DELETE";
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
+  /**
+   * Asks for the framed answer (protocol/framed-messages.ts): message bodies as raw bytes after
+   * a JSON head. The answer comes back with each message's body a Uint8Array; a server that
+   * answers JSON instead is read as JSON, bodies left as they came.
+   */
+  framed?: boolean;
 }
 
 export class Transport {
@@ -140,6 +147,7 @@ export class Transport {
     const requestInit: RequestInit = { method, signal };
     // Browsers drop Accept-Encoding set by a page (a forbidden header); Node and Workers send it.
     const headers: Record<string, string> = this.acceptIdentity ? { "accept-encoding": "identity" } : {};
+    if (init.framed) headers.accept = `${FRAMED_MEDIA_TYPE}, application/json`;
     let payload: string | undefined;
     if (init.body !== undefined) {
       payload = JSON.stringify(init.body);
@@ -159,8 +167,12 @@ export class Transport {
     }
     let body: unknown;
     try {
-      body = await response.json();
+      body =
+        response.ok && init.framed && response.headers.get("content-type") === FRAMED_MEDIA_TYPE
+          ? framedBody(await response.arrayBuffer())
+          : await response.json();
     } catch (e) {
+      if (e instanceof MQError) throw e;
       if (init.signal?.aborted) throw new MQError("ABORTED", "the call was aborted", { cause: e });
       if (timeout.aborted) throw new MQError("TIMEOUT", `answer from ${url.pathname} did not finish within ${timeoutMs} ms`);
       if (response.ok) throw new MQError("NETWORK_ERROR", `answer from ${url.pathname} is not JSON`);
@@ -180,6 +192,12 @@ export class Transport {
     }
     return body as T;
   }
+}
+
+function framedBody(bytes: ArrayBuffer): unknown {
+  const decoded = decodeFramed(new Uint8Array(bytes));
+  if (!decoded) throw new MQError("NETWORK_ERROR", "the framed answer is malformed");
+  return decoded;
 }
 
 /** Longest Retry-After a REQUEST_STALE answer is waited out for (once) before the call fails. */

@@ -11,6 +11,17 @@ export interface PositionedMessage {
 }
 
 export function toMessageExt(mq: MessageQueue, entry: PositionedMessage): MessageExtWire {
+  return wireOf(mq, entry, bytesToBase64(entry.message.body));
+}
+
+/** The wire form with the body's byte length in place of the body (protocol/framed-messages.ts). */
+export type FramedMessageExtWire = Omit<MessageExtWire, "body"> & { body: number };
+
+export function toFramedMessageExt(mq: MessageQueue, entry: PositionedMessage): FramedMessageExtWire {
+  return wireOf(mq, entry, entry.message.body.byteLength);
+}
+
+function wireOf<B>(mq: MessageQueue, entry: PositionedMessage, body: B): Omit<MessageExtWire, "body"> & { body: B } {
   const m = entry.message;
   return {
     topic: mq.topic,
@@ -27,6 +38,6 @@ export function toMessageExt(mq: MessageQueue, entry: PositionedMessage): Messag
     storeTimestamp: entry.storeTimestamp,
     reconsumeTimes: m.reconsumeTimes,
     flag: m.flag,
-    body: bytesToBase64(m.body),
+    body,
   };
 }

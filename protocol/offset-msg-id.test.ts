@@ -97,3 +97,38 @@ describe("encodeOffsetMsgId / decodeOffsetMsgId", () => {
     expect(decodeOffsetMsgId(standard)).toBeUndefined();
   });
 });
+
+describe("encodeOffsetMsgId's shared head", () => {
+  it("gives the same text as encoding the whole id at once, for heads of every length modulo 3", () => {
+    for (let brokerLength = 1; brokerLength <= 6; brokerLength++)
+      for (let topicLength = 1; topicLength <= 6; topicLength++)
+        for (const [queueId, queueOffset] of [
+          [0, 0],
+          [1, 1],
+          [7, 255],
+          [65535, Number.MAX_SAFE_INTEGER],
+          [258, 2 ** 40 + 3],
+        ] as const) {
+          const brokerName = "b".repeat(brokerLength);
+          const topic = "é".repeat(topicLength); // two UTF-8 bytes each
+          const broker = new TextEncoder().encode(brokerName);
+          const topicBytes = new TextEncoder().encode(topic);
+          const whole = new Uint8Array(2 + broker.length + 2 + topicBytes.length + 10);
+          const view = new DataView(whole.buffer);
+          whole[0] = 2;
+          whole[1] = broker.length;
+          whole.set(broker, 2);
+          view.setUint16(2 + broker.length, topicBytes.length);
+          whole.set(topicBytes, 4 + broker.length);
+          view.setUint16(4 + broker.length + topicBytes.length, queueId);
+          view.setFloat64(6 + broker.length + topicBytes.length, queueOffset);
+          expect(encodeOffsetMsgId({ brokerName, topic, queueId, queueOffset })).toBe(bytesToBase64Url(whole));
+        }
+  });
+
+  it("does not let one id's queue and offset leak into the next of the same head", () => {
+    const a = encodeOffsetMsgId({ brokerName: "broker-a", topic: "T", queueId: 3, queueOffset: 99 });
+    encodeOffsetMsgId({ brokerName: "broker-a", topic: "T", queueId: 4, queueOffset: 100 });
+    expect(encodeOffsetMsgId({ brokerName: "broker-a", topic: "T", queueId: 3, queueOffset: 99 })).toBe(a);
+  });
+});

@@ -5,6 +5,8 @@ import { describe, expect } from "vitest";
 import { Producer, PullConsumer, bodyText, type MessageExt, type MessageQueue } from "../../client/index.js";
 import { it } from "../fixture.js";
 import { clockPast, uniqueName, waitFor } from "../helpers.js";
+import { decodeFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
+import type { PullResultWire } from "../../protocol/message.js";
 
 function bodyFor(i: number): Uint8Array {
   // Every byte value appears, and each body is distinct.
@@ -165,5 +167,43 @@ describe("core message path", () => {
     expect(await consumer.searchOffset(mq, Date.now() + 60_000)).toBe(5);
     await consumer.updateConsumeOffset(mq, 3);
     expect(await consumer.fetchConsumeOffset(mq)).toBe(3);
+  });
+
+  it("answers a pull framed (raw bodies after a JSON head) to a client that asks, and JSON with base64 bodies otherwise", async ({
+    server,
+    admin,
+    producer,
+  }) => {
+    const topic = uniqueName("Framed");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const mq = { topic, brokerName: "broker-a", queueId: 0 };
+    const bodies = [bodyFor(1), bodyFor(2), new TextEncoder().encode("ü✓")];
+    await producer.send(
+      bodies.map((body, i) => ({ topic, body, tags: `T${i}`, properties: { i: String(i) } })),
+      { messageQueue: mq },
+    );
+    const url = `${server.url}/brokers/broker-a/topics/${topic}/queues/0/messages?offset=0&maxNums=32&maxWaitMs=0`;
+
+    const framed = await fetch(url, { headers: { accept: `${FRAMED_MEDIA_TYPE}, application/json` } });
+    expect(framed.headers.get("content-type")).toBe(FRAMED_MEDIA_TYPE);
+    const decoded = decodeFramed<PullResultWire>(new Uint8Array(await framed.arrayBuffer()))!;
+    const json = (await (await fetch(url)).json()) as PullResultWire;
+    expect(decoded.messages.map((m) => Array.from(m.body))).toEqual(bodies.map((b) => Array.from(b)));
+    expect(json.messages.map((m) => m.body)).toEqual(bodies.map((b) => Buffer.from(b).toString("base64")));
+    // The same answer either way, but for how the bodies travel.
+    const strip = (r: { messages: object[] }) => ({ ...r, messages: r.messages.map((m) => ({ ...m, body: null })) });
+    expect(strip(decoded)).toEqual(strip(json));
+    expect(decoded.messages.map((m) => m.tags)).toEqual(["T0", "T1", "T2"]);
+
+    // The client asks for it: what it reads is the same messages.
+    const consumer = new PullConsumer({ endpoint: server.url, credentials: server.credentials, group: uniqueName("cg") });
+    const pulled = await consumer.pull(mq, "*", 0, 32, { maxWaitMs: 0 });
+    expect(pulled.msgFoundList.map((m) => Array.from(m.body))).toEqual(bodies.map((b) => Array.from(b)));
+    expect(pulled.msgFoundList.map((m) => m.properties.i)).toEqual(["0", "1", "2"]);
+
+    // A refusal is JSON whatever was asked for.
+    const refused = await fetch(url.replace("offset=0", "offset=x"), { headers: { accept: FRAMED_MEDIA_TYPE } });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { code: string }).code).toBe("OFFSET_ILLEGAL");
   });
 });

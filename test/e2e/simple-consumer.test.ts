@@ -10,6 +10,8 @@ import { describe, expect } from "vitest";
 import { MessageSelector, PullConsumer, PushConsumer, SimpleConsumer, bodyText, concurrently, isMQError, type ReceivedMessage } from "../../client/index.js";
 import { it } from "../fixture.js";
 import { uniqueName } from "../helpers.js";
+import { decodeFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
+import type { ReceivedMessageWire } from "../../protocol/receipt-handle.js";
 
 const INVISIBLE_MS = 60_000;
 
@@ -35,6 +37,41 @@ describe("SimpleConsumer", () => {
     expect(await a.ackAll([...got, { ...got[0]!, receiptHandle: "garbage" }])).toEqual([...got.map(() => "OK"), "RECEIPT_HANDLE_INVALID"]);
     expect(await a.ackAll(got.slice(0, 3))).toEqual(["RECEIPT_HANDLE_INVALID", "RECEIPT_HANDLE_INVALID", "RECEIPT_HANDLE_INVALID"]);
     expect(await a.receive(32, INVISIBLE_MS)).toEqual([]);
+  });
+
+  it("answers a receive framed (raw bodies after a JSON head) when asked, with the acks it carried, and JSON otherwise", async ({
+    server,
+    admin,
+    producer,
+  }) => {
+    const topic = uniqueName("PopFramed");
+    await admin.createTopic(topic, { queueNums: 1, brokers: ["broker-a"] });
+    const bodies = [new Uint8Array([0, 255, 1]), new TextEncoder().encode("zwei ✓"), new Uint8Array([7])];
+    for (const body of bodies) await producer.send({ topic, body });
+    const group = uniqueName("sc");
+    const url = `${server.url}/groups/${group}/receive`;
+    const receive = (accept: string | undefined, extra: object = {}) =>
+      fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(accept ? { accept } : {}) },
+        body: JSON.stringify({ topic, maxMessageNum: 2, invisibleDurationMs: INVISIBLE_MS, maxWaitMs: 0, ...extra }),
+      });
+    const framed = await receive(`${FRAMED_MEDIA_TYPE}, application/json`);
+    expect(framed.headers.get("content-type")).toBe(FRAMED_MEDIA_TYPE);
+    const first = decodeFramed<{ messages: ReceivedMessageWire[] }>(new Uint8Array(await framed.arrayBuffer()))!;
+    expect(first.messages.map((m) => Array.from(m.body))).toEqual(bodies.slice(0, 2).map((b) => Array.from(b)));
+    expect(first.messages.every((m) => m.receiptHandle.length > 0 && m.invisibleUntil > Date.now())).toBe(true);
+
+    // The next receive carries the acks of the first; its answer gives their outcomes.
+    const again = await receive(FRAMED_MEDIA_TYPE, { ackReceiptHandles: first.messages.map((m) => m.receiptHandle) });
+    const second = decodeFramed<{ messages: ReceivedMessageWire[]; ackResults: { status: string }[] }>(new Uint8Array(await again.arrayBuffer()))!;
+    expect(second.ackResults.map((r) => r.status)).toEqual(["OK", "OK"]);
+    expect(second.messages.map((m) => Array.from(m.body))).toEqual([[7]]);
+
+    // Without the media type in Accept: JSON, bodies in base64.
+    await producer.send({ topic, body: "json" });
+    const json = (await (await receive(undefined)).json()) as { messages: ReceivedMessageWire[] };
+    expect(json.messages.map((m) => m.body)).toEqual([Buffer.from("json").toString("base64")]);
   });
 
   it("a change of invisibility gives a new handle and spends the old one", async ({ server, admin, producer }) => {

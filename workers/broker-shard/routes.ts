@@ -16,6 +16,8 @@ import { readJson, uintParam } from "../shared/validate.js";
 import { authorizeBody } from "../auth/body-permission.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
+import { toFramedMessageExt } from "../../protocol/message-ext.js";
+import { acceptsFramed, encodeFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { routedQueueStub, type QueueStub } from "../../cluster/stubs.js";
 import { holdPull } from "../../cluster/long-polls.js";
@@ -82,15 +84,22 @@ export const brokerRoutes = new Hono<AppEnv>()
       master: (s) => holdPull(s, request, hold),
       replica: (s) => holdPull(s, { ...request, replica: true }, hold),
     });
-    const result: PullResultWire = {
+    const head = {
       pullStatus: outcome.pullStatus,
       nextBeginOffset: outcome.nextBeginOffset,
       minOffset: outcome.minOffset,
       maxOffset: outcome.maxOffset,
-      messages: outcome.entries.map((e) => toMessageExt(mq, e)),
       suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
       brokerId: servedBy,
     };
+    if (acceptsFramed(c.req.header("accept"))) {
+      const framed = encodeFramed(
+        { ...head, messages: outcome.entries.map((e) => toFramedMessageExt(mq, e)) },
+        outcome.entries.map((e) => e.message.body),
+      );
+      return c.body(framed, 200, { "content-type": FRAMED_MEDIA_TYPE });
+    }
+    const result: PullResultWire = { ...head, messages: outcome.entries.map((e) => toMessageExt(mq, e)) };
     return c.json(result);
   })
   .get(`${Q}/messages/:offset`, async (c) => {

@@ -9,10 +9,11 @@
  */
 import type { z } from "zod";
 import { isMQError, MQError } from "../../protocol/errors.js";
-import type { MessageQueue } from "../../protocol/message.js";
+import type { MessageExtWire, MessageQueue } from "../../protocol/message.js";
 import { Limits } from "../../protocol/limits.js";
 import { buildFilter } from "../../protocol/message-filter.js";
-import { toMessageExt } from "../../protocol/message-ext.js";
+import { toFramedMessageExt, toMessageExt, type PositionedMessage } from "../../protocol/message-ext.js";
+import { encodeFramed } from "../../protocol/framed-messages.js";
 import { checkGroupName } from "../../protocol/names.js";
 import { decodeReceiptHandle, encodeReceiptHandle, receiptHandlesOf, type PopAckResultWire, type ReceivedMessageWire } from "../../protocol/receipt-handle.js";
 import { DEFAULT_MAX_RECONSUME_TIMES } from "../../protocol/retry-ladder.js";
@@ -36,7 +37,7 @@ export type AuthorizeTopic = (topic: string) => void;
  * up to maxWaitMs. `account` shares parked places fairly between accounts.
  */
 export async function popReceive(env: Env, group: string, req: PopReceiveInput, account: string): Promise<ReceivedMessageWire[]> {
-  return (await receiveAcking(env, group, req, account, undefined)).messages;
+  return receivedJson(await receiveAcking(env, group, req, account, undefined)).messages;
 }
 
 /** The acks a receive carries: the handles of the batch before, and how to check the right on their topics. */
@@ -45,10 +46,28 @@ export interface CarriedAcks {
   authorizeTopic: AuthorizeTopic;
 }
 
+/** What a receive got, before it is put on the wire (receivedJson, receivedFramed). */
 export interface ReceiveAckingAnswer {
-  messages: ReceivedMessageWire[];
+  /** The queues in the order asked, and what those that handed out messages answered. */
+  order: readonly MessageQueue[];
+  got: readonly QueueReceive[];
   /** Each carried handle's status, in order (absent when the receive carried none). */
   ackResults?: PopAckResultWire["results"];
+}
+
+/** A receive's answer as JSON, bodies in base64. */
+export function receivedJson(answer: ReceiveAckingAnswer): { messages: ReceivedMessageWire[]; ackResults?: PopAckResultWire["results"] } {
+  const messages = receivedMessages(answer, toMessageExt);
+  return answer.ackResults ? { messages, ackResults: answer.ackResults } : { messages };
+}
+
+/** A receive's answer framed (protocol/framed-messages.ts): the same JSON, bodies as raw bytes after it. */
+export function receivedFramed(answer: ReceiveAckingAnswer): Uint8Array<ArrayBuffer> {
+  const messages = receivedMessages(answer, toFramedMessageExt);
+  const bodies = answer.got.flatMap(({ answer: a }) => a.messages.map((m) => m.entry.message.body));
+  const head: { messages: typeof messages; ackResults?: PopAckResultWire["results"] } = { messages };
+  if (answer.ackResults) head.ackResults = answer.ackResults;
+  return encodeFramed(head, bodies);
 }
 
 /**
@@ -71,7 +90,7 @@ export async function receiveAcking(
   const queues = await topicQueues(env, req.topic);
   const batch = acks ? new ReceiptBatch(acks.receiptHandles) : undefined;
   if (batch) for (const topic of batch.topics()) acks!.authorizeTopic(topic);
-  if (queues.length === 0 && !batch) return { messages: [] };
+  if (queues.length === 0 && !batch) return { order: [], got: [] };
   if (queues.length > 0) await claimPopGroup(env, group, req.topic);
   // A receive carrying acks starts at the queue most of them name (its ack and receive share a
   // call); any other at a random queue, so receivers of one group spread over the queues.
@@ -89,7 +108,7 @@ export async function receiveAcking(
     ),
   );
   await moveDeadLetters(env, group, order, got, req.maxReconsumeTimes);
-  return { messages: toReceivedWire(order, got) };
+  return { order, got };
 }
 
 /**
@@ -145,7 +164,7 @@ async function receiveOnceAcking(
   await moveDeadLetters(env, group, order, got, req.maxReconsumeTimes).catch((e: unknown) => {
     throw failedAfterAcks(e);
   });
-  return { messages: toReceivedWire(order, got), ackResults: batch.results() };
+  return { order, got, ackResults: batch.results() };
 }
 
 /** A failure once acks may have been applied: a 5xx, whose acks the client counts as of unknown outcome. */
@@ -167,14 +186,17 @@ async function moveDeadLetters(
   );
 }
 
-/** The received messages on the wire, each with its receipt handle. */
-function toReceivedWire(order: readonly MessageQueue[], got: readonly QueueReceive[]): ReceivedMessageWire[] {
+/** The received messages on the wire, each with its receipt handle, the body as `toExt` puts it. */
+function receivedMessages<B>(
+  { order, got }: ReceiveAckingAnswer,
+  toExt: (mq: MessageQueue, entry: PositionedMessage) => Omit<MessageExtWire, "body"> & { body: B },
+): (Omit<ReceivedMessageWire, "body"> & { body: B })[] {
   return got.flatMap(({ index, answer }) => {
     const mq = order[index]!;
     const handleOf = receiptHandlesOf(mq);
     // Added to the fresh MessageExt rather than spread into a copy of it: 32 per receive.
     return answer.messages.map((m) =>
-      Object.assign(toMessageExt(mq, m.entry), {
+      Object.assign(toExt(mq, m.entry), {
         reconsumeTimes: m.reconsumeTimes,
         receiptHandle: handleOf(m.entry.queueOffset, m.nonce, m.invisibleUntil),
         invisibleUntil: m.invisibleUntil,

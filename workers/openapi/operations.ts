@@ -166,7 +166,8 @@ export const operations: Operation[] = [
     method: "GET",
     path: `${Q}/messages`,
     tag: "broker",
-    summary: "Pull with long polling (PullResult)",
+    summary:
+      "Pull with long polling (PullResult). With `Accept: application/vnd.flaremq.framed` the answer is framed: a u32 length, the JSON head with each message's body replaced by its byte length, then the raw bodies (no base64)",
     query: [
       int("offset", "queue offset to read from", true),
       int("maxNums", "at most this many messages (1-32, default 32)"),
@@ -334,7 +335,7 @@ export const operations: Operation[] = [
     path: "/groups/:group/receive",
     tag: "simple consumer",
     summary:
-      "Receive (POP) up to 32 visible messages of a topic, each invisible to the group until acked or its invisible duration passes; long polls up to 20 s. May carry the acks of the batch before (ackReceiptHandles, answered in ackResults); a receive carrying acks does not wait",
+      "Receive (POP) up to 32 visible messages of a topic, each invisible to the group until acked or its invisible duration passes; long polls up to 20 s. May carry the acks of the batch before (ackReceiptHandles, answered in ackResults); a receive carrying acks does not wait. With `Accept: application/vnd.flaremq.framed` the answer is framed as a pull's",
     body: PopReceiveHttpSchema,
     auth: GROUP_SUB,
     bodyAuth: BODY_TOPIC_SUB,
