@@ -10,6 +10,7 @@ import { FAST } from "../consumer-helpers.js";
 import type { ClusterInfo } from "../../protocol/cluster.js";
 import type { MessageQueue, PullResultWire } from "../../protocol/message.js";
 import { test, it } from "../fixture.js";
+import { decodeFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
 import { clockPast, codeOf, http, uniqueName, waitFor, type TestServer } from "../helpers.js";
 
 /** Short broker timers: heartbeat every 200 ms, expiry after 1.5 s. */
@@ -40,6 +41,13 @@ async function pullRaw(server: TestServer, mq: MessageQueue, offset: number, bro
   const r = await http(url);
   expect(r.status).toBe(200);
   return r.body as unknown as PullResultWire;
+}
+
+/** A pull's answer as the client got it, framed or JSON, read from a copy of the response. */
+async function pullAnswerOf(res: Response): Promise<Omit<PullResultWire, "messages">> {
+  const copy = res.clone();
+  if (copy.headers.get("content-type") !== FRAMED_MEDIA_TYPE) return (await copy.json()) as PullResultWire;
+  return decodeFramed<PullResultWire>(new Uint8Array(await copy.arrayBuffer()))!;
 }
 
 async function slaveLag(admin: Admin, broker: string): Promise<number | null> {
@@ -384,7 +392,7 @@ describe("reading from slaves", () => {
     const servedBy: number[] = [];
     const recording: FetchLike = async (input, init) => {
       const res = await fetch(input, init);
-      if (input.includes("/messages?")) servedBy.push(((await res.clone().json()) as PullResultWire).brokerId ?? -1);
+      if (input.includes("/messages?")) servedBy.push((await pullAnswerOf(res)).brokerId ?? -1);
       return res;
     };
     const group = uniqueName("cg");
@@ -483,7 +491,7 @@ describe("reading from slaves", () => {
     const recording: FetchLike = async (input, init) => {
       const res = await fetch(input, init);
       if (input.includes("/messages?")) {
-        const body = (await res.clone().json()) as PullResultWire;
+        const body = await pullAnswerOf(res);
         seen.push({ brokerId: body.brokerId ?? -1, suggest: body.suggestWhichBrokerId ?? -1 });
       }
       return res;
