@@ -186,6 +186,7 @@ describe("core message path", () => {
 
     const framed = await fetch(url, { headers: { accept: `${FRAMED_MEDIA_TYPE}, application/json` } });
     expect(framed.headers.get("content-type")).toBe(FRAMED_MEDIA_TYPE);
+    expect(framed.headers.get("vary")).toMatch(/accept/i);
     const decoded = decodeFramed<PullResultWire>(new Uint8Array(await framed.arrayBuffer()))!;
     const json = (await (await fetch(url)).json()) as PullResultWire;
     expect(decoded.messages.map((m) => Array.from(m.body))).toEqual(bodies.map((b) => Array.from(b)));

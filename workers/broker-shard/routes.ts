@@ -92,6 +92,7 @@ export const brokerRoutes = new Hono<AppEnv>()
       suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
       brokerId: servedBy,
     };
+    c.header("vary", "accept"); // a GET whose form follows Accept: no cache may serve one form for the other
     if (acceptsFramed(c.req.header("accept"))) {
       const framed = encodeFramed(
         { ...head, messages: outcome.entries.map((e) => toFramedMessageExt(mq, e)) },
