@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { isMQError, type MQError } from "../protocol/errors.js";
 import { pathSegment, Transport, type FetchLike } from "./transport.js";
+import { encodeFramed, FRAMED_MEDIA_TYPE } from "../protocol/framed-messages.js";
 
 interface Seen {
   url: string;
@@ -281,5 +282,37 @@ describe("Transport and the replay guard", () => {
       expect(e.code).toBe("REQUEST_STALE");
       expect(r.seen.length).toBe(1);
     }
+  });
+});
+
+describe("Transport: framed answers", () => {
+  const framedResponse = (bytes: Uint8Array, status = 200) => new Response(bytes, { status, headers: { "content-type": FRAMED_MEDIA_TYPE } });
+
+  it("asks for them only when told, and reads each body as bytes", async () => {
+    const frame = encodeFramed({ messages: [{ body: 3 }, { body: 0 }] }, [new Uint8Array([1, 2, 3]), new Uint8Array()]);
+    const { seen, fetch } = recorder(() => framedResponse(frame));
+    const t = new Transport({ endpoint: "http://x", fetch, credentials: null });
+    const answer = await t.request<{ messages: { body: Uint8Array }[] }>("/pull", { framed: true });
+    expect(answer.messages.map((m) => Array.from(m.body))).toEqual([[1, 2, 3], []]);
+    expect(new Headers(seen[0]!.init.headers).get("accept")).toBe(`${FRAMED_MEDIA_TYPE}, application/json`);
+    await t.request("/other").catch(() => undefined);
+    expect(new Headers(seen[1]!.init.headers).get("accept")).toBeNull();
+  });
+
+  it("reads a JSON answer to a framed request as JSON, and a refusal as the error it is", async () => {
+    const json = recorder(() => Response.json({ messages: [{ body: "AQID" }] }));
+    expect(await new Transport({ endpoint: "http://x", fetch: json.fetch, credentials: null }).request("/pull", { framed: true })).toEqual({
+      messages: [{ body: "AQID" }],
+    });
+    const refused = recorder(() => Response.json({ code: "OFFSET_ILLEGAL", message: "bad offset" }, { status: 400 }));
+    const e = await failure(new Transport({ endpoint: "http://x", fetch: refused.fetch, credentials: null }).request("/pull", { framed: true }));
+    expect(e.code).toBe("OFFSET_ILLEGAL");
+  });
+
+  it("fails a malformed framed answer with NETWORK_ERROR", async () => {
+    const { fetch } = recorder(() => framedResponse(new Uint8Array([0, 0, 0, 9, 123])));
+    const e = await failure(new Transport({ endpoint: "http://x", fetch, credentials: null }).request("/pull", { framed: true }));
+    expect(e.code).toBe("NETWORK_ERROR");
+    expect(e.message).toMatch(/framed answer is malformed/);
   });
 });
