@@ -286,7 +286,7 @@ describe("Transport and the replay guard", () => {
 });
 
 describe("Transport: framed answers", () => {
-  const framedResponse = (bytes: Uint8Array, status = 200) => new Response(bytes, { status, headers: { "content-type": FRAMED_MEDIA_TYPE } });
+  const framedResponse = (bytes: Uint8Array<ArrayBuffer>, status = 200) => new Response(bytes, { status, headers: { "content-type": FRAMED_MEDIA_TYPE } });
 
   it("asks for them only when told, and reads each body as bytes", async () => {
     const frame = encodeFramed({ messages: [{ body: 3 }, { body: 0 }] }, [new Uint8Array([1, 2, 3]), new Uint8Array()]);
