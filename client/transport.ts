@@ -32,7 +32,8 @@ export interface ClientOptions {
    * compresses JSON for clients that ask. Default false: the answers are small, or message
    * bodies that are often compressed already, and compressing them cost more CPU on both ends
    * than it saved (a third of the client's CPU draining a backlog on one machine). Turn it on
-   * for consumers reading large text messages over a slow link.
+   * for consumers reading large text messages over a slow link. Pulls and receives then come as
+   * JSON with base64 bodies, not framed (Cloudflare's edge compresses JSON, not the framed type).
    */
   compressedAnswers?: boolean;
 }
@@ -51,7 +52,8 @@ export interface RequestInitLite extends CallOptions {
   /**
    * Asks for the framed answer (protocol/framed-messages.ts): message bodies as raw bytes after
    * a JSON head. The answer comes back with each message's body a Uint8Array; a server that
-   * answers JSON instead is read as JSON, bodies left as they came.
+   * answers JSON instead is read as JSON, bodies left as they came. Not asked with
+   * `compressedAnswers`: Cloudflare's edge compresses JSON but not this media type.
    */
   framed?: boolean;
 }
@@ -147,7 +149,7 @@ export class Transport {
     const requestInit: RequestInit = { method, signal };
     // Browsers drop Accept-Encoding set by a page (a forbidden header); Node and Workers send it.
     const headers: Record<string, string> = this.acceptIdentity ? { "accept-encoding": "identity" } : {};
-    if (init.framed) headers.accept = `${FRAMED_MEDIA_TYPE}, application/json`;
+    if (init.framed && this.acceptIdentity) headers.accept = `${FRAMED_MEDIA_TYPE}, application/json`;
     let payload: string | undefined;
     if (init.body !== undefined) {
       payload = JSON.stringify(init.body);

@@ -33,11 +33,15 @@ describe("encodeFramed / decodeFramed", () => {
     expect(decodeFramed<Answer>(encodeFramed({ messages: [] }, []))).toEqual({ messages: [] });
   });
 
-  it("reads a frame that is a view into a larger buffer", () => {
-    const inner = encodeFramed({ messages: [{ body: 2 }] }, [bytes(9, 8)]);
+  it("reads a frame that is a view into a larger buffer, each body a copy of its own bytes", () => {
+    const inner = encodeFramed({ messages: [{ body: 2 }, { body: 1 }] }, [bytes(9, 8), bytes(7)]);
     const outer = new Uint8Array(inner.length + 6);
     outer.set(inner, 3);
-    expect(Array.from(decodeFramed<Answer>(outer.subarray(3, 3 + inner.length))!.messages[0]!.body)).toEqual([9, 8]);
+    const [first, second] = decodeFramed<Answer>(outer.subarray(3, 3 + inner.length))!.messages;
+    expect([Array.from(first!.body), Array.from(second!.body)]).toEqual([[9, 8], [7]]);
+    expect(first!.body.buffer.byteLength).toBe(2); // not the whole answer
+    outer.fill(0);
+    expect(Array.from(first!.body)).toEqual([9, 8]);
   });
 
   it.each([

@@ -50,8 +50,9 @@ export function encodeFramed(head: { messages: { body: number }[] }, bodies: rea
 }
 
 /**
- * The answer in `bytes`, each message's body a view of `bytes` (no copy); undefined for bytes
- * that are not a well-formed frame (a short or long body section, a head that is not JSON or
+ * The answer in `bytes`, each message's body a copy of its bytes (a view would keep the whole
+ * answer alive for as long as any one message is kept, and expose the others through `.buffer`);
+ * undefined for bytes that are not a well-formed frame (a short or long body section, a head that is not JSON or
  * whose messages do not give body lengths).
  */
 export function decodeFramed<T extends { messages: { body: unknown }[] }>(bytes: Uint8Array): WithByteBodies<T> | undefined {
@@ -70,7 +71,7 @@ export function decodeFramed<T extends { messages: { body: unknown }[] }>(bytes:
   for (const m of messages) {
     const length = typeof m === "object" && m !== null ? (m as { body?: unknown }).body : undefined;
     if (typeof length !== "number" || !Number.isInteger(length) || length < 0 || at + length > bytes.byteLength) return undefined;
-    (m as { body: Uint8Array }).body = bytes.subarray(at, at + length);
+    (m as { body: Uint8Array }).body = bytes.slice(at, at + length);
     at += length;
   }
   if (at !== bytes.byteLength) return undefined;
