@@ -63,6 +63,25 @@ export async function listBrokers(env: Env, options: { fresh?: boolean } = {}): 
   return value;
 }
 
+/** Rechecks of the broker list made for a request (recheckBrokers) are at most this often per isolate. */
+const RECHECK_INTERVAL_MS = 1000;
+let recheck: { startedAt: number; value: Promise<LiveBrokerInfo[]> } | null = null;
+
+/**
+ * The broker list read again from the NameServers for a request that found a broker expired in
+ * the cached list while its topic's route names it (the two caches refresh apart). While a
+ * broker is really gone such requests keep coming, so concurrent ones share one read and a read
+ * is made at most every RECHECK_INTERVAL_MS; in between, the list the last one got is the answer.
+ */
+export function recheckBrokers(env: Env): Promise<LiveBrokerInfo[]> {
+  const now = Date.now();
+  if (recheck && now - recheck.startedAt < RECHECK_INTERVAL_MS) return recheck.value;
+  const value = listBrokers(env, { fresh: true });
+  recheck = { startedAt: now, value };
+  value.catch(() => (recheck = null)); // a failed read is not remembered
+  return value;
+}
+
 /** Brokers that can take topics and writes: their master is alive. */
 export async function liveBrokerNames(env: Env, options: { fresh?: boolean } = {}): Promise<string[]> {
   return (await listBrokers(env, options)).filter((b) => b.brokerAddrs["0"] !== undefined).map((b) => b.brokerName);

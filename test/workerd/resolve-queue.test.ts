@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import type { BrokerRegistration, BrokerTopicConfig } from "../../protocol/route.js";
 import type { Env } from "../../cluster/env.js";
 import { nameServerStub } from "../../cluster/stubs.js";
-import { listBrokers } from "../../cluster/topic-registry.js";
+import { listBrokers, recheckBrokers } from "../../cluster/topic-registry.js";
+import { setFaults } from "../../cluster/faults.js";
 import { resolveQueue } from "../../workers/broker-shard/resolve-queue.js";
 import { isMQError } from "../../protocol/errors.js";
 
@@ -46,11 +47,37 @@ describe("resolveQueue", () => {
     const resolved = await resolveQueue(testEnv, { broker: "broker-b", topic: "Back", queueId: "1" }, "write");
     expect(resolved.mq).toEqual({ topic: "Back", brokerName: "broker-b", queueId: 1 });
 
-    // A broker no route of the topic names is refused, and a send to it creates no topic.
-    await ns.registerBroker(reg("broker-c", null), now - LONG_AGO_MS);
+    // A broker the cached list does not know is refused, and a send to it creates no topic.
+    await ns.registerBroker(reg("broker-c", [topicConfig("OnlyA")]), Date.now());
     expect(await codeOf(resolveQueue(testEnv, { broker: "broker-c", topic: "OnlyA", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
-    expect(await codeOf(resolveQueue(testEnv, { broker: "broker-c", topic: "Fresh", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
+    expect(await codeOf(resolveQueue(testEnv, { broker: "nobody", topic: "Fresh", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
     expect(await ns.getTopic("Fresh")).toBeNull();
-    expect(await codeOf(resolveQueue(testEnv, { broker: "broker-c", topic: "bad name", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
+    expect(await codeOf(resolveQueue(testEnv, { broker: "nobody", topic: "bad name", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
+  });
+
+  it("refuses an expired broker the route does not name, and keeps the refusal when the recheck cannot be made", async () => {
+    const instance = `ns-resolve-${crypto.randomUUID()}`;
+    const testEnv = { ...env, NAMESRV_INSTANCES: instance, ROUTE_CACHE_TTL_MS: "600000", TEST_FAULTS_ENABLED: "true" } as Env;
+    const ns = nameServerStub(testEnv, instance);
+    await ns.registerBroker(reg("broker-a", [topicConfig("T")]), Date.now());
+    await ns.registerBroker(reg("broker-b", [topicConfig("U")]), Date.now() - LONG_AGO_MS);
+    // The cache is the isolate's, whatever the NameServer: filled from this test's one.
+    expect((await listBrokers(testEnv, { fresh: true })).find((b) => b.brokerName === "broker-b")?.alive).toBe(false);
+    await ns.registerBroker(reg("broker-b", null), Date.now()); // back, but T's route never named it
+    expect(await codeOf(resolveQueue(testEnv, { broker: "broker-b", topic: "T", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
+
+    // U's route names broker-b, but no NameServer answers the recheck: refused as before, not a 5xx.
+    setFaults({ unreachableNameServers: [instance] });
+    try {
+      expect(await codeOf(resolveQueue(testEnv, { broker: "broker-b", topic: "U", queueId: "0" }, "write"))).toBe("BROKER_NOT_EXIST");
+    } finally {
+      setFaults({ unreachableNameServers: [] });
+    }
+  });
+
+  it("shares one recheck of the broker list between the requests of a second", () => {
+    const testEnv = { ...env, NAMESRV_INSTANCES: `ns-resolve-${crypto.randomUUID()}` } as Env;
+    const first = recheckBrokers(testEnv);
+    expect(recheckBrokers(testEnv)).toBe(first);
   });
 });

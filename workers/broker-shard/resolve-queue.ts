@@ -9,7 +9,7 @@ import type { MessageQueue } from "../../protocol/message.js";
 import { readConfig, type Config } from "../../cluster/config.js";
 import type { Env } from "../../cluster/env.js";
 import { reservedNames } from "../namesrv/routes.js";
-import { getTopicConfig, listBrokers, upsertTopic } from "../../cluster/topic-registry.js";
+import { getTopicConfig, listBrokers, recheckBrokers, upsertTopic } from "../../cluster/topic-registry.js";
 import { uintParam } from "../shared/validate.js";
 
 /**
@@ -56,16 +56,22 @@ function isLegalTopicName(topic: string): boolean {
 /**
  * The broker's live registration. The broker list and the topic routes are cached apart, each
  * for routeCacheTtlMs, so just after a broker returns a route may already name it while the
- * cached list still has it expired. A producer following that route must not be refused, so
- * when the cached route of the topic names the broker, a miss is checked once against the
- * NameServers. Names no route holds never cost a NameServer call.
+ * cached list still has it expired. A producer following that route must not be refused, so a
+ * broker the cached list knows as expired is rechecked against the NameServers when the topic's
+ * route names it (recheckBrokers: shared and at most once a second). A name the list does not
+ * know costs nothing more, and a recheck that fails leaves the refusal as it was.
  */
 async function liveBroker(env: Env, broker: string, topic: string): Promise<LiveBrokerInfo | undefined> {
-  const find = (brokers: LiveBrokerInfo[]) => brokers.find((b) => b.brokerName === broker && b.alive);
-  const cached = find(await listBrokers(env));
-  if (cached || !isLegalTopicName(topic)) return cached; // a bad name is refused after this
-  const route = await getTopicConfig(env, topic);
-  return route?.queues.some((q) => q.brokerName === broker) ? find(await listBrokers(env, { fresh: true })) : undefined;
+  const cachedList = await listBrokers(env);
+  const known = cachedList.find((b) => b.brokerName === broker);
+  if (!known || known.alive || !isLegalTopicName(topic)) return known?.alive ? known : undefined; // a bad topic is refused after this
+  try {
+    const route = await getTopicConfig(env, topic);
+    if (!route?.queues.some((q) => q.brokerName === broker)) return undefined;
+    return (await recheckBrokers(env)).find((b) => b.brokerName === broker && b.alive);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function resolveQueue(env: Env, params: { broker: string; topic: string; queueId: string }, access: Access): Promise<ResolvedQueue> {
