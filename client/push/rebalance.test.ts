@@ -161,6 +161,24 @@ describe("PushRebalance", () => {
     expect(started.map((t) => t.mq.queueId)).toEqual([0, 1, 2]);
   });
 
+  it("reports the queues of an assignment not applied yet as held, so the group never moves them on without a hand-over", async () => {
+    const { rebalance, started, holdCommits } = setUp();
+    await rebalance.onAssignment(answer(1, [q(0)]));
+    let release!: () => void;
+    holdCommits(new Promise<void>((r) => (release = r)));
+    const applied = rebalance.onAssignment(answer(2, [q(1)])); // lets q0 go first: waits on its commit
+    await new Promise((r) => setImmediate(r));
+    // q1 is not read yet, but a heartbeat now carries generation 2: it must list q1.
+    expect(started.map((t) => t.mq.queueId)).toEqual([0]);
+    expect(ids(rebalance.heldQueues())).toEqual([0, 1]);
+    release();
+    await applied;
+    expect(ids(rebalance.heldQueues())).toEqual([1]);
+    // Once applied, nothing of it is reported twice or kept.
+    await rebalance.onAssignment(answer(3, []));
+    expect(rebalance.heldQueues()).toEqual([]);
+  });
+
   it("ignores assignments once the consumer stopped", async () => {
     const { rebalance, started, stop } = setUp();
     stop();

@@ -45,6 +45,14 @@ export class PushRebalance {
   private readonly letting = new Set<QueueTask>();
   private resetSeq: number | undefined;
   private applying: Promise<void> = Promise.resolve();
+  /**
+   * The latest assignment received and not yet applied. Heartbeats carry the generation of the
+   * latest answer at once, while applying it may first wait for queues being let go; its new
+   * queues are reported as held meanwhile, or the group would read "this generation, queue not
+   * held", move the queue on at the next rebalance without a hand-over, and this member could
+   * still start reading it and deliver what the next owner then delivers again.
+   */
+  private pending: HeartbeatResponse | undefined;
 
   constructor(private readonly o: PushRebalanceOptions) {}
 
@@ -58,9 +66,16 @@ export class PushRebalance {
     return [...this.tasks.values()];
   }
 
-  /** What heartbeats report as held: the queues read now and those still being let go (CLUSTERING). */
+  /**
+   * What heartbeats report as held (CLUSTERING): the queues read now, those still being let go,
+   * and those of an assignment received but not applied yet. Reporting a queue not started yet
+   * only makes its hand-over wait for the next heartbeat; leaving it out could cost duplicates.
+   */
   heldQueues(): MessageQueue[] {
-    return this.o.model === "CLUSTERING" ? [...this.assignedQueues, ...[...this.letting].map((t) => t.mq)] : [];
+    if (this.o.model !== "CLUSTERING") return [];
+    const held = new Map<string, MessageQueue>();
+    for (const mq of [...this.assignedQueues, ...[...this.letting].map((t) => t.mq), ...(this.pending?.assignment ?? [])]) held.set(queueKey(mq), mq);
+    return [...held.values()];
   }
 
   /** The fence pulls and commits carry: this member's generation and offset-reset sequence (CLUSTERING). */
@@ -72,7 +87,13 @@ export class PushRebalance {
 
   /** Applies a heartbeat's answer; answers apply one at a time, in the order they came. */
   onAssignment(response: HeartbeatResponse): Promise<void> {
-    this.applying = this.applying.then(() => this.apply(response)).catch(() => undefined);
+    this.pending = response;
+    this.applying = this.applying
+      .then(() => this.apply(response))
+      .catch(() => undefined)
+      .finally(() => {
+        if (this.pending === response) this.pending = undefined;
+      });
     return this.applying;
   }
 
