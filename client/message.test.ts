@@ -68,4 +68,9 @@ describe("fromWireMessage / bodyText", () => {
   it("gives an empty body for a body that is not base64", () => {
     expect(fromWireMessage({ ...wire, body: "@@@" }).body.length).toBe(0);
   });
+
+  it("keeps a body that came as bytes (a framed answer) as it is", () => {
+    const body = new Uint8Array([0, 255, 7]);
+    expect(fromWireMessage({ ...wire, body }).body).toBe(body);
+  });
 });

@@ -55,12 +55,13 @@ export function toWireMessage(message: Message, msgId: string, bornTimestamp: nu
 }
 
 /**
- * A message of a server's answer with its body decoded. The wire object is the caller's, fresh
- * from the answer's JSON, so its body is replaced in place: a copy of every field cost more than
- * the decoding, 32 times per pull.
+ * A message of a server's answer with its body decoded: base64 in a JSON answer, already bytes in
+ * a framed one (protocol/framed-messages.ts). The wire object is the caller's, fresh from the
+ * answer, so its body is replaced in place: a copy of every field cost more than the decoding, 32
+ * times per pull.
  */
-export function fromWireMessage<W extends MessageExtWire>(wire: W): Omit<W, "body"> & { body: Uint8Array } {
+export function fromWireMessage<W extends Omit<MessageExtWire, "body"> & { body: string | Uint8Array }>(wire: W): Omit<W, "body"> & { body: Uint8Array } {
   const message = wire as unknown as Omit<W, "body"> & { body: Uint8Array | string };
-  message.body = base64ToBytes(wire.body) ?? new Uint8Array();
+  if (typeof wire.body === "string") message.body = base64ToBytes(wire.body) ?? new Uint8Array();
   return message as Omit<W, "body"> & { body: Uint8Array };
 }

@@ -1,6 +1,6 @@
 /** The pull and offset calls every consumer makes, with the member fence when it has one. */
 import type { ExpressionType, MemberFence } from "../protocol/consumer.js";
-import type { MessageExtWire, MessageQueue, PullResultWire } from "../protocol/message.js";
+import type { MessageQueue, PullResultWire } from "../protocol/message.js";
 import type { WithByteBodies } from "../protocol/framed-messages.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
 import { brokerPath } from "./routes.js";
@@ -82,7 +82,7 @@ export async function pullMessages(
     nextBeginOffset: wire.nextBeginOffset,
     minOffset: wire.minOffset,
     maxOffset: wire.maxOffset,
-    msgFoundList: wire.messages.map((m) => (typeof m.body === "string" ? fromWireMessage(m as MessageExtWire) : (m as MessageExt))),
+    msgFoundList: wire.messages.map((m) => fromWireMessage(m)),
   };
 }
 
