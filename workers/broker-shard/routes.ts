@@ -17,7 +17,8 @@ import { authorizeBody } from "../auth/body-permission.js";
 import type { HalfState } from "../../protocol/transaction.js";
 import { toMessageExt, toStoredMessages } from "./messages.js";
 import { toFramedMessageExt } from "../../protocol/message-ext.js";
-import { acceptsFramed, encodeFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
+import { encodeFramed } from "../../protocol/framed-messages.js";
+import { batchAnswer } from "../shared/batch-answer.js";
 import { callRpc } from "../../cluster/rpc-errors.js";
 import { routedQueueStub, type QueueStub } from "../../cluster/stubs.js";
 import { holdPull } from "../../cluster/long-polls.js";
@@ -92,16 +93,14 @@ export const brokerRoutes = new Hono<AppEnv>()
       suggestWhichBrokerId: suggestBrokerId(readConfig(c.env), servedBy, outcome),
       brokerId: servedBy,
     };
-    c.header("vary", "accept"); // a GET whose form follows Accept: no cache may serve one form for the other
-    if (acceptsFramed(c.req.header("accept"))) {
-      const framed = encodeFramed(
-        { ...head, messages: outcome.entries.map((e) => toFramedMessageExt(mq, e)) },
-        outcome.entries.map((e) => e.message.body),
-      );
-      return c.body(framed, 200, { "content-type": FRAMED_MEDIA_TYPE });
-    }
-    const result: PullResultWire = { ...head, messages: outcome.entries.map((e) => toMessageExt(mq, e)) };
-    return c.json(result);
+    return batchAnswer(c, {
+      framed: () =>
+        encodeFramed(
+          { ...head, messages: outcome.entries.map((e) => toFramedMessageExt(mq, e)) },
+          outcome.entries.map((e) => e.message.body),
+        ),
+      json: (): PullResultWire => ({ ...head, messages: outcome.entries.map((e) => toMessageExt(mq, e)) }),
+    });
   })
   .get(`${Q}/messages/:offset`, async (c) => {
     const offset = uintParam(c.req.param("offset"), "offset", { code: "OFFSET_ILLEGAL" });

@@ -55,19 +55,24 @@ export interface ReceiveAckingAnswer {
   ackResults?: PopAckResultWire["results"];
 }
 
+/** Puts a message on the wire, its body as B (base64 text, or its byte length for a framed answer). */
+type ToExt<B> = (mq: MessageQueue, entry: PositionedMessage) => Omit<MessageExtWire, "body"> & { body: B };
+
 /** A receive's answer as JSON, bodies in base64. */
 export function receivedJson(answer: ReceiveAckingAnswer): { messages: ReceivedMessageWire[]; ackResults?: PopAckResultWire["results"] } {
-  const messages = receivedMessages(answer, toMessageExt);
-  return answer.ackResults ? { messages, ackResults: answer.ackResults } : { messages };
+  return receivedAnswer(answer, toMessageExt);
 }
 
 /** A receive's answer framed (protocol/framed-messages.ts): the same JSON, bodies as raw bytes after it. */
 export function receivedFramed(answer: ReceiveAckingAnswer): Uint8Array<ArrayBuffer> {
-  const messages = receivedMessages(answer, toFramedMessageExt);
   const bodies = answer.got.flatMap(({ answer: a }) => a.messages.map((m) => m.entry.message.body));
-  const head: { messages: typeof messages; ackResults?: PopAckResultWire["results"] } = { messages };
-  if (answer.ackResults) head.ackResults = answer.ackResults;
-  return encodeFramed(head, bodies);
+  return encodeFramed(receivedAnswer(answer, toFramedMessageExt), bodies);
+}
+
+/** The answer's fields, the messages' bodies as `toExt` puts them. */
+function receivedAnswer<B>(answer: ReceiveAckingAnswer, toExt: ToExt<B>) {
+  const messages = receivedMessages(answer, toExt);
+  return answer.ackResults ? { messages, ackResults: answer.ackResults } : { messages };
 }
 
 /**
@@ -187,10 +192,7 @@ async function moveDeadLetters(
 }
 
 /** The received messages on the wire, each with its receipt handle, the body as `toExt` puts it. */
-function receivedMessages<B>(
-  { order, got }: ReceiveAckingAnswer,
-  toExt: (mq: MessageQueue, entry: PositionedMessage) => Omit<MessageExtWire, "body"> & { body: B },
-): (Omit<ReceivedMessageWire, "body"> & { body: B })[] {
+function receivedMessages<B>({ order, got }: ReceiveAckingAnswer, toExt: ToExt<B>): (Omit<ReceivedMessageWire, "body"> & { body: B })[] {
   return got.flatMap(({ index, answer }) => {
     const mq = order[index]!;
     const handleOf = receiptHandlesOf(mq);

@@ -12,7 +12,7 @@ import { authorizeBody } from "../auth/body-permission.js";
 import type { AppEnv } from "../shared/app-env.js";
 import { readJson } from "../shared/validate.js";
 import { popAck, popChangeInvisible, receiveAcking, receivedFramed, receivedJson } from "./pop-calls.js";
-import { acceptsFramed, FRAMED_MEDIA_TYPE } from "../../protocol/framed-messages.js";
+import { batchAnswer } from "../shared/batch-answer.js";
 
 export const popRoutes = new Hono<AppEnv>()
   .post("/:group/receive", async (c) => {
@@ -22,8 +22,7 @@ export const popRoutes = new Hono<AppEnv>()
     authorizeBody(c, { topic: req.topic });
     const acks = ackReceiptHandles ? { receiptHandles: ackReceiptHandles, authorizeTopic: (topic: string) => authorizeBody(c, { topic }) } : undefined;
     const answer = await receiveAcking(c.env, group, req, c.get("account")?.accessKey ?? "", acks);
-    if (acceptsFramed(c.req.header("accept"))) return c.body(receivedFramed(answer), 200, { "content-type": FRAMED_MEDIA_TYPE });
-    return c.json(receivedJson(answer));
+    return batchAnswer(c, { framed: () => receivedFramed(answer), json: () => receivedJson(answer) });
   })
   .post("/:group/ack", async (c) => {
     const group = c.req.param("group");
