@@ -5,7 +5,11 @@
  * timeout and AbortSignal while its message rides a shared request.
  */
 import { MQError } from "../protocol/errors.js";
-import type { MultiSendResponse } from "../protocol/multi-send.js";
+import type { MessageQueue } from "../protocol/message.js";
+import type { MultiSendItem, MultiSendResponse } from "../protocol/multi-send.js";
+import { base64ToBytes } from "../protocol/base64.js";
+import { MAX_CHANNEL_FRAME_BYTES, toChannelMessage, type ChannelMessage } from "../protocol/send-channel.js";
+import type { SendChannels } from "./send-channel.js";
 import type { MessageIn, MultiSendRequest } from "../protocol/schemas.js";
 import type { AccumulatorLimits, PendingSend, SendOutcome } from "./produce-accumulator.js";
 import { pathSegment, type Transport } from "./transport.js";
@@ -67,37 +71,99 @@ export function wireBodyBytes(message: MessageIn): number {
   return message.bodyEncoding === "utf8" ? new TextEncoder().encode(message.body).length : Math.floor((message.body.length * 3) / 4);
 }
 
-/** Sends one multi-queue request for `sends` and answers one outcome per send, in order. */
-export function multiSendRequest(transport: Transport, now: () => number = Date.now) {
+/** One queue's share of an auto-batched request. */
+interface QueueShare {
+  mq: MessageQueue;
+  /** Positions of its sends in the request. */
+  positions: number[];
+  messages: MessageIn[];
+}
+
+function outcomeOf(item: MultiSendItem | undefined): SendOutcome {
+  if (!item) return { ok: false, error: new MQError("INTERNAL_ERROR", "the broker answered fewer results than messages sent") };
+  return item.ok ? { ok: true, result: item.result } : { ok: false, error: new MQError(item.code, item.message) };
+}
+
+/** A frame's worth of bytes the channel takes (the head's JSON rides along; Cloudflare once capped messages at 1 MiB). */
+const CHANNEL_BODY_BYTES = MAX_CHANNEL_FRAME_BYTES - 128 * 1024;
+
+/**
+ * The queue's share over its send channel: its outcomes, or undefined when it must go over HTTP
+ * (no channel usable now, a message the channel does not carry, or the channel expired before
+ * storing anything).
+ */
+async function overChannel(channels: SendChannels, share: QueueShare): Promise<SendOutcome[] | undefined> {
+  const channel = channels.channelFor(share.mq);
+  if (!channel) return undefined;
+  const messages: ChannelMessage[] = [];
+  let bytes = 0;
+  for (const m of share.messages) {
+    const c = toChannelMessage(m, base64ToBytes);
+    if (!c) return undefined;
+    bytes += c.body.byteLength;
+    messages.push(c);
+  }
+  if (bytes > CHANNEL_BODY_BYTES) return undefined;
+  try {
+    const items = await channel.send(messages);
+    return messages.map((_, i) => outcomeOf(items[i]));
+  } catch (e) {
+    const error = e instanceof MQError ? e : new MQError("NETWORK_ERROR", String(e));
+    if (error.code === "CHANNEL_EXPIRED") return undefined; // nothing of it was stored
+    return messages.map(() => ({ ok: false, error }));
+  }
+}
+
+/**
+ * Sends `sends` and answers one outcome per send, in order: each queue's share over its send
+ * channel when it has one open (client/send-channel.ts), the rest in one multi-queue request,
+ * POST /topics/:topic/messages.
+ */
+export function multiSendRequest(transport: Transport, now: () => number = Date.now, channels?: SendChannels) {
   return async (topic: string, sends: readonly PendingSend[]): Promise<SendOutcome[]> => {
-    const queues: MultiSendRequest["queues"] = [];
-    const entryOf = new Map<string, MultiSendRequest["queues"][number]>();
-    const positions: { entry: number; index: number }[] = [];
-    for (const s of sends) {
+    const shares: QueueShare[] = [];
+    const shareOf = new Map<string, QueueShare>();
+    sends.forEach((s, i) => {
       const key = `${s.mq.brokerName}\u0000${s.mq.queueId}`;
-      let entry = entryOf.get(key);
-      if (!entry) {
-        entry = { brokerName: s.mq.brokerName, queueId: s.mq.queueId, messages: [] };
-        entryOf.set(key, entry);
-        queues.push(entry);
+      let share = shareOf.get(key);
+      if (!share) {
+        share = { mq: s.mq, positions: [], messages: [] };
+        shareOf.set(key, share);
+        shares.push(share);
       }
-      positions.push({ entry: queues.indexOf(entry), index: entry.messages.length });
-      entry.messages.push(s.message);
+      share.positions.push(i);
+      share.messages.push(s.message);
+    });
+    const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);
+    const overHttp: QueueShare[] = [];
+    await Promise.all(
+      shares.map(async (share) => {
+        const answered = channels ? await overChannel(channels, share) : undefined;
+        if (!answered) return void overHttp.push(share);
+        share.positions.forEach((p, i) => (outcomes[p] = answered[i]!));
+      }),
+    );
+    if (overHttp.length > 0) {
+      const deadline = Math.max(...sends.map((s) => s.deadline));
+      const body: MultiSendRequest = { queues: overHttp.map((q) => ({ brokerName: q.mq.brokerName, queueId: q.mq.queueId, messages: q.messages })) };
+      let response: MultiSendResponse;
+      try {
+        response = await transport.request<MultiSendResponse>(`/topics/${pathSegment(topic)}/messages`, {
+          method: "POST",
+          body,
+          timeoutMs: Math.max(1, deadline - now()),
+        });
+      } catch (error) {
+        // Only the HTTP shares failed: what went over channels keeps its own outcome.
+        if (overHttp.length === shares.length) throw error;
+        for (const share of overHttp) for (const p of share.positions) outcomes[p] = { ok: false, error };
+        return outcomes;
+      }
+      // The answer lists results share by share, each share's messages in order.
+      let at = 0;
+      for (const share of overHttp) for (const p of share.positions) outcomes[p] = outcomeOf(response.results[at++]);
     }
-    // The answer lists results queue entry by queue entry.
-    const starts: number[] = [];
-    queues.reduce((n, q) => (starts.push(n), n + q.messages.length), 0);
-    const deadline = Math.max(...sends.map((s) => s.deadline));
-    const response = await transport.request<MultiSendResponse>(`/topics/${pathSegment(topic)}/messages`, {
-      method: "POST",
-      body: { queues },
-      timeoutMs: Math.max(1, deadline - now()),
-    });
-    return positions.map(({ entry, index }): SendOutcome => {
-      const item = response.results[starts[entry]! + index];
-      if (!item) return { ok: false, error: new MQError("INTERNAL_ERROR", "the broker answered fewer results than messages sent") };
-      return item.ok ? { ok: true, result: item.result } : { ok: false, error: new MQError(item.code, item.message) };
-    });
+    return outcomes;
   };
 }
 

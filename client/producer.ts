@@ -23,6 +23,7 @@ import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBa
 import { checkBatch, checkBodySize } from "./batch.js";
 import { ProduceAccumulator } from "./produce-accumulator.js";
 import { StickyQueues } from "./sticky-queue.js";
+import { SendChannels } from "./send-channel.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
@@ -52,6 +53,13 @@ export interface ProducerOptions extends ClientOptions, AutoBatchOptions {
   sendLatencyFaultEnable?: boolean;
   /** Tables and clock of the fault avoidance; RocketMQ 4.x's by default. */
   latencyFault?: LatencyFaultOptions;
+  /**
+   * Auto-batched sends travel over a send channel per queue (a WebSocket to the queue's object,
+   * client/send-channel.ts) once one is open, instead of an HTTP request each: in Node (with the
+   * `ws` package) and in Workers. Default true; false keeps every send on HTTP. Browsers always
+   * send over HTTP (their WebSocket cannot carry the signed headers).
+   */
+  sendChannels?: boolean;
 }
 
 export interface SendOptions extends CallOptions {
@@ -109,6 +117,8 @@ export class Producer {
   private readonly accumulator: ProduceAccumulator | undefined;
   /** Where unkeyed auto-batched sends go (autoBatchStickyQueue): sticky-queue.ts. */
   private readonly sticky: StickyQueues | undefined;
+  /** Send channels of auto-batched sends (sendChannels); undefined when off. */
+  private readonly channels: SendChannels | undefined;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -123,9 +133,10 @@ export class Producer {
     this.inflight = new Semaphore(Math.max(1, options.maxInflightSends ?? 1000));
     this.faults = options.sendLatencyFaultEnable ? new LatencyFaultTolerance(options.latencyFault) : undefined;
     const limits = autoBatchLimits(options);
+    this.channels = limits && options.sendChannels !== false ? new SendChannels(this.transport) : undefined;
     this.accumulator = limits
       ? new ProduceAccumulator(limits, {
-          request: multiSendRequest(this.transport),
+          request: multiSendRequest(this.transport, Date.now, this.channels),
           setTimer: (fn, ms) => setTimeout(fn, ms),
           clearTimer: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
         })
@@ -148,6 +159,7 @@ export class Producer {
     this.accumulator?.setHolding(false);
     await Promise.allSettled([...this.onewayPending, ...this.sendsPending]);
     await this.accumulator?.drain();
+    this.channels?.shutdown();
   }
 
   private track<T>(pending: Promise<T>): Promise<T> {

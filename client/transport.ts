@@ -87,6 +87,22 @@ export class Transport {
   private readonly credentials: Promise<Credentials | undefined>;
 
   /**
+   * The URL and signed headers of a GET to `path` on the current endpoint, for a WebSocket
+   * upgrade the caller opens itself (the send channel): signed as any call, so the server checks
+   * the account's rights on it the same way.
+   */
+  async signedUpgrade(path: string): Promise<{ url: string; headers: Record<string, string> }> {
+    const url = this.endpoint + path;
+    const credentials = await this.credentials;
+    return { url, headers: credentials ? await signRequest(credentials, { method: "GET", url }) : {} };
+  }
+
+  /** The fetch the client was given (a Worker opens a WebSocket through fetch). */
+  get fetch(): FetchLike {
+    return this.fetchImpl;
+  }
+
+  /**
    * Sends one call, failing over along the endpoint list: on a network error (the call did
    * not get through), and for reads also on a timeout or a 502/503/504 without an answer code.
    */

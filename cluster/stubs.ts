@@ -117,3 +117,15 @@ export async function purgeTopicQueues(env: Env, config: TopicConfig): Promise<v
   await Promise.all(slaveCalls);
   await Promise.all(queues.map((mq) => callRpc(() => queueStub(env, mq.brokerName, mq.topic, mq.queueId).purge())));
 }
+
+/**
+ * Closes the send channels of a topic's master queues (on `brokerName` only, when given): its
+ * route or permission changed, so producers' next frames go through a new upgrade that checks
+ * them. Best effort: a channel this misses still ends within its age (the route cache time).
+ */
+export async function closeSendChannels(env: Env, config: TopicConfig, brokerName?: string): Promise<void> {
+  const queues = config.queues
+    .filter((q) => brokerName === undefined || q.brokerName === brokerName)
+    .flatMap((q) => Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ brokerName: q.brokerName, queueId })));
+  await Promise.allSettled(queues.map((q) => queueStub(env, q.brokerName, config.topic, q.queueId).closeSendChannels()));
+}

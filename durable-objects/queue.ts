@@ -54,6 +54,7 @@ import { migrate } from "./queue/schema.js";
 import { TransactionCheckBack } from "./queue/transaction-check.js";
 import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
+import { SEND_CHANNEL_PATH, SendChannels } from "./queue/send-channels.js";
 import { trackActivity } from "./shared/activity.js";
 
 /** Groups one queue's metrics list at most. */
@@ -112,11 +113,13 @@ export class QueueDO extends DurableObject<Env> {
   private alarms!: QueueAlarm;
   private pop!: Pop;
   private push!: PushDelivery;
+  private readonly channels: SendChannels;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.waiters = new WakeSockets(ctx, { holder: "this queue", waiters: "parked pulls" });
+    this.channels = new SendChannels({ ctx, appendEach: (messages, mq) => this.appendEach(messages, { mq }), now: () => Date.now() });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.wire();
@@ -265,6 +268,7 @@ export class QueueDO extends DurableObject<Env> {
    * WebSocket upgrade, answered "wake" at once if the queue moved since the caller's read.
    */
   override fetch(request: Request): Response {
+    if (new URL(request.url).pathname === SEND_CHANNEL_PATH) return this.channels.accept(request);
     // A parked POP receive (its seen carries `pop`) also reads again once the group's in-flight messages changed.
     const popSeen = (seen: unknown) => (seen as { pop?: PopSeen } | null)?.pop;
     return this.waiters.accept(request, (seen) => {
@@ -273,9 +277,19 @@ export class QueueDO extends DurableObject<Env> {
     });
   }
 
-  /** The Worker let a parked pull go (its time ran out, or its client left). */
+  /** A send channel's frame (parked pulls send nothing). */
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (this.channels.owns(ws)) await this.channels.onFrame(ws, data);
+  }
+
+  /** The Worker let a parked pull go (its time ran out, or its client left), or a producer closed its channel. */
   override webSocketClose(ws: WebSocket, code: number): void {
     closeParked(ws, code);
+  }
+
+  /** The topic's route changed: every send channel closes, so the next frames go through a new upgrade. */
+  closeSendChannels(): number {
+    return this.channels.closeAll();
   }
 
   /** Records which member of `group` owns this queue (null: nobody); parked pulls re-check. */
@@ -301,7 +315,14 @@ export class QueueDO extends DurableObject<Env> {
     return this.log.get(queueOffset) ?? null;
   }
 
-  stats(): QueueStats & { rowsWritten: number; popRowsWritten: number; messagesAppended: number; parkedPulls: number } {
+  stats(): QueueStats & {
+    rowsWritten: number;
+    popRowsWritten: number;
+    messagesAppended: number;
+    parkedPulls: number;
+    sendChannels: number;
+    channelFrames: number;
+  } {
     return {
       minOffset: this.log.minOffset,
       maxOffset: this.log.maxOffset,
@@ -311,6 +332,8 @@ export class QueueDO extends DurableObject<Env> {
       popRowsWritten: this.pop.rowsWritten,
       messagesAppended: this.log.messagesAppended,
       parkedPulls: this.waiters.size,
+      sendChannels: this.channels.size,
+      channelFrames: this.channels.framesReceived,
     };
   }
 

@@ -74,6 +74,8 @@ export const ErrorCodes = {
   CONSUME_MODE_MISMATCH: 409,
   /** A receipt handle whose invisibility ran out, or whose message was received again since: nothing changed. */
   RECEIPT_HANDLE_EXPIRED: 410,
+  /** A send channel past its age, or closed by a route change: nothing of the frame was stored; open a new one. */
+  CHANNEL_EXPIRED: 410,
   /** The HTTP request is over 6 MiB while its message bodies are within their limits (else MESSAGE_BODY_TOO_LARGE). */
   REQUEST_TOO_LARGE: 413,
   /** A message body over 4 MiB, or the bodies of one send over 4 MiB together: named first, even when the request is over its own limit too. */
@@ -82,7 +84,11 @@ export const ErrorCodes = {
   /** A heartbeat would make the group's members together describe more than Limits.maxGroupBytes. */
   GROUP_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A send channel is opened by a WebSocket upgrade. */
+  UPGRADE_REQUIRED: 426,
   TOO_MANY_WAITERS: 429,
+  /** A queue holds as many send channels as it takes; send over HTTP meanwhile. */
+  TOO_MANY_CHANNELS: 429,
   TOO_MANY_MEMBERS: 429,
   RATE_LIMITED: 429,
   HEADERS_TOO_LARGE: 431,
@@ -106,6 +112,8 @@ const RETRIABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   "TIMEOUT",
   "NETWORK_ERROR",
   "TOO_MANY_WAITERS",
+  "TOO_MANY_CHANNELS",
+  "CHANNEL_EXPIRED",
   "RATE_LIMITED",
   "REQUEST_STALE",
 ]);

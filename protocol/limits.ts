@@ -61,6 +61,8 @@ export const Limits = {
   maxQueueNums: 1024,
   /** Parked pulls one queue holds at a time; more are refused with TOO_MANY_WAITERS. */
   maxWaitersPerQueue: 1000,
+  /** Send channels one queue holds at a time, shared fairly between accounts; more are refused with TOO_MANY_CHANNELS. */
+  maxSendChannelsPerQueue: 4096,
   /** Tag length and tag expression length. */
   maxTagLength: 255,
   maxExpressionLength: 4096,

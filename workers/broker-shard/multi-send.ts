@@ -24,7 +24,7 @@ import { readJson } from "../shared/validate.js";
 import { reservedNames } from "../namesrv/routes.js";
 import { toStoredMessages } from "./messages.js";
 import { resolveQueue } from "./resolve-queue.js";
-import { sendResult } from "./send.js";
+import { sendResult } from "../../protocol/send-result.js";
 import { recordSends } from "../metrics/request-metrics.js";
 
 const encoder = new TextEncoder();

@@ -27,6 +27,8 @@ import { memberFor, onMember } from "./members.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
 import { suggestBrokerId } from "./slave-read.js";
+import { SEND_CHANNEL_SEGMENT } from "../../protocol/send-channel.js";
+import { SEND_CHANNEL_HEADER, SEND_CHANNEL_PATH, type SendChannelGrant } from "../../durable-objects/queue/send-channels.js";
 
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
@@ -59,6 +61,21 @@ export const brokerRoutes = new Hono<AppEnv>()
       return c.json({ accepted: true, msgIds: messages.map((m) => m.msgId) }, 202);
     }
     return c.json(await stored);
+  })
+  .get(`${Q}/${SEND_CHANNEL_SEGMENT}`, async (c) => {
+    // A producer's send channel to this queue (protocol/send-channel.ts): the middleware checked
+    // PUB on the topic; the queue is resolved for writing as a send's is, once for the channel.
+    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new MQError("UPGRADE_REQUIRED", "a send channel is opened with a WebSocket upgrade");
+    const { mq, stub } = await target(c, "write");
+    const grant: SendChannelGrant = {
+      account: c.get("account")?.accessKey ?? "",
+      mq,
+      bornHost: c.req.header("cf-connecting-ip") ?? "",
+      maxAgeMs: readConfig(c.env).routeCacheTtlMs,
+    };
+    return stub.fetch(`https://object${SEND_CHANNEL_PATH}`, {
+      headers: { Upgrade: "websocket", [SEND_CHANNEL_HEADER]: encodeURIComponent(JSON.stringify(grant)) },
+    });
   })
   .get(`${Q}/messages`, async (c) => {
     const offset = uintParam(c.req.query("offset"), "offset", { code: "OFFSET_ILLEGAL" });

@@ -4,8 +4,8 @@
  */
 import { MQError } from "../../protocol/errors.js";
 import { delayForLevel } from "../../protocol/delay-levels.js";
-import type { MessageQueue, SendResult, SendStatus, StoredMessage } from "../../protocol/message.js";
-import { encodeOffsetMsgId } from "../../protocol/offset-msg-id.js";
+import type { MessageQueue, SendResult, StoredMessage } from "../../protocol/message.js";
+import { sendResult } from "../../protocol/send-result.js";
 import type { SendRequest } from "../../protocol/schemas.js";
 import { TransactionProps } from "../../protocol/transaction.js";
 import type { Config } from "../../cluster/config.js";
@@ -18,20 +18,6 @@ interface SendContext {
   stub: QueueStub;
   config: Config;
   now: number;
-}
-
-export function sendResult(mq: MessageQueue, messages: readonly StoredMessage[], queueOffset: number, sendStatus: SendStatus = "SEND_OK"): SendResult {
-  const msgIds = messages.map((m) => m.msgId);
-  const offsetMsgIds = queueOffset < 0 ? messages.map(() => "") : messages.map((_, i) => encodeOffsetMsgId({ ...mq, queueOffset: queueOffset + i }));
-  return {
-    sendStatus,
-    msgId: msgIds.join(","),
-    offsetMsgId: offsetMsgIds.join(","),
-    messageQueue: mq,
-    queueOffset,
-    msgIds,
-    offsetMsgIds,
-  };
 }
 
 /**

@@ -164,6 +164,14 @@ export const operations: Operation[] = [
   },
   {
     method: "GET",
+    path: `${Q}/channel`,
+    tag: "broker",
+    summary:
+      "Open a send channel to the queue (WebSocket upgrade, PUB on the topic): binary frames, each a framed head { id, messages } with each body's byte length followed by the raw bodies, answered in text with { id, results } (one result or refusal per message, as the multi-queue send) or { id, code, message } for the whole frame. The first text is { hello: { maxAgeMs } }; after that age, or a change of the topic's route, a frame is refused CHANNEL_EXPIRED and the channel closes. Plain messages only: delayed and transaction sends use POST .../messages",
+    auth: TOPIC_PUB,
+  },
+  {
+    method: "GET",
     path: `${Q}/messages`,
     tag: "broker",
     summary:

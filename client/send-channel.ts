@@ -1,0 +1,303 @@
+/**
+ * The producer's send channels (protocol/send-channel.ts): one WebSocket per queue the producer
+ * sends to, opened by a signed upgrade, each frame carrying that queue's share of an
+ * auto-batched request. Without the HTTP request per send, a send is the queue object's durable
+ * write and little else.
+ *
+ * A channel is opened in the background the first time a queue is sent to (those sends go over
+ * HTTP meanwhile, so no send waits for an upgrade), and is used only while it is younger than
+ * the age the server gave it, less a margin; a successor opens before that. A channel that
+ * cannot be opened (no WebSocket in this runtime, a refusal, a server without channels) is not
+ * tried again for a while, and its sends go over HTTP: channels change how a send travels,
+ * never whether it is made.
+ */
+import { MQError, isErrorCode } from "../protocol/errors.js";
+import type { MessageQueue } from "../protocol/message.js";
+import type { MultiSendItem } from "../protocol/multi-send.js";
+import { encodeChannelFrame, SEND_CHANNEL_SEGMENT, type ChannelAnswer, type ChannelMessage } from "../protocol/send-channel.js";
+import { pathSegment, type FetchLike, type Transport } from "./transport.js";
+
+/** What a channel needs of a WebSocket, whichever runtime provides it. */
+export interface ChannelSocket {
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+}
+
+export interface ChannelSocketEvents {
+  message(text: string): void;
+  close(code: number, reason: string): void;
+}
+
+/** Opens a WebSocket to `url` with `headers` on its upgrade; rejects when it is refused. */
+export type ChannelOpener = (url: string, headers: Record<string, string>, events: ChannelSocketEvents) => Promise<ChannelSocket>;
+
+/** The part of the `ws` package this module uses (Node before 22 has no WebSocket client that sends headers). */
+interface NodeWebSocket {
+  on(event: "open", listener: () => void): void;
+  on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
+  on(event: "close", listener: (code: number, reason: unknown) => void): void;
+  on(event: "error", listener: (error: Error) => void): void;
+  on(event: "unexpected-response", listener: (request: unknown, response: { statusCode?: number }) => void): void;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+}
+type NodeWebSocketClass = new (url: string, options: { headers: Record<string, string>; perMessageDeflate: boolean }) => NodeWebSocket;
+
+/** Node: the `ws` package, loaded only when a channel is first opened. */
+async function nodeOpener(): Promise<ChannelOpener | undefined> {
+  let WebSocketClass: NodeWebSocketClass;
+  try {
+    // A module name in a variable keeps browser and Worker bundlers from resolving it.
+    const name = "ws";
+    const mod = (await import(/* @vite-ignore */ name)) as { default?: NodeWebSocketClass; WebSocket?: NodeWebSocketClass };
+    const found = mod.WebSocket ?? mod.default;
+    if (!found) return undefined;
+    WebSocketClass = found;
+  } catch {
+    return undefined;
+  }
+  return (url, headers, events) =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocketClass(url.replace(/^http/, "ws"), { headers, perMessageDeflate: false });
+      let opened = false;
+      ws.on("unexpected-response", (_req, res) => {
+        reject(new MQError("SERVICE_UNAVAILABLE", `the send channel upgrade was refused: HTTP ${res.statusCode ?? "?"}`));
+        ws.terminate();
+      });
+      ws.on("error", (e) => {
+        if (!opened) reject(new MQError("NETWORK_ERROR", `the send channel could not be opened: ${e.message}`));
+      });
+      ws.on("open", () => {
+        opened = true;
+        resolve(ws);
+      });
+      ws.on("message", (data, isBinary) => {
+        if (!isBinary) events.message(String(data));
+      });
+      ws.on("close", (code, reason) => events.close(code, String(reason)));
+    });
+}
+
+/** Workers: an upgrade through fetch. */
+function fetchOpener(fetchImpl: FetchLike): ChannelOpener {
+  return async (url, headers, events) => {
+    const res = await fetchImpl(url, { headers: { ...headers, Upgrade: "websocket" } });
+    const ws = (res as Response & { webSocket?: WebSocket | null }).webSocket;
+    if (res.status !== 101 || !ws) {
+      await res.body?.cancel();
+      throw new MQError("SERVICE_UNAVAILABLE", `the send channel upgrade was refused: HTTP ${res.status}`);
+    }
+    (ws as WebSocket & { accept(): void }).accept();
+    ws.addEventListener("message", (e) => {
+      if (typeof e.data === "string") events.message(e.data);
+    });
+    ws.addEventListener("close", (e) => events.close(e.code, e.reason));
+    return ws;
+  };
+}
+
+/**
+ * How this runtime opens channels: through fetch in a Worker (WebSocketPair exists there), with
+ * `ws` in Node; undefined in a browser, whose WebSocket cannot carry the signed headers.
+ */
+export async function defaultOpener(fetchImpl: FetchLike): Promise<ChannelOpener | undefined> {
+  const g = globalThis as { WebSocketPair?: unknown; process?: { versions?: { node?: string } } };
+  if (g.WebSocketPair !== undefined) return fetchOpener(fetchImpl);
+  if (g.process?.versions?.node) return nodeOpener();
+  return undefined;
+}
+
+/** One open channel to one queue. */
+export class SendChannel {
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve(items: MultiSendItem[]): void; reject(e: MQError): void }>();
+  private closed = false;
+  private socket: ChannelSocket | undefined;
+
+  /** When it was opened, by this client's clock, and how long the server answers it. */
+  constructor(
+    readonly openedAt: number,
+    public maxAgeMs: number,
+  ) {}
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  attach(socket: ChannelSocket): void {
+    this.socket = socket;
+  }
+
+  /** Sends one frame; resolves with one item per message, or rejects with the frame's refusal. */
+  send(messages: readonly ChannelMessage[]): Promise<MultiSendItem[]> {
+    if (this.closed || !this.socket) return Promise.reject(new MQError("CHANNEL_EXPIRED", "the send channel is closed"));
+    const id = this.nextId++;
+    const frame = encodeChannelFrame(id, messages);
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      try {
+        this.socket!.send(frame);
+      } catch (e) {
+        this.pending.delete(id);
+        reject(new MQError("CHANNEL_EXPIRED", `the send channel could not send: ${(e as Error).message}`));
+      }
+    });
+  }
+
+  /** An answer from the object. */
+  onAnswer(answer: ChannelAnswer): void {
+    if ("hello" in answer) return;
+    const waiter = this.pending.get(answer.id);
+    if (!waiter) return;
+    this.pending.delete(answer.id);
+    if ("results" in answer) waiter.resolve(answer.results);
+    else waiter.reject(new MQError(isErrorCode(answer.code) ? answer.code : "INTERNAL_ERROR", answer.message));
+    if ("code" in answer && answer.code === "CHANNEL_EXPIRED") this.closed = true;
+  }
+
+  /**
+   * The socket closed: frames not answered may or may not be stored, so they fail as a lost
+   * connection does (NETWORK_ERROR, retried with the same msgIds, which the queue folds).
+   */
+  onClose(code: number, reason: string): void {
+    this.closed = true;
+    for (const waiter of this.pending.values()) waiter.reject(new MQError("NETWORK_ERROR", `the send channel closed (${code} ${reason}) before answering`));
+    this.pending.clear();
+  }
+
+  close(): void {
+    this.closed = true;
+    try {
+      this.socket?.close(1000, "done");
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/** A channel younger than its age less this is used; a successor opens this long before that. */
+const USE_MARGIN_MS = 250;
+const RENEW_BEFORE_MS = 1000;
+/** Channels shorter-lived than this are not worth an upgrade (a deployment with a very short route cache). */
+const MIN_USEFUL_AGE_MS = 1000;
+/** An open channel that says nothing this long is given up. */
+const HELLO_TIMEOUT_MS = 5_000;
+/** After a failed open, sends to the queue go over HTTP this long before another try. */
+const RETRY_OPEN_AFTER_MS = 30_000;
+
+interface QueueChannels {
+  current?: SendChannel;
+  opening?: Promise<void>;
+  /** No open is tried before this time. */
+  notBefore: number;
+}
+
+/** The send channels of one producer, by queue. */
+export class SendChannels {
+  private readonly queues = new Map<string, QueueChannels>();
+  private opener: Promise<ChannelOpener | undefined> | undefined;
+  private shut = false;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly now: () => number = Date.now,
+    opener?: ChannelOpener,
+  ) {
+    if (opener) this.opener = Promise.resolve(opener);
+  }
+
+  /**
+   * The queue's channel if one is open and young enough to use now, else undefined (send over
+   * HTTP); either way, starts opening one when the queue has none or its one is nearly done.
+   */
+  channelFor(mq: MessageQueue): SendChannel | undefined {
+    if (this.shut) return undefined;
+    const key = `${mq.brokerName}\u0000${mq.topic}\u0000${mq.queueId}`;
+    let state = this.queues.get(key);
+    if (!state) {
+      if (this.queues.size >= 10_000) this.closeAll(); // bounded: a producer of very many queues starts afresh
+      state = { notBefore: 0 };
+      this.queues.set(key, state);
+    }
+    const now = this.now();
+    const current = state.current;
+    const age = current ? now - current.openedAt : Infinity;
+    if (current && (current.isClosed || age >= current.maxAgeMs - USE_MARGIN_MS)) this.retire(state, current);
+    const usable = state.current;
+    if (!state.opening && now >= state.notBefore && (!usable || age >= usable.maxAgeMs - RENEW_BEFORE_MS)) state.opening = this.open(mq, state);
+    return usable;
+  }
+
+  /** Closes every channel; later sends go over HTTP (the producer is shutting down). */
+  closeAll(): void {
+    for (const state of this.queues.values()) if (state.current) state.current.close();
+    this.queues.clear();
+  }
+
+  shutdown(): void {
+    this.shut = true;
+    this.closeAll();
+  }
+
+  /** Stops using `channel`; it closes once its frames are answered. */
+  private retire(state: QueueChannels, channel: SendChannel): void {
+    if (state.current === channel) delete state.current;
+    if (channel.inFlight === 0) return channel.close();
+    const timer = setTimeout(() => channel.close(), channel.maxAgeMs + 5_000);
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  private async open(mq: MessageQueue, state: QueueChannels): Promise<void> {
+    try {
+      this.opener ??= defaultOpener(this.transport.fetch);
+      const opener = await this.opener;
+      if (!opener) {
+        state.notBefore = Infinity; // this runtime cannot open channels
+        return;
+      }
+      const path = `/brokers/${pathSegment(mq.brokerName)}/topics/${pathSegment(mq.topic)}/queues/${mq.queueId}/${SEND_CHANNEL_SEGMENT}`;
+      const { url, headers } = await this.transport.signedUpgrade(path);
+      const channel = new SendChannel(this.now(), 0);
+      let hello!: (maxAgeMs: number) => void;
+      const helloed = new Promise<number>((resolve) => (hello = resolve));
+      const socket = await opener(url, headers, {
+        message: (text) => {
+          let answer: ChannelAnswer;
+          try {
+            answer = JSON.parse(text) as ChannelAnswer;
+          } catch {
+            return;
+          }
+          if ("hello" in answer) hello(answer.hello.maxAgeMs);
+          else channel.onAnswer(answer);
+        },
+        close: (code, reason) => {
+          channel.onClose(code, reason);
+          hello(0);
+        },
+      });
+      channel.attach(socket);
+      const helloTimer = setTimeout(() => hello(0), HELLO_TIMEOUT_MS);
+      const maxAgeMs = await helloed;
+      clearTimeout(helloTimer);
+      if (this.shut || maxAgeMs < MIN_USEFUL_AGE_MS) {
+        channel.close();
+        if (!this.shut) state.notBefore = this.now() + RETRY_OPEN_AFTER_MS;
+        return;
+      }
+      channel.maxAgeMs = maxAgeMs;
+      const previous = state.current;
+      state.current = channel;
+      if (previous) this.retire(state, previous);
+    } catch {
+      state.notBefore = this.now() + RETRY_OPEN_AFTER_MS;
+    } finally {
+      delete state.opening;
+    }
+  }
+}
