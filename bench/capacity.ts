@@ -20,7 +20,7 @@ import { Admin, Producer } from "../client/index.js";
 import { drainBacklog } from "./consume.js";
 import { IsolateProfiler, type CpuSplit } from "./cpu-profile.js";
 import { progressBar, runLoad } from "./load.js";
-import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 import { processCpuMs } from "./process-cpu.js";
 import { readQueuesOf } from "./topic-queues.js";
 import { body1k } from "./backlog.js";
@@ -71,7 +71,7 @@ export async function capacity(
       await producer.start();
       await Promise.all(Array.from({ length: 64 }, () => producer.send({ topic, body: body1k })));
       const batch = Array.from({ length: s.batch }, () => ({ topic, body: body1k }));
-      const finish = await startMeter(endpoint, count, 0);
+      const finish = await startMeter(endpoint, producerRequests(count, producer), 0);
       const cpuBefore = processCpuMs(serverPid);
       const { value: result, cpu } = await profiler.profile(() =>
         runLoad(

@@ -88,7 +88,7 @@ export interface ScenarioCost extends PerMessage {
  */
 export async function startMeter(
   endpoint: string,
-  workerRequests: { requests: number },
+  workerRequests: { readonly requests: number },
   settleMs = 500,
 ): Promise<(messages: number) => Promise<ScenarioCost | null>> {
   const before = await readMeter(endpoint);
@@ -108,5 +108,18 @@ export async function startMeter(
     const queueRequests = (after.requestsByClass["QueueDO"] ?? 0) - (before.requestsByClass["QueueDO"] ?? 0);
     const masterQueueRequests = (queueRequests - (after.replicateCalls - before.replicateCalls)) / messages;
     return { ...per, messages, queueRows, masterQueueRequests, dollarsPerMillion: costPerMillion(per).total };
+  };
+}
+
+/**
+ * The Worker requests a producer's scenario makes: its HTTP requests (`count`) and the upgrade
+ * request of every send channel it opened (a WebSocket upgrade is a Worker request; the frames
+ * after it are the queue object's WebSocket messages, metered on the server at 20:1).
+ */
+export function producerRequests(count: { requests: number }, producer: { sendChannelStats: { opened: number } }): { readonly requests: number } {
+  return {
+    get requests() {
+      return count.requests + producer.sendChannelStats.opened;
+    },
   };
 }

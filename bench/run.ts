@@ -40,7 +40,7 @@ import { targetReport, targetScenarios } from "./targets.js";
 import { scaling } from "./scaling.js";
 import { withProcess } from "./process-cpu.js";
 import { capacity } from "./capacity.js";
-import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 import { body1k } from "./backlog.js";
 
 const { values } = parseArgs({
@@ -184,7 +184,11 @@ const results: LoadResult[] = [];
 /** What each metered scenario cost per message (the server's meters; bench/meter.ts). */
 const billed = new Map<string, ScenarioCost>();
 /** Runs a scenario; with `meterOn` (its server and its clients' request count) its cost per message too. */
-async function scenario(name: string, op: () => Promise<number | void>, meterOn?: { endpoint: string; count: { requests: number } }): Promise<LoadResult> {
+async function scenario(
+  name: string,
+  op: () => Promise<number | void>,
+  meterOn?: { endpoint: string; count: { readonly requests: number } },
+): Promise<LoadResult> {
   const finish = meterOn ? await startMeter(meterOn.endpoint, meterOn.count) : undefined;
   const r = await runLoad(name, load, op, progressBar(name));
   results.push(r);
@@ -248,7 +252,6 @@ try {
 
   const admin = new Admin({ endpoint: server.url, credentials: null });
   const counted = countingFetch();
-  const onServer = { endpoint: server.url, count: counted.count };
   const producer = new Producer({
     endpoint: server.url,
     credentials: null,
@@ -257,6 +260,7 @@ try {
     maxInflightSends: concurrency,
     fetch: counted.fetch,
   });
+  const onServer = { endpoint: server.url, count: producerRequests(counted.count, producer) };
   await producer.start();
   /**
    * Rows written per stored message over every queue of a topic (a cost figure), on the
@@ -371,7 +375,7 @@ try {
   // Async: one caller keeps up to 256 callback-form sends outstanding (the in-flight cap).
   const asyncTopic = await newTopic("BenchAsync", 4);
   const asyncName = `flaremq: async send 1 KiB, ${concurrency} in flight`;
-  const finishAsync = await startMeter(server.url, counted.count);
+  const finishAsync = await startMeter(server.url, onServer.count);
   const asyncSend = await runAsyncLoad(
     asyncName,
     durationMs,

@@ -11,7 +11,7 @@
  */
 import { Admin, Producer } from "../client/index.js";
 import { progressBar, runLoad } from "./load.js";
-import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 import { processCpuMs } from "./process-cpu.js";
 import { body1k } from "./backlog.js";
 
@@ -53,7 +53,7 @@ export async function scaling(endpoint: string, serverPid: number | null, durati
       const concurrency = perQueue * queues;
       const name = `${queues} queue${queues === 1 ? "" : "s"}: ${label}`;
       const batch = Array.from({ length: 32 }, () => ({ topic, body: body1k }));
-      const finish = await startMeter(endpoint, count, 0);
+      const finish = await startMeter(endpoint, producerRequests(count, producer), 0);
       const cpuBefore = processCpuMs(serverPid);
       const clientBefore = process.cpuUsage();
       const result = await runLoad(

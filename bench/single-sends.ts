@@ -9,7 +9,7 @@
  */
 import { Admin, Producer, type MessageQueue, type ProducerOptions } from "../client/index.js";
 import { progressBar, runLoad, type LoadResult } from "./load.js";
-import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 import { body1k } from "./backlog.js";
 
 export interface SingleSendRow {
@@ -31,6 +31,8 @@ export interface SingleSends {
   rawInsert: LoadResult;
   batch: SingleSendRow;
   sequential: SingleSendRow;
+  /** The same over HTTP (sendChannels: false). */
+  sequentialHttp: SingleSendRow;
   sequentialOff: SingleSendRow;
   inFlight: SingleSendRow;
   inFlightOff: SingleSendRow;
@@ -82,10 +84,11 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
     await producer.start();
     await Promise.all(Array.from({ length: 32 }, () => producer.send({ topic, body: body1k })));
     const before = await rowsWritten(admin, topic);
-    count.requests = 0;
-    const finish = await startMeter(endpoint, count, 0);
+    const counted = producerRequests(count, producer);
+    const requestsBefore = counted.requests;
+    const finish = await startMeter(endpoint, counted, 0);
     const result = await runLoad(name, { durationMs, concurrency }, () => op(producer, topic), progressBar(name));
-    const requests = count.requests;
+    const requests = counted.requests - requestsBefore;
     await producer.shutdown();
     const cost = await finish(result.items);
     const after = await rowsWritten(admin, topic);
@@ -131,6 +134,7 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
   });
   const single = (p: Producer, topic: string) => p.send({ topic, body: body1k }).then(() => undefined);
   const sequential = await measure("single send 1 KiB, sequential, each awaited", 1, {}, single);
+  const sequentialHttp = await measure("single send 1 KiB, sequential, over HTTP (sendChannels false)", 1, { sendChannels: false }, single);
   const sequentialOff = await measure("single send 1 KiB, sequential, autoBatch off", 1, { autoBatch: false }, single);
   const inFlight = await measure("256 single sends 1 KiB in flight", 256, {}, single);
   const inFlightOff = await measure("256 single sends 1 KiB in flight, autoBatch off", 256, { autoBatch: false }, single);
@@ -150,9 +154,10 @@ export async function singleSends(endpoint: string, baselineUrl: string, duratio
   }
   lines.push(
     "",
-    `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×); autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×; ` +
-      `the floor, one raw insert through a Worker and an object: p50 ${fmt(rawInsert.p50Ms, 2)} ms = ${fmt(rawInsert.p50Ms / noop.p50Ms, 2)}×, so flaremq's send is ${fmt(sequential.result.p50Ms / rawInsert.p50Ms, 2)}× the floor`,
+    `sequential single send: p50 ${fmt(sequential.result.p50Ms, 2)} ms = ${fmt(sequential.result.p50Ms / noop.p50Ms, 2)}× the no-op Worker round trip (${fmt(noop.p50Ms, 2)} ms; target ≤ 1.5×), over send channels; ` +
+      `over HTTP (sendChannels false): ${fmt(sequentialHttp.result.p50Ms / noop.p50Ms, 2)}×; autoBatch off: ${fmt(sequentialOff.result.p50Ms / noop.p50Ms, 2)}×; ` +
+      `the floor of a send over HTTP, one raw insert through a Worker and an object: p50 ${fmt(rawInsert.p50Ms, 2)} ms = ${fmt(rawInsert.p50Ms / noop.p50Ms, 2)}×, so flaremq's send over HTTP is ${fmt(sequentialHttp.result.p50Ms / rawInsert.p50Ms, 2)}× that floor`,
     `256 single sends in flight: ${fmt(inFlight.rate)} msg/s = ${fmt(inFlight.rate / batch.rate, 2)}× the batch-32 rate (target ≥ 0.9×), ${fmt(inFlight.rate / inFlightOff.rate, 1)}× autoBatch off (${fmt(inFlightOff.rate)} msg/s), ${fmt(inFlight.requestsPerMessage, 3)} requests and ${fmt(inFlight.rowsPerMessage, 3)} master rows per message`,
   );
-  return { results, lines, noop, rawInsert, batch, sequential, sequentialOff, inFlight, inFlightOff };
+  return { results, lines, noop, rawInsert, batch, sequential, sequentialHttp, sequentialOff, inFlight, inFlightOff };
 }

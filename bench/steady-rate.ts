@@ -10,7 +10,7 @@
  */
 import { Admin, Producer, PushConsumer, concurrently } from "../client/index.js";
 import { percentile, sendAtRate } from "./consume.js";
-import { countingFetch, startMeter, type ScenarioCost } from "./meter.js";
+import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 
 export interface SteadyRateResult {
   name: string;
@@ -75,7 +75,7 @@ export async function steadyRate(
   while (latencies.length < 1) await new Promise((r) => setTimeout(r, 20));
   latencies.length = 0;
 
-  const finish = await startMeter(endpoint, count);
+  const finish = await startMeter(endpoint, producerRequests(count, producer));
   const { count: sent, started } = await sendAtRate(producer, topic, ratePerSec, durationMs);
   const deadline = performance.now() + DRAIN_GRACE_MS;
   while (latencies.length < sent && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));

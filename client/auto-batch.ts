@@ -77,6 +77,8 @@ interface QueueShare {
   /** Positions of its sends in the request. */
   positions: number[];
   messages: MessageIn[];
+  /** The latest deadline of its sends. */
+  deadline: number;
 }
 
 function outcomeOf(item: MultiSendItem | undefined): SendOutcome {
@@ -92,7 +94,7 @@ const CHANNEL_BODY_BYTES = MAX_CHANNEL_FRAME_BYTES - 128 * 1024;
  * (no channel usable now, a message the channel does not carry, or the channel expired before
  * storing anything).
  */
-async function overChannel(channels: SendChannels, share: QueueShare): Promise<SendOutcome[] | undefined> {
+async function overChannel(channels: SendChannels, share: QueueShare, now: () => number): Promise<SendOutcome[] | undefined> {
   const channel = channels.channelFor(share.mq);
   if (!channel) return undefined;
   const messages: ChannelMessage[] = [];
@@ -105,7 +107,7 @@ async function overChannel(channels: SendChannels, share: QueueShare): Promise<S
   }
   if (bytes > CHANNEL_BODY_BYTES) return undefined;
   try {
-    const items = await channel.send(messages);
+    const items = await channel.send(messages, Math.max(1, share.deadline - now()));
     return messages.map((_, i) => outcomeOf(items[i]));
   } catch (e) {
     const error = e instanceof MQError ? e : new MQError("NETWORK_ERROR", String(e));
@@ -127,18 +129,19 @@ export function multiSendRequest(transport: Transport, now: () => number = Date.
       const key = `${s.mq.brokerName}\u0000${s.mq.queueId}`;
       let share = shareOf.get(key);
       if (!share) {
-        share = { mq: s.mq, positions: [], messages: [] };
+        share = { mq: s.mq, positions: [], messages: [], deadline: s.deadline };
         shareOf.set(key, share);
         shares.push(share);
       }
       share.positions.push(i);
       share.messages.push(s.message);
+      share.deadline = Math.max(share.deadline, s.deadline);
     });
     const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);
     const overHttp: QueueShare[] = [];
     await Promise.all(
       shares.map(async (share) => {
-        const answered = channels ? await overChannel(channels, share) : undefined;
+        const answered = channels ? await overChannel(channels, share, now) : undefined;
         if (!answered) return void overHttp.push(share);
         share.positions.forEach((p, i) => (outcomes[p] = answered[i]!));
       }),

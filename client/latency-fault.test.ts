@@ -73,6 +73,7 @@ describe("Producer with sendLatencyFaultEnable", () => {
       group: "pg",
       fetch,
       credentials: null,
+      sendChannels: false,
       sendLatencyFaultEnable: true,
       latencyFault: { now: () => now },
     });
@@ -89,7 +90,7 @@ describe("Producer with sendLatencyFaultEnable", () => {
 
   it("keeps plain round-robin when disabled (RocketMQ's default)", async () => {
     const { fetch, sends } = deployment(new Set(["broker-a"]));
-    const producer = new Producer({ endpoint: "http://flaremq.test", group: "pg", fetch, credentials: null });
+    const producer = new Producer({ endpoint: "http://flaremq.test", group: "pg", fetch, credentials: null, sendChannels: false });
     await producer.start();
     for (let i = 0; i < 6; i++) await producer.send({ topic: "T", body: "x" });
     // Each send that lands on broker-a first fails there and retries on broker-b.

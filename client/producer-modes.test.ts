@@ -194,7 +194,7 @@ describe("callback-form send", () => {
 
   it("rejects (and calls no callback) when the producer is not started", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
-    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG", sendChannels: false });
     const rec = recordingCallback();
     expect(await codeOf(producer.send({ topic: "T", body: "x" }, rec.callback))).toBe("BAD_REQUEST");
     await vi.advanceTimersByTimeAsync(10);
@@ -436,7 +436,7 @@ describe("sendOneway", () => {
 
   it("is refused before start() with BAD_REQUEST", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
-    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG", sendChannels: false });
     expect(await codeOf(producer.sendOneway({ topic: "T", body: "x" }))).toBe("BAD_REQUEST");
     expect(cluster.posts.length).toBe(0);
   });

@@ -74,7 +74,7 @@ afterEach(() => {
 describe("Producer lifecycle and validation", () => {
   it("refuses to send before start() with BAD_REQUEST and no network call", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
-    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG", sendChannels: false });
     expect(await codeOf(producer.send({ topic: "T", body: "x" }))).toBe("BAD_REQUEST");
     expect(cluster.routeGets.length + cluster.posts.length).toBe(0);
   });
@@ -192,7 +192,7 @@ describe("Producer.send", () => {
 
   it("round-robins from a random start position and still covers every queue evenly", async () => {
     const cluster = fakeCluster({ T: TWO_BROKERS });
-    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG" });
+    const producer = new Producer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: "PG", sendChannels: false });
     await producer.start();
     for (let i = 0; i < 24; i++) await producer.send({ topic: "T", body: `m${i}` });
     const order = ["broker-a:0", "broker-a:1", "broker-a:2", "broker-a:3", "broker-b:0", "broker-b:1", "broker-b:2", "broker-b:3"];

@@ -23,7 +23,7 @@ import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBa
 import { checkBatch, checkBodySize } from "./batch.js";
 import { ProduceAccumulator } from "./produce-accumulator.js";
 import { StickyQueues } from "./sticky-queue.js";
-import { SendChannels } from "./send-channel.js";
+import { SendChannels, type SendChannelStats } from "./send-channel.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
@@ -175,6 +175,11 @@ export class Producer {
   get autoBatchStats(): { requests: number; messages: number; waiting: number } {
     const acc = this.accumulator;
     return acc ? { ...acc.stats, waiting: acc.waitingCount } : { requests: 0, messages: 0, waiting: 0 };
+  }
+
+  /** Send channels opened (each one upgrade request) and frames sent over them (sendChannels). */
+  get sendChannelStats(): SendChannelStats {
+    return { ...(this.channels?.stats ?? { opened: 0, frames: 0 }) };
   }
 
   /** Sends still holding an in-flight slot, and the most held at once. */

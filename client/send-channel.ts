@@ -21,7 +21,15 @@ import { pathSegment, type FetchLike, type Transport } from "./transport.js";
 export interface ChannelSocket {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
+  /** Open for sending (not closing or closed). */
+  readonly readyState: number;
 }
+
+/** The longest delay a timer takes (2^31 - 1 ms). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** WebSocket's readyState when open, in every runtime. */
+const OPEN = 1;
 
 export interface ChannelSocketEvents {
   message(text: string): void;
@@ -41,6 +49,7 @@ interface NodeWebSocket {
   send(data: Uint8Array): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
+  readonly readyState: number;
 }
 type NodeWebSocketClass = new (url: string, options: { headers: Record<string, string>; perMessageDeflate: boolean }) => NodeWebSocket;
 
@@ -83,12 +92,12 @@ async function nodeOpener(): Promise<ChannelOpener | undefined> {
 function fetchOpener(fetchImpl: FetchLike): ChannelOpener {
   return async (url, headers, events) => {
     const res = await fetchImpl(url, { headers: { ...headers, Upgrade: "websocket" } });
-    const ws = (res as Response & { webSocket?: WebSocket | null }).webSocket;
+    const ws = (res as Response & { webSocket?: (WebSocket & { accept(): void }) | null }).webSocket;
     if (res.status !== 101 || !ws) {
       await res.body?.cancel();
       throw new MQError("SERVICE_UNAVAILABLE", `the send channel upgrade was refused: HTTP ${res.status}`);
     }
-    (ws as WebSocket & { accept(): void }).accept();
+    ws.accept();
     ws.addEventListener("message", (e) => {
       if (typeof e.data === "string") events.message(e.data);
     });
@@ -108,21 +117,31 @@ export async function defaultOpener(fetchImpl: FetchLike): Promise<ChannelOpener
   return undefined;
 }
 
+/** Channels a producer opened (each an upgrade request) and frames it sent over them. */
+export interface SendChannelStats {
+  opened: number;
+  frames: number;
+}
+
 /** One open channel to one queue. */
 export class SendChannel {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(items: MultiSendItem[]): void; reject(e: MQError): void }>();
+  private readonly pending = new Map<number, { resolve(items: MultiSendItem[]): void; reject(e: MQError): void; timer: ReturnType<typeof setTimeout> }>();
   private closed = false;
+  /** The object said it takes no more frames: closed by this side once the frames sent are answered. */
+  private ending = false;
   private socket: ChannelSocket | undefined;
 
   /** When it was opened, by this client's clock, and how long the server answers it. */
   constructor(
     readonly openedAt: number,
     public maxAgeMs: number,
+    private readonly stats: SendChannelStats = { opened: 0, frames: 0 },
   ) {}
 
+  /** Takes no more frames. */
   get isClosed(): boolean {
-    return this.closed;
+    return this.closed || this.ending || this.socket?.readyState !== OPEN;
   }
 
   get inFlight(): number {
@@ -133,16 +152,30 @@ export class SendChannel {
     this.socket = socket;
   }
 
-  /** Sends one frame; resolves with one item per message, or rejects with the frame's refusal. */
-  send(messages: readonly ChannelMessage[]): Promise<MultiSendItem[]> {
-    if (this.closed || !this.socket) return Promise.reject(new MQError("CHANNEL_EXPIRED", "the send channel is closed"));
+  /**
+   * Sends one frame; resolves with one item per message, or rejects with the frame's refusal
+   * (CHANNEL_EXPIRED: nothing of it was stored), NETWORK_ERROR when the socket closed before the
+   * answer, TIMEOUT after `timeoutMs`.
+   */
+  send(messages: readonly ChannelMessage[], timeoutMs: number): Promise<MultiSendItem[]> {
+    if (this.isClosed) return Promise.reject(new MQError("CHANNEL_EXPIRED", "the send channel has ended"));
     const id = this.nextId++;
     const frame = encodeChannelFrame(id, messages);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = setTimeout(
+        () => {
+          this.pending.delete(id);
+          reject(new MQError("TIMEOUT", `no answer on the send channel within ${timeoutMs} ms`));
+          this.close(); // an object that does not answer in time is not sent more
+        },
+        Math.min(timeoutMs, MAX_TIMER_MS),
+      );
+      this.pending.set(id, { resolve, reject, timer });
       try {
         this.socket!.send(frame);
+        this.stats.frames++;
       } catch (e) {
+        clearTimeout(timer);
         this.pending.delete(id);
         reject(new MQError("CHANNEL_EXPIRED", `the send channel could not send: ${(e as Error).message}`));
       }
@@ -152,12 +185,19 @@ export class SendChannel {
   /** An answer from the object. */
   onAnswer(answer: ChannelAnswer): void {
     if ("hello" in answer) return;
-    const waiter = this.pending.get(answer.id);
-    if (!waiter) return;
-    this.pending.delete(answer.id);
-    if ("results" in answer) waiter.resolve(answer.results);
-    else waiter.reject(new MQError(isErrorCode(answer.code) ? answer.code : "INTERNAL_ERROR", answer.message));
-    if ("code" in answer && answer.code === "CHANNEL_EXPIRED") this.closed = true;
+    if ("closing" in answer) {
+      this.ending = true;
+    } else {
+      const waiter = this.pending.get(answer.id);
+      if (waiter) {
+        this.pending.delete(answer.id);
+        clearTimeout(waiter.timer);
+        if ("results" in answer) waiter.resolve(answer.results);
+        else waiter.reject(new MQError(isErrorCode(answer.code) ? answer.code : "INTERNAL_ERROR", answer.message));
+      }
+      if ("code" in answer && answer.code === "CHANNEL_EXPIRED") this.ending = true;
+    }
+    if (this.ending && this.pending.size === 0) this.close();
   }
 
   /**
@@ -166,10 +206,14 @@ export class SendChannel {
    */
   onClose(code: number, reason: string): void {
     this.closed = true;
-    for (const waiter of this.pending.values()) waiter.reject(new MQError("NETWORK_ERROR", `the send channel closed (${code} ${reason}) before answering`));
+    for (const waiter of this.pending.values()) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new MQError("NETWORK_ERROR", `the send channel closed (${code} ${reason}) before answering`));
+    }
     this.pending.clear();
   }
 
+  /** Closes the socket; frames still unanswered fail when it has closed (onClose). */
   close(): void {
     this.closed = true;
     try {
@@ -202,6 +246,7 @@ export class SendChannels {
   private readonly queues = new Map<string, QueueChannels>();
   private opener: Promise<ChannelOpener | undefined> | undefined;
   private shut = false;
+  readonly stats: SendChannelStats = { opened: 0, frames: 0 };
 
   constructor(
     private readonly transport: Transport,
@@ -229,7 +274,8 @@ export class SendChannels {
     const age = current ? now - current.openedAt : Infinity;
     if (current && (current.isClosed || age >= current.maxAgeMs - USE_MARGIN_MS)) this.retire(state, current);
     const usable = state.current;
-    if (!state.opening && now >= state.notBefore && (!usable || age >= usable.maxAgeMs - RENEW_BEFORE_MS)) state.opening = this.open(mq, state);
+    const renewAt = usable ? Math.max(usable.maxAgeMs - RENEW_BEFORE_MS, usable.maxAgeMs / 2) : 0;
+    if (!state.opening && now >= state.notBefore && (!usable || age >= renewAt)) state.opening = this.open(mq, state);
     return usable;
   }
 
@@ -262,7 +308,8 @@ export class SendChannels {
       }
       const path = `/brokers/${pathSegment(mq.brokerName)}/topics/${pathSegment(mq.topic)}/queues/${mq.queueId}/${SEND_CHANNEL_SEGMENT}`;
       const { url, headers } = await this.transport.signedUpgrade(path);
-      const channel = new SendChannel(this.now(), 0);
+      const channel = new SendChannel(this.now(), 0, this.stats);
+      this.stats.opened++;
       let hello!: (maxAgeMs: number) => void;
       const helloed = new Promise<number>((resolve) => (hello = resolve));
       const socket = await opener(url, headers, {

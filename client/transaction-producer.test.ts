@@ -184,6 +184,7 @@ async function startedProducer(fetch: FetchLike, listener: TransactionListener, 
     fetch,
     group: GROUP,
     transactionListener: listener,
+    sendChannels: false,
     checkPollWaitMs: 40,
     checkPollRetryDelayMs: 20,
     ...extra,
@@ -336,7 +337,13 @@ describe("TransactionProducer.sendMessageInTransaction", () => {
   it("refuses before start() with BAD_REQUEST", async () => {
     const cluster = fakeDeployment();
     const rec = recordingListener(() => "COMMIT_MESSAGE");
-    const producer = new TransactionProducer({ endpoint: "http://mq.test", fetch: cluster.fetch, group: GROUP, transactionListener: rec.listener });
+    const producer = new TransactionProducer({
+      endpoint: "http://mq.test",
+      fetch: cluster.fetch,
+      group: GROUP,
+      transactionListener: rec.listener,
+      sendChannels: false,
+    });
     expect(await codeOf(producer.sendMessageInTransaction({ topic: "T", body: "x" }))).toBe("BAD_REQUEST");
     expect(cluster.sends.length + cluster.polls.length).toBe(0);
   });

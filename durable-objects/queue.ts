@@ -66,6 +66,9 @@ export interface QueueMetrics {
   maxOffset: number;
   storageBytes: number;
   parkedWaiters: number;
+  /** Send channels open now, and the messages they stored by SendStatus since the object started. */
+  sendChannels: number;
+  channelSends: Record<string, number>;
   delayedMessages: number;
   halfMessagesPending: number;
   /** Consumer offset per group (a POP group's cursor, with its messages in flight). */
@@ -524,6 +527,8 @@ export class QueueDO extends DurableObject<Env> {
       maxOffset: this.log.maxOffset,
       storageBytes: this.ctx.storage.sql.databaseSize,
       parkedWaiters: this.waiters.size,
+      sendChannels: this.channels.size,
+      channelSends: { ...this.channels.sendsByStatus },
       delayedMessages: count("SELECT COUNT(*) AS n FROM delayed"),
       halfMessagesPending: count("SELECT COUNT(*) AS n FROM half WHERE state = 'PENDING'"),
       groups: [...offsets, ...pops],

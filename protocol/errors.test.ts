@@ -2,7 +2,17 @@ import { describe, expect, it } from "vitest";
 import { ErrorCodes, errorFromBody, isErrorCode, isMQError, MQError, type ErrorCode } from "./errors.js";
 
 const ALL_CODES = Object.keys(ErrorCodes) as ErrorCode[];
-const RETRIABLE: ErrorCode[] = ["INTERNAL_ERROR", "SERVICE_UNAVAILABLE", "TIMEOUT", "NETWORK_ERROR", "TOO_MANY_WAITERS", "RATE_LIMITED", "REQUEST_STALE"];
+const RETRIABLE: ErrorCode[] = [
+  "INTERNAL_ERROR",
+  "SERVICE_UNAVAILABLE",
+  "TIMEOUT",
+  "NETWORK_ERROR",
+  "TOO_MANY_WAITERS",
+  "RATE_LIMITED",
+  "REQUEST_STALE",
+  "TOO_MANY_CHANNELS",
+  "CHANNEL_EXPIRED",
+];
 
 describe("MQError", () => {
   it.each(ALL_CODES)("%s carries its status and retriable flag", (code) => {

@@ -10,9 +10,12 @@
  * `{ id, messages }` with each body's byte length, then the raw bodies. The object answers in
  * text: first a hello with the channel's age limit, then one answer per frame, `{ id, results }`
  * (one MultiSendItem per message, as the HTTP multi-send) or `{ id, code, message }` when the
- * whole frame is refused (nothing of it stored). A channel lives at most `maxAgeMs` (the
- * deployment's route cache time): the rights and routes the upgrade checked are never older
- * than an HTTP send's cached ones, and a route change closes the channels it touches at once.
+ * whole frame is refused (nothing of it stored). A channel takes frames for at most `maxAgeMs`
+ * (the deployment's route cache time), so the rights and routes the upgrade checked are never
+ * older than an HTTP send's cached ones; a route change ends the channels it touches at once.
+ * An ended channel says `{ closing }` and refuses later frames with CHANNEL_EXPIRED, storing
+ * nothing of them; the producer closes it once its frames are answered (the object never
+ * closes a channel that may have frames on the way, so no frame goes unanswered).
  */
 import { z } from "zod";
 import type { ErrorCode } from "./errors.js";
@@ -47,7 +50,12 @@ export type ChannelFrame = z.infer<typeof ChannelFrameSchema>;
 export type ChannelMessage = ChannelFrame["messages"][number];
 
 /** What the object sends: the hello once, then an answer per frame. */
-export type ChannelAnswer = { hello: { maxAgeMs: number } } | { id: number; results: MultiSendItem[] } | { id: number; code: ErrorCode; message: string };
+export type ChannelAnswer =
+  | { hello: { maxAgeMs: number } }
+  /** The channel takes no more frames (its age is up, or the topic's route changed): open a new one, then close this once its frames are answered. */
+  | { closing: { code: ErrorCode; message: string } }
+  | { id: number; results: MultiSendItem[] }
+  | { id: number; code: ErrorCode; message: string };
 
 /** The frame carrying `messages` (their bodies already as bytes). */
 export function encodeChannelFrame(id: number, messages: readonly ChannelMessage[]): Uint8Array<ArrayBuffer> {

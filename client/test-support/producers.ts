@@ -7,7 +7,8 @@ import type { FetchLike } from "../transport.js";
 /** A started producer whose round-robin starts at the first queue (Math.random() = 0). */
 export async function startedProducer(fetch: FetchLike, extra: Partial<ProducerOptions> = {}): Promise<Producer> {
   const spy = vi.spyOn(Math, "random").mockReturnValue(0);
-  const producer = new Producer({ endpoint: "http://mq.test", fetch, group: "PG", ...extra });
+  // Fake deployments speak HTTP only: send channels (client/send-channel.ts) have their own tests.
+  const producer = new Producer({ endpoint: "http://mq.test", fetch, group: "PG", sendChannels: false, ...extra });
   spy.mockRestore();
   await producer.start();
   return producer;

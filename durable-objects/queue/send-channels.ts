@@ -7,9 +7,11 @@
  * The Worker authorized the upgrade (PUB on the topic), resolved the queue and names both in a
  * header only it can set (a client reaches the object only through the Worker), so a frame
  * carries messages and nothing that says where they go. A channel answers frames for at most
- * its `maxAgeMs`; after that, and after a route change (closeAll), a frame is refused whole with
- * CHANNEL_EXPIRED and the producer opens a new channel, whose upgrade checks rights and route
- * again. The cap on channels is shared between accounts as the parked pulls' cap is.
+ * its `maxAgeMs`; after that, and after a route change (closeAll), it is told it is closing and
+ * every later frame is refused whole with CHANNEL_EXPIRED, so the producer opens a new channel,
+ * whose upgrade checks rights and route again. The producer closes the old one once its frames
+ * are answered: a frame never meets a socket the object closed under it. The cap on channels is
+ * shared between accounts as the parked pulls' cap is.
  */
 import { bodiesTooLarge } from "../../protocol/size-refusals.js";
 import { decodeFramed } from "../../protocol/framed-messages.js";
@@ -41,13 +43,18 @@ export interface SendChannelGrant {
 interface Attachment extends SendChannelGrant {
   /** When the object accepted it: its age, and which of an account's channels is the oldest. */
   openedAt: number;
+  /** Told it takes no more frames (its age ran out, or the route changed). */
+  closing?: true;
 }
+
+/** An ended channel its producer has not closed is closed by the object this long after its age ran out (only when the cap is reached). */
+const STALE_AFTER_MS = 60_000;
 
 /** Every channel socket carries this tag; parked pulls carry another. */
 const TAG = "send";
 
 /** Close codes (application range): the channel's time is up, or the cap made room. */
-const CLOSE_EXPIRED = 4410;
+const CLOSE_STALE = 4410;
 const CLOSE_RELEASED = 4429;
 const CLOSE_MALFORMED = 1007;
 
@@ -83,6 +90,8 @@ function refusal(e: unknown): { ok: false; code: ErrorCode; message: string } {
 export class SendChannels {
   /** Frames answered since the object started, for the bench's cost meter (stats()). */
   framesReceived = 0;
+  /** Messages stored over channels since the object started, by SendStatus (GET /metrics). */
+  readonly sendsByStatus: Record<string, number> = {};
 
   constructor(private readonly deps: SendChannelsDeps) {}
 
@@ -91,8 +100,9 @@ export class SendChannels {
     return this.deps.ctx.getTags(ws).includes(TAG);
   }
 
+  /** Channels that take frames now. */
   get size(): number {
-    return this.open().length;
+    return this.live().length;
   }
 
   /** Answers the Worker's forwarded upgrade: the channel, or a coded refusal. */
@@ -129,9 +139,10 @@ export class SendChannels {
     const frame = parsed.data;
     const grant = ws.deserializeAttachment() as Attachment;
     const now = this.deps.now();
-    if (now - grant.openedAt > grant.maxAgeMs) {
-      answer(ws, { id, code: "CHANNEL_EXPIRED", message: `the channel is older than ${grant.maxAgeMs} ms; open a new one` });
-      return close(ws, CLOSE_EXPIRED, "expired");
+    if (grant.closing || now - grant.openedAt > grant.maxAgeMs) {
+      const message = grant.closing ? "the channel has ended; open a new one" : `the channel is older than ${grant.maxAgeMs} ms; open a new one`;
+      if (!grant.closing) this.endChannel(ws, grant, message);
+      return answer(ws, { id, code: "CHANNEL_EXPIRED", message });
     }
     const total = frame.messages.reduce((n, m) => n + m.body.byteLength, 0);
     if (total > Limits.maxBatchBodyBytes) {
@@ -158,26 +169,53 @@ export class SendChannels {
       if (!("body" in p)) return p;
       const outcome = outcomes[next++]!;
       if (!outcome.ok) return { ok: false, code: outcome.code, message: outcome.message };
-      return { ok: true, result: sendResult(grant.mq, [p], outcome.queueOffset, outcome.sendStatus ?? "SEND_OK") };
+      const status = outcome.sendStatus ?? "SEND_OK";
+      this.sendsByStatus[status] = (this.sendsByStatus[status] ?? 0) + 1;
+      return { ok: true, result: sendResult(grant.mq, [p], outcome.queueOffset, status) };
     });
     answer(ws, { id, results });
   }
 
-  /** Closes every channel: the topic's route changed, so the next frames go through a new upgrade. */
+  /** Ends every channel: the topic's route changed, so the next frames go through a new upgrade. */
   closeAll(): number {
-    const open = this.open();
-    for (const ws of open) close(ws, CLOSE_EXPIRED, "the route changed");
-    return open.length;
+    let ended = 0;
+    for (const ws of this.open()) {
+      const grant = ws.deserializeAttachment() as Attachment;
+      if (grant.closing) continue;
+      this.endChannel(ws, grant, "the topic's route changed; open a new channel");
+      ended++;
+    }
+    return ended;
+  }
+
+  /** Marks the channel as taking no more frames and tells its producer, who closes it. */
+  private endChannel(ws: WebSocket, grant: Attachment, message: string): void {
+    ws.serializeAttachment({ ...grant, closing: true } satisfies Attachment);
+    answer(ws, { closing: { code: "CHANNEL_EXPIRED", message } });
   }
 
   private open(): WebSocket[] {
     return this.deps.ctx.getWebSockets(TAG).filter((ws) => ws.readyState === WebSocket.OPEN);
   }
 
+  /** Channels that take frames now (not ended). */
+  private live(): WebSocket[] {
+    return this.open().filter((ws) => !(ws.deserializeAttachment() as Attachment).closing);
+  }
+
   /** Room for one more of `account`'s channels: nothing to do, the busiest account's oldest let go, or a refusal. */
   private makeRoomFor(account: string): MQError | undefined {
-    const open = this.open();
-    if (open.length < (this.deps.max ?? Limits.maxSendChannelsPerQueue)) return undefined;
+    const max = this.deps.max ?? Limits.maxSendChannelsPerQueue;
+    let open = this.open();
+    if (open.length < max) return undefined;
+    // Ended channels their producers did not close (gone without a word) make room first.
+    const now = this.deps.now();
+    for (const ws of open) {
+      const a = ws.deserializeAttachment() as Attachment;
+      if (now - a.openedAt > a.maxAgeMs + STALE_AFTER_MS) close(ws, CLOSE_STALE, "stale");
+    }
+    open = this.open();
+    if (open.length < max) return undefined;
     const counts = new Map<string, number>();
     for (const ws of open) {
       const a = (ws.deserializeAttachment() as Attachment).account;

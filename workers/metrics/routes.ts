@@ -68,7 +68,12 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
       "histogram",
       "Time until the answer, per operation (time spent waiting; Workers clocks stop during CPU work).",
     )
-    .family("flaremq_messages_sent_total", "counter", "Messages this isolate stored, by SendStatus.");
+    .family("flaremq_queue_send_channels", "gauge", "Producers' send channels open to the queue.")
+    .family(
+      "flaremq_messages_sent_total",
+      "counter",
+      "Messages stored, by SendStatus: over HTTP by this isolate, plus over send channels by the queue objects since they started.",
+    );
 
   const diff = new Map<string, number>(); // "group\ntopic" -> lag
   // A group that consumes a topic lags by everything stored on the topic's queues it has not read
@@ -77,12 +82,15 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
   const queuesRead = new Map<string, Set<string>>(); // "group\ntopic" -> queues with the group's state
   const replication = new Map<string, number>(); // "broker\nbrokerId" -> lag
   const dlq = new Map<string, number>(); // group -> messages held
+  const channelSends = new Map<string, number>(); // SendStatus -> messages stored over send channels
   for (const { topic, broker, queueId, m } of figures) {
     const q = { cluster, broker, topic, queueId };
     x.sample("rocketmq_producer_offset", q, m.maxOffset)
       .sample("flaremq_queue_min_offset", q, m.minOffset)
       .sample("flaremq_queue_storage_bytes", q, m.storageBytes)
-      .sample("flaremq_queue_parked_waiters", q, m.parkedWaiters);
+      .sample("flaremq_queue_parked_waiters", q, m.parkedWaiters)
+      .sample("flaremq_queue_send_channels", q, m.sendChannels);
+    for (const [status, n] of Object.entries(m.channelSends)) channelSends.set(status, (channelSends.get(status) ?? 0) + n);
     if (m.delayedMessages > 0) x.sample("flaremq_delayed_messages", q, m.delayedMessages);
     if (m.halfMessagesPending > 0) x.sample("flaremq_half_messages_pending", q, m.halfMessagesPending);
     const queue = `${broker}\n${queueId}`;
@@ -125,6 +133,8 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
     x.sample("flaremq_http_request_duration_seconds", { operation }, s.sumSeconds, "_sum");
     x.sample("flaremq_http_request_duration_seconds", { operation }, s.count, "_count");
   }
-  for (const [status, n] of sendStats()) x.sample("flaremq_messages_sent_total", { status }, n);
+  const sent = new Map(sendStats());
+  for (const [status, n] of channelSends) sent.set(status, (sent.get(status) ?? 0) + n);
+  for (const [status, n] of sent) x.sample("flaremq_messages_sent_total", { status }, n);
   return x.text();
 }
