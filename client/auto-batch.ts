@@ -8,8 +8,8 @@ import { MQError } from "../protocol/errors.js";
 import type { MessageQueue } from "../protocol/message.js";
 import type { MultiSendItem, MultiSendResponse } from "../protocol/multi-send.js";
 import { base64ToBytes } from "../protocol/base64.js";
-import { MAX_CHANNEL_FRAME_BYTES, toChannelMessage, type ChannelMessage } from "../protocol/send-channel.js";
-import type { SendChannels } from "./send-channel.js";
+import { encodeChannelFrame, MAX_CHANNEL_FRAME_BYTES, toChannelMessage, type ChannelMessage } from "../protocol/send-channel.js";
+import type { QueueChannels } from "./queue-channels.js";
 import type { MessageIn, MultiSendRequest } from "../protocol/schemas.js";
 import type { AccumulatorLimits, PendingSend, SendOutcome } from "./produce-accumulator.js";
 import { pathSegment, type Transport } from "./transport.js";
@@ -94,7 +94,7 @@ const CHANNEL_BODY_BYTES = MAX_CHANNEL_FRAME_BYTES - 128 * 1024;
  * (no channel usable now, a message the channel does not carry, or the channel expired before
  * storing anything).
  */
-async function overChannel(channels: SendChannels, share: QueueShare, now: () => number): Promise<SendOutcome[] | undefined> {
+async function overChannel(channels: QueueChannels, share: QueueShare, now: () => number): Promise<SendOutcome[] | undefined> {
   const channel = channels.channelFor(share.mq);
   if (!channel) return undefined;
   const messages: ChannelMessage[] = [];
@@ -107,7 +107,8 @@ async function overChannel(channels: SendChannels, share: QueueShare, now: () =>
   }
   if (bytes > CHANNEL_BODY_BYTES) return undefined;
   try {
-    const items = await channel.send(messages, Math.max(1, share.deadline - now()));
+    const { reply } = channel.request((id) => encodeChannelFrame(id, messages), Math.max(1, share.deadline - now()));
+    const items = (await reply).results as MultiSendItem[];
     return messages.map((_, i) => outcomeOf(items[i]));
   } catch (e) {
     const error = e instanceof MQError ? e : new MQError("NETWORK_ERROR", String(e));
@@ -121,7 +122,7 @@ async function overChannel(channels: SendChannels, share: QueueShare, now: () =>
  * channel when it has one open (client/send-channel.ts), the rest in one multi-queue request,
  * POST /topics/:topic/messages.
  */
-export function multiSendRequest(transport: Transport, now: () => number = Date.now, channels?: SendChannels) {
+export function multiSendRequest(transport: Transport, now: () => number = Date.now, channels?: QueueChannels) {
   return async (topic: string, sends: readonly PendingSend[]): Promise<SendOutcome[]> => {
     const shares: QueueShare[] = [];
     const shareOf = new Map<string, QueueShare>();

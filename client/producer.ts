@@ -23,7 +23,8 @@ import { autoBatchLimits, awaitOwn, multiSendRequest, wireBodyBytes, type AutoBa
 import { checkBatch, checkBodySize } from "./batch.js";
 import { ProduceAccumulator } from "./produce-accumulator.js";
 import { StickyQueues } from "./sticky-queue.js";
-import { SendChannels, type SendChannelStats } from "./send-channel.js";
+import { QueueChannels, type ChannelStats } from "./queue-channels.js";
+import { SEND_CHANNEL_SEGMENT } from "../protocol/send-channel.js";
 import { KeyedSerializer, Semaphore } from "./concurrency.js";
 import { toWireMessage, type Message } from "./message.js";
 import { selectMessageQueueByHash, type MessageQueueSelector } from "./queue-selector.js";
@@ -55,7 +56,7 @@ export interface ProducerOptions extends ClientOptions, AutoBatchOptions {
   latencyFault?: LatencyFaultOptions;
   /**
    * Auto-batched sends travel over a send channel per queue (a WebSocket to the queue's object,
-   * client/send-channel.ts) once one is open, instead of an HTTP request each: in Node (with the
+   * client/queue-channels.ts) once one is open, instead of an HTTP request each: in Node (with the
    * `ws` package) and in Workers. Default true; false keeps every send on HTTP. Browsers always
    * send over HTTP (their WebSocket cannot carry the signed headers).
    */
@@ -118,7 +119,7 @@ export class Producer {
   /** Where unkeyed auto-batched sends go (autoBatchStickyQueue): sticky-queue.ts. */
   private readonly sticky: StickyQueues | undefined;
   /** Send channels of auto-batched sends (sendChannels); undefined when off. */
-  private readonly channels: SendChannels | undefined;
+  private readonly channels: QueueChannels | undefined;
   private started = false;
 
   constructor(options: ProducerOptions) {
@@ -133,7 +134,7 @@ export class Producer {
     this.inflight = new Semaphore(Math.max(1, options.maxInflightSends ?? 1000));
     this.faults = options.sendLatencyFaultEnable ? new LatencyFaultTolerance(options.latencyFault) : undefined;
     const limits = autoBatchLimits(options);
-    this.channels = limits && options.sendChannels !== false ? new SendChannels(this.transport) : undefined;
+    this.channels = limits && options.sendChannels !== false ? new QueueChannels(this.transport, SEND_CHANNEL_SEGMENT) : undefined;
     this.accumulator = limits
       ? new ProduceAccumulator(limits, {
           request: multiSendRequest(this.transport, Date.now, this.channels),
@@ -178,7 +179,7 @@ export class Producer {
   }
 
   /** Send channels opened (each one upgrade request) and frames sent over them (sendChannels). */
-  get sendChannelStats(): SendChannelStats {
+  get sendChannelStats(): ChannelStats {
     return { ...(this.channels?.stats ?? { opened: 0, frames: 0 }) };
   }
 

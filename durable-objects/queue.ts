@@ -54,7 +54,10 @@ import { migrate } from "./queue/schema.js";
 import { TransactionCheckBack } from "./queue/transaction-check.js";
 import { Transactions } from "./queue/transactions.js";
 import { closeParked, WakeSockets } from "./shared/wake-sockets.js";
-import { SEND_CHANNEL_PATH, SendChannels } from "./queue/send-channels.js";
+import { CHANNEL_PATHS, ChannelSockets } from "./queue/channel-sockets.js";
+import { SendFrames } from "./queue/send-frames.js";
+import { PullFrames } from "./queue/pull-frames.js";
+import { suggestBrokerId } from "../cluster/slave-read.js";
 import { trackActivity } from "./shared/activity.js";
 
 /** Groups one queue's metrics list at most. */
@@ -66,8 +69,9 @@ export interface QueueMetrics {
   maxOffset: number;
   storageBytes: number;
   parkedWaiters: number;
-  /** Send channels open now, and the messages they stored by SendStatus since the object started. */
+  /** Send and pull channels open now, and the messages send channels stored by SendStatus since the object started. */
   sendChannels: number;
+  pullChannels: number;
   channelSends: Record<string, number>;
   delayedMessages: number;
   halfMessagesPending: number;
@@ -116,13 +120,19 @@ export class QueueDO extends DurableObject<Env> {
   private alarms!: QueueAlarm;
   private pop!: Pop;
   private push!: PushDelivery;
-  private readonly channels: SendChannels;
+  /** Producers' send channels and consumers' pull channels (channel-sockets.ts). */
+  private readonly channels: ChannelSockets;
+  private readonly sendFrames: SendFrames;
+  private readonly pullFrames: PullFrames;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.waiters = new WakeSockets(ctx, { holder: "this queue", waiters: "parked pulls" });
-    this.channels = new SendChannels({ ctx, appendEach: (messages, mq) => this.appendEach(messages, { mq }), now: () => Date.now() });
+    const now = () => Date.now();
+    this.channels = new ChannelSockets({ ctx, now });
+    this.sendFrames = new SendFrames(this.channels, { appendEach: (messages, mq) => this.appendEach(messages, { mq }), now });
+    this.pullFrames = new PullFrames(this.channels, { pull: (req) => this.pull(req), suggest: (o) => suggestBrokerId(readConfig(this.env), 0, o), now });
     void ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql);
       this.wire();
@@ -191,17 +201,17 @@ export class QueueDO extends DurableObject<Env> {
       await this.alarms.moveEarlier(retentionDueAt(log, reservedMs()));
       // Push subscriptions deliver from the alarm: the append may have made a batch due.
       await this.alarms.moveEarlier(push.nextDueAt());
-      this.waiters.wake();
+      this.wakePulls();
     };
     this.commits = new GroupCommit({ log, now, stored, sync: () => storage.sync(), confirm: (answer) => replication.confirm(answer) });
     this.longPoll = new LongPoll({ log, owners });
     // Whatever reaches the log wakes parked pulls and is pushed to the slaves.
     const delivered = (at: number) => {
-      this.waiters.wake();
+      this.wakePulls();
       replication.markDue(at);
     };
     const committed = async () => {
-      this.waiters.wake();
+      this.wakePulls();
       await replication.schedule();
     };
     this.delivery = new DelayedDelivery({ delayed, log, storage, armAlarm, delivered });
@@ -271,7 +281,9 @@ export class QueueDO extends DurableObject<Env> {
    * WebSocket upgrade, answered "wake" at once if the queue moved since the caller's read.
    */
   override fetch(request: Request): Response {
-    if (new URL(request.url).pathname === SEND_CHANNEL_PATH) return this.channels.accept(request);
+    const path = new URL(request.url).pathname;
+    if (path === CHANNEL_PATHS.send) return this.channels.accept(request, "send");
+    if (path === CHANNEL_PATHS.pull) return this.channels.accept(request, "pull");
     // A parked POP receive (its seen carries `pop`) also reads again once the group's in-flight messages changed.
     const popSeen = (seen: unknown) => (seen as { pop?: PopSeen } | null)?.pop;
     return this.waiters.accept(request, (seen) => {
@@ -282,7 +294,10 @@ export class QueueDO extends DurableObject<Env> {
 
   /** A send channel's frame (parked pulls send nothing). */
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    if (this.channels.owns(ws)) await this.channels.onFrame(ws, data);
+    const kind = this.channels.kindOf(ws);
+    if (kind) this.channels.framesReceived++;
+    if (kind === "send") await this.sendFrames.onFrame(ws, data);
+    else if (kind === "pull") this.pullFrames.onFrame(ws, data);
   }
 
   /** The Worker let a parked pull go (its time ran out, or its client left), or a producer closed its channel. */
@@ -295,10 +310,16 @@ export class QueueDO extends DurableObject<Env> {
     return this.channels.closeAll();
   }
 
+  /** Parked pulls read again: the Worker's held ones (their sockets woken) and the pull channels' (answered here). */
+  private wakePulls(): void {
+    this.waiters.wake();
+    this.pullFrames.wake();
+  }
+
   /** Records which member of `group` owns this queue (null: nobody); parked pulls re-check. */
   setOwner(group: string, clientId: string | null, generation: number): void {
     this.owners.set(group, clientId, generation);
-    this.waiters.wake();
+    this.wakePulls();
   }
 
   /** Moves a group's offset to the first message stored at or after `timestamp` (admin reset). */
@@ -324,6 +345,7 @@ export class QueueDO extends DurableObject<Env> {
     messagesAppended: number;
     parkedPulls: number;
     sendChannels: number;
+    pullChannels: number;
     channelFrames: number;
   } {
     return {
@@ -335,7 +357,8 @@ export class QueueDO extends DurableObject<Env> {
       popRowsWritten: this.pop.rowsWritten,
       messagesAppended: this.log.messagesAppended,
       parkedPulls: this.waiters.size,
-      sendChannels: this.channels.size,
+      sendChannels: this.channels.size("send"),
+      pullChannels: this.channels.size("pull"),
       channelFrames: this.channels.framesReceived,
     };
   }
@@ -500,7 +523,7 @@ export class QueueDO extends DurableObject<Env> {
     this.owners.clear();
     this.offsets.forget();
     this.pop.forget();
-    this.waiters.wake();
+    this.wakePulls();
   }
 
   /** Slave side: stores a master's rows and consumer offsets exactly as sent (see replica.ts). */
@@ -527,8 +550,9 @@ export class QueueDO extends DurableObject<Env> {
       maxOffset: this.log.maxOffset,
       storageBytes: this.ctx.storage.sql.databaseSize,
       parkedWaiters: this.waiters.size,
-      sendChannels: this.channels.size,
-      channelSends: { ...this.channels.sendsByStatus },
+      sendChannels: this.channels.size("send"),
+      pullChannels: this.channels.size("pull"),
+      channelSends: { ...this.sendFrames.sendsByStatus },
       delayedMessages: count("SELECT COUNT(*) AS n FROM delayed"),
       halfMessagesPending: count("SELECT COUNT(*) AS n FROM half WHERE state = 'PENDING'"),
       groups: [...offsets, ...pops],

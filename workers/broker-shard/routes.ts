@@ -26,9 +26,10 @@ import type { PullRequest } from "../../durable-objects/queue.js";
 import { memberFor, onMember } from "./members.js";
 import { resolveQueue, type Access } from "./resolve-queue.js";
 import { checkSendRequest, storeMessages } from "./send.js";
-import { suggestBrokerId } from "./slave-read.js";
+import { suggestBrokerId } from "../../cluster/slave-read.js";
 import { SEND_CHANNEL_SEGMENT } from "../../protocol/send-channel.js";
-import { SEND_CHANNEL_HEADER, SEND_CHANNEL_PATH, type SendChannelGrant } from "../../durable-objects/queue/send-channels.js";
+import { PULL_CHANNEL_SEGMENT } from "../../protocol/pull-channel.js";
+import { CHANNEL_GRANT_HEADER, CHANNEL_PATHS, type ChannelGrant, type ChannelKind } from "../../durable-objects/queue/channel-sockets.js";
 
 type QueueContext = Context<AppEnv, "/:broker/topics/:topic/queues/:queueId/*">;
 
@@ -36,6 +37,27 @@ async function target(c: QueueContext, access: Access) {
   const resolved = await resolveQueue(c.env, { broker: c.req.param("broker"), topic: c.req.param("topic"), queueId: c.req.param("queueId") }, access);
   const { brokerName, topic, queueId } = resolved.mq;
   return { ...resolved, stub: routedQueueStub(c.env, brokerName, topic, queueId) };
+}
+
+/**
+ * A send or pull channel to the queue's master (protocol/send-channel.ts, protocol/pull-channel.ts):
+ * the middleware checked PUB or SUB on the topic; the queue is resolved as a send's or a pull's
+ * is, once for the channel, and the object learns who opened it from a header only this Worker sets.
+ */
+async function openChannel(c: QueueContext, kind: ChannelKind): Promise<Response> {
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new MQError("UPGRADE_REQUIRED", "a channel is opened with a WebSocket upgrade");
+  const queue = await target(c, kind === "send" ? "write" : "read");
+  // Reads of a broker whose master stopped registering go to a slave, over HTTP.
+  if (!queue.masterAlive) throw new MQError("SERVICE_UNAVAILABLE", `the master of "${queue.mq.brokerName}" is not registering; pull over HTTP`);
+  const grant: ChannelGrant = {
+    account: c.get("account")?.accessKey ?? "",
+    mq: queue.mq,
+    bornHost: c.req.header("cf-connecting-ip") ?? "",
+    maxAgeMs: readConfig(c.env).routeCacheTtlMs,
+  };
+  return queue.stub.fetch(`https://object${CHANNEL_PATHS[kind]}`, {
+    headers: { Upgrade: "websocket", [CHANNEL_GRANT_HEADER]: encodeURIComponent(JSON.stringify(grant)) },
+  });
 }
 
 function brokerIdParam(c: QueueContext): number {
@@ -62,21 +84,8 @@ export const brokerRoutes = new Hono<AppEnv>()
     }
     return c.json(await stored);
   })
-  .get(`${Q}/${SEND_CHANNEL_SEGMENT}`, async (c) => {
-    // A producer's send channel to this queue (protocol/send-channel.ts): the middleware checked
-    // PUB on the topic; the queue is resolved for writing as a send's is, once for the channel.
-    if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new MQError("UPGRADE_REQUIRED", "a send channel is opened with a WebSocket upgrade");
-    const { mq, stub } = await target(c, "write");
-    const grant: SendChannelGrant = {
-      account: c.get("account")?.accessKey ?? "",
-      mq,
-      bornHost: c.req.header("cf-connecting-ip") ?? "",
-      maxAgeMs: readConfig(c.env).routeCacheTtlMs,
-    };
-    return stub.fetch(`https://object${SEND_CHANNEL_PATH}`, {
-      headers: { Upgrade: "websocket", [SEND_CHANNEL_HEADER]: encodeURIComponent(JSON.stringify(grant)) },
-    });
-  })
+  .get(`${Q}/${SEND_CHANNEL_SEGMENT}`, (c) => openChannel(c, "send"))
+  .get(`${Q}/${PULL_CHANNEL_SEGMENT}`, (c) => openChannel(c, "pull"))
   .get(`${Q}/messages`, async (c) => {
     const offset = uintParam(c.req.query("offset"), "offset", { code: "OFFSET_ILLEGAL" });
     const maxNums = uintParam(c.req.query("maxNums"), "maxNums", { fallback: Limits.maxPullNums, max: Limits.maxPullNums });

@@ -1,5 +1,5 @@
 /**
- * The producer's send channels (send-channel.ts) and how an auto-batched request uses them
+ * Channels to queue objects (queue-channels.ts), as the producer's send channels, and how an auto-batched request uses them
  * (auto-batch.ts multiSendRequest), against fake sockets and a fake HTTP deployment: which
  * sends ride a channel and which go over HTTP, renewal before the age runs out, a channel that
  * ends or closes or goes quiet, and an opener that cannot open.
@@ -11,7 +11,8 @@ import type { ChannelAnswer, ChannelFrame } from "../protocol/send-channel.js";
 import type { MultiSendRequest } from "../protocol/schemas.js";
 import { multiSendRequest } from "./auto-batch.js";
 import type { PendingSend, SendOutcome } from "./produce-accumulator.js";
-import { SendChannels, type ChannelOpener, type ChannelSocketEvents } from "./send-channel.js";
+import { QueueChannels, type ChannelOpener, type ChannelSocketEvents } from "./queue-channels.js";
+import { encodeChannelFrame } from "../protocol/send-channel.js";
 import { Transport, type FetchLike } from "./transport.js";
 
 const ok = (queueOffset: number): MultiSendItem => ({
@@ -37,8 +38,8 @@ function fakeObjects(options: { maxAgeMs?: number; refuse?: boolean } = {}) {
       events,
       readyState: 1,
       closedBy: undefined as string | undefined,
-      send(data: Uint8Array) {
-        this.frames.push(decodeFramed<ChannelFrame>(data) as unknown as ChannelFrame);
+      send(data: Uint8Array | string) {
+        if (typeof data !== "string") this.frames.push(decodeFramed<ChannelFrame>(data) as unknown as ChannelFrame);
       },
       close() {
         socket.readyState = 3;
@@ -82,7 +83,7 @@ describe("send channels of a producer", () => {
     const clock = 0;
     const objects = fakeObjects();
     const http = fakeHttp();
-    const channels = new SendChannels(http.transport, () => clock, objects.opener);
+    const channels = new QueueChannels(http.transport, "channel", () => clock, objects.opener);
     const request = multiSendRequest(http.transport, () => clock, channels);
     expect(offsets(await request("T", [send(0)]))).toEqual([-1]); // HTTP; queue 0's channel opens
     await settle();
@@ -99,7 +100,7 @@ describe("send channels of a producer", () => {
     let clock = 0;
     const objects = fakeObjects({ maxAgeMs: 3000 });
     const http = fakeHttp();
-    const channels = new SendChannels(http.transport, () => clock, objects.opener);
+    const channels = new QueueChannels(http.transport, "channel", () => clock, objects.opener);
     const mq = send(0).mq;
     channels.channelFor(mq);
     await settle();
@@ -120,7 +121,7 @@ describe("send channels of a producer", () => {
   it("send a share over HTTP when its frame is refused CHANNEL_EXPIRED, and close the channel after its last answer", async () => {
     const objects = fakeObjects();
     const http = fakeHttp();
-    const channels = new SendChannels(http.transport, Date.now, objects.opener);
+    const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
     const request = multiSendRequest(http.transport, Date.now, channels);
     await request("T", [sendNow(0)]);
     await settle();
@@ -138,15 +139,16 @@ describe("send channels of a producer", () => {
   it("fail a frame NETWORK_ERROR when its socket closes first, and TIMEOUT when no answer comes in time", async () => {
     const objects = fakeObjects();
     const http = fakeHttp();
-    const channels = new SendChannels(http.transport, Date.now, objects.opener);
+    const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
     channels.channelFor(send(0).mq);
     channels.channelFor(send(1).mq);
     await settle();
-    const lost = channels.channelFor(send(0).mq)!.send([{ body: new Uint8Array([1]) }], 60_000);
+    const frame = (id: number) => encodeChannelFrame(id, [{ body: new Uint8Array([1]) }]);
+    const lost = channels.channelFor(send(0).mq)!.request(frame, 60_000).reply;
     objects.sockets[0]!.events.close(1006, "gone");
     await expect(lost).rejects.toMatchObject({ code: "NETWORK_ERROR", retriable: true });
     const quiet = channels.channelFor(send(1).mq)!;
-    await expect(quiet.send([{ body: new Uint8Array([1]) }], 20)).rejects.toMatchObject({ code: "TIMEOUT" });
+    await expect(quiet.request(frame, 20).reply).rejects.toMatchObject({ code: "TIMEOUT" });
     expect(quiet.isClosed).toBe(true);
   });
 
@@ -154,7 +156,7 @@ describe("send channels of a producer", () => {
     for (const objects of [fakeObjects({ refuse: true }), fakeObjects({ maxAgeMs: 500 })]) {
       const http = fakeHttp();
       let clock = 0;
-      const channels = new SendChannels(http.transport, () => clock, objects.opener);
+      const channels = new QueueChannels(http.transport, "channel", () => clock, objects.opener);
       const request = multiSendRequest(http.transport, () => clock, channels);
       await request("T", [send(0)]);
       await settle();

@@ -1,25 +1,25 @@
 /**
- * The producer's send channels (protocol/send-channel.ts): one WebSocket per queue the producer
- * sends to, opened by a signed upgrade, each frame carrying that queue's share of an
- * auto-batched request. Without the HTTP request per send, a send is the queue object's durable
- * write and little else.
+ * Channels to queue objects (protocol/send-channel.ts, protocol/pull-channel.ts): one WebSocket
+ * per queue and kind, opened by a signed upgrade, carrying a producer's auto-batched sends or a
+ * push consumer's pulls without an HTTP request each. Without the request, a send is the queue
+ * object's durable write and little else, and a pull that waits is answered with its messages.
  *
- * A channel is opened in the background the first time a queue is sent to (those sends go over
- * HTTP meanwhile, so no send waits for an upgrade), and is used only while it is younger than
- * the age the server gave it, less a margin; a successor opens before that. A channel that
- * cannot be opened (no WebSocket in this runtime, a refusal, a server without channels) is not
- * tried again for a while, and its sends go over HTTP: channels change how a send travels,
- * never whether it is made.
+ * A channel is opened in the background the first time a queue is used (calls go over HTTP
+ * meanwhile, so nothing waits for an upgrade), and is used only while it is younger than the age
+ * the server gave it, less a margin; a successor opens before that. A channel that cannot be
+ * opened (no WebSocket in this runtime, a refusal, a server without channels) is not tried again
+ * for a while, and its calls go over HTTP: channels change how a call travels, never whether it
+ * is made.
  */
 import { MQError, isErrorCode } from "../protocol/errors.js";
+import { decodeFramed } from "../protocol/framed-messages.js";
 import type { MessageQueue } from "../protocol/message.js";
-import type { MultiSendItem } from "../protocol/multi-send.js";
-import { encodeChannelFrame, SEND_CHANNEL_SEGMENT, type ChannelAnswer, type ChannelMessage } from "../protocol/send-channel.js";
+import type { ChannelAnswer } from "../protocol/send-channel.js";
 import { pathSegment, type FetchLike, type Transport } from "./transport.js";
 
 /** What a channel needs of a WebSocket, whichever runtime provides it. */
 export interface ChannelSocket {
-  send(data: Uint8Array): void;
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
   /** Open for sending (not closing or closed). */
   readonly readyState: number;
@@ -32,7 +32,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 const OPEN = 1;
 
 export interface ChannelSocketEvents {
-  message(text: string): void;
+  /** A text message, or a binary one's bytes. */
+  message(data: string | Uint8Array): void;
   close(code: number, reason: string): void;
 }
 
@@ -42,11 +43,11 @@ export type ChannelOpener = (url: string, headers: Record<string, string>, event
 /** The part of the `ws` package this module uses (Node before 22 has no WebSocket client that sends headers). */
 interface NodeWebSocket {
   on(event: "open", listener: () => void): void;
-  on(event: "message", listener: (data: unknown, isBinary: boolean) => void): void;
+  on(event: "message", listener: (data: Uint8Array, isBinary: boolean) => void): void;
   on(event: "close", listener: (code: number, reason: unknown) => void): void;
   on(event: "error", listener: (error: Error) => void): void;
   on(event: "unexpected-response", listener: (request: unknown, response: { statusCode?: number }) => void): void;
-  send(data: Uint8Array): void;
+  send(data: Uint8Array | string): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   readonly readyState: number;
@@ -81,9 +82,7 @@ async function nodeOpener(): Promise<ChannelOpener | undefined> {
         opened = true;
         resolve(ws);
       });
-      ws.on("message", (data, isBinary) => {
-        if (!isBinary) events.message(String(data));
-      });
+      ws.on("message", (data, isBinary) => events.message(isBinary ? data : new TextDecoder().decode(data)));
       ws.on("close", (code, reason) => events.close(code, String(reason)));
     });
 }
@@ -98,8 +97,13 @@ function fetchOpener(fetchImpl: FetchLike): ChannelOpener {
       throw new MQError("SERVICE_UNAVAILABLE", `the send channel upgrade was refused: HTTP ${res.status}`);
     }
     ws.accept();
+    // workerd hands binary messages over as a Blob; read them in arrival order.
+    let previous = Promise.resolve();
     ws.addEventListener("message", (e) => {
-      if (typeof e.data === "string") events.message(e.data);
+      const data = e.data as string | Blob | ArrayBuffer;
+      previous = previous.then(async () =>
+        events.message(typeof data === "string" ? data : new Uint8Array(data instanceof ArrayBuffer ? data : await data.arrayBuffer())),
+      );
     });
     ws.addEventListener("close", (e) => events.close(e.code, e.reason));
     return ws;
@@ -117,16 +121,19 @@ export async function defaultOpener(fetchImpl: FetchLike): Promise<ChannelOpener
   return undefined;
 }
 
-/** Channels a producer opened (each an upgrade request) and frames it sent over them. */
-export interface SendChannelStats {
+/** Channels a client opened (each an upgrade request) and frames it sent over them. */
+export interface ChannelStats {
   opened: number;
   frames: number;
 }
 
+/** What a frame's answer is: the JSON of a text answer, or the decoded head (bodies as bytes) of a binary one. */
+export type ChannelReply = { id: number } & Record<string, unknown>;
+
 /** One open channel to one queue. */
-export class SendChannel {
+export class QueueChannel {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve(items: MultiSendItem[]): void; reject(e: MQError): void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly pending = new Map<number, { resolve(reply: ChannelReply): void; reject(e: MQError): void; timer: ReturnType<typeof setTimeout> }>();
   private closed = false;
   /** The object said it takes no more frames: closed by this side once the frames sent are answered. */
   private ending = false;
@@ -136,7 +143,7 @@ export class SendChannel {
   constructor(
     readonly openedAt: number,
     public maxAgeMs: number,
-    private readonly stats: SendChannelStats = { opened: 0, frames: 0 },
+    private readonly stats: ChannelStats = { opened: 0, frames: 0 },
   ) {}
 
   /** Takes no more frames. */
@@ -153,19 +160,19 @@ export class SendChannel {
   }
 
   /**
-   * Sends one frame; resolves with one item per message, or rejects with the frame's refusal
-   * (CHANNEL_EXPIRED: nothing of it was stored), NETWORK_ERROR when the socket closed before the
-   * answer, TIMEOUT after `timeoutMs`.
+   * Sends the frame `encode` makes for a new id; resolves with its answer, or rejects with the
+   * frame's refusal (CHANNEL_EXPIRED: the object did nothing of it), NETWORK_ERROR when the
+   * socket closed before the answer, TIMEOUT after `timeoutMs`.
    */
-  send(messages: readonly ChannelMessage[], timeoutMs: number): Promise<MultiSendItem[]> {
-    if (this.isClosed) return Promise.reject(new MQError("CHANNEL_EXPIRED", "the send channel has ended"));
+  request(encode: (id: number) => Uint8Array | string, timeoutMs: number): { id: number; reply: Promise<ChannelReply> } {
     const id = this.nextId++;
-    const frame = encodeChannelFrame(id, messages);
-    return new Promise((resolve, reject) => {
+    if (this.isClosed) return { id, reply: Promise.reject(new MQError("CHANNEL_EXPIRED", "the channel has ended")) };
+    const frame = encode(id);
+    const reply = new Promise<ChannelReply>((resolve, reject) => {
       const timer = setTimeout(
         () => {
           this.pending.delete(id);
-          reject(new MQError("TIMEOUT", `no answer on the send channel within ${timeoutMs} ms`));
+          reject(new MQError("TIMEOUT", `no answer on the channel within ${timeoutMs} ms`));
           this.close(); // an object that does not answer in time is not sent more
         },
         Math.min(timeoutMs, MAX_TIMER_MS),
@@ -177,38 +184,60 @@ export class SendChannel {
       } catch (e) {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(new MQError("CHANNEL_EXPIRED", `the send channel could not send: ${(e as Error).message}`));
+        reject(new MQError("CHANNEL_EXPIRED", `the channel could not send: ${(e as Error).message}`));
       }
     });
+    return { id, reply };
   }
 
-  /** An answer from the object. */
-  onAnswer(answer: ChannelAnswer): void {
-    if ("hello" in answer) return;
-    if ("closing" in answer) {
+  /** Sends a frame that is not answered by id (a pull's cancel). */
+  notify(frame: string): void {
+    try {
+      if (!this.closed) this.socket?.send(frame);
+    } catch {
+      // the socket closed: the pending frame fails on its own
+    }
+  }
+
+  /** A message from the object. */
+  onMessage(data: string | Uint8Array): void {
+    let reply: ChannelAnswer | ChannelReply | undefined;
+    try {
+      reply =
+        typeof data === "string"
+          ? (JSON.parse(data) as ChannelAnswer)
+          : (decodeFramed<{ messages: { body: number }[] }>(data) as unknown as ChannelReply | undefined);
+    } catch {
+      reply = undefined;
+    }
+    if (!reply || "hello" in reply) return;
+    if ("closing" in reply) {
       this.ending = true;
-    } else {
-      const waiter = this.pending.get(answer.id);
+    } else if (typeof reply.id === "number") {
+      const r = reply as Record<string, unknown> & { id: number };
+      const code = typeof r.code === "string" && !("results" in r) ? r.code : undefined;
+      const waiter = this.pending.get(r.id);
       if (waiter) {
-        this.pending.delete(answer.id);
+        this.pending.delete(r.id);
         clearTimeout(waiter.timer);
-        if ("results" in answer) waiter.resolve(answer.results);
-        else waiter.reject(new MQError(isErrorCode(answer.code) ? answer.code : "INTERNAL_ERROR", answer.message));
+        if (code !== undefined) waiter.reject(new MQError(isErrorCode(code) ? code : "INTERNAL_ERROR", String(r.message)));
+        else waiter.resolve(r);
       }
-      if ("code" in answer && answer.code === "CHANNEL_EXPIRED") this.ending = true;
+      if (code === "CHANNEL_EXPIRED") this.ending = true;
     }
     if (this.ending && this.pending.size === 0) this.close();
   }
 
   /**
-   * The socket closed: frames not answered may or may not be stored, so they fail as a lost
-   * connection does (NETWORK_ERROR, retried with the same msgIds, which the queue folds).
+   * The socket closed: frames not answered may or may not have been acted on, so they fail as a
+   * lost connection does (NETWORK_ERROR: a send is retried with the same msgIds, which the queue
+   * folds; a pull moves nothing).
    */
   onClose(code: number, reason: string): void {
     this.closed = true;
     for (const waiter of this.pending.values()) {
       clearTimeout(waiter.timer);
-      waiter.reject(new MQError("NETWORK_ERROR", `the send channel closed (${code} ${reason}) before answering`));
+      waiter.reject(new MQError("NETWORK_ERROR", `the channel closed (${code} ${reason}) before answering`));
     }
     this.pending.clear();
   }
@@ -234,22 +263,24 @@ const HELLO_TIMEOUT_MS = 5_000;
 /** After a failed open, sends to the queue go over HTTP this long before another try. */
 const RETRY_OPEN_AFTER_MS = 30_000;
 
-interface QueueChannels {
-  current?: SendChannel;
+interface QueueState {
+  current?: QueueChannel;
   opening?: Promise<void>;
   /** No open is tried before this time. */
   notBefore: number;
 }
 
-/** The send channels of one producer, by queue. */
-export class SendChannels {
-  private readonly queues = new Map<string, QueueChannels>();
+/** One client's channels of one kind ("channel": sends, "pull-channel": pulls), by queue. */
+export class QueueChannels {
+  private readonly queues = new Map<string, QueueState>();
   private opener: Promise<ChannelOpener | undefined> | undefined;
   private shut = false;
-  readonly stats: SendChannelStats = { opened: 0, frames: 0 };
+  readonly stats: ChannelStats = { opened: 0, frames: 0 };
 
   constructor(
     private readonly transport: Transport,
+    /** The path segment of the channel's upgrade after the queue's path. */
+    private readonly segment: string,
     private readonly now: () => number = Date.now,
     opener?: ChannelOpener,
   ) {
@@ -260,7 +291,7 @@ export class SendChannels {
    * The queue's channel if one is open and young enough to use now, else undefined (send over
    * HTTP); either way, starts opening one when the queue has none or its one is nearly done.
    */
-  channelFor(mq: MessageQueue): SendChannel | undefined {
+  channelFor(mq: MessageQueue): QueueChannel | undefined {
     if (this.shut) return undefined;
     const key = `${mq.brokerName}\u0000${mq.topic}\u0000${mq.queueId}`;
     let state = this.queues.get(key);
@@ -291,14 +322,14 @@ export class SendChannels {
   }
 
   /** Stops using `channel`; it closes once its frames are answered. */
-  private retire(state: QueueChannels, channel: SendChannel): void {
+  private retire(state: QueueState, channel: QueueChannel): void {
     if (state.current === channel) delete state.current;
     if (channel.inFlight === 0) return channel.close();
     const timer = setTimeout(() => channel.close(), channel.maxAgeMs + 5_000);
     (timer as { unref?: () => void }).unref?.();
   }
 
-  private async open(mq: MessageQueue, state: QueueChannels): Promise<void> {
+  private async open(mq: MessageQueue, state: QueueState): Promise<void> {
     try {
       this.opener ??= defaultOpener(this.transport.fetch);
       const opener = await this.opener;
@@ -306,22 +337,19 @@ export class SendChannels {
         state.notBefore = Infinity; // this runtime cannot open channels
         return;
       }
-      const path = `/brokers/${pathSegment(mq.brokerName)}/topics/${pathSegment(mq.topic)}/queues/${mq.queueId}/${SEND_CHANNEL_SEGMENT}`;
+      const path = `/brokers/${pathSegment(mq.brokerName)}/topics/${pathSegment(mq.topic)}/queues/${mq.queueId}/${this.segment}`;
       const { url, headers } = await this.transport.signedUpgrade(path);
-      const channel = new SendChannel(this.now(), 0, this.stats);
+      const channel = new QueueChannel(this.now(), 0, this.stats);
       this.stats.opened++;
       let hello!: (maxAgeMs: number) => void;
       const helloed = new Promise<number>((resolve) => (hello = resolve));
       const socket = await opener(url, headers, {
-        message: (text) => {
-          let answer: ChannelAnswer;
-          try {
-            answer = JSON.parse(text) as ChannelAnswer;
-          } catch {
-            return;
+        message: (data) => {
+          if (typeof data === "string" && data.startsWith('{"hello"')) {
+            const maxAgeMs = (JSON.parse(data) as { hello: { maxAgeMs: number } }).hello.maxAgeMs;
+            return hello(typeof maxAgeMs === "number" ? maxAgeMs : 0);
           }
-          if ("hello" in answer) hello(answer.hello.maxAgeMs);
-          else channel.onAnswer(answer);
+          channel.onMessage(data);
         },
         close: (code, reason) => {
           channel.onClose(code, reason);
