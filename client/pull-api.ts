@@ -5,6 +5,9 @@ import type { WithByteBodies } from "../protocol/framed-messages.js";
 import { fromWireMessage, type MessageExt } from "./message.js";
 import { brokerPath } from "./routes.js";
 import { pathSegment, type Transport } from "./transport.js";
+import { isMQError, MQError } from "../protocol/errors.js";
+import type { PullChannelAnswerHead } from "../protocol/pull-channel.js";
+import type { QueueChannels } from "./queue-channels.js";
 import type { PullStatus } from "../protocol/message.js";
 
 export interface PullResult {
@@ -45,6 +48,8 @@ export async function pullMessages(
     group?: string;
     fence?: MemberFence;
     signal?: AbortSignal;
+    /** Pull channels to the masters (client/queue-channels.ts): used when one is open for the queue. */
+    channels?: QueueChannels | undefined;
   },
 ): Promise<PullResult> {
   const query: Record<string, string | number | undefined> = {
@@ -63,9 +68,10 @@ export async function pullMessages(
     query.clientId = req.fence.clientId;
     query.generation = req.fence.generation;
   }
-  let wire: PullResultWire | WithByteBodies<PullResultWire>;
+  let wire: PullResultWire | WithByteBodies<PullResultWire> | undefined;
   try {
-    wire = await transport.request<PullResultWire | WithByteBodies<PullResultWire>>(`${brokerPath(mq)}/messages`, {
+    if (brokerId === 0 && req.channels) wire = await pullOverChannel(req.channels, mq, req);
+    wire ??= await transport.request<PullResultWire | WithByteBodies<PullResultWire>>(`${brokerPath(mq)}/messages`, {
       query,
       framed: true,
       timeoutMs: req.maxWaitMs + PULL_TIMEOUT_MARGIN_MS,
@@ -84,6 +90,54 @@ export async function pullMessages(
     maxOffset: wire.maxOffset,
     msgFoundList: wire.messages.map((m) => fromWireMessage(m)),
   };
+}
+
+/**
+ * The pull over the queue's pull channel, or undefined when it must go over HTTP (no channel
+ * open now, or the channel ended or closed under it: a pull moves nothing, so it is simply made
+ * again). The pull waits in the object while the channel is usable, then is cancelled, which
+ * answers it with what it has.
+ */
+async function pullOverChannel(
+  channels: QueueChannels,
+  mq: MessageQueue,
+  req: {
+    offset: number;
+    maxNums: number;
+    expression: string;
+    expressionType?: ExpressionType;
+    maxWaitMs: number;
+    group?: string;
+    fence?: MemberFence;
+    signal?: AbortSignal;
+  },
+): Promise<WithByteBodies<PullResultWire> | undefined> {
+  const channel = await channels.channelWhenOpen(mq);
+  if (!channel) return undefined;
+  const waitMs = Math.min(req.maxWaitMs, channel.usableForMs(Date.now()));
+  const pull = {
+    offset: req.offset,
+    maxNums: req.maxNums,
+    expression: req.expression,
+    expressionType: req.expressionType ?? "TAG",
+    maxWaitMs: waitMs,
+    ...(req.group && req.fence ? { group: req.group, fence: { clientId: req.fence.clientId, generation: req.fence.generation } } : {}),
+  };
+  const { id, reply } = channel.request((frameId) => JSON.stringify({ id: frameId, pull }), waitMs + PULL_TIMEOUT_MARGIN_MS);
+  const cancel = () => channel.notify(JSON.stringify({ cancel: id }));
+  const timer = waitMs > 0 ? setTimeout(cancel, waitMs) : undefined;
+  req.signal?.addEventListener("abort", cancel, { once: true });
+  try {
+    const head = (await reply) as unknown as PullChannelAnswerHead & { messages: { body: Uint8Array }[] };
+    if (req.signal?.aborted) throw new MQError("ABORTED", "the pull was aborted");
+    return head as unknown as WithByteBodies<PullResultWire>;
+  } catch (e) {
+    if (isMQError(e) && (e.code === "CHANNEL_EXPIRED" || e.code === "NETWORK_ERROR") && !req.signal?.aborted) return undefined;
+    throw e;
+  } finally {
+    clearTimeout(timer);
+    req.signal?.removeEventListener("abort", cancel);
+  }
 }
 
 export async function commitOffset(transport: Transport, group: string, mq: MessageQueue, offset: number, fence?: MemberFence): Promise<void> {

@@ -42,6 +42,8 @@ import type { QueueTask } from "./push/queue-task.js";
 import { PushRebalance } from "./push/rebalance.js";
 import { RouteCache } from "./routes.js";
 import { Transport, type ClientOptions } from "./transport.js";
+import { QueueChannels, type ChannelStats } from "./queue-channels.js";
+import { PULL_CHANNEL_SEGMENT } from "../protocol/pull-channel.js";
 
 export interface PushConsumerOptions extends ClientOptions {
   group: string;
@@ -73,6 +75,12 @@ export interface PushConsumerOptions extends ClientOptions {
   pollMaxWaitMs?: number;
   /** Pause after a failed pull; default 3000. */
   pullRetryDelayMs?: number;
+  /**
+   * Pulls travel over a pull channel per queue (a WebSocket to the queue's master object,
+   * client/queue-channels.ts) once one is open, instead of an HTTP long poll each; a pull that
+   * waits is answered with its messages. Node (with the `ws` package) and Workers; default true.
+   */
+  pullChannels?: boolean;
   /** Retries before the dead-letter queue; default 16 (concurrent), unlimited (orderly). */
   maxReconsumeTimes?: number;
   /** Orderly: pause before retrying suspended messages; default 1000, clamped to 10..30000. */
@@ -103,6 +111,8 @@ export class PushConsumer {
   private readonly member: GroupMember;
   private readonly rebalance: PushRebalance;
   private readonly offsets: ConsumeOffsets;
+  /** Pull channels (pullChannels); undefined when off. */
+  private readonly channels: QueueChannels | undefined;
   private readonly concurrently: ConsumeConcurrently;
   private readonly orderly: ConsumeOrderly;
   private listener: MessageListener | undefined;
@@ -173,9 +183,11 @@ export class PushConsumer {
       listener,
       isRunning,
     });
+    this.channels = options.pullChannels === false ? undefined : new QueueChannels(transport, PULL_CHANNEL_SEGMENT);
     const puller = new QueuePuller({
       onError,
       transport,
+      channels: this.channels,
       group: this.group,
       pullBatchSize: options.pullBatchSize ?? 32,
       pullThresholdForQueue: options.pullThresholdForQueue ?? 1000,
@@ -254,6 +266,11 @@ export class PushConsumer {
   }
 
   /** Queues this member is reading now. */
+  /** Pull channels opened (each one upgrade request) and pull frames sent over them (pullChannels). */
+  get pullChannelStats(): ChannelStats {
+    return { ...(this.channels?.stats ?? { opened: 0, frames: 0 }) };
+  }
+
   get assignedQueues(): MessageQueue[] {
     return this.rebalance.assignedQueues;
   }
@@ -287,6 +304,7 @@ export class PushConsumer {
     await this.offsets.commitAll(this.rebalance.activeTasks);
     await this.member.stop(true);
     this.rebalance.clear();
+    this.channels?.shutdown();
     await this.offsets.persist();
   }
 

@@ -155,6 +155,11 @@ export class QueueChannel {
     return this.pending.size;
   }
 
+  /** How much longer this client uses the channel (0 once it should not be used). */
+  usableForMs(now: number): number {
+    return this.isClosed ? 0 : Math.max(0, this.openedAt + this.maxAgeMs - USE_MARGIN_MS - now);
+  }
+
   attach(socket: ChannelSocket): void {
     this.socket = socket;
   }
@@ -242,6 +247,12 @@ export class QueueChannel {
     this.pending.clear();
   }
 
+  /** Takes no more frames, and closes once those sent are answered. */
+  finish(): void {
+    this.ending = true;
+    if (this.pending.size === 0) this.close();
+  }
+
   /** Closes the socket; frames still unanswered fail when it has closed (onClose). */
   close(): void {
     this.closed = true;
@@ -293,7 +304,7 @@ export class QueueChannels {
    */
   channelFor(mq: MessageQueue): QueueChannel | undefined {
     if (this.shut) return undefined;
-    const key = `${mq.brokerName}\u0000${mq.topic}\u0000${mq.queueId}`;
+    const key = this.keyOf(mq);
     let state = this.queues.get(key);
     if (!state) {
       if (this.queues.size >= 10_000) this.closeAll(); // bounded: a producer of very many queues starts afresh
@@ -310,7 +321,30 @@ export class QueueChannels {
     return usable;
   }
 
-  /** Closes every channel; later sends go over HTTP (the producer is shutting down). */
+  /**
+   * The queue's channel as channelFor gives it, but waiting for one being opened (an upgrade
+   * takes a round trip): for a call that may wait long anyway, a pull, which would otherwise
+   * hold an HTTP long poll for its whole wait.
+   */
+  async channelWhenOpen(mq: MessageQueue): Promise<QueueChannel | undefined> {
+    const now = this.channelFor(mq);
+    if (now) return now;
+    const opening = this.queues.get(this.keyOf(mq))?.opening;
+    if (!opening) return undefined;
+    await opening;
+    return this.channelFor(mq);
+  }
+
+  /** Closes `mq`'s channel once its frames are answered (the client let the queue go). */
+  release(mq: MessageQueue): void {
+    const key = this.keyOf(mq);
+    const state = this.queues.get(key);
+    if (!state) return;
+    this.queues.delete(key);
+    if (state.current) this.retire(state, state.current);
+  }
+
+  /** Closes every channel; later calls go over HTTP (the client is shutting down). */
   closeAll(): void {
     for (const state of this.queues.values()) if (state.current) state.current.close();
     this.queues.clear();
@@ -321,12 +355,14 @@ export class QueueChannels {
     this.closeAll();
   }
 
+  private keyOf(mq: MessageQueue): string {
+    return `${mq.brokerName}\u0000${mq.topic}\u0000${mq.queueId}`;
+  }
+
   /** Stops using `channel`; it closes once its frames are answered. */
   private retire(state: QueueState, channel: QueueChannel): void {
     if (state.current === channel) delete state.current;
-    if (channel.inFlight === 0) return channel.close();
-    const timer = setTimeout(() => channel.close(), channel.maxAgeMs + 5_000);
-    (timer as { unref?: () => void }).unref?.();
+    channel.finish();
   }
 
   private async open(mq: MessageQueue, state: QueueState): Promise<void> {

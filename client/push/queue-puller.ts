@@ -10,6 +10,7 @@ import type { MessageExt } from "../message.js";
 import { pullMessages } from "../pull-api.js";
 import { sleep } from "../timing.js";
 import type { Transport } from "../transport.js";
+import type { QueueChannels } from "../queue-channels.js";
 import type { QueueTask } from "./queue-task.js";
 
 export interface QueuePullerOptions {
@@ -35,6 +36,8 @@ export interface QueuePullerOptions {
   consume: (task: QueueTask, messages: MessageExt[]) => Promise<void>;
   /** The broker refused the pull: the group moved this queue to another member. */
   onNotOwner: (task: QueueTask) => void;
+  /** Pull channels to the queues' masters (pullChannels), or undefined to pull over HTTP only. */
+  channels?: QueueChannels | undefined;
 }
 
 /** Pause between checks while a queue is over its unprocessed-message threshold. */
@@ -45,7 +48,10 @@ export class QueuePuller {
 
   /** Pulls `task`'s queue until its signal aborts or the broker refuses it; never rejects. */
   run(task: QueueTask): Promise<void> {
-    return this.loop(task).catch(() => undefined);
+    // A queue let go keeps no channel open: its object may hold another member's soon.
+    return this.loop(task)
+      .catch(() => undefined)
+      .finally(() => this.o.channels?.release(task.mq));
   }
 
   private async loop(task: QueueTask): Promise<void> {
@@ -65,6 +71,7 @@ export class QueuePuller {
           expressionType: task.subscription.expressionType,
           maxWaitMs: this.o.pollMaxWaitMs,
           signal,
+          channels: this.o.channels,
           ...(fence ? { group: this.o.group, fence } : {}),
         });
         if (signal.aborted) break;

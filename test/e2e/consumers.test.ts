@@ -138,7 +138,8 @@ describe("clustering", () => {
     const cut = killableFetch();
     const a = pushConsumer(server, group, "a", log);
     const b = pushConsumer(server, group, "b", log);
-    const crashing = pushConsumer(server, group, "crash", log, { fetch: cut.fetch });
+    // The crash cuts its fetch: its pulls must all go through it (pull channels are WebSockets).
+    const crashing = pushConsumer(server, group, "crash", log, { fetch: cut.fetch, pullChannels: false });
     for (const c of [a, b, crashing]) c.subscribe(topic);
     await Promise.all([a, b, crashing].map((c) => c.start()));
     try {
@@ -178,7 +179,8 @@ describe("broadcasting", () => {
     for (const c of members) c.subscribe(topic);
     await Promise.all(members.map((c) => c.start()));
     const lateWatch = pullWatch(topic);
-    const late = pushConsumer(server, group, "late", log, { messageModel: "BROADCASTING", fetch: lateWatch.fetch });
+    // The watch sees pulls through fetch: this member pulls over HTTP (pull channels are WebSockets).
+    const late = pushConsumer(server, group, "late", log, { messageModel: "BROADCASTING", fetch: lateWatch.fetch, pullChannels: false });
     try {
       await waitFor("queues", () => members.every((c) => c.assignedQueues.length === 4));
       const first = await sendAll(producer, topic, 16, "first");
@@ -328,6 +330,8 @@ describe("async iterator and offset stores", () => {
       const watch = pullWatch(topic);
       const c = pushConsumer(server, group, "b", log, {
         fetch: watch.fetch,
+        pullChannels: false, // the watch sees pulls through fetch
+
         messageModel: "BROADCASTING",
         clientId: "fixed-client",
         offsetStore: FileOffsetStore.forGroup(dir, "fixed-client", group),

@@ -1,8 +1,8 @@
 /**
  * Idle costs nothing: with consumers and a transaction producer attached and no traffic, no
  * Durable Object has a call in progress or a timer pending, so every object may hibernate; the
- * waiting clients are parked as hibernatable sockets (the runtime's own view, getWebSockets) and
- * their long polls are held by the Worker. Then a send still reaches the parked consumers at once,
+ * waiting clients are parked as hibernatable sockets (the runtime's own view, getWebSockets):
+ * long polls held by the Worker, and push consumers' pulls parked in their pull channels. Then a send still reaches the parked consumers at once,
  * even after every object was evicted from memory with its sockets hibernated.
  *
  * The real client classes run here inside workerd, reaching the Worker through SELF, in the same
@@ -62,6 +62,8 @@ interface ObjectView {
   activity: Activity;
   /** Parked waiters, as the hibernation API lists them. */
   sockets: number;
+  /** Of them, push consumers' pull channels: their pulls wait in the object, with no Worker timer. */
+  pullChannels: number;
   alarm: number | null;
 }
 
@@ -78,6 +80,7 @@ async function everyObject(): Promise<ObjectView[]> {
             name: id.toString(),
             activity: activityOf(instance),
             sockets: state.getWebSockets().length,
+            pullChannels: state.getWebSockets("pull").length,
             alarm: await state.storage.getAlarm(),
           })),
         ),
@@ -172,8 +175,11 @@ describe("idle cost", () => {
     expect(views.filter((v) => v.activity.inFlight > 0)).toEqual([]);
     // No timer set by an object's code is pending; the waits are the Worker's, one per parked socket.
     expect(timersSetIn("durable-objects")).toEqual([]);
-    const sockets = views.reduce((n, v) => n + v.sockets, 0);
-    expect(timersSetIn("cluster").filter((stack) => stack.includes("wake-wait.ts"))).toHaveLength(sockets);
+    // Push consumers pull over pull channels (one per queue of the topic and of its retry topic),
+    // parked in the objects; the lite consumer's long polls are held by the Worker.
+    expect(views.reduce((n, v) => n + v.pullChannels, 0)).toBe(queues + retryQueues);
+    const heldByWorker = views.reduce((n, v) => n + v.sockets - v.pullChannels, 0);
+    expect(timersSetIn("cluster").filter((stack) => stack.includes("wake-wait.ts"))).toHaveLength(heldByWorker);
     // An object with nothing due has no alarm: no queue (nothing delayed, no transaction), no producer group.
     expect(views.filter((v) => (v.namespace === "QUEUE" || v.namespace === "PRODUCER_GROUP") && v.alarm !== null)).toEqual([]);
 

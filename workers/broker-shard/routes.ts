@@ -53,7 +53,9 @@ async function openChannel(c: QueueContext, kind: ChannelKind): Promise<Response
     account: c.get("account")?.accessKey ?? "",
     mq: queue.mq,
     bornHost: c.req.header("cf-connecting-ip") ?? "",
-    maxAgeMs: readConfig(c.env).routeCacheTtlMs,
+    // A send channel is as fresh as the Worker's route cache; a pull channel holds its rights as
+    // long as an HTTP long poll may hold them (its longest wait).
+    maxAgeMs: kind === "send" ? readConfig(c.env).routeCacheTtlMs : Limits.maxPullWaitMs,
   };
   return queue.stub.fetch(`https://object${CHANNEL_PATHS[kind]}`, {
     headers: { Upgrade: "websocket", [CHANNEL_GRANT_HEADER]: encodeURIComponent(JSON.stringify(grant)) },

@@ -172,6 +172,14 @@ export const operations: Operation[] = [
   },
   {
     method: "GET",
+    path: `${Q}/pull-channel`,
+    tag: "broker",
+    summary:
+      "Open a pull channel to the queue's master (WebSocket upgrade, SUB on the topic): text frames { id, pull: { offset, maxNums, expression, expressionType, maxWaitMs, group?, fence? } } or { cancel: id }; a pull with nothing to read waits in the queue object up to maxWaitMs (or until cancelled) and is answered binary, framed as a pull's framed answer with id in the head, or in text { id, code, message }. The hello, the age (the longest pull wait) and the end are the send channel's",
+    auth: TOPIC_SUB,
+  },
+  {
+    method: "GET",
     path: `${Q}/messages`,
     tag: "broker",
     summary:
