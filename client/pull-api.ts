@@ -135,7 +135,7 @@ async function pullOverChannel(
     if (isMQError(e) && (e.code === "CHANNEL_EXPIRED" || e.code === "NETWORK_ERROR") && !req.signal?.aborted) return undefined;
     throw e;
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     req.signal?.removeEventListener("abort", cancel);
   }
 }
