@@ -4,7 +4,16 @@ import type { LoadResult } from "./load.js";
 import { body1k, fillBacklog } from "./backlog.js";
 
 /**
- * Sends 1 KiB messages stamped with their send time (property `sentAt`) at `ratePerSec` for
+ * Wall-clock milliseconds with a fraction (the bench's senders and receivers share this process,
+ * so their stamps compare exactly): Date.now() counts whole milliseconds, which for latencies of a
+ * millisecond or two says more about where the tick fell than about the latency.
+ */
+export function clockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Sends 1 KiB messages stamped with their send time (property `sentAt`, clockMs()) at `ratePerSec` for
  * `durationMs`, each at its due time whatever the others' answers; resolves once all answered.
  */
 export async function sendAtRate(producer: Producer, topic: string, ratePerSec: number, durationMs: number): Promise<{ count: number; started: number }> {
@@ -15,7 +24,7 @@ export async function sendAtRate(producer: Producer, topic: string, ratePerSec: 
     const due = started + (i * 1000) / ratePerSec;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(Date.now()) } }));
+    sends.push(producer.send({ topic, body: body1k, properties: { sentAt: String(clockMs()) } }));
   }
   await Promise.all(sends);
   return { count, started };
@@ -81,7 +90,7 @@ export async function endToEndLatency(endpoint: string, ratePerSec: number, dura
   consumer.subscribe(topic);
   consumer.registerMessageListener(
     concurrently((msgs) => {
-      for (const m of msgs) latencies.push(Date.now() - Number(m.properties.sentAt));
+      for (const m of msgs) latencies.push(clockMs() - Number(m.properties.sentAt));
       return "CONSUME_SUCCESS";
     }),
   );

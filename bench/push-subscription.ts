@@ -7,7 +7,7 @@
 import { createServer, type Server } from "node:http";
 import { Admin, Producer, type PushBatch } from "../client/index.js";
 import type { LoadResult } from "./load.js";
-import { percentile, sendAtRate } from "./consume.js";
+import { clockMs, percentile, sendAtRate } from "./consume.js";
 import { fillBacklog } from "./backlog.js";
 
 /** A webhook receiver that hands every batch to `onBatch` and answers 200 (all succeeded). */
@@ -65,7 +65,7 @@ export async function pushSubscriptionLatency(endpoint: string, ratePerSec: numb
   await admin.createTopic(topic, { queueNums: 4 });
   const latencies: number[] = [];
   const hook = await receiver((b) => {
-    for (const m of b.messages) latencies.push(Date.now() - Number(m.properties.sentAt));
+    for (const m of b.messages) latencies.push(clockMs() - Number(m.properties.sentAt));
   });
   const group = `bench_pushlat_${Date.now()}`;
   try {

@@ -9,7 +9,7 @@
  * heartbeats) and everything the objects did for them, slaves included.
  */
 import { Admin, Producer, PushConsumer, concurrently } from "../client/index.js";
-import { percentile, sendAtRate } from "./consume.js";
+import { clockMs, percentile, sendAtRate } from "./consume.js";
 import { countingFetch, producerRequests, startMeter, type ScenarioCost } from "./meter.js";
 
 export interface SteadyRateResult {
@@ -52,7 +52,7 @@ export async function steadyRate(
   consumer.subscribe(topic);
   consumer.registerMessageListener(
     concurrently((msgs) => {
-      const now = Date.now();
+      const now = clockMs();
       for (const m of msgs) latencies.push(now - Number(m.properties.sentAt));
       lastReceipt = performance.now();
       return "CONSUME_SUCCESS";
@@ -71,7 +71,7 @@ export async function steadyRate(
     ...(options.autoBatchHoldMs ? { autoBatchHoldMs: options.autoBatchHoldMs } : {}),
   });
   await producer.start();
-  await producer.send({ topic, body: new Uint8Array(1024), properties: { sentAt: String(Date.now()) } }); // route cached
+  await producer.send({ topic, body: new Uint8Array(1024), properties: { sentAt: String(clockMs()) } }); // route cached
   while (latencies.length < 1) await new Promise((r) => setTimeout(r, 20));
   latencies.length = 0;
 
