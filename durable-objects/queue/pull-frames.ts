@@ -65,9 +65,13 @@ export class PullFrames {
     }
     const grant = this.sockets.admit(ws, frame.id);
     if (!grant) return;
+    // One pull waits per channel: one still parked is answered now with what it has, not dropped.
+    const previous = grant.parked as Parked | undefined;
+    if (previous) this.settle(ws, grant, previous, true);
     const { maxWaitMs, group, fence, ...read } = frame.pull;
     const req: PullRequest = { ...read, ...(group !== undefined && fence ? { group, fence } : {}) };
-    this.settle(ws, grant, { id: frame.id, startOffset: req.offset, req }, maxWaitMs === 0);
+    const current = ws.deserializeAttachment() as ChannelAttachment;
+    this.settle(ws, current, { id: frame.id, startOffset: req.offset, req }, maxWaitMs === 0);
   }
 
   /** Reads every parked pull again; those with something to answer are answered. */

@@ -69,6 +69,7 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
       "Time until the answer, per operation (time spent waiting; Workers clocks stop during CPU work).",
     )
     .family("flaremq_queue_send_channels", "gauge", "Producers' send channels open to the queue.")
+    .family("flaremq_queue_pull_channels", "gauge", "Push consumers' pull channels open to the queue.")
     .family(
       "flaremq_messages_sent_total",
       "counter",
@@ -89,7 +90,8 @@ function render(cluster: string, figures: readonly QueueFigures[]): string {
       .sample("flaremq_queue_min_offset", q, m.minOffset)
       .sample("flaremq_queue_storage_bytes", q, m.storageBytes)
       .sample("flaremq_queue_parked_waiters", q, m.parkedWaiters)
-      .sample("flaremq_queue_send_channels", q, m.sendChannels);
+      .sample("flaremq_queue_send_channels", q, m.sendChannels)
+      .sample("flaremq_queue_pull_channels", q, m.pullChannels);
     for (const [status, n] of Object.entries(m.channelSends)) channelSends.set(status, (channelSends.get(status) ?? 0) + n);
     if (m.delayedMessages > 0) x.sample("flaremq_delayed_messages", q, m.delayedMessages);
     if (m.halfMessagesPending > 0) x.sample("flaremq_half_messages_pending", q, m.halfMessagesPending);
