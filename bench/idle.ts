@@ -93,7 +93,13 @@ export async function idleCost(endpoint: string, idleMs: number, log: (line: str
     // Parked: a pull on each of the 8 queues and the 2 of the group's retry topic, the check poll.
     for (;;) {
       const queues = consumer.assignedQueues;
-      const parked = await Promise.all(queues.map(async (mq) => ((await admin.queueStats(mq)) as unknown as { parkedPulls: number }).parkedPulls));
+      // A push consumer's pull waits in its pull channel (or, over HTTP, as a parked long poll).
+      const parked = await Promise.all(
+        queues.map(async (mq) => {
+          const stats = (await admin.queueStats(mq)) as unknown as { parkedPulls: number; pullChannels: number };
+          return stats.parkedPulls + stats.pullChannels;
+        }),
+      );
       const polls = (await admin.producerGroupStatus("bench_idle_tx")).parkedPolls;
       if (queues.length === 10 && parked.every((n) => n === 1) && polls === 1) break;
       await sleep(200);
@@ -102,13 +108,15 @@ export async function idleCost(endpoint: string, idleMs: number, log: (line: str
     await sleep(6000);
     log(`  idle: clients parked; ${idleMs / 1000} s with no traffic`);
     const before = await activity(endpoint);
-    const [c0, p0] = [consumerCalls.count(), producerCalls.count()];
+    // A pull channel's upgrade is a Worker request too.
+    const consumerCount = () => consumerCalls.count() + consumer.pullChannelStats.opened;
+    const [c0, p0] = [consumerCount(), producerCalls.count()];
     await sleep(idleMs);
     return {
       idleMs,
       classes: delta(before, await activity(endpoint)),
       background,
-      consumerRequests: consumerCalls.count() - c0,
+      consumerRequests: consumerCount() - c0,
       producerRequests: producerCalls.count() - p0,
       waitingObjects: { QueueDO: 10, ConsumerGroupDO: 1, ProducerGroupDO: 1 },
     };
