@@ -43,7 +43,14 @@ export async function drainBacklog(
   endpoint: string,
   backlog: number,
   log: (line: string) => void,
-  options: { fetch?: FetchLike; beforeDrain?: () => Promise<void> } = {},
+  options: {
+    fetch?: FetchLike;
+    beforeDrain?: () => Promise<void>;
+    /** false: the consumer pulls over HTTP only (its pulls each a request, as before pull channels). */
+    pullChannels?: boolean;
+    /** The consumer's Worker requests beside its fetch's: each pull channel's upgrade is added here. */
+    upgrades?: { requests: number };
+  } = {},
 ): Promise<LoadResult> {
   const admin = new Admin({ endpoint, credentials: null });
   const topic = await fillBacklog(endpoint, "BenchDrain", backlog);
@@ -60,6 +67,7 @@ export async function drainBacklog(
     pullBatchSize: 32,
     consumeMessageBatchMaxSize: 32,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    ...(options.pullChannels === false ? { pullChannels: false } : {}),
     heartbeatIntervalMs: 2000,
     sessionTimeoutMs: 10_000,
   });
@@ -76,6 +84,7 @@ export async function drainBacklog(
   await finished;
   const seconds = (performance.now() - started) / 1000;
   await consumer.shutdown();
+  if (options.upgrades) options.upgrades.requests += consumer.pullChannelStats.opened;
   log(`  drained ${total} messages in ${seconds.toFixed(2)} s`);
   return { name: "flaremq: push consume 1 KiB backlog", ops: total, seconds, opsPerSec: total / seconds, p50Ms: Number.NaN, p99Ms: Number.NaN, items: total };
 }

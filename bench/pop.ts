@@ -113,10 +113,12 @@ export async function drainsSideBySide(
   backlog: number,
   log: (line: string) => void,
   serverPid: number | null = null,
-): Promise<{ drain: LoadResult; popped: PopDrainResult; serverCpu: DrainCpu }> {
+): Promise<{ drain: LoadResult; drainOverHttp: LoadResult; popped: PopDrainResult; serverCpu: DrainCpu }> {
   await drainBacklog(endpoint, WARM_UP_BACKLOG, () => {});
+  await drainBacklog(endpoint, WARM_UP_BACKLOG, () => {}, { pullChannels: false });
   await popDrain(endpoint, WARM_UP_BACKLOG, () => {});
   let drain: LoadResult | undefined;
+  let drainOverHttp: LoadResult | undefined;
   let popped: PopDrainResult | undefined;
   const serverCpu: DrainCpu = { pushUsPerMessage: null, popUsPerMessage: null };
   // The server's CPU from the start of a drain (its backlog stored) to its return, per message.
@@ -135,8 +137,11 @@ export async function drainsSideBySide(
     const p = await popDrain(endpoint, backlog, log, { beforeDrain });
     const popCpu = usPerMessage(p.ops);
     if (!popped || p.opsPerSec > popped.opsPerSec) [popped, serverCpu.popUsPerMessage] = [p, popCpu];
+    // POP is an HTTP protocol: beside the push consumer as it runs (over pull channels), the push consumer over HTTP.
+    const h = await drainBacklog(endpoint, backlog, log, { pullChannels: false });
+    if (!drainOverHttp || h.opsPerSec > drainOverHttp.opsPerSec) drainOverHttp = h;
   }
-  return { drain: drain!, popped: popped!, serverCpu };
+  return { drain: drain!, drainOverHttp: drainOverHttp!, popped: popped!, serverCpu };
 }
 
 /** The server process's CPU time per message drained, in the drains compared (null where /proc cannot tell). */
@@ -146,7 +151,7 @@ export interface DrainCpu {
 }
 
 /** One line: POP's drain rate as a ratio of the push consumer's in the same run, and its cost per message. */
-export function popReport(popped: PopDrainResult, drain: LoadResult, serverCpu?: DrainCpu): string {
+export function popReport(popped: PopDrainResult, drain: LoadResult, serverCpu?: DrainCpu, drainOverHttp?: LoadResult): string {
   const fmt = (n: number, d = 0) => n.toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d });
   const cpu =
     serverCpu?.popUsPerMessage != null && serverCpu.pushUsPerMessage != null
@@ -154,7 +159,11 @@ export function popReport(popped: PopDrainResult, drain: LoadResult, serverCpu?:
       : "";
   return (
     `POP consume: ${fmt(popped.opsPerSec)} messages/s receiving 32 and acking each batch with the next receive, ` +
-    `${fmt(popped.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain (the faster of ${DRAIN_ROUNDS} drains each); ` +
+    `${fmt(popped.opsPerSec / drain.opsPerSec, 2)}× the push consumer's drain (the faster of ${DRAIN_ROUNDS} drains each)` +
+    (drainOverHttp
+      ? `, ${fmt(popped.opsPerSec / drainOverHttp.opsPerSec, 2)}× the push consumer's over HTTP (pullChannels false: ${fmt(drainOverHttp.opsPerSec)} messages/s)`
+      : "") +
+    "; " +
     `${fmt(popped.rowsPerMessage, 3)} POP rows and ${fmt(popped.requestsPerMessage, 3)} requests per message${cpu}`
   );
 }

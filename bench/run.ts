@@ -118,9 +118,9 @@ if (values["idle-only"]) {
 if (values["consume-only"]) {
   const { value: consumeServer, pid: consumePid } = await withProcess(() => startServer({ port: 0, stateDir: path.join(stateDir, "flaremq-consume") }));
   try {
-    const { drain, popped, serverCpu } = await drainsSideBySide(consumeServer.url, backlog, (l) => console.error(l), consumePid);
+    const { drain, drainOverHttp, popped, serverCpu } = await drainsSideBySide(consumeServer.url, backlog, (l) => console.error(l), consumePid);
     console.log(`push consume: ${Math.round(drain.opsPerSec)} messages/s draining ${drain.ops}`);
-    console.log(popReport(popped, drain, serverCpu));
+    console.log(popReport(popped, drain, serverCpu, drainOverHttp));
   } finally {
     await consumeServer.stop();
     await rm(stateDir, { recursive: true, force: true });
@@ -414,7 +414,7 @@ try {
     onServer,
   );
 
-  const { drain, popped, serverCpu } = await drainsSideBySide(server.url, backlog, (l) => console.error(l), serverPid);
+  const { drain, drainOverHttp, popped, serverCpu } = await drainsSideBySide(server.url, backlog, (l) => console.error(l), serverPid);
   results.push(drain, popped);
   const latencyBaseline = await baselineLatency(`${baselineUrl}/noop`, latencyRate, durationMs);
   results.push(latencyBaseline);
@@ -452,7 +452,7 @@ try {
   console.log(
     `push consume: ${fmt(drain.opsPerSec)} messages/s draining ${fmt(drain.ops)} (${fmt(drain.opsPerSec / noopWorker.opsPerSec, 2)}× the no-op Worker request rate)`,
   );
-  console.log(popReport(popped, drain, serverCpu));
+  console.log(popReport(popped, drain, serverCpu, drainOverHttp));
   console.log(
     `end-to-end latency at ${latencyRate} msg/s: p50 ${fmt(latency.p50Ms, 1)} ms, p99 ${fmt(latency.p99Ms, 1)} ms; no-op Worker round trip p50 ${fmt(latencyBaseline.p50Ms, 1)} ms, p99 ${fmt(latencyBaseline.p99Ms, 1)} ms (${fmt(latency.p50Ms / latencyBaseline.p50Ms, 1)}× at p50)`,
   );

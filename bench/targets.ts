@@ -66,6 +66,7 @@ export async function targetScenarios(endpoint: string, baselineUrl: string, o: 
   let finish: ((messages: number) => Promise<ScenarioCost | null>) | undefined;
   const drain = await drainBacklog(endpoint, o.backlog, o.log, {
     fetch: consumerFetch.fetch,
+    upgrades: consumerFetch.count,
     beforeDrain: async () => void (finish = await startMeter(endpoint, consumerFetch.count)),
   });
   const drainCost = (await finish?.(drain.items)) ?? null;

@@ -167,4 +167,21 @@ describe("send channels of a producer", () => {
       expect(http.requests).toHaveLength(2);
     }
   });
+
+  it("close a channel whose queue was let go while it opened, and one let go after it opened once its frames are answered", async () => {
+    const objects = fakeObjects();
+    const channels = new QueueChannels(fakeHttp().transport, "pull-channel", Date.now, objects.opener);
+    const mq = send(0).mq;
+    channels.channelFor(mq);
+    channels.release(mq);
+    await settle();
+    expect(objects.sockets[0]!.closedBy).toBe("client");
+    const channel = (await channels.channelWhenOpen(mq))!;
+    const { reply } = channel.request((id) => JSON.stringify({ id }), 60_000);
+    channels.release(mq);
+    expect(objects.sockets[1]!.closedBy).toBeUndefined(); // a frame is still unanswered
+    objects.answer(1, { id: 1, results: [] });
+    await reply;
+    expect(objects.sockets[1]!.closedBy).toBe("client");
+  });
 });

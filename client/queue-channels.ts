@@ -396,9 +396,11 @@ export class QueueChannels {
       const helloTimer = setTimeout(() => hello(0), HELLO_TIMEOUT_MS);
       const maxAgeMs = await helloed;
       clearTimeout(helloTimer);
-      if (this.shut || maxAgeMs < MIN_USEFUL_AGE_MS) {
+      // Shut down, or the queue let go (release) while this opened: nobody would close it.
+      const released = this.queues.get(this.keyOf(mq)) !== state;
+      if (this.shut || released || maxAgeMs < MIN_USEFUL_AGE_MS) {
         channel.close();
-        if (!this.shut) state.notBefore = this.now() + RETRY_OPEN_AFTER_MS;
+        if (!this.shut && !released) state.notBefore = this.now() + RETRY_OPEN_AFTER_MS;
         return;
       }
       channel.maxAgeMs = maxAgeMs;
