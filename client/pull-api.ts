@@ -36,22 +36,21 @@ function nodeTable(transport: Transport): Map<string, number> {
 /** Headroom over the long-poll hold before the client gives up on an answer. */
 const PULL_TIMEOUT_MARGIN_MS = 10_000;
 
-export async function pullMessages(
-  transport: Transport,
-  mq: MessageQueue,
-  req: {
-    offset: number;
-    maxNums: number;
-    expression: string;
-    expressionType?: ExpressionType;
-    maxWaitMs: number;
-    group?: string;
-    fence?: MemberFence;
-    signal?: AbortSignal;
-    /** Pull channels to the masters (client/queue-channels.ts): used when one is open for the queue. */
-    channels?: QueueChannels | undefined;
-  },
-): Promise<PullResult> {
+/** One pull, as every consumer makes it. */
+export interface PullCall {
+  offset: number;
+  maxNums: number;
+  expression: string;
+  expressionType?: ExpressionType;
+  maxWaitMs: number;
+  group?: string;
+  fence?: MemberFence;
+  signal?: AbortSignal;
+  /** Pull channels to the masters (client/queue-channels.ts): used when one is open for the queue. */
+  channels?: QueueChannels | undefined;
+}
+
+export async function pullMessages(transport: Transport, mq: MessageQueue, req: PullCall): Promise<PullResult> {
   const query: Record<string, string | number | undefined> = {
     offset: req.offset,
     maxNums: req.maxNums,
@@ -98,20 +97,7 @@ export async function pullMessages(
  * again). The pull waits in the object while the channel is usable, then is cancelled, which
  * answers it with what it has.
  */
-async function pullOverChannel(
-  channels: QueueChannels,
-  mq: MessageQueue,
-  req: {
-    offset: number;
-    maxNums: number;
-    expression: string;
-    expressionType?: ExpressionType;
-    maxWaitMs: number;
-    group?: string;
-    fence?: MemberFence;
-    signal?: AbortSignal;
-  },
-): Promise<WithByteBodies<PullResultWire> | undefined> {
+async function pullOverChannel(channels: QueueChannels, mq: MessageQueue, req: PullCall): Promise<WithByteBodies<PullResultWire> | undefined> {
   const channel = await channels.channelWhenOpen(mq);
   if (!channel) return undefined;
   const waitMs = Math.min(req.maxWaitMs, channel.usableForMs(Date.now()));
