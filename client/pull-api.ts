@@ -100,6 +100,7 @@ export async function pullMessages(transport: Transport, mq: MessageQueue, req: 
 async function pullOverChannel(channels: QueueChannels, mq: MessageQueue, req: PullCall): Promise<WithByteBodies<PullResultWire> | undefined> {
   const channel = await channels.channelWhenOpen(mq);
   if (!channel) return undefined;
+  if (req.signal?.aborted) throw new MQError("ABORTED", "the pull was aborted");
   const waitMs = Math.min(req.maxWaitMs, channel.usableForMs(Date.now()));
   const pull = {
     offset: req.offset,

@@ -52,7 +52,13 @@ interface NodeWebSocket {
   terminate(): void;
   readonly readyState: number;
 }
-type NodeWebSocketClass = new (url: string, options: { headers: Record<string, string>; perMessageDeflate: boolean }) => NodeWebSocket;
+type NodeWebSocketClass = new (
+  url: string,
+  options: { headers: Record<string, string>; perMessageDeflate: boolean; handshakeTimeout: number },
+) => NodeWebSocket;
+
+/** An upgrade not answered in this long is given up (its calls go over HTTP meanwhile). */
+const OPEN_TIMEOUT_MS = 5_000;
 
 /** Node: the `ws` package, loaded only when a channel is first opened. */
 async function nodeOpener(): Promise<ChannelOpener | undefined> {
@@ -69,7 +75,7 @@ async function nodeOpener(): Promise<ChannelOpener | undefined> {
   }
   return (url, headers, events) =>
     new Promise((resolve, reject) => {
-      const ws = new WebSocketClass(url.replace(/^http/, "ws"), { headers, perMessageDeflate: false });
+      const ws = new WebSocketClass(url.replace(/^http/, "ws"), { headers, perMessageDeflate: false, handshakeTimeout: OPEN_TIMEOUT_MS });
       let opened = false;
       ws.on("unexpected-response", (_req, res) => {
         reject(new MQError("SERVICE_UNAVAILABLE", `the send channel upgrade was refused: HTTP ${res.statusCode ?? "?"}`));
@@ -80,6 +86,9 @@ async function nodeOpener(): Promise<ChannelOpener | undefined> {
       });
       ws.on("open", () => {
         opened = true;
+        // An open channel alone does not keep the process alive (as an idle keep-alive HTTP
+        // connection does not); a frame waiting for its answer has its own timer.
+        (ws as unknown as { _socket?: { unref?: () => void } })._socket?.unref?.();
         resolve(ws);
       });
       ws.on("message", (data, isBinary) => events.message(isBinary ? data : new TextDecoder().decode(data)));
@@ -90,7 +99,7 @@ async function nodeOpener(): Promise<ChannelOpener | undefined> {
 /** Workers: an upgrade through fetch. */
 function fetchOpener(fetchImpl: FetchLike): ChannelOpener {
   return async (url, headers, events) => {
-    const res = await fetchImpl(url, { headers: { ...headers, Upgrade: "websocket" } });
+    const res = await fetchImpl(url, { headers: { ...headers, Upgrade: "websocket" }, signal: AbortSignal.timeout(OPEN_TIMEOUT_MS) });
     const ws = (res as Response & { webSocket?: (WebSocket & { accept(): void }) | null }).webSocket;
     if (res.status !== 101 || !ws) {
       await res.body?.cancel();
@@ -404,6 +413,12 @@ export class QueueChannels {
         return;
       }
       channel.maxAgeMs = maxAgeMs;
+      // A channel nothing uses any more (the client stopped calling this queue) ends with its
+      // age, so the object does not hold it until the client shuts down.
+      const idle = setTimeout(() => {
+        if (state.current === channel) this.retire(state, channel);
+      }, maxAgeMs);
+      (idle as { unref?: () => void }).unref?.();
       const previous = state.current;
       state.current = channel;
       if (previous) this.retire(state, previous);

@@ -509,6 +509,8 @@ export class QueueDO extends DurableObject<Env> {
 
   /** Deletes every message and offset of this queue (its topic was deleted). */
   async purge(): Promise<void> {
+    // Channels first: a frame after the purge must not land in the emptied log.
+    this.channels.closeAll();
     await this.ctx.storage.deleteAll();
     migrate(this.sql);
     this.log.reset();

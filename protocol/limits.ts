@@ -61,8 +61,12 @@ export const Limits = {
   maxQueueNums: 1024,
   /** Parked pulls one queue holds at a time; more are refused with TOO_MANY_WAITERS. */
   maxWaitersPerQueue: 1000,
-  /** Send channels one queue holds at a time, shared fairly between accounts; more are refused with TOO_MANY_CHANNELS. */
-  maxSendChannelsPerQueue: 4096,
+  /**
+   * Send and pull channels one queue holds at a time, shared fairly between accounts; more are
+   * refused with TOO_MANY_CHANNELS. As many as parked long polls: every parked pull channel is
+   * read again at every append.
+   */
+  maxChannelsPerQueue: 1000,
   /** Tag length and tag expression length. */
   maxTagLength: 255,
   maxExpressionLength: 4096,

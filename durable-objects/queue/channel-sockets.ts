@@ -57,7 +57,7 @@ export const CLOSE_MALFORMED = 1007;
 export interface ChannelSocketsDeps {
   ctx: Pick<DurableObjectState, "acceptWebSocket" | "getWebSockets" | "getTags">;
   now(): number;
-  /** Channels (both kinds) held at most; default Limits.maxSendChannelsPerQueue. */
+  /** Channels (both kinds) held at most; default Limits.maxChannelsPerQueue. */
   max?: number;
 }
 
@@ -164,7 +164,7 @@ export class ChannelSockets {
 
   /** Room for one more of `account`'s channels: nothing to do, the busiest account's oldest let go, or a refusal. */
   private makeRoomFor(account: string): MQError | undefined {
-    const max = this.deps.max ?? Limits.maxSendChannelsPerQueue;
+    const max = this.deps.max ?? Limits.maxChannelsPerQueue;
     let open = this.open();
     if (open.length < max) return undefined;
     // Channels their clients left without a word make room first.

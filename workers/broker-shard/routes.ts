@@ -54,8 +54,8 @@ async function openChannel(c: QueueContext, kind: ChannelKind): Promise<Response
     mq: queue.mq,
     bornHost: c.req.header("cf-connecting-ip") ?? "",
     // A send channel is as fresh as the Worker's route cache; a pull channel holds its rights as
-    // long as an HTTP long poll may hold them (its longest wait).
-    maxAgeMs: kind === "send" ? readConfig(c.env).routeCacheTtlMs : Limits.maxPullWaitMs,
+    // long as an HTTP long poll holds them by default (its default wait).
+    maxAgeMs: kind === "send" ? readConfig(c.env).routeCacheTtlMs : Limits.defaultPullWaitMs,
   };
   return queue.stub.fetch(`https://object${CHANNEL_PATHS[kind]}`, {
     headers: { Upgrade: "websocket", [CHANNEL_GRANT_HEADER]: encodeURIComponent(JSON.stringify(grant)) },
