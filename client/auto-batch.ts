@@ -77,6 +77,8 @@ interface QueueShare {
   /** Positions of its sends in the request. */
   positions: number[];
   messages: MessageIn[];
+  /** Each message's body as the caller's bytes, where it gave bytes. */
+  bodies: (Uint8Array | undefined)[];
   /** The latest deadline of its sends. */
   deadline: number;
 }
@@ -99,8 +101,9 @@ async function overChannel(channels: QueueChannels, share: QueueShare, now: () =
   if (!channel) return undefined;
   const messages: ChannelMessage[] = [];
   let bytes = 0;
-  for (const m of share.messages) {
-    const c = toChannelMessage(m, base64ToBytes);
+  for (const [i, m] of share.messages.entries()) {
+    const raw = share.bodies[i];
+    const c = toChannelMessage(m, (text) => raw ?? base64ToBytes(text));
     if (!c) return undefined;
     bytes += c.body.byteLength;
     messages.push(c);
@@ -119,7 +122,7 @@ async function overChannel(channels: QueueChannels, share: QueueShare, now: () =
 
 /**
  * Sends `sends` and answers one outcome per send, in order: each queue's share over its send
- * channel when it has one open (client/send-channel.ts), the rest in one multi-queue request,
+ * channel when it has one open (client/queue-channels.ts), the rest in one multi-queue request,
  * POST /topics/:topic/messages.
  */
 export function multiSendRequest(transport: Transport, now: () => number = Date.now, channels?: QueueChannels) {
@@ -130,12 +133,13 @@ export function multiSendRequest(transport: Transport, now: () => number = Date.
       const key = `${s.mq.brokerName}\u0000${s.mq.queueId}`;
       let share = shareOf.get(key);
       if (!share) {
-        share = { mq: s.mq, positions: [], messages: [], deadline: s.deadline };
+        share = { mq: s.mq, positions: [], messages: [], bodies: [], deadline: s.deadline };
         shareOf.set(key, share);
         shares.push(share);
       }
       share.positions.push(i);
       share.messages.push(s.message);
+      share.bodies.push(s.body);
       share.deadline = Math.max(share.deadline, s.deadline);
     });
     const outcomes: SendOutcome[] = new Array<SendOutcome>(sends.length);

@@ -42,6 +42,8 @@ export interface AccumulatorLimits {
 export interface PendingSend {
   mq: MessageQueue;
   message: MessageIn;
+  /** The message's body as bytes when the caller gave bytes (`message` carries them base64). */
+  body?: Uint8Array;
   /** Body bytes, counted against `maxBytes`. */
   bytes: number;
   /** Epoch ms after which the send's caller no longer waits (bounds the request's timeout). */

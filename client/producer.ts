@@ -271,7 +271,7 @@ export class Producer {
       first.deliverTimeMs === undefined;
     const run = async (): Promise<SendResult> => {
       const target = await this.target(first, options, retries, deadline);
-      return this.attempt(first.topic, body, query, target, deadline, options.signal, batchable);
+      return this.attempt(first.topic, body, query, target, deadline, options.signal, batchable ? { body: first.body } : undefined);
     };
     return orderKey === undefined ? run() : this.ordered.run(`${first.topic}\u0000${orderKey}`, run);
   }
@@ -301,7 +301,8 @@ export class Producer {
     target: Target,
     deadline: number,
     signal: AbortSignal | undefined,
-    batchable = false,
+    /** Set when the send may ride an auto-batched request: the message's own body (bytes or text). */
+    batch?: { body: Message["body"] },
   ): Promise<SendResult> {
     let lastBroker: string | undefined;
     let lastError: unknown;
@@ -313,13 +314,20 @@ export class Producer {
       if (signal) call.signal = signal;
       const started = Date.now();
       try {
-        mq = target.kind === "fixed" ? target.mq : this.pickQueue(topic, await this.writeQueues(topic, call), lastBroker, batchable);
+        mq = target.kind === "fixed" ? target.mq : this.pickQueue(topic, await this.writeQueues(topic, call), lastBroker, batch !== undefined);
         // Nothing awaits between picking the queue and handing the send to the accumulator, so
         // sends issued together find the queue the first of them started filling.
         const result =
-          batchable && this.accumulator
+          batch && this.accumulator
             ? await awaitOwn(
-                this.accumulator.add({ mq, message: body.messages[0]!, bytes: wireBodyBytes(body.messages[0]!), deadline }),
+                this.accumulator.add({
+                  mq,
+                  message: body.messages[0]!,
+                  // The caller's bytes, so a send channel takes them without decoding the base64 again.
+                  ...(typeof batch.body === "string" ? {} : { body: batch.body }),
+                  bytes: wireBodyBytes(body.messages[0]!),
+                  deadline,
+                }),
                 deadline - Date.now(),
                 signal,
               )

@@ -6,7 +6,6 @@ import { fromWireMessage, type MessageExt } from "./message.js";
 import { brokerPath } from "./routes.js";
 import { pathSegment, type Transport } from "./transport.js";
 import { isMQError, MQError } from "../protocol/errors.js";
-import type { PullChannelAnswerHead } from "../protocol/pull-channel.js";
 import type { QueueChannels } from "./queue-channels.js";
 import type { PullStatus } from "../protocol/message.js";
 
@@ -115,9 +114,10 @@ async function pullOverChannel(channels: QueueChannels, mq: MessageQueue, req: P
   const timer = waitMs > 0 ? setTimeout(cancel, waitMs) : undefined;
   req.signal?.addEventListener("abort", cancel, { once: true });
   try {
-    const head = (await reply) as unknown as PullChannelAnswerHead & { messages: { body: Uint8Array }[] };
+    // The answer's head, its bodies decoded to bytes (a PullChannelAnswerHead with byte bodies).
+    const answer = (await reply) as unknown as WithByteBodies<PullResultWire>;
     if (req.signal?.aborted) throw new MQError("ABORTED", "the pull was aborted");
-    return head as unknown as WithByteBodies<PullResultWire>;
+    return answer;
   } catch (e) {
     if (isMQError(e) && (e.code === "CHANNEL_EXPIRED" || e.code === "NETWORK_ERROR") && !req.signal?.aborted) return undefined;
     throw e;

@@ -265,12 +265,12 @@ export class PushConsumer {
     }
   }
 
-  /** Queues this member is reading now. */
   /** Pull channels opened (each one upgrade request) and pull frames sent over them (pullChannels). */
   get pullChannelStats(): ChannelStats {
     return { ...(this.channels?.stats ?? { opened: 0, frames: 0 }) };
   }
 
+  /** Queues this member is reading now. */
   get assignedQueues(): MessageQueue[] {
     return this.rebalance.assignedQueues;
   }

@@ -184,4 +184,19 @@ describe("send channels of a producer", () => {
     await reply;
     expect(objects.sockets[1]!.closedBy).toBe("client");
   });
+
+  it("frame the caller's own bytes where it gave bytes, not a decoding of the base64 the HTTP form carries", async () => {
+    const objects = fakeObjects();
+    const http = fakeHttp();
+    const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
+    const request = multiSendRequest(http.transport, Date.now, channels);
+    await request("T", [sendNow(0)]);
+    await settle();
+    const raw = new Uint8Array([0, 255, 7]);
+    const pending = request("T", [{ ...sendNow(0), message: { body: "eA==" }, body: raw }]);
+    await settle();
+    expect(objects.sockets[0]!.frames[0]!.messages[0]!.body).toEqual(raw);
+    objects.answer(0, { id: 1, results: [ok(3)] });
+    expect(offsets(await pending)).toEqual([3]);
+  });
 });

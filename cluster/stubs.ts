@@ -119,13 +119,13 @@ export async function purgeTopicQueues(env: Env, config: TopicConfig): Promise<v
 }
 
 /**
- * Closes the send channels of a topic's master queues (on `brokerName` only, when given): its
- * route or permission changed, so producers' next frames go through a new upgrade that checks
- * them. Best effort: a channel this misses still ends within its age (the route cache time).
+ * Ends the send and pull channels of a topic's master queues (on `brokerName` only, when given):
+ * its route or permission changed, so clients' next frames go through a new upgrade that checks
+ * them. Best effort: a channel this misses still ends within its age.
  */
-export async function closeSendChannels(env: Env, config: TopicConfig, brokerName?: string): Promise<void> {
+export async function endTopicChannels(env: Env, config: TopicConfig, brokerName?: string): Promise<void> {
   const queues = config.queues
     .filter((q) => brokerName === undefined || q.brokerName === brokerName)
     .flatMap((q) => Array.from({ length: Math.max(q.readQueueNums, q.writeQueueNums) }, (_, queueId) => ({ brokerName: q.brokerName, queueId })));
-  await Promise.allSettled(queues.map((q) => queueStub(env, q.brokerName, config.topic, q.queueId).closeSendChannels()));
+  await Promise.allSettled(queues.map((q) => queueStub(env, q.brokerName, config.topic, q.queueId).endChannels()));
 }

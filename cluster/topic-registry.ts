@@ -13,7 +13,7 @@ import { readConfig, type Config } from "./config.js";
 import { readNameServer } from "./nameservers.js";
 import type { Env } from "./env.js";
 import { callRpc } from "./rpc-errors.js";
-import { brokerStub, closeSendChannels, purgeTopicQueues } from "./stubs.js";
+import { brokerStub, endTopicChannels, purgeTopicQueues } from "./stubs.js";
 
 interface CacheEntry<T> {
   value: T;
@@ -124,7 +124,7 @@ export async function upsertTopic(env: Env, topic: string, input: TopicConfigInp
     if (!brokers.includes(q.brokerName)) await callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic));
   }
   cache.delete(topic);
-  if (previous) await closeSendChannels(env, previous);
+  if (previous) await endTopicChannels(env, previous);
   const stored = await readNameServer(env, (ns) => ns.getTopic(topic));
   if (!stored) throw new MQError("SERVICE_UNAVAILABLE", `topic "${topic}" is stored on its brokers but no NameServer has it yet; retry`);
   return { created: results.some((r) => r.created) && !previous, config: stored };
@@ -142,7 +142,7 @@ export async function deleteTopic(env: Env, topic: string): Promise<TopicConfig 
   if (!previous) return null;
   await Promise.all(previous.queues.map((q) => callRpc(() => brokerStub(env, q.brokerName).deleteTopic(topic))));
   cache.delete(topic);
-  await closeSendChannels(env, previous);
+  await endTopicChannels(env, previous);
   return previous;
 }
 
@@ -194,7 +194,7 @@ export async function setBrokerWritePerm(env: Env, brokerName: string, writable:
   // A drained broker takes no more sends, also over channels opened before.
   if (!writable) {
     const configs = await Promise.all(topics.map((t) => readNameServer(env, (ns) => ns.getTopic(t, Date.now(), { includeExpired: true }))));
-    await Promise.all(configs.filter((c) => c !== null).map((c) => closeSendChannels(env, c, brokerName)));
+    await Promise.all(configs.filter((c) => c !== null).map((c) => endTopicChannels(env, c, brokerName)));
   }
   return topics;
 }

@@ -292,7 +292,7 @@ export class QueueDO extends DurableObject<Env> {
     });
   }
 
-  /** A send channel's frame (parked pulls send nothing). */
+  /** A send or pull channel's frame (the Worker's parked pulls send nothing). */
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     const kind = this.channels.kindOf(ws);
     if (kind) this.channels.framesReceived++;
@@ -300,13 +300,13 @@ export class QueueDO extends DurableObject<Env> {
     else if (kind === "pull") this.pullFrames.onFrame(ws, data);
   }
 
-  /** The Worker let a parked pull go (its time ran out, or its client left), or a producer closed its channel. */
+  /** The Worker let a parked pull go (its time ran out, or its client left), or a client closed its channel. */
   override webSocketClose(ws: WebSocket, code: number): void {
     closeParked(ws, code);
   }
 
-  /** The topic's route changed: every send channel closes, so the next frames go through a new upgrade. */
-  closeSendChannels(): number {
+  /** The topic's route changed: every channel ends, so the next frames go through a new upgrade. */
+  endChannels(): number {
     return this.channels.closeAll();
   }
 

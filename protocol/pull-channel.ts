@@ -15,21 +15,16 @@
 import { z } from "zod";
 import { Limits } from "./limits.js";
 import { GroupNameSchema } from "./schemas.js";
+import { FrameIdSchema } from "./send-channel.js";
 import type { PullResultWire } from "./message.js";
 
 /** The path segment after a queue's path: GET /brokers/:broker/topics/:topic/queues/:queueId/pull-channel. */
 export const PULL_CHANNEL_SEGMENT = "pull-channel";
 
 const uint = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const frameId = z
-  .number()
-  .int()
-  .nonnegative()
-  .max(2 ** 31);
-
 export const PullChannelFrameSchema = z.union([
   z.strictObject({
-    id: frameId,
+    id: FrameIdSchema,
     pull: z
       .strictObject({
         offset: uint,
@@ -44,10 +39,8 @@ export const PullChannelFrameSchema = z.union([
       })
       .refine((p) => (p.group === undefined) === (p.fence === undefined), "group and fence go together"),
   }),
-  z.strictObject({ cancel: frameId }),
+  z.strictObject({ cancel: FrameIdSchema }),
 ]);
-export type PullChannelFrame = z.infer<typeof PullChannelFrameSchema>;
-export type ChannelPull = Extract<PullChannelFrame, { pull: unknown }>["pull"];
 
 /** The head of a pull channel's answer: a framed pull answer with the frame's id. */
 export type PullChannelAnswerHead = Omit<PullResultWire, "messages"> & {

@@ -31,12 +31,15 @@ export const SEND_CHANNEL_SEGMENT = "channel";
 export const MAX_CHANNEL_FRAME_BYTES = 1024 * 1024;
 
 /** A frame's head, with bodies as bytes (after framed decoding). Delayed and transaction sends go over HTTP. */
+/** A frame's id, which its answer carries back (both channel kinds). */
+export const FrameIdSchema = z
+  .number()
+  .int()
+  .nonnegative()
+  .max(2 ** 31);
+
 export const ChannelFrameSchema = z.strictObject({
-  id: z
-    .number()
-    .int()
-    .nonnegative()
-    .max(2 ** 31),
+  id: FrameIdSchema,
   messages: z
     .array(
       MessageInSchema.omit({ bodyEncoding: true, delayTimeLevel: true, deliverTimeMs: true }).extend({

@@ -102,12 +102,12 @@ describe("channels of a queue object", () => {
     expect(await old.closed).toBe(1000);
   });
 
-  it("all end when the route changes (closeSendChannels): told so, and refusing later frames whole", async () => {
+  it("all end when the route changes (endChannels): told so, and refusing later frames whole", async () => {
     const { q, mq } = newQueue("ChanRoute");
     const a = await open(q, grantFor(mq));
     const b = await open(q, grantFor(mq, 60_000, "other"));
     expect((await q.stats()).sendChannels).toBe(2);
-    expect(await q.closeSendChannels()).toBe(2);
+    expect(await q.endChannels()).toBe(2);
     for (const ch of [a, b]) await vi.waitFor(() => expect(ch.answers.some((x) => "closing" in x)).toBe(true));
     expect((await q.stats()).sendChannels).toBe(0);
     a.ws.send(encodeChannelFrame(1, [{ body: bytes("after") }]));
