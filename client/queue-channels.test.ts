@@ -78,6 +78,17 @@ const sendNow = (queueId: number, body = "x") => send(queueId, body, Date.now() 
 const settle = () => new Promise((r) => setTimeout(r, 0));
 const offsets = (outcomes: SendOutcome[]) => outcomes.map((o) => (o.ok ? o.result.queueOffset : (o.error as { code: string }).code));
 
+/** A send request whose queue 0 has its channel open (its first send went over HTTP). */
+async function withChannelOpen() {
+  const objects = fakeObjects();
+  const http = fakeHttp();
+  const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
+  const request = multiSendRequest(http.transport, Date.now, channels);
+  await request("T", [sendNow(0)]);
+  await settle();
+  return { objects, http, request };
+}
+
 describe("send channels of a producer", () => {
   it("send over HTTP while a queue's channel opens, then over the channel; queues without one stay on HTTP", async () => {
     const clock = 0;
@@ -119,12 +130,7 @@ describe("send channels of a producer", () => {
   });
 
   it("send a share over HTTP when its frame is refused CHANNEL_EXPIRED, and close the channel after its last answer", async () => {
-    const objects = fakeObjects();
-    const http = fakeHttp();
-    const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
-    const request = multiSendRequest(http.transport, Date.now, channels);
-    await request("T", [sendNow(0)]);
-    await settle();
+    const { objects, http, request } = await withChannelOpen();
     const both = [request("T", [sendNow(0, "a")]), request("T", [sendNow(0, "b")])];
     await settle();
     objects.answer(0, { closing: { code: "CHANNEL_EXPIRED", message: "route changed" } });
@@ -186,12 +192,7 @@ describe("send channels of a producer", () => {
   });
 
   it("frame the caller's own bytes where it gave bytes, not a decoding of the base64 the HTTP form carries", async () => {
-    const objects = fakeObjects();
-    const http = fakeHttp();
-    const channels = new QueueChannels(http.transport, "channel", Date.now, objects.opener);
-    const request = multiSendRequest(http.transport, Date.now, channels);
-    await request("T", [sendNow(0)]);
-    await settle();
+    const { objects, request } = await withChannelOpen();
     const raw = new Uint8Array([0, 255, 7]);
     const pending = request("T", [{ ...sendNow(0), message: { body: "eA==" }, body: raw }]);
     await settle();
